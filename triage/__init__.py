@@ -1,0 +1,3 @@
+"""triage: mobile-device forensic triage for police misconduct investigations."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,404 @@
+"""Read-only access to evidence: files, folders and archives of whole extractions.
+
+Everything a parser reads comes through here, so the guarantees live in one place:
+
+* evidence is only ever opened for reading; SQLite databases are opened through a private copy taken
+  together with their ``-wal``/``-shm``/``-journal`` companions (so rows still in the WAL are read
+  and nothing is written next to the evidence);
+* archive members are read as streams and only ever written into this run's temporary directory,
+  under names we choose; members whose names escape the archive (``..``, absolute paths) are
+  refused and reported, and the rest of the archive is still read;
+* every file on disk that the run reads is hashed before and after (:meth:`Evidence.verify`).
+
+Logical paths name evidence independently of where the run happens: ``extraction.zip!/data/x.db``
+is member ``data/x.db`` of the input ``extraction.zip``; archives found inside folders or archives
+are walked too (``phone/Download/chat.zip!/_chat.txt``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import posixpath
+import shutil
+import sqlite3
+import stat
+import tarfile
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+CHUNK = 1 << 20
+SQLITE_MAGIC = b"SQLite format 3\x00"
+SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
+MAX_NESTING = 3
+
+
+def sha256_stream(stream: BinaryIO) -> str:
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: stream.read(CHUNK), b""):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def sha256_file(path: Path | str) -> str:
+    with open(path, "rb") as handle:
+        return sha256_stream(handle)
+
+
+@dataclass
+class Refusal:
+    """Something in the evidence that was deliberately not read, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass(eq=False)
+class EvidenceFile:
+    """One file of evidence, on disk or inside an archive."""
+
+    logical: str
+    member: str  # path inside its container, '/'-separated
+    size: int
+    container: Container
+    _sha256: str | None = field(default=None, repr=False)
+
+    @property
+    def name(self) -> str:
+        return posixpath.basename(self.member)
+
+    @property
+    def folder(self) -> str:
+        return posixpath.dirname(self.member)
+
+    def open(self) -> BinaryIO:
+        return self.container.open_member(self.member)
+
+    def head(self, size: int = 65536) -> bytes:
+        with self.open() as handle:
+            return handle.read(size)
+
+    @property
+    def sha256(self) -> str:
+        if self._sha256 is None:
+            with self.open() as handle:
+                self._sha256 = sha256_stream(handle)
+        return self._sha256
+
+    def sibling(self, name: str) -> EvidenceFile | None:
+        """The file called ``name`` in the same folder of the same container."""
+        return self.container.get(posixpath.join(self.folder, name))
+
+    def relative(self, path: str) -> EvidenceFile | None:
+        """A file named relative to this one's folder, refused if it would leave the container."""
+        joined = posixpath.normpath(posixpath.join(self.folder, path.replace("\\", "/")))
+        if joined.startswith("../") or joined == "..":
+            return None
+        return self.container.get(joined)
+
+    def local_path(self) -> Path:
+        """A real file path with this file's bytes: the evidence itself for files on disk (to be
+        opened read-only by the caller), a private temporary copy for archive members."""
+        return self.container.local_path(self.member)
+
+    @contextmanager
+    def sqlite(self) -> Iterator[sqlite3.Connection]:
+        """Open this SQLite database through a private copy taken with its companions."""
+        path = self.container.evidence.sqlite_copy(self)
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+
+class Container:
+    """A tree of evidence files: a folder, an archive, or a single file."""
+
+    def __init__(self, evidence: Evidence, label: str) -> None:
+        self.evidence = evidence
+        self.label = label
+        self.files: dict[str, EvidenceFile] = {}
+        self.refused: list[Refusal] = []
+
+    def add(self, member: str, size: int) -> None:
+        logical = f"{self.label}/{member}" if self.separator == "/" else f"{self.label}!/{member}"
+        self.files[member] = EvidenceFile(logical=logical, member=member, size=size, container=self)
+
+    separator = "/"
+
+    def get(self, member: str) -> EvidenceFile | None:
+        return self.files.get(member)
+
+    def find_suffix(self, suffix: str) -> list[EvidenceFile]:
+        """Files whose path ends with ``suffix`` (path-component aligned), in path order."""
+        suffix = suffix.replace("\\", "/").lstrip("/")
+        return [f for m, f in sorted(self.files.items()) if m == suffix or m.endswith("/" + suffix)]
+
+    def open_member(self, member: str) -> BinaryIO:
+        raise NotImplementedError
+
+    def local_path(self, member: str) -> Path:
+        target = self.evidence.scratch("member", posixpath.basename(member))
+        with self.open_member(member) as src, open(target, "wb") as dst:
+            shutil.copyfileobj(src, dst, CHUNK)
+        return target
+
+
+class FolderContainer(Container):
+    def __init__(self, evidence: Evidence, label: str, root: Path, single: Path | None = None):
+        super().__init__(evidence, label)
+        self.root = root
+        if single is not None:
+            # A single file input keeps the label it was given as its logical name.
+            self.files[single.name] = EvidenceFile(
+                logical=label, member=single.name, size=single.stat().st_size, container=self
+            )
+            evidence.register_disk_file(single, label)
+            return
+        for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+            dirnames.sort()
+            for fname in sorted(filenames):
+                full = Path(dirpath, fname)
+                rel = full.relative_to(root).as_posix()
+                info = full.lstat()
+                if stat.S_ISLNK(info.st_mode):
+                    self.refused.append(Refusal(f"{label}/{rel}", "symbolic link not followed"))
+                    continue
+                if not stat.S_ISREG(info.st_mode):
+                    continue
+                self.add(rel, info.st_size)
+
+    def add(self, member: str, size: int) -> None:
+        super().add(member, size)
+        self.evidence.register_disk_file(self.root / member, self.files[member].logical)
+
+    def open_member(self, member: str) -> BinaryIO:
+        return open(self.root / member, "rb")
+
+    def local_path(self, member: str) -> Path:
+        return self.root / member
+
+
+def _unsafe_member(name: str) -> str | None:
+    """Why an archive member name may not be used, or ``None`` when it is safe."""
+    norm = name.replace("\\", "/")
+    if norm.startswith("/") or (len(norm) > 1 and norm[1] == ":"):
+        return "absolute path in archive refused"
+    if ".." in norm.split("/"):
+        return "path escapes the archive ('..') refused"
+    return None
+
+
+class ZipContainer(Container):
+    separator = "!/"
+
+    def __init__(self, evidence: Evidence, label: str, path: Path):
+        super().__init__(evidence, label)
+        self.zip = zipfile.ZipFile(path)
+        for info in sorted(self.zip.infolist(), key=lambda i: i.filename):
+            if info.is_dir():
+                continue
+            reason = _unsafe_member(info.filename)
+            if reason:
+                self.refused.append(Refusal(f"{label}!/{info.filename}", reason))
+                continue
+            if info.filename.startswith("__MACOSX/"):
+                continue  # macOS resource forks, not evidence of the phone
+            self.add(info.filename, info.file_size)
+
+    def open_member(self, member: str) -> BinaryIO:
+        return self.zip.open(member)
+
+
+class TarContainer(Container):
+    separator = "!/"
+
+    def __init__(self, evidence: Evidence, label: str, path: Path):
+        super().__init__(evidence, label)
+        self.tar = tarfile.open(path)
+        self.members: dict[str, tarfile.TarInfo] = {}
+        for info in sorted(self.tar.getmembers(), key=lambda i: i.name):
+            if not info.isfile():
+                if info.issym() or info.islnk():
+                    self.refused.append(
+                        Refusal(f"{label}!/{info.name}", "link in archive not followed")
+                    )
+                continue
+            reason = _unsafe_member(info.name)
+            if reason:
+                self.refused.append(Refusal(f"{label}!/{info.name}", reason))
+                continue
+            name = info.name[2:] if info.name.startswith("./") else info.name
+            self.members[name] = info
+            self.add(name, info.size)
+
+    def open_member(self, member: str) -> BinaryIO:
+        handle = self.tar.extractfile(self.members[member])
+        if handle is None:  # pragma: no cover - only regular files are indexed
+            raise OSError(f"cannot read {member}")
+        return handle
+
+
+ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".ufdr")
+
+
+def is_archive_name(name: str) -> bool:
+    return name.lower().endswith(ARCHIVE_SUFFIXES)
+
+
+@dataclass
+class DiskRecord:
+    path: Path
+    logical: str
+    size: int
+    mtime_ns: int
+    sha256: str | None = None
+
+
+class Evidence:
+    """The set of inputs of one run, with their temporary workspace and integrity records."""
+
+    def __init__(self, workdir: Path | None = None) -> None:
+        self._tmp = tempfile.TemporaryDirectory(prefix="triage-", dir=workdir)
+        self.tmp = Path(self._tmp.name)
+        self._counter = 0
+        self.containers: list[Container] = []
+        self.disk: dict[Path, DiskRecord] = {}
+        self._sqlite_copies: dict[int, Path] = {}
+
+    # -- workspace -------------------------------------------------------------------------------
+    def scratch(self, kind: str, name: str) -> Path:
+        """A fresh path inside this run's temporary directory, never next to evidence."""
+        self._counter += 1
+        folder = self.tmp / f"{kind}-{self._counter:06d}"
+        folder.mkdir()
+        safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in name) or "file"
+        return folder / safe
+
+    def close(self) -> None:
+        for container in self.containers:
+            for attr in ("zip", "tar"):
+                handle = getattr(container, attr, None)
+                if handle is not None:
+                    handle.close()
+        self._tmp.cleanup()
+
+    def __enter__(self) -> Evidence:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- integrity -------------------------------------------------------------------------------
+    def register_disk_file(self, path: Path, logical: str) -> None:
+        path = path.resolve()
+        if path in self.disk or self.tmp in path.parents:
+            return
+        info = path.stat()
+        record = DiskRecord(path, logical, info.st_size, info.st_mtime_ns)
+        record.sha256 = sha256_file(path)
+        self.disk[path] = record
+
+    def verify(self) -> list[str]:
+        """Re-hash every input file on disk; returns a line per file that changed."""
+        changed = []
+        for record in self.disk.values():
+            try:
+                info = record.path.stat()
+                digest = sha256_file(record.path)
+            except OSError as exc:
+                changed.append(f"{record.logical}: no longer readable ({exc.strerror})")
+                continue
+            if digest != record.sha256 or info.st_size != record.size:
+                changed.append(f"{record.logical}: SHA-256 changed during the run")
+            elif info.st_mtime_ns != record.mtime_ns:
+                changed.append(f"{record.logical}: modification time changed during the run")
+        return changed
+
+    # -- opening inputs --------------------------------------------------------------------------
+    def add_input(self, path: Path, label: str | None = None) -> list[Container]:
+        """Open a file, folder or archive given as input; returns every container it yields
+        (archives found inside are opened too, up to a nesting depth of three)."""
+        label = label or path.name
+        if path.is_dir():
+            root: Container = FolderContainer(self, label, path)
+        elif is_archive_name(path.name) or zipfile.is_zipfile(path):
+            self.register_disk_file(path, label)
+            root = self._open_archive(path, label)
+        else:
+            root = FolderContainer(self, label, path.parent, single=path)
+        opened = [root]
+        self.containers.append(root)
+        opened.extend(self._open_nested(root, depth=1))
+        return opened
+
+    def _open_archive(self, path: Path, label: str) -> Container:
+        if zipfile.is_zipfile(path):
+            return ZipContainer(self, label, path)
+        if tarfile.is_tarfile(path):
+            return TarContainer(self, label, path)
+        raise ValueError(f"{label}: not a readable zip or tar archive")
+
+    def _open_nested(self, container: Container, depth: int) -> list[Container]:
+        found: list[Container] = []
+        if depth > MAX_NESTING:
+            return found
+        for member, file in sorted(container.files.items()):
+            if not is_archive_name(member):
+                continue
+            try:
+                # On disk this is the evidence itself (zipfile and tarfile only read it); inside
+                # an archive it is a private copy in the run's temporary directory.
+                nested = self._open_archive(file.local_path(), file.logical)
+            except (ValueError, zipfile.BadZipFile, tarfile.TarError, OSError) as exc:
+                container.refused.append(
+                    Refusal(file.logical, f"archive could not be opened: {exc}")
+                )
+                continue
+            nested.parent_file = file  # type: ignore[attr-defined]
+            self.containers.append(nested)
+            found.append(nested)
+            found.extend(self._open_nested(nested, depth + 1))
+        return found
+
+    def files(self) -> Iterator[EvidenceFile]:
+        for container in self.containers:
+            yield from (container.files[m] for m in sorted(container.files))
+
+    def refusals(self) -> list[Refusal]:
+        return [r for c in self.containers for r in c.refused]
+
+    # -- SQLite ----------------------------------------------------------------------------------
+    def sqlite_copy(self, file: EvidenceFile) -> Path:
+        """A private copy of a database with its -wal/-shm/-journal, made once per run."""
+        key = id(file)
+        if key not in self._sqlite_copies:
+            target = self.scratch("sqlite", file.name)
+            with file.open() as src, open(target, "wb") as dst:
+                shutil.copyfileobj(src, dst, CHUNK)
+            for suffix in SQLITE_COMPANIONS:
+                companion = file.sibling(file.name + suffix)
+                if companion is not None:
+                    with companion.open() as src, open(str(target) + suffix, "wb") as dst:
+                        shutil.copyfileobj(src, dst, CHUNK)
+            # Opening read-write once lets SQLite apply the WAL to the copy's view; the copy is
+            # ours, so that write never touches the evidence.
+            conn = sqlite3.connect(target)
+            try:
+                conn.execute("PRAGMA schema_version").fetchone()
+            finally:
+                conn.close()
+            self._sqlite_copies[key] = target
+        return self._sqlite_copies[key]
+
+
+def read_text(file: EvidenceFile, encoding: str = "utf-8-sig") -> io.TextIOWrapper:
+    """Open an evidence file as text; undecodable bytes are replaced, never fatal."""
+    return io.TextIOWrapper(file.open(), encoding=encoding, errors="replace", newline="")

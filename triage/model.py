@@ -1,0 +1,249 @@
+"""The normalised record model every parser yields and every later stage reads.
+
+Parsers turn a source format into these records; the case store persists them; analysers and the
+report read them back from the store. Nothing downstream ever needs to know which format a record
+came from beyond what :class:`Provenance` says.
+
+Records are plain dataclasses so they are cheap to build in a generator and easy to serialise
+(:func:`message_to_json` is the stable JSONL interface documented in the README).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+Platform = Literal["whatsapp", "sms", "mms", "imessage", "messenger", "other"]
+Direction = Literal["outgoing", "incoming", "system", "unknown"]
+Kind = Literal["text", "media", "system", "call", "deleted", "other"]
+
+PLATFORMS: tuple[str, ...] = ("whatsapp", "sms", "mms", "imessage", "messenger", "other")
+DIRECTIONS: tuple[str, ...] = ("outgoing", "incoming", "system", "unknown")
+KINDS: tuple[str, ...] = ("text", "media", "system", "call", "deleted", "other")
+
+# What an identifier is. The normalised ``id`` is only comparable within a scheme, so the scheme
+# is part of the normalised form (see triage.identity).
+IdentifierScheme = Literal[
+    "phone",  # E.164, "+447700900123"
+    "shortcode",  # numeric short code kept as written, "82223"
+    "alphanumeric",  # SMS sender id such as "HSBC-UK", kept as written
+    "email",
+    "whatsapp_lid",  # WhatsApp linked-device id that no jid_map resolved
+    "whatsapp_group",
+    "facebook",  # Facebook/Messenger numeric user id
+    "name",  # a display name only (Messenger downloads carry nothing else)
+    "other",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """Where a record came from, precisely enough to find it again by hand.
+
+    ``file`` is the logical evidence path (``extraction.zip!/data/.../msgstore.db``), ``sha256`` the
+    digest of that file's bytes, ``format`` the parser's format id, ``locator`` the exact record
+    (``message._id=1234``, ``line 457``, ``message_3.json messages[12]``).
+    """
+
+    file: str
+    sha256: str
+    format: str
+    locator: str
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    """One identifier of a person or group as found in the source and in normalised form.
+
+    ``raw`` is exactly what the source held; ``id`` is the normalised comparable form (or ``None``
+    when nothing could be made of it); ``scheme`` says what kind of identifier ``id`` is.
+    """
+
+    raw: str
+    id: str | None = None
+    name: str | None = None
+    scheme: str = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file carried by a message. ``path`` is a logical evidence path when the file was found."""
+
+    name: str | None
+    path: str | None = None
+    sha256: str | None = None
+    mime: str | None = None
+    size: int | None = None
+    # A digest the source itself recorded (e.g. WhatsApp ``message_media.file_hash``), kept so an
+    # exhibit can be matched even when the file is no longer on the phone.
+    source_hash: str | None = None
+    note: str | None = None
+
+
+@dataclass(slots=True)
+class Conversation:
+    id: str
+    title: str | None = None
+    is_group: bool = False
+    participants: list[Party] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Message:
+    """One message, call or system event in a conversation."""
+
+    platform: str
+    conversation: Conversation
+    timestamp_utc: datetime | None
+    timestamp_raw: str
+    zone_assumed: bool
+    direction: str
+    sender: Party | None
+    recipients: list[Party]
+    body: str | None
+    kind: str
+    source: Provenance
+    deleted: bool = False
+    edited: bool = False
+    attachments: list[Attachment] = field(default_factory=list)
+    # The source's own record id and per-conversation order key, kept for the deletion-gap analyser.
+    record_id: int | None = None
+    order_key: int | None = None
+    # Format-specific facts worth keeping (message type codes, service, status, reactions...).
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class ContactEntry:
+    """An address-book style entry: a name the phone holds for one or more identifiers."""
+
+    name: str | None
+    identifiers: list[Party]
+    source: Provenance
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class IdSpace:
+    """How a database table numbers its rows, so id gaps can be judged without the file.
+
+    ``autoincrement`` is read from ``sqlite_master.sql`` (ids never reused, so a hole is certain
+    evidence a row was removed); ``high_water`` is ``sqlite_sequence.seq`` or Core Data's
+    ``Z_PRIMARYKEY.Z_MAX``; ``ids`` are the ids present (all rows, not just messages, since other
+    rows consume ids too). ``order_key`` names the per-conversation order column when there is one.
+    """
+
+    file: str
+    sha256: str
+    format: str
+    table: str
+    id_column: str
+    autoincrement: bool
+    high_water: int | None
+    ids: list[int]
+    order_key: str | None = None
+    note: str | None = None
+
+
+@dataclass(slots=True)
+class DeletionTrace:
+    """Evidence of removed content that is not itself a message row.
+
+    Examples: iOS ``deleted_messages`` rows, ``chat.last_read_message_row_id`` pointing at a missing
+    row, a ``deleted_chat_job``. ``strength`` is ``certain``, ``probable`` or ``possible``.
+    """
+
+    kind: str
+    detail: str
+    source: Provenance
+    strength: str = "probable"
+    conversation_id: str | None = None
+    missing_ids: list[int] = field(default_factory=list)
+    count: int | None = None
+
+
+Record = Message | ContactEntry | IdSpace | DeletionTrace
+
+
+def iso_utc(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC ending in ``Z`` (milliseconds kept only when present)."""
+    if value is None:
+        return None
+    value = value.astimezone(UTC)
+    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    if value.microsecond:
+        text += f".{value.microsecond // 1000:03d}"
+    return text + "Z"
+
+
+def parse_iso_utc(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def party_to_json(party: Party | None) -> dict[str, Any] | None:
+    if party is None:
+        return None
+    return {"raw": party.raw, "id": party.id, "name": party.name, "scheme": party.scheme}
+
+
+def party_from_json(data: dict[str, Any] | None) -> Party | None:
+    if data is None:
+        return None
+    return Party(
+        raw=data["raw"],
+        id=data.get("id"),
+        name=data.get("name"),
+        scheme=data.get("scheme", "other"),
+    )
+
+
+def attachment_to_json(att: Attachment) -> dict[str, Any]:
+    return {
+        "name": att.name,
+        "path": att.path,
+        "sha256": att.sha256,
+        "mime": att.mime,
+        "size": att.size,
+        "source_hash": att.source_hash,
+        "note": att.note,
+    }
+
+
+def attachment_from_json(data: dict[str, Any]) -> Attachment:
+    return Attachment(**{k: data.get(k) for k in Attachment.__slots__})
+
+
+def message_to_json(msg: Message) -> dict[str, Any]:
+    """The stable JSONL form of a message (documented field by field in the README)."""
+    return {
+        "platform": msg.platform,
+        "conversation": {
+            "id": msg.conversation.id,
+            "title": msg.conversation.title,
+            "is_group": msg.conversation.is_group,
+            "participants": [party_to_json(p) for p in msg.conversation.participants],
+        },
+        "timestamp_utc": iso_utc(msg.timestamp_utc),
+        "timestamp_raw": msg.timestamp_raw,
+        "zone_assumed": msg.zone_assumed,
+        "direction": msg.direction,
+        "sender": party_to_json(msg.sender),
+        "recipients": [party_to_json(p) for p in msg.recipients],
+        "body": msg.body,
+        "kind": msg.kind,
+        "deleted": msg.deleted,
+        "edited": msg.edited,
+        "attachments": [attachment_to_json(a) for a in msg.attachments],
+        "source": {
+            "file": msg.source.file,
+            "sha256": msg.source.sha256,
+            "format": msg.source.format,
+            "locator": msg.source.locator,
+        },
+        "record_id": msg.record_id,
+        "order_key": msg.order_key,
+        "extra": msg.extra,
+    }

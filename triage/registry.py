@@ -1,0 +1,268 @@
+"""Parser plugins, and detection of what each evidence file is by its content.
+
+A parser is a small class in a module under ``parsers/``; it is found automatically (no central
+list to edit). Each declares, as data, how to recognise its format:
+
+* SQLite formats list ``required_tables`` (table -> columns that must all exist), like plaso's
+  SQLite plugins; the best match is the parser whose declaration covers the most columns;
+* other formats implement :meth:`Parser.match` over a :class:`Probe` (the first 64 KiB, the file
+  name as a hint only, and the SQLite schema when the file is a database).
+
+``parse`` is a generator of :mod:`triage.model` records; problems with the input are reported
+through :meth:`ParseContext.warn`, counted, and never raised for a single bad row or line.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sqlite3
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
+
+from triage.evidence import SQLITE_COMPANIONS, SQLITE_MAGIC, EvidenceFile
+from triage.model import Party, Provenance, Record
+
+MAX_EXAMPLES = 5
+
+#: The device owner when the case file gives no identifier for him.
+OWNER = Party(raw="(device owner)", id="owner", name=None, scheme="owner")
+
+
+@dataclass
+class Warning_:
+    """A problem met while reading one source: counted per (file, category), with examples."""
+
+    file: str
+    category: str
+    count: int = 0
+    examples: list[str] = field(default_factory=list)
+
+
+class ParseContext:
+    """What a parser needs to know about the case, and where it reports problems and decisions."""
+
+    def __init__(
+        self,
+        timezone: str = "Europe/London",
+        region: str = "GB",
+        date_order: str | None = None,
+        owner: list[Party] | None = None,
+        owner_names: list[str] | None = None,
+    ) -> None:
+        self.timezone_name = timezone
+        self.timezone = ZoneInfo(timezone)
+        self.region = region
+        self.date_order = date_order
+        self.owner = owner or []
+        self.owner_names = owner_names or []
+        self.warnings: dict[tuple[str, str], Warning_] = {}
+        self.decisions: dict[str, dict[str, Any]] = {}
+        self.counts: Counter[str] = Counter()
+
+    def warn(self, file: str, category: str, example: str) -> None:
+        """Record one problem (``category`` such as "unparsed line", ``example`` naming the place)."""
+        key = (file, category)
+        entry = self.warnings.setdefault(key, Warning_(file, category))
+        entry.count += 1
+        if len(entry.examples) < MAX_EXAMPLES:
+            entry.examples.append(example)
+
+    def decide(self, file: str, **facts: Any) -> None:
+        """Record a decision a parser made about a file (e.g. inferred date order and evidence)."""
+        self.decisions.setdefault(file, {}).update(facts)
+
+    def owner_party(self) -> Party:
+        """The device owner as a party: his first identifier from the case file, else a marker
+        that says only "the owner of this phone" (outgoing messages always have that sender)."""
+        return self.owner[0] if self.owner else OWNER
+
+    def is_owner(self, party: Party | None) -> bool:
+        return (
+            party is not None and party.id is not None and any(party.id == o.id for o in self.owner)
+        )
+
+
+@dataclass
+class Probe:
+    """What detection may look at: the content, and the file name only as a hint."""
+
+    file: EvidenceFile
+
+    @cached_property
+    def head(self) -> bytes:
+        try:
+            return self.file.head()
+        except OSError:
+            return b""
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.head.startswith(SQLITE_MAGIC)
+
+    @cached_property
+    def schema(self) -> dict[str, set[str]]:
+        """Table -> column names, read from a private copy; empty when not a readable database."""
+        if not self.is_sqlite:
+            return {}
+        try:
+            with self.file.sqlite() as conn:
+                tables = [
+                    r[0]
+                    for r in conn.execute(
+                        "SELECT name FROM sqlite_master WHERE type IN ('table','view')"
+                    )
+                ]
+                return {
+                    t: {row[1] for row in conn.execute(f'PRAGMA table_info("{t}")')} for t in tables
+                }
+        except sqlite3.DatabaseError:
+            return {}
+
+    def text_head(self) -> str:
+        return self.head.decode("utf-8", errors="replace").lstrip("\ufeff")
+
+
+@dataclass
+class Match:
+    parser: Parser
+    score: int
+    # Other files this parser reads as part of the same source (sibling message_N.json, a
+    # companion contacts database); they are not offered to other parsers.
+    claims: list[EvidenceFile] = field(default_factory=list)
+
+
+class Parser:
+    """Base class of every source-format parser."""
+
+    #: Stable format id, used in provenance and the manifest ("android_mmssms").
+    name: ClassVar[str] = ""
+    #: Bumped whenever the parser's output for the same input changes.
+    version: ClassVar[str] = "1"
+    #: One line for ``triage detect`` and the manifest.
+    description: ClassVar[str] = ""
+    #: table -> columns that must exist (SQLite formats).
+    required_tables: ClassVar[dict[str, set[str]]] = {}
+
+    def match(self, probe: Probe) -> Match | None:
+        if not self.required_tables or not probe.is_sqlite:
+            return None
+        schema = probe.schema
+        for table, columns in self.required_tables.items():
+            if table not in schema or not columns <= schema[table]:
+                return None
+        score = sum(len(c) + 1 for c in self.required_tables.values())
+        return Match(self, score)
+
+    def parse(self, file: EvidenceFile, ctx: ParseContext) -> Iterator[Record]:
+        raise NotImplementedError
+
+    def provenance(self, file: EvidenceFile, locator: str) -> Provenance:
+        return Provenance(file=file.logical, sha256=file.sha256, format=self.name, locator=locator)
+
+
+def all_parsers() -> list[Parser]:
+    """One instance of every parser class defined in the ``parsers`` package."""
+    import parsers
+
+    found: list[Parser] = []
+    for info in sorted(pkgutil.iter_modules(parsers.__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"parsers.{info.name}")
+        for obj in vars(module).values():
+            if (
+                isinstance(obj, type)
+                and issubclass(obj, Parser)
+                and obj is not Parser
+                and obj.__module__ == module.__name__
+                and obj.name
+            ):
+                found.append(obj())
+    return sorted(found, key=lambda p: p.name)
+
+
+@dataclass
+class Detection:
+    """The outcome of detection for one evidence file."""
+
+    file: EvidenceFile
+    parser: Parser | None
+    reason: str
+    score: int = 0
+    claimed_by: EvidenceFile | None = None
+    also_matched: list[str] = field(default_factory=list)
+    claims: list[EvidenceFile] = field(default_factory=list)
+
+
+def detect(files: list[EvidenceFile], parsers: list[Parser] | None = None) -> list[Detection]:
+    """Decide, for every file, which parser reads it, or why none does."""
+    parsers = parsers if parsers is not None else all_parsers()
+    results: dict[int, Detection] = {}
+    claimed: dict[int, EvidenceFile] = {}
+    for file in files:
+        if id(file) in claimed:
+            continue
+        companion_of = _sqlite_companion_of(file)
+        if companion_of is not None:
+            claimed[id(file)] = companion_of
+            continue
+        probe = Probe(file)
+        matches = []
+        for parser in parsers:
+            try:
+                found = parser.match(probe)
+            except Exception as exc:  # a parser's detector must never stop detection
+                found = None
+                probe.__dict__.setdefault("errors", []).append(f"{parser.name}: {exc}")
+            if found is not None:
+                matches.append(found)
+        if not matches:
+            results[id(file)] = Detection(file, None, _why_skipped(probe))
+            continue
+        matches.sort(key=lambda m: (-m.score, m.parser.name))
+        best = matches[0]
+        results[id(file)] = Detection(
+            file,
+            best.parser,
+            "matched by content",
+            best.score,
+            also_matched=[m.parser.name for m in matches[1:]],
+            claims=best.claims,
+        )
+        for other in best.claims:
+            claimed[id(other)] = file
+            results.pop(id(other), None)
+    out = []
+    for file in files:
+        if id(file) in claimed:
+            owner = claimed[id(file)]
+            out.append(
+                Detection(file, None, f"read together with {owner.logical}", claimed_by=owner)
+            )
+        else:
+            out.append(results[id(file)])
+    return out
+
+
+def _sqlite_companion_of(file: EvidenceFile) -> EvidenceFile | None:
+    for suffix in SQLITE_COMPANIONS:
+        if file.name.endswith(suffix):
+            main = file.sibling(file.name[: -len(suffix)])
+            if main is not None:
+                return main
+    return None
+
+
+def _why_skipped(probe: Probe) -> str:
+    if probe.file.size == 0:
+        return "empty file"
+    if probe.is_sqlite:
+        tables = sorted(probe.schema)
+        if not tables:
+            return "SQLite database that could not be read"
+        shown = ", ".join(tables[:6]) + (" ..." if len(tables) > 6 else "")
+        return f"SQLite database with no known schema (tables: {shown})"
+    return "no parser recognised the content"
