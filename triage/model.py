@@ -112,6 +112,10 @@ class Message:
     order_key: int | None = None
     # Format-specific facts worth keeping (message type codes, service, status, reactions...).
     extra: dict[str, Any] = field(default_factory=dict)
+    # Identifies the same message seen in another copy of the same data (Messenger JSON and HTML
+    # of one download, the same mailbox in two apps). The first copy stored wins; sources are
+    # ingested in descending parser ``priority`` so the fuller copy is the one kept.
+    duplicate_key: str | None = None
 
 
 @dataclass(slots=True)

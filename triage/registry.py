@@ -145,6 +145,9 @@ class Parser:
     version: ClassVar[str] = "1"
     #: One line for ``triage detect`` and the manifest.
     description: ClassVar[str] = ""
+    #: When two sources hold copies of the same messages (see ``Message.duplicate_key``), the
+    #: source read by the higher-priority parser is ingested first and its copy kept.
+    priority: ClassVar[int] = 0
     #: table -> columns that must exist (SQLite formats).
     required_tables: ClassVar[dict[str, set[str]]] = {}
 
