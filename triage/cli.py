@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from triage.registry import ParseContext
 
 err = Console(stderr=True, highlight=False)
 
+DEMO_CASE = Path(__file__).resolve().parents[1] / "fixtures" / "demo" / "case.yaml"
+
 
 class UserError(click.ClickException):
     """A problem with what the user gave us: one line, no traceback, exit status 2."""
@@ -28,7 +31,27 @@ class UserError(click.ClickException):
         click.echo(f"error: {self.message}", err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Group(click.Group):
+    """Turns an unexpected exception into one line; TRIAGE_DEBUG=1 shows the traceback."""
+
+    def invoke(self, ctx: click.Context):  # noqa: ANN201 - click's signature
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if os.environ.get("TRIAGE_DEBUG"):
+                raise
+            raise click.ClickException(
+                f"internal error: {type(exc).__name__}: {exc} "
+                "(please report it; set TRIAGE_DEBUG=1 to see the traceback)"
+            ) from None
+
+
+@click.group(
+    cls=_Group,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="triage")
 def main() -> None:
     """Forensic triage of a phone extraction for misconduct investigations.
@@ -51,6 +74,137 @@ def _existing_paths(paths: tuple[str, ...]) -> list[Path]:
             raise UserError(f"{raw}: no such file or folder")
         out.append(path)
     return out
+
+
+@main.command()
+@click.argument("case_file", metavar="CASE.yaml", type=click.Path(dir_okay=False))
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Output directory for the case store, manifest and report (created).",
+)
+@click.option(
+    "--date-order",
+    type=click.Choice(["DMY", "MDY", "YMD"]),
+    help="Override the inferred day/month order of text exports.",
+)
+def run(case_file: str, out: str, date_order: str | None) -> None:
+    """Read every source in the case file, analyse, and write the report to --out.
+
+    The output directory receives the case store (case.sqlite), manifest.json (inputs and their
+    SHA-256, tool and parser versions, settings, warnings) and the report (index.html with
+    findings.json, messages.csv and findings.csv beside it). Evidence is only read, never
+    written; the run fails if any input changed while it ran.
+
+    Example:
+
+        triage run case.yaml --out reports/PSD-2026-0142
+    """
+    _run_case(Path(case_file), Path(out), date_order)
+
+
+@main.command()
+@click.option(
+    "--out",
+    "out",
+    default="triage-demo",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Where to write the demo report.",
+)
+def demo(out: str) -> None:
+    """Run the shipped demo case (a synthetic officer's phone) and print where the report is.
+
+    Example:
+
+        triage demo --out /tmp/demo-report
+    """
+    case_file = DEMO_CASE
+    if not case_file.exists():
+        raise UserError(
+            f"the demo case is not here ({case_file}); it ships with the source checkout: "
+            "install with 'pip install -e .' from a clone of the repository"
+        )
+    _run_case(case_file, Path(out), None)
+
+
+def _run_case(case_file: Path, out: Path, date_order: str | None) -> None:
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from triage.casefile import CaseFileError, load_case
+    from triage.run import EvidenceChanged, run_case
+    from triage.run import Progress as RunProgress
+
+    try:
+        case = load_case(case_file)
+    except CaseFileError as exc:
+        raise UserError(str(exc)) from None
+    console = Console(stderr=True, highlight=False)
+    console.print(f"Case {case.reference}: {len(case.sources)} source(s), output to {out}")
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(bar_width=None),
+        TextColumn("{task.completed:,} records"),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("starting", total=None, rate="")
+
+        def advance(n: int) -> None:
+            bar.advance(task, n)
+            elapsed = bar.tasks[0].elapsed or 0
+            if elapsed:
+                bar.update(task, rate=f"{bar.tasks[0].completed / elapsed:,.0f}/s")
+
+        hooks = RunProgress(
+            stage=lambda name: bar.update(task, description=name),
+            source=lambda file, parser: bar.update(task, description=f"Reading {file} ({parser})"),
+            advance=advance,
+        )
+        try:
+            result = run_case(case, out, date_order=date_order, progress=hooks)
+        except EvidenceChanged as exc:
+            raise click.ClickException(
+                f"evidence changed during the run, results must not be used: {exc}"
+            ) from None
+
+    table = Table(title=f"Sources read for {case.reference}")
+    table.add_column("source", overflow="fold")
+    table.add_column("format")
+    table.add_column("messages", justify="right")
+    table.add_column("contacts", justify="right")
+    table.add_column("problems", overflow="fold")
+    problems: dict[str, int] = {}
+    for w in result.warnings:
+        problems[w["file"]] = problems.get(w["file"], 0) + w["count"]
+    for s in result.sources:
+        table.add_row(
+            s.file.logical,
+            s.parser,
+            f"{s.counts['messages']:,}",
+            f"{s.counts['contacts']:,}",
+            (s.error or "")
+            + (
+                f"{problems.get(s.file.logical, 0)} warnings"
+                if problems.get(s.file.logical)
+                else ""
+            ),
+        )
+    console.print(table)
+    if result.skipped:
+        console.print(f"{len(result.skipped)} file(s) skipped; see the report's coverage section.")
+    total = sum(w["count"] for w in result.warnings)
+    if total:
+        console.print(
+            f"[yellow]{total} problem(s) reported while reading; see the report's warnings.[/]"
+        )
+    console.print(f"{result.findings} finding(s). Report: {result.report_path}")
+    click.echo(str(result.report_path))
 
 
 @main.command()

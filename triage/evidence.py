@@ -27,6 +27,7 @@ import stat
 import tarfile
 import tempfile
 import zipfile
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -118,7 +119,7 @@ class EvidenceFile:
             conn.close()
 
 
-class Container:
+class Container(ABC):
     """A tree of evidence files: a folder, an archive, or a single file."""
 
     def __init__(self, evidence: Evidence, label: str) -> None:
@@ -141,8 +142,9 @@ class Container:
         suffix = suffix.replace("\\", "/").lstrip("/")
         return [f for m, f in sorted(self.files.items()) if m == suffix or m.endswith("/" + suffix)]
 
+    @abstractmethod
     def open_member(self, member: str) -> BinaryIO:
-        raise NotImplementedError
+        """Implemented by every subclass."""
 
     def local_path(self, member: str) -> Path:
         target = self.evidence.scratch("member", posixpath.basename(member))
@@ -156,11 +158,19 @@ class FolderContainer(Container):
         super().__init__(evidence, label)
         self.root = root
         if single is not None:
-            # A single file input keeps the label it was given as its logical name.
-            self.files[single.name] = EvidenceFile(
-                logical=label, member=single.name, size=single.stat().st_size, container=self
-            )
-            evidence.register_disk_file(single, label)
+            # A single file input keeps the label it was given as its logical name; a database's
+            # -wal/-shm/-journal beside it belong to it (the newest rows may be in the WAL).
+            for suffix in ("", *SQLITE_COMPANIONS):
+                path = single.with_name(single.name + suffix)
+                if suffix and not path.is_file():
+                    continue
+                self.files[path.name] = EvidenceFile(
+                    logical=label + suffix,
+                    member=path.name,
+                    size=path.stat().st_size,
+                    container=self,
+                )
+                evidence.register_disk_file(path, label + suffix)
             return
         for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
             dirnames.sort()
@@ -260,6 +270,8 @@ class DiskRecord:
     size: int
     mtime_ns: int
     sha256: str | None = None
+    sha256_after: str | None = None
+    unchanged: bool | None = None
 
 
 class Evidence:
@@ -312,14 +324,16 @@ class Evidence:
         for record in self.disk.values():
             try:
                 info = record.path.stat()
-                digest = sha256_file(record.path)
+                record.sha256_after = sha256_file(record.path)
             except OSError as exc:
+                record.unchanged = False
                 changed.append(f"{record.logical}: no longer readable ({exc.strerror})")
                 continue
-            if digest != record.sha256 or info.st_size != record.size:
+            if record.sha256_after != record.sha256 or info.st_size != record.size:
                 changed.append(f"{record.logical}: SHA-256 changed during the run")
             elif info.st_mtime_ns != record.mtime_ns:
                 changed.append(f"{record.logical}: modification time changed during the run")
+            record.unchanged = not changed or not changed[-1].startswith(record.logical + ":")
         return changed
 
     # -- opening inputs --------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import sqlite3
+from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -136,7 +137,7 @@ class Match:
     claims: list[EvidenceFile] = field(default_factory=list)
 
 
-class Parser:
+class Parser(ABC):
     """Base class of every source-format parser."""
 
     #: Stable format id, used in provenance and the manifest ("android_mmssms").
@@ -161,8 +162,9 @@ class Parser:
         score = sum(len(c) + 1 for c in self.required_tables.values())
         return Match(self, score)
 
+    @abstractmethod
     def parse(self, file: EvidenceFile, ctx: ParseContext) -> Iterator[Record]:
-        raise NotImplementedError
+        """Implemented by every subclass."""
 
     def provenance(self, file: EvidenceFile, locator: str) -> Provenance:
         return Provenance(file=file.logical, sha256=file.sha256, format=self.name, locator=locator)

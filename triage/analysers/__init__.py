@@ -1,0 +1,37 @@
+"""Analysers: read the case store, write findings back to it.
+
+Each analyser is a class with a ``name``, a ``version`` and ``run(store, case, settings)``
+returning findings; ``ANALYSERS`` fixes the order they run in (later ones may read the findings of
+earlier ones from the store, never from each other's objects).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from triage.casefile import Case
+from triage.store import Finding, Store
+
+
+@dataclass
+class Settings:
+    """Analysis settings recorded in the manifest (thresholds, profiles used)."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+class Analyser(ABC):
+    name: ClassVar[str] = ""
+    version: ClassVar[str] = "1"
+
+    @abstractmethod
+    def run(self, store: Store, case: Case, settings: Settings) -> Iterable[Finding]:
+        """Implemented by every subclass."""
+
+
+def analysers() -> list[Analyser]:
+    """The analysers, in the order they run."""
+    return []

@@ -1,0 +1,434 @@
+"""The case file: what the examiner tells triage about the case, in YAML.
+
+Validation reads the YAML node tree (not just the loaded values) so every error names the file,
+the line and the field: ``case.yaml line 14: contacts[2].role: expected one of victim, witness,
+complainant, other``. The full reference with a worked example is in the README.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+import yaml
+
+from triage.identity import normalise_name, party
+from triage.model import Party
+
+ROLES = ("victim", "witness", "complainant", "other")
+IDENTIFIER_KINDS = (
+    "phone",
+    "email",
+    "whatsapp",
+    "lid",
+    "facebook",
+    "facebook_url",
+    "name",
+    "other",
+)
+# Identifier kinds written in the case file -> Party scheme passed to identity.party().
+_SCHEME = {
+    "phone": "phone",
+    "email": "email",
+    "whatsapp": None,  # a jid or number; identity.party works out which
+    "lid": "whatsapp_lid",
+    "facebook": "facebook",
+    "facebook_url": "facebook",
+    "name": "name",
+    "other": "other",
+}
+
+
+class CaseFileError(ValueError):
+    """A case file problem, already worded as the one line the user sees."""
+
+
+@dataclass
+class Identifier:
+    kind: str
+    value: str
+    party: Party
+
+
+@dataclass
+class CaseContact:
+    key: str  # stable id for findings and report pages ("contact-1")
+    name: str
+    role: str
+    identifiers: list[Identifier]
+    aliases: list[str] = field(default_factory=list)
+    dates: dict[str, dt.date] = field(default_factory=dict)
+    notes: str | None = None
+
+    def match_ids(self) -> set[str]:
+        """Every normalised identifier that means this contact, names and aliases included."""
+        ids = {i.party.id for i in self.identifiers if i.party.id}
+        ids.update(normalise_name(a) for a in self.aliases)
+        return ids
+
+
+@dataclass
+class Exhibit:
+    id: str
+    kind: str  # image | hash_list | vics
+    path: Path
+    description: str | None = None
+    sensitive: bool = True
+
+
+@dataclass
+class SourceSpec:
+    path: Path
+    label: str
+
+
+@dataclass
+class Roster:
+    csv: Path | None = None
+    pattern: str | None = None
+    anchor: dt.date | None = None
+    overrides: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Case:
+    path: Path
+    sha256: str
+    reference: str
+    timezone: str
+    region: str
+    subject_name: str | None
+    subject_identifiers: list[Identifier]
+    contacts: list[CaseContact]
+    sources: list[SourceSpec]
+    exhibits: list[Exhibit] = field(default_factory=list)
+    roster: Roster | None = None
+    night: tuple[dt.time, dt.time] = (dt.time(22, 0), dt.time(6, 0))
+    title: str | None = None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def owner_parties(self) -> list[Party]:
+        return [i.party for i in self.subject_identifiers if i.kind != "name"]
+
+    def owner_names(self) -> list[str]:
+        return [i.value for i in self.subject_identifiers if i.kind == "name"] + (
+            [self.subject_name] if self.subject_name else []
+        )
+
+
+class _Reader:
+    """Walks YAML nodes, turning each problem into a CaseFileError naming file, line and field."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def fail(self, node: yaml.Node | None, where: str, message: str) -> CaseFileError:
+        line = f" line {node.start_mark.line + 1}" if node is not None else ""
+        return CaseFileError(f"{self.name}{line}: {where}: {message}")
+
+    def mapping(
+        self, node: yaml.Node, where: str, allowed: tuple[str, ...]
+    ) -> dict[str, yaml.Node]:
+        if not isinstance(node, yaml.MappingNode):
+            raise self.fail(node, where, "expected a mapping of keys to values")
+        out: dict[str, yaml.Node] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value
+            if key not in allowed:
+                raise self.fail(
+                    key_node,
+                    f"{where}.{key}" if where else key,
+                    f"unknown key; expected one of {', '.join(allowed)}",
+                )
+            if key in out:
+                raise self.fail(key_node, f"{where}.{key}" if where else key, "given twice")
+            out[key] = value_node
+        return out
+
+    def sequence(self, node: yaml.Node, where: str) -> list[yaml.Node]:
+        if not isinstance(node, yaml.SequenceNode):
+            raise self.fail(node, where, "expected a list")
+        return list(node.value)
+
+    def text(self, node: yaml.Node, where: str) -> str:
+        if not isinstance(node, yaml.ScalarNode) or node.value == "" or node.tag.endswith(":null"):
+            raise self.fail(node, where, "expected a value (text)")
+        return str(node.value)
+
+    def choice(self, node: yaml.Node, where: str, options: tuple[str, ...]) -> str:
+        value = self.text(node, where)
+        if value not in options:
+            raise self.fail(node, where, f"expected one of {', '.join(options)}")
+        return value
+
+    def date(self, node: yaml.Node, where: str) -> dt.date:
+        value = self.text(node, where)
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise self.fail(node, where, "expected a date as YYYY-MM-DD") from None
+
+    def time(self, node: yaml.Node, where: str) -> dt.time:
+        value = self.text(node, where)
+        try:
+            return dt.time.fromisoformat(value if len(value) > 4 else value.zfill(5))
+        except ValueError:
+            raise self.fail(node, where, "expected a time as HH:MM") from None
+
+    def boolean(self, node: yaml.Node, where: str) -> bool:
+        value = self.text(node, where).lower()
+        if value in ("true", "yes", "on"):
+            return True
+        if value in ("false", "no", "off"):
+            return False
+        raise self.fail(node, where, "expected true or false")
+
+
+def load_case(path: Path | str) -> Case:
+    """Read and validate a case file; raises :class:`CaseFileError` with a one-line message."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise CaseFileError(f"{path}: cannot read the case file ({exc.strerror})") from None
+    name = path.name
+    try:
+        root = yaml.compose(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise CaseFileError(f"{name}: not UTF-8 text") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" line {mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise CaseFileError(f"{name}{line}: not valid YAML: {problem}") from None
+    if root is None:
+        raise CaseFileError(f"{name}: the case file is empty")
+    r = _Reader(name)
+    base = path.parent
+    top = r.mapping(
+        root, "", ("case", "subject", "contacts", "roster", "night", "exhibits", "sources")
+    )
+    for required in ("case", "sources"):
+        if required not in top:
+            raise r.fail(root, required, "missing; see the case-file reference in the README")
+
+    case_node = r.mapping(top["case"], "case", ("reference", "title", "timezone", "region"))
+    if "reference" not in case_node:
+        raise r.fail(top["case"], "case.reference", "missing")
+    reference = r.text(case_node["reference"], "case.reference")
+    timezone = "Europe/London"
+    if "timezone" in case_node:
+        timezone = r.text(case_node["timezone"], "case.timezone")
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise r.fail(
+                case_node["timezone"],
+                "case.timezone",
+                "not a known IANA time zone (e.g. Europe/London)",
+            ) from None
+    region = "GB"
+    if "region" in case_node:
+        region = r.text(case_node["region"], "case.region").upper()
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            raise r.fail(case_node["region"], "case.region", "not a known two-letter region code")
+    title = r.text(case_node["title"], "case.title") if "title" in case_node else None
+
+    subject_name = None
+    subject_ids: list[Identifier] = []
+    if "subject" in top:
+        subj = r.mapping(top["subject"], "subject", ("name", "identifiers"))
+        if "name" in subj:
+            subject_name = r.text(subj["name"], "subject.name")
+        if "identifiers" in subj:
+            subject_ids = _identifiers(r, subj["identifiers"], "subject.identifiers", region)
+
+    contacts: list[CaseContact] = []
+    if "contacts" in top:
+        for i, node in enumerate(r.sequence(top["contacts"], "contacts")):
+            where = f"contacts[{i}]"
+            c = r.mapping(node, where, ("name", "role", "identifiers", "aliases", "dates", "notes"))
+            for required in ("name", "role"):
+                if required not in c:
+                    raise r.fail(node, f"{where}.{required}", "missing")
+            aliases = (
+                [
+                    r.text(a, f"{where}.aliases[{j}]")
+                    for j, a in enumerate(r.sequence(c["aliases"], f"{where}.aliases"))
+                ]
+                if "aliases" in c
+                else []
+            )
+            dates = {}
+            if "dates" in c:
+                dn = c["dates"]
+                if not isinstance(dn, yaml.MappingNode):
+                    raise r.fail(dn, f"{where}.dates", "expected a mapping of name: YYYY-MM-DD")
+                for key_node, value_node in dn.value:
+                    dates[key_node.value] = r.date(value_node, f"{where}.dates.{key_node.value}")
+            contacts.append(
+                CaseContact(
+                    key=f"contact-{i + 1}",
+                    name=r.text(c["name"], f"{where}.name"),
+                    role=r.choice(c["role"], f"{where}.role", ROLES),
+                    identifiers=_identifiers(r, c["identifiers"], f"{where}.identifiers", region)
+                    if "identifiers" in c
+                    else [],
+                    aliases=aliases,
+                    dates=dates,
+                    notes=r.text(c["notes"], f"{where}.notes") if "notes" in c else None,
+                )
+            )
+            if not contacts[-1].identifiers and not aliases:
+                raise r.fail(node, f"{where}.identifiers", "give at least one identifier or alias")
+
+    roster = None
+    if "roster" in top:
+        rn = r.mapping(top["roster"], "roster", ("csv", "pattern", "anchor", "overrides"))
+        roster = Roster()
+        if "csv" in rn:
+            roster.csv = _existing(r, rn["csv"], "roster.csv", base)
+        if "pattern" in rn:
+            roster.pattern = r.text(rn["pattern"], "roster.pattern")
+            if "anchor" not in rn:
+                raise r.fail(top["roster"], "roster.anchor", "a shift pattern needs an anchor date")
+        if "anchor" in rn:
+            roster.anchor = r.date(rn["anchor"], "roster.anchor")
+        if roster.csv is None and roster.pattern is None:
+            raise r.fail(top["roster"], "roster", "give either csv: or pattern: with anchor:")
+        if "overrides" in rn:
+            for j, node in enumerate(r.sequence(rn["overrides"], "roster.overrides")):
+                where = f"roster.overrides[{j}]"
+                o = r.mapping(node, where, ("start", "end", "type", "note"))
+                for required in ("start", "end", "type"):
+                    if required not in o:
+                        raise r.fail(node, f"{where}.{required}", "missing")
+                roster.overrides.append(
+                    {
+                        "start": r.date(o["start"], f"{where}.start"),
+                        "end": r.date(o["end"], f"{where}.end"),
+                        "type": r.choice(
+                            o["type"],
+                            f"{where}.type",
+                            ("duty", "rest", "leave", "sick", "training"),
+                        ),
+                        "note": r.text(o["note"], f"{where}.note") if "note" in o else None,
+                    }
+                )
+
+    night = (dt.time(22, 0), dt.time(6, 0))
+    if "night" in top:
+        nn = r.mapping(top["night"], "night", ("start", "end"))
+        night = (
+            r.time(nn["start"], "night.start") if "start" in nn else night[0],
+            r.time(nn["end"], "night.end") if "end" in nn else night[1],
+        )
+
+    exhibits: list[Exhibit] = []
+    if "exhibits" in top:
+        for i, node in enumerate(r.sequence(top["exhibits"], "exhibits")):
+            where = f"exhibits[{i}]"
+            e = r.mapping(
+                node, where, ("id", "image", "hash_list", "vics", "description", "sensitive")
+            )
+            kinds = [k for k in ("image", "hash_list", "vics") if k in e]
+            if len(kinds) != 1:
+                raise r.fail(node, where, "give exactly one of image:, hash_list:, vics:")
+            if "id" not in e:
+                raise r.fail(node, f"{where}.id", "missing (the exhibit reference, e.g. ABC/1)")
+            exhibits.append(
+                Exhibit(
+                    id=r.text(e["id"], f"{where}.id"),
+                    kind=kinds[0],
+                    path=_existing(r, e[kinds[0]], f"{where}.{kinds[0]}", base),
+                    description=r.text(e["description"], f"{where}.description")
+                    if "description" in e
+                    else None,
+                    sensitive=r.boolean(e["sensitive"], f"{where}.sensitive")
+                    if "sensitive" in e
+                    else True,
+                )
+            )
+
+    sources: list[SourceSpec] = []
+    for i, node in enumerate(r.sequence(top["sources"], "sources")):
+        where = f"sources[{i}]"
+        if isinstance(node, yaml.ScalarNode):
+            spec_path = _existing(r, node, where, base)
+            label = node.value
+        else:
+            s = r.mapping(node, where, ("path", "label"))
+            if "path" not in s:
+                raise r.fail(node, f"{where}.path", "missing")
+            spec_path = _existing(r, s["path"], f"{where}.path", base)
+            label = r.text(s["label"], f"{where}.label") if "label" in s else s["path"].value
+        sources.append(SourceSpec(spec_path, label))
+    if not sources:
+        raise r.fail(top["sources"], "sources", "list at least one file, folder or archive")
+
+    return Case(
+        path=path,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        reference=reference,
+        title=title,
+        timezone=timezone,
+        region=region,
+        subject_name=subject_name,
+        subject_identifiers=subject_ids,
+        contacts=contacts,
+        sources=sources,
+        exhibits=exhibits,
+        roster=roster,
+        night=night,
+    )
+
+
+def _existing(r: _Reader, node: yaml.Node, where: str, base: Path) -> Path:
+    value = r.text(node, where)
+    path = (base / value).resolve() if not Path(value).is_absolute() else Path(value)
+    if not path.exists():
+        raise r.fail(
+            node, where, f"{value}: no such file or folder (paths are relative to the case file)"
+        )
+    return path
+
+
+def _identifiers(r: _Reader, node: yaml.Node, where: str, region: str) -> list[Identifier]:
+    out = []
+    for i, item in enumerate(r.sequence(node, where)):
+        here = f"{where}[{i}]"
+        if isinstance(item, yaml.ScalarNode):
+            value = r.text(item, here)
+            p = party(value, region)
+            assert p is not None
+            kind = {"phone": "phone", "email": "email", "facebook": "facebook"}.get(
+                p.scheme, "other"
+            )
+            if p.scheme == "whatsapp_lid":
+                kind = "lid"
+        else:
+            m = r.mapping(item, here, IDENTIFIER_KINDS)
+            if len(m) != 1:
+                raise r.fail(
+                    item, here, "give one identifier per list item, e.g. - phone: 07700 900123"
+                )
+            kind, value_node = next(iter(m.items()))
+            value = r.text(value_node, f"{here}.{kind}")
+            p = party(value, region, scheme=_SCHEME[kind])
+            assert p is not None
+            if kind == "phone" and not (p.id or "").startswith("+"):
+                raise r.fail(
+                    value_node,
+                    f"{here}.phone",
+                    f"{value!r} is not a phone number for region {region}",
+                )
+        out.append(Identifier(kind, value, p))
+    return out

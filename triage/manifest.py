@@ -1,0 +1,96 @@
+"""The run manifest: everything needed to reproduce and check a run.
+
+``manifest.json`` records the tool and Python versions, the case file's SHA-256, every input with
+its size and SHA-256 before and after, every parser used with its version, the settings and
+timezone, counts per source, every warning and every decision a parser made. Apart from
+``run.started``/``run.finished``/``run.seconds`` the same inputs give the same manifest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+from triage import __version__
+from triage.casefile import Case
+from triage.ingest import SourceResult
+from triage.registry import all_parsers
+
+MANIFEST_NAME = "manifest.json"
+#: Keys that differ between otherwise identical runs.
+VOLATILE = ("started", "finished", "seconds")
+
+
+def write_manifest(
+    out: Path,
+    *,
+    case: Case,
+    started: dt.datetime,
+    finished: dt.datetime,
+    inputs: list[dict[str, Any]],
+    sources: list[SourceResult],
+    skipped: list[tuple[str, str]],
+    warnings: list[dict[str, Any]],
+    decisions: dict[str, dict[str, Any]],
+    settings: dict[str, Any],
+    counts: dict[str, int],
+    changed: list[str],
+) -> Path:
+    used = {s.parser for s in sources}
+    manifest = {
+        "tool": {"name": "triage", "version": __version__},
+        "python": sys.version.split()[0],
+        "platform": platform.platform(terse=True),
+        "run": {
+            "started": started.isoformat().replace("+00:00", "Z"),
+            "finished": finished.isoformat().replace("+00:00", "Z"),
+            "seconds": round((finished - started).total_seconds(), 3),
+            "evidence_unchanged": not changed,
+            "evidence_changes": changed,
+        },
+        "case": {
+            "file": case.path.name,
+            "sha256": case.sha256,
+            "reference": case.reference,
+            "timezone": case.timezone,
+            "region": case.region,
+        },
+        "settings": settings,
+        "parsers": [
+            {"name": p.name, "version": p.version, "description": p.description}
+            for p in all_parsers()
+            if p.name in used
+        ],
+        "inputs": inputs,
+        "sources": [
+            {
+                "file": s.file.logical,
+                "sha256": s.file.sha256,
+                "size": s.file.size,
+                "parser": s.parser,
+                "parser_version": s.parser_version,
+                "counts": dict(sorted(s.counts.items())),
+                "error": s.error,
+            }
+            for s in sources
+        ],
+        "skipped": [{"file": f, "reason": r} for f, r in skipped],
+        "decisions": decisions,
+        "warnings": warnings,
+        "counts": counts,
+    }
+    path = out / MANIFEST_NAME
+    path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n", "utf-8")
+    return path
+
+
+def stable_view(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The manifest without the run's own timestamps, for comparing two runs."""
+    copy = json.loads(json.dumps(manifest))
+    for key in VOLATILE:
+        copy["run"].pop(key, None)
+    return copy

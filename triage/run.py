@@ -1,0 +1,185 @@
+"""One run of a case, end to end: ingest -> analyse -> report -> manifest.
+
+Stages only ever pass data forward: parsers feed the store; analysers read the store and write
+findings to it; the report and exports read the store. The manifest records what was read, with
+which tool and settings, so the run can be reproduced and checked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from triage.analysers import Settings, analysers
+from triage.casefile import Case
+from triage.evidence import Evidence
+from triage.ingest import SourceResult, open_inputs, parse_detection
+from triage.manifest import write_manifest
+from triage.registry import ParseContext
+from triage.store import Store
+
+STORE_NAME = "case.sqlite"
+
+
+class EvidenceChanged(RuntimeError):
+    """An input file changed while the run was reading it: the run's results are not safe."""
+
+
+@dataclass
+class Progress:
+    """Hooks the CLI uses to show progress; the default does nothing (tests, library use)."""
+
+    stage: Callable[[str], None] = lambda name: None
+    source: Callable[[str, str], None] = lambda file, parser: None
+    advance: Callable[[int], None] = lambda n: None
+
+
+@dataclass
+class RunResult:
+    out: Path
+    store_path: Path
+    manifest_path: Path
+    report_path: Path | None
+    sources: list[SourceResult] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    findings: int = 0
+
+
+def run_case(
+    case: Case,
+    out: Path,
+    date_order: str | None = None,
+    progress: Progress | None = None,
+    report: bool = True,
+) -> RunResult:
+    """Run ``case`` into the output directory ``out`` (created; an existing store is replaced)."""
+    progress = progress or Progress()
+    started = dt.datetime.now(dt.UTC)
+    out.mkdir(parents=True, exist_ok=True)
+    store = Store.create(out / STORE_NAME)
+    ctx = ParseContext(
+        timezone=case.timezone,
+        region=case.region,
+        date_order=date_order,
+        owner=case.owner_parties(),
+        owner_names=case.owner_names(),
+    )
+    settings = Settings(
+        {"timezone": case.timezone, "region": case.region, "date_order": date_order}
+    )
+    results: list[SourceResult] = []
+    skipped: list[tuple[str, str]] = []
+    with Evidence() as evidence:
+        progress.stage("Detecting sources")
+        detections = open_inputs(evidence, [(s.path, s.label) for s in case.sources])
+        for refusal in evidence.refusals():
+            skipped.append((refusal.path, refusal.reason))
+            ctx.warn(refusal.path, "refused", refusal.reason)
+        readable = [d for d in detections if d.parser is not None]
+        skipped.extend(
+            (d.file.logical, d.reason)
+            for d in detections
+            if d.parser is None and d.claimed_by is None
+        )
+        # Higher-priority parsers first, so the fuller copy of duplicated messages is kept.
+        readable.sort(key=lambda d: (-d.parser.priority, d.file.logical))  # type: ignore[union-attr]
+        progress.stage("Reading sources")
+        for detection in readable:
+            parser = detection.parser
+            assert parser is not None
+            progress.source(detection.file.logical, parser.name)
+            result = SourceResult(detection.file, parser.name, parser.version)
+            source_id = store.add_source(
+                detection.file.logical,
+                detection.file.sha256,
+                detection.file.size,
+                parser.name,
+                parser.version,
+            )
+            store.ingest(source_id, _counting(parse_detection(detection, ctx, result), progress))
+            store.finish_source(source_id, result.error)
+            results.append(result)
+        store.add_skipped(skipped)
+        store.add_warnings(
+            (w.file, w.category, w.count, w.examples)
+            for w in sorted(ctx.warnings.values(), key=lambda w: (w.file, w.category))
+        )
+        store.set_meta(
+            case_reference=case.reference,
+            case_title=case.title,
+            timezone=case.timezone,
+            region=case.region,
+            subject=case.subject_name,
+            decisions=ctx.decisions,
+        )
+
+        progress.stage("Analysing")
+        findings = 0
+        for analyser in analysers():
+            produced = list(analyser.run(store, case, settings))
+            store.add_findings(produced)
+            findings += len(produced)
+            settings.values.setdefault("analysers", {})[analyser.name] = analyser.version
+
+        report_path = None
+        if report:
+            progress.stage("Writing report")
+            from triage.report import write_report
+
+            report_path = write_report(store, case, out, settings)
+
+        progress.stage("Verifying evidence is unchanged")
+        changed = evidence.verify()
+        inputs = [
+            {
+                "file": rec.logical,
+                "size": rec.size,
+                "sha256_before": rec.sha256,
+                "sha256_after": rec.sha256_after,
+                "unchanged": rec.unchanged,
+            }
+            for rec in sorted(evidence.disk.values(), key=lambda r: r.logical)
+        ]
+    counts = store.counts()
+    warnings = store.warnings()
+    store.close()
+    finished = dt.datetime.now(dt.UTC)
+    manifest_path = write_manifest(
+        out,
+        case=case,
+        started=started,
+        finished=finished,
+        inputs=inputs,
+        sources=results,
+        skipped=skipped,
+        warnings=warnings,
+        decisions=ctx.decisions,
+        settings=settings.values,
+        counts=counts,
+        changed=changed,
+    )
+    if changed:
+        raise EvidenceChanged("; ".join(changed))
+    return RunResult(
+        out=out,
+        store_path=out / STORE_NAME,
+        manifest_path=manifest_path,
+        report_path=report_path,
+        sources=results,
+        skipped=skipped,
+        warnings=warnings,
+        counts=counts,
+        findings=findings,
+    )
+
+
+def _counting(records, progress: Progress):  # noqa: ANN001, ANN202 - a pass-through generator
+    for n, record in enumerate(records, 1):
+        if n % 1000 == 0:
+            progress.advance(1000)
+        yield record
