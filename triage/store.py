@@ -77,6 +77,8 @@ CREATE TABLE findings (
   weight REAL, data TEXT);
 CREATE TABLE finding_refs (finding_id INTEGER, message_id INTEGER, note TEXT);
 CREATE INDEX finding_refs_finding ON finding_refs (finding_id);
+CREATE TABLE message_labels (
+  message_id INTEGER, analyser TEXT, label TEXT, value TEXT, PRIMARY KEY (message_id, analyser, label));
 CREATE TABLE skipped (id INTEGER PRIMARY KEY, file TEXT, reason TEXT);
 CREATE TABLE media (
   sha256 TEXT PRIMARY KEY, data TEXT);
@@ -349,6 +351,25 @@ class Store:
                 "INSERT INTO warnings (file, category, count, examples) VALUES (?,?,?,?)",
                 [(f, c, n, _dumps(e)) for f, c, n, e in warnings],
             )
+
+    def add_labels(self, analyser: str, rows: Iterable[tuple[int, str, Any]]) -> None:
+        """Per-message facts an analyser worked out (duty status, matched case contact...)."""
+        with self.conn:
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO message_labels VALUES (?, ?, ?, ?)",
+                [(mid, analyser, label, _dumps(value)) for mid, label, value in rows],
+            )
+
+    def labels(self, analyser: str, label: str) -> dict[int, Any]:
+        """message id -> value of one label written by one analyser."""
+        return {
+            mid: json.loads(value)
+            for mid, value in self.conn.execute(
+                "SELECT message_id, value FROM message_labels WHERE analyser = ? AND label = ?"
+                " ORDER BY message_id",
+                (analyser, label),
+            )
+        }
 
     def add_skipped(self, rows: Iterable[tuple[str, str]]) -> None:
         with self.conn:
