@@ -209,7 +209,10 @@ def _run_case(case_file: Path, out: Path, date_order: str | None) -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-def detect(paths: tuple[str, ...]) -> None:
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON object per file instead of tables."
+)
+def detect(paths: tuple[str, ...], as_json: bool) -> None:
     """List the sources triage can read under PATHS, and what it skipped and why.
 
     PATHS may be files, folders or archives (zip, tar) of whole extractions; archives inside them
@@ -221,6 +224,22 @@ def detect(paths: tuple[str, ...]) -> None:
     """
     with Evidence() as evidence:
         detections = open_inputs(evidence, [(p, str(p)) for p in _existing_paths(paths)])
+        if as_json:
+            for d in detections:
+                row = {
+                    "file": d.file.logical,
+                    "size": d.file.size,
+                    "format": d.parser.name if d.parser else None,
+                    "also_matched": d.also_matched,
+                    "read_with": d.claimed_by.logical if d.claimed_by else None,
+                    "reason": d.reason,
+                }
+                click.echo(json.dumps(row, ensure_ascii=False))
+            for refusal in evidence.refusals():
+                click.echo(
+                    json.dumps({"file": refusal.path, "format": None, "reason": refusal.reason})
+                )
+            return
         found = Table(title="Sources found", show_lines=False)
         found.add_column("file", overflow="fold")
         found.add_column("format")

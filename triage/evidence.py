@@ -284,6 +284,8 @@ class Evidence:
         self.containers: list[Container] = []
         self.disk: dict[Path, DiskRecord] = {}
         self._sqlite_copies: dict[int, Path] = {}
+        # Archives found inside inputs and opened as containers (their members are the sources).
+        self.opened_archives: set[int] = set()
 
     # -- workspace -------------------------------------------------------------------------------
     def scratch(self, kind: str, name: str) -> Path:
@@ -376,15 +378,19 @@ class Evidence:
                     Refusal(file.logical, f"archive could not be opened: {exc}")
                 )
                 continue
-            nested.parent_file = file  # type: ignore[attr-defined]
+            self.opened_archives.add(id(file))
             self.containers.append(nested)
             found.append(nested)
             found.extend(self._open_nested(nested, depth + 1))
         return found
 
     def files(self) -> Iterator[EvidenceFile]:
+        """Every file of every container, except archives that were opened as containers."""
         for container in self.containers:
-            yield from (container.files[m] for m in sorted(container.files))
+            for member in sorted(container.files):
+                file = container.files[member]
+                if id(file) not in self.opened_archives:
+                    yield file
 
     def refusals(self) -> list[Refusal]:
         return [r for c in self.containers for r in c.refused]

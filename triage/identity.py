@@ -37,26 +37,33 @@ def clean(text: str) -> str:
 
 
 def normalise_phone(raw: str, region: str = "GB") -> str | None:
-    """E.164 for anything that parses as a possible phone number in ``region``, else ``None``."""
+    """E.164 for anything that reads as a phone number in ``region``, else ``None``.
+
+    A number valid in the region wins; a bare run of digits that is only valid with a leading
+    "+" (a WhatsApp jid user part, ``447700900123``) is read as international; otherwise a
+    number that is merely possible in the region is accepted.
+    """
     text = clean(raw).translate(_ARABIC_INDIC)
     if text.startswith("00"):
         text = "+" + text[2:]
     digits = re.sub(r"\D", "", text)
     if len(digits) < 6:
         return None
+    candidates = []
     try:
-        # A bare run of digits that begins with a country code (as in a WhatsApp jid) is
-        # international; trying it with a "+" first keeps 447700900123 from becoming +44 447...
-        if not text.startswith("+") and not text.startswith("0") and len(digits) >= 10:
-            candidate = phonenumbers.parse("+" + digits, None)
-            if phonenumbers.is_possible_number(candidate):
-                return phonenumbers.format_number(candidate, phonenumbers.PhoneNumberFormat.E164)
-        parsed = phonenumbers.parse(text, region)
+        candidates.append(phonenumbers.parse(text, None if text.startswith("+") else region))
     except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(parsed):
-        return None
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+        pass
+    if not text.startswith("+") and re.fullmatch(r"\d{10,15}", text):
+        try:
+            candidates.append(phonenumbers.parse("+" + digits, None))
+        except phonenumbers.NumberParseException:
+            pass
+    for check in (phonenumbers.is_valid_number, phonenumbers.is_possible_number):
+        for number in candidates:
+            if check(number):
+                return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return None
 
 
 def party(
@@ -81,7 +88,7 @@ def party(
         server = server.lower()
         if server in ("s.whatsapp.net", "c.us", "whatsapp.net"):
             user = user.split(":")[0].split(".")[0]  # device suffixes: 4477...:12@ / 4477....0:0@
-            phone = normalise_phone(user, region)
+            phone = normalise_phone("+" + user, region) if user.isdigit() else None
             return Party(raw=raw, id=phone or user, name=name, scheme="phone" if phone else "other")
         if server == "lid":
             return Party(raw=raw, id=f"{user.split(':')[0]}@lid", name=name, scheme="whatsapp_lid")

@@ -1,0 +1,78 @@
+"""The command line as an examiner uses it: detect, parse, demo."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import DEMO
+from triage.cli import main
+
+
+def test_detect_finds_demo_sources_in_zip_and_folder(cli) -> None:
+    result = cli.invoke(main, ["detect", str(DEMO / "evidence"), "--json"])
+    assert result.exit_code == 0, result.output
+    rows = {
+        Path(r["file"]).as_posix().split("evidence/", 1)[1]: r
+        for r in map(json.loads, result.output.splitlines())
+    }
+    found = {f: r["format"] for f, r in rows.items() if r["format"]}
+    assert found == {
+        "android-extraction.zip!/data/user_de/0/com.android.providers.telephony/databases/mmssms.db": "android_mmssms",
+    }
+    # Nothing in the demo is left without a reason.
+    assert all(r["reason"] for r in rows.values())
+
+
+def test_parse_prints_valid_jsonl(cli) -> None:
+    result = cli.invoke(
+        main, ["parse", str(DEMO / "evidence" / "android-extraction.zip"), "--jsonl"]
+    )
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    records = [json.loads(line) for line in lines]
+    assert len(records) >= 40
+    keys = {
+        "platform",
+        "conversation",
+        "timestamp_utc",
+        "timestamp_raw",
+        "zone_assumed",
+        "direction",
+        "sender",
+        "recipients",
+        "body",
+        "kind",
+        "deleted",
+        "edited",
+        "attachments",
+        "source",
+    }
+    for record in records:
+        assert keys <= set(record)
+        assert {"id", "title", "is_group"} <= set(record["conversation"])
+        assert set(record["source"]) == {"file", "sha256", "format", "locator"}
+        assert record["timestamp_utc"] is None or record["timestamp_utc"].endswith("Z")
+        if record["sender"] is not None:
+            assert {"raw", "id", "name"} <= set(record["sender"])
+
+
+def test_parse_of_missing_path_is_one_line(cli) -> None:
+    result = cli.invoke(main, ["parse", "no/such/file.db"])
+    assert result.exit_code == 2
+    assert result.output.strip() == "error: no/such/file.db: no such file or folder"
+
+
+def test_demo_writes_report_directory(cli, tmp_path: Path) -> None:
+    out = tmp_path / "demo-out"
+    result = cli.invoke(main, ["demo", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert {"case.sqlite", "manifest.json", "index.html"} <= {p.name for p in out.iterdir()}
+    assert str(out / "index.html") in result.output
+
+
+def test_every_command_has_help_with_an_example(cli) -> None:
+    for command in main.commands:
+        result = cli.invoke(main, [command, "--help"])
+        assert result.exit_code == 0
+        assert "Example" in result.output, command

@@ -1,0 +1,278 @@
+"""The one decode pipeline every perceptual hash goes through, for exhibits and evidence alike.
+
+Perceptual hashes are only comparable when both sides were decoded the same way (an EXIF
+rotation not applied, a different pre-reduction or a Pillow upgrade all move bits), so the steps
+live here once and :data:`PIPELINE_VERSION` names them together with the library versions. Every
+hash record stores that string, and the cache never serves a record made by another pipeline.
+
+Steps (see /work/shared/reference/image_matching.md sections 3 and 5):
+
+1. ``Image.open`` restricted to the formats sniffed by content (never the extension);
+   pictures larger than ``2 × Image.MAX_IMAGE_PIXELS`` are refused as decompression bombs.
+2. JPEG: ``draft("RGB", (256, 256))`` so libjpeg decodes at 1/2, 1/4 or 1/8 scale in the DCT
+   domain, keeping both sides ≥ 256 px (3–4× faster, phash agreement with a full decode within
+   2 bits). Other formats are box-reduced to a similar working size after decoding.
+3. ``ImageOps.exif_transpose`` (without it a rotated phone JPEG is ~24 bits away from itself).
+4. RGB on a white background for transparent pictures; GIF and other animations use frame 0.
+5. Border trimming: black or white bars and the short overlay bands a phone screenshot puts in
+   them (status bar, toolbar, caption) are cut off. Both the trimmed and the untrimmed hashes are
+   kept and matching takes the smaller distance, so a trimming mistake cannot lose a match.
+6. Hashes on the working image: imagehash ``phash`` (64 bits, primary) and ``dhash`` (64 bits,
+   corroboration); PDQ (256 bits + quality) through ``pdqhash`` when it is installed.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import imagehash
+import numpy as np
+import PIL
+from PIL import Image, ImageOps
+
+try:  # HEIC/HEIF from iPhones; optional because it is a binary wheel
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    HEIF_VERSION: str | None = pillow_heif.__version__
+except ImportError:  # pragma: no cover - depends on the environment
+    HEIF_VERSION = None
+
+try:  # Meta's PDQ; optional extra ``triage[pdq]``
+    import pdqhash
+
+    try:
+        from importlib.metadata import version as _dist_version
+
+        PDQ_VERSION: str | None = _dist_version("pdqhash")
+    except Exception:  # pragma: no cover - metadata missing in odd installs
+        PDQ_VERSION = "unknown"
+except ImportError:  # pragma: no cover - depends on the environment
+    pdqhash = None
+    PDQ_VERSION = None
+
+# Bump the leading number whenever a step above changes; the library versions are appended
+# because a Pillow or imagehash upgrade alone can flip hash bits (imagehash #32).
+PIPELINE_STEPS = 1
+DRAFT_SIZE = 256
+PDQ_MAX_SIDE = 512  # hashing.pdf: resize megapixel input to ~512 before the Jarosz filters
+PIPELINE_VERSION = (
+    f"triage-media/{PIPELINE_STEPS};draft={DRAFT_SIZE};trim=bars1;"
+    f"pillow={PIL.__version__};imagehash={imagehash.__version__};"
+    f"pdqhash={PDQ_VERSION or 'none'}"
+)
+
+# Formats sniffed by magic bytes -> the Pillow plugin names allowed to open them.
+PIL_FORMATS = {
+    "jpeg": ["JPEG", "MPO"],
+    "png": ["PNG"],
+    "gif": ["GIF"],
+    "webp": ["WEBP"],
+    "heif": ["HEIF"],
+    "avif": ["AVIF", "HEIF"],
+}
+
+# The phone screenshots and bordered copies seen in cases have black or white (near) uniform
+# bars; JPEG ringing keeps edge pixels within ~20 levels of the bar colour.
+BAR_TOLERANCE = 28
+BAR_ROW_FRACTION = 0.92  # share of a row's pixels that must be bar-coloured
+BAR_DARK = 48  # the outer edge counts as a black bar below this grey level...
+BAR_LIGHT = 207  # ...and as a white bar above this one
+OVERLAY_GAP = 0.07  # a status bar / toolbar band up to 7 % of the side may interrupt a bar
+MAX_TRIM = 0.45  # never cut more than this from one side: a dark picture is not a bar
+
+
+class ImageError(Exception):
+    """A picture that could not be hashed; the message says why, for the report."""
+
+
+def max_pixels() -> int:
+    # Pillow itself raises DecompressionBombError above twice its warning limit; using the same
+    # figure keeps the limit in one (configurable) place: Image.MAX_IMAGE_PIXELS.
+    return 2 * int(Image.MAX_IMAGE_PIXELS or 0) or 2**62
+
+
+def decode(data: bytes, fmt: str) -> tuple[Image.Image, tuple[int, int]]:
+    """Steps 1–4: the RGB working image of ``data`` (a sniffed ``fmt``) and the picture's own
+    size in pixels (before draft/reduction, after EXIF rotation)."""
+    formats = PIL_FORMATS.get(fmt)
+    if formats is None:
+        raise ImageError(f"unsupported image format {fmt}")
+    if fmt in ("heif",) and HEIF_VERSION is None:
+        raise ImageError("HEIC/HEIF picture but pillow-heif is not installed")
+    try:
+        with warnings.catch_warnings():
+            # Between 1x and 2x the limit Pillow only warns; the explicit check below decides.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data), formats=formats)
+            width, height = img.size
+            if width * height > max_pixels():
+                raise ImageError(
+                    f"decompression bomb refused: {width}x{height} pixels exceeds the limit "
+                    f"of {max_pixels():,}"
+                )
+            if img.format in ("JPEG", "MPO"):
+                img.draft("RGB", (DRAFT_SIZE, DRAFT_SIZE))
+            img.load()
+    except Image.DecompressionBombError as exc:
+        raise ImageError(f"decompression bomb refused: {exc}") from exc
+    except ImageError:
+        raise
+    except (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error) as exc:
+        raise ImageError(f"cannot decode {fmt}: {exc}") from exc
+    try:
+        transposed = ImageOps.exif_transpose(img)
+    except Exception:  # noqa: BLE001 - a broken EXIF block must not lose the picture
+        transposed = None
+    if transposed is not None and transposed.size != img.size:
+        width, height = height, width
+    img = transposed or img
+    return _reduce(_to_rgb(img)), (width, height)
+
+
+def _to_rgb(img: Image.Image) -> Image.Image:
+    if img.mode == "RGB":
+        return img
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        # White, as the gallery and WhatsApp previews show transparent PNG/WebP.
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    return img.convert("RGB")
+
+
+def _reduce(img: Image.Image) -> Image.Image:
+    """Box-reduce non-draft formats to about the working size JPEG draft gives (≥ 256 px)."""
+    factor = min(img.size) // DRAFT_SIZE
+    if factor >= 2:
+        img = img.reduce(factor)
+    return img
+
+
+@dataclass(frozen=True, slots=True)
+class TrimBox:
+    left: int
+    top: int
+    right: int
+    bottom: int
+
+    def as_list(self) -> list[int]:
+        return [self.left, self.top, self.right, self.bottom]
+
+
+def _bar_extent(grey: np.ndarray) -> int:
+    """How many leading rows of ``grey`` (rows × cols, edge first) are bar or overlay band."""
+    rows = grey.shape[0]
+    if rows < 8:
+        return 0
+    edge = float(np.median(grey[0]))
+    if BAR_DARK <= edge <= BAR_LIGHT:
+        return 0
+    close = np.abs(grey - edge) <= BAR_TOLERANCE
+    barlike = close.mean(axis=1) >= BAR_ROW_FRACTION
+    limit = int(rows * MAX_TRIM)
+    gap_max = max(2, int(rows * OVERLAY_GAP))
+    last_bar = -1
+    gap = 0
+    for index in range(limit):
+        if barlike[index]:
+            last_bar = index
+            gap = 0
+        else:
+            gap += 1
+            if gap > gap_max:
+                break
+    return last_bar + 1
+
+
+def trim_box(img: Image.Image) -> TrimBox | None:
+    """Step 5: the box inside black/white bars and borders, or ``None`` when nothing is cut."""
+    grey = np.asarray(img.convert("L"), dtype=np.int16)
+    left, top, right, bottom = 0, 0, grey.shape[1], grey.shape[0]
+    # Two passes: cutting the side bars can turn the top/bottom rows into clean bar rows.
+    for _ in range(2):
+        view = grey[top:bottom, left:right]
+        if view.shape[0] < 16 or view.shape[1] < 16:
+            return None
+        t = _bar_extent(view)
+        b = _bar_extent(view[::-1])
+        lft = _bar_extent(view.T)
+        r = _bar_extent(view.T[::-1])
+        if not (t or b or lft or r):
+            break
+        top, bottom = top + t, bottom - b
+        left, right = left + lft, right - r
+    if (left, top, right, bottom) == (0, 0, grey.shape[1], grey.shape[0]):
+        return None
+    if right - left < 16 or bottom - top < 16:
+        return None
+    return TrimBox(left, top, right, bottom)
+
+
+# Dihedral variants, named by what turns the exhibit into the copy: Pillow's ROTATE_* turn
+# counter-clockwise; "mirror" is a left-right flip done before the rotation.
+ORIENTATIONS: tuple[str, ...] = (
+    "original",
+    "rot90",
+    "rot180",
+    "rot270",
+    "mirror",
+    "mirror+rot90",
+    "mirror+rot180",
+    "mirror+rot270",
+)
+_ROT = {
+    "rot90": Image.Transpose.ROTATE_90,
+    "rot180": Image.Transpose.ROTATE_180,
+    "rot270": Image.Transpose.ROTATE_270,
+}
+
+
+def orient(img: Image.Image, orientation: str) -> Image.Image:
+    """The exhibit as it would look after ``orientation`` (one of :data:`ORIENTATIONS`)."""
+    out = img
+    if orientation.startswith("mirror"):
+        out = out.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    for name, op in _ROT.items():
+        if orientation.endswith(name):
+            out = out.transpose(op)
+    return out
+
+
+def perceptual(img: Image.Image) -> dict[str, Any]:
+    """Step 6 on one (already trimmed or not) working image: hex hashes and PDQ quality."""
+    grey = img.convert("L")
+    out: dict[str, Any] = {
+        "phash": str(imagehash.phash(grey)),
+        "dhash": str(imagehash.dhash(grey)),
+        "pdq": None,
+        "pdq_quality": None,
+    }
+    if pdqhash is not None:
+        small = img
+        if max(img.size) > PDQ_MAX_SIDE:
+            small = img.copy()
+            small.thumbnail((PDQ_MAX_SIDE, PDQ_MAX_SIDE), Image.Resampling.BOX)
+        bits, quality = pdqhash.compute(np.asarray(small))
+        out["pdq"] = np.packbits(bits.astype(np.uint8)).tobytes().hex()
+        out["pdq_quality"] = int(quality)
+    return out
+
+
+def perceptual_both(img: Image.Image) -> dict[str, Any]:
+    """Untrimmed and trimmed hashes of a working image (trimmed ones ``None`` when no bars)."""
+    base = perceptual(img)
+    box = trim_box(img)
+    trimmed = perceptual(img.crop(tuple(box.as_list()))) if box else None
+    return {
+        **base,
+        "trim_box": box.as_list() if box else None,
+        "phash_trim": trimmed["phash"] if trimmed else None,
+        "dhash_trim": trimmed["dhash"] if trimmed else None,
+        "pdq_trim": trimmed["pdq"] if trimmed else None,
+        "pdq_trim_quality": trimmed["pdq_quality"] if trimmed else None,
+    }
