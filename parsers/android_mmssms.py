@@ -1,29 +1,44 @@
-"""Android telephony provider database ``mmssms.db``: SMS.
+"""Android telephony provider database ``mmssms.db``: SMS and MMS (AOSP and Samsung).
 
 Format: AOSP ``TelephonyProvider`` (``MmsSmsDatabaseHelper.java``, database versions up to 69) at
-``/data/user_de/0/com.android.providers.telephony/databases/mmssms.db``.
+``/data/user_de/0/com.android.providers.telephony/databases/mmssms.db`` (``/data/data/...``
+before Android 7), with MMS binary parts under ``.../app_parts/PART_*``.
 
-* ``sms``: ``_id`` (no AUTOINCREMENT in AOSP, so ids of the newest rows can be reused), ``thread_id``,
-  ``address`` (the other party as stored), ``date`` (ms since the Unix epoch, UTC), ``type``
-  (1 inbox, 2 sent, 3 draft, 4 outbox, 5 failed, 6 queued; ``Telephony.TextBasedSmsColumns``),
-  ``body``, ``read``, ``status``.
+* ``sms``: ``_id`` (no AUTOINCREMENT in AOSP, so ids of the newest rows can be reused),
+  ``thread_id``, ``address`` (the other party as stored), ``date`` (ms since the Unix epoch, UTC),
+  ``type`` (1 inbox, 2 sent, 3 draft, 4 outbox, 5 failed, 6 queued;
+  ``Telephony.TextBasedSmsColumns``), ``body``, ``read``, ``status``, ``date_sent``, ``sub_id``.
 * ``threads`` + ``canonical_addresses``: ``recipient_ids`` is a space-separated list of
   ``canonical_addresses._id``, which gives each thread its participants.
+* MMS: ``pdu`` (``date`` in **seconds**, ``msg_box`` 1 inbox, 2 sent, 3 drafts, 4 outbox, 5 failed;
+  ``m_type`` 128 send_req, 130 notification_ind, 132 retrieve_conf), ``part`` (``mid`` -> pdu,
+  ``ct``; ``application/smil`` is layout only; ``text`` holds text parts; ``_data`` is the absolute
+  path of the binary under ``app_parts``) and ``addr`` (``msg_id`` -> pdu, ``type`` 137 FROM,
+  151 TO, 130 CC, 129 BCC).
+* Samsung builds declare ``sms._id`` AUTOINCREMENT (so ``sqlite_sequence`` has an ``sms`` row)
+  and mirror every SMS into a Samsung-only ``messages`` table by trigger; only ``sms`` is read,
+  so the mirror is never counted twice.
 
 Sources: aosp-mirror/platform_packages_providers_telephonyprovider
-``src/com/android/providers/telephony/MmsSmsDatabaseHelper.java``; abrignoni/ALEAPP
-``scripts/artifacts/smsmms.py`` (type meanings).
+``src/com/android/providers/telephony/MmsSmsDatabaseHelper.java`` and ``MmsProvider.java``
+(``app_parts``); abrignoni/ALEAPP ``scripts/artifacts/smsmms.py`` (type and msg_box meanings,
+``pdu.date`` in seconds, addr types 0x89/0x97/0x82/0x81); kenn-io/msgvault
+``internal/synctechsms/types.go`` (addr types). See ``fixtures/sms/README.md``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import posixpath
+import sqlite3
 from collections.abc import Iterator
+from typing import Any
 
-from triage.clock import from_unix_ms
+from triage.clock import from_unix_ms, from_unix_s
 from triage.evidence import EvidenceFile
 from triage.identity import party
-from triage.model import Conversation, IdSpace, Message, Record
-from triage.registry import ParseContext, Parser
+from triage.model import Attachment, Conversation, IdSpace, Message, Party, Record
+from triage.registry import Match, ParseContext, Parser, Probe
 from triage.sqlite_meta import is_autoincrement, sequence_value, table_columns
 
 SMS_TYPES = {
@@ -33,84 +48,416 @@ SMS_TYPES = {
     4: ("outgoing", "outbox"),
     5: ("outgoing", "failed"),
     6: ("outgoing", "queued"),
+    # LG extensions (ALEAPP _LG_EXTENDED_TYPES): 7 blocked, 8 scheduled, 19 broadcast.
+    7: ("incoming", "blocked"),
+    8: ("outgoing", "scheduled"),
+    19: ("incoming", "broadcast"),
 }
+MMS_BOXES = {
+    1: ("incoming", "inbox"),
+    2: ("outgoing", "sent"),
+    3: ("outgoing", "draft"),
+    4: ("outgoing", "outbox"),
+    5: ("outgoing", "failed"),
+}
+ADDR_FROM, ADDR_TO, ADDR_CC, ADDR_BCC = 137, 151, 130, 129
+ADDR_ROLES = {ADDR_FROM: "from", ADDR_TO: "to", ADDR_CC: "cc", ADDR_BCC: "bcc"}
+# The owner's own FROM address on a sent MMS is often this placeholder (AOSP PduPersister).
+OWNER_PLACEHOLDERS = {"insert-address-token"}
+SMIL = "application/smil"
+
+SMS_OPTIONAL = ("read", "status", "date_sent", "sub_id", "subject", "locked", "seen", "creator")
+PDU_OPTIONAL = ("date_sent", "read", "m_id", "sub", "tr_id", "sub_id", "text_only", "locked")
+
+#: MMS tables: read when all are present with these columns.
+MMS_TABLES: dict[str, set[str]] = {
+    "pdu": {"_id", "thread_id", "date", "msg_box", "m_type"},
+    "part": {"_id", "mid", "seq", "ct", "text", "_data"},
+    "addr": {"_id", "msg_id", "address", "type"},
+}
+# Tables that hold message rows this parser does not turn into messages; their rows are
+# counted and reported so nothing is dropped silently.
+UNREAD_MESSAGE_TABLES = ("spam_sms", "spam_pdu", "im", "ft", "cmas", "sms_changes")
+
+AOSP_SMS_NOTE = (
+    "AOSP sms._id has no AUTOINCREMENT: the newest ids can be reused after deletion, so only "
+    "interior gaps mean anything"
+)
+
+
+def duplicate_key_sms(address: Any, date: Any, sms_type: Any, body: Any) -> str:
+    """Same SMS seen in another copy (an SMS Backup & Restore XML holds the fields as-is)."""
+    digest = hashlib.sha256(str(body or "").encode("utf-8")).hexdigest()[:16]
+    return f"android-sms:{address or ''}:{date}:{sms_type}:{digest}"
+
+
+def duplicate_key_mms(date_s: Any, box: Any, m_id: Any, tr_id: Any) -> str:
+    return f"android-mms:{date_s}:{box}:{m_id or ''}:{tr_id or ''}"
+
+
+def resolve_part(file: EvidenceFile, data_path: str) -> EvidenceFile | None:
+    """The ``app_parts`` file a ``part._data`` absolute path names, found by basename inside the
+    extraction (device paths mean nothing here; ALEAPP resolves them the same way)."""
+    base = posixpath.basename(data_path.replace("\\", "/"))
+    if not base:
+        return None
+    found = file.container.find_suffix(f"app_parts/{base}") or file.container.find_suffix(base)
+    return found[0] if found else None
 
 
 class AndroidMmsSms(Parser):
     name = "android_mmssms"
-    version = "1"
-    description = "Android telephony database mmssms.db (SMS)"
+    version = "2"
+    description = "Android telephony database mmssms.db (SMS and MMS; AOSP and Samsung)"
+    # A phone's own database is a fuller copy than an SMS Backup & Restore XML of the same data.
+    priority = 20
     required_tables = {
         "sms": {"_id", "thread_id", "address", "date", "type", "body"},
         "threads": {"_id", "recipient_ids"},
         "canonical_addresses": {"_id", "address"},
     }
 
+    def match(self, probe: Probe) -> Match | None:
+        found = super().match(probe)
+        if found is not None and all(
+            t in probe.schema and cols <= probe.schema[t] for t, cols in MMS_TABLES.items()
+        ):
+            found.score += sum(len(c) for c in MMS_TABLES.values())
+        return found
+
     def parse(self, file: EvidenceFile, ctx: ParseContext) -> Iterator[Record]:
         with file.sqlite() as conn:
-            addresses = dict(conn.execute("SELECT _id, address FROM canonical_addresses"))
-            threads: dict[int, list[str]] = {}
-            for thread_id, recipient_ids in conn.execute("SELECT _id, recipient_ids FROM threads"):
-                ids = [int(x) for x in str(recipient_ids or "").split() if x.isdigit()]
-                threads[thread_id] = [addresses[i] for i in ids if i in addresses]
+            threads = self._threads(conn)
+            samsung = self._samsung(conn, file, ctx)
+            yield from self._sms(conn, file, ctx, threads, samsung)
+            if all(cols <= table_columns(conn, t) for t, cols in MMS_TABLES.items()):
+                yield from self._mms(conn, file, ctx, threads)
+            else:
+                ctx.warn(file.logical, "no MMS tables", "pdu/part/addr missing or incomplete")
+            for table in UNREAD_MESSAGE_TABLES:
+                if self._has_table(conn, table):
+                    count = conn.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
+                    if count:
+                        ctx.warn(
+                            file.logical,
+                            "message table not read",
+                            f"{table}: {count} rows (not turned into messages)",
+                        )
 
-            columns = table_columns(conn, "sms")
-            optional = [c for c in ("read", "status", "date_sent", "sub_id") if c in columns]
-            query = (
-                "SELECT _id, thread_id, address, date, type, body"
-                + "".join(f", {c}" for c in optional)
-                + " FROM sms ORDER BY _id"
+    # -- helpers ---------------------------------------------------------------------------------
+    @staticmethod
+    def _has_table(conn: sqlite3.Connection, table: str) -> bool:
+        return (
+            conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (table,)
+            ).fetchone()
+            is not None
+        )
+
+    def _threads(self, conn: sqlite3.Connection) -> dict[int, list[str]]:
+        addresses = dict(conn.execute("SELECT _id, address FROM canonical_addresses"))
+        threads: dict[int, list[str]] = {}
+        for thread_id, recipient_ids in conn.execute("SELECT _id, recipient_ids FROM threads"):
+            ids = [int(x) for x in str(recipient_ids or "").split() if x.isdigit()]
+            threads[thread_id] = [addresses[i] for i in ids if i in addresses]
+        return threads
+
+    def _samsung(self, conn: sqlite3.Connection, file: EvidenceFile, ctx: ParseContext) -> bool:
+        """Recognise Samsung's variant: AUTOINCREMENT ``sms`` plus its mirror ``messages``."""
+        mirror = self._has_table(conn, "messages")
+        auto = is_autoincrement(conn, "sms")
+        if not (mirror or auto):
+            return False
+        facts: dict[str, Any] = {"variant": "samsung" if mirror and auto else "oem"}
+        if mirror:
+            mirrored = conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
+            sms_rows = conn.execute("SELECT COUNT(*) FROM sms").fetchone()[0]
+            facts["messages_table"] = (
+                f"Samsung mirror of sms ({mirrored} rows, sms has {sms_rows}); read sms only so "
+                "no message is counted twice"
             )
-            ids: list[int] = []
-            for row in conn.execute(query):
-                rowid, thread_id, address, date, sms_type, body = row[:6]
-                ids.append(rowid)
-                locator = f"sms._id={rowid}"
-                members = threads.get(thread_id) or ([address] if address else [])
-                other = [party(a, ctx.region) for a in members]
-                if sms_type not in SMS_TYPES:
-                    ctx.warn(file.logical, "unknown sms.type", f"{locator}: type={sms_type}")
-                direction, box = SMS_TYPES.get(sms_type, ("unknown", f"type {sms_type}"))
-                counterpart = party(address, ctx.region) if address else None
-                owner = ctx.owner_party()
-                if direction == "incoming":
-                    sender, recipients = counterpart, [owner]
-                else:
-                    sender, recipients = owner, ([counterpart] if counterpart else other)
-                timestamp = from_unix_ms(date)
-                if timestamp is None:
-                    ctx.warn(file.logical, "message without a date", locator)
-                extra = {"box": box, **dict(zip(optional, row[6:], strict=True))}
-                yield Message(
-                    platform="sms",
-                    conversation=Conversation(
-                        id=f"sms:thread:{thread_id}",
-                        title=", ".join(members) or None,
-                        is_group=len(members) > 1,
-                        participants=[p for p in other if p is not None],
-                    ),
-                    timestamp_utc=timestamp,
-                    timestamp_raw=str(date),
-                    zone_assumed=False,
-                    direction=direction,
-                    sender=sender,
-                    recipients=[r for r in recipients if r is not None],
-                    body=body,
-                    kind="text",
-                    source=self.provenance(file, locator),
-                    record_id=rowid,
-                    extra=extra,
+            if mirrored != sms_rows:
+                ctx.warn(
+                    file.logical,
+                    "Samsung mirror table differs from sms",
+                    f"messages has {mirrored} rows, sms has {sms_rows}",
                 )
-            yield IdSpace(
-                file=file.logical,
-                sha256=file.sha256,
-                format=self.name,
-                table="sms",
-                id_column="_id",
-                autoincrement=is_autoincrement(conn, "sms"),
-                high_water=sequence_value(conn, "sms"),
-                ids=ids,
-                note=None
-                if is_autoincrement(conn, "sms")
-                else "AOSP sms._id has no AUTOINCREMENT: the newest ids can be reused after deletion",
+        ctx.decide(file.logical, **facts)
+        return mirror and auto
+
+    @staticmethod
+    def _conversation(thread_id: Any, members: list[str], ctx: ParseContext) -> Conversation:
+        parties = [party(a, ctx.region) for a in members]
+        return Conversation(
+            id=f"sms:thread:{thread_id}",
+            title=", ".join(members) or None,
+            is_group=len(members) > 1,
+            participants=[p for p in parties if p is not None],
+        )
+
+    # -- SMS -------------------------------------------------------------------------------------
+    def _sms(
+        self,
+        conn: sqlite3.Connection,
+        file: EvidenceFile,
+        ctx: ParseContext,
+        threads: dict[int, list[str]],
+        samsung: bool,
+    ) -> Iterator[Record]:
+        columns = table_columns(conn, "sms")
+        optional = [c for c in SMS_OPTIONAL if c in columns]
+        query = (
+            "SELECT _id, thread_id, address, date, type, body"
+            + "".join(f", {c}" for c in optional)
+            + " FROM sms ORDER BY _id"
+        )
+        ids: list[int] = []
+        owner = ctx.owner_party()
+        for row in conn.execute(query):
+            rowid, thread_id, address, date, sms_type, body = row[:6]
+            ids.append(rowid)
+            locator = f"sms._id={rowid}"
+            members = threads.get(thread_id) or ([address] if address else [])
+            conversation = self._conversation(thread_id, members, ctx)
+            if sms_type not in SMS_TYPES:
+                ctx.warn(file.logical, "unknown sms.type", f"{locator}: type={sms_type}")
+            direction, box = SMS_TYPES.get(sms_type, ("unknown", f"type {sms_type}"))
+            counterpart = party(address, ctx.region) if address else None
+            if direction == "incoming":
+                sender, recipients = counterpart, [owner]
+            elif direction == "outgoing":
+                sender = owner
+                recipients = [counterpart] if counterpart else list(conversation.participants)
+            else:
+                sender, recipients = None, [counterpart] if counterpart else []
+            timestamp = from_unix_ms(date)
+            if timestamp is None:
+                ctx.warn(file.logical, "message without a date", locator)
+            extra: dict[str, Any] = {"box": box, "type": sms_type}
+            extra.update({k: v for k, v in zip(optional, row[6:], strict=True) if v is not None})
+            sent = extra.get("date_sent")
+            if isinstance(sent, int) and sent > 0:
+                stamp = from_unix_ms(sent)
+                extra["date_sent_utc"] = stamp.isoformat() if stamp else None
+            yield Message(
+                platform="sms",
+                conversation=conversation,
+                timestamp_utc=timestamp,
+                timestamp_raw=str(date),
+                zone_assumed=False,
+                direction=direction,
+                sender=sender,
+                recipients=[r for r in recipients if r is not None],
+                body=body,
+                kind="text",
+                source=self.provenance(file, locator),
+                record_id=rowid,
+                extra=extra,
+                duplicate_key=duplicate_key_sms(address, date, sms_type, body),
             )
+        auto = is_autoincrement(conn, "sms")
+        note = AOSP_SMS_NOTE
+        if auto:
+            note = (
+                "sms._id is AUTOINCREMENT (Samsung): ids are never reused; sqlite_sequence "
+                "holds the high-water mark"
+                + ("; the Samsung 'messages' mirror table was not read" if samsung else "")
+            )
+        yield IdSpace(
+            file=file.logical,
+            sha256=file.sha256,
+            format=self.name,
+            table="sms",
+            id_column="_id",
+            autoincrement=auto,
+            high_water=sequence_value(conn, "sms"),
+            ids=ids,
+            note=note,
+        )
+
+    # -- MMS -------------------------------------------------------------------------------------
+    def _mms(
+        self,
+        conn: sqlite3.Connection,
+        file: EvidenceFile,
+        ctx: ParseContext,
+        threads: dict[int, list[str]],
+    ) -> Iterator[Record]:
+        pdu_cols = table_columns(conn, "pdu")
+        optional = [c for c in PDU_OPTIONAL if c in pdu_cols]
+        part_cols = table_columns(conn, "part")
+        part_optional = [c for c in ("name", "fn", "cl", "cid", "chset") if c in part_cols]
+        pdus = conn.execute(
+            "SELECT _id, thread_id, date, msg_box, m_type"
+            + "".join(f", {c}" for c in optional)
+            + " FROM pdu ORDER BY _id"
+        )
+        # Children are read in the same order as the pdu rows and merged as we go, so memory
+        # stays bounded by one message whatever the size of the table.
+        parts = _Children(
+            conn.cursor().execute(
+                "SELECT mid, _id, seq, ct, text, _data"
+                + "".join(f", {c}" for c in part_optional)
+                + " FROM part ORDER BY mid, seq, _id"
+            )
+        )
+        addrs = _Children(
+            conn.cursor().execute(
+                "SELECT msg_id, _id, address, type FROM addr ORDER BY msg_id, _id"
+            )
+        )
+        ids: list[int] = []
+        owner = ctx.owner_party()
+        for row in pdus:
+            pdu_id, thread_id, date, box, m_type = row[:5]
+            ids.append(pdu_id)
+            locator = f"pdu._id={pdu_id}"
+            extra: dict[str, Any] = {"m_type": m_type, "msg_box": box}
+            extra.update({k: v for k, v in zip(optional, row[5:], strict=True) if v is not None})
+            if box not in MMS_BOXES:
+                ctx.warn(file.logical, "unknown pdu.msg_box", f"{locator}: msg_box={box}")
+            direction, box_name = MMS_BOXES.get(box, ("unknown", f"msg_box {box}"))
+            extra["box"] = box_name
+
+            by_role: dict[str, list[Party]] = {"from": [], "to": [], "cc": [], "bcc": []}
+            for _, addr_id, address, addr_type in addrs.take(pdu_id):
+                role = ADDR_ROLES.get(addr_type)
+                if role is None:
+                    ctx.warn(file.logical, "unknown addr.type", f"addr._id={addr_id}: {addr_type}")
+                    continue
+                if not address or address in OWNER_PLACEHOLDERS:
+                    continue
+                p = party(address, ctx.region)
+                if p is not None:
+                    by_role[role].append(p)
+
+            texts: list[str] = []
+            attachments: list[Attachment] = []
+            part_notes: list[dict[str, Any]] = []
+            for part_row in parts.take(pdu_id):
+                _, part_id, seq, ct, text, data_path = part_row[:6]
+                names = dict(zip(part_optional, part_row[6:], strict=True))
+                ct_lower = (ct or "").lower()
+                if ct_lower == SMIL:
+                    continue  # presentation layout, not content
+                if ct_lower.startswith("text/plain") and text is not None:
+                    texts.append(text)
+                    continue
+                if not data_path:
+                    if text is not None:
+                        texts.append(text)
+                    else:
+                        ctx.warn(
+                            file.logical,
+                            "MMS part without text or file",
+                            f"part._id={part_id} ({ct})",
+                        )
+                    continue
+                label = names.get("cl") or names.get("fn") or names.get("name")
+                found = resolve_part(file, data_path)
+                if found is None:
+                    attachments.append(
+                        Attachment(
+                            name=label or posixpath.basename(data_path),
+                            mime=ct,
+                            note=f"part._id={part_id}: {data_path} not in the extraction",
+                        )
+                    )
+                    ctx.warn(file.logical, "MMS part file missing", f"part._id={part_id}")
+                else:
+                    attachments.append(
+                        Attachment(
+                            name=label or found.name,
+                            path=found.logical,
+                            sha256=found.sha256,
+                            mime=ct,
+                            size=found.size,
+                        )
+                    )
+                part_notes.append({"part_id": part_id, "seq": seq, "_data": data_path})
+            if part_notes:
+                extra["parts"] = part_notes
+
+            members = threads.get(thread_id) or [p.raw for p in by_role["to"] + by_role["from"]]
+            conversation = self._conversation(thread_id, members, ctx)
+            if direction == "incoming":
+                sender = by_role["from"][0] if by_role["from"] else None
+                others = [p for p in by_role["to"] + by_role["cc"] + by_role["bcc"] if p != sender]
+                recipients = [owner, *others]
+            elif direction == "outgoing":
+                sender = owner
+                recipients = by_role["to"] + by_role["cc"] + by_role["bcc"]
+                if not recipients:
+                    recipients = list(conversation.participants)
+            else:
+                sender = by_role["from"][0] if by_role["from"] else None
+                recipients = by_role["to"] + by_role["cc"] + by_role["bcc"]
+
+            timestamp = from_unix_s(date)
+            if timestamp is None:
+                ctx.warn(file.logical, "message without a date", locator)
+            body = "\n".join(texts) if texts else None
+            subject = extra.get("sub")
+            if subject:
+                extra["subject"] = subject
+            yield Message(
+                platform="mms",
+                conversation=conversation,
+                timestamp_utc=timestamp,
+                timestamp_raw=str(date),
+                zone_assumed=False,
+                direction=direction,
+                sender=sender,
+                recipients=recipients,
+                body=body,
+                kind="media" if attachments else "text",
+                source=self.provenance(file, locator),
+                attachments=attachments,
+                record_id=pdu_id,
+                extra=extra,
+                duplicate_key=duplicate_key_mms(date, box, extra.get("m_id"), extra.get("tr_id")),
+            )
+        parts.finish()
+        addrs.finish()
+        leftover = parts.orphans + addrs.orphans
+        if leftover:
+            ctx.warn(
+                file.logical,
+                "MMS parts or addresses without a pdu row",
+                f"{parts.orphans} part rows, {addrs.orphans} addr rows point at missing pdu ids",
+            )
+        yield IdSpace(
+            file=file.logical,
+            sha256=file.sha256,
+            format=self.name,
+            table="pdu",
+            id_column="_id",
+            autoincrement=is_autoincrement(conn, "pdu"),
+            high_water=sequence_value(conn, "pdu"),
+            ids=ids,
+            note="pdu date is in seconds; part and addr rows are deleted with their pdu",
+        )
+
+
+class _Children:
+    """Rows of a child table sorted by parent id, consumed parent by parent (a merge join)."""
+
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self.cursor = cursor
+        self.pending: tuple[Any, ...] | None = next(cursor, None)
+        self.orphans = 0
+
+    def take(self, parent: int) -> list[tuple[Any, ...]]:
+        out = []
+        while self.pending is not None and (self.pending[0] is None or self.pending[0] < parent):
+            self.orphans += 1
+            self.pending = next(self.cursor, None)
+        while self.pending is not None and self.pending[0] == parent:
+            out.append(self.pending)
+            self.pending = next(self.cursor, None)
+        return out
+
+    def finish(self) -> None:
+        while self.pending is not None:
+            self.orphans += 1
+            self.pending = next(self.cursor, None)

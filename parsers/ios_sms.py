@@ -1,0 +1,569 @@
+"""iOS Messages database ``sms.db`` (SMS, MMS, iMessage, RCS); also macOS ``chat.db``.
+
+Location: ``/private/var/mobile/Library/SMS/sms.db`` (macOS ``~/Library/Messages/chat.db``).
+Versions: the iOS 6+ schema (``message``/``handle``/``chat`` with join tables) through iOS 18;
+iOS 10-era files store dates in seconds, iOS 11+ in nanoseconds, both since 2001-01-01 UTC
+(told apart by magnitude in :func:`triage.clock.from_apple`). The iOS <= 5 ``madrid`` schema is
+a different format and is not matched.
+
+* ``message``: ``ROWID`` (AUTOINCREMENT), ``guid``, ``text`` (NULL on many iOS 16+ rows, whose
+  body is then only in ``attributedBody``, a typedstream: :mod:`parsers.typedstream`),
+  ``handle_id`` -> ``handle.ROWID`` (0 for many sent/group rows), ``service`` ('iMessage', 'SMS',
+  'RCS'), ``is_from_me``, ``date``/``date_read``/``date_delivered``, ``item_type`` (non-zero =
+  group/system event), ``associated_message_guid``/``associated_message_type`` (2000-2006
+  tapback added, 3000-3006 removed; the target is ``p:<part>/<guid>`` or ``bp:<guid>``),
+  ``date_edited``/``date_retracted`` (iOS 16+ edit and unsend).
+* ``chat`` + ``chat_message_join`` + ``chat_handle_join``: conversations and their members.
+* ``attachment`` + ``message_attachment_join``: one message may carry several attachments
+  (``filename`` like ``~/Library/SMS/Attachments/ab/11/<guid>/IMG_0001.HEIC``).
+* ``deleted_messages(ROWID AUTOINCREMENT, guid)`` and ``sync_deleted_messages`` are filled by
+  AFTER DELETE triggers on ``message``; ``chat_recoverable_message_join(chat_id, message_id,
+  delete_date)`` lists messages in "Recently Deleted" (iOS 16+).
+
+Sources: ReagentX/imessage-exporter ``docs/tables/messages.md``,
+``imessage-database/src/tables/messages.rs`` (tapback variants, ``is_deleted``),
+``imessage-database/src/util/dates.rs`` (nanosecond factor), ``.../message_types/edited.rs``;
+abrignoni/iLEAPP ``scripts/artifacts/sms.py`` (queries; its LEFT JOIN on attachments returns
+one row per attachment, which this parser avoids) and ``SMSmissingROWIDs.py``. See
+``fixtures/sms/README.md``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from typing import Any
+
+from parsers.typedstream import TypedStreamError, decode_attributed_body
+from triage.clock import from_apple
+from triage.evidence import EvidenceFile
+from triage.identity import party
+from triage.model import (
+    Attachment,
+    Conversation,
+    DeletionTrace,
+    IdSpace,
+    Message,
+    Party,
+    Record,
+    iso_utc,
+)
+from triage.registry import ParseContext, Parser
+from triage.sqlite_meta import is_autoincrement, sequence_value, table_columns
+
+TAPBACKS = {
+    0: "love",
+    1: "like",
+    2: "dislike",
+    3: "laugh",
+    4: "emphasize",
+    5: "question",
+    6: "emoji",  # iOS 17+: any emoji, in associated_message_emoji
+}
+#: Columns read from ``message`` when present (the schema grew over the iOS versions).
+MESSAGE_OPTIONAL = (
+    "attributedBody",
+    "service",
+    "account",
+    "date_read",
+    "date_delivered",
+    "is_read",
+    "is_delivered",
+    "is_sent",
+    "error",
+    "item_type",
+    "group_title",
+    "group_action_type",
+    "associated_message_guid",
+    "associated_message_type",
+    "associated_message_emoji",
+    "balloon_bundle_id",
+    "destination_caller_id",
+    "thread_originator_guid",
+    "reply_to_guid",
+    "date_edited",
+    "date_retracted",
+    "is_spam",
+    "subject",
+)
+ATTACHMENT_OPTIONAL = ("mime_type", "transfer_name", "total_bytes", "uti", "is_sticker")
+PLATFORMS = {"imessage": "imessage", "sms": "sms", "rcs": "sms"}
+
+
+def tapback_target(guid: str | None) -> str | None:
+    """The target message guid of ``p:0/<guid>`` / ``bp:<guid>`` references."""
+    if not guid:
+        return None
+    if "/" in guid:
+        return guid.split("/", 1)[1]
+    if ":" in guid:
+        return guid.split(":", 1)[1]
+    return guid
+
+
+def attachment_suffix(filename: str) -> str:
+    """The part of a device path that an extraction keeps (``Library/SMS/Attachments/...``)."""
+    path = filename.replace("\\", "/")
+    if path.startswith("~/"):
+        return path[2:]
+    marker = path.find("/Library/")
+    if marker >= 0:
+        return path[marker + 1 :]
+    return path.lstrip("/")
+
+
+def _is_tapback(kind: Any) -> bool:
+    return isinstance(kind, int) and (2000 <= kind <= 2006 or 3000 <= kind <= 3006)
+
+
+class IosSms(Parser):
+    name = "ios_sms"
+    version = "1"
+    description = "iOS Messages sms.db / macOS chat.db (SMS, MMS, iMessage, RCS)"
+    priority = 20
+    required_tables = {
+        "message": {"ROWID", "guid", "text", "handle_id", "date", "is_from_me"},
+        "handle": {"ROWID", "id"},
+        "chat": {"ROWID", "chat_identifier"},
+        "chat_message_join": {"chat_id", "message_id"},
+        "chat_handle_join": {"chat_id", "handle_id"},
+    }
+
+    def parse(self, file: EvidenceFile, ctx: ParseContext) -> Iterator[Record]:
+        with file.sqlite() as conn:
+            handles = {
+                rowid: (ident, service)
+                for rowid, ident, service in conn.execute(
+                    "SELECT ROWID, id, "
+                    + ("service" if "service" in table_columns(conn, "handle") else "NULL")
+                    + " FROM handle"
+                )
+            }
+            chats = self._chats(conn, handles, ctx)
+            columns = table_columns(conn, "message")
+            optional = [c for c in MESSAGE_OPTIONAL if c in columns]
+            reactions = self._reactions(conn, file, ctx, handles, optional)
+            recoverable = self._recoverable(conn)
+            yield from self._messages(
+                conn, file, ctx, handles, chats, optional, reactions, recoverable
+            )
+            for target, items in reactions.items():
+                for item in items:
+                    yield DeletionTrace(
+                        kind="tapback_without_message",
+                        detail=(
+                            f"tapback message.ROWID={item['record_id']} ({item['reaction']} "
+                            f"{item['action']}) points at guid {target}, which is not in the "
+                            "message table"
+                        ),
+                        source=self.provenance(file, f"message.ROWID={item['record_id']}"),
+                        strength="possible",
+                    )
+            yield from self._deletion_traces(conn, file, recoverable)
+
+    # -- lookups ---------------------------------------------------------------------------------
+    def _chats(
+        self,
+        conn: sqlite3.Connection,
+        handles: dict[int, tuple[str, Any]],
+        ctx: ParseContext,
+    ) -> dict[int, Conversation]:
+        cols = table_columns(conn, "chat")
+        pick = [c for c in ("guid", "display_name", "service_name", "style") if c in cols]
+        members: dict[int, list[Party]] = {}
+        for chat_id, handle_id in conn.execute(
+            "SELECT chat_id, handle_id FROM chat_handle_join ORDER BY chat_id, handle_id"
+        ):
+            ident = handles.get(handle_id, (None, None))[0]
+            p = party(ident, ctx.region) if ident else None
+            if p is not None:
+                members.setdefault(chat_id, []).append(p)
+        chats: dict[int, Conversation] = {}
+        for row in conn.execute(
+            "SELECT ROWID, chat_identifier" + "".join(f", {c}" for c in pick) + " FROM chat"
+        ):
+            chat_id, identifier = row[:2]
+            info = dict(zip(pick, row[2:], strict=True))
+            people = members.get(chat_id, [])
+            style = info.get("style")
+            # style 43 = group, 45 = one-to-one (imessage-exporter docs/tables/chat.md).
+            is_group = style == 43 if style in (43, 45) else len(people) > 1
+            chats[chat_id] = Conversation(
+                id=f"imessage:chat:{info.get('guid') or identifier or chat_id}",
+                title=info.get("display_name") or identifier,
+                is_group=is_group,
+                participants=people,
+            )
+        return chats
+
+    def _reactions(
+        self,
+        conn: sqlite3.Connection,
+        file: EvidenceFile,
+        ctx: ParseContext,
+        handles: dict[int, tuple[str, Any]],
+        optional: list[str],
+    ) -> dict[str, list[dict[str, Any]]]:
+        """Tapbacks by target guid. They are few next to messages, so they are held in memory
+        and attached to their target when it is read instead of being counted as messages."""
+        if "associated_message_type" not in optional:
+            return {}
+        emoji = "associated_message_emoji" if "associated_message_emoji" in optional else "NULL"
+        out: dict[str, list[dict[str, Any]]] = {}
+        for rowid, target, kind, handle_id, from_me, date, emoji_value in conn.execute(
+            "SELECT ROWID, associated_message_guid, associated_message_type, handle_id, "
+            f"is_from_me, date, {emoji} FROM message WHERE associated_message_type BETWEEN 2000 "
+            "AND 3006 ORDER BY ROWID"
+        ):
+            if not _is_tapback(kind):
+                continue
+            guid = tapback_target(target)
+            if guid is None:
+                ctx.warn(file.logical, "tapback without target", f"message.ROWID={rowid}")
+                continue
+            by = (
+                ctx.owner_party().raw
+                if from_me
+                else (handles.get(handle_id, (f"handle {handle_id}", None))[0])
+            )
+            out.setdefault(guid, []).append(
+                {
+                    "reaction": TAPBACKS.get(kind % 1000, f"type {kind}"),
+                    "action": "added" if kind < 3000 else "removed",
+                    "emoji": emoji_value,
+                    "by": by,
+                    "from_me": bool(from_me),
+                    "time_utc": iso_utc(from_apple(date)),
+                    "time_raw": str(date),
+                    "record_id": rowid,
+                    "associated_message_type": kind,
+                }
+            )
+        return out
+
+    @staticmethod
+    def _recoverable(conn: sqlite3.Connection) -> dict[int, Any]:
+        """Message ids in "Recently Deleted" (iOS 16+) -> delete_date."""
+        cols = table_columns(conn, "chat_recoverable_message_join")
+        if "message_id" not in cols:
+            return {}
+        date = "delete_date" if "delete_date" in cols else "NULL"
+        return dict(
+            conn.execute(f"SELECT message_id, {date} FROM chat_recoverable_message_join").fetchall()
+        )
+
+    # -- messages --------------------------------------------------------------------------------
+    def _messages(
+        self,
+        conn: sqlite3.Connection,
+        file: EvidenceFile,
+        ctx: ParseContext,
+        handles: dict[int, tuple[str, Any]],
+        chats: dict[int, Conversation],
+        optional: list[str],
+        reactions: dict[str, list[dict[str, Any]]],
+        recoverable: dict[int, Any],
+    ) -> Iterator[Record]:
+        attachments = self._attachment_rows(conn)
+        owner = ctx.owner_party()
+        ids: list[int] = []
+        last_rowid = None
+        query = (
+            "SELECT m.ROWID, m.guid, m.text, m.handle_id, m.date, m.is_from_me, cmj.chat_id"
+            + "".join(f", m.{c}" for c in optional)
+            + " FROM message m LEFT JOIN chat_message_join cmj ON cmj.message_id = m.ROWID"
+            " ORDER BY m.ROWID, cmj.chat_id"
+        )
+        for row in conn.execute(query):
+            rowid, guid, text, handle_id, date, from_me, chat_id = row[:7]
+            if rowid == last_rowid:
+                ctx.warn(file.logical, "message in several chats", f"message.ROWID={rowid}")
+                continue
+            last_rowid = rowid
+            ids.append(rowid)
+            info = dict(zip(optional, row[7:], strict=True))
+            att_rows = attachments.take(rowid) if attachments else []
+            if _is_tapback(info.get("associated_message_type")):
+                continue  # attached to its target as extra["reactions"]
+            yield self._message(
+                file,
+                ctx,
+                owner,
+                handles,
+                chats,
+                reactions,
+                recoverable,
+                (rowid, guid, text, handle_id, date, from_me, chat_id),
+                info,
+                att_rows,
+                attachments.columns if attachments else [],
+            )
+        if attachments:
+            attachments.finish()
+            if attachments.orphans:
+                ctx.warn(
+                    file.logical,
+                    "attachment joins without a message",
+                    f"{attachments.orphans} message_attachment_join rows",
+                )
+        yield IdSpace(
+            file=file.logical,
+            sha256=file.sha256,
+            format=self.name,
+            table="message",
+            id_column="ROWID",
+            autoincrement=is_autoincrement(conn, "message"),
+            high_water=sequence_value(conn, "message"),
+            ids=ids,
+            note=(
+                "ids include tapbacks and system rows, which are deleted with their target "
+                "(trigger delete_associated_messages_after_delete_on_message): N missing ids "
+                "need not be N visible messages"
+            ),
+        )
+
+    def _message(
+        self,
+        file: EvidenceFile,
+        ctx: ParseContext,
+        owner: Party,
+        handles: dict[int, tuple[str, Any]],
+        chats: dict[int, Conversation],
+        reactions: dict[str, list[dict[str, Any]]],
+        recoverable: dict[int, Any],
+        core: tuple[Any, ...],
+        info: dict[str, Any],
+        att_rows: list[tuple[Any, ...]],
+        att_columns: list[str],
+    ) -> Message:
+        rowid, guid, text, handle_id, date, from_me, chat_id = core
+        locator = f"message.ROWID={rowid}"
+        ident = handles.get(handle_id, (None, None))[0] if handle_id else None
+        counterpart = party(ident, ctx.region) if ident else None
+        conversation = chats.get(chat_id) if chat_id is not None else None
+        if conversation is None:
+            if chat_id is not None:
+                ctx.warn(file.logical, "message in a missing chat", f"{locator}: chat {chat_id}")
+            conversation = Conversation(
+                id=f"imessage:handle:{ident or handle_id}",
+                title=ident,
+                participants=[counterpart] if counterpart else [],
+            )
+
+        body = text
+        extra: dict[str, Any] = {"guid": guid}
+        if body is None and info.get("attributedBody"):
+            try:
+                body = decode_attributed_body(info["attributedBody"])
+                extra["body_from"] = "attributedBody"
+            except TypedStreamError as exc:
+                ctx.warn(file.logical, "attributedBody not decoded", f"{locator}: {exc}")
+        if body is not None:
+            # U+FFFC marks where an attachment sits in the bubble; the attachment itself is
+            # listed separately, so the placeholder only adds noise to the text.
+            cleaned = body.replace("\ufffc", "").strip()
+            body = cleaned or None
+
+        service = info.get("service")
+        platform = PLATFORMS.get(str(service or "").lower(), "other")
+        if service is None:
+            platform = "sms"
+        elif platform == "other":
+            ctx.warn(file.logical, "unknown message.service", f"{locator}: {service}")
+        extra["service"] = service
+        for key in (
+            "account",
+            "destination_caller_id",
+            "balloon_bundle_id",
+            "thread_originator_guid",
+            "reply_to_guid",
+            "group_title",
+            "subject",
+            "error",
+            "is_spam",
+        ):
+            if info.get(key) not in (None, 0, ""):
+                extra[key] = info[key]
+        for key in ("date_read", "date_delivered"):
+            if info.get(key):
+                extra[f"{key}_utc"] = iso_utc(from_apple(info[key]))
+        assoc = info.get("associated_message_type")
+        if assoc not in (None, 0):
+            extra["associated_message_type"] = assoc
+            extra["associated_message_guid"] = info.get("associated_message_guid")
+
+        item_type = info.get("item_type") or 0
+        atts = [self._attachment(file, ctx, r, att_columns) for r in att_rows]
+        if item_type:
+            direction, kind = "system", "system"
+            extra["item_type"] = item_type
+            if info.get("group_action_type"):
+                extra["group_action_type"] = info["group_action_type"]
+        elif from_me:
+            direction, kind = "outgoing", "media" if atts else "text"
+        else:
+            direction, kind = "incoming", "media" if atts else "text"
+
+        if direction == "outgoing":
+            sender = owner
+            recipients = list(conversation.participants) or ([counterpart] if counterpart else [])
+        elif direction == "incoming":
+            sender = counterpart
+            recipients = [owner] + [p for p in conversation.participants if p != counterpart]
+        else:
+            sender = owner if from_me else counterpart
+            recipients = []
+
+        edited = bool(info.get("date_edited"))
+        deleted = False
+        if edited:
+            extra["date_edited_utc"] = iso_utc(from_apple(info["date_edited"]))
+        if info.get("date_retracted"):
+            extra["date_retracted_utc"] = iso_utc(from_apple(info["date_retracted"]))
+            kind, deleted = "deleted", True
+            extra["unsent"] = True
+        elif edited and body is None and not atts:
+            # An unsent message keeps date_edited but loses its text and edit history
+            # (imessage-exporter message_types/edited.rs).
+            kind, deleted = "deleted", True
+            extra["unsent"] = True
+        if rowid in recoverable:
+            deleted = True
+            extra["recently_deleted"] = True
+            if recoverable[rowid]:
+                extra["recently_deleted_utc"] = iso_utc(from_apple(recoverable[rowid]))
+        if guid in reactions:
+            extra["reactions"] = reactions.pop(guid)
+
+        timestamp = from_apple(date)
+        if timestamp is None:
+            ctx.warn(file.logical, "message without a date", locator)
+        return Message(
+            platform=platform,
+            conversation=conversation,
+            timestamp_utc=timestamp,
+            timestamp_raw=str(date),
+            zone_assumed=False,
+            direction=direction,
+            sender=sender,
+            recipients=[r for r in recipients if r is not None],
+            body=body,
+            kind=kind,
+            source=self.provenance(file, locator),
+            deleted=deleted,
+            edited=edited,
+            attachments=atts,
+            record_id=rowid,
+            extra=extra,
+            duplicate_key=f"ios-message:{guid}" if guid else None,
+        )
+
+    @staticmethod
+    def _attachment_rows(conn: sqlite3.Connection) -> _Children | None:
+        if "attachment_id" not in table_columns(conn, "message_attachment_join"):
+            return None
+        cols = table_columns(conn, "attachment")
+        pick = [c for c in ATTACHMENT_OPTIONAL if c in cols]
+        cursor = conn.cursor().execute(
+            "SELECT j.message_id, a.ROWID, a.filename"
+            + "".join(f", a.{c}" for c in pick)
+            + " FROM message_attachment_join j LEFT JOIN attachment a ON a.ROWID = j.attachment_id"
+            " ORDER BY j.message_id, a.ROWID"
+        )
+        return _Children(cursor, pick)
+
+    def _attachment(
+        self, file: EvidenceFile, ctx: ParseContext, row: tuple[Any, ...], columns: list[str]
+    ) -> Attachment:
+        message_id, att_id, filename, *rest = row
+        meta = dict(zip(columns, rest, strict=True))
+        name = meta.get("transfer_name") or (filename.rsplit("/", 1)[-1] if filename else None)
+        mime = meta.get("mime_type")
+        if att_id is None:
+            ctx.warn(
+                file.logical, "attachment row missing", f"message.ROWID={message_id}: join only"
+            )
+            return Attachment(name=None, note="message_attachment_join names a missing attachment")
+        if not filename:
+            return Attachment(name=name, mime=mime, note=f"attachment.ROWID={att_id}: no filename")
+        found = file.container.find_suffix(attachment_suffix(filename))
+        if not found:
+            ctx.warn(file.logical, "attachment file missing", f"attachment.ROWID={att_id}")
+            return Attachment(
+                name=name,
+                mime=mime,
+                size=meta.get("total_bytes"),
+                note=f"attachment.ROWID={att_id}: {filename} not in the extraction",
+            )
+        hit = found[0]
+        return Attachment(name=name, path=hit.logical, sha256=hit.sha256, mime=mime, size=hit.size)
+
+    # -- deletion evidence -----------------------------------------------------------------------
+    def _deletion_traces(
+        self, conn: sqlite3.Connection, file: EvidenceFile, recoverable: dict[int, Any]
+    ) -> Iterator[Record]:
+        for table in ("deleted_messages", "sync_deleted_messages"):
+            if "guid" not in table_columns(conn, table):
+                continue
+            rows = 0
+            for rowid, guid in conn.execute(f"SELECT ROWID, guid FROM {table} ORDER BY ROWID"):
+                rows += 1
+                yield DeletionTrace(
+                    kind=table,
+                    detail=f"message guid {guid} was deleted (row written by a delete trigger)",
+                    source=self.provenance(file, f"{table}.ROWID={rowid}"),
+                    strength="certain",
+                )
+            seq = sequence_value(conn, table)
+            if seq is not None:
+                # The table is purged after iCloud sync, so its counter can exceed its rows;
+                # the two are reported side by side, never merged.
+                yield DeletionTrace(
+                    kind=f"{table}_counter",
+                    detail=(
+                        f"sqlite_sequence.{table}={seq}: deletions recorded since the database "
+                        f"was created; {rows} rows remain in the table"
+                    ),
+                    source=self.provenance(file, f"sqlite_sequence name='{table}'"),
+                    strength="certain",
+                    count=seq,
+                )
+        for message_id, delete_date in sorted(recoverable.items()):
+            when = iso_utc(from_apple(delete_date)) if delete_date else "unknown time"
+            yield DeletionTrace(
+                kind="recently_deleted",
+                detail=(
+                    f"message.ROWID={message_id} is in Recently Deleted since {when} "
+                    "(chat_recoverable_message_join)"
+                ),
+                source=self.provenance(
+                    file, f"chat_recoverable_message_join.message_id={message_id}"
+                ),
+                strength="certain",
+                missing_ids=[],
+            )
+
+
+class _Children:
+    """Rows sorted by parent id, consumed parent by parent (a merge join with ``message``)."""
+
+    def __init__(self, cursor: sqlite3.Cursor, columns: list[str]) -> None:
+        self.cursor = cursor
+        self.columns = columns
+        self.pending: tuple[Any, ...] | None = next(cursor, None)
+        self.orphans = 0
+
+    def take(self, parent: int) -> list[tuple[Any, ...]]:
+        out = []
+        while self.pending is not None and (self.pending[0] is None or self.pending[0] < parent):
+            self.orphans += 1
+            self.pending = next(self.cursor, None)
+        while self.pending is not None and self.pending[0] == parent:
+            out.append(self.pending)
+            self.pending = next(self.cursor, None)
+        return out
+
+    def finish(self) -> None:
+        while self.pending is not None:
+            self.orphans += 1
+            self.pending = next(self.cursor, None)
