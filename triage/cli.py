@@ -311,3 +311,7 @@ def parse(
             f"[yellow]warning:[/] {warning.file}: {warning.category} x{warning.count} "
             f"(e.g. {warning.examples[0]})"
         )
+
+
+main.add_command(__import__("triage.media.commands", fromlist=["x"]).hash_command)
+main.add_command(__import__("triage.media.commands", fromlist=["x"]).match_command)

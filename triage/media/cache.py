@@ -136,3 +136,22 @@ class SqliteHashCache:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class StoreHashCache:
+    """:class:`HashCache` over a store with ``media_get_many``/``media_put_many`` of plain dicts
+    keyed by SHA-256 (the case store's media table holds one record per content, so a record made
+    by another pipeline is treated as absent and replaced when the content is hashed again)."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+
+    def get_many(self, sha256s: Iterable[str]) -> dict[str, HashRecord]:
+        out = {}
+        for sha, data in self.store.media_get_many(sha256s).items():
+            if data.get("pipeline") == PIPELINE_VERSION:
+                out[sha] = HashRecord.from_dict(data)
+        return out
+
+    def put_many(self, records: Iterable[HashRecord]) -> None:
+        self.store.media_put_many((r.sha256, r.to_dict()) for r in records)

@@ -320,6 +320,8 @@ class ExhibitSet:
     hashes: list[HashEntry] = field(default_factory=list)
     problems: list[ListProblem] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
+    _by_reference: dict[str, HashEntry] = field(default_factory=dict, repr=False)
+    _indexed: int = field(default=-1, repr=False)
 
     def exact_index(self) -> dict[tuple[str, str], list[str]]:
         """(algorithm, lowercase hex) → references, for every exact hash of every exhibit."""
@@ -335,10 +337,13 @@ class ExhibitSet:
         return index
 
     def entry_for(self, reference: str) -> HashEntry | None:
-        for entry in self.hashes:
-            if entry.reference == reference:
-                return entry
-        return None
+        """The hash-list entry named ``reference`` (None for exhibit pictures)."""
+        if self._indexed != len(self.hashes):
+            self._by_reference = {}
+            for entry in self.hashes:
+                self._by_reference.setdefault(entry.reference, entry)
+            self._indexed = len(self.hashes)
+        return self._by_reference.get(reference)
 
 
 def _looks_like_json(head: bytes) -> bool:

@@ -1,0 +1,237 @@
+"""``triage hash`` and ``triage match``: picture hashing and exhibit search without a case file."""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from triage.evidence import Evidence
+from triage.media.cache import HashCache, HashRecord, MemoryHashCache, SqliteHashCache
+from triage.media.exhibits import load_category_profile, load_exhibits
+from triage.media.hashes import HashRun, hash_media
+from triage.media.inventory import inventory
+from triage.media.matching import find_matches, load_profile
+from triage.media.pipeline import PIPELINE_VERSION
+
+err = Console(stderr=True, highlight=False)
+
+
+def _paths(raw: tuple[str, ...]) -> list[Path]:
+    out = []
+    for item in raw:
+        path = Path(item)
+        if not path.exists():
+            raise click.UsageError(f"{item}: no such file or folder")
+        out.append(path)
+    return out
+
+
+def record_json(logical: str, record: HashRecord) -> dict[str, Any]:
+    """The ``triage hash --jsonl`` line for one picture."""
+    return {"path": logical, **record.to_dict()}
+
+
+def _hash_paths(
+    evidence: Evidence, paths: list[Path], cache: HashCache | None, workers: int | None
+) -> tuple[HashRun, int, list[tuple[str, str]]]:
+    for path in paths:
+        evidence.add_input(path, str(path))
+    found = inventory(evidence.files())
+    run = hash_media(found.images, cache=cache, workers=workers)
+    skipped = [(r.path, r.reason) for r in evidence.refusals()] + found.unreadable
+    return run, len(found.others), skipped
+
+
+_cache_option = click.option(
+    "--cache",
+    "cache_path",
+    type=click.Path(dir_okay=False),
+    help="SQLite file keeping hashes by SHA-256 between runs (created if missing). "
+    "Never put it inside the evidence.",
+)
+_workers_option = click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Processes used for decoding (default: one per available core).",
+)
+
+
+@click.command("hash")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--jsonl", is_flag=True, help="One JSON object per picture on stdout (the default).")
+@_cache_option
+@_workers_option
+def hash_command(
+    paths: tuple[str, ...], jsonl: bool, cache_path: str | None, workers: int | None
+) -> None:
+    """Hash every picture under PATHS: MD5, SHA-1, SHA-256 and perceptual hashes.
+
+    PATHS may be files, folders or archives (zip, tar); pictures are found by content (JPEG, PNG,
+    GIF, WebP, HEIC/HEIF), never by extension. Each output line has the logical path, size,
+    md5, sha1, sha256, phash and dhash (64-bit imagehash hex), their trimmed forms (bars and
+    borders cut), pdq and pdq_quality when the optional pdqhash package is installed, the
+    pipeline version, and "error" for a picture that could not be decoded (corrupt, truncated,
+    decompression bomb). A summary goes to stderr.
+
+    Example:
+
+        triage hash phone_extraction.zip --jsonl --cache hashes.sqlite > pictures.jsonl
+    """
+    with ExitStack() as stack:
+        cache = _open_cache(stack, cache_path)
+        evidence = stack.enter_context(Evidence())
+        run, others, skipped = _hash_paths(evidence, _paths(paths), cache, workers)
+        out = sys.stdout
+        for item, record in run.results:
+            out.write(json.dumps(record_json(item.logical, record), ensure_ascii=False) + "\n")
+        for logical, reason in run.unreadable:
+            out.write(json.dumps({"path": logical, "error": reason}, ensure_ascii=False) + "\n")
+        _summary(run, others, skipped)
+
+
+def _open_cache(stack: ExitStack, cache_path: str | None) -> HashCache | None:
+    if not cache_path:
+        return None
+    try:
+        return stack.enter_context(SqliteHashCache(cache_path))
+    except Exception as exc:  # noqa: BLE001 - one line for the user, not a traceback
+        raise click.UsageError(f"--cache {cache_path}: cannot open ({exc})") from exc
+
+
+def _summary(run: HashRun, others: int, skipped: list[tuple[str, str]]) -> None:
+    err.print(
+        f"{len(run.results) + len(run.unreadable):,} pictures: {run.hashed:,} hashed, "
+        f"{run.cached:,} from cache, {len(run.errors):,} with errors; "
+        f"{others:,} other files ignored"
+    )
+    for logical, reason in run.errors:
+        err.print(f"[yellow]picture not hashed:[/] {logical}: {reason}")
+    for logical, reason in skipped:
+        err.print(f"[yellow]skipped:[/] {logical}: {reason}")
+    err.print(f"pipeline {PIPELINE_VERSION}")
+
+
+@click.command("match")
+@click.option(
+    "--exhibit",
+    "exhibit_paths",
+    multiple=True,
+    required=True,
+    type=click.Path(),
+    help="An exhibit: a picture, a CSV list of MD5/SHA-1/SHA-256 values, a Project VIC/VICS "
+    "JSON hash set, or a folder/archive of them. Repeat for more.",
+)
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--json", "as_json", is_flag=True, help="Write the result as one JSON document.")
+@click.option(
+    "--profile",
+    "profile_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Thresholds file (default: profiles/matching.yaml).",
+)
+@click.option(
+    "--hashset-profile",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Category names for VICS sets (default: profiles/hashsets/vics_categories.yaml).",
+)
+@_cache_option
+@_workers_option
+def match_command(
+    exhibit_paths: tuple[str, ...],
+    paths: tuple[str, ...],
+    as_json: bool,
+    profile_path: str | None,
+    hashset_profile: str | None,
+    cache_path: str | None,
+    workers: int | None,
+) -> None:
+    """Find copies and near-copies of exhibits among the pictures under PATHS.
+
+    Every picture (found by content in files, folders and archives) is compared with every
+    exhibit: exactly by SHA-256, MD5 and SHA-1, and perceptually by pHash (primary), dHash and
+    PDQ over the exhibit's 8 orientations (rotations and mirror), with black/white bars and
+    borders trimmed, so recompressed, resized, screenshotted, rotated, mirrored, greyscale and
+    slightly cropped copies are found. Each match gives the exhibit, the file, the method, the
+    Hamming distance, the orientation and the band from the thresholds profile: "exact",
+    "match" (a strong lead) or "review" (a candidate). A perceptual match is a lead to confirm
+    by eye, never proof on its own.
+
+    Example:
+
+        triage match --exhibit exhibits/ --exhibit hashes.csv phone.zip --json > matches.json
+    """
+    try:
+        profile = load_profile(profile_path)
+        categories = load_category_profile(hashset_profile)
+    except (OSError, ValueError) as exc:
+        raise click.UsageError(f"cannot read profile: {exc}") from exc
+    exhibits = load_exhibits(_paths(exhibit_paths), categories)
+    if not exhibits.images and not exhibits.hashes:
+        for problem in exhibits.problems:
+            err.print(f"[red]exhibit problem:[/] {problem.source}: {problem.reason}")
+        raise click.UsageError("no usable exhibit (no picture and no hash)")
+    with ExitStack() as stack:
+        cache = _open_cache(stack, cache_path) or MemoryHashCache()
+        evidence = stack.enter_context(Evidence())
+        run, others, skipped = _hash_paths(evidence, _paths(paths), cache, workers)
+        files = [(item.logical, record) for item, record in run.results]
+        matches = find_matches(files, exhibits, profile)
+        changed = evidence.verify()
+    result = {
+        "pipeline": PIPELINE_VERSION,
+        "profile": profile.to_dict(),
+        "hashset_profile": categories.path,
+        "exhibits": {
+            "pictures": [image.to_dict() for image in exhibits.images],
+            "hashes": len(exhibits.hashes),
+            "sources": exhibits.sources,
+            "problems": [
+                {"source": p.source, "line": p.line, "reason": p.reason} for p in exhibits.problems
+            ],
+        },
+        "searched": {
+            "pictures": len(run.results) + len(run.unreadable),
+            "hashed": run.hashed,
+            "cached": run.cached,
+            "other_files": others,
+            "errors": [{"path": p, "reason": r} for p, r in run.errors],
+            "skipped": [{"path": p, "reason": r} for p, r in skipped],
+            "evidence_changed": changed,
+        },
+        "matches": [m.to_dict() for m in matches],
+    }
+    if as_json:
+        json.dump(result, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        _print_matches(result)
+    for problem in exhibits.problems:
+        where = f" line {problem.line}" if problem.line else ""
+        err.print(f"[yellow]exhibit problem:[/] {problem.source}{where}: {problem.reason}")
+    _summary(run, others, skipped)
+    for line in changed:
+        err.print(f"[red]evidence changed:[/] {line}")
+
+
+def _print_matches(result: dict[str, Any]) -> None:
+    table = Table(title=f"{len(result['matches'])} matches")
+    for column in ("band", "method", "distance", "orientation", "exhibit", "file"):
+        table.add_column(column, overflow="fold")
+    for m in result["matches"]:
+        trimmed = " (trimmed)" if m["file_trimmed"] or m["exhibit_trimmed"] else ""
+        table.add_row(
+            m["band"],
+            m["method"],
+            str(m["distance"]),
+            (m["orientation"] or "") + trimmed,
+            m["exhibit"] + (f" [{m['category']}]" if m["category"] else ""),
+            m["file"],
+        )
+    Console(highlight=False).print(table)
