@@ -1,0 +1,366 @@
+"""Shared helpers for the Facebook Messenger parsers (not a parser itself).
+
+* :func:`fix_mojibake` repairs the Latin-1 mis-decoding of every string in "Download Your
+  Information" (DYI) JSON (``"caf\\u00c3\\u00a9"`` is "café"): ``s.encode("latin-1").decode("utf-8")``
+  as in ``joweich/chat-miner:chatminer/chatparsers.py`` (PR joweich/chat-miner#78), guarded
+  because a string that is already correct either holds characters above U+00FF
+  (MasterScrat/Chatistics#65) or is not valid UTF-8 once encoded; the original is then kept, as
+  ``kenn-io/msgvault:internal/fbmessenger/slug.go`` ``DecodeMojibake`` does.
+* :class:`DuplicateKeys` gives one message the same ``Message.duplicate_key`` in every copy of it
+  (DYI JSON, DYI HTML, the end-to-end-encrypted export, the Android app databases).
+* :func:`download_owner` works out whose download a DYI folder is.
+* :func:`resolve_media` finds a media file named by a DYI/E2EE ``uri`` inside the evidence only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import mimetypes
+import posixpath
+import re
+import unicodedata
+import weakref
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from triage.evidence import Container, EvidenceFile
+from triage.identity import normalise_name, party
+from triage.model import Attachment, Party
+from triage.registry import ParseContext
+
+#: Where the messages folder sits in the three DYI layouts (kenn-io/msgvault
+#: ``internal/fbmessenger/discover.go`` ``messagesRootCandidates``).
+ACTIVITY_FOLDERS = ("your_activity_across_facebook", "your_facebook_activity")
+#: Thread sections of a download; all share one file format (same source).
+SECTIONS = ("inbox", "archived_threads", "filtered_threads", "message_requests", "e2ee_cutover")
+MESSAGE_JSON = re.compile(r"^message_(\d+)\.json$")
+MESSAGE_HTML = re.compile(r"^message_(\d+)\.html$")
+
+PLATFORM = "messenger"
+
+
+# -- text ---------------------------------------------------------------------------------------
+def fix_mojibake(text: str) -> str:
+    """Undo Facebook's Latin-1 mis-decoding of UTF-8 in one string; unchanged when not mojibake."""
+    if text.isascii():
+        return text
+    try:
+        return text.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return text
+
+
+def fix_all(value: object) -> object:
+    """Repair every string inside a decoded JSON value, keys included (per string, never the file)."""
+    if isinstance(value, str):
+        return fix_mojibake(value)
+    if isinstance(value, list):
+        return [fix_all(v) for v in value]
+    if isinstance(value, dict):
+        return {fix_mojibake(k): fix_all(v) for k, v in value.items()}
+    return value
+
+
+def numbered_siblings(file: EvidenceFile, pattern: re.Pattern[str]) -> list[EvidenceFile]:
+    """Every ``message_N`` file in ``file``'s folder, in numeric order (message_2 before _10)."""
+    prefix = file.folder + "/" if file.folder else ""
+    found = []
+    for member, other in file.container.files.items():
+        if posixpath.dirname(member) != file.folder:
+            continue
+        m = pattern.match(member[len(prefix) :])
+        if m:
+            found.append((int(m.group(1)), other))
+    return [f for _, f in sorted(found, key=lambda pair: pair[0])]
+
+
+# -- duplicate keys ------------------------------------------------------------------------------
+def _norm_text(text: str | None) -> str:
+    if not text:
+        return ""
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+class DuplicateKeys:
+    """``Message.duplicate_key`` for one thread, the same in every copy of a message.
+
+    The key is a digest of: the thread's participant names (case-folded, sorted), the sender's
+    name, the time truncated to the minute in UTC, the text (NFC, whitespace collapsed) or else
+    the number of media items, and the occurrence number of that combination in the thread.
+
+    Minute precision because the HTML download only shows minutes (in the account's local time,
+    converted with the case zone); the occurrence number keeps two identical messages sent in the
+    same minute apart, so they are never taken for copies of each other. Feed messages in time
+    order.
+    """
+
+    def __init__(self, participants: Iterable[str]) -> None:
+        self.scope = "\x1f".join(sorted({normalise_name(p) for p in participants if p}))
+        self.minute: str | None = None
+        self.seen: Counter[tuple[str, str, str]] = Counter()
+
+    def key(self, sender: str | None, when: datetime | None, text: str | None, media: int) -> str:
+        minute = when.strftime("%Y-%m-%dT%H:%M") if when is not None else "no-time"
+        if minute != self.minute:
+            # Only messages within the same minute can collide; forget the rest.
+            self.minute = minute
+            self.seen.clear()
+        content = _norm_text(text) or (f"[media x{media}]" if media else "")
+        combo = (normalise_name(sender or ""), minute, content)
+        self.seen[combo] += 1
+        raw = "\x1e".join((self.scope, *combo, str(self.seen[combo])))
+        return "messenger:" + hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
+
+
+# -- owner -------------------------------------------------------------------------------------
+@dataclass
+class Owner:
+    """Whose messages are outgoing: a display name (downloads) and/or a Facebook id (apps)."""
+
+    name: str | None
+    fb_id: str | None
+    basis: str
+
+    @property
+    def known(self) -> bool:
+        return bool(self.name or self.fb_id)
+
+    def is_name(self, name: str | None) -> bool:
+        return bool(self.name and name and normalise_name(name) == normalise_name(self.name))
+
+
+def case_owner_names(ctx: ParseContext) -> set[str]:
+    """The case file subject's names, normalised (``owner_names`` and name-scheme identifiers)."""
+    names = {normalise_name(n) for n in ctx.owner_names if n}
+    names |= {p.id for p in ctx.owner if p.scheme == "name" and p.id}
+    return names
+
+
+def case_owner_fb_ids(ctx: ParseContext) -> set[str]:
+    return {p.id for p in ctx.owner if p.scheme == "facebook" and p.id}
+
+
+def owner_from_case(ctx: ParseContext, names: Iterable[str]) -> Owner | None:
+    """The participant the case file names as the subject, if one does."""
+    wanted = case_owner_names(ctx)
+    for name in names:
+        if name and normalise_name(name) in wanted:
+            return Owner(name, None, "case file owner_names matches a participant")
+    return None
+
+
+def download_root(file: EvidenceFile) -> tuple[str, str] | None:
+    """(download root, messages folder) for a file inside a DYI download, from its path.
+
+    ``.../messages/<section>/<thread>/message_N.json`` with ``messages`` directly in the download
+    or under ``your_activity_across_facebook/`` (2024) or ``your_facebook_activity/`` (2025+).
+    """
+    parts = file.member.split("/")
+    for i in range(len(parts) - 2, 0, -1):
+        if parts[i] in SECTIONS and parts[i - 1] == "messages":
+            messages = "/".join(parts[:i])
+            root_parts = parts[: i - 1]
+            if root_parts and root_parts[-1] in ACTIVITY_FOLDERS:
+                root_parts = root_parts[:-1]
+            return "/".join(root_parts), messages
+    return None
+
+
+def _read_json(file: EvidenceFile) -> object | None:
+    try:
+        with file.open() as handle:
+            return json.loads(handle.read().decode("utf-8-sig"))
+    except (OSError, ValueError):
+        return None
+
+
+def _first_str(value: object) -> str | None:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _profile_name(container: Container, root: str, messages: str) -> tuple[str, str] | None:
+    """The account holder's name as the download itself states it, with the file it came from."""
+    auto = container.get(posixpath.join(messages, "autofill_information.json"))
+    if auto is not None:
+        data = fix_all(_read_json(auto))
+        if isinstance(data, dict):
+            info = data.get("autofill_information_v2") or {}
+            name = _first_str(info.get("FULL_NAME")) if isinstance(info, dict) else None
+            if name:
+                return name, auto.logical
+    prefix = root + "/" if root else ""
+    for member, other in sorted(container.files.items()):
+        if not member.startswith(prefix) or not member.endswith(
+            "profile_information/profile_information.json"
+        ):
+            continue
+        data = fix_all(_read_json(other))
+        profile = data.get("profile_v2") if isinstance(data, dict) else None
+        name_obj = profile.get("name") if isinstance(profile, dict) else None
+        name = _first_str(name_obj.get("full_name")) if isinstance(name_obj, dict) else None
+        if name:
+            return name, other.logical
+    return None
+
+
+_OWNER_CACHE: weakref.WeakKeyDictionary[Container, dict[tuple[str, str], Owner]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def download_owner(file: EvidenceFile, kind: str) -> Owner:
+    """Whose download this is, when the download says so.
+
+    In order: ``messages/autofill_information.json`` ``autofill_information_v2.FULL_NAME[0]``, the
+    profile's ``profile_v2.name.full_name``, else the one participant present in every thread of
+    the download (at least two threads). ``kind`` is ``"json"`` or ``"html"``. Cached per
+    download because every thread of it asks.
+    """
+    where = download_root(file)
+    if where is None:
+        return Owner(None, None, "file is not inside a recognisable DYI folder layout")
+    root, messages = where
+    cache = _OWNER_CACHE.setdefault(file.container, {})
+    if (messages, kind) in cache:
+        return cache[(messages, kind)]
+    stated = _profile_name(file.container, root, messages)
+    if stated:
+        owner = Owner(stated[0], None, f"account holder named in {stated[1]}")
+    else:
+        owner = _common_participant(file.container, messages, kind)
+    cache[(messages, kind)] = owner
+    return owner
+
+
+def _common_participant(container: Container, messages: str, kind: str) -> Owner:
+    pattern = MESSAGE_JSON if kind == "json" else MESSAGE_HTML
+    first_files = {}
+    for member, other in sorted(container.files.items()):
+        if not member.startswith(messages + "/"):
+            continue
+        m = pattern.match(posixpath.basename(member))
+        folder = posixpath.dirname(member)
+        if m and (folder not in first_files or int(m.group(1)) < first_files[folder][0]):
+            first_files[folder] = (int(m.group(1)), other)
+    common: set[str] | None = None
+    names: dict[str, str] = {}
+    for _, other in first_files.values():
+        found = thread_participants_json(other) if kind == "json" else html_participants(other)
+        if not found:
+            continue
+        folded = {normalise_name(n) for n in found}
+        names.update({normalise_name(n): n for n in found})
+        common = folded if common is None else common & folded
+    threads = len(first_files)
+    if threads >= 2 and common is not None and len(common) == 1:
+        only = next(iter(common))
+        return Owner(names[only], None, f"only participant present in all {threads} threads")
+    return Owner(None, None, f"no single participant common to the {threads} thread(s)")
+
+
+def thread_participants_json(file: EvidenceFile) -> list[str]:
+    data = _read_json(file)
+    if not isinstance(data, dict):
+        return []
+    out = []
+    for p in data.get("participants") or []:
+        name = p.get("name") if isinstance(p, dict) else p
+        if isinstance(name, str) and name:
+            out.append(fix_mojibake(name))
+    return out
+
+
+_PARTICIPANTS_LINE = re.compile(r"Participants:\s*([^<\n]+)")
+
+
+def html_participants(file: EvidenceFile) -> list[str]:
+    """Names in the "Participants: A, B" header of a DYI HTML thread file."""
+    import html as html_lib
+
+    try:
+        text = file.head(1 << 20).decode("utf-8-sig", errors="replace")
+    except OSError:
+        return []
+    m = _PARTICIPANTS_LINE.search(text)
+    if not m:
+        return []
+    return [n.strip() for n in html_lib.unescape(m.group(1)).split(",") if n.strip()]
+
+
+def resolve_owner(
+    file: EvidenceFile, ctx: ParseContext, participants: list[str], stated: Owner
+) -> Owner:
+    """The case file's subject if he is a participant, else what the source says; warns when
+    neither is known (directions are then "unknown")."""
+    from_case = owner_from_case(ctx, participants)
+    if from_case is not None:
+        owner = from_case
+    else:
+        owner = stated
+        if case_owner_names(ctx) and stated.known:
+            ctx.warn(
+                file.logical,
+                "case owner names not among participants",
+                f"{', '.join(participants)}; using {stated.name} ({stated.basis})",
+            )
+    if not owner.known:
+        ctx.warn(
+            file.logical,
+            "owner unknown: directions are 'unknown'",
+            f"{owner.basis}; give the subject's Facebook name(s) as owner_names in the case file",
+        )
+    ctx.decide(file.logical, owner=owner.name or owner.fb_id, owner_basis=owner.basis)
+    return owner
+
+
+def owner_party(ctx: ParseContext, owner: Owner) -> Party:
+    """The device owner's party (``ctx.owner_party()``) carrying the name this source uses."""
+    base = ctx.owner_party()
+    return replace(base, name=owner.name) if owner.name and not base.name else base
+
+
+def name_party(name: str) -> Party:
+    made = party(name, scheme="name")
+    assert made is not None
+    return made
+
+
+# -- media ---------------------------------------------------------------------------------------
+def safe_uri(uri: str) -> str | None:
+    """The uri as a relative '/'-path, or ``None`` when absolute or climbing out with '..'."""
+    text = uri.strip().replace("\\", "/")
+    if text.startswith("./"):
+        text = text[2:]
+    if not text or text.startswith("/") or re.match(r"^[A-Za-z]:", text) or "://" in text:
+        return None
+    if ".." in text.split("/"):
+        return None
+    return posixpath.normpath(text)
+
+
+def resolve_media(
+    file: EvidenceFile, uri: str, bases: list[str], ctx: ParseContext, locator: str
+) -> Attachment:
+    """An :class:`Attachment` for ``uri``, looked up under each base folder in turn (inside the
+    same evidence container only), hashed when found; refused or missing files get a note and a
+    warning naming ``locator``."""
+    name = posixpath.basename(uri.replace("\\", "/")) or None
+    mime = mimetypes.guess_type(name or "")[0]
+    rel = safe_uri(uri)
+    if rel is None:
+        ctx.warn(file.logical, "media path refused (absolute or '..')", f"{locator}: {uri}")
+        return Attachment(name, None, None, mime, None, None, f"unsafe path refused: {uri}")
+    for base in bases:
+        member = posixpath.normpath(posixpath.join(base, rel)) if base else rel
+        if member.startswith("../"):
+            continue
+        found = file.container.get(member)
+        if found is not None:
+            return Attachment(name, found.logical, found.sha256, mime, found.size)
+    ctx.warn(file.logical, "media file not found in evidence", f"{locator}: {uri}")
+    return Attachment(name, None, None, mime, None, None, f"not found in evidence: {uri}")

@@ -1,0 +1,324 @@
+"""Facebook Messenger "Download Your Information" (DYI) HTML download, ``message_N.html``.
+
+Format: the HTML rendering of the same download and folder layout as the JSON form (see
+``parsers/messenger_dyi_json.py``). The minified class names change between exports (``_a706``,
+``_a6-g``, ``_2ph_``, ``_a72d``...), so the page is read by structure, as
+``kenn-io/msgvault:internal/fbmessenger/html_parser.go`` does: a "Participants: A, B" header, then
+one block per message whose first child is the sender, whose last child is the time and whose
+children in between are the body and media (``<img src="photos/...">``, video, audio, links).
+
+Times are local-time strings of the exporting account with no zone (``"Sep 13, 2020, 12:26 PM"``,
+``"Oct 19, 2019 at 2:37 PM"``, ``"19 Oct 2019, 14:37"``, seconds in some exports): they are
+converted with the case timezone (``ctx.timezone``) and marked ``zone_assumed``; precision is
+noted in ``extra``. No reactions, no unsent flag and no message types are rendered, so the JSON
+form (higher ``priority``) is the copy kept when both are present; the mojibake of the JSON form
+is not present in HTML and is not "repaired" here.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from html.parser import HTMLParser
+from typing import Any
+
+from parsers.messenger_common import (
+    MESSAGE_HTML,
+    PLATFORM,
+    DuplicateKeys,
+    download_owner,
+    download_root,
+    name_party,
+    numbered_siblings,
+    owner_party,
+    resolve_media,
+    resolve_owner,
+)
+from triage.clock import local_to_utc
+from triage.evidence import EvidenceFile, read_text
+from triage.model import Conversation, Message, Record
+from triage.registry import Match, ParseContext, Parser, Probe
+
+#: (strptime format, precision). ``%p`` matches am/pm in any case.
+TIME_FORMATS = (
+    ("%b %d, %Y, %I:%M %p", "minute"),
+    ("%b %d, %Y at %I:%M %p", "minute"),
+    ("%d %b %Y, %H:%M", "minute"),
+    ("%b %d, %Y, %I:%M:%S %p", "second"),
+    ("%b %d, %Y %I:%M:%S %p", "second"),
+    ("%b %d, %Y %I:%M %p", "minute"),
+    ("%d %B %Y, %H:%M", "minute"),
+    ("%B %d, %Y at %I:%M %p", "minute"),
+)
+VOID = {"img", "br", "hr", "meta", "link", "input", "source", "col", "wbr", "area", "base"}
+MEDIA_TAGS = {"img": "src", "video": "src", "audio": "src", "source": "src"}
+
+
+def parse_time(text: str) -> tuple[datetime, str] | None:
+    """A zone-less local time string as naive datetime and its precision, else ``None``."""
+    text = " ".join(text.replace("\u202f", " ").split())
+    if not 10 <= len(text) <= 40 or not re.search(r"\d{4}", text):
+        return None
+    for fmt, precision in TIME_FORMATS:
+        try:
+            return datetime.strptime(text, fmt), precision
+        except ValueError:
+            continue
+    return None
+
+
+@dataclass
+class Node:
+    tag: str
+    attrs: dict[str, str]
+    children: list[Any] = field(default_factory=list)  # Node | str
+
+    def text(self) -> str:
+        return "".join(c if isinstance(c, str) else c.text_block() for c in self.children)
+
+    def text_block(self) -> str:
+        inner = self.text()
+        if self.tag in ("div", "p", "li", "br", "h1", "h2", "h3", "tr"):
+            return "\n" + inner + "\n"
+        return inner
+
+    def elements(self) -> list[Node]:
+        return [c for c in self.children if isinstance(c, Node)]
+
+    def walk(self) -> Iterator[Node]:
+        yield self
+        for c in self.elements():
+            yield from c.walk()
+
+
+class _TreeBuilder(HTMLParser):
+    """A forgiving DOM from the stdlib tokenizer (unclosed tags are closed by their parent)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.root = Node("#root", {})
+        self.stack = [self.root]
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        node = Node(tag, {k: v or "" for k, v in attrs})
+        self.stack[-1].children.append(node)
+        if tag not in VOID:
+            self.stack.append(node)
+
+    def handle_endtag(self, tag: str) -> None:
+        for i in range(len(self.stack) - 1, 0, -1):
+            if self.stack[i].tag == tag:
+                del self.stack[i:]
+                return
+
+    def handle_data(self, data: str) -> None:
+        if self.stack[-1].tag not in ("script", "style"):
+            self.stack[-1].children.append(data)
+
+
+def build_tree(text: str) -> Node:
+    builder = _TreeBuilder()
+    builder.feed(text)
+    builder.close()
+    return builder.root
+
+
+def _clean(text: str) -> str:
+    lines = [" ".join(line.split()) for line in text.split("\n")]
+    return "\n".join(line for line in lines if line)
+
+
+@dataclass
+class Block:
+    sender: str
+    time_text: str
+    local: datetime
+    precision: str
+    body: str
+    media: list[str]
+    index: int
+
+
+def find_blocks(root: Node, participants: set[str] | None = None) -> list[Block]:
+    """Message blocks: an element whose first child is a short name, last child a time, and
+    that holds no smaller such block. ``participants`` (when known) must contain the sender."""
+    found: list[Block] = []
+
+    def visit(node: Node) -> bool:
+        inner = False
+        for child in node.elements():
+            inner = visit(child) or inner
+        if inner:
+            return True
+        kids = node.elements()
+        if len(kids) < 2:
+            return False
+        sender = _clean(kids[0].text())
+        stamp = parse_time(_clean(kids[-1].text()))
+        if not sender or "\n" in sender or len(sender) > 120 or stamp is None:
+            return False
+        if participants and sender not in participants:
+            return False
+        body_parts, media = [], []
+        for kid in kids[1:-1]:
+            body_parts.append(_clean(kid.text()))
+            for el in kid.walk():
+                attr = MEDIA_TAGS.get(el.tag)
+                if attr and el.attrs.get(attr):
+                    media.append(el.attrs[attr])
+                elif el.tag == "a" and _local_link(el.attrs.get("href", "")):
+                    media.append(el.attrs["href"])
+        body = "\n".join(p for p in body_parts if p)
+        found.append(
+            Block(
+                sender,
+                _clean(kids[-1].text()),
+                stamp[0],
+                stamp[1],
+                body,
+                list(dict.fromkeys(media)),
+                len(found),
+            )
+        )
+        return True
+
+    visit(root)
+    return found
+
+
+def _local_link(href: str) -> bool:
+    return (
+        bool(href)
+        and not re.match(r"^[a-z][a-z0-9+.-]*:", href, re.IGNORECASE)
+        and not href.startswith("#")
+    )
+
+
+def title_and_participants(root: Node) -> tuple[str | None, list[str]]:
+    title = None
+    participants: list[str] = []
+    for node in root.walk():
+        if node.tag == "title" and title is None:
+            title = _clean(node.text()) or None
+        for child in node.children:
+            if isinstance(child, str) and not participants:
+                m = re.match(r"\s*Participants:\s*(.+)", child, re.DOTALL)
+                if m:
+                    participants = [n.strip() for n in m.group(1).split(",") if n.strip()]
+    return title, participants
+
+
+class MessengerDyiHtml(Parser):
+    name = "messenger_dyi_html"
+    version = "1"
+    description = "Facebook Messenger download (DYI) HTML thread, message_N.html"
+    # Same messages as the JSON form with less in them (minutes, no reactions): kept second.
+    priority = 20
+
+    def match(self, probe: Probe) -> Match | None:
+        if probe.is_sqlite:
+            return None
+        head = probe.text_head()
+        if "<html" not in head[:2000].lower():
+            return None
+        root = build_tree(head)
+        _, participants = title_and_participants(root)
+        blocks = find_blocks(root, set(participants) or None)
+        if not blocks or not participants:
+            return None
+        siblings = []
+        if MESSAGE_HTML.match(probe.file.name):
+            siblings = [
+                f for f in numbered_siblings(probe.file, MESSAGE_HTML) if f is not probe.file
+            ]
+        return Match(self, 25, claims=siblings)
+
+    def parse(self, file: EvidenceFile, ctx: ParseContext) -> Iterator[Record]:
+        files = numbered_siblings(file, MESSAGE_HTML) if MESSAGE_HTML.match(file.name) else []
+        if file not in files:
+            files = [file]
+        pages = []
+        for f in files:
+            with read_text(f) as handle:
+                pages.append((f, build_tree(handle.read())))
+        title, participants = title_and_participants(pages[0][1])
+        owner = resolve_owner(file, ctx, participants, download_owner(file, "html"))
+        where = download_root(file)
+        thread_path = posixpath.relpath(file.folder, where[1]) if where else file.folder
+        ctx.decide(
+            file.logical,
+            thread_files=[f.name for f in files],
+            times=f"local time without zone, read as {ctx.timezone_name}",
+        )
+        conv = Conversation(
+            id=f"messenger:dyi:{thread_path}",
+            title=title,
+            is_group=len(participants) > 2,
+            participants=[name_party(p) for p in participants],
+        )
+        rows = []
+        for page_no, (f, root) in enumerate(pages):
+            blocks = find_blocks(root, set(participants) or None)
+            if not blocks:
+                ctx.warn(file.logical, "no message blocks found", f.name)
+            for block in blocks:
+                when, note = local_to_utc(block.local, ctx.timezone)
+                if note:
+                    ctx.warn(
+                        file.logical,
+                        f"{note} local time",
+                        f"{f.name} block[{block.index}]: {block.time_text} in {ctx.timezone_name}",
+                    )
+                rows.append((when, page_no, -block.index, f, block, note))
+        # Pages and blocks are newest first, like the JSON form; yield oldest first.
+        rows.sort(key=lambda r: (r[0], -r[1], r[2]))
+        keys = DuplicateKeys(participants)
+        me = owner_party(ctx, owner)
+        for when, _, _, f, block, note in rows:
+            locator = f"{f.name} block[{block.index}]"
+            bases = [f.folder]
+            if where:
+                bases += [where[0], posixpath.dirname(where[1])]
+            attachments = [
+                resolve_media(f, src, list(dict.fromkeys(bases)), ctx, locator)
+                for src in block.media
+            ]
+            others = [p for p in participants if not owner.is_name(p)]
+            if owner.is_name(block.sender):
+                direction, sender = "outgoing", me
+                recipients = [name_party(p) for p in others]
+            elif owner.known:
+                direction, sender = "incoming", name_party(block.sender)
+                recipients = [me, *(name_party(p) for p in others if p != block.sender)]
+            else:
+                direction, sender = "unknown", name_party(block.sender)
+                recipients = [name_party(p) for p in participants if p != block.sender]
+            body = block.body or None
+            kind = "media" if attachments else ("text" if body else "other")
+            extra: dict[str, Any] = {
+                "sender_name": block.sender,
+                "time_precision": block.precision,
+                "time_note": f"local time of the exporting account, zone not stated; "
+                f"read as {ctx.timezone_name}",
+            }
+            if note:
+                extra["local_time"] = note
+            yield Message(
+                platform=PLATFORM,
+                conversation=conv,
+                timestamp_utc=when,
+                timestamp_raw=block.time_text,
+                zone_assumed=True,
+                direction=direction,
+                sender=sender,
+                recipients=recipients,
+                body=body,
+                kind=kind,
+                source=self.provenance(f, locator),
+                attachments=attachments,
+                extra=extra,
+                duplicate_key=keys.key(block.sender, when, body, len(attachments)),
+            )

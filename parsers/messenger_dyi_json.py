@@ -1,0 +1,329 @@
+"""Facebook Messenger "Download Your Information" (DYI) JSON download.
+
+Formats: every DYI message download layout seen up to 2025 —
+``messages/<section>/<slug>_<id>/message_N.json`` (pre-2024),
+``your_activity_across_facebook/messages/...`` (2024) and ``your_facebook_activity/messages/...``
+(2025+), sections ``inbox``, ``archived_threads``, ``filtered_threads``, ``message_requests`` and
+``e2ee_cutover`` (kenn-io/msgvault ``internal/fbmessenger/discover.go``).
+
+* One thread is every ``message_N.json`` in its folder, read in numeric order
+  (``json_parser.go`` ``^message_(\\d+)\\.json$``); detection of one of them claims the others.
+* Thread: ``participants[{name}]`` (as of export), ``title``, ``thread_path``, ``thread_type``,
+  ``is_still_participant``. Message: ``sender_name``, ``timestamp_ms`` (UTC ms), ``content``,
+  ``type`` (``Generic``/``Share``/``Call``/``Subscribe``/``Unsubscribe``; absent since 2024),
+  ``is_unsent``, ``photos``/``videos``/``audio_files``/``files``/``gifs`` ``[{uri,
+  creation_timestamp (s)}]``, ``sticker{uri}``, ``share{link, share_text}``, ``call_duration``,
+  ``missed``, ``users``, ``reactions[{reaction, actor}]`` (msgvault ``json_parser.go``;
+  mlomb/chat-analytics ``tests/samples/messenger/2A_7M.json``).
+* Messages are newest first in each file (mlomb/chat-analytics ``MessengerParser.ts`` reverses
+  them); they are yielded oldest first per thread.
+* Every string is Latin-1-decoded UTF-8 (mojibake) and is repaired per string; some files start
+  with a BOM. Media ``uri`` values are relative to the download root (``messages/inbox/...``, in
+  newer layouts sometimes without the activity folder), resolved inside the evidence only.
+* There are no user ids: parties are display names (scheme ``name``).
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from collections.abc import Iterator
+from typing import Any
+
+from parsers.messenger_common import (
+    MESSAGE_JSON,
+    PLATFORM,
+    DuplicateKeys,
+    Owner,
+    download_owner,
+    download_root,
+    fix_all,
+    name_party,
+    numbered_siblings,
+    owner_party,
+    resolve_media,
+    resolve_owner,
+)
+from triage.clock import from_unix_ms
+from triage.evidence import EvidenceFile
+from triage.model import Attachment, Conversation, Message, Party, Record
+from triage.registry import Match, ParseContext, Parser, Probe
+
+MEDIA_LISTS = ("photos", "videos", "audio_files", "files", "gifs")
+SYSTEM_TYPES = {"Subscribe", "Unsubscribe"}
+KNOWN_TYPES = {"Generic", "Share", "Call", *SYSTEM_TYPES}
+KNOWN_KEYS = {
+    "sender_name",
+    "timestamp_ms",
+    "content",
+    "type",
+    "is_unsent",
+    "is_geoblocked_for_viewer",
+    "is_unsent_image_by_messenger_kid_parent",
+    "reactions",
+    "share",
+    "call_duration",
+    "missed",
+    "users",
+    "sticker",
+    "ip",
+    *MEDIA_LISTS,
+}
+
+
+def load_thread_file(file: EvidenceFile) -> dict[str, Any]:
+    """One ``message_N.json`` decoded (BOM tolerated) with every string repaired."""
+    with file.open() as handle:
+        data = json.loads(handle.read().decode("utf-8-sig"))
+    if not isinstance(data, dict):
+        raise ValueError("top level is not an object")
+    fixed = fix_all(data)
+    assert isinstance(fixed, dict)
+    return fixed
+
+
+class MessengerDyiJson(Parser):
+    name = "messenger_dyi_json"
+    version = "1"
+    description = "Facebook Messenger download (DYI) JSON thread, message_N.json"
+    # The fullest copy of a download: ids of sections, reactions, exact ms times.
+    priority = 40
+
+    def match(self, probe: Probe) -> Match | None:
+        if probe.is_sqlite:
+            return None
+        head = probe.text_head().lstrip()
+        if not head.startswith("{") or '"participants"' not in head:
+            return None
+        if '"sender_name"' not in head and '"thread_path"' not in head:
+            return None
+        if '"timestamp_ms"' not in head and '"thread_path"' not in head:
+            return None
+        siblings = []
+        if MESSAGE_JSON.match(probe.file.name):
+            siblings = [
+                f for f in numbered_siblings(probe.file, MESSAGE_JSON) if f is not probe.file
+            ]
+        return Match(self, 30, claims=siblings)
+
+    def parse(self, file: EvidenceFile, ctx: ParseContext) -> Iterator[Record]:
+        files = numbered_siblings(file, MESSAGE_JSON) if MESSAGE_JSON.match(file.name) else []
+        if file not in files:
+            files = [file]
+        first = load_thread_file(files[0])
+        participants = [
+            p["name"]
+            for p in first.get("participants") or []
+            if isinstance(p, dict) and p.get("name")
+        ]
+        title = first.get("title") or None
+        thread_path = first.get("thread_path") or self._thread_path(file)
+        section = thread_path.split("/")[0] if thread_path else None
+        owner = resolve_owner(file, ctx, participants, download_owner(file, "json"))
+        decision = {"thread_files": [f.name for f in files], "section": section}
+        if section == "e2ee_cutover":
+            decision["copy"] = (
+                "DYI e2ee_cutover section: messages up to the switch to end-to-end encryption; "
+                "later ones are only in the secure-storage (E2EE) export"
+            )
+        ctx.decide(file.logical, **decision)
+
+        conv = Conversation(
+            id=f"messenger:dyi:{thread_path or file.folder}",
+            title=title,
+            is_group=len(participants) > 2 or first.get("thread_type") == "RegularGroup",
+            participants=[name_party(p) for p in participants],
+        )
+        keys = DuplicateKeys(participants)
+        extra_thread = {k: first[k] for k in ("thread_type", "is_still_participant") if k in first}
+        for data_file, index, raw in self._in_time_order(files, first, ctx):
+            yield self._message(
+                file, data_file, index, raw, conv, participants, owner, keys, extra_thread, ctx
+            )
+
+    @staticmethod
+    def _thread_path(file: EvidenceFile) -> str | None:
+        where = download_root(file)
+        if where is None:
+            return None
+        return posixpath.relpath(file.folder, where[1])
+
+    def _in_time_order(
+        self, files: list[EvidenceFile], first: dict[str, Any], ctx: ParseContext
+    ) -> Iterator[tuple[EvidenceFile, int, dict[str, Any]]]:
+        """Messages oldest first across the thread's files.
+
+        Files hold consecutive time ranges (message_1 newest), so when their ranges do not overlap
+        each file is read and sorted alone, oldest file first, keeping one file in memory; when
+        they do overlap, the whole thread is sorted at once (and that is recorded).
+        """
+        ranges = []
+        for f in files:
+            data = first if f is files[0] else load_thread_file(f)
+            stamps = [
+                m.get("timestamp_ms")
+                for m in data.get("messages") or []
+                if isinstance(m, dict) and isinstance(m.get("timestamp_ms"), int | float)
+            ]
+            ranges.append((min(stamps), max(stamps)) if stamps else None)
+        order = list(range(len(files)))[::-1]  # highest N holds the oldest messages
+        spans = [ranges[i] for i in order if ranges[i] is not None]
+        disjoint = all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))
+        if not disjoint:
+            ctx.decide(
+                files[0].logical,
+                file_order="time ranges of message_N files overlap; whole thread sorted by time",
+            )
+            rows = []
+            for i in order:
+                data = first if i == 0 else load_thread_file(files[i])
+                for j, m in enumerate(data.get("messages") or []):
+                    rows.append((files[i], j, m))
+            yield from sorted(rows, key=_sort_key)
+            return
+        for i in order:
+            data = first if i == 0 else load_thread_file(files[i])
+            rows = [(files[i], j, m) for j, m in enumerate(data.get("messages") or [])]
+            yield from sorted(rows, key=_sort_key)
+
+    def _message(
+        self,
+        file: EvidenceFile,
+        data_file: EvidenceFile,
+        index: int,
+        raw: Any,
+        conv: Conversation,
+        participants: list[str],
+        owner: Owner,
+        keys: DuplicateKeys,
+        extra_thread: dict[str, Any],
+        ctx: ParseContext,
+    ) -> Message:
+        locator = f"{data_file.name} messages[{index}]"
+        if not isinstance(raw, dict):
+            ctx.warn(file.logical, "message is not an object", locator)
+            raw = {}
+        unknown = set(raw) - KNOWN_KEYS
+        if unknown:
+            ctx.warn(file.logical, "unknown message key", f"{locator}: {sorted(unknown)}")
+        sender_name = raw.get("sender_name")
+        stamp = raw.get("timestamp_ms")
+        when = from_unix_ms(stamp) if isinstance(stamp, int | float) else None
+        if when is None:
+            ctx.warn(file.logical, "message without a date", locator)
+        msg_type = raw.get("type")
+        if msg_type is not None and msg_type not in KNOWN_TYPES:
+            ctx.warn(file.logical, "unknown message type", f"{locator}: type={msg_type}")
+
+        attachments, media_meta = self._attachments(data_file, raw, ctx, locator)
+        content = raw.get("content") if isinstance(raw.get("content"), str) else None
+        unsent = bool(raw.get("is_unsent"))
+        if unsent:
+            kind = "deleted"
+        elif msg_type == "Call" or "call_duration" in raw:
+            kind = "call"
+        elif msg_type in SYSTEM_TYPES:
+            kind = "system"
+        elif attachments:
+            kind = "media"
+        elif content is not None or raw.get("share"):
+            kind = "text"
+        else:
+            kind = "other"
+
+        sender, recipients, direction = self._parties(
+            sender_name, participants, owner, ctx, system=kind == "system"
+        )
+        if direction == "unknown" and owner.known and not sender_name:
+            ctx.warn(file.logical, "message without a sender", locator)
+
+        extra: dict[str, Any] = {"sender_name": sender_name, **extra_thread}
+        for k in ("type", "share", "call_duration", "missed", "is_geoblocked_for_viewer"):
+            if k in raw:
+                extra[k] = raw[k]
+        if raw.get("reactions"):
+            extra["reactions"] = raw["reactions"]
+        if raw.get("users"):
+            extra["users"] = [u.get("name") for u in raw["users"] if isinstance(u, dict)]
+        if media_meta:
+            extra["media"] = media_meta
+        if unsent:
+            extra["is_unsent"] = True
+        return Message(
+            platform=PLATFORM,
+            conversation=conv,
+            timestamp_utc=when,
+            timestamp_raw=str(stamp),
+            zone_assumed=False,
+            direction=direction,
+            sender=sender,
+            recipients=recipients,
+            body=content,
+            kind=kind,
+            source=self.provenance(data_file, locator),
+            deleted=unsent,
+            attachments=attachments,
+            extra=extra,
+            duplicate_key=keys.key(sender_name, when, content, len(attachments)),
+        )
+
+    @staticmethod
+    def _parties(
+        sender_name: str | None,
+        participants: list[str],
+        owner: Owner,
+        ctx: ParseContext,
+        system: bool,
+    ) -> tuple[Party | None, list[Party], str]:
+        me = owner_party(ctx, owner)
+        others = [p for p in participants if not owner.is_name(p)]
+        if owner.is_name(sender_name):
+            return me, [name_party(p) for p in others], "system" if system else "outgoing"
+        sender = name_party(sender_name) if sender_name else None
+        rest = [name_party(p) for p in others if p != sender_name]
+        if not owner.known:
+            everyone = [name_party(p) for p in participants if p != sender_name]
+            return sender, everyone, "system" if system else "unknown"
+        return sender, [me, *rest], "system" if system else "incoming"
+
+    @staticmethod
+    def _attachments(
+        data_file: EvidenceFile, raw: dict[str, Any], ctx: ParseContext, locator: str
+    ) -> tuple[list[Attachment], list[dict[str, Any]]]:
+        items: list[tuple[str, dict[str, Any]]] = []
+        for key in MEDIA_LISTS:
+            for item in raw.get(key) or []:
+                if isinstance(item, dict) and item.get("uri"):
+                    items.append((key, item))
+        sticker = raw.get("sticker")
+        if isinstance(sticker, dict) and sticker.get("uri"):
+            items.append(("sticker", sticker))
+        if not items:
+            return [], []
+        bases = _uri_bases(data_file)
+        attachments, meta = [], []
+        for key, item in items:
+            attachments.append(resolve_media(data_file, str(item["uri"]), bases, ctx, locator))
+            entry = {"kind": key, "uri": item["uri"]}
+            if "creation_timestamp" in item:
+                entry["creation_timestamp"] = item["creation_timestamp"]
+            meta.append(entry)
+        return attachments, meta
+
+
+def _sort_key(row: tuple[EvidenceFile, int, Any]) -> tuple[float, int]:
+    raw = row[2]
+    stamp = raw.get("timestamp_ms") if isinstance(raw, dict) else None
+    # Within one millisecond the file's newest-first order is reversed, like the whole file.
+    return (stamp if isinstance(stamp, int | float) else float("inf"), -row[1])
+
+
+def _uri_bases(file: EvidenceFile) -> list[str]:
+    """Folders a DYI ``uri`` may be relative to: the download root and its activity folder, else
+    the folder above ``messages`` (uris start with ``messages/`` or the activity folder)."""
+    where = download_root(file)
+    if where is None:
+        return [file.folder]
+    root, messages = where
+    bases = [root, posixpath.dirname(messages)]
+    return list(dict.fromkeys(bases))
