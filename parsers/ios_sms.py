@@ -422,11 +422,13 @@ class IosSms(Parser):
             extra["date_retracted_utc"] = iso_utc(from_apple(info["date_retracted"]))
             kind, deleted = "deleted", True
             extra["unsent"] = True
+            edited = False  # unsending also stamps date_edited; it is not an edit
         elif edited and body is None and not atts:
             # An unsent message keeps date_edited but loses its text and edit history
             # (imessage-exporter message_types/edited.rs).
             kind, deleted = "deleted", True
             extra["unsent"] = True
+            edited = False
         if rowid in recoverable:
             deleted = True
             extra["recently_deleted"] = True

@@ -36,6 +36,7 @@ from collections.abc import Iterator
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError
 
+from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
 
 from parsers.android_mmssms import (
@@ -132,6 +133,9 @@ class SmsBackupXml(Parser):
                     elem.clear()
                     if root is not None:
                         root.clear()
+            except DefusedXmlException as exc:
+                # DTD entities or external references: refused, as a backup never has them.
+                ctx.warn(file.logical, "XML refused", f"{type(exc).__name__}: {exc}")
             except ParseError as exc:
                 line, column = getattr(exc, "position", (0, 0))
                 ctx.warn(
