@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.sms_helpers import GEN, Parsed, cli_jsonl
+from tests.test_sms_helpers import GEN, Parsed, cli_jsonl
 
 AOSP = GEN / "android_aosp"
 SAMSUNG = GEN / "android_samsung"

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.sms_helpers import GEN, Parsed, cli_jsonl
+from tests.test_sms_helpers import GEN, Parsed, cli_jsonl
 
 IOS10 = GEN / "ios10"
 IOS16 = GEN / "ios16"

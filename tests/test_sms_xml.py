@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.sms_helpers import GEN, Parsed, cli_jsonl
+from tests.test_sms_helpers import GEN, Parsed, cli_jsonl
 
 XML = GEN / "xml" / "sms-20231115080000.xml"
 MISMATCH = GEN / "xml_count_mismatch" / "sms-20231115080000.xml"
