@@ -167,7 +167,7 @@ class MessengerE2ee(Parser):
     def _cutover_thread(file: EvidenceFile, participants: list[str]) -> EvidenceFile | None:
         """The download's ``e2ee_cutover`` thread with the same participants, if in the evidence."""
         wanted = {normalise_name(p) for p in participants}
-        for member, other in sorted(file.container.files.items()):
+        for member, other in _all_files(file):
             if "/e2ee_cutover/" not in f"/{member}" or other.name != "message_1.json":
                 continue
             found = {normalise_name(p) for p in thread_participants_json(other)}
@@ -179,7 +179,7 @@ class MessengerE2ee(Parser):
     def _stated_owner(file: EvidenceFile, participants: list[str]) -> Owner:
         """Whose export this is: the owner a download in the same evidence names, else the one
         participant present in every E2EE thread file of this folder (two files at least)."""
-        for _, other in sorted(file.container.files.items()):
+        for _, other in _all_files(file):
             if other.name == "message_1.json" and download_root(other) is not None:
                 stated = download_owner(other, "json")
                 if stated.known and any(stated.is_name(p) for p in participants):
@@ -204,6 +204,12 @@ class MessengerE2ee(Parser):
             only = next(iter(common))
             return Owner(names[only], None, f"only participant in all {count} E2EE thread files")
         return Owner(None, None, "export does not say whose it is")
+
+
+def _all_files(file: EvidenceFile) -> Iterator[tuple[str, EvidenceFile]]:
+    """Every file of every input of this run: the download may be given as a separate input."""
+    for container in file.container.evidence.containers:
+        yield from sorted(container.files.items())
 
 
 def _stamp(raw: Any) -> float:
