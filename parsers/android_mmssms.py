@@ -32,6 +32,7 @@ import hashlib
 import posixpath
 import sqlite3
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 from triage.clock import from_unix_ms, from_unix_s
@@ -83,6 +84,13 @@ AOSP_SMS_NOTE = (
     "AOSP sms._id has no AUTOINCREMENT: the newest ids can be reused after deletion, so only "
     "interior gaps mean anything"
 )
+
+
+@lru_cache(maxsize=8192)
+def cached_party(raw: str | None, region: str, name: str | None = None) -> Party | None:
+    """:func:`triage.identity.party`, memoised: a phone holds many messages from few numbers,
+    and number parsing dominates the cost of a row. Parties are frozen, so sharing is safe."""
+    return party(raw, region, name=name)
 
 
 def duplicate_key_sms(address: Any, date: Any, sms_type: Any, body: Any) -> str:
@@ -187,7 +195,7 @@ class AndroidMmsSms(Parser):
 
     @staticmethod
     def _conversation(thread_id: Any, members: list[str], ctx: ParseContext) -> Conversation:
-        parties = [party(a, ctx.region) for a in members]
+        parties = [cached_party(a, ctx.region) for a in members]
         return Conversation(
             id=f"sms:thread:{thread_id}",
             title=", ".join(members) or None,
@@ -222,7 +230,7 @@ class AndroidMmsSms(Parser):
             if sms_type not in SMS_TYPES:
                 ctx.warn(file.logical, "unknown sms.type", f"{locator}: type={sms_type}")
             direction, box = SMS_TYPES.get(sms_type, ("unknown", f"type {sms_type}"))
-            counterpart = party(address, ctx.region) if address else None
+            counterpart = cached_party(address, ctx.region) if address else None
             if direction == "incoming":
                 sender, recipients = counterpart, [owner]
             elif direction == "outgoing":
@@ -327,7 +335,7 @@ class AndroidMmsSms(Parser):
                     continue
                 if not address or address in OWNER_PLACEHOLDERS:
                     continue
-                p = party(address, ctx.region)
+                p = cached_party(address, ctx.region)
                 if p is not None:
                     by_role[role].append(p)
 

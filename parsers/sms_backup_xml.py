@@ -45,12 +45,12 @@ from parsers.android_mmssms import (
     OWNER_PLACEHOLDERS,
     SMIL,
     SMS_TYPES,
+    cached_party,
     duplicate_key_mms,
     duplicate_key_sms,
 )
 from triage.clock import from_unix_ms
 from triage.evidence import EvidenceFile
-from triage.identity import party
 from triage.model import Attachment, Conversation, Message, Party, Record
 from triage.registry import Match, ParseContext, Parser, Probe
 
@@ -59,6 +59,20 @@ _ROOT = re.compile(r"<smses[\s>]")
 # video never needs its decoded bytes in memory at once.
 B64_SLICE = 4 * 256 * 1024
 UNKNOWN_NAMES = {"(Unknown)", ""}
+# iterparse asks its source for 16 KiB at a time; expat rescans an unfinished token on every
+# feed, so a multi-megabyte base64 attribute fed in 16 KiB pieces costs quadratic time.
+# Larger reads keep it linear while memory stays bounded by one chunk plus one element.
+READ_CHUNK = 4 * 1024 * 1024
+
+
+class _LargeReads:
+    """A binary stream whose ``read`` returns up to :data:`READ_CHUNK` bytes whatever is asked."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+
+    def read(self, size: int = -1) -> bytes:
+        return self.stream.read(max(size, READ_CHUNK))
 
 
 def value(elem: Element, key: str) -> str | None:
@@ -96,7 +110,7 @@ class SmsBackupXml(Parser):
         root: Element | None = None
         depth = 0
         with file.open() as handle:
-            events = iterparse(handle, events=("start", "end"))
+            events = iterparse(_LargeReads(handle), events=("start", "end"))
             try:
                 for event, elem in events:
                     if event == "start":
@@ -165,7 +179,7 @@ class SmsBackupXml(Parser):
         name = value(elem, "contact_name")
         name = None if name in UNKNOWN_NAMES else name
         addresses = [a for a in (address or "").split("~") if a]
-        parties = [p for a in addresses if (p := party(a, ctx.region, name=name)) is not None]
+        parties = [p for a in addresses if (p := cached_party(a, ctx.region, name)) is not None]
         owner = ctx.owner_party()
         if direction == "incoming":
             sender, recipients = (parties[0] if parties else None), [owner]
@@ -234,7 +248,7 @@ class SmsBackupXml(Parser):
                 )
                 continue
             if raw and raw not in OWNER_PLACEHOLDERS:
-                p = party(raw, ctx.region)
+                p = cached_party(raw, ctx.region)
                 if p is not None:
                     by_role[role].append(p)
 
@@ -255,7 +269,7 @@ class SmsBackupXml(Parser):
                 continue
             attachments.append(self._decode_part(file, ctx, part, data, part_loc))
 
-        parties = [p for a in addresses if (p := party(a, ctx.region)) is not None]
+        parties = [p for a in addresses if (p := cached_party(a, ctx.region)) is not None]
         owner = ctx.owner_party()
         if direction == "incoming":
             sender = by_role["from"][0] if by_role["from"] else (parties[0] if parties else None)
