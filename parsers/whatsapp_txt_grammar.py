@@ -1,0 +1,615 @@
+"""Line grammar, date-order inference and body markers of WhatsApp "Export chat" text files.
+
+This module defines no parser; :mod:`parsers.whatsapp_txt` drives it. Everything here is pure
+string work so it can be tested and benchmarked on its own.
+
+Header shapes supported (facts from public peer test files, see ``fixtures/whatsapp_txt/README.md``):
+
+* Android ``DATE, TIME - Author: body`` and iOS ``[DATE, TIME:SS] Author: body``
+  (Pustur/whatsapp-chat-parser ``tests/parser.test.ts`` formats 1-10, starkdmi/whats_json
+  ``test/data``, JBGruber/rwhatsapp ``tests/testthat/test-rwhatsapp.R``);
+* date separators ``/ . -`` and a space, an optional ``.`` after the year (``13. 6. 2018.``);
+* date/time separators ``,`` (also the Arabic comma U+060C), a space, ``à`` (fr), ``klo`` (fi),
+  `` - ``; header/body separators `` - ``, ``] ``, ``: ``, ``; `` and (only after ``2018.``) a space;
+* time first (``[21:41:35, 3/27/22]`` vi iOS, ``10:35 PM, 07 20 - `` with no year, rwhatsapp);
+* 12 h clocks as ``AM``, ``am``, ``a.m.``, ``a. m.``, with NBSP/U+202F before or inside the marker,
+  Arabic ``م`` (PM) / ``ص`` (AM); dotted times ``21.25.15``; a trailing ``.`` after the time;
+* 2- and 4-digit years, year first or in the middle, Buddhist-era (``2565 BE``) and Japanese-era
+  (``R4``) years, Arabic-Indic digits.
+
+Invisible characters are removed only for matching; callers keep the raw line as evidence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+# Removed before matching: direction marks/embeddings/isolates, BOM/ZWNBSP, zero-width space
+# (whats_json and WhatsR exports put them before "[", inside the date and around names). U+200D
+# and U+FE0F are kept: they are part of emoji sequences.
+INVISIBLE = dict.fromkeys(
+    map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff\u200b"),
+    None,
+)
+# NBSP and narrow NBSP sit inside "p. m." and before "PM" (Pustur formats 11/12, chat_to_map).
+SPACES = {0x00A0: " ", 0x202F: " ", 0x2007: " ", 0x2009: " "}
+_CLEAN = {**INVISIBLE, **SPACES}
+# One character for one character, so offsets found in the translated text are valid in the
+# cleaned text (the body keeps its own digits; only the header is read through this table).
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹،", "01234567890123456789,")
+
+LRM = "\u200e"
+
+
+def clean(text: str) -> str:
+    """Text with invisible marks removed and odd spaces made plain (for matching and bodies)."""
+    return text.translate(_CLEAN)
+
+
+def header_view(cleaned: str) -> str:
+    """The cleaned text with Arabic-Indic digits and the Arabic comma mapped to ASCII."""
+    return cleaned.translate(_DIGITS)
+
+
+# --- header grammar -------------------------------------------------------------------------------
+
+_YEARISH = r"\d{1,4}|[RH]\d{1,2}"
+_AMPM = r"[aApP]\.?\s?[mM]\.?|م|ص"
+_S1 = r"(?P<s1>\s*,\s*|\s+(?:à|klo|-)\s+|\s+)"
+# "13. 6. 2018. 21:25:15 a: m" has no separator after the time: allowed only after a date that
+# ends in "." so that ordinary log lines ("2024-01-02 10:20:30 INFO: x") are not taken for chats.
+_S2 = r"(?P<s2>\]\s*|\s*-(?:\s+|$)|:\s+|;\s+|(?<=\d)\s+(?=\S))"
+
+_DATE = (
+    r"(?P<a>\d{1,4})(?P<ds>[./\-]|\x20)\x20?(?P<b>\d{1,4})"
+    rf"(?:(?P=ds)\x20?(?P<c>{_YEARISH})(?P<era>\x20?BE)?)?(?P<ddot>\.)?"
+)
+_TIME = (
+    r"(?P<h>\d{1,2})(?P<ts>[:.])(?P<mi>\d{2})(?:(?P=ts)(?P<s>\d{2}))?"
+    rf"(?:\s*(?P<ap>{_AMPM}))?(?P<tdot>\.)?"
+)
+
+GENERIC_DATE_FIRST = re.compile(
+    rf"^(?P<ob>\[)?\s*(?P<dt>{_DATE}{_S1}{_TIME})\s*{_S2}(?P<rest>.*)$", re.S
+)
+GENERIC_TIME_FIRST = re.compile(
+    rf"^(?P<ob>\[)?\s*(?P<dt>{_TIME}{_S1}{_DATE})\s*{_S2}(?P<rest>.*)$", re.S
+)
+
+
+@dataclass(frozen=True)
+class Shape:
+    """The header layout of one file, fixed from its first lines (every header has the same)."""
+
+    bracket: bool
+    time_first: bool
+    date_sep: str
+    year: bool  # a third date component is present
+    era: bool
+    date_dot: bool
+    s1: str  # ",", " ", "à", "klo", "-"
+    time_sep: str
+    seconds: bool
+    ampm: bool
+    time_dot: bool
+    s2: str  # "]", "-", ":", ";", " "
+
+    def describe(self) -> str:
+        date = self.date_sep.join(["N", "N", "N"] if self.year else ["N", "N"])
+        time = self.time_sep.join(["h", "mm", "ss"] if self.seconds else ["h", "mm"])
+        if self.ampm:
+            time += " AM/PM"
+        sep1 = {",": ", ", " ": " "}.get(self.s1, f" {self.s1} ")
+        core = f"{time}{sep1}{date}" if self.time_first else f"{date}{sep1}{time}"
+        if self.bracket:
+            return f"[{core}] Author: body"
+        sep2 = {"-": " - ", ":": ": ", ";": "; ", " ": " "}[self.s2]
+        return f"{core}{sep2}Author: body"
+
+
+def _s1_kind(text: str) -> str:
+    text = text.strip()
+    return text if text else " "
+
+
+def _s2_kind(text: str) -> str:
+    text = text.strip()
+    return text if text else " "
+
+
+def shape_of(m: re.Match[str], time_first: bool) -> Shape | None:
+    s2 = _s2_kind(m["s2"])
+    if (s2 == "]") != bool(m["ob"]):
+        return None
+    if s2 == " " and not m["ddot"]:
+        return None
+    return Shape(
+        bracket=bool(m["ob"]),
+        time_first=time_first,
+        date_sep=m["ds"],
+        year=m["c"] is not None,
+        era=m["era"] is not None,
+        date_dot=m["ddot"] is not None,
+        s1=_s1_kind(m["s1"]),
+        time_sep=m["ts"],
+        seconds=m["s"] is not None,
+        ampm=m["ap"] is not None,
+        time_dot=m["tdot"] is not None,
+        s2=s2,
+    )
+
+
+def generic_shape(view: str) -> tuple[Shape, re.Match[str]] | None:
+    """The shape of a header line read by the permissive grammar, or ``None``."""
+    m = GENERIC_DATE_FIRST.match(view)
+    if m is not None:
+        shape = shape_of(m, False)
+        if shape is not None:
+            return shape, m
+    m = GENERIC_TIME_FIRST.match(view)
+    if m is not None:
+        shape = shape_of(m, True)
+        if shape is not None:
+            return shape, m
+    return None
+
+
+def compile_shape(shape: Shape) -> re.Pattern[str]:
+    """A strict header regex for one file: only lines laid out exactly like its headers match,
+    so continuation lines that merely look like dates stay part of the message above."""
+    ds = r"\x20" if shape.date_sep == " " else re.escape(shape.date_sep)
+    # Groups absent from this layout are kept as never-matching optional groups, so every
+    # match has the same group names (None when absent).
+    never = "(?!)"
+    date = rf"(?P<a>\d{{1,4}}){ds}\x20?(?P<b>\d{{1,4}})"
+    if shape.year:
+        date += rf"{ds}\x20?(?P<c>{_YEARISH})"
+        date += r"(?P<era>\x20?BE)" if shape.era else rf"(?P<era>{never})?"
+    else:
+        date += rf"(?P<c>{never})?(?P<era>{never})?"
+    date += r"\.?" if shape.date_dot else ""
+    ts = re.escape(shape.time_sep)
+    time = rf"(?P<h>\d{{1,2}}){ts}(?P<mi>\d{{2}})"
+    time += rf"{ts}(?P<s>\d{{2}})" if shape.seconds else rf"(?P<s>{never})?"
+    time += rf"\s*(?P<ap>{_AMPM})" if shape.ampm else rf"(?P<ap>{never})?"
+    time += r"\.?" if shape.time_dot else ""
+    s1 = {",": r"\s*,\s*", " ": r"\s+"}.get(shape.s1, rf"\s+{re.escape(shape.s1)}\s+")
+    s2 = {
+        "]": r"\]\s*",
+        "-": r"\s*-(?:\s+|$)",
+        ":": r":\s+",
+        ";": r";\s+",
+        " ": r"\s+(?=\S)",
+    }[shape.s2]
+    core = f"{time}{s1}{date}" if shape.time_first else f"{date}{s1}{time}"
+    opening = r"\[\s*" if shape.bracket else ""
+    return re.compile(rf"^{opening}(?P<dt>{core})\s*{s2}(?P<rest>.*)$", re.S)
+
+
+# --- dates ----------------------------------------------------------------------------------------
+
+ORDERS = ("DMY", "MDY", "YMD")
+
+
+def year_value(text: str, era: bool) -> int:
+    """A calendar year from a year component: 2-digit years are 20yy (Pustur ``normalizeDate``,
+    whatstk ``_parse_line``), Buddhist era minus 543, Japanese eras Reiwa (R1 = 2019) and Heisei
+    (H1 = 1989) as in whats_json ``test/data/calendars``."""
+    if text[0] in "RH":
+        base = 2018 if text[0] == "R" else 1988
+        return base + int(text[1:])
+    value = int(text)
+    if era:
+        return value - 543
+    if len(text) <= 2:
+        return 2000 + value
+    return value
+
+
+@dataclass
+class OrderEvidence:
+    """Streaming counters from which the day/month order of one file is decided.
+
+    ``p`` and ``q`` are the two non-year components in the order they are written.
+    """
+
+    year_pos: int | None = None
+    headers: int = 0
+    max_p: int = 0
+    max_q: int = 0
+    p_over_12: int = 0
+    q_over_12: int = 0
+    p_drops: int = 0  # p fell while q rose within one year: p behaves like a day
+    q_drops: int = 0
+    p_changes: int = 0
+    q_changes: int = 0
+    _prev: tuple[int, int, int] | None = field(default=None, repr=False)
+
+    def add(self, p: int, q: int, year: int) -> None:
+        self.headers += 1
+        self.max_p = max(self.max_p, p)
+        self.max_q = max(self.max_q, q)
+        self.p_over_12 += p > 12
+        self.q_over_12 += q > 12
+        if self._prev is not None:
+            pp, pq, py = self._prev
+            if py == year:
+                if p < pp and q > pq:
+                    self.p_drops += 1
+                elif q < pq and p > pp:
+                    self.q_drops += 1
+                self.p_changes += p != pp
+                self.q_changes += q != pq
+        self._prev = (p, q, year)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "headers": self.headers,
+            "year_position": self.year_pos,
+            "max_first": self.max_p,
+            "max_second": self.max_q,
+            "first_above_12": self.p_over_12,
+            "second_above_12": self.q_over_12,
+            "first_decreased_as_second_rose": self.p_drops,
+            "second_decreased_as_first_rose": self.q_drops,
+            "first_changes": self.p_changes,
+            "second_changes": self.q_changes,
+        }
+
+
+@dataclass
+class OrderDecision:
+    day_first: bool | None  # of the two non-year components, is the first one the day?
+    confidence: str  # certain / high / low / ambiguous / conflict / override / no-year
+    reason: str
+
+    def order_name(self, year_pos: int | None) -> str:
+        if self.day_first is None:
+            return "ambiguous"
+        dm = "DM" if self.day_first else "MD"
+        if year_pos is None:
+            return dm
+        return dm[:year_pos] + "Y" + dm[year_pos:]
+
+
+def decide_order(ev: OrderEvidence, forced: str | None) -> OrderDecision:
+    """Day-first or month-first for one file, from the strongest evidence available.
+
+    In order: a value above 12 (only a day can be), a value that falls while the other rises
+    within one year (the day resets when the month turns), then which component changes more
+    often (the day). Same evidence as Pustur ``src/date.ts`` (checkAbove12, checkDecreasing,
+    changeFrequencyAnalysis) but a file none of them decides is reported ambiguous instead of
+    defaulting to day-first.
+    """
+    if forced:
+        return OrderDecision(forced == "DMY", "override", f"date order {forced} given by the user")
+    if ev.p_over_12 and ev.q_over_12:
+        return OrderDecision(
+            None, "conflict", "both components exceed 12 in some headers: not one date order"
+        )
+    if ev.p_over_12:
+        return OrderDecision(True, "certain", f"first component reaches {ev.max_p} (> 12)")
+    if ev.q_over_12:
+        return OrderDecision(False, "certain", f"second component reaches {ev.max_q} (> 12)")
+    if ev.year_pos == 0:
+        # No locale writes year/day/month (whatstk assets/header_format_support.json lists
+        # year-first only as y/m/d), so a year-first file with no contrary evidence is y/m/d.
+        return OrderDecision(False, "high", "year written first: year/month/day")
+    if ev.p_drops and not ev.q_drops:
+        return OrderDecision(
+            True, "high", f"first component fell while the second rose {ev.p_drops} time(s)"
+        )
+    if ev.q_drops and not ev.p_drops:
+        return OrderDecision(
+            False, "high", f"second component fell while the first rose {ev.q_drops} time(s)"
+        )
+    if ev.p_changes != ev.q_changes and not (ev.p_drops and ev.q_drops):
+        day_first = ev.p_changes > ev.q_changes
+        return OrderDecision(
+            day_first,
+            "low",
+            f"the {'first' if day_first else 'second'} component changes more often "
+            f"({ev.p_changes} vs {ev.q_changes}); the day changes more often than the month",
+        )
+    return OrderDecision(
+        None, "ambiguous", "no component above 12 and no change pattern tells day from month"
+    )
+
+
+def split_date(a: str, b: str, c: str | None, year_pos: int | None) -> tuple[int, int, str | None]:
+    """The two non-year components (as written) and the year text."""
+    if year_pos is None or c is None:
+        return int(a), int(b), None
+    comps = [a, b, c]
+    year = comps.pop(year_pos)
+    return int(comps[0]), int(comps[1]), year
+
+
+def to_hour(hour: int, ampm: str | None) -> int:
+    """24 h hour from a 12 h clock: 12 AM is 00, 12 PM is 12 (Pustur ``convertTime12to24``)."""
+    if not ampm:
+        return hour
+    marker = ampm.replace(".", "").replace(" ", "").lower()
+    pm = marker in ("pm", "م")
+    if hour == 12:
+        return 12 if pm else 0
+    return hour + 12 if pm else hour
+
+
+def naive_datetime(
+    day: int, month: int, year: int, hour: int, minute: int, second: int
+) -> datetime | None:
+    try:
+        return datetime(year, month, day, hour, minute, second)
+    except ValueError:
+        return None
+
+
+# --- bodies ---------------------------------------------------------------------------------------
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.strip().rstrip(".。").casefold().split())
+
+
+# "Deleted for everyone" placeholders (§1.8 of the shared reference: whats_json real exports in
+# test/data/languages, app string keys revoked_msg_incoming/outgoing). Value: True when the owner
+# (the exporting user) deleted it, which also names the owner's display name as the author.
+DELETED_PHRASES: dict[str, bool] = {
+    # en
+    "this message was deleted": False,
+    "you deleted this message": True,
+    # es
+    "se eliminó este mensaje": False,
+    "este mensaje fue eliminado": False,
+    "eliminaste este mensaje": True,
+    # pt-BR / pt-PT
+    "mensagem apagada": False,
+    "esta mensagem foi apagada": False,
+    "apagou esta mensagem": True,
+    "você apagou esta mensagem": True,
+    # de
+    "diese nachricht wurde gelöscht": False,
+    "du hast diese nachricht gelöscht": True,
+    # fr
+    "ce message a été supprimé": False,
+    "vous avez supprimé ce message": True,
+    # it
+    "questo messaggio è stato eliminato": False,
+    "hai eliminato questo messaggio": True,
+    # nl
+    "dit bericht is verwijderd": False,
+    "u hebt dit bericht verwijderd": True,
+    "je hebt dit bericht verwijderd": True,
+    # ru, tr, pl, id, ar, ja
+    "данное сообщение удалено": False,
+    "вы удалили данное сообщение": True,
+    "bu mesaj silindi": False,
+    "ta wiadomość została usunięta": False,
+    "pesan ini dihapus": False,
+    "تم حذف هذه الرسالة": False,
+    "このメッセージは削除されました": False,
+}
+# By-admin variants extend the "was deleted" phrase ("This message was deleted by an admin.",
+# "... by admin <name>"), so a phrase followed by a space and more words is still a deletion.
+_DELETED_PREFIXES = tuple(p + " " for p, own in DELETED_PHRASES.items() if not own)
+
+
+def deletion_marker(body: str) -> bool | None:
+    """``None`` when ``body`` is no deletion placeholder; else whether the owner deleted it."""
+    folded = _fold(body)
+    if len(folded) > 80:
+        return None
+    if folded in DELETED_PHRASES:
+        return DELETED_PHRASES[folded]
+    if folded.startswith(_DELETED_PREFIXES):
+        return False
+    return None
+
+
+# Appended to an edited message's body (Dlurak/Whis src/lib/constants/whatsapp.ts).
+EDITED_SUFFIXES = ("<This message was edited>",)
+
+
+def strip_edited(body: str) -> tuple[str, bool]:
+    stripped = body.rstrip()
+    for suffix in EDITED_SUFFIXES:
+        if stripped.endswith(suffix):
+            return stripped[: -len(suffix)].rstrip(), True
+    return body, False
+
+
+_FILENAME = re.compile(r"^[^<>:/\\]*\.[A-Za-z0-9]{1,5}$")
+# iOS "<attached: NAME>" in any language, with the spaced old form "< attached: NAME >" and the
+# French "< pièce jointe : NAME >" (Pustur regexAttachment; whats_json Localizable.strings key zQ+5d).
+_ANGLE_ATTACHED = re.compile(
+    r"^(?P<pre>.*?)\s*<\s*(?P<label>[^<>:]{1,40}?)\s*:\s*(?P<file>[^<>]+?)\s*>$"
+)
+# Oldest iOS form "2015-08-04-PHOTO-00004762.jpg <attached>" and Turkish "<NAME eklendi>".
+_ANGLE_WORD_AFTER = re.compile(
+    r"^(?P<file>\S[^<>]*?\.[A-Za-z0-9]{1,5})\s*<\s*(?P<label>[^<>\s]{2,20})\s*>$"
+)
+_ANGLE_FILE_FIRST = re.compile(
+    r"^<\s*(?P<file>[^<>\s][^<>]*?\.[A-Za-z0-9]{1,5})\s+(?P<label>[^<>\s.]{2,20})\s*>$"
+)
+# Android "NAME (file attached)" in any language (strings.xml email_file_attached).
+_PAREN_ATTACHED = re.compile(r"^(?P<file>\S[^()]*?\.[A-Za-z0-9]{1,5}) \((?P<label>[^()]{3,40})\)$")
+# Android's device file names, so a localised "(…)" label nobody listed is still recognised.
+_ANDROID_MEDIA_NAME = re.compile(
+    r"^(?:IMG|VID|PTT|AUD|STK|DOC|PHOTO|VIDEO|AUDIO)-\d{8}-WA\d{4,}\.[A-Za-z0-9]{2,5}$"
+)
+_ANDROID_ATTACHED_LABELS = {
+    "file attached",
+    "archivo adjunto",
+    "archivo adjuntado",
+    "arquivo anexado",
+    "ficheiro anexado",
+    "datei angehängt",
+    "fichier joint",
+    "file allegato",
+    "bestand bijgevoegd",
+    "файл добавлен",
+    "soubor byl přiložen",
+}
+# Whole-body placeholders for media left out of the export (Android "<Media omitted>", iOS
+# "image omitted", ...; whats_json strings files and real exports, whatsapp-to-sqlite tests).
+_OMITTED_ANGLE = re.compile(r"^<(?P<label>[^<>:]{2,40})>$")
+_OMITTED_WORDS = (
+    "omitted",
+    "weggelassen",
+    "ausgeschlossen",
+    "omitido",
+    "omitida",
+    "ocultado",
+    "omis",
+    "absente",
+    "omesso",
+    "omessa",
+    "weggelaten",
+    "vynechány",
+    "пропущен",
+    "без медиафайлов",
+)
+
+
+@dataclass
+class MediaMarker:
+    file: str | None  # the attachment's file name, None when the media was omitted
+    label: str  # the marker text as printed ("attached", "file attached", "Media omitted")
+    caption: str  # text on the marker line besides the marker itself (iOS document titles)
+
+
+def media_marker(body: str, lrm: bool = False, sibling_exists: Any = None) -> MediaMarker | None:
+    """The attachment or omitted-media marker that makes up ``body`` (cleaned, one line).
+
+    ``lrm``: the body began with U+200E, as iOS prints "image omitted" and other placeholders.
+    ``sibling_exists(name)`` confirms a file name that only a generic ``name (…)`` shape found.
+    """
+    text = body.strip()
+    if not text:
+        return None
+    if text.endswith(">"):
+        m = _ANGLE_ATTACHED.match(text)
+        if m and _FILENAME.match(m["file"]):
+            return MediaMarker(m["file"], m["label"].strip(), m["pre"].strip(" •"))
+        m = _ANGLE_WORD_AFTER.match(text) or _ANGLE_FILE_FIRST.match(text)
+        if m:
+            return MediaMarker(m["file"], m["label"], "")
+        m = _OMITTED_ANGLE.match(text)
+        if m and len(m["label"].split()) <= 4:
+            return MediaMarker(None, m["label"].strip(), "")
+    if text.endswith(")"):
+        m = _PAREN_ATTACHED.match(text)
+        if m:
+            name, label = m["file"], m["label"].strip()
+            if (
+                label.casefold() in _ANDROID_ATTACHED_LABELS
+                or _ANDROID_MEDIA_NAME.match(name)
+                or (sibling_exists is not None and sibling_exists(name))
+            ):
+                return MediaMarker(name, label, "")
+    if not lrm:
+        return None
+    words = text.casefold().split()
+    if 2 <= len(words) <= 4 and (words[-1] in _OMITTED_WORDS or words[0] in _OMITTED_WORDS):
+        return MediaMarker(None, text, "")
+    if " ".join(words[-2:]) == "без медиафайлов":
+        return MediaMarker(None, text, "")
+    return None
+
+
+CALL_PHRASES = {"missed voice call", "missed video call", "missed group voice call"}
+
+
+def call_marker(body: str) -> bool:
+    return _fold(body) in CALL_PHRASES
+
+
+# System events, for bodies that are not "Author: text" and to tell a group chat. Android prints
+# them with no author; iOS with the chat name as author and a leading LRM (whats_json group
+# exports; Pustur tests/index.test.ts; German log in skowalak/whatsapp-to-sqlite tests/logs).
+_SYSTEM_PATTERNS = re.compile(
+    r"(?:end-to-end encrypted|end-to-end encryption|Ende-zu-Ende-verschlüsselt"
+    r"|security code with .* changed|Sicherheitsnummer"
+    r"|created group|changed the subject|changed this group's (?:icon|settings)"
+    r"|changed the group description|deleted this group's icon|joined using this group's invite link"
+    r"| added | added$|^added |\bremoved\b|\bleft$|You're now an admin|now an admin"
+    r"|changed their phone number|changed to \+|changed the message timer|updated the message timer"
+    r"|turned (?:on|off) disappearing messages|disappearing messages"
+    r"|hat die Gruppe|hat dich hinzugefügt|hat .* hinzugefügt|hat .* entfernt|gewechselt\."
+    r"|Gruppe verlassen)",
+    re.I,
+)
+# Events that only happen in groups (is_group evidence).
+_GROUP_EVENTS = re.compile(
+    r"(?:created group|changed the subject|changed this group's|changed the group description"
+    r"|deleted this group's icon|joined using this group's invite link|Messages to this group"
+    r"| added | added$|^added |\bremoved\b|\bleft$|now an admin|hat die Gruppe|hinzugefügt"
+    r"|Gruppe verlassen)",
+    re.I,
+)
+# "You created group", "You added Bob", "You changed the subject" (Android en): the exporting owner
+# speaking of himself; tells nothing of his display name but shows the format's "You" marker.
+_YOU_EVENT = re.compile(r"^(?:You |Du |Vous |Tú |Você |Hai |Je |U )", re.I)
+
+
+def looks_system(text: str) -> bool:
+    return bool(_SYSTEM_PATTERNS.search(text))
+
+
+def is_group_event(text: str) -> bool:
+    return bool(_GROUP_EVENTS.search(text))
+
+
+def is_you_event(text: str) -> bool:
+    return bool(_YOU_EVENT.match(text))
+
+
+def split_author(rest: str) -> tuple[str | None, str]:
+    """``(author, body)`` for an authored line, ``(None, rest)`` for an Android system line.
+
+    The author runs to the first ``": "``. A candidate with an unbalanced quote is the first part
+    of a system line quoting a group subject (``You changed the subject from "a: b"``), so the
+    line is not split there.
+    """
+    idx = rest.find(": ")
+    if idx <= 0:
+        if rest.endswith(":") and 0 < len(rest) - 1 <= 80:
+            return rest[:-1], ""  # empty body ("03/02/17, 18:42 - Luke: ", Pustur test)
+        return None, rest
+    author = rest[:idx]
+    if author.count('"') % 2 or author.count("“") != author.count("”") or len(author) > 80:
+        return None, rest
+    return author, rest[idx + 2 :]
+
+
+_PHONEISH = re.compile(r"^\+?[\d\s().\-]{6,}$")
+
+
+def is_phone_author(author: str) -> bool:
+    return bool(_PHONEISH.match(author.strip()))
+
+
+# Android file-name templates ("WhatsApp Chat with %s", strings.xml email_conversation_subject)
+# as localized in real exports (whats_json test/data/android, egregora zip; §1.1 of the reference).
+_TITLE_PATTERNS = [
+    re.compile(r"^WhatsApp Chat with (?P<t>.+?)(?: \(\d+\))?\.txt$", re.I),
+    re.compile(r"^WhatsApp Chat mit (?P<t>.+?)(?: \(\d+\))?\.txt$", re.I),
+    re.compile(r"^Conversa do WhatsApp com (?P<t>.+?)(?: \(\d+\))?\.txt$", re.I),
+    re.compile(r"^WhatsApp-chat met (?P<t>.+?)(?: \(\d+\))?\.txt$", re.I),
+    re.compile(r"^Chat WhatsApp s uživatelem (?P<t>.+?)(?: \(\d+\))?\.txt$", re.I),
+    re.compile(r"^Чат WhatsApp с контактом (?P<t>.+?)(?: \(\d+\))?\.txt$", re.I),
+    re.compile(r"^WhatsApp Chat - (?P<t>.+?)(?: \(\d+\))?\.(?:zip|txt)$", re.I),
+]
+
+
+def title_from_name(name: str) -> str | None:
+    name = clean(name).strip()
+    for pattern in _TITLE_PATTERNS:
+        m = pattern.match(name)
+        if m:
+            return m["t"].strip()
+    return None
