@@ -63,16 +63,53 @@ UNKNOWN_NAMES = {"(Unknown)", ""}
 # feed, so a multi-megabyte base64 attribute fed in 16 KiB pieces costs quadratic time.
 # Larger reads keep it linear while memory stays bounded by one chunk plus one element.
 READ_CHUNK = 4 * 1024 * 1024
+# With its "store emojis" option the app writes each UTF-16 surrogate as its own character
+# reference ("&#55357;&#56846;"), which XML forbids and expat rejects ("reference to invalid
+# character number"; see README). Pairs are rejoined into one reference, lone halves become
+# U+FFFD, and the repair is counted and reported.
+_CHARREF = re.compile(rb"&#(x[0-9a-fA-F]+|[0-9]+);")
+_SURROGATE_PAIR = re.compile(rb"&#(x[0-9a-fA-F]+|[0-9]+);&#(x[0-9a-fA-F]+|[0-9]+);")
 
 
-class _LargeReads:
-    """A binary stream whose ``read`` returns up to :data:`READ_CHUNK` bytes whatever is asked."""
+def _codepoint(ref: bytes) -> int:
+    return int(ref[1:], 16) if ref[:1] in (b"x", b"X") else int(ref)
+
+
+class _RepairingReader:
+    """A binary stream for iterparse: large reads, surrogate character references repaired."""
 
     def __init__(self, stream: Any) -> None:
         self.stream = stream
+        self.pending = b""
+        self.repaired = 0
+
+    def _pair(self, match: re.Match[bytes]) -> bytes:
+        high, low = _codepoint(match.group(1)), _codepoint(match.group(2))
+        if 0xD800 <= high <= 0xDBFF and 0xDC00 <= low <= 0xDFFF:
+            self.repaired += 1
+            combined = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
+            return b"&#%d;" % combined
+        return match.group(0)
+
+    def _lone(self, match: re.Match[bytes]) -> bytes:
+        if 0xD800 <= _codepoint(match.group(1)) <= 0xDFFF:
+            self.repaired += 1
+            return b"&#65533;"
+        return match.group(0)
 
     def read(self, size: int = -1) -> bytes:
-        return self.stream.read(max(size, READ_CHUNK))
+        data = self.pending + self.stream.read(max(size, READ_CHUNK))
+        self.pending = b""
+        if not data:
+            return b""
+        # Hold back a possibly split reference (a surrogate pair is 16 bytes) for the next read.
+        cut = data.find(b"&", max(0, len(data) - 32))
+        if cut != -1 and len(data) >= READ_CHUNK:
+            data, self.pending = data[:cut], data[cut:]
+        if b"&#" in data:
+            data = _SURROGATE_PAIR.sub(self._pair, data)
+            data = _CHARREF.sub(self._lone, data)
+        return data
 
 
 def value(elem: Element, key: str) -> str | None:
@@ -110,7 +147,8 @@ class SmsBackupXml(Parser):
         root: Element | None = None
         depth = 0
         with file.open() as handle:
-            events = iterparse(_LargeReads(handle), events=("start", "end"))
+            reader = _RepairingReader(handle)
+            events = iterparse(reader, events=("start", "end"))
             try:
                 for event, elem in events:
                     if event == "start":
@@ -156,6 +194,12 @@ class SmsBackupXml(Parser):
                     file.logical,
                     "XML not well-formed",
                     f"line {line} column {column}: {exc} (records before it were read)",
+                )
+            if reader.repaired:
+                ctx.warn(
+                    file.logical,
+                    "surrogate character references repaired",
+                    f"{reader.repaired} UTF-16 surrogate references (emoji) rejoined or replaced",
                 )
         total = seen["sms"] + seen["mms"]
         if declared is not None and declared != total:

@@ -112,3 +112,34 @@ def test_cli_jsonl() -> None:
     lines, stderr = cli_jsonl(MISMATCH)
     assert len(lines) == 6
     assert "count mismatch" in stderr
+
+
+def test_surrogate_references_from_emoji_option(tmp_path: Path) -> None:
+    # The app's "store emojis" option writes each UTF-16 half as its own reference.
+    path = tmp_path / "sms-emoji.xml"
+    path.write_text(
+        "<?xml version='1.0' encoding='UTF-8' standalone='yes' ?>\n"
+        '<smses count="2">\n'
+        '  <sms address="+447700900123" date="1700000000000" type="1" '
+        'body="Nice &#55357;&#56846; ok" />\n'
+        '  <sms address="+447700900123" date="1700000001000" type="1" body="half &#55357;" />\n'
+        "</smses>\n"
+    )
+    parsed = Parsed(path)
+    assert [m.body for m in parsed.messages] == ["Nice \U0001f60e ok", "half \ufffd"]
+    (example,) = parsed.warnings("surrogate character references repaired")
+    assert example.startswith("2 ")
+
+
+def test_surrogate_pair_split_across_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from parsers import sms_backup_xml
+
+    monkeypatch.setattr(sms_backup_xml, "READ_CHUNK", 40)
+    text = b'<smses><sms body="' + b"x" * 21 + b'&#55357;&#56846;" /></smses>'
+    for shift in range(0, 20):
+        padded = text.replace(b"x" * 21, b"x" * (21 + shift))
+        reader = sms_backup_xml._RepairingReader(io.BytesIO(padded))
+        out = b"".join(iter(lambda r=reader: r.read(16), b""))
+        assert b"&#128526;" in out and b"&#55357;" not in out, shift
