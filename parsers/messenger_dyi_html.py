@@ -227,7 +227,11 @@ class MessengerDyiHtml(Parser):
         root = build_tree(head)
         _, participants = title_and_participants(root)
         blocks = find_blocks(root, set(participants) or None)
-        if not blocks or not participants:
+        # Without the "Participants:" header the structure alone is weaker evidence, so the
+        # download's own file name must agree as well.
+        if not blocks or not (
+            participants or (len(blocks) >= 2 and MESSAGE_HTML.match(probe.file.name))
+        ):
             return None
         siblings = []
         if MESSAGE_HTML.match(probe.file.name):
@@ -245,6 +249,14 @@ class MessengerDyiHtml(Parser):
             with read_text(f) as handle:
                 pages.append((f, build_tree(handle.read())))
         title, participants = title_and_participants(pages[0][1])
+        page_blocks = [find_blocks(root, set(participants) or None) for _, root in pages]
+        if not participants:
+            participants = list(dict.fromkeys(b.sender for blocks in page_blocks for b in blocks))
+            ctx.warn(
+                file.logical,
+                "no 'Participants:' header",
+                f"participants taken from the senders seen: {', '.join(participants)}",
+            )
         owner = resolve_owner(file, ctx, participants, download_owner(file, "html"))
         where = download_root(file)
         thread_path = posixpath.relpath(file.folder, where[1]) if where else file.folder
@@ -260,8 +272,7 @@ class MessengerDyiHtml(Parser):
             participants=[name_party(p) for p in participants],
         )
         rows = []
-        for page_no, (f, root) in enumerate(pages):
-            blocks = find_blocks(root, set(participants) or None)
+        for page_no, ((f, _), blocks) in enumerate(zip(pages, page_blocks, strict=True)):
             if not blocks:
                 ctx.warn(file.logical, "no message blocks found", f.name)
             for block in blocks:

@@ -264,7 +264,9 @@ class MessengerDyiJson(Parser):
             deleted=unsent,
             attachments=attachments,
             extra=extra,
-            duplicate_key=keys.key(sender_name, when, content, len(attachments)),
+            duplicate_key=keys.key(
+                sender_name, when, content or _share_link(raw), len(attachments)
+            ),
         )
 
     @staticmethod
@@ -309,6 +311,13 @@ class MessengerDyiJson(Parser):
                 entry["creation_timestamp"] = item["creation_timestamp"]
             meta.append(entry)
         return attachments, meta
+
+
+def _share_link(raw: dict[str, Any]) -> str | None:
+    """A share-only message shows its link as the body in the HTML form; key on it likewise."""
+    share = raw.get("share")
+    link = share.get("link") if isinstance(share, dict) else None
+    return link if isinstance(link, str) else None
 
 
 def _sort_key(row: tuple[EvidenceFile, int, Any]) -> tuple[float, int]:

@@ -369,3 +369,23 @@ def test_cli_parse_jsonl(folder: Path) -> None:
         assert len(unsent) == 1 and unsent[0]["kind"] == "deleted"
     else:
         assert len(lines) == 7 and all(r["zone_assumed"] for r in lines)
+
+
+def test_html_without_participants_header(tmp_path: Path) -> None:
+    src = HTML_2023 / "messages/inbox/bobsmith_1234567890"
+    dest = tmp_path / "messages/inbox/bobsmith_1234567890"
+    shutil.copytree(src, dest)
+    page = (dest / "message_1.html").read_text()
+    page = page.replace(f"Participants: Bob Smith, {OWNER}", "")
+    (dest / "message_1.html").write_text(page)
+    ctx = ParseContext(owner_names=[OWNER])
+    msgs = messages([tmp_path], ctx)
+    assert [m.direction for m in msgs] == [
+        "incoming",
+        "outgoing",
+        "incoming",
+        "outgoing",
+        "incoming",
+    ]
+    assert {p.id for p in msgs[0].conversation.participants} == {"bob smith", "zoë ward"}
+    assert any("Participants" in w.category for w in ctx.warnings.values())
