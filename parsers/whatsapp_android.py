@@ -1,0 +1,991 @@
+"""WhatsApp for Android message database ``msgstore.db`` (decrypted), with ``wa.db`` for names.
+
+Location ``/data/data/com.whatsapp/databases/msgstore.db`` (+ ``-wal``/``-shm``); names come from
+the sibling ``wa.db`` (``parsers/whatsapp_contacts.py`` also reads it as a source of its own).
+All times are Unix epoch milliseconds, UTC; ``0`` means unset.
+
+Schemas supported (facts and their sources: ``fixtures/whatsapp_db/README.md``):
+
+* **legacy** (app versions up to about 2021): one table ``messages`` keyed by ``key_remote_jid``
+  (the chat jid), ``key_from_me``, ``key_id``; ``data`` (body), ``timestamp``, ``status``
+  (6 = system row, action code in ``media_size``), ``media_wa_type`` (TEXT type code),
+  ``remote_resource`` (group sender), ``edit_version``; chat list ``chat_list``; groups
+  ``group_participants``. Row ``_id=1`` is a ``key_remote_jid='-1'`` placeholder.
+  Sources: KnugiHK/WhatsApp-Chat-Exporter ``Whatsapp_Chat_Exporter/android_handler.py``
+  (``_get_messages_cursor_legacy``, ``_process_regular_message``); sepinf-inc/IPED
+  ``iped-parsers/iped-parsers-impl/src/main/java/iped/parsers/whatsapp/ExtractorAndroid.java``.
+* **current** (2021 on): ``message`` (``chat_row_id``, ``from_me``, ``key_id``,
+  ``sender_jid_row_id``, ``message_type``, ``text_data``, ``sort_id``) with ``chat``, ``jid``,
+  ``jid_map`` (``@lid`` -> phone jid), ``message_media`` (``file_path`` relative to the WhatsApp
+  media root, ``file_hash`` = base64 SHA-256), ``message_revoked``, ``message_system``,
+  ``message_edit_info``, ``message_call_log``/``call_log``, ``group_participant_user``,
+  ``receipt_user``, ``deleted_chat_job``. Sources: KnugiHK ``android_handler.py``
+  (``_get_messages_cursor_new``); abrignoni/ALEAPP ``scripts/artifacts/whatsAppExtended.py``;
+  frozenspider/chat-history-manager ``crates/loaders/resources/test/whatsapp-android_2023-10/``
+  and ``whatsapp-android_2026-05/msgstore.sql`` (real CREATE TABLE statements).
+* **transitional**: both. The current tables are read when populated, and legacy rows with no
+  copy in them (same ``key_id`` and direction) are read too, so every message is read once; the
+  choice is recorded with ``ctx.decide``.
+
+Besides messages the parser yields one ``IdSpace`` per message table (every id present, system
+and Status rows included, since they consume ids too) and ``DeletionTrace`` records for chat
+pointers and receipts that name missing rows and for ``deleted_chat_job`` rows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from parsers.whatsapp_common import (
+    DB_PRIORITY,
+    PLATFORM,
+    STATUS_JID,
+    PartyCache,
+    build_attachment,
+    conversation_id,
+    id_space,
+    is_group_jid,
+    is_status_jid,
+    jid_party,
+    jid_string,
+)
+from parsers.whatsapp_contacts import load_wa_names
+from triage.clock import from_unix_ms
+from triage.evidence import EvidenceFile
+from triage.model import Conversation, DeletionTrace, Message, Party, Record
+from triage.registry import Match, ParseContext, Parser, Probe
+from triage.sqlite_meta import is_autoincrement, sequence_value, table_columns
+
+# --- schema declarations ---------------------------------------------------------------------
+
+LEGACY_TABLES: dict[str, set[str]] = {
+    "messages": {
+        "_id",
+        "key_remote_jid",
+        "key_from_me",
+        "key_id",
+        "status",
+        "data",
+        "timestamp",
+        "media_wa_type",
+    },
+}
+CURRENT_TABLES: dict[str, set[str]] = {
+    "message": {
+        "_id",
+        "chat_row_id",
+        "from_me",
+        "key_id",
+        "sender_jid_row_id",
+        "timestamp",
+        "message_type",
+        "text_data",
+    },
+    "chat": {"_id", "jid_row_id"},
+    "jid": {"_id", "user", "server", "raw_string"},
+}
+
+# message.message_type (current schema): IPED ExtractorAndroidNew.java, ALEAPP WhatsApp.py
+# _MESSAGE_TYPE_CASE; 90 = call bubble joined to call_log through message_call_log (WhatsApp's own
+# query "... JOIN message_call_log ... WHERE message_type = 90"); 44 = order and 99 = album
+# (frozenspider/chat-history-manager whatsapp-android_2026-05/msgstore.sql).
+CURRENT_TYPES: dict[int, tuple[str, str]] = {
+    0: ("text", "text"),
+    1: ("media", "image"),
+    2: ("media", "audio"),
+    3: ("media", "video"),
+    4: ("media", "contact"),
+    5: ("other", "location"),
+    7: ("system", "system"),
+    8: ("call", "call"),
+    9: ("media", "document"),
+    10: ("call", "missed call"),
+    11: ("other", "waiting for message"),
+    13: ("media", "gif"),
+    14: ("media", "contact list"),
+    15: ("deleted", "deleted for everyone"),
+    16: ("other", "live location"),
+    20: ("media", "sticker"),
+    42: ("media", "view-once image"),
+    43: ("media", "view-once video"),
+    44: ("other", "order"),
+    64: ("deleted", "deleted by admin"),
+    66: ("other", "poll"),
+    82: ("media", "view-once audio"),
+    90: ("call", "call"),
+    99: ("other", "album"),
+    106: ("other", "poll"),
+}
+# messages.media_wa_type (legacy schema): IPED ExtractorAndroid.java.
+LEGACY_TYPES: dict[int, tuple[str, str]] = {
+    0: ("text", "text"),
+    1: ("media", "image"),
+    2: ("media", "audio"),
+    3: ("media", "video"),
+    4: ("media", "contact"),
+    5: ("other", "location"),
+    8: ("call", "call"),
+    9: ("media", "document"),
+    10: ("call", "missed call"),
+    11: ("other", "waiting for message"),
+    13: ("media", "gif"),
+    15: ("deleted", "deleted for everyone"),
+    16: ("other", "live location"),
+    20: ("media", "sticker"),
+    64: ("deleted", "deleted by admin"),
+}
+REVOKED_TYPES = {15, 64}
+LEGACY_SYSTEM_STATUS = 6
+# KnugiHK _process_regular_message: edit_version 7 with status 5 (from me) or 0 (incoming).
+LEGACY_REVOKED_EDIT_VERSION = 7
+
+# Side tables joined to each current-schema message row: table -> (columns wanted). Each is joined
+# only when present; a table whose key is not message_row_id alone is read through a LIMIT 1
+# subquery so a message is never repeated.
+CURRENT_SIDE_TABLES: dict[str, tuple[str, ...]] = {
+    "message_media": (
+        "file_path",
+        "file_size",
+        "mime_type",
+        "media_name",
+        "file_hash",
+        "media_caption",
+    ),
+    "message_revoked": ("revoked_key_id", "admin_jid_row_id", "revoke_timestamp"),
+    "message_system": ("action_type",),
+    "message_edit_info": ("edited_timestamp", "original_key_id"),
+    "message_call_log": ("call_log_row_id",),
+    "missed_call_logs": ("video_call",),
+}
+CALL_LOG_COLUMNS = ("video_call", "duration", "call_result", "from_me", "timestamp")
+LEGACY_OPTIONAL = (
+    "remote_resource",
+    "media_mime_type",
+    "media_name",
+    "media_size",
+    "media_hash",
+    "media_caption",
+    "edit_version",
+    "starred",
+)
+CHAT_POINTERS = (
+    "last_message_row_id",
+    "last_read_message_row_id",
+    "display_message_row_id",
+    "last_read_receipt_sent_message_row_id",
+)
+LEGACY_CHAT_POINTERS = (
+    "message_table_id",
+    "last_read_message_table_id",
+    "last_read_receipt_sent_message_table_id",
+)
+
+
+@dataclass
+class _Chat:
+    jid: str | None  # the chat jid used in the conversation id (phone jid when an @lid resolved)
+    raw_jid: str | None  # as stored
+    conversation: Conversation
+    partner: Party | None
+    is_group: bool
+    is_status: bool
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _tables(conn: sqlite3.Connection) -> dict[str, str]:
+    return {name: kind for name, kind in conn.execute("SELECT name, type FROM sqlite_master")}
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class WhatsAppAndroid(Parser):
+    name = "whatsapp_android"
+    version = "1"
+    description = "WhatsApp for Android msgstore.db (legacy, current and transitional schemas)"
+    priority = DB_PRIORITY
+
+    def match(self, probe: Probe) -> Match | None:
+        if not probe.is_sqlite:
+            return None
+        schema = probe.schema
+        score = 0
+        for declared in (LEGACY_TABLES, CURRENT_TABLES):
+            if all(t in schema and cols <= schema[t] for t, cols in declared.items()):
+                score += sum(len(c) + 1 for c in declared.values())
+        return Match(self, score) if score else None
+
+    # -- driver ---------------------------------------------------------------------------------
+    def parse(self, file: EvidenceFile, ctx: ParseContext) -> Iterator[Record]:
+        names = self._names(file, ctx)
+        with file.sqlite() as conn:
+            tables = _tables(conn)
+            has_current = all(
+                tables.get(t) == "table" and cols <= table_columns(conn, t)
+                for t, cols in CURRENT_TABLES.items()
+            )
+            has_legacy = tables.get("messages") == "table" and LEGACY_TABLES[
+                "messages"
+            ] <= table_columns(conn, "messages")
+            current_rows = has_current and bool(
+                conn.execute("SELECT EXISTS(SELECT 1 FROM message)").fetchone()[0]
+            )
+            if has_current and (current_rows or not has_legacy):
+                reader = _CurrentReader(self, file, ctx, conn, tables, names)
+                yield from reader.messages()
+                yield reader.id_space()
+                if has_legacy:
+                    legacy = _LegacyReader(self, file, ctx, conn, tables, names, skip_copies=True)
+                    yield from legacy.messages()
+                    yield legacy.id_space()
+                    ctx.decide(
+                        file.logical,
+                        whatsapp_schema="transitional",
+                        whatsapp_read=(
+                            "current tables (message/chat/jid) read; legacy 'messages' rows "
+                            "with a copy in 'message' (same key_id and direction) skipped, "
+                            f"{legacy.read} legacy-only rows read"
+                        ),
+                    )
+                else:
+                    ctx.decide(file.logical, whatsapp_schema="current")
+                yield from reader.traces()
+            elif has_legacy:
+                legacy = _LegacyReader(self, file, ctx, conn, tables, names, skip_copies=False)
+                yield from legacy.messages()
+                yield legacy.id_space()
+                yield from legacy.traces()
+                ctx.decide(
+                    file.logical,
+                    whatsapp_schema="legacy" if not has_current else "transitional",
+                    whatsapp_read="legacy 'messages' table"
+                    + (" (current 'message' table present but empty)" if has_current else ""),
+                )
+            else:
+                ctx.warn(file.logical, "no WhatsApp message table readable", "sqlite_master")
+
+    def _names(self, file: EvidenceFile, ctx: ParseContext) -> dict[str, str]:
+        wa = file.sibling("wa.db")
+        if wa is None:
+            ctx.decide(file.logical, whatsapp_names="no sibling wa.db: names from chat subjects")
+            return {}
+        try:
+            with wa.sqlite() as conn:
+                names = load_wa_names(conn)
+        except sqlite3.DatabaseError as exc:
+            ctx.warn(file.logical, "sibling wa.db unreadable", f"{wa.logical}: {exc}")
+            return {}
+        ctx.decide(file.logical, whatsapp_names=f"{wa.logical} ({len(names)} names)")
+        return names
+
+
+class _Base:
+    def __init__(
+        self,
+        parser: WhatsAppAndroid,
+        file: EvidenceFile,
+        ctx: ParseContext,
+        conn: sqlite3.Connection,
+        tables: dict[str, str],
+        names: dict[str, str],
+    ) -> None:
+        self.parser = parser
+        self.file = file
+        self.ctx = ctx
+        self.conn = conn
+        self.tables = tables
+        self.names = names
+        self.owner = ctx.owner_party()
+        self.ids: list[int] = []
+        self.read = 0
+
+    def has(self, table: str) -> bool:
+        return self.tables.get(table) == "table"
+
+    def warn(self, category: str, example: str) -> None:
+        self.ctx.warn(self.file.logical, category, example)
+
+    def name_for(self, *jids: str | None) -> str | None:
+        for jid in jids:
+            if jid and jid in self.names:
+                return self.names[jid]
+        return None
+
+    def make_chat(
+        self,
+        raw_jid: str | None,
+        resolved: str | None,
+        subject: str | None,
+        members: list[Party],
+        extra: dict[str, Any] | None = None,
+    ) -> _Chat:
+        jid = resolved or raw_jid
+        status = is_status_jid(jid)
+        group = is_group_jid(jid)
+        partner = None
+        if status:
+            title: str | None = "Status updates"
+            participants = members
+        elif group:
+            title = subject or self.name_for(jid)
+            participants = members
+        else:
+            partner = jid_party(
+                raw_jid, self.ctx.region, name=self.name_for(resolved, raw_jid), resolved=resolved
+            )
+            title = self.name_for(resolved, raw_jid) or (partner.id if partner else None)
+            participants = [partner] if partner else []
+        return _Chat(
+            jid=jid,
+            raw_jid=raw_jid,
+            conversation=Conversation(
+                id=conversation_id(jid), title=title, is_group=group, participants=participants
+            ),
+            partner=partner,
+            is_group=group,
+            is_status=status,
+            extra=extra or {},
+        )
+
+    def message(
+        self,
+        *,
+        chat: _Chat,
+        locator: str,
+        rowid: int,
+        order_key: int | None,
+        from_me: bool,
+        sender: Party | None,
+        timestamp_raw: Any,
+        kind: str,
+        body: str | None,
+        key_id: str | None,
+        extra: dict[str, Any],
+        attachments: list[Any],
+        edited: bool = False,
+    ) -> Message:
+        timestamp = from_unix_ms(_int(timestamp_raw) or 0)
+        if timestamp is None:
+            self.warn("message without a date", locator)
+        if kind == "system":
+            direction = "system"
+        else:
+            direction = "outgoing" if from_me else "incoming"
+        if from_me:
+            sender = self.owner
+            if chat.is_group or chat.is_status:
+                recipients = list(chat.conversation.participants)
+            else:
+                recipients = [chat.partner] if chat.partner else []
+        else:
+            if sender is None and not chat.is_group and not chat.is_status:
+                sender = chat.partner
+            recipients = [self.owner]
+        if chat.is_status:
+            extra["status_broadcast"] = True
+        deleted = kind == "deleted"
+        duplicate = None
+        if key_id:
+            duplicate = f"{PLATFORM}:{chat.jid}:{int(from_me)}:{key_id}" + (
+                ":deleted" if deleted else ""
+            )
+        self.read += 1
+        return Message(
+            platform=PLATFORM,
+            conversation=chat.conversation,
+            timestamp_utc=timestamp,
+            timestamp_raw=str(timestamp_raw),
+            zone_assumed=False,
+            direction=direction,
+            sender=sender,
+            recipients=recipients,
+            body=body if body != "" else None,
+            kind=kind,
+            source=self.parser.provenance(self.file, locator),
+            deleted=deleted,
+            edited=edited,
+            attachments=attachments,
+            record_id=rowid,
+            order_key=order_key,
+            extra=extra,
+            duplicate_key=duplicate,
+        )
+
+    def pointer_traces(
+        self, table: str, id_column: str, pointers: tuple[str, ...], chat_jid_of: dict[int, str]
+    ) -> Iterator[DeletionTrace]:
+        """Chat-list columns naming a message row that no longer exists in either table."""
+        columns = table_columns(self.conn, table)
+        present = [c for c in pointers if c in columns]
+        if not present:
+            return
+        query = f"SELECT {id_column}, {', '.join(present)} FROM {table} ORDER BY {id_column}"
+        for row in self.conn.execute(query).fetchall():
+            chat_row = row[0]
+            for column, value in zip(present, row[1:], strict=True):
+                value = _int(value)
+                if value is None or value <= 1 or self._message_exists(value):
+                    continue
+                jid = chat_jid_of.get(chat_row)
+                yield DeletionTrace(
+                    kind="dangling chat pointer",
+                    detail=(
+                        f"{table}.{column}={value} for chat {jid or chat_row} names a message row "
+                        "that is not in the database (removed after it was recorded)"
+                    ),
+                    source=self.parser.provenance(
+                        self.file, f"{table}.{id_column}={chat_row} {column}"
+                    ),
+                    strength="probable",
+                    conversation_id=conversation_id(jid) if jid else None,
+                    missing_ids=[value],
+                )
+
+    def _message_exists(self, rowid: int) -> bool:
+        for table in ("message", "messages"):
+            if (
+                self.has(table)
+                and self.conn.execute(f"SELECT 1 FROM {table} WHERE _id=?", (rowid,)).fetchone()
+            ):
+                return True
+        return False
+
+
+class _CurrentReader(_Base):
+    """The 2021+ schema: ``message`` with ``chat``/``jid``/``jid_map`` and side tables."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.jids: dict[int, str | None] = {}
+        for rowid, user, server, raw in self.conn.execute(
+            "SELECT _id, user, server, raw_string FROM jid"
+        ):
+            self.jids[rowid] = jid_string(user, server, raw)
+        self.jid_map: dict[int, int] = {}
+        if self.has("jid_map"):
+            self.jid_map = {
+                lid: phone
+                for lid, phone in self.conn.execute("SELECT lid_row_id, jid_row_id FROM jid_map")
+                if lid is not None and phone is not None
+            }
+        self.parties = PartyCache(self._build_party)
+        self.chats = self._load_chats()
+
+    def resolve(self, jid_row: int | None) -> tuple[str | None, str | None]:
+        """(jid as stored, phone jid it maps to when it is an @lid in jid_map)."""
+        if jid_row is None:
+            return None, None
+        raw = self.jids.get(jid_row)
+        mapped = self.jid_map.get(jid_row)
+        return raw, self.jids.get(mapped) if mapped is not None else None
+
+    def _build_party(self, jid_row: int) -> Party | None:
+        raw, resolved = self.resolve(jid_row)
+        if raw is None:
+            return None
+        return jid_party(raw, self.ctx.region, name=self.name_for(resolved, raw), resolved=resolved)
+
+    def _load_chats(self) -> dict[int, _Chat]:
+        members: dict[int, dict[int, None]] = defaultdict(dict)  # group jid row -> member rows
+        if self.has("group_participant_user") and {"group_jid_row_id", "user_jid_row_id"} <= (
+            table_columns(self.conn, "group_participant_user")
+        ):
+            for group, user in self.conn.execute(
+                "SELECT group_jid_row_id, user_jid_row_id FROM group_participant_user ORDER BY _id"
+            ):
+                if user and user > 0:
+                    members[group][user] = None
+        chat_columns = table_columns(self.conn, "chat")
+        subject = "subject" if "subject" in chat_columns else "NULL"
+        rows = self.conn.execute(f"SELECT _id, jid_row_id, {subject} FROM chat").fetchall()
+        jid_of_chat = {chat_row: jid_row for chat_row, jid_row, _ in rows}
+        # Senders seen in each chat, for groups with no participant table and for Status.
+        for chat_row, sender in self.conn.execute(
+            "SELECT DISTINCT chat_row_id, sender_jid_row_id FROM message WHERE sender_jid_row_id > 0"
+        ):
+            group = jid_of_chat.get(chat_row)
+            if group is not None:
+                members[group].setdefault(sender, None)
+        chats: dict[int, _Chat] = {}
+        for chat_row, jid_row, subj in rows:
+            raw, resolved = self.resolve(jid_row)
+            parties = [self.parties.get(m) for m in members.get(jid_row, {})]
+            chats[chat_row] = self.make_chat(
+                raw,
+                resolved,
+                subj,
+                [p for p in parties if p is not None],
+                extra={"chat_row_id": chat_row},
+            )
+        return chats
+
+    def _query(self) -> tuple[str, list[str]]:
+        message_columns = table_columns(self.conn, "message")
+        base = ["_id", "chat_row_id", "from_me", "key_id", "sender_jid_row_id", "timestamp"]
+        base += ["message_type", "text_data"]
+        base += [c for c in ("sort_id", "status", "starred") if c in message_columns]
+        select = [f"m.{c}" for c in base]
+        names = list(base)
+        joins: list[str] = []
+        for table, wanted in CURRENT_SIDE_TABLES.items():
+            if not self.has(table):
+                continue
+            columns = table_columns(self.conn, table)
+            if "message_row_id" not in columns:
+                self.warn("side table without message_row_id", table)
+                continue
+            pk = [r[1] for r in self.conn.execute(f'PRAGMA table_info("{table}")') if r[5]]
+            alias = f"t{len(joins)}"
+            if pk == ["message_row_id"]:
+                joins.append(f"LEFT JOIN {table} {alias} ON {alias}.message_row_id = m._id")
+                select.append(f"{alias}.message_row_id")
+                names.append(f"{table}.present")
+                for col in wanted:
+                    select.append(f"{alias}.{col}" if col in columns else "NULL")
+                    names.append(f"{table}.{col}")
+            else:
+                for col in ("message_row_id", *wanted):
+                    expr = (
+                        f"(SELECT {col} FROM {table} x WHERE x.message_row_id = m._id LIMIT 1)"
+                        if col in columns
+                        else "NULL"
+                    )
+                    select.append(expr)
+                    names.append(
+                        f"{table}.present" if col == "message_row_id" else f"{table}.{col}"
+                    )
+            if table == "message_call_log" and self.has("call_log"):
+                call_columns = table_columns(self.conn, "call_log")
+                joins.append(f"LEFT JOIN call_log cl ON cl._id = {alias}.call_log_row_id")
+                for col in CALL_LOG_COLUMNS:
+                    select.append(f"cl.{col}" if col in call_columns else "NULL")
+                    names.append(f"call_log.{col}")
+        query = f"SELECT {', '.join(select)} FROM message m {' '.join(joins)} ORDER BY m._id"
+        return query, names
+
+    def messages(self) -> Iterator[Message]:
+        query, names = self._query()
+        unknown_chat = self.make_chat(None, None, None, [])
+        for values in self.conn.execute(query):
+            row = dict(zip(names, values, strict=True))
+            rowid = row["_id"]
+            self.ids.append(rowid)
+            locator = f"message._id={rowid}"
+            chat = self.chats.get(row["chat_row_id"])
+            if chat is None:
+                self.warn(
+                    "message in a chat not in the chat table",
+                    f"{locator}: chat_row_id={row['chat_row_id']}",
+                )
+                chat = unknown_chat
+            mtype = _int(row["message_type"])
+            from_me = bool(row["from_me"])
+            extra: dict[str, Any] = {
+                "schema": "current",
+                "key_id": row["key_id"],
+                "message_type": mtype,
+                "chat_row_id": row["chat_row_id"],
+            }
+            for col in ("status", "starred"):
+                if row.get(col) is not None:
+                    extra[col] = row[col]
+            if row.get("message_revoked.present") is not None or mtype in REVOKED_TYPES:
+                kind = "deleted"
+                label = (
+                    CURRENT_TYPES[mtype][1] if mtype in REVOKED_TYPES else "deleted for everyone"
+                )
+                self._revoked_extra(row, extra)
+            elif mtype in CURRENT_TYPES:
+                kind, label = CURRENT_TYPES[mtype]
+            else:
+                kind, label = "other", f"unknown type {mtype}"
+                self.warn("unknown message_type", f"{locator}: message_type={mtype}")
+            extra["type"] = label
+            sender = None
+            sender_row = _int(row["sender_jid_row_id"])
+            if not from_me and sender_row and sender_row > 0:
+                sender = self.parties.get(sender_row)
+                raw, resolved = self.resolve(sender_row)
+                if resolved:
+                    extra["sender_lid"] = raw
+            if row.get("message_system.present") is not None:
+                extra["action_type"] = row.get("message_system.action_type")
+            if kind == "call":
+                self._call_extra(row, extra)
+            attachments = []
+            body = row["text_data"]
+            if row.get("message_media.present") is not None:
+                path = row.get("message_media.file_path")
+                attachments.append(
+                    build_attachment(
+                        self.file,
+                        path,
+                        name=row.get("message_media.media_name"),
+                        mime=row.get("message_media.mime_type"),
+                        size=_int(row.get("message_media.file_size")),
+                        source_hash=row.get("message_media.file_hash"),
+                    )
+                )
+                if path:
+                    extra["media_path"] = path
+                body = body or row.get("message_media.media_caption")
+            edited = row.get("message_edit_info.present") is not None
+            if edited:
+                extra["edited_timestamp"] = row.get("message_edit_info.edited_timestamp")
+            yield self.message(
+                chat=chat,
+                locator=locator,
+                rowid=rowid,
+                order_key=row.get("sort_id"),
+                from_me=from_me,
+                sender=sender,
+                timestamp_raw=row["timestamp"],
+                kind=kind,
+                body=body,
+                key_id=row["key_id"],
+                extra=extra,
+                attachments=attachments,
+                edited=edited,
+            )
+
+    def _revoked_extra(self, row: dict[str, Any], extra: dict[str, Any]) -> None:
+        if row.get("message_revoked.present") is None:
+            extra["revoked"] = "message_type only (no message_revoked row)"
+            return
+        extra["revoked_key_id"] = row.get("message_revoked.revoked_key_id")
+        revoke_ts = _int(row.get("message_revoked.revoke_timestamp"))
+        if revoke_ts:
+            extra["revoke_timestamp_raw"] = revoke_ts
+            when = from_unix_ms(revoke_ts)
+            extra["revoke_timestamp"] = when.isoformat().replace("+00:00", "Z") if when else None
+        admin = _int(row.get("message_revoked.admin_jid_row_id"))
+        if admin and admin > 0:
+            extra["revoked_by_admin"] = self.jids.get(admin)
+
+    def _call_extra(self, row: dict[str, Any], extra: dict[str, Any]) -> None:
+        video = row.get("call_log.video_call")
+        if video is None:
+            video = row.get("missed_call_logs.video_call")
+        if video is not None:
+            extra["video_call"] = bool(video)
+        for col in ("duration", "call_result"):
+            if row.get(f"call_log.{col}") is not None:
+                extra["call_result" if col == "call_result" else f"call_{col}"] = row[
+                    f"call_log.{col}"
+                ]
+        if row.get("message_call_log.call_log_row_id") is not None:
+            extra["call_log_id"] = row["message_call_log.call_log_row_id"]
+
+    def id_space(self) -> Any:
+        auto = is_autoincrement(self.conn, "message")
+        order = "sort_id" if "sort_id" in table_columns(self.conn, "message") else None
+        return id_space(
+            self.file,
+            self.parser.name,
+            "message",
+            "_id",
+            auto,
+            sequence_value(self.conn, "message"),
+            self.ids,
+            order,
+            note=(
+                "all rows of message, system, call and Status rows included; "
+                + (
+                    "AUTOINCREMENT: ids are never reused"
+                    if auto
+                    else "no AUTOINCREMENT: the newest ids can be reused"
+                )
+            ),
+        )
+
+    def traces(self) -> Iterator[DeletionTrace]:
+        chat_jid_of = {row: chat.jid for row, chat in self.chats.items() if chat.jid}
+        yield from self.pointer_traces("chat", "_id", CHAT_POINTERS, chat_jid_of)
+        if self.has("deleted_chat_job"):
+            columns = table_columns(self.conn, "deleted_chat_job")
+            wanted = [
+                c
+                for c in ("deleted_message_row_id", "deleted_starred_message_row_id", "block_size")
+                if c in columns
+            ]
+            query = (
+                "SELECT _id, chat_row_id"
+                + "".join(f", {c}" for c in wanted)
+                + " FROM deleted_chat_job ORDER BY _id"
+            )
+            for row in self.conn.execute(query).fetchall():
+                facts = dict(zip(wanted, row[2:], strict=True))
+                jid = chat_jid_of.get(row[1])
+                detail = ", ".join(f"{k}={v}" for k, v in facts.items() if v is not None)
+                yield DeletionTrace(
+                    kind="deleted_chat_job",
+                    detail=(
+                        f"a clear/delete-chat job is recorded for chat {jid or row[1]}"
+                        + (f" ({detail}; thresholds are sort_id values)" if detail else "")
+                    ),
+                    source=self.parser.provenance(self.file, f"deleted_chat_job._id={row[0]}"),
+                    strength="certain",
+                    conversation_id=conversation_id(jid) if jid else None,
+                )
+        if self.has("receipt_user") and "message_row_id" in table_columns(
+            self.conn, "receipt_user"
+        ):
+            missing = [
+                r[0]
+                for r in self.conn.execute(
+                    "SELECT DISTINCT r.message_row_id FROM receipt_user r WHERE r.message_row_id > 0 "
+                    "AND NOT EXISTS (SELECT 1 FROM message m WHERE m._id = r.message_row_id) "
+                    "ORDER BY r.message_row_id"
+                )
+            ]
+            missing = [m for m in missing if not self._message_exists(m)]
+            if missing:
+                yield DeletionTrace(
+                    kind="dangling receipts",
+                    detail=(
+                        f"receipt_user rows name {len(missing)} message row(s) no longer in the "
+                        "database"
+                    ),
+                    source=self.parser.provenance(self.file, "receipt_user.message_row_id"),
+                    strength="probable",
+                    missing_ids=missing,
+                    count=len(missing),
+                )
+
+
+class _LegacyReader(_Base):
+    """The pre-2021 ``messages`` table (also the left-over half of a transitional database)."""
+
+    def __init__(self, *args: Any, skip_copies: bool) -> None:
+        super().__init__(*args)
+        self.skip_copies = skip_copies
+        self.columns = table_columns(self.conn, "messages")
+        self.parties = PartyCache(self._build_party)
+        self.subjects = self._subjects()
+        self.members = self._members()
+        self.chat_cache: dict[str, _Chat] = {}
+
+    def _build_party(self, jid: str) -> Party | None:
+        return jid_party(jid, self.ctx.region, name=self.name_for(jid))
+
+    def _subjects(self) -> dict[str, str]:
+        subjects: dict[str, str] = {}
+        if self.has("chat_list") and "subject" in table_columns(self.conn, "chat_list"):
+            for jid, subject in self.conn.execute("SELECT key_remote_jid, subject FROM chat_list"):
+                if jid and subject:
+                    subjects[jid] = subject
+        if self.has("chat") and self.has("jid") and "subject" in table_columns(self.conn, "chat"):
+            for raw, user, server, subject in self.conn.execute(
+                "SELECT j.raw_string, j.user, j.server, c.subject FROM chat c "
+                "JOIN jid j ON j._id = c.jid_row_id"
+            ):
+                jid = jid_string(user, server, raw)
+                if jid and subject:
+                    subjects.setdefault(jid, subject)
+        return subjects
+
+    def _members(self) -> dict[str, dict[str, None]]:
+        members: dict[str, dict[str, None]] = defaultdict(dict)
+        if self.has("group_participants") and {"gjid", "jid"} <= table_columns(
+            self.conn, "group_participants"
+        ):
+            for gjid, jid in self.conn.execute(
+                "SELECT gjid, jid FROM group_participants ORDER BY _id"
+            ):
+                if gjid and jid:
+                    members[gjid][jid] = None
+        if "remote_resource" in self.columns:
+            for chat, sender in self.conn.execute(
+                "SELECT DISTINCT key_remote_jid, remote_resource FROM messages "
+                "WHERE remote_resource IS NOT NULL AND remote_resource <> ''"
+            ):
+                members[chat].setdefault(sender, None)
+        return members
+
+    def chat(self, jid: str) -> _Chat:
+        if jid not in self.chat_cache:
+            parties = [self.parties.get(m) for m in self.members.get(jid, {})]
+            self.chat_cache[jid] = self.make_chat(
+                jid, None, self.subjects.get(jid), [p for p in parties if p is not None]
+            )
+        return self.chat_cache[jid]
+
+    def messages(self) -> Iterator[Message]:
+        optional = [c for c in LEGACY_OPTIONAL if c in self.columns]
+        select = ["_id", "key_remote_jid", "key_from_me", "key_id", "status", "data"]
+        select += ["timestamp", "media_wa_type", *optional]
+        names = list(select)
+        select = [f"m.{c}" for c in select]
+        joins = ""
+        media_columns = ("file_path", "file_size", "mime_type", "media_name", "file_hash")
+        if self.has("message_media"):
+            # Transitional databases keep media in message_media keyed by messages._id
+            # (KnugiHK _get_media_cursor_legacy joins them this way).
+            present = table_columns(self.conn, "message_media")
+            joins = " LEFT JOIN message_media mm ON mm.message_row_id = m._id"
+            select.append("mm.message_row_id")
+            names.append("message_media.present")
+            for col in media_columns:
+                select.append(f"mm.{col}" if col in present else "NULL")
+                names.append(f"message_media.{col}")
+        where = ""
+        if self.skip_copies:
+            where = (
+                " WHERE NOT EXISTS (SELECT 1 FROM message x WHERE x.key_id = m.key_id "
+                "AND x.from_me = m.key_from_me)"
+            )
+        query = f"SELECT {', '.join(select)} FROM messages m{joins}{where} ORDER BY m._id"
+        for values in self.conn.execute(query):
+            row = dict(zip(names, values, strict=True))
+            rowid = row["_id"]
+            locator = f"messages._id={rowid}"
+            chat_jid = row["key_remote_jid"]
+            if chat_jid == "-1" or not chat_jid:
+                # The placeholder row every legacy database starts with (KnugiHK filters it).
+                continue
+            yield self._message(row, rowid, locator, chat_jid)
+        # Ids of every legacy row, placeholder and skipped copies included (they consumed ids).
+        self.ids = [r[0] for r in self.conn.execute("SELECT _id FROM messages ORDER BY _id")]
+
+    def _message(self, row: dict[str, Any], rowid: int, locator: str, chat_jid: str) -> Message:
+        chat = self.chat(chat_jid)
+        from_me = bool(row["key_from_me"])
+        status = _int(row["status"])
+        wa_type = _int(row["media_wa_type"])
+        edit_version = _int(row.get("edit_version"))
+        extra: dict[str, Any] = {
+            "schema": "legacy",
+            "key_id": row["key_id"],
+            "media_wa_type": wa_type,
+            "status": status,
+        }
+        if edit_version:
+            extra["edit_version"] = edit_version
+        revoked_by_edit = edit_version == LEGACY_REVOKED_EDIT_VERSION and (
+            (from_me and status == 5) or (not from_me and status == 0)
+        )
+        if wa_type in REVOKED_TYPES or revoked_by_edit:
+            kind = "deleted"
+            label = LEGACY_TYPES.get(wa_type or 0, ("", ""))[1]
+            extra["revoked_signal"] = [
+                s
+                for s, hit in (
+                    (f"media_wa_type={wa_type}", wa_type in REVOKED_TYPES),
+                    (f"edit_version=7,status={status}", revoked_by_edit),
+                )
+                if hit
+            ]
+            label = "deleted for everyone" if label in ("", "text") else label
+        elif status == LEGACY_SYSTEM_STATUS:
+            kind, label = "system", "system"
+            extra["action_code"] = row.get("media_size")
+        elif wa_type in LEGACY_TYPES:
+            kind, label = LEGACY_TYPES[wa_type]
+        else:
+            kind, label = "other", f"unknown type {wa_type}"
+            self.warn("unknown media_wa_type", f"{locator}: media_wa_type={row['media_wa_type']}")
+        extra["type"] = label
+        sender = None
+        remote = row.get("remote_resource")
+        if not from_me and remote:
+            sender = self.parties.get(remote)
+        attachments = []
+        body = row["data"]
+        if kind == "media":
+            attachments.append(self._attachment(row))
+            body = body or row.get("media_caption")
+        elif kind == "call" and row.get("media_caption"):
+            extra["call_caption"] = row["media_caption"]
+        return self.message(
+            chat=chat,
+            locator=locator,
+            rowid=rowid,
+            order_key=rowid,
+            from_me=from_me,
+            sender=sender,
+            timestamp_raw=row["timestamp"],
+            kind=kind,
+            body=body,
+            key_id=row["key_id"],
+            extra=extra,
+            attachments=attachments,
+        )
+
+    def _attachment(self, row: dict[str, Any]) -> Any:
+        source_hash = row.get("message_media.file_hash") or row.get("media_hash")
+        mime = row.get("message_media.mime_type") or row.get("media_mime_type")
+        size = _int(row.get("message_media.file_size") or row.get("media_size"))
+        name = row.get("message_media.media_name") or row.get("media_name")
+        path = row.get("message_media.file_path")
+        if path:
+            return build_attachment(
+                self.file, path, name=name, mime=mime, size=size, source_hash=source_hash
+            )
+        # Legacy rows keep the local path only inside a serialised Java object (thumb_image),
+        # so the file is looked for by its name, and the note says so.
+        found = build_attachment(
+            self.file,
+            None,
+            name=name,
+            mime=mime,
+            size=size,
+            source_hash=source_hash,
+            candidates=[name] if name else [],
+        )
+        if found.path:
+            note = "located by file name only (legacy rows record no path)"
+            found = dataclasses.replace(found, note=f"{note}; {found.note}" if found.note else note)
+        return found
+
+    def id_space(self) -> Any:
+        auto = is_autoincrement(self.conn, "messages")
+        return id_space(
+            self.file,
+            self.parser.name,
+            "messages",
+            "_id",
+            auto,
+            sequence_value(self.conn, "messages"),
+            self.ids,
+            None,
+            note=(
+                "legacy table: no per-chat order column, rows are ordered by _id within "
+                "key_remote_jid; placeholder _id=1, system and Status rows included; "
+                + ("AUTOINCREMENT: ids are never reused" if auto else "no AUTOINCREMENT")
+            ),
+        )
+
+    def traces(self) -> Iterator[DeletionTrace]:
+        if self.has("chat_list"):
+            rows = self.conn.execute("SELECT _id, key_remote_jid FROM chat_list").fetchall()
+            yield from self.pointer_traces(
+                "chat_list", "_id", LEGACY_CHAT_POINTERS, {r: j for r, j in rows if j}
+            )
+        if self.has("deleted_chat_jobs") and {"key_remote_jid", "deleted_message_id"} <= (
+            table_columns(self.conn, "deleted_chat_jobs")
+        ):
+            for rowid, jid, threshold in self.conn.execute(
+                "SELECT _id, key_remote_jid, deleted_message_id FROM deleted_chat_jobs ORDER BY _id"
+            ).fetchall():
+                yield DeletionTrace(
+                    kind="deleted_chat_job",
+                    detail=(
+                        f"a clear/delete-chat job is recorded for chat {jid}"
+                        + (f" (messages up to _id {threshold})" if threshold else "")
+                    ),
+                    source=self.parser.provenance(self.file, f"deleted_chat_jobs._id={rowid}"),
+                    strength="certain",
+                    conversation_id=conversation_id(jid) if jid else None,
+                )
+
+
+__all__ = ["WhatsAppAndroid", "STATUS_JID"]

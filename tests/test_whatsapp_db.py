@@ -1,0 +1,416 @@
+"""WhatsApp database parsers against the fixtures in fixtures/whatsapp_db (see its README).
+
+Every number asserted here follows from what make_fixtures.py wrote; a parser that drops, repeats
+or misreads a row fails one of them.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import shutil
+import sqlite3
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from parsers.whatsapp_android import WhatsAppAndroid
+from triage.cli import main
+from triage.evidence import Evidence
+from triage.ingest import iter_records
+from triage.model import ContactEntry, DeletionTrace, IdSpace, Message
+from triage.registry import ParseContext, detect
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "whatsapp_db"
+CURRENT = FIXTURES / "android_current"
+LEGACY = FIXTURES / "android_legacy"
+TRANSITIONAL = FIXTURES / "android_transitional"
+IOS = FIXTURES / "ios"
+DB_DIR = "data/data/com.whatsapp/databases"
+IOS_DIR = "private/var/mobile/Containers/Shared/AppGroup/3F2504E0-4F89-11D3-9A0C-0305E82C3301"
+ALICE_CONV = "whatsapp:447700900123@s.whatsapp.net"
+BOB_CONV = "whatsapp:447700900456@s.whatsapp.net"
+GROUP_CONV = "whatsapp:120363012345678901@g.us"
+
+
+@dataclass
+class Parsed:
+    ctx: ParseContext
+    messages: list[Message] = field(default_factory=list)
+    contacts: list[ContactEntry] = field(default_factory=list)
+    spaces: list[IdSpace] = field(default_factory=list)
+    traces: list[DeletionTrace] = field(default_factory=list)
+
+    def by_id(self) -> dict[int | None, Message]:
+        return {m.record_id: m for m in self.messages}
+
+
+def parse(path: Path) -> Parsed:
+    ctx = ParseContext()
+    out = Parsed(ctx)
+    for _result, record in iter_records([path], ctx):
+        if isinstance(record, Message):
+            out.messages.append(record)
+        elif isinstance(record, ContactEntry):
+            out.contacts.append(record)
+        elif isinstance(record, IdSpace):
+            out.spaces.append(record)
+        elif isinstance(record, DeletionTrace):
+            out.traces.append(record)
+    return out
+
+
+@pytest.fixture(scope="module")
+def current() -> Parsed:
+    return parse(CURRENT)
+
+
+@pytest.fixture(scope="module")
+def legacy() -> Parsed:
+    return parse(LEGACY)
+
+
+@pytest.fixture(scope="module")
+def ios() -> Parsed:
+    return parse(IOS)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# --- Android, current schema ---------------------------------------------------------------------
+def test_current_messages_counts_kinds_directions(current: Parsed) -> None:
+    assert [m.record_id for m in current.messages] == [*range(1, 11), *range(12, 18)]
+    assert Counter(m.kind for m in current.messages) == {
+        "text": 9,
+        "media": 3,
+        "system": 1,
+        "deleted": 1,
+        "call": 1,
+        "other": 1,
+    }
+    assert Counter(m.direction for m in current.messages) == {
+        "incoming": 11,
+        "outgoing": 4,
+        "system": 1,
+    }
+    assert all(m.platform == "whatsapp" and not m.zone_assumed for m in current.messages)
+    msgs = current.by_id()
+    first = msgs[1]
+    assert first.timestamp_utc.isoformat() == "2024-03-12T08:00:00+00:00"
+    assert first.timestamp_raw == "1710230400000"
+    assert first.body == "Are you on shift tonight?"
+    assert first.sender.id == "+447700900123" and first.sender.name == "Alice Smith"
+    assert first.conversation.id == ALICE_CONV and first.conversation.title == "Alice Smith"
+    assert first.source.locator == "message._id=1"
+    assert first.order_key == 1
+    assert msgs[2].sender.id == "owner" and [r.id for r in msgs[2].recipients] == ["+447700900123"]
+    senders = Counter(m.sender.id for m in current.messages if m.direction == "incoming")
+    assert senders == {
+        "+447700900123": 3,
+        "+447700900456": 6,
+        "+447700900999": 1,
+        "+447700900789": 1,
+    }
+
+
+def test_current_wal_rows_are_read(current: Parsed, tmp_path: Path) -> None:
+    msgs = current.by_id()
+    assert msgs[15].body == "Call me when you're free"
+    assert msgs[15].timestamp_utc.isoformat() == "2024-03-12T10:00:00+00:00"
+    assert msgs[16].direction == "outgoing"
+    # The same rows are not in the main file read on its own: they live only in the -wal.
+    alone = tmp_path / "msgstore.db"
+    shutil.copyfile(CURRENT / DB_DIR / "msgstore.db", alone)
+    conn = sqlite3.connect(alone)
+    main_ids = {r[0] for r in conn.execute("SELECT _id FROM message")}
+    conn.close()
+    assert {15, 16, 17}.isdisjoint(main_ids) and max(main_ids) == 14
+
+
+def test_current_lid_sender_resolved_through_jid_map(current: Parsed) -> None:
+    msg = current.by_id()[5]
+    assert msg.sender.raw == "98765432101234@lid"
+    assert msg.sender.scheme == "phone" and msg.sender.id == "+447700900789"
+    assert msg.sender.name == "Carol Ng"
+    assert msg.extra["sender_lid"] == "98765432101234@lid"
+
+
+def test_current_group_participants_and_senders(current: Parsed) -> None:
+    msgs = current.by_id()
+    conv = msgs[4].conversation
+    assert conv.id == GROUP_CONV and conv.is_group and conv.title == "Shift B"
+    assert sorted(p.id for p in conv.participants) == ["+447700900789", "+447700900999"]
+    assert msgs[4].sender.id == "+447700900999" and msgs[4].sender.name == "Dave W"
+    assert msgs[6].direction == "outgoing"
+    assert sorted(r.id for r in msgs[6].recipients) == ["+447700900789", "+447700900999"]
+    assert not msgs[1].conversation.is_group
+
+
+def test_current_revoked_message_kept_with_metadata(current: Parsed) -> None:
+    msg = current.by_id()[12]
+    assert msg.kind == "deleted" and msg.deleted is True and msg.body is None
+    assert msg.sender.id == "+447700900456" and msg.conversation.id == BOB_CONV
+    assert msg.timestamp_utc.isoformat() == "2024-03-12T08:42:00+00:00"
+    assert msg.extra["key_id"] == "3EB0000000000000000C"
+    assert msg.extra["revoked_key_id"] == "3EB0DEADBEEF00000012"
+    assert msg.extra["revoke_timestamp"] == "2024-03-12T08:43:00Z"
+    assert msg.duplicate_key.endswith(":deleted")
+    assert [m.record_id for m in current.messages if m.deleted] == [12]
+
+
+def test_current_call_system_and_status(current: Parsed) -> None:
+    msgs = current.by_id()
+    call = msgs[13]
+    assert call.kind == "call" and call.direction == "incoming"
+    assert call.extra["call_duration"] == 95 and call.extra["video_call"] is False
+    system = msgs[3]
+    assert system.kind == "system" and system.direction == "system"
+    assert system.extra["action_type"] == 12
+    status = [m for m in current.messages if m.extra.get("status_broadcast")]
+    assert [m.record_id for m in status] == [9]
+    assert status[0].conversation.id == "whatsapp:status@broadcast"
+    assert status[0].sender.id == "+447700900456"
+    assert all(
+        m.conversation.id != "whatsapp:status@broadcast" for m in msgs.values() if m.record_id != 9
+    )
+
+
+def test_current_media_attachments_hashes(current: Parsed) -> None:
+    msgs = current.by_id()
+    media_root = CURRENT / "data/media/0/Android/media/com.whatsapp/WhatsApp"
+    received = media_root / "Media/WhatsApp Images/IMG-20240312-WA0001.jpg"
+    att = msgs[7].attachments[0]
+    assert msgs[7].body == "look at this"
+    assert att.path.endswith("WhatsApp/Media/WhatsApp Images/IMG-20240312-WA0001.jpg")
+    assert att.sha256 == _sha256(received)
+    assert att.size == received.stat().st_size and att.mime == "image/jpeg"
+    # message_media.file_hash is base64 of the raw SHA-256 digest (44 characters).
+    assert len(att.source_hash) == 44
+    assert base64.b64decode(att.source_hash).hex() == att.sha256
+    assert "matches" in att.note
+    sent = msgs[8].attachments[0]
+    assert sent.sha256 == _sha256(media_root / "Media/WhatsApp Images/Sent/IMG-20240312-WA0002.jpg")
+    missing = msgs[17].attachments[0]
+    assert missing.path is None and missing.sha256 is None
+    assert missing.source_hash and "not found in the extraction" in missing.note
+
+
+def test_current_unknown_type_warned(current: Parsed) -> None:
+    key = (f"{CURRENT}/{DB_DIR}/msgstore.db", "unknown message_type")
+    warning = current.ctx.warnings[key]
+    assert warning.count == 1
+    assert warning.examples == ["message._id=14: message_type=77"]
+    assert current.by_id()[14].kind == "other"
+
+
+def test_current_id_space(current: Parsed) -> None:
+    (space,) = [s for s in current.spaces if s.file.endswith("msgstore.db")]
+    assert space.table == "message" and space.id_column == "_id"
+    assert space.autoincrement is True
+    assert space.high_water == 20
+    assert space.ids == [*range(1, 11), *range(12, 18)]
+    assert space.order_key == "sort_id"
+    assert all(m.order_key == m.record_id for m in current.messages)
+
+
+def test_current_deletion_traces(current: Parsed) -> None:
+    pointers = [t for t in current.traces if t.kind == "dangling chat pointer"]
+    assert sorted((t.conversation_id, t.missing_ids[0]) for t in pointers) == [
+        (BOB_CONV, 11),
+        (BOB_CONV, 18),
+        (BOB_CONV, 18),
+        ("whatsapp:447700900999@s.whatsapp.net", 20),
+        ("whatsapp:447700900999@s.whatsapp.net", 20),
+        ("whatsapp:447700900999@s.whatsapp.net", 20),
+    ]
+    (job,) = [t for t in current.traces if t.kind == "deleted_chat_job"]
+    assert job.conversation_id == "whatsapp:447700900999@s.whatsapp.net"
+    assert job.strength == "certain" and "deleted_message_row_id=20" in job.detail
+    (receipts,) = [t for t in current.traces if t.kind == "dangling receipts"]
+    assert receipts.missing_ids == [11] and receipts.count == 1
+
+
+def test_wa_db_contacts_and_decisions(current: Parsed) -> None:
+    names = sorted((c.name, c.identifiers[0].id) for c in current.contacts)
+    assert names == [
+        ("Alice Smith", "+447700900123"),
+        ("Bob Jones", "+447700900456"),
+        ("Carol Ng", "+447700900789"),
+        ("Dave W", "+447700900999"),
+    ]
+    decision = current.ctx.decisions[f"{CURRENT}/{DB_DIR}/msgstore.db"]
+    assert decision["whatsapp_schema"] == "current"
+    assert decision["whatsapp_names"].endswith("wa.db (4 names)")
+
+
+# --- Android, legacy and transitional ------------------------------------------------------------
+def test_legacy_messages(legacy: Parsed) -> None:
+    msgs = legacy.by_id()
+    assert sorted(msgs) == [2, 3, 4, 5, 6, 7, 8, 9, 10, 12]  # placeholder _id=1 filtered
+    assert Counter(m.kind for m in legacy.messages) == {
+        "text": 5,
+        "system": 1,
+        "deleted": 2,
+        "call": 1,
+        "media": 1,
+    }
+    assert msgs[2].timestamp_utc.isoformat() == "2019-04-05T18:00:00+00:00"
+    assert msgs[5].sender.id == "+447700900999" and msgs[5].conversation.is_group
+    assert msgs[5].conversation.title == "Night turn"
+    # Two revocation signals: media_wa_type 15, and edit_version 7 with status 5/0.
+    assert msgs[6].deleted and msgs[7].deleted and msgs[7].direction == "outgoing"
+    assert msgs[7].extra["revoked_signal"] == ["edit_version=7,status=5"]
+    assert msgs[8].kind == "call"
+    assert msgs[9].extra["status_broadcast"] is True
+    image = LEGACY / "sdcard/WhatsApp/Media/WhatsApp Images/IMG-20190405-WA0003.jpg"
+    att = msgs[10].attachments[0]
+    assert att.sha256 == _sha256(image) and base64.b64decode(att.source_hash).hex() == att.sha256
+    assert "file name only" in att.note
+
+
+def test_legacy_id_space_and_traces(legacy: Parsed) -> None:
+    (space,) = legacy.spaces
+    assert (space.table, space.autoincrement, space.high_water) == ("messages", True, 13)
+    assert space.ids == [*range(1, 11), 12]
+    assert sorted(t.missing_ids[0] for t in legacy.traces) == [11, 13]
+
+
+def test_transitional_reads_each_message_once() -> None:
+    parsed = parse(TRANSITIONAL)
+    assert [m.record_id for m in parsed.messages] == [2, 3, 5, 4]
+    keys = [m.extra["key_id"] for m in parsed.messages]
+    assert len(keys) == len(set(keys)) == 4
+    assert [m.extra["schema"] for m in parsed.messages] == ["current"] * 3 + ["legacy"]
+    decision = parsed.ctx.decisions[f"{TRANSITIONAL}/{DB_DIR}/msgstore.db"]
+    assert decision["whatsapp_schema"] == "transitional"
+    assert "1 legacy-only rows read" in decision["whatsapp_read"]
+    assert {(s.table, tuple(s.ids)) for s in parsed.spaces} == {
+        ("message", (2, 3, 5)),
+        ("messages", (1, 2, 3, 4)),
+    }
+
+
+# --- iOS -----------------------------------------------------------------------------------------
+def test_ios_messages(ios: Parsed) -> None:
+    msgs = ios.by_id()
+    assert sorted(msgs) == [1, 2, 3, 4, 5, 6, 7, 8, 10, 11]
+    assert Counter(m.kind for m in ios.messages) == {
+        "text": 6,
+        "system": 1,
+        "media": 1,
+        "deleted": 1,
+        "call": 1,
+    }
+    assert msgs[1].timestamp_utc.isoformat() == "2024-03-12T09:00:00+00:00"
+    assert msgs[2].timestamp_utc.isoformat() == "2024-03-12T09:01:00.250000+00:00"
+    assert msgs[1].conversation.id == ALICE_CONV
+    assert msgs[7].kind == "deleted" and msgs[7].deleted and msgs[7].sender.id == "+447700900123"
+    assert msgs[4].sender.id == "+447700900999" and msgs[4].sender.name == "Dave Wilson"
+    assert msgs[5].sender.scheme == "whatsapp_lid" and msgs[5].sender.name == "Carol Ng"
+    assert msgs[11].kind == "call" and msgs[10].direction == "outgoing"
+    assert [m.order_key for m in ios.messages if m.conversation.id == BOB_CONV] == [1, 3, 4]
+    image = IOS / IOS_DIR / "Message/Media/447700900123@s.whatsapp.net/4/2"
+    att = msgs[6].attachments[0]
+    assert att.sha256 == _sha256(next(image.iterdir()))
+    assert msgs[6].body == "the van" and "latitude" not in msgs[6].extra
+
+
+def test_ios_id_space_and_traces(ios: Parsed) -> None:
+    (space,) = ios.spaces
+    assert (space.table, space.id_column, space.high_water, space.order_key) == (
+        "ZWAMESSAGE",
+        "Z_PK",
+        12,
+        "ZSORT",
+    )
+    assert space.ids == [1, 2, 3, 4, 5, 6, 7, 8, 10, 11] and space.autoincrement is False
+    kinds = sorted((t.kind, t.conversation_id) for t in ios.traces)
+    assert kinds == [
+        ("dangling chat pointer", BOB_CONV),
+        ("message counter above last sort", BOB_CONV),
+    ]
+
+
+def test_ios_contacts(ios: Parsed) -> None:
+    ids = sorted((c.name, c.identifiers[0].id) for c in ios.contacts)
+    assert ids == [
+        ("Alice Smith", "+447700900123"),
+        ("Bob Jones", "+447700900456"),
+        ("Bob Jones", "+447700900457"),
+        ("Dave Wilson", "+447700900999"),
+    ]
+
+
+def test_same_chat_shares_conversation_id_across_platforms(current: Parsed, ios: Parsed) -> None:
+    android_ids = {m.conversation.id for m in current.messages}
+    ios_ids = {m.conversation.id for m in ios.messages}
+    assert android_ids & ios_ids == {ALICE_CONV, BOB_CONV, GROUP_CONV}
+
+
+# --- command line, detection, integrity ------------------------------------------------------------
+def test_cli_parse_jsonl() -> None:
+    result = CliRunner().invoke(main, ["parse", str(CURRENT / DB_DIR / "msgstore.db"), "--jsonl"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(lines) == 16
+    revoked = next(line for line in lines if line["record_id"] == 12)
+    assert revoked["kind"] == "deleted" and revoked["deleted"] is True
+    assert revoked["source"]["format"] == "whatsapp_android"
+    assert revoked["timestamp_utc"] == "2024-03-12T08:42:00Z"
+    # A single file given alone: its media folder is not part of the input, so not found.
+    image = next(line for line in lines if line["record_id"] == 7)
+    assert image["attachments"][0]["path"] is None
+    assert image["attachments"][0]["source_hash"] == "lLIJ1o90GSIJY8g/vq2D33pM1mjaMVADop/ayuh/ldM="
+
+
+def test_cli_ios_jsonl() -> None:
+    result = CliRunner().invoke(main, ["parse", str(IOS), "--jsonl"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(lines) == 10
+    assert {line["source"]["format"] for line in lines} == {"whatsapp_ios"}
+
+
+def test_detection_by_content() -> None:
+    with Evidence() as evidence:
+        evidence.add_input(FIXTURES, "fx")
+        found = {
+            d.file.name: d.parser.name
+            for d in detect(list(evidence.files()))
+            if d.parser is not None
+        }
+    assert found == {
+        "msgstore.db": "whatsapp_android",
+        "wa.db": "whatsapp_android_contacts",
+        "ChatStorage.sqlite": "whatsapp_ios",
+        "ContactsV2.sqlite": "whatsapp_ios_contacts",
+    }
+
+
+def test_parser_reads_file_directly() -> None:
+    with Evidence() as evidence:
+        evidence.add_input(TRANSITIONAL, "t")
+        db = next(f for f in evidence.files() if f.name == "msgstore.db")
+        records = list(WhatsAppAndroid().parse(db, ParseContext()))
+    names = [type(r).__name__ for r in records]
+    assert names == ["Message"] * 3 + ["IdSpace", "Message", "IdSpace"]
+
+
+def test_evidence_unchanged_by_parsing() -> None:
+    def snapshot() -> dict[str, tuple[str, int, int]]:
+        return {
+            str(p.relative_to(FIXTURES)): (_sha256(p), p.stat().st_mtime_ns, p.stat().st_size)
+            for p in sorted(FIXTURES.rglob("*"))
+            if p.is_file() and "__pycache__" not in p.parts
+        }
+
+    before = snapshot()
+    for path in (CURRENT, LEGACY, TRANSITIONAL, IOS):
+        assert parse(path).messages
+    assert snapshot() == before  # same files, bytes and times: no -shm or checkpoint next to them
