@@ -10,8 +10,8 @@ a different format and is not matched.
   body is then only in ``attributedBody``, a typedstream: :mod:`parsers.typedstream`),
   ``handle_id`` -> ``handle.ROWID`` (0 for many sent/group rows), ``service`` ('iMessage', 'SMS',
   'RCS'), ``is_from_me``, ``date``/``date_read``/``date_delivered``, ``item_type`` (non-zero =
-  group/system event), ``associated_message_guid``/``associated_message_type`` (2000-2006
-  tapback added, 3000-3006 removed; the target is ``p:<part>/<guid>`` or ``bp:<guid>``),
+  group/system event), ``associated_message_guid``/``associated_message_type`` (2000-2007
+  tapback added, 3000-3007 removed; 2006 an emoji, 2007 a sticker; the target is ``p:<part>/<guid>`` or ``bp:<guid>``),
   ``date_edited``/``date_retracted`` (iOS 16+ edit and unsend).
 * ``chat`` + ``chat_message_join`` + ``chat_handle_join``: conversations and their members.
 * ``attachment`` + ``message_attachment_join``: one message may carry several attachments
@@ -46,6 +46,7 @@ from triage.model import (
     Message,
     Party,
     Record,
+    attachment_to_json,
     iso_utc,
 )
 from triage.registry import ParseContext, Parser
@@ -59,6 +60,7 @@ TAPBACKS = {
     4: "emphasize",
     5: "question",
     6: "emoji",  # iOS 17+: any emoji, in associated_message_emoji
+    7: "sticker",  # iOS 17+: a sticker placed as a tapback (carries an attachment)
 }
 #: Columns read from ``message`` when present (the schema grew over the iOS versions).
 MESSAGE_OPTIONAL = (
@@ -113,7 +115,7 @@ def attachment_suffix(filename: str) -> str:
 
 
 def _is_tapback(kind: Any) -> bool:
-    return isinstance(kind, int) and (2000 <= kind <= 2006 or 3000 <= kind <= 3006)
+    return isinstance(kind, int) and (2000 <= kind <= 2007 or 3000 <= kind <= 3007)
 
 
 class IosSms(Parser):
@@ -213,7 +215,7 @@ class IosSms(Parser):
         for rowid, target, kind, handle_id, from_me, date, emoji_value in conn.execute(
             "SELECT ROWID, associated_message_guid, associated_message_type, handle_id, "
             f"is_from_me, date, {emoji} FROM message WHERE associated_message_type BETWEEN 2000 "
-            "AND 3006 ORDER BY ROWID"
+            "AND 3007 ORDER BY ROWID"
         ):
             if not _is_tapback(kind):
                 continue
@@ -239,7 +241,33 @@ class IosSms(Parser):
                     "associated_message_type": kind,
                 }
             )
+        if out and "attachment_id" in table_columns(conn, "message_attachment_join"):
+            self._reaction_attachments(conn, file, ctx, out)
         return out
+
+    def _reaction_attachments(
+        self,
+        conn: sqlite3.Connection,
+        file: EvidenceFile,
+        ctx: ParseContext,
+        reactions: dict[str, list[dict[str, Any]]],
+    ) -> None:
+        """Sticker tapbacks carry the sticker as an attachment: keep it with the reaction."""
+        by_row = {item["record_id"]: item for items in reactions.values() for item in items}
+        cols = table_columns(conn, "attachment")
+        pick = [c for c in ATTACHMENT_OPTIONAL if c in cols]
+        query = (
+            "SELECT j.message_id, a.ROWID, a.filename"
+            + "".join(f", a.{c}" for c in pick)
+            + " FROM message_attachment_join j LEFT JOIN attachment a ON a.ROWID = j.attachment_id"
+            " JOIN message m ON m.ROWID = j.message_id"
+            " WHERE m.associated_message_type BETWEEN 2000 AND 3007 ORDER BY j.message_id, a.ROWID"
+        )
+        for row in conn.execute(query):
+            item = by_row.get(row[0])
+            if item is not None:
+                att = self._attachment(file, ctx, row, pick)
+                item.setdefault("attachments", []).append(attachment_to_json(att))
 
     @staticmethod
     def _recoverable(conn: sqlite3.Connection) -> dict[int, Any]:

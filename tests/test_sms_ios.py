@@ -63,7 +63,16 @@ def test_tapbacks_attached_not_counted(ios10: Parsed, ios16: Parsed) -> None:
         ("love", "added", "alice@example.com"),
         ("love", "removed", "alice@example.com"),
     ]
-    assert all(m.record_id not in (15, 16) for m in ios16.messages)
+    assert all(m.record_id not in (15, 16, 20) for m in ios16.messages)
+
+
+def test_sticker_tapback_keeps_its_attachment(ios16: Parsed) -> None:
+    like, sticker = ios16.by_locator("message.ROWID=4").extra["reactions"]
+    assert like["reaction"] == "like" and "attachments" not in like
+    assert (sticker["reaction"], sticker["action"]) == ("sticker", "added")
+    (att,) = sticker["attachments"]
+    disk = IOS16 / ATTACH / "05/05/IOS16-ATT-0005/sticker.png"
+    assert att["sha256"] == hashlib.sha256(disk.read_bytes()).hexdigest()
 
 
 def test_attributed_body_only(ios16: Parsed) -> None:
@@ -120,9 +129,9 @@ def test_deletion_traces(ios16: Parsed) -> None:
 def test_id_space(ios16: Parsed) -> None:
     (space,) = ios16.id_spaces
     assert space.table == "message" and space.autoincrement is True
-    assert space.high_water == 20
+    assert space.high_water == 21
     # tapback rows consume ids too, so they are in the id space.
-    assert space.ids == [1, 2, 3, 4, 5, 6, 7, 8, 9, *range(11, 20)]
+    assert space.ids == [1, 2, 3, 4, 5, 6, 7, 8, 9, *range(11, 21)]
 
 
 def test_missing_attachment_file(ios16: Parsed) -> None:
