@@ -390,7 +390,12 @@ class AndroidMmsSms(Parser):
             conversation = self._conversation(thread_id, members, ctx)
             if direction == "incoming":
                 sender = by_role["from"][0] if by_role["from"] else None
-                others = [p for p in by_role["to"] + by_role["cc"] + by_role["bcc"] if p != sender]
+                # The owner's own number in TO is already the owner party.
+                others = [
+                    p
+                    for p in by_role["to"] + by_role["cc"] + by_role["bcc"]
+                    if p != sender and not ctx.is_owner(p)
+                ]
                 recipients = [owner, *others]
             elif direction == "outgoing":
                 sender = owner

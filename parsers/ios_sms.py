@@ -191,7 +191,7 @@ class IosSms(Parser):
             # style 43 = group, 45 = one-to-one (imessage-exporter docs/tables/chat.md).
             is_group = style == 43 if style in (43, 45) else len(people) > 1
             chats[chat_id] = Conversation(
-                id=f"imessage:chat:{info.get('guid') or identifier or chat_id}",
+                id=f"ios:chat:{info.get('guid') or identifier or chat_id}",
                 title=info.get("display_name") or identifier,
                 is_group=is_group,
                 participants=people,
@@ -373,7 +373,7 @@ class IosSms(Parser):
             if chat_id is not None:
                 ctx.warn(file.logical, "message in a missing chat", f"{locator}: chat {chat_id}")
             conversation = Conversation(
-                id=f"imessage:handle:{ident or handle_id}",
+                id=f"ios:handle:{ident or handle_id}",
                 title=ident,
                 participants=[counterpart] if counterpart else [],
             )

@@ -317,7 +317,12 @@ class SmsBackupXml(Parser):
         owner = ctx.owner_party()
         if direction == "incoming":
             sender = by_role["from"][0] if by_role["from"] else (parties[0] if parties else None)
-            others = [p for p in by_role["to"] + by_role["cc"] + by_role["bcc"] if p != sender]
+            # The owner's own number in TO is already the owner party.
+            others = [
+                p
+                for p in by_role["to"] + by_role["cc"] + by_role["bcc"]
+                if p != sender and not ctx.is_owner(p)
+            ]
             recipients = [owner, *others]
         elif direction == "outgoing":
             sender = owner

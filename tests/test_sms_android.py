@@ -116,3 +116,18 @@ def test_cli_jsonl(tmp_path: Path) -> None:
     assert mms["timestamp_utc"] == "2023-11-14T22:15:00Z"
     assert mms["attachments"][0]["sha256"]
     assert "MMS part file missing" in stderr
+
+
+def test_owner_number_in_to_is_the_owner() -> None:
+    from triage.identity import party
+    from triage.ingest import iter_records
+    from triage.model import Message
+    from triage.registry import ParseContext
+
+    owner = party("+447700900999", "GB")
+    ctx = ParseContext(region="GB", owner=[owner])
+    messages = [r for _, r in iter_records([AOSP], ctx) if isinstance(r, Message)]
+    mms = next(m for m in messages if m.source.locator == "pdu._id=1")
+    assert mms.recipients == [owner]
+    sent = next(m for m in messages if m.source.locator == "sms._id=2")
+    assert sent.sender == owner
