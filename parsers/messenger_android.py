@@ -178,6 +178,9 @@ class MessengerThreadsDb2(_AppBase):
                 + "".join(f', "{c}"' for c in optional)
                 + " FROM messages ORDER BY thread_key, timestamp_ms, rowid"
             )
+            # rowid is the integer primary key when the table has one, else an internal number
+            # that VACUUM may change: only the former is kept as the record id.
+            has_int_key = _integer_key(conn, "messages") is not None
             current = None
             keys = DuplicateKeys([])
             for row in conn.execute(query):
@@ -259,7 +262,7 @@ class MessengerThreadsDb2(_AppBase):
                     kind=kind,
                     source=self.provenance(file, locator),
                     attachments=attachments,
-                    record_id=None,
+                    record_id=rowid if has_int_key else None,
                     extra=extra,
                     duplicate_key=keys.key(
                         sender_name or f"fb:{sender_id}", when, text, len(attachments)
@@ -367,11 +370,12 @@ class MessengerMsys(_AppBase):
                 + "".join(f', "{c}"' for c in optional)
                 + " FROM messages ORDER BY thread_key, timestamp_ms, rowid"
             )
+            has_int_key = _integer_key(conn, "messages") is not None
             current = None
             keys = DuplicateKeys([])
             conv = Conversation(id="")
             for row in conn.execute(query):
-                _, message_id, thread_key, sender_id, text, ts = row[:6]
+                rowid, message_id, thread_key, sender_id, text, ts = row[:6]
                 more = dict(zip(optional, row[6:], strict=True))
                 locator = f"messages.message_id={message_id}"
                 if thread_key != current:
@@ -422,6 +426,7 @@ class MessengerMsys(_AppBase):
                     kind=kind,
                     source=self.provenance(file, locator),
                     attachments=files,
+                    record_id=rowid if has_int_key else None,
                     order_key=more.get("primary_sort_key")
                     if isinstance(more.get("primary_sort_key"), int)
                     else None,

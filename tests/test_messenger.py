@@ -76,8 +76,11 @@ def test_split_thread_read_once_in_numeric_and_time_order() -> None:
     assert parsed[0].parser.name == "messenger_dyi_json"
     assert sum(1 for d in found if d.claimed_by is not None) == 10
 
-    msgs = messages([CAROL])
+    ctx = ParseContext()
+    msgs = messages([CAROL], ctx)
     assert len(msgs) == 33
+    # The files hold consecutive time ranges, so they were streamed one by one, oldest first.
+    assert all("file_order" not in d for d in ctx.decisions.values())
     stamps = [m.timestamp_utc for m in msgs]
     assert stamps == sorted(stamps) and len(set(stamps)) == 33
     bodies = [m.body for m in msgs]
@@ -389,3 +392,36 @@ def test_html_without_participants_header(tmp_path: Path) -> None:
     ]
     assert {p.id for p in msgs[0].conversation.participants} == {"bob smith", "zoë ward"}
     assert any("Participants" in w.category for w in ctx.warnings.values())
+
+
+def test_msys_owner_from_file_name_and_integer_id_space(tmp_path: Path) -> None:
+    import sqlite3
+
+    alone = tmp_path / "msys_database_100000000000001"
+    shutil.copy(ANDROID / alone.name, alone)
+    ctx = ParseContext()
+    msgs = messages([alone], ctx)
+    assert [m.direction for m in msgs if m.kind == "text"][:2] == ["incoming", "outgoing"]
+    assert "file name" in ctx.decisions[str(alone)]["owner_basis"]
+
+    # A mailbox whose message table has an integer key gets an IdSpace (no AUTOINCREMENT here).
+    variant = tmp_path / "v" / "msys_database_100000000000001"
+    variant.parent.mkdir()
+    conn = sqlite3.connect(variant)
+    conn.executescript("""
+        CREATE TABLE messages (pk INTEGER PRIMARY KEY, message_id TEXT, thread_key INTEGER,
+            sender_id INTEGER, text TEXT, timestamp_ms INTEGER);
+        CREATE TABLE contacts (id INTEGER PRIMARY KEY, name TEXT);
+        INSERT INTO contacts VALUES (100000000000002, 'Greg Hall');
+        INSERT INTO messages VALUES (1, 'm1', 100000000000002, 100000000000002, 'a', 1700000000000);
+        INSERT INTO messages VALUES (3, 'm3', 100000000000002, 100000000000001, 'b', 1700000060000);
+    """)
+    conn.commit()
+    conn.close()
+    found, _ = records([variant])
+    spaces = [r for _, r in found if isinstance(r, IdSpace)]
+    assert len(spaces) == 1
+    assert spaces[0].ids == [1, 3] and spaces[0].id_column == "pk"
+    assert not spaces[0].autoincrement and "no AUTOINCREMENT" in spaces[0].note
+    assert [r.record_id for _, r in found if isinstance(r, Message)] == [1, 3]
+    assert all(m.record_id is None for m in msgs)
