@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import hashlib
+import html as html_lib
 import json
 import mimetypes
 import posixpath
@@ -280,8 +281,6 @@ _PARTICIPANTS_LINE = re.compile(r"Participants:\s*([^<\n]+)")
 
 def html_participants(file: EvidenceFile) -> list[str]:
     """Names in the "Participants: A, B" header of a DYI HTML thread file."""
-    import html as html_lib
-
     try:
         text = file.head(1 << 20).decode("utf-8-sig", errors="replace")
     except OSError:

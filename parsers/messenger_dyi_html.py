@@ -244,14 +244,18 @@ class MessengerDyiHtml(Parser):
         files = numbered_siblings(file, MESSAGE_HTML) if MESSAGE_HTML.match(file.name) else []
         if file not in files:
             files = [file]
-        pages = []
-        for f in files:
+        # Only the blocks are kept, one page tree at a time, so a long thread stays small.
+        title, participants, page_blocks = None, [], []
+        for n, f in enumerate(files):
             with read_text(f) as handle:
-                pages.append((f, build_tree(handle.read())))
-        title, participants = title_and_participants(pages[0][1])
-        page_blocks = [find_blocks(root, set(participants) or None) for _, root in pages]
+                root = build_tree(handle.read())
+            if n == 0:
+                title, participants = title_and_participants(root)
+            page_blocks.append((f, find_blocks(root, set(participants) or None)))
         if not participants:
-            participants = list(dict.fromkeys(b.sender for blocks in page_blocks for b in blocks))
+            participants = list(
+                dict.fromkeys(b.sender for _, blocks in page_blocks for b in blocks)
+            )
             ctx.warn(
                 file.logical,
                 "no 'Participants:' header",
@@ -272,7 +276,7 @@ class MessengerDyiHtml(Parser):
             participants=[name_party(p) for p in participants],
         )
         rows = []
-        for page_no, ((f, _), blocks) in enumerate(zip(pages, page_blocks, strict=True)):
+        for page_no, (f, blocks) in enumerate(page_blocks):
             if not blocks:
                 ctx.warn(file.logical, "no message blocks found", f.name)
             for block in blocks:

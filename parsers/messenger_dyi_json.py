@@ -234,7 +234,7 @@ class MessengerDyiJson(Parser):
         sender, recipients, direction = self._parties(
             sender_name, participants, owner, ctx, system=kind == "system"
         )
-        if direction == "unknown" and owner.known and not sender_name:
+        if not sender_name:
             ctx.warn(file.logical, "message without a sender", locator)
 
         extra: dict[str, Any] = {"sender_name": sender_name, **extra_thread}
