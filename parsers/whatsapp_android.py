@@ -163,6 +163,8 @@ CURRENT_SIDE_TABLES: dict[str, tuple[str, ...]] = {
     "missed_call_logs": ("video_call",),
 }
 CALL_LOG_COLUMNS = ("video_call", "duration", "call_result", "from_me", "timestamp")
+# call_log.call_result (IPED ExtractorAndroidNew.java extractCalls).
+CALL_RESULTS = {2: "refused", 3: "unavailable", 4: "missed", 5: "answered"}
 LEGACY_OPTIONAL = (
     "remote_resource",
     "media_mime_type",
@@ -208,6 +210,12 @@ def _int(value: Any) -> int | None:
         return None
 
 
+def _call_result(value: Any, extra: dict[str, Any]) -> None:
+    if value is not None:
+        extra["call_result"] = value
+        extra["call_outcome"] = CALL_RESULTS.get(_int(value) or -1, f"call_result {value}")
+
+
 class WhatsAppAndroid(Parser):
     name = "whatsapp_android"
     version = "1"
@@ -242,6 +250,7 @@ class WhatsAppAndroid(Parser):
             if has_current and (current_rows or not has_legacy):
                 reader = _CurrentReader(self, file, ctx, conn, tables, names)
                 yield from reader.messages()
+                yield from reader.calls()
                 yield reader.id_space()
                 if has_legacy:
                     legacy = _LegacyReader(self, file, ctx, conn, tables, names, skip_copies=True)
@@ -361,7 +370,7 @@ class _Base:
         *,
         chat: _Chat,
         locator: str,
-        rowid: int,
+        rowid: int | None,
         order_key: int | None,
         from_me: bool,
         sender: Party | None,
@@ -516,10 +525,11 @@ class _CurrentReader(_Base):
             if group is not None:
                 members[group].setdefault(sender, None)
         chats: dict[int, _Chat] = {}
+        self.chat_by_jid_row: dict[int, _Chat] = {}
         for chat_row, jid_row, subj in rows:
             raw, resolved = self.resolve(jid_row)
             parties = [self.parties.get(m) for m in members.get(jid_row, {})]
-            chats[chat_row] = self.make_chat(
+            chats[chat_row] = self.chat_by_jid_row[jid_row] = self.make_chat(
                 raw,
                 resolved,
                 subj,
@@ -677,13 +687,68 @@ class _CurrentReader(_Base):
             video = row.get("missed_call_logs.video_call")
         if video is not None:
             extra["video_call"] = bool(video)
-        for col in ("duration", "call_result"):
-            if row.get(f"call_log.{col}") is not None:
-                extra["call_result" if col == "call_result" else f"call_{col}"] = row[
-                    f"call_log.{col}"
-                ]
+        if row.get("call_log.duration") is not None:
+            extra["call_duration"] = row["call_log.duration"]
+        _call_result(row.get("call_log.call_result"), extra)
         if row.get("message_call_log.call_log_row_id") is not None:
             extra["call_log_id"] = row["message_call_log.call_log_row_id"]
+
+    def calls(self) -> Iterator[Message]:
+        """``call_log`` rows with no chat bubble (``message_call_log``) of their own: before
+        about 2023 calls were only kept there, and IPED reads them the same way
+        (ExtractorAndroidNew.java ``SELECT_CALLS``: call_log joined to chat on jid_row_id)."""
+        if not self.has("call_log"):
+            return
+        columns = table_columns(self.conn, "call_log")
+        needed = {"_id", "jid_row_id", "from_me", "timestamp"}
+        if not needed <= columns:
+            self.warn("call_log without expected columns", ", ".join(sorted(needed - columns)))
+            return
+        wanted = [c for c in ("call_id", "video_call", "duration", "call_result") if c in columns]
+        group = "group_jid_row_id" if "group_jid_row_id" in columns else "0"
+        where = ""
+        if self.has("message_call_log"):
+            where = (
+                " WHERE NOT EXISTS (SELECT 1 FROM message_call_log l "
+                "WHERE l.call_log_row_id = c._id)"
+            )
+        query = (
+            f"SELECT c._id, c.jid_row_id, {group}, c.from_me, c.timestamp"
+            + "".join(f", c.{col}" for col in wanted)
+            + f" FROM call_log c{where} ORDER BY c._id"
+        )
+        by_jid = {chat_jid_row: chat for chat_jid_row, chat in self.chat_by_jid_row.items()}
+        for values in self.conn.execute(query):
+            rowid, jid_row, group_row, from_me, timestamp = values[:5]
+            facts = dict(zip(wanted, values[5:], strict=True))
+            locator = f"call_log._id={rowid}"
+            target = group_row if group_row and group_row > 0 else jid_row
+            chat = by_jid.get(target)
+            if chat is None:
+                raw, resolved = self.resolve(target)
+                chat = self.make_chat(raw, resolved, None, [])
+                by_jid[target] = chat
+            extra: dict[str, Any] = {"schema": "current", "type": "call", "call_log_id": rowid}
+            if facts.get("video_call") is not None:
+                extra["video_call"] = bool(facts["video_call"])
+            if facts.get("duration") is not None:
+                extra["call_duration"] = facts["duration"]
+            _call_result(facts.get("call_result"), extra)
+            call_id = facts.get("call_id")
+            yield self.message(
+                chat=chat,
+                locator=locator,
+                rowid=None,
+                order_key=None,
+                from_me=bool(from_me),
+                sender=None,
+                timestamp_raw=timestamp,
+                kind="call",
+                body=None,
+                key_id=f"call:{call_id}" if call_id else None,
+                extra=extra,
+                attachments=[],
+            )
 
     def id_space(self) -> Any:
         auto = is_autoincrement(self.conn, "message")

@@ -85,18 +85,19 @@ def _sha256(path: Path) -> str:
 
 # --- Android, current schema ---------------------------------------------------------------------
 def test_current_messages_counts_kinds_directions(current: Parsed) -> None:
-    assert [m.record_id for m in current.messages] == [*range(1, 11), *range(12, 18)]
+    # 16 message rows, then one call kept only in call_log (no record id in the message table).
+    assert [m.record_id for m in current.messages] == [*range(1, 11), *range(12, 18), None]
     assert Counter(m.kind for m in current.messages) == {
         "text": 9,
         "media": 3,
         "system": 1,
         "deleted": 1,
-        "call": 1,
+        "call": 2,
         "other": 1,
     }
     assert Counter(m.direction for m in current.messages) == {
         "incoming": 11,
-        "outgoing": 4,
+        "outgoing": 5,
         "system": 1,
     }
     assert all(m.platform == "whatsapp" and not m.zone_assumed for m in current.messages)
@@ -169,6 +170,13 @@ def test_current_call_system_and_status(current: Parsed) -> None:
     call = msgs[13]
     assert call.kind == "call" and call.direction == "incoming"
     assert call.extra["call_duration"] == 95 and call.extra["video_call"] is False
+    assert call.extra["call_outcome"] == "answered" and call.extra["call_log_id"] == 1
+    standalone = msgs[None]
+    assert standalone.source.locator == "call_log._id=2"
+    assert standalone.kind == "call" and standalone.direction == "outgoing"
+    assert standalone.conversation.id == ALICE_CONV
+    assert standalone.timestamp_utc.isoformat() == "2024-03-12T09:00:00+00:00"
+    assert standalone.extra["video_call"] is True and standalone.extra["call_duration"] == 30
     system = msgs[3]
     assert system.kind == "system" and system.direction == "system"
     assert system.extra["action_type"] == 12
@@ -358,7 +366,7 @@ def test_cli_parse_jsonl() -> None:
     result = CliRunner().invoke(main, ["parse", str(CURRENT / DB_DIR / "msgstore.db"), "--jsonl"])
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert len(lines) == 16
+    assert len(lines) == 17
     revoked = next(line for line in lines if line["record_id"] == 12)
     assert revoked["kind"] == "deleted" and revoked["deleted"] is True
     assert revoked["source"]["format"] == "whatsapp_android"
