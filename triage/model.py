@@ -249,5 +249,6 @@ def message_to_json(msg: Message) -> dict[str, Any]:
         },
         "record_id": msg.record_id,
         "order_key": msg.order_key,
+        "duplicate_key": msg.duplicate_key,
         "extra": msg.extra,
     }
