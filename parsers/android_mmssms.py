@@ -68,6 +68,7 @@ OWNER_PLACEHOLDERS = {"insert-address-token"}
 SMIL = "application/smil"
 
 SMS_OPTIONAL = ("read", "status", "date_sent", "sub_id", "subject", "locked", "seen", "creator")
+PART_OPTIONAL = ("name", "fn", "cl", "cid", "chset")
 PDU_OPTIONAL = ("date_sent", "read", "m_id", "sub", "tr_id", "sub_id", "text_only", "locked")
 
 #: MMS tables: read when all are present with these columns.
@@ -79,6 +80,24 @@ MMS_TABLES: dict[str, set[str]] = {
 # Tables that hold message rows this parser does not turn into messages; their rows are
 # counted and reported so nothing is dropped silently.
 UNREAD_MESSAGE_TABLES = ("spam_sms", "spam_pdu", "im", "ft", "cmas", "sms_changes")
+
+#: Every query this parser runs; ``{extra}`` is filled with the optional columns present.
+QUERIES = {
+    "canonical_addresses": "SELECT _id, address FROM canonical_addresses",
+    "threads": "SELECT _id, recipient_ids FROM threads",
+    "sms": "SELECT _id, thread_id, address, date, type, body{extra} FROM sms ORDER BY _id",
+    "pdu": "SELECT _id, thread_id, date, msg_box, m_type{extra} FROM pdu ORDER BY _id",
+    # Children sorted by parent id so they can be merged with pdu rows as they stream past.
+    "part": "SELECT mid, _id, seq, ct, text, _data{extra} FROM part ORDER BY mid, seq, _id",
+    "addr": "SELECT msg_id, _id, address, type FROM addr ORDER BY msg_id, _id",
+    "count": 'SELECT COUNT(*) FROM "{table}"',
+}
+
+
+def query(name: str, extra: list[str] | None = None, **names: str) -> str:
+    """The named query with optional columns appended (names come from our own constants)."""
+    return QUERIES[name].format(extra="".join(f", {c}" for c in extra or []), **names)
+
 
 AOSP_SMS_NOTE = (
     "AOSP sms._id has no AUTOINCREMENT: the newest ids can be reused after deletion, so only "
@@ -144,7 +163,7 @@ class AndroidMmsSms(Parser):
                 ctx.warn(file.logical, "no MMS tables", "pdu/part/addr missing or incomplete")
             for table in UNREAD_MESSAGE_TABLES:
                 if self._has_table(conn, table):
-                    count = conn.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
+                    count = conn.execute(query("count", table=table)).fetchone()[0]
                     if count:
                         ctx.warn(
                             file.logical,
@@ -163,9 +182,9 @@ class AndroidMmsSms(Parser):
         )
 
     def _threads(self, conn: sqlite3.Connection) -> dict[int, list[str]]:
-        addresses = dict(conn.execute("SELECT _id, address FROM canonical_addresses"))
+        addresses = dict(conn.execute(query("canonical_addresses")))
         threads: dict[int, list[str]] = {}
-        for thread_id, recipient_ids in conn.execute("SELECT _id, recipient_ids FROM threads"):
+        for thread_id, recipient_ids in conn.execute(query("threads")):
             ids = [int(x) for x in str(recipient_ids or "").split() if x.isdigit()]
             threads[thread_id] = [addresses[i] for i in ids if i in addresses]
         return threads
@@ -178,8 +197,8 @@ class AndroidMmsSms(Parser):
             return False
         facts: dict[str, Any] = {"variant": "samsung" if mirror and auto else "oem"}
         if mirror:
-            mirrored = conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
-            sms_rows = conn.execute("SELECT COUNT(*) FROM sms").fetchone()[0]
+            mirrored = conn.execute(query("count", table="messages")).fetchone()[0]
+            sms_rows = conn.execute(query("count", table="sms")).fetchone()[0]
             facts["messages_table"] = (
                 f"Samsung mirror of sms ({mirrored} rows, sms has {sms_rows}); read sms only so "
                 "no message is counted twice"
@@ -214,14 +233,9 @@ class AndroidMmsSms(Parser):
     ) -> Iterator[Record]:
         columns = table_columns(conn, "sms")
         optional = [c for c in SMS_OPTIONAL if c in columns]
-        query = (
-            "SELECT _id, thread_id, address, date, type, body"
-            + "".join(f", {c}" for c in optional)
-            + " FROM sms ORDER BY _id"
-        )
         ids: list[int] = []
         owner = ctx.owner_party()
-        for row in conn.execute(query):
+        for row in conn.execute(query("sms", optional)):
             rowid, thread_id, address, date, sms_type, body = row[:6]
             ids.append(rowid)
             locator = f"sms._id={rowid}"
@@ -294,26 +308,12 @@ class AndroidMmsSms(Parser):
         pdu_cols = table_columns(conn, "pdu")
         optional = [c for c in PDU_OPTIONAL if c in pdu_cols]
         part_cols = table_columns(conn, "part")
-        part_optional = [c for c in ("name", "fn", "cl", "cid", "chset") if c in part_cols]
-        pdus = conn.execute(
-            "SELECT _id, thread_id, date, msg_box, m_type"
-            + "".join(f", {c}" for c in optional)
-            + " FROM pdu ORDER BY _id"
-        )
+        part_optional = [c for c in PART_OPTIONAL if c in part_cols]
+        pdus = conn.execute(query("pdu", optional))
         # Children are read in the same order as the pdu rows and merged as we go, so memory
         # stays bounded by one message whatever the size of the table.
-        parts = _Children(
-            conn.cursor().execute(
-                "SELECT mid, _id, seq, ct, text, _data"
-                + "".join(f", {c}" for c in part_optional)
-                + " FROM part ORDER BY mid, seq, _id"
-            )
-        )
-        addrs = _Children(
-            conn.cursor().execute(
-                "SELECT msg_id, _id, address, type FROM addr ORDER BY msg_id, _id"
-            )
-        )
+        parts = _Children(conn.cursor().execute(query("part", part_optional)))
+        addrs = _Children(conn.cursor().execute(query("addr")))
         ids: list[int] = []
         owner = ctx.owner_party()
         for row in pdus:

@@ -89,6 +89,43 @@ MESSAGE_OPTIONAL = (
     "subject",
 )
 ATTACHMENT_OPTIONAL = ("mime_type", "transfer_name", "total_bytes", "uti", "is_sticker")
+#: Every query this parser runs; ``{extra}`` is filled with optional columns that are present.
+QUERIES = {
+    "handles": "SELECT ROWID, id, {service} FROM handle",
+    "chat_members": "SELECT chat_id, handle_id FROM chat_handle_join ORDER BY chat_id, handle_id",
+    "chats": "SELECT ROWID, chat_identifier{extra} FROM chat",
+    "tapbacks": (
+        "SELECT ROWID, associated_message_guid, associated_message_type, handle_id, is_from_me, "
+        "date, {emoji} FROM message WHERE associated_message_type BETWEEN 2000 AND 3007 "
+        "ORDER BY ROWID"
+    ),
+    # One row per message (and per chat, if a message was joined to two): attachments are
+    # merged in from the query below instead of being joined here, which would repeat the
+    # message once per attachment as iLEAPP's LEFT JOIN does.
+    "messages": (
+        "SELECT m.ROWID, m.guid, m.text, m.handle_id, m.date, m.is_from_me, cmj.chat_id{extra} "
+        "FROM message m LEFT JOIN chat_message_join cmj ON cmj.message_id = m.ROWID "
+        "ORDER BY m.ROWID, cmj.chat_id"
+    ),
+    "attachments": (
+        "SELECT j.message_id, a.ROWID, a.filename{extra} FROM message_attachment_join j "
+        "LEFT JOIN attachment a ON a.ROWID = j.attachment_id{where} ORDER BY j.message_id, a.ROWID"
+    ),
+    "tapback_attachments_where": (
+        " JOIN message m ON m.ROWID = j.message_id"
+        " WHERE m.associated_message_type BETWEEN 2000 AND 3007"
+    ),
+    "recoverable": "SELECT message_id, {delete_date} FROM chat_recoverable_message_join",
+    "deleted": "SELECT ROWID, guid FROM {table} ORDER BY ROWID",
+}
+
+
+def query(name: str, extra: list[str] | None = None, prefix: str = "", **names: str) -> str:
+    """The named query with optional columns appended (names come from our own constants)."""
+    columns = "".join(f", {prefix}{c}" for c in extra or [])
+    return QUERIES[name].format(extra=columns, **names)
+
+
 PLATFORMS = {"imessage": "imessage", "sms": "sms", "rcs": "sms"}
 
 
@@ -136,9 +173,10 @@ class IosSms(Parser):
             handles = {
                 rowid: (ident, service)
                 for rowid, ident, service in conn.execute(
-                    "SELECT ROWID, id, "
-                    + ("service" if "service" in table_columns(conn, "handle") else "NULL")
-                    + " FROM handle"
+                    query(
+                        "handles",
+                        service="service" if "service" in table_columns(conn, "handle") else "NULL",
+                    )
                 )
             }
             chats = self._chats(conn, handles, ctx)
@@ -173,17 +211,13 @@ class IosSms(Parser):
         cols = table_columns(conn, "chat")
         pick = [c for c in ("guid", "display_name", "service_name", "style") if c in cols]
         members: dict[int, list[Party]] = {}
-        for chat_id, handle_id in conn.execute(
-            "SELECT chat_id, handle_id FROM chat_handle_join ORDER BY chat_id, handle_id"
-        ):
+        for chat_id, handle_id in conn.execute(query("chat_members")):
             ident = handles.get(handle_id, (None, None))[0]
             p = party(ident, ctx.region) if ident else None
             if p is not None:
                 members.setdefault(chat_id, []).append(p)
         chats: dict[int, Conversation] = {}
-        for row in conn.execute(
-            "SELECT ROWID, chat_identifier" + "".join(f", {c}" for c in pick) + " FROM chat"
-        ):
+        for row in conn.execute(query("chats", pick)):
             chat_id, identifier = row[:2]
             info = dict(zip(pick, row[2:], strict=True))
             people = members.get(chat_id, [])
@@ -213,9 +247,7 @@ class IosSms(Parser):
         emoji = "associated_message_emoji" if "associated_message_emoji" in optional else "NULL"
         out: dict[str, list[dict[str, Any]]] = {}
         for rowid, target, kind, handle_id, from_me, date, emoji_value in conn.execute(
-            "SELECT ROWID, associated_message_guid, associated_message_type, handle_id, "
-            f"is_from_me, date, {emoji} FROM message WHERE associated_message_type BETWEEN 2000 "
-            "AND 3007 ORDER BY ROWID"
+            query("tapbacks", emoji=emoji)
         ):
             if not _is_tapback(kind):
                 continue
@@ -256,14 +288,8 @@ class IosSms(Parser):
         by_row = {item["record_id"]: item for items in reactions.values() for item in items}
         cols = table_columns(conn, "attachment")
         pick = [c for c in ATTACHMENT_OPTIONAL if c in cols]
-        query = (
-            "SELECT j.message_id, a.ROWID, a.filename"
-            + "".join(f", a.{c}" for c in pick)
-            + " FROM message_attachment_join j LEFT JOIN attachment a ON a.ROWID = j.attachment_id"
-            " JOIN message m ON m.ROWID = j.message_id"
-            " WHERE m.associated_message_type BETWEEN 2000 AND 3007 ORDER BY j.message_id, a.ROWID"
-        )
-        for row in conn.execute(query):
+        sql = query("attachments", pick, "a.", where=QUERIES["tapback_attachments_where"])
+        for row in conn.execute(sql):
             item = by_row.get(row[0])
             if item is not None:
                 att = self._attachment(file, ctx, row, pick)
@@ -276,9 +302,7 @@ class IosSms(Parser):
         if "message_id" not in cols:
             return {}
         date = "delete_date" if "delete_date" in cols else "NULL"
-        return dict(
-            conn.execute(f"SELECT message_id, {date} FROM chat_recoverable_message_join").fetchall()
-        )
+        return dict(conn.execute(query("recoverable", delete_date=date)).fetchall())
 
     # -- messages --------------------------------------------------------------------------------
     def _messages(
@@ -296,13 +320,7 @@ class IosSms(Parser):
         owner = ctx.owner_party()
         ids: list[int] = []
         last_rowid = None
-        query = (
-            "SELECT m.ROWID, m.guid, m.text, m.handle_id, m.date, m.is_from_me, cmj.chat_id"
-            + "".join(f", m.{c}" for c in optional)
-            + " FROM message m LEFT JOIN chat_message_join cmj ON cmj.message_id = m.ROWID"
-            " ORDER BY m.ROWID, cmj.chat_id"
-        )
-        for row in conn.execute(query):
+        for row in conn.execute(query("messages", optional, "m.")):
             rowid, guid, text, handle_id, date, from_me, chat_id = row[:7]
             if rowid == last_rowid:
                 ctx.warn(file.logical, "message in several chats", f"message.ROWID={rowid}")
@@ -494,12 +512,7 @@ class IosSms(Parser):
             return None
         cols = table_columns(conn, "attachment")
         pick = [c for c in ATTACHMENT_OPTIONAL if c in cols]
-        cursor = conn.cursor().execute(
-            "SELECT j.message_id, a.ROWID, a.filename"
-            + "".join(f", a.{c}" for c in pick)
-            + " FROM message_attachment_join j LEFT JOIN attachment a ON a.ROWID = j.attachment_id"
-            " ORDER BY j.message_id, a.ROWID"
-        )
+        cursor = conn.cursor().execute(query("attachments", pick, "a.", where=""))
         return _Children(cursor, pick)
 
     def _attachment(
@@ -536,7 +549,7 @@ class IosSms(Parser):
             if "guid" not in table_columns(conn, table):
                 continue
             rows = 0
-            for rowid, guid in conn.execute(f"SELECT ROWID, guid FROM {table} ORDER BY ROWID"):
+            for rowid, guid in conn.execute(query("deleted", table=table)):
                 rows += 1
                 yield DeletionTrace(
                     kind=table,
