@@ -33,5 +33,9 @@ class Analyser(ABC):
 
 
 def analysers() -> list[Analyser]:
-    """The analysers, in the order they run."""
-    return []
+    """The analysers, in the order they run: contacts first (duty and gaps read its labels)."""
+    from triage.analysers.contacts import ContactsAnalyser
+    from triage.analysers.duty import DutyAnalyser
+    from triage.analysers.gaps import GapsAnalyser
+
+    return [ContactsAnalyser(), DutyAnalyser(), GapsAnalyser()]

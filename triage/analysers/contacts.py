@@ -1,0 +1,361 @@
+"""Which of the case's people the phone exchanged messages with, on which app, from when to when.
+
+Writes the per-message label ``contact`` (the first matching case contact's key) and ``contacts``
+(every matching key, for the rare message that names two), and the findings ``contact.summary``,
+``contact.after-closure``, ``contact.none-found`` and ``correspondents.top`` (docs/FINDINGS.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from triage.analysers import Analyser, Settings
+from triage.analysers.parties import (
+    ContactIndex,
+    local_date,
+    local_day_text,
+    local_text,
+    ordered_unique,
+    plural,
+)
+from triage.casefile import Case, CaseContact
+from triage.identity import normalise_name
+from triage.model import iso_utc
+from triage.roster import is_night
+from triage.store import Finding, Store, StoredMessage
+
+TOP_CORRESPONDENTS = 10
+# Key dates in the case file whose meaning is "the case was closed" (contact after it is counted).
+CLOSURE_KEYS = ("case_closed",)
+
+
+@dataclass
+class _ContactTally:
+    contact: CaseContact
+    messages: list[StoredMessage] = field(default_factory=list)
+    matched: dict[tuple[str, str], str] = field(default_factory=dict)  # (scheme, id) -> raw
+
+
+@dataclass
+class _Correspondent:
+    id: str
+    raw: str
+    name: str | None
+    scheme: str
+    count: int = 0
+    night: int = 0
+    platforms: set[str] = field(default_factory=set)
+    first: dt.datetime | None = None
+    last: dt.datetime | None = None
+    message_ids: list[int] = field(default_factory=list)
+
+
+class ContactsAnalyser(Analyser):
+    name = "contacts"
+    version = "1"
+
+    def run(self, store: Store, case: Case, settings: Settings) -> Iterable[Finding]:
+        index = self._index = ContactIndex(case)
+        tallies = {c.key: _ContactTally(c) for c in case.contacts}
+        others: dict[str, _Correspondent] = {}
+        labels: list[tuple[int, str, Any]] = []
+        top_n = int(settings.values.get("top_correspondents", TOP_CORRESPONDENTS))
+
+        for stored in store.messages():
+            m = stored.message
+            matches = index.message_matches(m)
+            if matches:
+                labels.append((stored.id, "contact", matches[0].contact.key))
+                labels.append((stored.id, "contacts", [x.contact.key for x in matches]))
+                for x in matches:
+                    tally = tallies[x.contact.key]
+                    tally.messages.append(stored)
+                    key = (x.party.scheme, x.party.id or "")
+                    tally.matched.setdefault(key, x.party.raw)
+            for p in index.counterparties(m):
+                if index.contacts_for(p):
+                    continue
+                key = p.id or p.raw
+                entry = others.get(key)
+                if entry is None:
+                    entry = others[key] = _Correspondent(key, p.raw, p.name, p.scheme)
+                entry.count += 1
+                entry.name = entry.name or p.name
+                entry.platforms.add(m.platform)
+                entry.message_ids.append(stored.id)
+                ts = m.timestamp_utc
+                if ts is not None:
+                    entry.first = ts if entry.first is None else min(entry.first, ts)
+                    entry.last = ts if entry.last is None else max(entry.last, ts)
+                    if is_night(ts.astimezone(case.zone), case.night):
+                        entry.night += 1
+        store.add_labels(self.name, labels)
+
+        book = self._address_book(store, index)
+        findings: list[Finding] = []
+        for contact in case.contacts:
+            tally = tallies[contact.key]
+            if tally.messages:
+                findings.extend(self._summary(tally, case, book.get(contact.key, [])))
+            else:
+                findings.append(self._none_found(contact, book.get(contact.key, [])))
+        findings.append(self._top(others, store, index, top_n))
+        return findings
+
+    # -- address book ----------------------------------------------------------------------------
+    @staticmethod
+    def _address_book(store: Store, index: ContactIndex) -> dict[str, list[dict[str, Any]]]:
+        """Address-book entries holding one of a case contact's identifiers, per contact key."""
+        out: dict[str, list[dict[str, Any]]] = {}
+        for entry_id, entry in store.contact_entries():
+            for p in entry.identifiers:
+                for contact in index.contacts_for(p):
+                    rows = out.setdefault(contact.key, [])
+                    if any(r["entry_id"] == entry_id for r in rows):
+                        continue
+                    rows.append(
+                        {
+                            "entry_id": entry_id,
+                            "name": entry.name,
+                            "identifier": {"scheme": p.scheme, "id": p.id, "raw": p.raw},
+                            "file": entry.source.file,
+                            "sha256": entry.source.sha256,
+                            "locator": entry.source.locator,
+                        }
+                    )
+        return out
+
+    # -- per contact -----------------------------------------------------------------------------
+    def _summary(
+        self, tally: _ContactTally, case: Case, book: list[dict[str, Any]]
+    ) -> list[Finding]:
+        contact = tally.contact
+        messages = tally.messages
+        dated = [s for s in messages if s.message.timestamp_utc is not None]
+        first = dated[0] if dated else None
+        last = dated[-1] if dated else None
+        counts = Counter(
+            s.message.direction if s.message.direction in ("outgoing", "incoming") else "other"
+            for s in messages
+        )
+        first_sender = "unknown"
+        if first is not None:
+            if first.message.direction == "outgoing":
+                first_sender = "subject"
+            elif first.message.direction == "incoming" and any(
+                c.key == contact.key for c in self._index.contacts_for(first.message.sender)
+            ):
+                first_sender = "contact"
+        days = sorted({local_date(s.message.timestamp_utc, case) for s in dated})  # type: ignore[arg-type]
+        streak = _longest_streak(days)
+        first_day = days[0] if days else None
+        key_dates = {
+            name: {
+                "date": day.isoformat(),
+                "days_to_first_message": (first_day - day).days if first_day else None,
+            }
+            for name, day in sorted(contact.dates.items())
+        }
+        closure = next((contact.dates[k] for k in CLOSURE_KEYS if k in contact.dates), None)
+        after = (
+            [s for s in dated if local_date(s.message.timestamp_utc, case) > closure]  # type: ignore[arg-type]
+            if closure
+            else []
+        )
+        conversations: dict[str, dict[str, Any]] = {}
+        for s in messages:
+            conv = s.message.conversation
+            row = conversations.setdefault(
+                conv.id,
+                {
+                    "key": conv.id,
+                    "title": conv.title,
+                    "platform": s.message.platform,
+                    "is_group": conv.is_group,
+                    "count": 0,
+                },
+            )
+            row["count"] += 1
+        platforms = sorted({s.message.platform for s in messages})
+        names = ordered_unique(r["name"] for r in book if r["name"])
+        data: dict[str, Any] = {
+            "name": contact.name,
+            "role": contact.role,
+            "matched_identifiers": [
+                {"scheme": scheme, "id": ident, "raw": raw}
+                for (scheme, ident), raw in sorted(tally.matched.items())
+            ],
+            "platforms": platforms,
+            "conversations": sorted(conversations.values(), key=lambda r: (-r["count"], r["key"])),
+            "message_count": len(messages),
+            "undated": len(messages) - len(dated),
+            "first_utc": iso_utc(first.message.timestamp_utc) if first else None,
+            "last_utc": iso_utc(last.message.timestamp_utc) if last else None,
+            "first_message_id": first.id if first else None,
+            "counts": {k: counts.get(k, 0) for k in ("outgoing", "incoming", "other")},
+            "first_sender": first_sender,
+            "longest_streak": streak,
+            "days_with_messages": len(days),
+            "key_dates": key_dates,
+            "after_closure": len(after),
+            "address_book_names": names,
+            "address_book_entries": book,
+        }
+        span = (
+            f" between {local_text(first.message.timestamp_utc, case)} and "
+            f"{local_text(last.message.timestamp_utc, case)}"
+            if first and last
+            else ""
+        )
+        who = {
+            "subject": "the device owner",
+            "contact": contact.name,
+            "unknown": "a party the data does not identify",
+        }[first_sender]
+        why = (
+            f"{plural(len(messages), 'message')} with {contact.name} ({contact.role}) were found "
+            f"on {', '.join(platforms)}{span}: {counts.get('outgoing', 0)} sent by the device "
+            f"owner, {counts.get('incoming', 0)} received. The first was sent by {who}."
+        )
+        if "first_policing_contact" in key_dates and first_day is not None:
+            gap = key_dates["first_policing_contact"]["days_to_first_message"]
+            when = local_day_text(contact.dates["first_policing_contact"])
+            if gap == 0:
+                why += (
+                    " The first message is on the day of the first policing contact recorded in "
+                    f"the case file ({when})."
+                )
+            else:
+                why += (
+                    f" The first message is {plural(abs(gap), 'day')} "
+                    f"{'after' if gap > 0 else 'before'} the first policing contact recorded in "
+                    f"the case file ({when})."
+                )
+        findings = [
+            Finding(
+                analyser=self.name,
+                rule="contact.summary",
+                title=f"Messages with {contact.name}",
+                why=why,
+                weight=0.9,
+                subject=contact.key,
+                data=data,
+                refs=[s.id for s in messages],
+            )
+        ]
+        if after and closure is not None:
+            findings.append(
+                Finding(
+                    analyser=self.name,
+                    rule="contact.after-closure",
+                    title=f"Messages with {contact.name} after the case closed",
+                    why=(
+                        f"{plural(len(after), 'message')} with {contact.name} "
+                        f"{'is' if len(after) == 1 else 'are'} dated after the case closure date "
+                        f"in the case file ({local_day_text(closure)}), the first at "
+                        f"{local_text(after[0].message.timestamp_utc, case)}."
+                    ),
+                    weight=0.8,
+                    subject=contact.key,
+                    data={
+                        "count": len(after),
+                        "closure_date": closure.isoformat(),
+                        "first_utc": iso_utc(after[0].message.timestamp_utc),
+                        "last_utc": iso_utc(after[-1].message.timestamp_utc),
+                        "outgoing": sum(1 for s in after if s.message.direction == "outgoing"),
+                        "incoming": sum(1 for s in after if s.message.direction == "incoming"),
+                    },
+                    refs=[s.id for s in after],
+                )
+            )
+        return findings
+
+    def _none_found(self, contact: CaseContact, book: list[dict[str, Any]]) -> Finding:
+        searched = [
+            {"scheme": i.party.scheme, "id": i.party.id, "raw": i.value}
+            for i in contact.identifiers
+        ] + [{"scheme": "name", "id": normalise_name(a), "raw": a} for a in contact.aliases]
+        why = (
+            f"No messages with {contact.name} were found in the sources read. "
+            "This does not show that there was no contact."
+        )
+        names = ordered_unique(r["name"] for r in book if r["name"])
+        if names:
+            why += (
+                f" The phone's address book holds {contact.name}'s identifier under "
+                f"{', '.join(repr(n) for n in names)}."
+            )
+        return Finding(
+            analyser=self.name,
+            rule="contact.none-found",
+            title=f"No messages found with {contact.name}",
+            why=why,
+            weight=0.5,
+            subject=contact.key,
+            data={
+                "name": contact.name,
+                "role": contact.role,
+                "identifiers_searched": searched,
+                "address_book_names": names,
+                "address_book_entries": book,
+            },
+        )
+
+    # -- everyone else ---------------------------------------------------------------------------
+    def _top(
+        self, others: dict[str, _Correspondent], store: Store, index: ContactIndex, top_n: int
+    ) -> Finding:
+        names: dict[str, str] = {}
+        for _, entry in store.contact_entries():
+            for p in entry.identifiers:
+                if p.id and entry.name:
+                    names.setdefault(p.id, entry.name)
+        ranked = sorted(others.values(), key=lambda c: (-c.count, c.id))[:top_n]
+        rows = [
+            {
+                "id": c.id,
+                "raw": c.raw,
+                "scheme": c.scheme,
+                "name": c.name or names.get(c.id),
+                "count": c.count,
+                "night": c.night,
+                "platforms": sorted(c.platforms),
+                "first_utc": iso_utc(c.first),
+                "last_utc": iso_utc(c.last),
+            }
+            for c in ranked
+        ]
+        why = (
+            f"The {plural(len(rows), 'correspondent')} with the most messages who are not case "
+            "contacts (the device owner excluded), for comparison with the case contacts."
+            if rows
+            else "No correspondents other than the case contacts were found in the sources read."
+        )
+        return Finding(
+            analyser=self.name,
+            rule="correspondents.top",
+            title="Top correspondents who are not case contacts",
+            why=why,
+            weight=0.2,
+            subject=None,
+            data={"correspondents": rows, "total_other_correspondents": len(others)},
+        )
+
+
+def _longest_streak(days: list[dt.date]) -> dict[str, Any]:
+    """Longest run of consecutive local dates with at least one message (earliest run on ties)."""
+    if not days:
+        return {"days": 0, "start": None, "end": None}
+    best = (1, days[0], days[0])
+    run_start = days[0]
+    for prev, day in zip(days, days[1:], strict=False):
+        if (day - prev).days != 1:
+            run_start = day
+        length = (day - run_start).days + 1
+        if length > best[0]:
+            best = (length, run_start, day)
+    return {"days": best[0], "start": best[1].isoformat(), "end": best[2].isoformat()}

@@ -1,0 +1,307 @@
+"""How many messages with each case contact fall inside or outside the owner's rostered duty.
+
+Every message gets the labels ``status`` (one of :data:`triage.roster.STATUSES`) and ``night``
+(whether its local time is inside the case's night window; ``null`` when undated). Per case
+contact with messages: ``duty.contact-split`` and, when some were exchanged on duty,
+``duty.on-duty-contact``. One ``duty.roster`` describes the roster used, or says none was given.
+
+Messages whose direction is ``system`` (or whose kind is ``system``) are labelled but not counted
+as "sent or received": they are the app's own notices, not something either person sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from triage.analysers import Analyser, Settings
+from triage.analysers.parties import local_text, plural
+from triage.casefile import Case
+from triage.model import iso_utc
+from triage.roster import OUTSIDE_DUTY, STATUSES, Roster, is_night, load_roster
+from triage.store import Finding, Store, StoredMessage
+
+HOUR = dt.timedelta(hours=1)
+
+
+def counted(s: StoredMessage) -> bool:
+    """Whether a message counts as sent or received (not an app notice)."""
+    return s.message.direction != "system" and s.message.kind != "system"
+
+
+class DutyAnalyser(Analyser):
+    name = "duty"
+    version = "1"
+
+    def run(self, store: Store, case: Case, settings: Settings) -> Iterable[Finding]:
+        messages = list(store.messages())
+        dated = [s for s in messages if s.message.timestamp_utc is not None]
+        zone = case.zone
+        roster: Roster | None = None
+        if dated:
+            first = dated[0].message.timestamp_utc.astimezone(zone).date()  # type: ignore[union-attr]
+            last = dated[-1].message.timestamp_utc.astimezone(zone).date()  # type: ignore[union-attr]
+            roster = load_roster(case, first, last)
+        elif case.roster is not None:
+            today = dt.date(2000, 1, 1)
+            roster = load_roster(case, today, today)
+
+        status: dict[int, str] = {}
+        night: dict[int, bool | None] = {}
+        labels: list[tuple[int, str, Any]] = []
+        for s in messages:
+            ts = s.message.timestamp_utc
+            st = roster.status(ts) if (roster is not None and ts is not None) else "unknown"
+            nt = is_night(ts.astimezone(zone), case.night) if ts is not None else None
+            status[s.id] = st
+            night[s.id] = nt
+            labels.append((s.id, "status", st))
+            labels.append((s.id, "night", nt))
+        store.add_labels(self.name, labels)
+        settings.values.setdefault("duty", {})["roster"] = (
+            roster.description if roster is not None else None
+        )
+
+        findings = [self._roster_finding(case, roster, messages, status)]
+        by_id = {s.id: s for s in messages}
+        contact_labels = store.labels("contacts", "contacts")
+        for contact in case.contacts:
+            ids = [mid for mid, keys in contact_labels.items() if contact.key in keys]
+            mine = sorted(
+                (by_id[mid] for mid in ids if mid in by_id and counted(by_id[mid])),
+                key=_time_order,
+            )
+            if not mine:
+                continue
+            findings.append(
+                self._split(case, contact.key, contact.name, mine, status, night, roster)
+            )
+            on_duty = [s for s in mine if status[s.id] == "on_duty"]
+            if on_duty:
+                findings.append(self._on_duty(case, contact.key, contact.name, on_duty))
+        return findings
+
+    # -- findings --------------------------------------------------------------------------------
+    def _roster_finding(
+        self,
+        case: Case,
+        roster: Roster | None,
+        messages: list[StoredMessage],
+        status: dict[int, str],
+    ) -> Finding:
+        counts = Counter(status[s.id] for s in messages if counted(s))
+        data = {
+            "roster_given": roster is not None,
+            "description": roster.description if roster is not None else None,
+            "timezone": case.timezone,
+            "night": [case.night[0].strftime("%H:%M"), case.night[1].strftime("%H:%M")],
+            "periods": len(roster.periods) if roster is not None else 0,
+            "status_counts": {k: counts.get(k, 0) for k in STATUSES},
+        }
+        if roster is None:
+            why = (
+                "No duty roster was given in the case file, so no message can be placed inside "
+                "or outside rostered duty; every message is shown as 'unknown'."
+            )
+            title = "No duty roster given"
+        else:
+            why = (
+                f"Messages were placed against the duty roster ({roster.description}) in "
+                f"{case.timezone} local time, clock changes included."
+            )
+            if counts.get("unknown"):
+                why += (
+                    f" {plural(counts['unknown'], 'message')} fall outside the dates the roster "
+                    "covers (or are undated) and are shown as 'unknown'."
+                )
+            title = "Duty roster used"
+        return Finding(
+            analyser=self.name,
+            rule="duty.roster",
+            title=title,
+            why=why,
+            weight=0.1,
+            subject=None,
+            data=data,
+        )
+
+    def _split(
+        self,
+        case: Case,
+        key: str,
+        name: str,
+        mine: list[StoredMessage],
+        status: dict[int, str],
+        night: dict[int, bool | None],
+        roster: Roster | None,
+    ) -> Finding:
+        def tally(items: list[StoredMessage]) -> dict[str, int]:
+            c = Counter(status[s.id] for s in items)
+            return {k: c.get(k, 0) for k in STATUSES}
+
+        total = len(mine)
+        counts = tally(mine)
+        outside = sum(counts[k] for k in OUTSIDE_DUTY)
+        outgoing = [s for s in mine if s.message.direction == "outgoing"]
+        incoming = [s for s in mine if s.message.direction == "incoming"]
+        out_counts = tally(outgoing)
+        out_outside = sum(out_counts[k] for k in OUTSIDE_DUTY)
+        nights = [s for s in mine if night[s.id]]
+        night_counts = tally(nights)
+        zone = case.zone
+        heatmap = [[0] * 24 for _ in range(7)]
+        for s in mine:
+            ts = s.message.timestamp_utc
+            if ts is not None:
+                local = ts.astimezone(zone)
+                heatmap[local.weekday()][local.hour] += 1
+        dated = [s for s in mine if s.message.timestamp_utc is not None]
+        period = None
+        duty_heatmap = None
+        if dated:
+            first_day = dated[0].message.timestamp_utc.astimezone(zone).date()  # type: ignore[union-attr]
+            last_day = dated[-1].message.timestamp_utc.astimezone(zone).date()  # type: ignore[union-attr]
+            period = {"first_date": first_day.isoformat(), "last_date": last_day.isoformat()}
+            if roster is not None:
+                duty_heatmap = duty_share(roster, first_day, last_day)
+
+        if roster is None:
+            why = (
+                f"No roster was given, so none of the {plural(total, 'message')} with {name} can "
+                "be placed inside or outside rostered duty."
+            )
+        else:
+            why = (
+                f"{outside} of {total} messages with {name} were sent or received outside "
+                f"rostered duty"
+            )
+            if counts["unknown"]:
+                why += (
+                    f" ({counts['unknown']} could not be placed: the roster does not cover their "
+                    "time)"
+                )
+            why += "."
+            if outgoing:
+                why += (
+                    f" {out_outside} of {len(outgoing)} messages he sent to {name} were sent "
+                    "outside rostered duty."
+                )
+            parts = [
+                f"{counts[k]} {label}"
+                for k, label in (
+                    ("off_duty", "on a working day outside his shift"),
+                    ("rest_day", "on rest days"),
+                    ("leave", "on leave"),
+                    ("sick", "on sick leave"),
+                    ("training", "during training"),
+                )
+                if counts[k]
+            ]
+            if parts:
+                why += " Of all the messages: " + ", ".join(parts) + "."
+        if nights:
+            why += (
+                f" {plural(len(nights), 'message')} fell in the night window "
+                f"({case.night[0]:%H:%M}-{case.night[1]:%H:%M})."
+            )
+        zone_assumed = sum(1 for s in mine if s.message.zone_assumed)
+        if zone_assumed:
+            why += (
+                f" The times of {plural(zone_assumed, 'message')} were stored without a zone and "
+                f"read as {case.timezone} time."
+            )
+        return Finding(
+            analyser=self.name,
+            rule="duty.contact-split",
+            title=f"Messages with {name} against the duty roster",
+            why=why,
+            weight=0.85 if roster is not None else 0.3,
+            subject=key,
+            data={
+                "name": name,
+                "total": total,
+                "outside_duty": outside if roster is not None else None,
+                "outgoing_total": len(outgoing),
+                "outgoing_outside_duty": out_outside if roster is not None else None,
+                "status_counts": counts,
+                "by_direction": {"outgoing": out_counts, "incoming": tally(incoming)},
+                "night": {
+                    "count": len(nights),
+                    "outside_duty": sum(night_counts[k] for k in OUTSIDE_DUTY),
+                    "status_counts": night_counts,
+                    "window": [f"{case.night[0]:%H:%M}", f"{case.night[1]:%H:%M}"],
+                },
+                "zone_assumed": zone_assumed,
+                "timezone": case.timezone,
+                "period": period,
+                "heatmap": heatmap,
+                "duty_heatmap": duty_heatmap,
+            },
+            refs=[s.id for s in mine],
+        )
+
+    def _on_duty(self, case: Case, key: str, name: str, items: list[StoredMessage]) -> Finding:
+        out = sum(1 for s in items if s.message.direction == "outgoing")
+        first = items[0].message.timestamp_utc
+        last = items[-1].message.timestamp_utc
+        return Finding(
+            analyser=self.name,
+            rule="duty.on-duty-contact",
+            title=f"Messages with {name} sent during rostered duty",
+            why=(
+                f"{plural(len(items), 'message')} with {name} were sent during rostered duty "
+                f"({out} sent by the device owner, {len(items) - out} received), between "
+                f"{local_text(first, case)} and {local_text(last, case)}. The tool cannot know "
+                "whether there was a policing reason for any of them."
+            ),
+            weight=0.5,
+            subject=key,
+            data={
+                "count": len(items),
+                "message_ids": [s.id for s in items],
+                "outgoing": out,
+                "incoming": sum(1 for s in items if s.message.direction == "incoming"),
+                "messages": [
+                    {
+                        "message_id": s.id,
+                        "timestamp_utc": iso_utc(s.message.timestamp_utc),
+                        "direction": s.message.direction,
+                        "platform": s.message.platform,
+                    }
+                    for s in items
+                ],
+            },
+            refs=[s.id for s in items],
+        )
+
+
+def duty_share(roster: Roster, first: dt.date, last: dt.date) -> list[list[float | None]]:
+    """7x24 (Monday first, local hours): the share of each hour-of-week cell that was rostered
+    duty over the local dates ``first`` .. ``last``. Only hours the roster covers count; a cell
+    with none is ``null``. Walking real (UTC) hours keeps the 23- and 25-hour days right."""
+    zone = roster.zone
+    start = dt.datetime.combine(first, dt.time(0)).replace(tzinfo=zone).astimezone(dt.UTC)
+    end = (
+        dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0))
+        .replace(tzinfo=zone)
+        .astimezone(dt.UTC)
+    )
+    duty = [[0.0] * 24 for _ in range(7)]
+    known = [[0.0] * 24 for _ in range(7)]
+    t = start
+    while t < end:
+        local = t.astimezone(zone)
+        if roster.status(t + HOUR / 2) != "unknown":
+            known[local.weekday()][local.hour] += 3600.0
+            duty[local.weekday()][local.hour] += roster.duty_seconds(t, t + HOUR)
+        t += HOUR
+    return [
+        [round(duty[d][h] / known[d][h], 3) if known[d][h] else None for h in range(24)]
+        for d in range(7)
+    ]
+
+
+def _time_order(s: StoredMessage) -> tuple[bool, str, int]:
+    return (s.message.timestamp_utc is None, iso_utc(s.message.timestamp_utc) or "", s.id)

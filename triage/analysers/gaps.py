@@ -1,0 +1,539 @@
+"""Where messages may be missing: id gaps, per-chat order gaps, deletion traces, explicit markers.
+
+Strength follows what the numbering can prove:
+
+* ``certain``: a hole in an AUTOINCREMENT id (SQLite never reuses those ids, so every missing id
+  was once a row), including ids before the first surviving row and, from the high-water mark
+  (``sqlite_sequence`` / ``Z_MAX``), after the last;
+* ``probable``: a hole in a per-chat order key (WhatsApp ``sort_id``, iOS ``ZSORT``);
+* ``possible``: a hole in a plain ``INTEGER PRIMARY KEY`` (AOSP ``sms._id``): SQLite gives a new row
+  the largest id + 1, so interior holes usually mean removed rows, but nothing rules out a row
+  written with an explicit id, and trailing removals leave no trace at all.
+
+A gap is a count of missing *ids*, never of deleted messages: other rows (system rows, tapbacks,
+Status updates) share the numbering. Known innocent causes lower the strength and are named in
+``discounted``: WhatsApp removes Status updates (``status@broadcast``) itself after 24 hours, and
+apps create and remove their own system rows in the same id space.
+
+Text exports have no row ids; in them only explicit deleted/unsent markers count (``gap.marker``).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from triage.analysers import Analyser, Settings
+from triage.analysers.parties import local_text, plural
+from triage.casefile import Case
+from triage.model import DeletionTrace, IdSpace, iso_utc
+from triage.store import Finding, Store, StoredMessage
+
+_WEAKER = {"certain": "probable", "probable": "possible", "possible": "possible"}
+STATUS_REASON = (
+    "a neighbouring row is a WhatsApp Status update; WhatsApp removes Status updates itself "
+    "after 24 hours"
+)
+SYSTEM_REASON = (
+    "a neighbouring row is a system row; apps create and remove their own system rows in the "
+    "same id space"
+)
+PLAIN_ID_REASON = (
+    "{table}.{column} is not AUTOINCREMENT, so ids can be reused and a hole is only a possible "
+    "sign of removed rows"
+)
+
+
+def is_status_broadcast(s: StoredMessage) -> bool:
+    return bool(s.message.extra.get("status_broadcast")) or s.message.conversation.id.endswith(
+        "status@broadcast"
+    )
+
+
+def is_system(s: StoredMessage) -> bool:
+    return s.message.direction == "system" or s.message.kind == "system"
+
+
+@dataclass
+class _Space:
+    space: IdSpace
+    by_id: dict[int, StoredMessage] = field(default_factory=dict)
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.space.table}.{self.space.id_column}="
+
+
+@dataclass
+class _Gap:
+    rule: str
+    space: IdSpace
+    column: str
+    missing_from: int
+    missing_to: int
+    position: str
+    strength: str
+    before: StoredMessage | None
+    after: StoredMessage | None
+    conversation: str
+    reasons: list[str] = field(default_factory=list)
+    discounted: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def missing_min(self) -> int:
+        return self.missing_to - self.missing_from + 1
+
+
+class GapsAnalyser(Analyser):
+    name = "gaps"
+    version = "1"
+
+    def run(self, store: Store, case: Case, settings: Settings) -> Iterable[Finding]:
+        messages = list(store.messages())
+        contact_of_message: dict[int, list[str]] = store.labels("contacts", "contacts")
+        names = {c.key: c.name for c in case.contacts}
+        conv_contacts: dict[str, list[str]] = {}
+        for s in messages:
+            for key in contact_of_message.get(s.id, []):
+                keys = conv_contacts.setdefault(s.message.conversation.id, [])
+                if key not in keys:
+                    keys.append(key)
+
+        spaces = [_Space(sp) for sp in store.id_spaces()]
+        placed = _place(messages, spaces)
+
+        gaps: list[_Gap] = []
+        for sp in spaces:
+            gaps.extend(_id_gaps(sp))
+            if sp.space.order_key:
+                gaps.extend(_order_gaps(sp))
+
+        findings: list[Finding] = []
+        for sp in spaces:
+            findings.append(self._space_finding(sp, [g for g in gaps if g.space is sp.space]))
+        for g in gaps:
+            findings.append(self._gap_finding(g, case, conv_contacts, names))
+        for trace in store.deletion_traces():
+            findings.append(self._trace_finding(trace, conv_contacts, names))
+        markers: dict[str, list[StoredMessage]] = {}
+        for s in messages:
+            if s.message.deleted:
+                markers.setdefault(s.message.conversation.id, []).append(s)
+        for conv, items in sorted(markers.items()):
+            findings.append(self._marker_finding(conv, items, conv_contacts, names))
+        findings.extend(
+            self._rates(case, messages, placed, gaps, markers, contact_of_message, conv_contacts)
+        )
+        return findings
+
+    # -- findings --------------------------------------------------------------------------------
+    def _space_finding(self, sp: _Space, gaps: list[_Gap]) -> Finding:
+        space = sp.space
+        id_gaps = [g for g in gaps if g.rule == "gap.id"]
+        order_gaps = [g for g in gaps if g.rule == "gap.order"]
+        ids = space.ids
+        why = (
+            f"{space.table}.{space.id_column} in {space.file}: {plural(len(ids), 'row')} present"
+            + (f" (ids {min(ids)} to {max(ids)})" if ids else "")
+            + (
+                f", high-water mark {space.high_water}"
+                if space.high_water is not None
+                else ", no high-water mark"
+            )
+            + (
+                "; AUTOINCREMENT, so missing ids are certain to have been used."
+                if space.autoincrement
+                else "; not AUTOINCREMENT, so holes are possible signs of removed rows at most."
+            )
+            + f" {plural(len(id_gaps), 'id gap')}"
+            + (f", {plural(len(order_gaps), 'order-key gap')}" if space.order_key else "")
+            + "."
+        )
+        return Finding(
+            analyser=self.name,
+            rule="gap.id-space",
+            title=f"Row numbering of {space.table}",
+            why=why,
+            weight=0.1,
+            subject=None,
+            data={
+                "file": space.file,
+                "sha256": space.sha256,
+                "format": space.format,
+                "table": space.table,
+                "id_column": space.id_column,
+                "autoincrement": space.autoincrement,
+                "high_water": space.high_water,
+                "rows": len(ids),
+                "min_id": min(ids) if ids else None,
+                "max_id": max(ids) if ids else None,
+                "messages": len(sp.by_id),
+                "order_key": space.order_key,
+                "id_gaps": len(id_gaps),
+                "order_gaps": len(order_gaps),
+                "missing_min": sum(g.missing_min for g in id_gaps),
+                "discounted": sum(1 for g in gaps if g.discounted),
+                "note": space.note,
+            },
+        )
+
+    def _gap_finding(
+        self,
+        g: _Gap,
+        case: Case,
+        conv_contacts: dict[str, list[str]],
+        names: dict[str, str],
+    ) -> Finding:
+        contacts = conv_contacts.get(g.conversation, []) if g.conversation != "unattributed" else []
+        contact_key = contacts[0] if contacts else None
+        start = g.before.message.timestamp_utc if g.before else None
+        end = g.after.message.timestamp_utc if g.after else None
+        where = (
+            f"the conversation with {names[contact_key]}"
+            if contact_key
+            else (
+                f"conversation {g.conversation}"
+                if g.conversation != "unattributed"
+                else "no single conversation (the surviving neighbours are in different "
+                "conversations, or there is only one)"
+            )
+        )
+        ids = (
+            f"{g.missing_from}"
+            if g.missing_from == g.missing_to
+            else f"{g.missing_from} to {g.missing_to}"
+        )
+        what = "ids" if g.rule == "gap.id" else "order-key values"
+        why = (
+            f"At least {g.missing_min} {what[:-1] if g.missing_min == 1 else what} missing from "
+            f"{g.space.table}.{g.column} ({ids}; {g.position}) in {g.space.file}, in {where}; "
+            f"time window {local_text(start, case) if start else 'before the first record'} to "
+            f"{local_text(end, case) if end else 'after the last record'}. Strength: {g.strength}."
+            " This counts missing numbers, not deleted messages."
+        )
+        if g.reasons:
+            why += " Why: " + "; ".join(g.reasons) + "."
+        if g.discounted:
+            why += " Discounted: " + "; ".join(g.discounted) + "."
+        refs = [s.id for s in (g.before, g.after) if s is not None]
+        weight = {"certain": 0.7, "probable": 0.5, "possible": 0.3}[g.strength]
+        return Finding(
+            analyser=self.name,
+            rule=g.rule,
+            title=f"Missing {what} in {g.space.table}",
+            why=why,
+            weight=weight * (0.5 if g.discounted else 1.0),
+            subject=g.conversation,
+            data={
+                "file": g.space.file,
+                "sha256": g.space.sha256,
+                "table": g.space.table,
+                "id_column": g.column,
+                "missing_from": g.missing_from,
+                "missing_to": g.missing_to,
+                "missing_min": g.missing_min,
+                "window_start_utc": iso_utc(start),
+                "window_end_utc": iso_utc(end),
+                "before_message_id": g.before.id if g.before else None,
+                "after_message_id": g.after.id if g.after else None,
+                "before_locator": g.before.message.source.locator if g.before else None,
+                "after_locator": g.after.message.source.locator if g.after else None,
+                "strength": g.strength,
+                "position": g.position,
+                "conversation": g.conversation,
+                "contact_key": contact_key,
+                "reasons": g.reasons,
+                "discounted": g.discounted,
+                "notes": g.notes,
+            },
+            refs=refs,
+        )
+
+    def _trace_finding(
+        self, t: DeletionTrace, conv_contacts: dict[str, list[str]], names: dict[str, str]
+    ) -> Finding:
+        conv = t.conversation_id or "unattributed"
+        contacts = conv_contacts.get(conv, [])
+        contact_key = contacts[0] if contacts else None
+        where = f" (conversation with {names[contact_key]})" if contact_key else ""
+        count = f" count {t.count};" if t.count is not None else ""
+        return Finding(
+            analyser=self.name,
+            rule="gap.trace",
+            title=f"Deletion trace: {t.kind}",
+            why=(
+                f"{t.source.file} {t.source.locator}{where}: {t.detail} ({t.kind};{count} "
+                f"strength: {t.strength}). Shown as the parser recorded it; it is a trace of "
+                "removed data, not a count of deleted messages."
+            ),
+            weight={"certain": 0.6, "probable": 0.45, "possible": 0.25}.get(t.strength, 0.3),
+            subject=conv,
+            data={
+                "kind": t.kind,
+                "detail": t.detail,
+                "strength": t.strength,
+                "conversation": conv,
+                "missing_ids": t.missing_ids,
+                "count": t.count,
+                "file": t.source.file,
+                "sha256": t.source.sha256,
+                "format": t.source.format,
+                "locator": t.source.locator,
+                "contact_key": contact_key,
+            },
+        )
+
+    def _marker_finding(
+        self,
+        conv: str,
+        items: list[StoredMessage],
+        conv_contacts: dict[str, list[str]],
+        names: dict[str, str],
+    ) -> Finding:
+        contacts = conv_contacts.get(conv, [])
+        contact_key = contacts[0] if contacts else None
+        where = f"the conversation with {names[contact_key]}" if contact_key else conv
+        directions = Counter(s.message.direction for s in items)
+        return Finding(
+            analyser=self.name,
+            rule="gap.marker",
+            title="Messages shown as deleted or unsent",
+            why=(
+                f"{plural(len(items), 'message')} in {where} "
+                f"{'is' if len(items) == 1 else 'are'} marked by the source itself as deleted, "
+                f"unsent or revoked ({directions.get('outgoing', 0)} sent by the device owner, "
+                f"{directions.get('incoming', 0)} received)."
+            ),
+            weight=0.6,
+            subject=conv,
+            data={
+                "count": len(items),
+                "contact_key": contact_key,
+                "outgoing": directions.get("outgoing", 0),
+                "incoming": directions.get("incoming", 0),
+                "platform": items[0].message.platform,
+                "message_ids": [s.id for s in items],
+            },
+            refs=[s.id for s in items],
+        )
+
+    def _rates(
+        self,
+        case: Case,
+        messages: list[StoredMessage],
+        placed: set[int],
+        gaps: list[_Gap],
+        markers: dict[str, list[StoredMessage]],
+        contact_of_message: dict[int, list[str]],
+        conv_contacts: dict[str, list[str]],
+    ) -> list[Finding]:
+        counted = [g for g in gaps if g.rule == "gap.id" and not g.discounted]
+        baseline_messages = len(placed)
+        baseline = round(len(counted) / baseline_messages, 4) if baseline_messages else None
+        out: list[Finding] = []
+        for contact in case.contacts:
+            convs = {c for c, keys in conv_contacts.items() if contact.key in keys}
+            mine = [s for s in messages if contact.key in contact_of_message.get(s.id, [])]
+            if not mine:
+                continue
+            mine_placed = sum(1 for s in mine if s.id in placed)
+            adjacent = [
+                g
+                for g in counted
+                if any(
+                    n is not None and n.message.conversation.id in convs
+                    for n in (g.before, g.after)
+                )
+            ]
+            order_adjacent = [g for g in gaps if g.rule == "gap.order" and g.conversation in convs]
+            marker_count = sum(len(markers.get(c, [])) for c in convs)
+            rate = round(len(adjacent) / mine_placed, 4) if mine_placed else None
+            by_strength = Counter(g.strength for g in adjacent)
+            why = (
+                f"{plural(len(adjacent), 'id gap')} sit next to messages in conversations with "
+                f"{contact.name} ({plural(mine_placed, 'message')} with row ids"
+                + (f": {rate * 100:.1f} per 100" if rate is not None else "")
+                + f"), against {plural(len(counted), 'id gap')} across the "
+                f"{plural(baseline_messages, 'message')} with row ids on the phone"
+                + (f" ({baseline * 100:.1f} per 100)" if baseline is not None else "")
+                + "."
+            )
+            if marker_count:
+                why += f" {plural(marker_count, 'message')} there are marked deleted or unsent."
+            if not mine_placed:
+                why += " None of the messages with this contact come from a source with row ids."
+            out.append(
+                Finding(
+                    analyser=self.name,
+                    rule="gap.contact-rate",
+                    title=f"Gaps around {contact.name}'s conversations compared with the phone",
+                    why=why,
+                    weight=0.4,
+                    subject=contact.key,
+                    data={
+                        "gaps_adjacent": len(adjacent),
+                        "messages": mine_placed,
+                        "rate": rate,
+                        "baseline_gaps": len(counted),
+                        "baseline_messages": baseline_messages,
+                        "baseline_rate": baseline,
+                        "by_strength": {k: by_strength.get(k, 0) for k in _WEAKER},
+                        "order_gaps": len(order_adjacent),
+                        "markers": marker_count,
+                        "messages_total": len(mine),
+                    },
+                    refs=sorted(
+                        {n.id for g in adjacent for n in (g.before, g.after) if n is not None}
+                    ),
+                )
+            )
+        return out
+
+
+def _place(messages: list[StoredMessage], spaces: list[_Space]) -> set[int]:
+    """Attach each message to the id space its row belongs to; returns the placed message ids.
+
+    Locators name the row as ``table.column=id`` (the parser contract), which tells the tables of
+    one file apart (``sms`` and ``pdu`` in the same ``mmssms.db``).
+    """
+    by_file: dict[str, list[_Space]] = {}
+    for sp in spaces:
+        by_file.setdefault(sp.space.file, []).append(sp)
+    placed: set[int] = set()
+    for s in messages:
+        m = s.message
+        if m.record_id is None:
+            continue
+        candidates = by_file.get(m.source.file, [])
+        target = next((sp for sp in candidates if m.source.locator.startswith(sp.prefix)), None)
+        if target is None and len(candidates) == 1:
+            target = candidates[0]
+        if target is None or m.record_id in target.by_id:
+            continue
+        target.by_id[m.record_id] = s
+        placed.add(s.id)
+    return placed
+
+
+def _neighbours(
+    sp: _Space, message_ids: list[int], below: int, above: int
+) -> tuple[StoredMessage | None, StoredMessage | None]:
+    """The nearest surviving messages with ids below ``below``+1 and above ``above``-1."""
+    i = bisect.bisect_right(message_ids, below) - 1
+    j = bisect.bisect_left(message_ids, above)
+    before = sp.by_id[message_ids[i]] if i >= 0 else None
+    after = sp.by_id[message_ids[j]] if j < len(message_ids) else None
+    return before, after
+
+
+def _id_gaps(sp: _Space) -> list[_Gap]:
+    space = sp.space
+    present = set(space.ids)
+    ids = sorted(present)
+    message_ids = sorted(sp.by_id)
+    holes: list[tuple[int, int, str]] = []
+    if ids and ids[0] > 1:
+        holes.append((1, ids[0] - 1, "leading"))
+    holes.extend(
+        (a + 1, b - 1, "interior") for a, b in zip(ids, ids[1:], strict=False) if b > a + 1
+    )
+    top = ids[-1] if ids else 0
+    if space.autoincrement and space.high_water is not None and space.high_water > top:
+        holes.append((top + 1, space.high_water, "trailing" if ids else "leading"))
+    out = []
+    for lo, hi, position in holes:
+        before, after = _neighbours(sp, message_ids, lo - 1, hi + 1)
+        strength = "certain" if space.autoincrement else "possible"
+        reasons = (
+            []
+            if space.autoincrement
+            else [PLAIN_ID_REASON.format(table=space.table, column=space.id_column)]
+        )
+        gap = _Gap(
+            rule="gap.id",
+            space=space,
+            column=space.id_column,
+            missing_from=lo,
+            missing_to=hi,
+            position=position,
+            strength=strength,
+            before=before,
+            after=after,
+            conversation=_shared_conversation(before, after, position),
+            reasons=reasons,
+        )
+        _discount(gap, sp.by_id.get(lo - 1), sp.by_id.get(hi + 1), sp, present)
+        out.append(gap)
+    return out
+
+
+def _order_gaps(sp: _Space) -> list[_Gap]:
+    """Holes in the per-chat order key: interior only, since a chat's first value is not known."""
+    space = sp.space
+    chats: dict[str, list[StoredMessage]] = {}
+    for s in sp.by_id.values():
+        if s.message.order_key is None or is_status_broadcast(s):
+            continue
+        chats.setdefault(s.message.conversation.id, []).append(s)
+    out = []
+    for conv, items in sorted(chats.items()):
+        items.sort(key=lambda s: (s.message.order_key, s.id))
+        for a, b in zip(items, items[1:], strict=False):
+            ka, kb = a.message.order_key, b.message.order_key
+            assert ka is not None and kb is not None
+            if kb > ka + 1:
+                gap = _Gap(
+                    rule="gap.order",
+                    space=space,
+                    column=str(space.order_key),
+                    missing_from=ka + 1,
+                    missing_to=kb - 1,
+                    position="interior",
+                    strength="probable",
+                    before=a,
+                    after=b,
+                    conversation=conv,
+                    reasons=[
+                        f"{space.order_key} numbers the messages of one chat in order; a hole "
+                        "is a probable sign of removed rows"
+                    ],
+                )
+                _discount(gap, a, b, sp, None)
+                out.append(gap)
+    return out
+
+
+def _discount(
+    gap: _Gap,
+    left: StoredMessage | None,
+    right: StoredMessage | None,
+    sp: _Space,
+    present: set[int] | None,
+) -> None:
+    neighbours = [n for n in (left, right) if n is not None]
+    if any(is_status_broadcast(n) for n in neighbours):
+        gap.discounted.append(STATUS_REASON)
+        gap.strength = "possible"
+    elif any(is_system(n) for n in neighbours):
+        gap.discounted.append(SYSTEM_REASON)
+        gap.strength = _WEAKER[gap.strength]
+    if present is not None:
+        edge = [x for x in (gap.missing_from - 1, gap.missing_to + 1) if x in present]
+        other = [x for x in edge if x not in sp.by_id]
+        if other:
+            gap.notes.append(
+                f"row(s) {', '.join(map(str, other))} next to the gap are not messages read by "
+                "triage (other rows share the id space); the nearest messages are referenced"
+            )
+
+
+def _shared_conversation(
+    before: StoredMessage | None, after: StoredMessage | None, position: str
+) -> str:
+    if position != "interior" or before is None or after is None:
+        return "unattributed"
+    a, b = before.message.conversation.id, after.message.conversation.id
+    return a if a == b else "unattributed"
