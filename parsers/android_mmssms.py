@@ -410,6 +410,13 @@ class AndroidMmsSms(Parser):
             if timestamp is None:
                 ctx.warn(file.logical, "message without a date", locator)
             body = "\n".join(texts) if texts else None
+            # When a part file is missing here, a backup copy of the same MMS (an SMS Backup &
+            # Restore XML holds the bytes inline) may be the only source of the picture: then
+            # both copies are kept rather than this incomplete one winning de-duplication.
+            key: str | None = duplicate_key_mms(date, box, extra.get("m_id"), extra.get("tr_id"))
+            if any(a.path is None for a in attachments):
+                key = None
+                extra["not_deduplicated"] = "a part file is missing; other copies are kept"
             subject = extra.get("sub")
             if subject:
                 extra["subject"] = subject
@@ -428,7 +435,7 @@ class AndroidMmsSms(Parser):
                 attachments=attachments,
                 record_id=pdu_id,
                 extra=extra,
-                duplicate_key=duplicate_key_mms(date, box, extra.get("m_id"), extra.get("tr_id")),
+                duplicate_key=key,
             )
         parts.finish()
         addrs.finish()

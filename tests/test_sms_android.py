@@ -83,6 +83,9 @@ def test_missing_part_file_is_reported(aosp: Parsed) -> None:
     (att,) = aosp.by_locator("pdu._id=3").attachments
     assert att.path is None and att.sha256 is None and "not in the extraction" in att.note
     assert aosp.warnings("MMS part file missing") == ["part._id=5"]
+    # An incomplete copy must not win de-duplication against a backup that holds the bytes.
+    assert aosp.by_locator("pdu._id=3").duplicate_key is None
+    assert aosp.by_locator("pdu._id=1").duplicate_key == "android-mms:1700000100:1:mid-0001:tr-0001"
 
 
 def test_aosp_id_space_has_no_autoincrement(aosp: Parsed) -> None:

@@ -143,3 +143,19 @@ def test_surrogate_pair_split_across_reads(monkeypatch: pytest.MonkeyPatch) -> N
         reader = sms_backup_xml._RepairingReader(io.BytesIO(padded))
         out = b"".join(iter(lambda r=reader: r.read(16), b""))
         assert b"&#128526;" in out and b"&#55357;" not in out, shift
+
+
+def test_same_sms_in_backup_and_database_share_a_duplicate_key(backup: Parsed) -> None:
+    from tests.test_sms_helpers import GEN as generated
+
+    database = Parsed(generated / "android_aosp")
+    in_db = database.by_locator("sms._id=1")
+    in_xml = backup.by_locator("smses/sms[1]")
+    assert in_db.duplicate_key == in_xml.duplicate_key is not None
+    # The phone's own database is the fuller copy, so it is ingested first and kept.
+    from parsers.android_mmssms import AndroidMmsSms
+    from parsers.sms_backup_xml import SmsBackupXml
+
+    assert AndroidMmsSms.priority > SmsBackupXml.priority
+    other = backup.by_locator("smses/sms[2]")
+    assert other.duplicate_key != in_xml.duplicate_key
