@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from parsers.android_mmssms import AndroidMmsSms
+from parsers.sms_backup_xml import SmsBackupXml
 from tests.test_sms_helpers import GEN, Parsed, cli_jsonl
 
 XML = GEN / "xml" / "sms-20231115080000.xml"
@@ -146,16 +148,11 @@ def test_surrogate_pair_split_across_reads(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_same_sms_in_backup_and_database_share_a_duplicate_key(backup: Parsed) -> None:
-    from tests.test_sms_helpers import GEN as generated
-
-    database = Parsed(generated / "android_aosp")
+    database = Parsed(GEN / "android_aosp")
     in_db = database.by_locator("sms._id=1")
     in_xml = backup.by_locator("smses/sms[1]")
     assert in_db.duplicate_key == in_xml.duplicate_key is not None
     # The phone's own database is the fuller copy, so it is ingested first and kept.
-    from parsers.android_mmssms import AndroidMmsSms
-    from parsers.sms_backup_xml import SmsBackupXml
-
     assert AndroidMmsSms.priority > SmsBackupXml.priority
     other = backup.by_locator("smses/sms[2]")
     assert other.duplicate_key != in_xml.duplicate_key
