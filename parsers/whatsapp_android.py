@@ -706,16 +706,14 @@ class _CurrentReader(_Base):
             return
         wanted = [c for c in ("call_id", "video_call", "duration", "call_result") if c in columns]
         group = "group_jid_row_id" if "group_jid_row_id" in columns else "0"
-        where = ""
+        join = where = ""
         if self.has("message_call_log"):
-            where = (
-                " WHERE NOT EXISTS (SELECT 1 FROM message_call_log l "
-                "WHERE l.call_log_row_id = c._id)"
-            )
+            join = " LEFT JOIN message_call_log l ON l.call_log_row_id = c._id"
+            where = " WHERE l.message_row_id IS NULL"
         query = (
             f"SELECT c._id, c.jid_row_id, {group}, c.from_me, c.timestamp"
             + "".join(f", c.{col}" for col in wanted)
-            + f" FROM call_log c{where} ORDER BY c._id"
+            + f" FROM call_log c{join}{where} ORDER BY c._id"
         )
         by_jid = {chat_jid_row: chat for chat_jid_row, chat in self.chat_by_jid_row.items()}
         for values in self.conn.execute(query):
@@ -904,10 +902,10 @@ class _LegacyReader(_Base):
                 names.append(f"message_media.{col}")
         where = ""
         if self.skip_copies:
-            where = (
-                " WHERE NOT EXISTS (SELECT 1 FROM message x WHERE x.key_id = m.key_id "
-                "AND x.from_me = m.key_from_me)"
-            )
+            # An anti-join rather than NOT EXISTS: SQLite builds a transient index for the join
+            # when message has none on key_id, so this stays linear on large databases.
+            joins += " LEFT JOIN message x ON x.key_id = m.key_id AND x.from_me = m.key_from_me"
+            where = " WHERE x._id IS NULL"
         query = f"SELECT {', '.join(select)} FROM messages m{joins}{where} ORDER BY m._id"
         for values in self.conn.execute(query):
             row = dict(zip(names, values, strict=True))
