@@ -54,7 +54,8 @@ class _Header:
     match: re.Match[str]
     author: str | None
     first: str  # the body on the header line itself
-    lrm: bool
+    lrm: bool  # the body starts with U+200E (iOS placeholders and system texts)
+    lrm_inside: bool  # the body holds U+200E anywhere
 
 
 @dataclass
@@ -80,19 +81,24 @@ def _lines(file: EvidenceFile) -> Iterator[str]:
             yield line.rstrip("\r\n")
 
 
-def _lrm_body(raw: str, bracket: bool) -> bool:
-    """Whether the body of a bracketed (iOS) line starts with U+200E, which iOS puts before its
-    placeholders and system texts but never before what a person typed (§1.4 of the reference)."""
-    if not bracket:
-        return False
+def _lrm_body(raw: str, bracket: bool) -> tuple[bool, bool]:
+    """Whether the body of a bracketed (iOS) line starts with U+200E, and whether it holds one.
+
+    iOS puts the mark before its placeholders and system texts (and inside document placeholders,
+    ``Resume.pdf • ‎2 pages ‎document omitted``) but never in what a person typed (§1.4 of the
+    reference)."""
+    if not bracket or g.LRM not in raw:
+        return False, False
     start = raw.find("]")
     idx = raw.find(": ", start + 1)
-    return idx >= 0 and raw[idx + 2 : idx + 3] == g.LRM
+    if idx < 0:
+        return False, False
+    return raw[idx + 2 : idx + 3] == g.LRM, g.LRM in raw[idx + 2 :]
 
 
 def _read_header(regex: re.Pattern[str], raw: str, line_no: int, bracket: bool) -> _Header | None:
-    body_text = raw.translate(g.INVISIBLE)
-    view = g.header_view(body_text.translate(g.SPACES))
+    body_text = g.strip_invisible(raw)
+    view = g.header_view(g.plain_spaces(body_text))
     m = regex.match(view)
     if m is None:
         return None
@@ -100,11 +106,12 @@ def _read_header(regex: re.Pattern[str], raw: str, line_no: int, bracket: bool) 
     author, first = g.split_author(rest)
     if author is not None:
         author = author.strip()
-    return _Header(line_no, raw, body_text, view, m, author, first, _lrm_body(raw, bracket))
+    lrm, lrm_inside = _lrm_body(raw, bracket)
+    return _Header(line_no, raw, body_text, view, m, author, first, lrm, lrm_inside)
 
 
 def _marker_text(text: str) -> str:
-    return text.translate(g.SPACES).strip()
+    return g.plain_spaces(text).strip()
 
 
 class WhatsAppTxt(Parser):
@@ -222,6 +229,8 @@ class WhatsAppTxt(Parser):
             g.media_marker(first, lrm=True) is not None
             or g.deletion_marker(first) is not None
             or g.call_marker(first)
+            or "http" in first  # shared locations are LRM-prefixed too: a person's message
+            or first.startswith("POLL:")
         ):
             return False
         return header.author == scan.chat_name or g.looks_system(first)
@@ -349,9 +358,9 @@ class WhatsAppTxt(Parser):
                 if raw.strip():
                     ctx.warn(file.logical, "unparsed line", f"line {line_no}: {raw[:80]!r}")
                 continue
-            text = raw.translate(g.INVISIBLE)
+            text = g.strip_invisible(raw)
             if text[:1].isdigit() or text[:1] == "[":
-                if g.generic_shape(g.header_view(text.translate(g.SPACES))) is not None:
+                if g.generic_shape(g.header_view(g.plain_spaces(text))) is not None:
                     ctx.warn(
                         file.logical,
                         "header of another layout kept as a continuation line",
@@ -396,6 +405,7 @@ class _State:
             self.author_party(a) for a in scan.authors if normalise_name(a) != self.owner_norm
         ]
         self._siblings: dict[str, EvidenceFile | None] = {}
+        self._directions: dict[str, str] = {}
 
     def author_party(self, author: str) -> Party:
         found = self.parties.get(author)
@@ -492,7 +502,7 @@ class _State:
             sender, recipients = self.parties_for(header.author, direction)
             own = g.deletion_marker(first_marker) if not more else None
             marker = (
-                g.media_marker(first_marker, lrm=header.lrm, sibling_exists=self.sibling)
+                g.media_marker(first_marker, lrm=header.lrm_inside, sibling_exists=self.sibling)
                 if own is None
                 else None
             )
@@ -534,7 +544,12 @@ class _State:
     def direction(self, author: str) -> str:
         if self.owner_norm is None:
             return "unknown"
-        return "outgoing" if normalise_name(author) == self.owner_norm else "incoming"
+        found = self._directions.get(author)
+        if found is None:
+            found = "outgoing" if normalise_name(author) == self.owner_norm else "incoming"
+            if len(self._directions) < MAX_AUTHORS:
+                self._directions[author] = found
+        return found
 
     def parties_for(self, author: str, direction: str) -> tuple[Party, list[Party]]:
         if direction == "outgoing":

@@ -264,7 +264,13 @@ def test_android_group_system_lines_and_deletions_in_seven_languages() -> None:
 
 def test_ios_deletions_in_seven_languages() -> None:
     messages, ctx = parse(FIX / "ios" / "_chat.txt")
-    assert [m.kind for m in messages] == ["system", "text"] + ["deleted"] * 7 + ["text"]
+    assert [m.kind for m in messages] == ["system", "text", "text", "media"] + ["deleted"] * 7 + [
+        "text"
+    ]
+    # A shared location is LRM-prefixed and written under the chat name, yet a person's message.
+    assert messages[2].direction == "incoming"
+    assert messages[2].body == "Location: https://maps.google.com/?q=51.5021456,-0.127397"
+    assert messages[3].attachments[0].note.startswith("media not included")
     assert only_decision(ctx)["owner_author"] == "Ivy"
     assert [m.direction for m in messages[-2:]] == ["outgoing", "outgoing"]
 
