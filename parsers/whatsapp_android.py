@@ -216,6 +216,23 @@ def _call_result(value: Any, extra: dict[str, Any]) -> None:
         extra["call_outcome"] = CALL_RESULTS.get(_int(value) or -1, f"call_result {value}")
 
 
+def _column_groups(
+    names: list[str],
+) -> tuple[list[tuple[int, str]], list[tuple[int, list[tuple[int, str]]]]]:
+    """Split query column names into message columns and per-side-table groups, each keyed by
+    the index of the column that says whether the side-table row exists."""
+    base = [(i, n) for i, n in enumerate(names) if "." not in n]
+    present = {n.split(".")[0]: i for i, n in enumerate(names) if n.endswith(".present")}
+    # call_log is reached through message_call_log, so it exists when that row does.
+    if "message_call_log" in present:
+        present["call_log"] = present["message_call_log"]
+    grouped: dict[int, list[tuple[int, str]]] = {}
+    for i, n in enumerate(names):
+        if "." in n:
+            grouped.setdefault(present[n.split(".")[0]], []).append((i, n))
+    return base, list(grouped.items())
+
+
 class WhatsAppAndroid(Parser):
     name = "whatsapp_android"
     version = "1"
@@ -430,7 +447,12 @@ class _Base:
         )
 
     def pointer_traces(
-        self, table: str, id_column: str, pointers: tuple[str, ...], chat_jid_of: dict[int, str]
+        self,
+        table: str,
+        id_column: str,
+        pointers: tuple[str, ...],
+        chat_jid_of: dict[int, str],
+        first_real_id: int = 1,
     ) -> Iterator[DeletionTrace]:
         """Chat-list columns naming a message row that no longer exists in either table."""
         columns = table_columns(self.conn, table)
@@ -442,7 +464,8 @@ class _Base:
             chat_row = row[0]
             for column, value in zip(present, row[1:], strict=True):
                 value = _int(value)
-                if value is None or value <= 1 or self._message_exists(value):
+                # 0 and -1 mean "none"; below first_real_id is the legacy placeholder row.
+                if value is None or value < first_real_id or self._message_exists(value):
                     continue
                 jid = chat_jid_of.get(chat_row)
                 yield DeletionTrace(
@@ -584,9 +607,16 @@ class _CurrentReader(_Base):
 
     def messages(self) -> Iterator[Message]:
         query, names = self._query()
+        base, groups = _column_groups(names)
         unknown_chat = self.make_chat(None, None, None, [])
         for values in self.conn.execute(query):
-            row = dict(zip(names, values, strict=True))
+            # Side-table columns are copied only for rows that have a side-table row: most
+            # messages have none, and this loop runs once per message.
+            row = {name: values[i] for i, name in base}
+            for present, columns in groups:
+                if values[present] is not None:
+                    for i, name in columns:
+                        row[name] = values[i]
             rowid = row["_id"]
             self.ids.append(rowid)
             locator = f"message._id={rowid}"
@@ -1031,7 +1061,11 @@ class _LegacyReader(_Base):
         if self.has("chat_list"):
             rows = self.conn.execute("SELECT _id, key_remote_jid FROM chat_list").fetchall()
             yield from self.pointer_traces(
-                "chat_list", "_id", LEGACY_CHAT_POINTERS, {r: j for r, j in rows if j}
+                "chat_list",
+                "_id",
+                LEGACY_CHAT_POINTERS,
+                {r: j for r, j in rows if j},
+                first_real_id=2,
             )
         if self.has("deleted_chat_jobs") and {"key_remote_jid", "deleted_message_id"} <= (
             table_columns(self.conn, "deleted_chat_jobs")
