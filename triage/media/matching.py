@@ -34,7 +34,9 @@ NO_HASH = 1 << 12  # distance given to a missing hash, larger than any real one
 @dataclass(slots=True)
 class Band:
     match: int | None  # distance ≤ match → "match"
-    review: int | None  # match < distance ≤ review → "review"
+    review: int | None  # match < distance ≤ review → "review"...
+    # ...but only when every method named here corroborates: its distance ≤ the value given.
+    review_needs: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -44,14 +46,18 @@ class MatchProfile:
     path: str | None = None
     name: str = "matching"
 
-    def band(self, method: str, distance: int) -> str | None:
+    def band(self, method: str, distance: int, others: dict[str, int] | None = None) -> str | None:
+        """The band of ``distance`` for ``method``; ``others`` are the pair's distances by the
+        other methods, needed for corroborated review bands."""
         spec = self.bands.get(method)
         if spec is None:
             return None
         if spec.match is not None and distance <= spec.match:
             return "match"
         if spec.review is not None and distance <= spec.review:
-            return "review"
+            others = others or {}
+            if all(others.get(m, NO_HASH) <= v for m, v in spec.review_needs.items()):
+                return "review"
         return None
 
     def widest(self, method: str) -> int:
@@ -59,6 +65,13 @@ class MatchProfile:
         if spec is None:
             return -1
         return max(v for v in (spec.match, spec.review, -1) if v is not None)
+
+    def methods_needed(self) -> list[str]:
+        """Methods whose distances are needed: banded ones and those that corroborate."""
+        needed = {m for m in self.bands if self.widest(m) >= 0}
+        for spec in self.bands.values():
+            needed.update(spec.review_needs)
+        return [m for m in PERCEPTUAL if m in needed]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -78,7 +91,15 @@ def load_profile(path: Path | str | None = None) -> MatchProfile:
         spec = data.get(method)
         if not spec:
             continue
-        band = Band(match=_opt_int(spec.get("match")), review=_opt_int(spec.get("review")))
+        needs = {str(k): int(v) for k, v in (spec.get("review_needs") or {}).items()}
+        unknown = set(needs) - set(PERCEPTUAL)
+        if unknown:
+            raise ValueError(f"{path}: {method}: review_needs names unknown {sorted(unknown)}")
+        band = Band(
+            match=_opt_int(spec.get("match")),
+            review=_opt_int(spec.get("review")),
+            review_needs=needs,
+        )
         if band.match is not None and band.review is not None and band.review < band.match:
             raise ValueError(f"{path}: {method}: review ({band.review}) < match ({band.match})")
         bands[method] = band
@@ -208,54 +229,81 @@ def _exhibit_matrix(
     return pack(hexes, words)
 
 
+def min_distances(
+    records: Sequence[HashRecord],
+    exhibits: ExhibitSet,
+    method: str,
+    profile: MatchProfile,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Smallest ``method`` distance of each (exhibit picture, record) pair over the exhibit's 8
+    orientations and the trimmed/untrimmed forms of both sides, as (e, n) int16 arrays of
+    distances (:data:`NO_HASH` where either side has no usable hash) and of variant codes
+    (``code = (orientation * 2 + exhibit_trimmed) * 2 + file_trimmed``). ``None`` when no
+    pair has the hash at all."""
+    n = len(records)
+    n_ex = len(exhibits.images)
+    if not n or not n_ex:
+        return None
+    variants = len(ORIENTATIONS) * 2
+    queries, q_ok = _exhibit_matrix(exhibits, method, profile)
+    base, b_ok = _file_matrix(records, method, profile)
+    if not q_ok.any() or not b_ok.any():
+        return None
+    q_trim = np.array([image.variants[0].phash_trim is not None for image in exhibits.images])
+    b_trim = np.array([r.trim_box is not None for r in records])
+    low_all = np.full((n_ex, n), NO_HASH, dtype=np.int16)
+    arg_all = np.zeros((n_ex, n), dtype=np.int16)
+    block = max(64, BLOCK_ELEMENTS // (len(queries) * 2 * WORDS[method]))
+    for start in range(0, n, block):
+        stop = min(n, start + block)
+        rows = np.r_[start:stop, n + start : n + stop]
+        dist = hamming(queries, base[rows])
+        dist[~q_ok, :] = NO_HASH
+        dist[:, ~b_ok[rows]] = NO_HASH
+        width = stop - start
+        # (exhibit, orientation×exhibit-trim, file-trim, file) → min over the middle axes.
+        cube = dist.reshape(n_ex, variants // 2, 2, 2, width)
+        # When both sides had bars cut, their untrimmed forms mostly compare the bars (two
+        # unrelated bordered pictures collide there), so only trimmed forms are compared.
+        both = q_trim[:, None] & b_trim[None, start:stop]
+        cube[:, :, 0, 0, :] = np.where(both[:, None, :], NO_HASH, cube[:, :, 0, 0, :])
+        cube = cube.reshape(n_ex, variants, 2, width).transpose(0, 3, 1, 2)
+        cube = cube.reshape(n_ex, width, variants * 2)
+        arg = cube.argmin(axis=2)
+        low_all[:, start:stop] = np.take_along_axis(cube, arg[..., None], axis=2)[..., 0]
+        arg_all[:, start:stop] = arg
+    return low_all, arg_all
+
+
 def perceptual_matches(
     files: Sequence[tuple[str, HashRecord]],
     exhibits: ExhibitSet,
     profile: MatchProfile,
 ) -> list[Match]:
-    """Every (exhibit, file, method) whose smallest distance over the 8 orientations and the
-    trimmed/untrimmed forms of both sides falls in the method's match or review band."""
+    """Every (exhibit, file) whose smallest distance (see :func:`min_distances`) falls in a
+    method's match or review band; the strongest method is reported, the others in ``also``."""
     if not exhibits.images or not files:
         return []
     records = [r for _, r in files]
-    n = len(records)
-    n_ex = len(exhibits.images)
-    variants = len(ORIENTATIONS) * 2
-    best: dict[tuple[int, int], dict[str, tuple[int, int]]] = {}
-    for method in PERCEPTUAL:
+    lows: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for method in profile.methods_needed():
+        found = min_distances(records, exhibits, method, profile)
+        if found is not None:
+            lows[method] = found
+    candidates_mask = np.zeros((len(exhibits.images), len(records)), dtype=bool)
+    for method, (low, _) in lows.items():
         limit = profile.widest(method)
-        if limit < 0:
-            continue
-        queries, q_ok = _exhibit_matrix(exhibits, method, profile)
-        base, b_ok = _file_matrix(records, method, profile)
-        if not q_ok.any() or not b_ok.any():
-            continue
-        block = max(64, BLOCK_ELEMENTS // (len(queries) * 2 * WORDS[method]))
-        for start in range(0, n, block):
-            stop = min(n, start + block)
-            rows = np.r_[start:stop, n + start : n + stop]
-            dist = hamming(queries, base[rows])
-            dist[~q_ok, :] = NO_HASH
-            dist[:, ~b_ok[rows]] = NO_HASH
-            width = stop - start
-            # (exhibit, orientation×exhibit-trim, file-trim, file) → min over the middle axes.
-            cube = dist.reshape(n_ex, variants, 2, width).transpose(0, 3, 1, 2)
-            cube = cube.reshape(n_ex, width, variants * 2)
-            arg = cube.argmin(axis=2)
-            low = np.take_along_axis(cube, arg[..., None], axis=2)[..., 0]
-            for e, f in zip(*np.nonzero(low <= max(limit, 0)), strict=True):
-                best.setdefault((int(e), start + int(f)), {})[method] = (
-                    int(low[e, f]),
-                    int(arg[e, f]),
-                )
+        if limit >= 0:
+            candidates_mask |= low <= limit
     out: list[Match] = []
-    for (e, f), found in best.items():
+    for e, f in zip(*np.nonzero(candidates_mask), strict=True):
+        distances = {m: int(low[e, f]) for m, (low, _) in lows.items() if low[e, f] < NO_HASH}
         candidates = []
-        for method, (distance, code) in found.items():
-            band = profile.band(method, distance)
+        for method, distance in distances.items():
+            band = profile.band(method, distance, distances)
             if band is None:
                 continue
-            variant, file_trim = divmod(code, 2)
+            variant, file_trim = divmod(int(lows[method][1][e, f]), 2)
             orientation, ex_trim = divmod(variant, 2)
             candidates.append(
                 Match(
@@ -272,7 +320,7 @@ def perceptual_matches(
             )
         if candidates:
             chosen = min(candidates, key=Match.rank)
-            chosen.also = {m: d for m, (d, _) in found.items() if m != chosen.method}
+            chosen.also = {m: d for m, d in distances.items() if m != chosen.method}
             out.append(chosen)
     return out
 

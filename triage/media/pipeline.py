@@ -76,13 +76,16 @@ PIL_FORMATS = {
     "avif": ["AVIF", "HEIF"],
 }
 
-# The phone screenshots and bordered copies seen in cases have black or white (near) uniform
-# bars; JPEG ringing keeps edge pixels within ~20 levels of the bar colour.
-BAR_TOLERANCE = 28
-BAR_ROW_FRACTION = 0.92  # share of a row's pixels that must be bar-coloured
-BAR_DARK = 48  # the outer edge counts as a black bar below this grey level...
-BAR_LIGHT = 207  # ...and as a white bar above this one
-OVERLAY_GAP = 0.07  # a status bar / toolbar band up to 7 % of the side may interrupt a bar
+# Bars and borders: the phone screenshots and bordered copies seen in cases have black or white
+# bars; after JPEG recompression their pixels stay within a few levels of the bar colour, while
+# dark or bright photo content (night shots, sky, a dark uniform) is rarely that flat.
+BAR_DARK = 24  # the outer edge is a black bar at or below this grey level...
+BAR_LIGHT = 231  # ...and a white bar at or above this one
+BAR_TOLERANCE = 16  # a pixel belongs to the bar within this many grey levels of its colour
+BAR_ROW_FRACTION = 0.985  # a bar row: this share of its pixels are bar-coloured
+OVERLAY_FRACTION = 0.5  # a row of a status bar / toolbar / caption band drawn on the bar
+OVERLAY_GAP = 0.07  # such a band may be up to 7 % of the side long...
+BAR_RUN = 0.01  # ...and must be followed by plain bar rows for 1 % of the side
 MAX_TRIM = 0.45  # never cut more than this from one side: a dark picture is not a bar
 
 
@@ -164,49 +167,63 @@ class TrimBox:
         return [self.left, self.top, self.right, self.bottom]
 
 
-def _bar_extent(grey: np.ndarray) -> int:
-    """How many leading rows of ``grey`` (rows × cols, edge first) are bar or overlay band."""
-    rows = grey.shape[0]
-    if rows < 8:
+def _bar_extent(grey: np.ndarray, limit: int, side: int) -> int:
+    """How many leading rows of ``grey`` (rows × cols, edge first) are bar or overlay band.
+
+    ``limit`` caps the result; ``side`` is the full length of this axis, which sets the allowed
+    overlay band and bar run lengths.
+    """
+    limit = min(limit, grey.shape[0])
+    if limit < 2:
         return 0
     edge = float(np.median(grey[0]))
-    if BAR_DARK <= edge <= BAR_LIGHT:
+    if BAR_DARK < edge < BAR_LIGHT:
         return 0
-    close = np.abs(grey - edge) <= BAR_TOLERANCE
-    barlike = close.mean(axis=1) >= BAR_ROW_FRACTION
-    limit = int(rows * MAX_TRIM)
-    gap_max = max(2, int(rows * OVERLAY_GAP))
-    last_bar = -1
-    gap = 0
-    for index in range(limit):
-        if barlike[index]:
-            last_bar = index
-            gap = 0
-        else:
-            gap += 1
-            if gap > gap_max:
-                break
-    return last_bar + 1
+    share = (np.abs(grey[:limit] - edge) <= BAR_TOLERANCE).mean(axis=1)
+    plain = share >= BAR_ROW_FRACTION
+    overlay = share >= OVERLAY_FRACTION
+    gap_max = max(2, int(side * OVERLAY_GAP))
+    run_min = max(2, int(side * BAR_RUN))
+    last = -1
+    index = 0
+    while index < limit:
+        if plain[index]:
+            last = index
+            index += 1
+            continue
+        # An overlay band: bridge it only if it is short, drawn on the bar, and plain bar follows.
+        end = index
+        while end < limit and not plain[end] and overlay[end] and end - index < gap_max:
+            end += 1
+        run = end
+        while run < limit and plain[run]:
+            run += 1
+        if end == index or end >= limit or not plain[end] or run - end < run_min:
+            break
+        index = end
+    return last + 1
 
 
 def trim_box(img: Image.Image) -> TrimBox | None:
     """Step 5: the box inside black/white bars and borders, or ``None`` when nothing is cut."""
     grey = np.asarray(img.convert("L"), dtype=np.int16)
-    left, top, right, bottom = 0, 0, grey.shape[1], grey.shape[0]
+    height, width = grey.shape
+    left, top, right, bottom = 0, 0, width, height
+    cap_v, cap_h = int(height * MAX_TRIM), int(width * MAX_TRIM)
     # Two passes: cutting the side bars can turn the top/bottom rows into clean bar rows.
     for _ in range(2):
         view = grey[top:bottom, left:right]
         if view.shape[0] < 16 or view.shape[1] < 16:
             return None
-        t = _bar_extent(view)
-        b = _bar_extent(view[::-1])
-        lft = _bar_extent(view.T)
-        r = _bar_extent(view.T[::-1])
+        t = _bar_extent(view, cap_v - top, height)
+        b = _bar_extent(view[::-1], cap_v - (height - bottom), height)
+        lft = _bar_extent(view.T, cap_h - left, width)
+        r = _bar_extent(view.T[::-1], cap_h - (width - right), width)
         if not (t or b or lft or r):
             break
         top, bottom = top + t, bottom - b
         left, right = left + lft, right - r
-    if (left, top, right, bottom) == (0, 0, grey.shape[1], grey.shape[0]):
+    if (left, top, right, bottom) == (0, 0, width, height):
         return None
     if right - left < 16 or bottom - top < 16:
         return None

@@ -1,0 +1,396 @@
+"""Robustness and speed benchmark for triage.media (not run in CI).
+
+Robustness: real photographs that ship inside Python packages (the 23 of
+shared/reference/image_matching.md section 4: scikit-image ``skimage/data``, scikit-learn
+``sklearn/datasets/images``, matplotlib ``sample_data/grace_hopper.jpg``, PyWavelets
+``pywt/data`` aero/ascent) each get 12 WhatsApp-like variants. Every base is an exhibit (hashed in
+8 orientations, through the same pipeline as the evidence); recall is measured on the 12 true pairs
+per base and the false-positive rate on every variant against every *other* base, plus variant
+against the variants of other bases (the screenshot-vs-screenshot collisions trimming prevents).
+
+Speed: 500 JPEGs of 3000×2000 (upscaled photos + sensor-like noise, q=92) hashed by the full
+pipeline (MD5+SHA-1+SHA-256, draft, EXIF, trim, phash+dhash(+PDQ), process pool) against a naive
+``Image.open`` + ``imagehash.phash`` loop, in the same run.
+
+Only PyWavelets is a dependency of the test environment; to get all 23 photos without touching the
+project's environment:
+
+    pip install --no-deps --target /tmp/benchpkgs scikit-image scikit-learn matplotlib
+    PYTHONPATH=/tmp/benchpkgs python bench/bench_images.py
+
+Options: ``--skip-speed``, ``--skip-robustness``, ``--speed-count N``, ``--workdir DIR``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import imagehash
+import numpy as np
+from PIL import Image, ImageDraw, ImageEnhance, ImageOps
+
+from triage.media.exhibits import ExhibitSet, exhibit_from_bytes
+from triage.media.hashes import default_workers, hash_bytes, hash_media
+from triage.media.inventory import MediaFile
+from triage.media.matching import PERCEPTUAL, MatchProfile, load_profile, min_distances
+from triage.media.pipeline import PIPELINE_VERSION, pdqhash
+
+PHOTOS = {
+    "skimage/data": [
+        "astronaut.png",
+        "chelsea.png",
+        "coffee.png",
+        "rocket.jpg",
+        "motorcycle_left.png",
+        "retina.jpg",
+        "hubble_deep_field.jpg",
+        "ihc.png",
+        "camera.png",
+        "moon.png",
+        "coins.png",
+        "page.png",
+        "text.png",
+        "grass.png",
+        "gravel.png",
+        "brick.png",
+        "cell.png",
+        "clock_motion.png",
+    ],
+    "sklearn/datasets/images": ["china.jpg", "flower.jpg"],
+    "matplotlib/mpl-data/sample_data": ["grace_hopper.jpg"],
+    "pywt/data": ["aero.npz", "ascent.npz"],
+}
+
+VARIANTS = (
+    "jpeg_1600",
+    "jpeg_800",
+    "thumb_320",
+    "crop_5pct",
+    "crop_10pct",
+    "screenshot_bars",
+    "white_border",
+    "rot90",
+    "mirror",
+    "grayscale",
+    "brightness_+15pct",
+    "colour_filter",
+)
+
+
+def find_photos() -> list[tuple[str, Path]]:
+    """(name, path) of every listed photo found on sys.path (site-packages and PYTHONPATH)."""
+    found: dict[str, Path] = {}
+    for entry in sys.path:
+        root = Path(entry or ".")
+        for folder, names in PHOTOS.items():
+            for name in names:
+                path = root / folder / name
+                if name not in found and path.is_file():
+                    found[name] = path
+    return sorted(found.items())
+
+
+def load_photo(path: Path) -> Image.Image:
+    if path.suffix == ".npz":
+        with np.load(path) as data:
+            array = data[data.files[0]]
+        return Image.fromarray(np.clip(array, 0, 255).astype(np.uint8)).convert("RGB")
+    return Image.open(path).convert("RGB")
+
+
+def whatsapp(img: Image.Image, rng: np.random.Generator, long_side: int = 1600) -> bytes:
+    """WhatsApp-like final step: longest side to ``long_side``, JPEG q 60–80."""
+    scale = long_side / max(img.size)
+    size = (max(1, round(img.size[0] * scale)), max(1, round(img.size[1] * scale)))
+    out = io.BytesIO()
+    img.convert("RGB").resize(size, Image.Resampling.LANCZOS).save(
+        out, "JPEG", quality=int(rng.integers(60, 81))
+    )
+    return out.getvalue()
+
+
+def crop(img: Image.Image, fraction: float) -> Image.Image:
+    w, h = img.size
+    dw, dh = w * fraction, h * fraction
+    return img.crop((round(dw * 0.6), round(dh * 0.6), round(w - dw * 0.4), round(h - dh * 0.4)))
+
+
+def screenshot(img: Image.Image) -> Image.Image:
+    """A 1080×2340 phone screenshot of the picture: black bars, status bar, toolbar, nav icons."""
+    screen = Image.new("RGB", (1080, 2340), (0, 0, 0))
+    scale = 1080 / img.size[0]
+    if img.size[1] * scale > 1800:
+        scale = 1800 / img.size[1]
+    shown = img.resize((round(img.size[0] * scale), round(img.size[1] * scale)))
+    screen.paste(shown, ((1080 - shown.size[0]) // 2, (2340 - shown.size[1]) // 2))
+    draw = ImageDraw.Draw(screen)
+    draw.text((40, 20), "21:47", fill=(255, 255, 255))
+    for i in range(4):  # signal bars
+        draw.rectangle([900 + i * 14, 50 - i * 8, 908 + i * 14, 58], fill=(255, 255, 255))
+    draw.rectangle([980, 30, 1040, 58], outline=(255, 255, 255), width=3)  # battery
+    draw.rectangle([985, 35, 1020, 53], fill=(255, 255, 255))
+    draw.text((40, 120), "Yesterday 23:12", fill=(220, 220, 220))
+    draw.polygon([(40, 180), (70, 160), (70, 200)], fill=(255, 255, 255))  # back arrow
+    for x in (300, 540, 780):  # toolbar icons and nav buttons
+        draw.ellipse([x - 20, 2150, x + 20, 2190], outline=(255, 255, 255), width=3)
+        draw.rectangle([x - 15, 2270, x + 15, 2300], outline=(200, 200, 200), width=3)
+    return screen
+
+
+def make_variant(img: Image.Image, name: str, rng: np.random.Generator) -> bytes:
+    if name == "jpeg_1600":
+        return whatsapp(img, rng)
+    if name == "jpeg_800":
+        return whatsapp(img, rng, 800)
+    if name == "thumb_320":
+        small = img.copy()
+        small.thumbnail((320, 320))
+        out = io.BytesIO()
+        small.save(out, "JPEG", quality=60)
+        return out.getvalue()
+    if name == "crop_5pct":
+        return whatsapp(crop(img, 0.05), rng)
+    if name == "crop_10pct":
+        return whatsapp(crop(img, 0.10), rng)
+    if name == "screenshot_bars":
+        return whatsapp(screenshot(img), rng)
+    if name == "white_border":
+        w, h = img.size
+        return whatsapp(ImageOps.expand(img, border=round(0.08 * max(w, h)), fill="white"), rng)
+    if name == "rot90":
+        return whatsapp(img.transpose(Image.Transpose.ROTATE_90), rng)
+    if name == "mirror":
+        return whatsapp(img.transpose(Image.Transpose.FLIP_LEFT_RIGHT), rng)
+    if name == "grayscale":
+        return whatsapp(img.convert("L").convert("RGB"), rng)
+    if name == "brightness_+15pct":
+        return whatsapp(ImageEnhance.Brightness(img).enhance(1.15), rng)
+    if name == "colour_filter":
+        return whatsapp(
+            ImageEnhance.Contrast(ImageEnhance.Color(img).enhance(1.5)).enhance(1.1), rng
+        )
+    raise ValueError(name)
+
+
+def png_bytes(img: Image.Image) -> bytes:
+    out = io.BytesIO()
+    img.save(out, "PNG")
+    return out.getvalue()
+
+
+def robustness(workdir: Path) -> None:
+    photos = find_photos()
+    print(f"photos found: {len(photos)}")
+    for name, path in photos:
+        print(f"  {name:24s} {path}")
+    if len(photos) < 2:
+        print("need at least two photos; see the module docstring")
+        return
+    profile = load_profile()
+    print(
+        f"profile {profile.path}: {profile.to_dict()['bands']}, pdq_min_quality "
+        f"{profile.pdq_min_quality}"
+    )
+    print(f"pipeline {PIPELINE_VERSION}")
+    started = time.perf_counter()
+    bases: list[tuple[str, Image.Image]] = [(n, load_photo(p)) for n, p in photos]
+    exhibits = ExhibitSet()
+    for name, img in bases:
+        exhibits.images.append(exhibit_from_bytes(png_bytes(img), name))
+    records = []
+    variant_bytes: list[bytes] = []
+    labels: list[tuple[int, str]] = []  # (base index, variant)
+    for b, (_, img) in enumerate(bases):
+        rng = np.random.default_rng(1000 + b)
+        for variant in VARIANTS:
+            variant_bytes.append(make_variant(img, variant, rng))
+            records.append(hash_bytes(variant_bytes[-1]))
+            labels.append((b, variant))
+    print(
+        f"hashed {len(bases)} exhibits and {len(records)} variants in "
+        f"{time.perf_counter() - started:.1f} s"
+    )
+    truth = np.array([[b == lb for lb, _ in labels] for b in range(len(bases))])
+    n_true, n_false = int(truth.sum()), int((~truth).sum())
+    print(f"{n_true} true pairs, {n_false} false pairs (variant vs every other base)")
+
+    dist: dict[str, np.ndarray] = {}
+    for method in PERCEPTUAL:
+        found = min_distances(records, exhibits, method, profile)
+        if found is not None:
+            dist[method] = found[0].astype(np.int32)
+    # Extra negatives: each variant as an exhibit against the variants of other bases.
+    var_ex = ExhibitSet()
+    for data, (_, variant) in zip(variant_bytes, labels, strict=True):
+        var_ex.images.append(exhibit_from_bytes(data, variant))
+    other = np.array([[lb != la for lb, _ in labels] for la, _ in labels])
+
+    match_mask, review_mask = band_masks(dist, profile)
+    either = match_mask | review_mask
+    print(
+        "\nper variant recall at the shipped profile: band match / match+review, and the "
+        "median distance of the true pairs per method"
+    )
+    print(f"{'variant':18s}{'match':>8s}{'+review':>9s}" + "".join(f"{m:>7s}" for m in dist))
+    for variant in VARIANTS:
+        cols = [i for i, (_, v) in enumerate(labels) if v == variant]
+        rows = [labels[i][0] for i in cols]
+        m = np.mean(match_mask[rows, cols]) * 100
+        r = np.mean(either[rows, cols]) * 100
+        medians = "".join(f"{int(np.median(d[rows, cols])):7d}" for d in dist.values())
+        print(f"{variant:18s}{m:7.1f}%{r:8.1f}%{medians}")
+
+    print(f"\noverall at the shipped profile (of {n_true} true / {n_false} false pairs):")
+    for label, mask in (("match", match_mask), ("match+review", either)):
+        fp = int(mask[~truth].sum())
+        print(
+            f"  {label:13s} recall {np.mean(mask[truth]) * 100:5.1f} %   false pairs {fp} "
+            f"(FPR {fp / n_false * 100:.3f} %)"
+        )
+    for method, d in dist.items():
+        print(f"  closest unrelated pair by {method}: {int(d[~truth].min())}")
+
+    print("\nextra negatives (each variant as exhibit vs the variants of other photos):")
+    extra: dict[str, np.ndarray] = {}
+    for method in PERCEPTUAL:
+        found = min_distances(records, var_ex, method, profile)
+        if found is not None:
+            extra[method] = found[0].astype(np.int32)
+    x_match, x_review = band_masks(extra, profile)
+    closest = ", ".join(f"{m} {int(d[other].min())}" for m, d in extra.items())
+    print(
+        f"  {int(other.sum())} pairs; band match: {int(x_match[other].sum())}, "
+        f"match+review: {int((x_match | x_review)[other].sum())}; closest by {closest}"
+    )
+    np.savez(
+        workdir / "distances.npz",
+        truth=truth,
+        other=other,
+        labels=np.array([f"{bases[b][0]}|{v}" for b, v in labels]),
+        **{f"d_{m}": d for m, d in dist.items()},
+        **{f"x_{m}": d for m, d in extra.items()},
+    )
+    print(f"distances saved to {workdir / 'distances.npz'}")
+
+    print("\nsingle-method sweeps (recall % / false pairs / extra negatives):")
+    for method, d in dist.items():
+        steps = range(4, 21, 2) if method != "pdq" else (24, 31, 40, 50, 63, 80)
+        x = extra[method][other]
+        cells = [
+            f"<={t}: {np.mean(d[truth] <= t) * 100:.1f}/{int((d[~truth] <= t).sum())}"
+            f"/{int((x <= t).sum())}"
+            for t in steps
+        ]
+        print(f"  {method:5s} " + "  ".join(cells))
+    missed = [
+        (bases[b][0], v, {m: int(d[b, i]) for m, d in dist.items()})
+        for i, (b, v) in enumerate(labels)
+        if not either[b, i]
+    ]
+    print(f"\nmissed by every band ({len(missed)}):")
+    for name, variant, ds in missed:
+        print(f"  {name:24s} {variant:18s} {ds}")
+
+
+def band_masks(dist: dict[str, np.ndarray], profile: MatchProfile) -> tuple[np.ndarray, np.ndarray]:
+    """Vectorised MatchProfile.band over whole distance matrices: (match, review-only) masks."""
+    shape = next(iter(dist.values())).shape
+    match = np.zeros(shape, dtype=bool)
+    review = np.zeros(shape, dtype=bool)
+    for method, d in dist.items():
+        band = profile.bands.get(method)
+        if band is None:
+            continue
+        if band.match is not None:
+            match |= d <= band.match
+        if band.review is not None:
+            ok = d <= band.review
+            for other, limit in band.review_needs.items():
+                ok &= (dist[other] <= limit) if other in dist else False
+            review |= ok
+    return match, review & ~match
+
+
+# -- speed ---------------------------------------------------------------------------------------
+def _make_large(args: tuple[str, int, str]) -> None:
+    path, seed, source = args
+    if os.path.exists(path):
+        return
+    rng = np.random.default_rng(seed)
+    base = load_photo(Path(source)) if source else None
+    if base is None:
+        y, x = np.mgrid[0:400, 0:600]
+        base = Image.fromarray(((x * 3 + y * seed) % 256).astype(np.uint8)).convert("RGB")
+    base = base.resize((3000, 2000), Image.Resampling.BICUBIC)
+    if seed % 2:
+        base = base.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    array = np.asarray(base).astype(np.int16)
+    array += rng.normal(0, 6, array.shape).astype(np.int16)  # sensor-like grain
+    Image.fromarray(np.clip(array, 0, 255).astype(np.uint8)).save(path, "JPEG", quality=92)
+
+
+def speed(workdir: Path, count: int) -> None:
+    folder = workdir / "large"
+    folder.mkdir(parents=True, exist_ok=True)
+    photos = [str(p) for _, p in find_photos()] or [""]
+    jobs = [(str(folder / f"img_{i:04d}.jpg"), i, photos[i % len(photos)]) for i in range(count)]
+    started = time.perf_counter()
+    with ProcessPoolExecutor(default_workers()) as pool:
+        list(pool.map(_make_large, jobs, chunksize=4))
+    paths = [j[0] for j in jobs]
+    sizes = [os.path.getsize(p) for p in paths]
+    print(
+        f"\n{count} JPEGs of 3000x2000, mean {np.mean(sizes) / 1e6:.2f} MB "
+        f"(made/checked in {time.perf_counter() - started:.0f} s)"
+    )
+    for p in paths:  # warm the page cache for both contenders
+        with open(p, "rb") as handle:
+            while handle.read(1 << 22):
+                pass
+
+    started = time.perf_counter()
+    for p in paths:
+        with Image.open(p) as img:
+            imagehash.phash(img)
+    naive = count / (time.perf_counter() - started)
+    print(f"naive Image.open + imagehash.phash, 1 process: {naive:6.1f} img/s")
+
+    items = [
+        MediaFile(logical=p, size=s, format="jpeg", path=p)
+        for p, s in zip(paths, sizes, strict=False)
+    ]
+    for workers in (1, default_workers()):
+        started = time.perf_counter()
+        run = hash_media(items, cache=None, workers=workers)
+        rate = count / (time.perf_counter() - started)
+        assert run.hashed == count and not run.errors, run.errors[:3]
+        print(
+            f"full pipeline (md5+sha1+sha256, draft, exif, trim, phash+dhash"
+            f"{'+pdq' if pdqhash else ''}), {workers} process(es): {rate:6.1f} img/s "
+            f"= {rate / naive:.2f}x naive"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/triage-bench-images"))
+    parser.add_argument("--speed-count", type=int, default=500)
+    parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--skip-robustness", action="store_true")
+    args = parser.parse_args()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    print(f"cores available: {default_workers()}; pdqhash: {'yes' if pdqhash else 'no'}")
+    if not args.skip_robustness:
+        robustness(args.workdir)
+    if not args.skip_speed:
+        speed(args.workdir, args.speed_count)
+
+
+if __name__ == "__main__":
+    main()
