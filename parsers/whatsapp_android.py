@@ -273,6 +273,7 @@ class WhatsAppAndroid(Parser):
                     legacy = _LegacyReader(self, file, ctx, conn, tables, names, skip_copies=True)
                     yield from legacy.messages()
                     yield legacy.id_space()
+                    yield from legacy.traces()
                     ctx.decide(
                         file.logical,
                         whatsapp_schema="transitional",
@@ -289,6 +290,19 @@ class WhatsAppAndroid(Parser):
                 legacy = _LegacyReader(self, file, ctx, conn, tables, names, skip_copies=False)
                 yield from legacy.messages()
                 yield legacy.id_space()
+                if has_current:
+                    # The empty new table still has its own id bookkeeping (sqlite_sequence).
+                    yield id_space(
+                        file,
+                        self.name,
+                        "message",
+                        "_id",
+                        is_autoincrement(conn, "message"),
+                        sequence_value(conn, "message"),
+                        [],
+                        "sort_id",
+                        note="current-schema table present but empty; legacy table read",
+                    )
                 yield from legacy.traces()
                 ctx.decide(
                     file.logical,

@@ -422,3 +422,37 @@ def test_evidence_unchanged_by_parsing() -> None:
     for path in (CURRENT, LEGACY, TRANSITIONAL, IOS):
         assert parse(path).messages
     assert snapshot() == before  # same files, bytes and times: no -shm or checkpoint next to them
+
+
+def _fixture_module():  # noqa: ANN202 - a module object
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_fixtures", FIXTURES / "make_fixtures.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_empty_current_table_falls_back_to_legacy(tmp_path: Path) -> None:
+    make = _fixture_module()
+    db = tmp_path / "msgstore.db"
+    conn = sqlite3.connect(db)
+    conn.executescript(make.LEGACY_SCHEMA + make.CURRENT_SCHEMA)
+    make._legacy(conn, 2, make.ALICE, 0, 0, data="only legacy rows here")
+    make._legacy(conn, 3, make.ALICE, 0, 1, media_wa_type="42", data=None)
+    conn.commit()
+    conn.close()
+    parsed = parse(db)
+    assert [(m.record_id, m.body, m.kind) for m in parsed.messages] == [
+        (2, "only legacy rows here", "text"),
+        (3, None, "other"),
+    ]
+    decision = parsed.ctx.decisions[str(db)]
+    assert decision["whatsapp_schema"] == "transitional"
+    assert "present but empty" in decision["whatsapp_read"]
+    assert sorted((s.table, tuple(s.ids)) for s in parsed.spaces) == [
+        ("message", ()),
+        ("messages", (2, 3)),
+    ]
+    warning = parsed.ctx.warnings[(str(db), "unknown media_wa_type")]
+    assert warning.count == 1 and warning.examples == ["messages._id=3: media_wa_type=42"]
