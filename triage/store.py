@@ -679,5 +679,42 @@ class Store:
             for row in self.conn.execute(f"SELECT {', '.join(cols)} FROM attachments ORDER BY id")
         ]
 
+    # -- report readers (triage.report) ------------------------------------------------------------
+    def conversation_summaries(self) -> list[dict[str, Any]]:
+        """Per conversation: key, platform, title, is_group, participants, message count and the
+        first/last UTC times (``None`` when no message is dated), ordered by key."""
+        out = []
+        for key, platform, title, is_group, participants, n, first, last in self.conn.execute(
+            "SELECT c.key, c.platform, c.title, c.is_group, c.participants,"
+            " (SELECT COUNT(*) FROM messages m WHERE m.conversation = c.key),"
+            " (SELECT MIN(ts_utc) FROM messages m WHERE m.conversation = c.key),"
+            " (SELECT MAX(ts_utc) FROM messages m WHERE m.conversation = c.key)"
+            " FROM conversations c ORDER BY c.key"
+        ):
+            out.append(
+                {
+                    "key": key,
+                    "platform": platform,
+                    "title": title,
+                    "is_group": bool(is_group),
+                    "participants": [party_from_json(p) for p in json.loads(participants)],
+                    "messages": n,
+                    "first_utc": first,
+                    "last_utc": last,
+                }
+            )
+        return out
+
+    def message_stats(self) -> dict[str, int]:
+        """Whole-store counts the report's method section needs: undated, zone-assumed, deleted
+        and edited messages."""
+        row = self.conn.execute(
+            "SELECT COUNT(*), COALESCE(SUM(ts_utc IS NULL), 0), COALESCE(SUM(zone_assumed), 0),"
+            " COALESCE(SUM(deleted), 0), COALESCE(SUM(edited), 0) FROM messages"
+        ).fetchone()
+        return dict(
+            zip(("messages", "undated", "zone_assumed", "deleted", "edited"), row, strict=True)
+        )
+
 
 __all__ = ["Finding", "Store", "StoredMessage", "attachment_to_json"]

@@ -11,7 +11,9 @@ import csv
 import json
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from triage.casefile import Case
 from triage.model import iso_utc
 from triage.store import Store
 
@@ -63,6 +65,7 @@ def write_findings_json(store: Store, path: Path) -> None:
 MESSAGE_COLUMNS = (
     "message_id",
     "timestamp_utc",
+    "timestamp_local",
     "zone_assumed",
     "platform",
     "conversation",
@@ -80,21 +83,40 @@ MESSAGE_COLUMNS = (
     "source_sha256",
     "source_format",
     "source_locator",
+    "case_contact_key",
+    "case_contact",
+    "duty_status",
+    "night",
 )
 
 
-def write_messages_csv(store: Store, path: Path) -> None:
+def write_messages_csv(store: Store, path: Path, case: Case | None = None) -> None:
+    """One row per message; the case contact and duty columns come from the analysers' labels
+    and are empty when no analyser labelled the message."""
+    contact_labels = store.labels("contacts", "contact")
+    status_labels = store.labels("duty", "status")
+    night_labels = store.labels("duty", "night")
+    names = {c.key: c.name for c in case.contacts} if case else {}
+    zone = ZoneInfo(case.timezone) if case else None
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(MESSAGE_COLUMNS)
         for stored in store.messages():
             m = stored.message
+            contact = contact_labels.get(stored.id)
+            night = night_labels.get(stored.id)
+            local = (
+                m.timestamp_utc.astimezone(zone).isoformat()
+                if zone is not None and m.timestamp_utc is not None
+                else ""
+            )
             writer.writerow(
                 [
                     _cell(v)
                     for v in (
                         stored.id,
                         iso_utc(m.timestamp_utc),
+                        local,
                         int(m.zone_assumed),
                         m.platform,
                         m.conversation.id,
@@ -112,6 +134,10 @@ def write_messages_csv(store: Store, path: Path) -> None:
                         m.source.sha256,
                         m.source.format,
                         m.source.locator,
+                        contact or "",
+                        names.get(contact or "", ""),
+                        status_labels.get(stored.id) or "",
+                        "" if night is None else int(bool(night)),
                     )
                 ]
             )

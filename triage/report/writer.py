@@ -1,46 +1,583 @@
-"""Render the HTML report from the case store (jinja2, autoescaped: evidence text is hostile)."""
+"""Render the investigator's HTML report from the case store and the case file.
+
+The report is a folder of static pages that open from the file system with no network access:
+one stylesheet and one small script written beside them (so the Content-Security-Policy can
+forbid inline script), charts drawn as inline SVG by :mod:`triage.report.svg`, and every piece of
+evidence text escaped by jinja2's autoescape (message bodies and names are hostile input).
+
+Pages: ``index.html`` (first screen), ``contacts/contact-N[-pK].html`` (one per case contact,
+messages paginated), ``conversations/<slug>-pK.html`` (every conversation, paginated),
+``exhibits.html``, ``gaps.html``, ``correspondents.html``, ``coverage.html``, ``method.html``.
+Pagination keeps every page small whatever the size of the phone: the first screen never holds
+messages at all.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from importlib import resources
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from triage import __version__
 from triage.analysers import Settings
-from triage.casefile import Case
+from triage.casefile import Case, CaseContact
+from triage.model import Party, parse_iso_utc
+from triage.report import headlines, svg
 from triage.report.exports import write_findings_csv, write_findings_json, write_messages_csv
-from triage.store import Store
+from triage.store import Finding, Store, StoredMessage
 
-REPORT_DIR = "report"
+PAGE_SIZE = 1000
+ASSETS = ("report.css", "report.js")
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp"}
+STATUS_NAMES = {
+    "on_duty": "on duty",
+    "off_duty": "off duty",
+    "rest_day": "rest day",
+    "leave": "leave",
+    "sick": "sick",
+    "training": "training",
+    "unknown": "unknown",
+}
+STATUS_COLOURS = {
+    "on_duty": "#2c6e9b",
+    "training": "#7fa7c6",
+    "off_duty": "#c2692f",
+    "rest_day": "#d99a5b",
+    "leave": "#8d6a9f",
+    "sick": "#b9a3c6",
+    "unknown": "#c5ccd3",
+}
 
 
 def environment() -> Environment:
-    return Environment(
+    env = Environment(
         loader=PackageLoader("triage.report", "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["thousands"] = lambda n: f"{n:,}" if isinstance(n, int) else n
+    return env
+
+
+class Clock:
+    """UTC -> case-timezone text. Every time the investigator sees goes through here."""
+
+    def __init__(self, timezone: str) -> None:
+        self.zone = ZoneInfo(timezone)
+
+    def local(self, value: dt.datetime | str | None) -> dt.datetime | None:
+        when = parse_iso_utc(value) if isinstance(value, str) else value
+        return when.astimezone(self.zone) if when else None
+
+    def full(self, value: dt.datetime | str | None) -> str:
+        when = self.local(value)
+        return when.strftime("%a %d %b %Y %H:%M %Z") if when else "no time recorded"
+
+    def day(self, value: dt.datetime | str | None) -> str:
+        when = self.local(value)
+        return when.strftime("%A %d %B %Y") if when else "No time recorded"
+
+    def time(self, value: dt.datetime | str | None) -> str:
+        when = self.local(value)
+        return when.strftime("%H:%M") if when else "--:--"
+
+
+def slug(key: str) -> str:
+    """A file-name-safe, collision-free name for a conversation key."""
+    readable = re.sub(r"[^a-z0-9]+", "-", key.lower()).strip("-")[:40] or "conversation"
+    return f"{readable}-{hashlib.sha256(key.encode()).hexdigest()[:8]}"
+
+
+def page_name(base: str, number: int) -> str:
+    return f"{base}.html" if number == 1 else f"{base}-p{number}.html"
+
+
+def _chunks(items: Iterable[StoredMessage], size: int) -> Iterator[list[StoredMessage]]:
+    chunk: list[StoredMessage] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+class Report:
+    """Everything the templates need, read once from the store and the case."""
+
+    def __init__(self, store: Store, case: Case, out: Path, settings: Settings) -> None:
+        self.store = store
+        self.case = case
+        self.out = out
+        self.settings = settings
+        self.env = environment()
+        self.clock = Clock(case.timezone)
+        self.meta = store.meta()
+        self.findings = store.findings()
+        self.rules = headlines.by_rule(self.findings)
+        self.sources = store.sources()
+        self.source_index = {s["file"]: s["id"] for s in self.sources}
+        self.conversations = store.conversation_summaries()
+        self.conv_by_key = {c["key"]: c for c in self.conversations}
+        self.contact_labels: dict[int, str] = store.labels("contacts", "contact")
+        self.status_labels: dict[int, str] = store.labels("duty", "status")
+        self.night_labels: dict[int, bool] = store.labels("duty", "night")
+        self.names = {c.key: c.name for c in case.contacts}
+        self.party_names = self._party_names()
+        self.gaps = self.rules.get("gap.id", [])
+        # Message ids other pages link to, so links can name the conversation page holding them.
+        self.linked: set[int] = {
+            int(e["message_id"])
+            for f in self.rules.get("exhibit.match", [])
+            for e in f.data.get("messages") or []
+            if isinstance(e.get("message_id"), int)
+        }
+        self.message_page: dict[int, str] = {}
+
+    # -- helpers used by templates -----------------------------------------------------------------
+    def _party_names(self) -> dict[str, str]:
+        names: dict[str, str] = {}
+        for contact in self.case.contacts:
+            for ident in contact.match_ids():
+                names.setdefault(ident, contact.name)
+        for ident in self.case.owner_parties():
+            if ident.id:
+                names[ident.id] = self.case.subject_name or "device owner"
+        names["owner"] = self.case.subject_name or "device owner"
+        return names
+
+    def party(self, p: Party | None) -> str:
+        if p is None:
+            return "unknown"
+        known = self.party_names.get(p.id or "")
+        shown = p.name or p.raw or p.id or "unknown"
+        if known and known != shown:
+            return f"{known} ({shown})" if p.id != "owner" else known
+        return shown
+
+    def finding(self, rule: str, subject: str | None) -> Finding | None:
+        for f in self.rules.get(rule, []):
+            if f.subject == subject:
+                return f
+        return None
+
+    def conversation_link(self, key: str, root: str) -> str:
+        return f"{root}conversations/{page_name(slug(key), 1)}"
+
+    def conversation_title(self, key: str) -> str:
+        conv = self.conv_by_key.get(key)
+        if not conv:
+            return key
+        parties = ", ".join(self.party(p) for p in conv["participants"])
+        return parties or conv["title"] or key
+
+    # -- message view ------------------------------------------------------------------------------
+    def message_view(self, stored: StoredMessage) -> dict[str, Any]:
+        m = stored.message
+        status = self.status_labels.get(stored.id)
+        return {
+            "id": stored.id,
+            "day": self.clock.day(m.timestamp_utc),
+            "time": self.clock.time(m.timestamp_utc),
+            "full_time": self.clock.full(m.timestamp_utc),
+            "zone_assumed": m.zone_assumed,
+            "direction": m.direction,
+            "sender": self.party(m.sender),
+            "recipients": ", ".join(self.party(p) for p in m.recipients),
+            "body": m.body,
+            "kind": m.kind,
+            "deleted": m.deleted,
+            "edited": m.edited,
+            "platform": m.platform,
+            "conversation": m.conversation.id,
+            "status": status,
+            "status_name": STATUS_NAMES.get(status or "", status),
+            "night": bool(self.night_labels.get(stored.id)),
+            "contact": self.names.get(self.contact_labels.get(stored.id, "")),
+            "attachments": m.attachments,
+            "source": m.source,
+            "source_id": self.source_index.get(m.source.file),
+            "raw_time": m.timestamp_raw,
+        }
+
+    def gap_view(self, f: Finding) -> dict[str, Any]:
+        d = f.data
+        low, high = d.get("missing_from"), d.get("missing_to")
+        minimum = d.get("missing_min")
+        if minimum is None and isinstance(low, int) and isinstance(high, int):
+            minimum = high - low + 1
+        return {
+            "id": f.id,
+            "subject": f.subject,
+            "conversation": self.conversation_title(f.subject or "")
+            if f.subject in self.conv_by_key
+            else (f.subject or "unattributed"),
+            "conversation_key": f.subject if f.subject in self.conv_by_key else None,
+            "contact": self.names.get(d.get("contact_key") or ""),
+            "contact_key": d.get("contact_key"),
+            "minimum": minimum,
+            "range": f"{low}-{high}" if low != high else f"{low}",
+            "file": d.get("file"),
+            "table": d.get("table"),
+            "id_column": d.get("id_column"),
+            "start": self.clock.full(d.get("window_start_utc"))
+            if d.get("window_start_utc")
+            else "before the first message read",
+            "end": self.clock.full(d.get("window_end_utc"))
+            if d.get("window_end_utc")
+            else "after the last message read",
+            "strength": d.get("strength"),
+            "position": d.get("position"),
+            "why": f.why,
+        }
+
+    def timeline_rows(self, messages: list[StoredMessage]) -> list[dict[str, Any]]:
+        """Messages with day headings and deletion gaps placed where they fall."""
+        ids = {s.id for s in messages}
+        after: dict[int, list[Finding]] = {}
+        before: dict[int, list[Finding]] = {}
+        for gap in self.gaps:
+            b, a = gap.data.get("before_message_id"), gap.data.get("after_message_id")
+            if b in ids:
+                after.setdefault(b, []).append(gap)
+            elif a in ids:
+                before.setdefault(a, []).append(gap)
+        rows: list[dict[str, Any]] = []
+        day = None
+        for stored in messages:
+            view = self.message_view(stored)
+            if view["day"] != day:
+                day = view["day"]
+                rows.append({"type": "day", "day": day})
+            rows.extend({"type": "gap", "gap": self.gap_view(g)} for g in before.get(stored.id, []))
+            rows.append({"type": "message", "m": view})
+            rows.extend({"type": "gap", "gap": self.gap_view(g)} for g in after.get(stored.id, []))
+        return rows
+
+    # -- writing -----------------------------------------------------------------------------------
+    def render(self, template: str, path: Path, **context: Any) -> None:
+        root = "../" * (len(path.relative_to(self.out).parts) - 1)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        html = self.env.get_template(template).render(
+            r=self,
+            root=root,
+            meta=self.meta,
+            case=self.case,
+            version=__version__,
+            **context,
+        )
+        path.write_text(html, "utf-8")
+
+    def write(self) -> Path:
+        self.out.mkdir(parents=True, exist_ok=True)
+        # Pages of an earlier run into the same folder must not survive next to this run's pages.
+        for folder in ("contacts", "conversations"):
+            for old in (self.out / folder).glob("*.html"):
+                old.unlink()
+        assets = self.out / "assets"
+        assets.mkdir(exist_ok=True)
+        for name in ASSETS:
+            data = resources.files("triage.report").joinpath("static", name).read_bytes()
+            (assets / name).write_bytes(data)
+        contacts = [self.contact_context(c) for c in self.case.contacts]
+        self.render(
+            "index.html.j2",
+            self.out / "index.html",
+            contacts=contacts,
+            headlines=headlines.build(self.case, self.findings),
+            missing=headlines.missing_analyses(
+                self.case, self.findings, self.settings.values.get("analysers") or {}
+            ),
+            sources=self.sources,
+            counts=self.store.counts(),
+            skipped_reasons=self.skipped_reasons(),
+        )
+        for contact, ctx in zip(self.case.contacts, contacts, strict=True):
+            self.write_contact(contact, ctx)
+        self.write_conversations()
+        self.render("exhibits.html.j2", self.out / "exhibits.html", exhibits=self.exhibits())
+        self.render(
+            "gaps.html.j2", self.out / "gaps.html", gaps=[self.gap_view(g) for g in self.gaps]
+        )
+        self.render("correspondents.html.j2", self.out / "correspondents.html")
+        self.render(
+            "coverage.html.j2",
+            self.out / "coverage.html",
+            skipped=self.store.skipped(),
+            warnings=self.store.warnings(),
+            duplicates=self.store.duplicates(),
+            counts=self.store.counts(),
+        )
+        self.render(
+            "method.html.j2",
+            self.out / "method.html",
+            stats=self.store.message_stats(),
+            settings=self.settings.values,
+            missing=headlines.missing_analyses(
+                self.case, self.findings, self.settings.values.get("analysers") or {}
+            ),
+        )
+        return self.out / "index.html"
+
+    # -- contacts ----------------------------------------------------------------------------------
+    def contact_context(self, contact: CaseContact) -> dict[str, Any]:
+        summary = self.finding("contact.summary", contact.key)
+        duty = self.finding("duty.contact-split", contact.key)
+        counts = (summary.data.get("counts") if summary else None) or {}
+        total = sum(int(v or 0) for v in counts.values()) if summary else None
+        none_found = self.finding("contact.none-found", contact.key)
+        if total is None and none_found:
+            total = 0
+        split = None
+        if duty and duty.data.get("total"):
+            status_counts = duty.data.get("status_counts") or {}
+            split = {
+                "total": int(duty.data["total"]),
+                "outside": headlines.outside_duty(duty.data),
+                "night": headlines.night_count(duty.data.get("night")),
+                "counts": [
+                    (k, STATUS_NAMES[k], int(status_counts.get(k) or 0), STATUS_COLOURS[k])
+                    for k in STATUS_NAMES
+                    if status_counts.get(k)
+                ],
+            }
+        return {
+            "contact": contact,
+            "summary": summary.data if summary else None,
+            "none_found": none_found,
+            "after_closure": self.finding("contact.after-closure", contact.key),
+            "duty": duty.data if duty else None,
+            "on_duty": self.finding("duty.on-duty-contact", contact.key),
+            "gap_rate": self.finding("gap.contact-rate", contact.key),
+            "total": total,
+            "split": split,
+            "first": self.clock.full(summary.data.get("first_utc"))
+            if summary and summary.data.get("first_utc")
+            else None,
+            "last": self.clock.full(summary.data.get("last_utc"))
+            if summary and summary.data.get("last_utc")
+            else None,
+            "href": f"contacts/{contact.key}.html",
+        }
+
+    def contact_messages(self, contact: CaseContact, ctx: dict[str, Any]) -> list[StoredMessage]:
+        ids = [mid for mid, key in self.contact_labels.items() if key == contact.key]
+        if ids:
+            return self.store.messages_by_ids(ids)
+        # Without per-message labels, fall back to the conversations the summary names.
+        out: list[StoredMessage] = []
+        for conv in (ctx["summary"] or {}).get("conversations") or []:
+            key = conv.get("key") if isinstance(conv, dict) else conv
+            if key in self.conv_by_key:
+                out.extend(self.store.messages_in_conversation(key))
+        return out
+
+    def write_contact(self, contact: CaseContact, ctx: dict[str, Any]) -> None:
+        messages = self.contact_messages(contact, ctx)
+        pages = max(1, -(-len(messages) // PAGE_SIZE))
+        charts = self.contact_charts(contact, messages, ctx)
+        conversations = Counter(s.message.conversation.id for s in messages)
+        gaps = [
+            self.gap_view(g)
+            for g in self.gaps
+            if g.data.get("contact_key") == contact.key or g.subject in conversations
+        ]
+        for number in range(1, pages + 1):
+            chunk = messages[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
+            self.render(
+                "contact.html.j2",
+                self.out / "contacts" / page_name(contact.key, number),
+                c=ctx,
+                charts=charts if number == 1 else None,
+                conversations=[
+                    (key, n, self.conversation_title(key))
+                    for key, n in sorted(conversations.items())
+                ],
+                gaps=gaps,
+                rows=self.timeline_rows(chunk),
+                page=number,
+                pages=pages,
+                page_base=contact.key,
+                total=len(messages),
+            )
+
+    def contact_charts(
+        self, contact: CaseContact, messages: list[StoredMessage], ctx: dict[str, Any]
+    ) -> dict[str, Any]:
+        per_day: dict[dt.date, list[int]] = {}
+        counts = [[0] * 24 for _ in range(7)]
+        for stored in messages:
+            when = self.clock.local(stored.message.timestamp_utc)
+            if when is None:
+                continue
+            entry = per_day.setdefault(when.date(), [0, 0])
+            entry[0 if stored.message.direction == "outgoing" else 1] += 1
+            counts[when.weekday()][when.hour] += 1
+        markers = [(d, name.replace("_", " ")) for name, d in sorted(contact.dates.items())]
+        duty = ctx["duty"] or {}
+        heat = duty.get("heatmap") if _grid(duty.get("heatmap")) else counts
+        overlay = duty.get("duty_heatmap") if _grid(duty.get("duty_heatmap")) else None
+        return {
+            "timeline": svg.timeline(
+                [(d, v[0], v[1]) for d, v in sorted(per_day.items())],
+                markers,
+                f"Messages with {contact.name} over time ({self.case.timezone})",
+            )
+            if messages
+            else None,
+            "heatmap": svg.heatmap(
+                heat, overlay, f"Messages with {contact.name} by weekday and hour"
+            )
+            if messages
+            else None,
+            "heat_from_findings": heat is not counts,
+            "share": svg.share_bar(
+                [(n, c, colour) for _, n, c, colour in ctx["split"]["counts"]],
+                ctx["split"]["total"],
+                "Duty status of the messages",
+            )
+            if ctx["split"]
+            else None,
+        }
+
+    # -- conversations -----------------------------------------------------------------------------
+    def write_conversations(self) -> None:
+        for conv in self.conversations:
+            base = slug(conv["key"])
+            pages = max(1, -(-conv["messages"] // PAGE_SIZE))
+            chunks = _chunks(self.store.messages_in_conversation(conv["key"]), PAGE_SIZE)
+            for number in range(1, pages + 1):
+                chunk = next(chunks, [])
+                for stored in chunk:
+                    if stored.id in self.linked:
+                        self.message_page[stored.id] = (
+                            f"conversations/{page_name(base, number)}#m{stored.id}"
+                        )
+                self.render(
+                    "conversation.html.j2",
+                    self.out / "conversations" / page_name(base, number),
+                    conv=conv,
+                    title=self.conversation_title(conv["key"]),
+                    rows=self.timeline_rows(chunk),
+                    page=number,
+                    pages=pages,
+                    page_base=base,
+                    total=conv["messages"],
+                )
+
+    def skipped_reasons(self) -> list[tuple[str, int, str]]:
+        """Skipped files grouped by reason, so the first screen stays short for a full
+        extraction with thousands of unreadable files."""
+        groups: dict[str, list[str]] = {}
+        for row in self.store.skipped():
+            groups.setdefault(row["reason"], []).append(row["file"])
+        return [(reason, len(files), files[0]) for reason, files in groups.items()]
+
+    def correspondents(self) -> list[dict[str, Any]]:
+        top = self.rules.get("correspondents.top", [])
+        rows = (top[0].data.get("correspondents") if top else None) or []
+        return [
+            {
+                **row,
+                "known": self.party_names.get(row.get("id") or ""),
+                "first": self.clock.full(row.get("first_utc")) if row.get("first_utc") else "",
+                "last": self.clock.full(row.get("last_utc")) if row.get("last_utc") else "",
+            }
+            for row in rows
+        ]
+
+    # -- exhibits ----------------------------------------------------------------------------------
+    def _media(self, relative: str | None) -> str | None:
+        """A copy the run made under ``media/``, only if it is really there and inside it."""
+        if not relative:
+            return None
+        target = (self.out / relative).resolve()
+        media = (self.out / "media").resolve()
+        if media not in target.parents or not target.is_file():
+            return None
+        return target.relative_to(self.out.resolve()).as_posix()
+
+    def _exhibit_image(self, exhibit_id: str) -> str | None:
+        """The case's exhibit picture, copied into ``media/`` (the case file is a report input)."""
+        for exhibit in self.case.exhibits:
+            if exhibit.id != exhibit_id or exhibit.kind != "image":
+                continue
+            suffix = exhibit.path.suffix.lower()
+            if suffix not in IMAGE_SUFFIXES or not exhibit.path.is_file():
+                return None
+            data = exhibit.path.read_bytes()
+            name = f"media/exhibit-{hashlib.sha256(data).hexdigest()}{suffix}"
+            (self.out / "media").mkdir(exist_ok=True)
+            target = self.out / name
+            if not target.exists():
+                target.write_bytes(data)
+            return name
+        return None
+
+    def exhibits(self) -> list[dict[str, Any]]:
+        out = []
+        matched = set()
+        for n, f in enumerate(self.rules.get("exhibit.match", []), 1):
+            d = f.data
+            matched.add(d.get("exhibit_id") or f.subject)
+            out.append(
+                {
+                    "n": n,
+                    "finding": f,
+                    "exhibit_id": d.get("exhibit_id") or f.subject,
+                    "description": d.get("exhibit_description"),
+                    "exhibit_image": self._media(d.get("exhibit_copy"))
+                    or self._exhibit_image(d.get("exhibit_id") or f.subject or ""),
+                    "file_image": self._media(d.get("file_copy")),
+                    "file": d.get("file"),
+                    "sha256": d.get("sha256"),
+                    "method": d.get("method"),
+                    "distance": d.get("distance"),
+                    "band": d.get("band"),
+                    "orientation": d.get("orientation"),
+                    "messages": [
+                        {
+                            **entry,
+                            "who": headlines.counterparty_text(entry, self.names),
+                            "when": self.clock.full(entry.get("timestamp_utc")),
+                            "status_name": STATUS_NAMES.get(
+                                entry.get("duty_status") or "", entry.get("duty_status")
+                            ),
+                            "href": self.message_page.get(entry.get("message_id")),
+                        }
+                        for entry in d.get("messages") or []
+                    ],
+                }
+            )
+        self.unmatched_exhibits = [e for e in self.case.exhibits if e.id not in matched]
+        return out
+
+
+def _grid(value: Any) -> bool:
+    return (
+        isinstance(value, list)
+        and len(value) == 7
+        and all(isinstance(row, list) and len(row) == 24 for row in value)
+    )
 
 
 def write_report(store: Store, case: Case, out: Path, settings: Settings) -> Path:
-    """Write ``index.html`` and the exports into ``out``; returns the index path."""
-    env = environment()
-    index = out / "index.html"
-    context = {
-        "version": __version__,
-        "meta": store.meta(),
-        "subject": case.subject_name,
-        "sources": store.sources(),
-        "skipped": store.skipped(),
-        "warnings": store.warnings(),
-        "counts": store.counts(),
-        "findings": store.findings(),
-        "settings": settings.values,
-    }
-    index.write_text(env.get_template("index.html.j2").render(**context), "utf-8")
+    """Write the report pages and the exports into ``out``; returns the path of ``index.html``."""
+    index = Report(store, case, out, settings).write()
     write_findings_json(store, out / "findings.json")
-    write_messages_csv(store, out / "messages.csv")
+    write_messages_csv(store, out / "messages.csv", case)
     write_findings_csv(store, out / "findings.csv")
     return index
+
+
+__all__ = ["PAGE_SIZE", "Clock", "Report", "slug", "write_report"]

@@ -1,0 +1,475 @@
+"""The investigator's HTML report: pages, headline numbers, escaping, pagination, exports.
+
+Analysers are developed alongside the report, so most tests run the demo case with the real
+analysers switched off and write findings shaped exactly as docs/FINDINGS.md describes
+(``contract_findings``); one test renders whatever the real analysers produce today.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import re
+import sqlite3
+import zipfile
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.test_run import SMS_SCHEMA
+from triage.analysers import Settings
+from triage.casefile import Case, load_case
+from triage.report import svg, write_report
+from triage.report.headlines import OUTSIDE_DUTY
+from triage.report.writer import PAGE_SIZE, slug
+from triage.run import run_case
+from triage.store import Finding, Store
+
+XSS_BODY = "<img src=x onerror=alert(1)>"
+XSS_NAME = "Mx <script>alert(2)</script>"
+CSP = (
+    "default-src 'none'; img-src 'self'; style-src 'self'; script-src 'self'; "
+    "base-uri 'none'; form-action 'none'"
+)
+LONDON = ZoneInfo("Europe/London")
+
+
+# -- building cases ------------------------------------------------------------------------------
+def run_without_analysers(case_path: Path, out: Path, monkeypatch: pytest.MonkeyPatch) -> Case:
+    """Run a case with no analysers and no report, so a test controls every finding."""
+    import triage.run as run_module
+
+    monkeypatch.setattr(run_module, "analysers", lambda: [])
+    case = load_case(case_path)
+    run_case(case, out, report=False)
+    return case
+
+
+def open_rw(out: Path) -> Store:
+    path = out / "case.sqlite"
+    return Store(sqlite3.connect(path), path)
+
+
+def render(out: Path, case: Case, analysers: dict[str, str] | None = None) -> Path:
+    store = open_rw(out)
+    try:
+        return write_report(store, case, out, Settings({"analysers": analysers or {}}))
+    finally:
+        store.close()
+
+
+def contract_findings(store: Store, case: Case, out: Path) -> None:
+    """Findings and labels in the shape of docs/FINDINGS.md, worked out simply from the demo
+    store: duty status here is a stand-in rule (weekdays 07-17 on duty), not the roster."""
+    messages = list(store.messages())
+    conversations = store.conversations()
+    contact_of: dict[str, str] = {}
+    for contact in case.contacts:
+        ids = contact.match_ids()
+        for key, conv in conversations.items():
+            if any(p.id in ids for p in conv.participants):
+                contact_of[key] = contact.key
+    contact_labels, status_labels, night_labels = [], [], []
+    per_contact: dict[str, list] = {c.key: [] for c in case.contacts}
+    for s in messages:
+        local = s.message.timestamp_utc.astimezone(LONDON)
+        status = "on_duty" if local.weekday() < 5 and 7 <= local.hour < 17 else "off_duty"
+        if local.weekday() >= 5:
+            status = "rest_day"
+        night = local.hour >= 22 or local.hour < 6
+        status_labels.append((s.id, "status", status))
+        night_labels.append((s.id, "night", night))
+        key = contact_of.get(s.message.conversation.id)
+        if key:
+            contact_labels.append((s.id, "contact", key))
+            per_contact[key].append((s, local, status, night))
+    store.add_labels("contacts", contact_labels)
+    store.add_labels("duty", status_labels + night_labels)
+
+    findings: list[Finding] = []
+    for contact in case.contacts:
+        rows = per_contact[contact.key]
+        if not rows:
+            findings.append(
+                Finding(
+                    "contacts",
+                    "contact.none-found",
+                    f"No messages found with {contact.name}",
+                    f"No messages with {contact.name} were found in the sources read.",
+                    subject=contact.key,
+                    data={"name": contact.name, "role": contact.role, "identifiers_searched": []},
+                )
+            )
+            continue
+        directions = [r[0].message.direction for r in rows]
+        counts = {
+            "outgoing": directions.count("outgoing"),
+            "incoming": directions.count("incoming"),
+            "other": len(directions) - directions.count("outgoing") - directions.count("incoming"),
+        }
+        findings.append(
+            Finding(
+                "contacts",
+                "contact.summary",
+                f"Messages with {contact.name}",
+                f"{len(rows)} messages with {contact.name} were found.",
+                subject=contact.key,
+                refs=[r[0].id for r in rows],
+                data={
+                    "name": contact.name,
+                    "role": contact.role,
+                    "matched_identifiers": [
+                        {"scheme": "phone", "id": i.party.id, "raw": i.value}
+                        for i in contact.identifiers
+                    ],
+                    "platforms": sorted({r[0].message.platform for r in rows}),
+                    "conversations": sorted({r[0].message.conversation.id for r in rows}),
+                    "first_utc": "2026-03-02T10:15:00Z",
+                    "last_utc": "2026-04-14T21:45:00Z",
+                    "counts": counts,
+                    "first_sender": "subject",
+                    "longest_streak": {"days": 3, "start": "2026-03-11", "end": "2026-03-13"},
+                    "key_dates": {},
+                    "after_closure": 0,
+                },
+            )
+        )
+        status_counts = {s: 0 for s in ("on_duty", *OUTSIDE_DUTY, "training", "unknown")}
+        heat = [[0] * 24 for _ in range(7)]
+        for _, local, status, _night in rows:
+            status_counts[status] += 1
+            heat[local.weekday()][local.hour] += 1
+        duty_heat = [[1.0 if d < 5 and 7 <= h < 17 else 0.0 for h in range(24)] for d in range(7)]
+        findings.append(
+            Finding(
+                "duty",
+                "duty.contact-split",
+                f"Duty status of messages with {contact.name}",
+                "Messages against the roster.",
+                subject=contact.key,
+                data={
+                    "total": len(rows),
+                    "status_counts": status_counts,
+                    "by_direction": {},
+                    "night": sum(1 for r in rows if r[3]),
+                    "zone_assumed": 0,
+                    "heatmap": heat,
+                    "duty_heatmap": duty_heat,
+                },
+            )
+        )
+
+    sms_file = next(s for s in messages if s.message.record_id == 14).message.source.file
+    before = next(s for s in messages if s.message.record_id == 14 and s.message.platform == "sms")
+    after = next(s for s in messages if s.message.record_id == 16 and s.message.platform == "sms")
+    findings.append(
+        Finding(
+            "gaps",
+            "gap.id",
+            "Missing ids in sms",
+            "At least 1 id is missing from sms._id.",
+            subject=before.message.conversation.id,
+            refs=[before.id, after.id],
+            data={
+                "file": sms_file,
+                "table": "sms",
+                "id_column": "_id",
+                "missing_from": 15,
+                "missing_to": 15,
+                "missing_min": 1,
+                "window_start_utc": "2026-03-07T21:45:00Z",
+                "window_end_utc": "2026-03-09T12:10:00Z",
+                "before_message_id": before.id,
+                "after_message_id": after.id,
+                "strength": "possible",
+                "position": "interior",
+                "contact_key": contact_of.get(before.message.conversation.id),
+            },
+        )
+    )
+
+    mms = next(s for s in messages if s.message.attachments)
+    attachment = mms.message.attachments[0]
+    # The media analyser copies matched pictures into media/; do what it would.
+    archive = case.sources[0].path
+    member = attachment.path.split("!/", 1)[1]
+    with zipfile.ZipFile(archive) as zf:
+        data = zf.read(member)
+    (out / "media").mkdir(exist_ok=True)
+    (out / "media" / f"{attachment.sha256}.jpg").write_bytes(data)
+    recipient = mms.message.recipients[0]
+    findings.append(
+        Finding(
+            "media",
+            "exhibit.match",
+            "Copy of exhibit EX/KL/1",
+            "A picture on the device is a near copy of exhibit EX/KL/1.",
+            subject="EX/KL/1",
+            refs=[mms.id],
+            data={
+                "exhibit_id": "EX/KL/1",
+                "exhibit_description": case.exhibits[0].description,
+                "file": attachment.path,
+                "sha256": attachment.sha256,
+                "method": "pdq",
+                "distance": 12,
+                "band": "match",
+                "orientation": "identity",
+                "exhibit_copy": None,
+                "file_copy": f"media/{attachment.sha256}.jpg",
+                "messages": [
+                    {
+                        "message_id": mms.id,
+                        "platform": mms.message.platform,
+                        "conversation": mms.message.conversation.id,
+                        "direction": mms.message.direction,
+                        "counterparty": {
+                            "raw": recipient.raw,
+                            "id": recipient.id,
+                            "name": recipient.name,
+                        },
+                        "contact_key": None,
+                        "duty_status": "off_duty",
+                        "timestamp_utc": "2026-03-14T23:10:00Z",
+                    }
+                ],
+            },
+        )
+    )
+    store.add_findings(findings)
+
+
+@pytest.fixture
+def demo_report(demo_case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The demo case rendered with contract-shaped findings; returns the output folder."""
+    out = tmp_path / "out"
+    case = run_without_analysers(demo_case, out, monkeypatch)
+    store = open_rw(out)
+    contract_findings(store, case, out)
+    store.close()
+    render(out, case, {"contacts": "1", "duty": "1", "gaps": "1", "media": "1"})
+    return out
+
+
+def write_sms_case(folder: Path, rows: list[tuple[int, str, int, str]], name: str) -> Path:
+    """A tiny AOSP mmssms.db (rows: id, address, type, body; one minute apart) and a case file
+    naming ``name`` as the contact with number 07700 900123."""
+    evidence = folder / "evidence"
+    evidence.mkdir(parents=True)
+    conn = sqlite3.connect(evidence / "mmssms.db")
+    conn.executescript(SMS_SCHEMA)
+    conn.execute("INSERT INTO canonical_addresses (address) VALUES ('07700 900123')")
+    conn.execute("INSERT INTO threads (recipient_ids) VALUES ('1')")
+    start = 1773000000000
+    conn.executemany(
+        "INSERT INTO sms (_id, thread_id, address, date, type, body) VALUES (?, 1, ?, ?, ?, ?)",
+        [(i, address, start + i * 60000, kind, body) for i, address, kind, body in rows],
+    )
+    conn.commit()
+    conn.close()
+    case = folder / "case.yaml"
+    case.write_text(
+        "case:\n  reference: 'TEST/<b>XSS</b>'\n"
+        "contacts:\n"
+        f"  - name: {json.dumps(name)}\n"
+        "    role: victim\n"
+        "    identifiers:\n"
+        '      - phone: "07700 900123"\n'
+        "sources:\n  - evidence\n",
+        "utf-8",
+    )
+    return case
+
+
+def pages(out: Path) -> list[Path]:
+    return sorted(out.rglob("*.html"))
+
+
+# -- tests ---------------------------------------------------------------------------------------
+def test_demo_report_with_the_real_pipeline(demo_case: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = run_case(load_case(demo_case), out)
+    assert result.report_path == out / "index.html"
+    names = {p.relative_to(out).as_posix() for p in pages(out)}
+    for required in (
+        "index.html",
+        "exhibits.html",
+        "gaps.html",
+        "correspondents.html",
+        "coverage.html",
+        "method.html",
+        *(f"contacts/contact-{n}.html" for n in range(1, 5)),
+    ):
+        assert required in names
+    assert (out / "assets" / "report.css").is_file() and (out / "assets" / "report.js").is_file()
+    index = (out / "index.html").read_text("utf-8")
+    assert "DEMO/PSD/2026/0042" in index and "PC 2291 Daniel Reeve" in index
+    exported = json.loads((out / "findings.json").read_text())
+    assert exported["case"]["case_reference"] == "DEMO/PSD/2026/0042"
+    store = Store.open(out / "case.sqlite")
+    for source in store.sources():
+        assert source["sha256"] in index
+    store.close()
+
+
+def test_every_page_is_offline_and_locked_down(demo_report: Path) -> None:
+    for page in pages(demo_report):
+        html = page.read_text("utf-8")
+        assert f'<meta http-equiv="Content-Security-Policy" content="{CSP}">' in html, page
+        # No resource from anywhere but the report folder, and no inline script or handler.
+        assert not re.search(r'(src|href)="(https?:|//)', html), page
+        assert re.findall(r"<script\b[^>]*>", html) == [
+            f'<script src="{"../" * (len(page.relative_to(demo_report).parts) - 1)}assets/report.js" defer>'
+        ], page
+        assert not re.search(r"\son[a-z]+=", html), page
+        assert "@import" not in html and "url(" not in html
+    css = (demo_report / "assets" / "report.css").read_text()
+    assert "url(" not in css and "@import" not in css and "@font-face" not in css
+
+
+def test_headlines_are_built_from_the_findings(demo_report: Path) -> None:
+    findings = json.loads((demo_report / "findings.json").read_text())["findings"]
+    index = (demo_report / "index.html").read_text("utf-8")
+    summaries = [f for f in findings if f["rule"] == "contact.summary"]
+    assert f"Messages were found with {len(summaries)} of 4 case contacts." in index
+    assert "No messages were found with Female C, Witness D in the sources read." in index
+    for f in (f for f in findings if f["rule"] == "duty.contact-split"):
+        outside = sum(f["data"]["status_counts"][s] for s in OUTSIDE_DUTY)
+        name = {"contact-1": "Female A", "contact-2": "Female B"}[f["subject"]]
+        assert (
+            f"{outside} of {f['data']['total']} messages with {name} were sent or received "
+            "outside rostered duty"
+        ) in index
+    assert "1 exhibit match, sent to an unknown number (+447700900999)." in index
+    assert "1 deletion gap in message ids, 1 adjacent to case-contact conversations." in index
+
+
+def test_contact_page_has_charts_gaps_duty_and_provenance(demo_report: Path) -> None:
+    html = (demo_report / "contacts" / "contact-1.html").read_text("utf-8")
+    assert html.count('<svg xmlns="http://www.w3.org/2000/svg" class="chart') >= 3
+    assert "Messages with Female A by weekday and hour" in html
+    assert "rostered duty in at least half of the weeks" in html  # the duty overlay legend
+    # The deletion gap sits between the two messages that bracket it.
+    chat = html[html.index('<ol class="chat">') :]
+    gap = chat.index("Deletion gap: at least 1 id missing between Sat 07 Mar 2026 21:45 GMT")
+    assert chat.rindex('id="m', 0, gap) < gap < chat.index('id="m', gap)
+    store = Store.open(demo_report / "case.sqlite")
+    ids = sorted(store.labels("contacts", "contact"))
+    first = store.messages_by_ids([ids[0]])[0].message
+    store.close()
+    assert first.source.sha256 in html and f'<dd class="mono">{first.source.locator}</dd>' in html
+    assert '<span class="badge on_duty">on duty</span>' in html
+    assert '<span class="badge off_duty">off duty</span>' in html
+    # Times are in the case timezone: 10:15 UTC on 2 March is 10:15 GMT; BST after 29 March.
+    assert "Mon 02 Mar 2026 10:15 GMT" in html and "BST" in html
+    assert (demo_report / "contacts" / "contact-3.html").read_text("utf-8").count(
+        "No messages were found with Female C in the sources read. This is not evidence"
+    ) == 1
+
+
+def test_exhibit_page_shows_both_pictures_blurred(demo_report: Path) -> None:
+    html = (demo_report / "exhibits.html").read_text("utf-8")
+    images = re.findall(r'<img src="([^"]+)"', html)
+    assert len(images) == 2
+    for src in images:
+        assert src.startswith("media/") and (demo_report / src).is_file()
+    assert html.count('<figure class="evidence blurred"') == 2
+    assert "pdq" in html and "12" in html and "+447700900999" in html
+    assert re.search(r'href="conversations/sms-thread-\d+-[0-9a-f]{8}\.html#m\d+"', html) or (
+        re.search(r'href="conversations/mms-[^"]+#m\d+"', html)
+    )
+
+
+def test_missing_analyses_are_named_not_hidden(
+    demo_case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    case = run_without_analysers(demo_case, out, monkeypatch)
+    render(out, case)
+    index = (out / "index.html").read_text("utf-8")
+    assert "No contact analysis is in this run" in index
+    assert "No headline findings were produced from the data read" in index
+    assert "not analysed" in index
+    contact = (out / "contacts" / "contact-1.html").read_text("utf-8")
+    assert "No contact analysis result for Female A is in this run." in contact
+
+
+def test_evidence_text_is_escaped(tmp_path: Path) -> None:
+    case_path = write_sms_case(
+        tmp_path, [(1, "07700 900123", 1, XSS_BODY), (2, "07700 900123", 2, "=1+2")], XSS_NAME
+    )
+    out = tmp_path / "out"
+    run_case(load_case(case_path), out)
+    for page in pages(out):
+        html = page.read_text("utf-8")
+        assert "<img src=x" not in html and "<script>alert" not in html and "<b>XSS" not in html
+    conversation = next((out / "conversations").glob("*.html")).read_text("utf-8")
+    assert "&lt;img src=x onerror=alert(1)&gt;" in conversation
+    index = (out / "index.html").read_text("utf-8")
+    assert "TEST/&lt;b&gt;XSS&lt;/b&gt;" in index
+    with open(out / "messages.csv", encoding="utf-8") as handle:
+        assert handle.read(1) == "\ufeff"
+    with open(out / "messages.csv", encoding="utf-8-sig", newline="") as handle:
+        bodies = [row["body"] for row in csv.DictReader(handle)]
+    assert bodies == [XSS_BODY, "'=1+2"]
+
+
+def test_conversations_are_paginated(tmp_path: Path) -> None:
+    total = PAGE_SIZE * 2 + 500
+    rows = [(i, "07700 900123", 1 + i % 2, f"message {i}") for i in range(1, total + 1)]
+    case_path = write_sms_case(tmp_path, rows, "Female A")
+    out = tmp_path / "out"
+    run_case(load_case(case_path), out)
+    base = slug("sms:thread:1")
+    conv_pages = sorted(
+        (out / "conversations").glob(f"{base}*.html"), key=lambda p: (len(p.name), p.name)
+    )
+    assert [p.name for p in conv_pages] == [
+        f"{base}.html",
+        f"{base}-p2.html",
+        f"{base}-p3.html",
+    ]
+    counts = [p.read_text("utf-8").count('<li class="msg ') for p in conv_pages]
+    assert counts == [PAGE_SIZE, PAGE_SIZE, 500]
+    last = conv_pages[-1].read_text("utf-8")
+    assert f"message {total}<" in last and 'href="' + base + '-p2.html"' in last
+    # The first screen holds no messages, so it stays small whatever the phone holds.
+    assert (out / "index.html").stat().st_size < 20_000
+    assert "message 1<" not in (out / "index.html").read_text("utf-8")
+
+
+def test_messages_csv_has_case_contact_and_duty_columns(demo_report: Path) -> None:
+    with open(demo_report / "messages.csv", encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    first = rows[0]
+    assert first["case_contact"] == "Female A" and first["case_contact_key"] == "contact-1"
+    assert first["duty_status"] == "on_duty" and first["night"] == "0"
+    assert first["timestamp_local"] == "2026-03-02T10:15:00+00:00"
+    summer = next(r for r in rows if r["timestamp_utc"].startswith("2026-04-14"))
+    assert summer["timestamp_local"].endswith("+01:00")
+
+
+def test_report_is_reproducible(demo_report: Path, demo_case: Path) -> None:
+    before = {p: p.read_bytes() for p in demo_report.rglob("*") if p.is_file()}
+    case = load_case(demo_case)
+    render(demo_report, case, {"contacts": "1", "duty": "1", "gaps": "1", "media": "1"})
+    after = {p: p.read_bytes() for p in demo_report.rglob("*") if p.is_file()}
+    assert before.keys() == after.keys()
+    assert [p for p in before if before[p] != after[p]] == []
+
+
+def test_svg_charts_escape_labels_and_scale() -> None:
+    chart = str(
+        svg.timeline(
+            [(dt.date(2026, 3, 2), 2, 1), (dt.date(2026, 3, 5), 0, 4)],
+            [(dt.date(2026, 3, 3), "<b>closed</b>")],
+            "A & B",
+        )
+    )
+    assert "&lt;b&gt;closed&lt;/b&gt;" in chart and "<title>A &amp; B</title>" in chart
+    assert chart.count("<rect ") == 3 + 2  # three bars and two legend swatches
+    heat = str(svg.heatmap([[0] * 24 for _ in range(6)] + [[0] * 23 + [5]], None))
+    assert heat.count("<circle") == 1 + 1 and "Sun 23:00-23:59: 5 messages" in heat
+    assert "no roster overlay" in heat

@@ -1,0 +1,232 @@
+"""The first screen's headline sentences, built only from findings' data (docs/FINDINGS.md).
+
+Each headline carries the numbers it states, so tests and the page can be checked against
+``findings.json``. A rule no analyser produced gives no sentence, and the report says which
+analyses are missing instead of implying "nothing found".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from triage.casefile import Case
+from triage.store import Finding
+
+# Duty statuses that are outside rostered duty. Training counts as duty; "unknown" is reported
+# separately rather than silently counted on either side.
+OUTSIDE_DUTY = ("off_duty", "rest_day", "leave", "sick")
+
+
+@dataclass
+class Headline:
+    rule: str
+    text: str
+    href: str | None = None
+    numbers: dict[str, Any] = field(default_factory=dict)
+
+
+def plural(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def outside_duty(data: dict[str, Any]) -> int:
+    """Messages outside rostered duty: the analyser's own count when it gives one, else the sum
+    of the outside-duty statuses."""
+    if isinstance(data.get("outside_duty"), int):
+        return int(data["outside_duty"])
+    counts = data.get("status_counts") or {}
+    return sum(int(counts.get(s, 0) or 0) for s in OUTSIDE_DUTY)
+
+
+def night_count(value: Any) -> int:
+    """``night`` is a count, or an object with a ``count`` (analysers may add detail)."""
+    if isinstance(value, dict):
+        value = value.get("count")
+    return int(value) if isinstance(value, int | float) else 0
+
+
+def by_rule(findings: Iterable[Finding]) -> dict[str, list[Finding]]:
+    out: dict[str, list[Finding]] = {}
+    for f in findings:
+        out.setdefault(f.rule, []).append(f)
+    return out
+
+
+def counterparty_text(entry: dict[str, Any], names: dict[str, str]) -> str:
+    """How an exhibit message's other party is named: the case contact, or the number as found."""
+    key = entry.get("contact_key")
+    party = entry.get("counterparty") or {}
+    shown = party.get("name") or party.get("raw") or party.get("id")
+    if key and key in names:
+        return names[key]
+    if shown:
+        digits = str(party.get("id") or shown).replace(" ", "").lstrip("+")
+        kind = "number" if digits.isdigit() else "party"
+        return f"an unknown {kind} ({shown})"
+    return "an unidentified party"
+
+
+def build(case: Case, findings: list[Finding]) -> list[Headline]:
+    rules = by_rule(findings)
+    names = {c.key: c.name for c in case.contacts}
+    order = {c.key: i for i, c in enumerate(case.contacts)}
+    out: list[Headline] = []
+
+    summaries = {f.subject: f for f in rules.get("contact.summary", [])}
+    if summaries or rules.get("contact.none-found"):
+        found = sum(1 for c in case.contacts if _total(summaries.get(c.key)) > 0)
+        text = f"Messages were found with {found} of {plural(len(case.contacts), 'case contact')}."
+        none = [
+            names.get(f.subject or "", f.data.get("name", "?"))
+            for f in rules.get("contact.none-found", [])
+        ]
+        if none:
+            text += f" No messages were found with {', '.join(none)} in the sources read."
+        out.append(
+            Headline(
+                "contact.summary",
+                text,
+                "#contacts",
+                {"found": found, "contacts": len(case.contacts)},
+            )
+        )
+
+    for f in sorted(
+        rules.get("duty.contact-split", []), key=lambda f: order.get(f.subject or "", 99)
+    ):
+        total = int(f.data.get("total") or 0)
+        if not total:
+            continue
+        counts = f.data.get("status_counts") or {}
+        outside = outside_duty(f.data)
+        name = names.get(f.subject or "", f.subject or "?")
+        text = (
+            f"{outside} of {plural(total, 'message')} with {name} "
+            f"{'was' if total == 1 else 'were'} sent or received outside rostered duty"
+        )
+        unknown = int(counts.get("unknown", 0) or 0)
+        if unknown:
+            text += f" (duty status unknown for {unknown})"
+        night = night_count(f.data.get("night"))
+        if night:
+            text += f"; {night} at night"
+        out.append(
+            Headline(
+                "duty.contact-split",
+                text + ".",
+                f"contacts/{f.subject}.html",
+                {"outside": outside, "total": total, "contact": f.subject},
+            )
+        )
+
+    for f in sorted(
+        rules.get("contact.after-closure", []), key=lambda f: order.get(f.subject or "", 99)
+    ):
+        count = int(f.data.get("count") or 0)
+        if count:
+            name = names.get(f.subject or "", f.subject or "?")
+            out.append(
+                Headline(
+                    "contact.after-closure",
+                    f"{plural(count, 'message')} with {name} after the case closed "
+                    f"({f.data.get('closure_date')}).",
+                    f"contacts/{f.subject}.html",
+                    {"count": count, "contact": f.subject},
+                )
+            )
+
+    matches = rules.get("exhibit.match", [])
+    if matches:
+        sent: list[str] = []
+        received: list[str] = []
+        for f in matches:
+            for entry in f.data.get("messages") or []:
+                who = counterparty_text(entry, names)
+                target = sent if entry.get("direction") == "outgoing" else received
+                if who not in target:
+                    target.append(who)
+        text = plural(len(matches), "exhibit match", "exhibit matches")
+        clauses = []
+        if sent:
+            clauses.append("sent to " + _join(sent))
+        if received:
+            clauses.append("received from " + _join(received))
+        text += (", " + "; ".join(clauses)) if clauses else ", not found in any message"
+        out.append(
+            Headline(
+                "exhibit.match",
+                text + ".",
+                "exhibits.html",
+                {"matches": len(matches), "sent": len(sent), "received": len(received)},
+            )
+        )
+
+    gaps = rules.get("gap.id", [])
+    if gaps:
+        adjacent = sum(1 for f in gaps if f.data.get("contact_key"))
+        out.append(
+            Headline(
+                "gap.id",
+                f"{plural(len(gaps), 'deletion gap')} in message ids, {adjacent} adjacent to "
+                "case-contact conversations.",
+                "gaps.html",
+                {"gaps": len(gaps), "adjacent": adjacent},
+            )
+        )
+    markers = rules.get("gap.marker", [])
+    if markers:
+        count = sum(int(f.data.get("count") or 0) for f in markers)
+        adjacent = sum(int(f.data.get("count") or 0) for f in markers if f.data.get("contact_key"))
+        out.append(
+            Headline(
+                "gap.marker",
+                f"{plural(count, 'message')} marked deleted or unsent by the app, "
+                f"{adjacent} in case-contact conversations.",
+                "gaps.html",
+                {"markers": count, "adjacent": adjacent},
+            )
+        )
+    return out
+
+
+def _total(f: Finding | None) -> int:
+    if f is None:
+        return 0
+    counts = f.data.get("counts") or {}
+    return sum(int(v or 0) for v in counts.values())
+
+
+def _join(items: list[str]) -> str:
+    if len(items) <= 2:
+        return " and ".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+EXPECTED_RULES = {
+    "contact.summary": "contacts",
+    "duty.contact-split": "duty",
+    "gap.id": "gaps",
+    "exhibit.match": "media",
+    "media.summary": "media",
+    "correspondents.top": "contacts",
+}
+
+
+def missing_analyses(case: Case, findings: list[Finding], analysers: dict[str, str]) -> list[str]:
+    """Plain sentences for analyses that produced nothing the report could use, so an empty
+    section is never mistaken for a negative result."""
+    present = {f.rule for f in findings}
+    out = []
+    if case.contacts and not present & {"contact.summary", "contact.none-found"}:
+        out.append(
+            "No contact analysis is in this run: messages with case contacts are not identified."
+        )
+    if case.contacts and "duty.contact-split" not in present and "duty" not in analysers:
+        out.append("No duty analysis is in this run: duty status is not shown.")
+    if "gap.id" not in present and "gaps" not in analysers:
+        out.append("No deletion-gap analysis is in this run.")
+    if case.exhibits and "media" not in analysers and not present & {"exhibit.match"}:
+        out.append("No picture matching is in this run: exhibits were not compared.")
+    return out
