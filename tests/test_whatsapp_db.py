@@ -456,3 +456,30 @@ def test_empty_current_table_falls_back_to_legacy(tmp_path: Path) -> None:
     ]
     warning = parsed.ctx.warnings[(str(db), "unknown media_wa_type")]
     assert warning.count == 1 and warning.examples == ["messages._id=3: media_wa_type=42"]
+
+
+def test_revoked_by_message_type_alone(tmp_path: Path) -> None:
+    # Older current-schema databases have revoked rows without a message_revoked row
+    # (ALEAPP whatsAppExtended.py); 64 is "deleted by admin".
+    make = _fixture_module()
+    db = tmp_path / "msgstore.db"
+    conn = sqlite3.connect(db)
+    conn.executescript(make.CURRENT_SCHEMA)
+    for rowid, user, server, jtype, raw in make.JIDS[:3]:
+        conn.execute(
+            "INSERT INTO jid VALUES (?, ?, ?, 0, 0, ?, ?)", (rowid, user, server, jtype, raw)
+        )
+    conn.execute("INSERT INTO chat(_id, jid_row_id, subject) VALUES (1, 3, 'Shift B')")
+    make._msg(conn, 1, 1, 0, 1, 0, 15, None)
+    make._msg(conn, 2, 1, 0, 2, 1, 64, None)
+    make._msg(conn, 3, 1, 0, 2, 2, 0, "still here")
+    conn.commit()
+    conn.close()
+    msgs = parse(db).by_id()
+    assert [(m.kind, m.deleted, m.extra["type"]) for m in msgs.values()] == [
+        ("deleted", True, "deleted for everyone"),
+        ("deleted", True, "deleted by admin"),
+        ("text", False, "text"),
+    ]
+    assert msgs[1].sender.id == "+447700900123" and msgs[2].sender.id == "+447700900456"
+    assert msgs[1].extra["revoked"] == "message_type only (no message_revoked row)"
