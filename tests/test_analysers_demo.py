@@ -1,0 +1,142 @@
+"""The demo case's headline numbers, derived by hand from fixtures/demo/generate.py.
+
+Roster (``roster_rows``): from 1 March 2026 day d has phase (d - 1 March) % 8; phases 0-1 are
+07:00-17:00 day shifts, 2-3 are 19:00-05:00 night shifts, 4-7 rest days; 6-9 April is leave.
+So: days 1-2, 9-10, 17-18, 25-26 March, 2-3, 10-11 April; nights 3-4, 11-12, 19-20, 27-28 March,
+4-5, 12-13 April; rest 5-8, 13-16, 21-24, 29 March-1 April, 14-17 April; leave 6-9 April.
+
+Female A (A_SCRIPT: 40 rows; 7 March 21:47 and 22 March 20:50, both his, deleted -> 38 left),
+local time, status, * = night (22:00-06:00):
+
+  out 02/03 10:15 on (day)       in  02/03 10:31 on (day)
+  out 05/03 21:40 rest           in  05/03 21:52 rest          out 05/03 21:55 rest
+  in  05/03 22:10 rest*          out 05/03 22:14 rest*
+  out 06/03 23:05 rest*          in  06/03 23:20 rest*         out 06/03 23:22 rest*
+  out 07/03 20:30 rest           in  07/03 21:45 rest
+  out 09/03 12:10 on (day)
+  out 11/03 22:15 on* (night)    in  11/03 22:40 on*
+  out 12/03 23:30 on*            in  12/03 23:58 on*           out 13/03 00:05 on* (12th night)
+  out 14/03 21:10 rest           in  15/03 22:00 rest*
+  out 17/03 14:20 on (day)
+  out 19/03 22:30 on*            out 20/03 23:45 on*           in  21/03 00:10 on* (20th night)
+  out 21/03 21:05 rest           in  23/03 21:15 rest
+  out 28/03 23:40 on* (night)    out 29/03 00:30 on* (GMT)     out 29/03 02:30 on* (BST)
+  in  30/03 22:05 rest*          out 30/03 22:07 rest*
+  out 02/04 21:30 off (day shift ended 17:00)                  in  02/04 21:58 off
+  out 07/04 19:45 leave          out 08/04 22:20 leave*
+  out 12/04 21:00 on (night)     in  12/04 21:30 on
+  out 14/04 22:45 rest* (13th night ended 05:00)
+
+  on duty 17, off duty 2, rest 17, leave 2 -> outside duty 21 of 38.
+  Sent by him 25 (27 in the script less the 2 deleted); on duty 12 of them -> 13 of 25 outside.
+  Received 13; on duty 5. Night 21: on duty 11, outside 10.
+  First 2 March 10:15 GMT (his); last 14 April 22:45 BST = 21:45Z. After the 10 April closure:
+  12/04 x2, 14/04 -> 3. Longest run of days: 11-15 March (5). First policing contact 2 March: 0
+  days to the first message.
+
+Female B (B_SCRIPT): out 09/03 15:30 on, in 09/03 15:41 on, out 16/03 22:10 rest*,
+in 17/03 08:12 on (day shift from 07:00) -> 1 of 4 outside; 1 of 2 he sent; 1 night.
+
+Gaps: the sms rows are numbered 1-51 in time order (generate.py sorts all 51 rows); the deleted
+rows are ids 15 (7 March 21:47, between A's 14 at 21:45 and A's 16 at 9 March 12:10) and 36
+(22 March 20:50, between A's 35 at 21 March 21:05 and A's 37 at 23 March 21:15). AOSP ``sms._id``
+is not AUTOINCREMENT, so both are "possible"; the single pdu row has no gap.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.test_analysers_support import run
+
+STATUSES = ("on_duty", "off_duty", "rest_day", "leave", "sick", "training", "unknown")
+
+
+def counts(**kw: int) -> dict[str, int]:
+    return {k: kw.get(k, 0) for k in STATUSES}
+
+
+def test_demo_headline_numbers(demo_case: Path, tmp_path: Path) -> None:
+    r = run(demo_case, tmp_path / "out")
+
+    a = r.one("contact.summary", "contact-1").data
+    assert a["message_count"] == 38
+    assert a["counts"] == {"outgoing": 25, "incoming": 13, "other": 0}
+    assert a["first_sender"] == "subject"
+    assert (a["first_utc"], a["last_utc"]) == ("2026-03-02T10:15:00Z", "2026-04-14T21:45:00Z")
+    assert a["longest_streak"] == {"days": 5, "start": "2026-03-11", "end": "2026-03-15"}
+    assert a["key_dates"]["first_policing_contact"]["days_to_first_message"] == 0
+    assert a["after_closure"] == 3
+    assert r.one("contact.after-closure", "contact-1").data["count"] == 3
+    assert a["platforms"] == ["sms"]
+    assert [i["id"] for i in a["matched_identifiers"]] == ["+447700900123"]
+
+    split = r.one("duty.contact-split", "contact-1")
+    assert split.data["status_counts"] == counts(on_duty=17, off_duty=2, rest_day=17, leave=2)
+    assert split.data["by_direction"]["outgoing"] == counts(
+        on_duty=12, off_duty=1, rest_day=10, leave=2
+    )
+    assert split.data["by_direction"]["incoming"] == counts(on_duty=5, off_duty=1, rest_day=7)
+    assert split.data["night"]["count"] == 21 and split.data["night"]["outside_duty"] == 10
+    assert split.why.startswith(
+        "21 of 38 messages with Female A were sent or received outside rostered duty. "
+        "13 of 25 messages he sent to Female A were sent outside rostered duty."
+    )
+    assert r.one("duty.on-duty-contact", "contact-1").data["count"] == 17
+
+    b = r.one("duty.contact-split", "contact-2")
+    assert b.data["status_counts"] == counts(on_duty=3, rest_day=1)
+    assert b.why.startswith(
+        "1 of 4 messages with Female B were sent or received outside rostered duty. "
+        "1 of 2 messages he sent to Female B were sent outside rostered duty."
+    )
+    assert r.one("contact.summary", "contact-2").data["first_sender"] == "subject"
+
+    for key, name in (("contact-3", "Female C"), ("contact-4", "Witness D")):
+        assert r.one("contact.none-found", key).why == (
+            f"No messages with {name} were found in the sources read. "
+            "This does not show that there was no contact."
+        )
+
+    gaps = r.findings("gap.id")
+    assert [
+        (
+            g.data["table"],
+            g.data["missing_from"],
+            g.data["strength"],
+            g.data["window_start_utc"],
+            g.data["window_end_utc"],
+            g.data["contact_key"],
+        )
+        for g in gaps
+    ] == [
+        ("sms", 15, "possible", "2026-03-07T21:45:00Z", "2026-03-09T12:10:00Z", "contact-1"),
+        ("sms", 36, "possible", "2026-03-21T21:05:00Z", "2026-03-23T21:15:00Z", "contact-1"),
+    ]
+    assert [r.locators(g.refs) for g in gaps] == [
+        ["sms._id=14", "sms._id=16"],
+        ["sms._id=35", "sms._id=37"],
+    ]
+
+    top = r.one("correspondents.top").data["correspondents"]
+    # Mum 4, sergeant 2, the bank 1, the unknown number that received the MMS 1.
+    assert [(c["id"], c["count"]) for c in top] == [
+        ("+447700900777", 4),
+        ("+447700900222", 2),
+        ("+447700900999", 1),
+        ("HSBC-UK", 1),
+    ]
+
+
+def test_demo_with_the_shift_pattern_gives_the_same_split(demo_case: Path, tmp_path: Path) -> None:
+    text = demo_case.read_text("utf-8").replace(
+        "roster:\n  csv: roster.csv\n",
+        "roster:\n  pattern: 4on4off\n  anchor: 2026-03-01\n  overrides:\n"
+        "    - {start: 2026-04-06, end: 2026-04-09, type: leave}\n",
+    )
+    assert "pattern: 4on4off" in text
+    demo_case.write_text(text, "utf-8")
+    r = run(demo_case, tmp_path / "out", report=False)
+    split = r.one("duty.contact-split", "contact-1")
+    assert split.data["status_counts"] == counts(on_duty=17, off_duty=2, rest_day=17, leave=2)
+    assert split.data["outgoing_outside_duty"] == 13
