@@ -265,10 +265,17 @@ class WhatsAppTxt(Parser):
     ) -> tuple[str | None, str, str]:
         """(owner's display name as written, how it was found, confidence)."""
         by_norm = {normalise_name(a): a for a in scan.authors}
+        for name in ctx.owner_names:
+            if normalise_name(name) in by_norm:
+                return by_norm[normalise_name(name)], f"case owner name {name!r}", "certain"
+        if ctx.owner:
+            owner_ids = {o.id for o in ctx.owner if o.id}
+            for author in scan.authors:
+                if g.is_phone_author(author):
+                    found = party(author, ctx.region, scheme="phone")
+                    if found is not None and found.id in owner_ids:
+                        return author, f"case owner number {found.id}", "certain"
         if ctx.owner_names:
-            for name in ctx.owner_names:
-                if normalise_name(name) in by_norm:
-                    return by_norm[normalise_name(name)], f"case owner name {name!r}", "certain"
             ctx.warn(
                 file.logical,
                 "owner name not among authors",
@@ -319,6 +326,8 @@ class WhatsAppTxt(Parser):
             owner_author=owner_name,
             owner_evidence=owner_reason,
             owner_confidence=owner_conf,
+            # Android prints the owner's own group actions as "You ..." (never his name).
+            you_system_lines=scan.you_events,
             direction="by owner author" if owner_name else "unknown for every person message",
         )
         if decision.day_first is None:

@@ -282,6 +282,27 @@ def test_owner_names_from_the_case_override_markers() -> None:
     assert messages[-1].direction == "incoming"
 
 
+def test_owner_name_not_found_falls_back_to_file_evidence() -> None:
+    path = FIX / "media" / "WhatsApp Chat with Carol.zip"
+    messages, ctx = parse(path, owner_names=["Nobody Here"])
+    member = f"{path}!/WhatsApp Chat with Carol.txt"
+    assert ctx.warnings[(member, "owner name not among authors")].count == 1
+    assert only_decision(ctx)["owner_author"] == "Dave"
+
+
+def test_owner_by_case_phone_number() -> None:
+    from triage.identity import party
+
+    path = FIX / "android" / "WhatsApp Chat with Night shift.txt"
+    ctx = ParseContext(owner=[party("07700 900123", "GB")])
+    messages = [r for _, r in iter_records([path], ctx) if isinstance(r, Message)]
+    d = only_decision(ctx)
+    assert d["owner_author"] == "+44 7700 900123" and d["owner_confidence"] == "certain"
+    assert d["you_system_lines"] == 2
+    assert messages[6].direction == "outgoing" and messages[6].sender.id == "+447700900123"
+    assert messages[5].direction == "incoming"
+
+
 def test_direction_unknown_is_reported() -> None:
     messages, ctx = parse(FIX / "order" / "dmy_by_decrease.txt")
     assert {m.direction for m in messages} == {"unknown"}
