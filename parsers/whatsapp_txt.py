@@ -319,6 +319,7 @@ class WhatsAppTxt(Parser):
             date_order=order,
             confidence=decision.confidence,
             evidence={"reason": decision.reason, **scan.evidence.as_dict()},
+            timezone_assumed=ctx.timezone_name,
             title=title,
             title_source=title_source,
             is_group=is_group,

@@ -363,8 +363,9 @@ def test_date_order_override() -> None:
 
 
 def test_timezone_is_applied() -> None:
-    messages, _ = parse(FIX / "variants" / "01_android_dmy_yyyy.txt", timezone="America/New_York")
+    messages, ctx = parse(FIX / "variants" / "01_android_dmy_yyyy.txt", timezone="America/New_York")
     assert iso_utc(messages[1].timestamp_utc) == "2022-03-23T17:31:00Z"
+    assert only_decision(ctx)["timezone_assumed"] == "America/New_York"
 
 
 def test_damaged_file_reports_lines() -> None:
