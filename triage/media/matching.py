@@ -339,10 +339,15 @@ def find_matches(
         [(lg, r) for lg, r in usable if not r.error], exhibits, profile
     ):
         key = (match.exhibit, match.file)
-        if key not in chosen or match.rank() < chosen[key].rank():
-            if key in chosen and match.band == "exact":
-                match.also = {chosen[key].method: chosen[key].distance, **chosen[key].also}
+        held = chosen.get(key)
+        if held is None:
             chosen[key] = match
+            continue
+        better, worse = (match, held) if match.rank() < held.rank() else (held, match)
+        # Keep the weaker method's distances too: they show how the copy was changed.
+        better.also = {worse.method: worse.distance, **worse.also, **better.also}
+        better.also.pop(better.method, None)
+        chosen[key] = better
     return sorted(chosen.values(), key=lambda m: (m.file, m.exhibit))
 
 

@@ -79,9 +79,9 @@ PIL_FORMATS = {
 # Bars and borders: the phone screenshots and bordered copies seen in cases have black or white
 # bars; after JPEG recompression their pixels stay within a few levels of the bar colour, while
 # dark or bright photo content (night shots, sky, a dark uniform) is rarely that flat.
-BAR_DARK = 24  # the outer edge is a black bar at or below this grey level...
-BAR_LIGHT = 231  # ...and a white bar at or above this one
-BAR_TOLERANCE = 16  # a pixel belongs to the bar within this many grey levels of its colour
+BAR_DARK = 16  # the outer edge is a black bar at or below this grey level...
+BAR_LIGHT = 239  # ...and a white bar at or above this one
+BAR_TOLERANCE = 8  # a pixel belongs to the bar within this many grey levels of its colour
 BAR_ROW_FRACTION = 0.985  # a bar row: this share of its pixels are bar-coloured
 OVERLAY_FRACTION = 0.5  # a row of a status bar / toolbar / caption band drawn on the bar
 OVERLAY_GAP = 0.07  # such a band may be up to 7 % of the side long...
@@ -191,16 +191,20 @@ def _bar_extent(grey: np.ndarray, limit: int, side: int) -> int:
             last = index
             index += 1
             continue
-        # An overlay band: bridge it only if it is short, drawn on the bar, and plain bar follows.
-        end = index
-        while end < limit and not plain[end] and overlay[end] and end - index < gap_max:
-            end += 1
-        run = end
-        while run < limit and plain[run]:
-            run += 1
-        if end == index or end >= limit or not plain[end] or run - end < run_min:
+        # An overlay band (status bar, toolbar, caption): bridge it only if it is drawn on the
+        # bar, short, and followed by a run of plain bar rows (glyph gaps inside it don't count).
+        run = 0
+        resume = None
+        probe = index
+        while probe < limit and probe - index < gap_max + run_min and overlay[probe]:
+            run = run + 1 if plain[probe] else 0
+            if run >= run_min:
+                resume = probe - run + 1
+                break
+            probe += 1
+        if resume is None:
             break
-        index = end
+        index = resume
     return last + 1
 
 
