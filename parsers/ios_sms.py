@@ -12,7 +12,9 @@ a different format and is not matched.
   'RCS'), ``is_from_me``, ``date``/``date_read``/``date_delivered``, ``item_type`` (non-zero =
   group/system event), ``associated_message_guid``/``associated_message_type`` (2000-2007
   tapback added, 3000-3007 removed; 2006 an emoji, 2007 a sticker; the target is ``p:<part>/<guid>`` or ``bp:<guid>``),
-  ``date_edited``/``date_retracted`` (iOS 16+ edit and unsend).
+  ``date_edited``/``date_retracted`` (iOS 16+ edit and unsend; every earlier version of an
+  edited message is kept in ``message_summary_info``, a binary plist, and is read into
+  ``extra["edit_history"]``).
 * ``chat`` + ``chat_message_join`` + ``chat_handle_join``: conversations and their members.
 * ``attachment`` + ``message_attachment_join``: one message may carry several attachments
   (``filename`` like ``~/Library/SMS/Attachments/ab/11/<guid>/IMG_0001.HEIC``).
@@ -30,6 +32,7 @@ one row per attachment, which this parser avoids) and ``SMSmissingROWIDs.py``. S
 
 from __future__ import annotations
 
+import plistlib
 import sqlite3
 from collections.abc import Iterator
 from typing import Any
@@ -87,6 +90,7 @@ MESSAGE_OPTIONAL = (
     "date_retracted",
     "is_spam",
     "subject",
+    "message_summary_info",
 )
 ATTACHMENT_OPTIONAL = ("mime_type", "transfer_name", "total_bytes", "uti", "is_sticker")
 #: Every query this parser runs; ``{extra}`` is filled with optional columns that are present.
@@ -464,6 +468,9 @@ class IosSms(Parser):
         deleted = False
         if edited:
             extra["date_edited_utc"] = iso_utc(from_apple(info["date_edited"]))
+            history = self._edit_history(file, ctx, locator, info.get("message_summary_info"))
+            if history:
+                extra["edit_history"] = history
         if info.get("date_retracted"):
             extra["date_retracted_utc"] = iso_utc(from_apple(info["date_retracted"]))
             kind, deleted = "deleted", True
@@ -505,6 +512,55 @@ class IosSms(Parser):
             extra=extra,
             duplicate_key=f"ios-message:{guid}" if guid else None,
         )
+
+    @staticmethod
+    def _edit_history(
+        file: EvidenceFile, ctx: ParseContext, locator: str, blob: bytes | None
+    ) -> list[dict[str, Any]]:
+        """Every version of an edited message, oldest first, from ``message_summary_info``.
+
+        The blob is a binary plist whose ``ec`` dictionary maps a message part index to a list
+        of ``{"d": seconds since 2001, "t": typedstream of the text}``; item 0 is the original
+        (imessage-exporter ``message_types/edited.rs``). An unsent message has no ``ec``.
+        """
+        if not blob:
+            return []
+        try:
+            root = plistlib.loads(bytes(blob))
+        except (plistlib.InvalidFileException, ValueError, TypeError) as exc:
+            ctx.warn(file.logical, "message_summary_info not read", f"{locator}: {exc}")
+            return []
+        parts = root.get("ec") if isinstance(root, dict) else None
+        if not isinstance(parts, dict):
+            return []
+        history: list[dict[str, Any]] = []
+        for part, versions in sorted(parts.items(), key=lambda kv: str(kv[0])):
+            for index, version in enumerate(versions if isinstance(versions, list) else []):
+                if not isinstance(version, dict):
+                    continue
+                text = None
+                if isinstance(version.get("t"), bytes):
+                    try:
+                        text = decode_attributed_body(version["t"])
+                    except TypedStreamError as exc:
+                        ctx.warn(
+                            file.logical,
+                            "edit history text not decoded",
+                            f"{locator} part {part} version {index}: {exc}",
+                        )
+                when = version.get("d")
+                history.append(
+                    {
+                        "part": part,
+                        "version": index,
+                        "time_utc": iso_utc(from_apple(when))
+                        if isinstance(when, int | float)
+                        else None,
+                        "time_raw": str(when),
+                        "text": text,
+                    }
+                )
+        return history
 
     @staticmethod
     def _attachment_rows(conn: sqlite3.Connection) -> _Children | None:

@@ -89,6 +89,12 @@ def test_edit_and_unsend(ios16: Parsed) -> None:
     edited = ios16.by_locator("message.ROWID=13")
     assert edited.edited and not edited.deleted and edited.body == "See you at 11"
     assert edited.extra["date_edited_utc"] == "2023-11-14T22:23:50Z"
+    # The original wording survives in message_summary_info.
+    history = [(v["time_utc"], v["text"]) for v in edited.extra["edit_history"]]
+    assert history == [
+        ("2023-11-14T22:23:20Z", "See you at 10"),
+        ("2023-11-14T22:23:50Z", "See you at 11"),
+    ]
     unsent = ios16.by_locator("message.ROWID=14")
     assert unsent.kind == "deleted" and unsent.deleted and unsent.body is None
     assert unsent.extra["date_retracted_utc"] == "2023-11-14T22:25:00Z"
