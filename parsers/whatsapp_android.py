@@ -53,6 +53,7 @@ from parsers.whatsapp_common import (
     is_status_jid,
     jid_party,
     jid_string,
+    text_value,
 )
 from parsers.whatsapp_contacts import load_wa_names
 from triage.clock import from_unix_ms
@@ -565,6 +566,10 @@ class _CurrentReader(_Base):
         self.chat_by_jid_row: dict[int, _Chat] = {}
         for chat_row, jid_row, subj in rows:
             raw, resolved = self.resolve(jid_row)
+            if raw is None:
+                self.warn(
+                    "chat whose jid row is missing", f"chat._id={chat_row}: jid_row_id={jid_row}"
+                )
             parties = [self.parties.get(m) for m in members.get(jid_row, {})]
             chats[chat_row] = self.chat_by_jid_row[jid_row] = self.make_chat(
                 raw,
@@ -676,7 +681,9 @@ class _CurrentReader(_Base):
             if kind == "call":
                 self._call_extra(row, extra)
             attachments = []
-            body = row["text_data"]
+            body, binary = text_value(row["text_data"])
+            if binary:
+                self.warn("binary message text decoded", locator)
             if row.get("message_media.present") is not None:
                 path = row.get("message_media.file_path")
                 attachments.append(
@@ -1006,7 +1013,9 @@ class _LegacyReader(_Base):
         if not from_me and remote:
             sender = self.parties.get(remote)
         attachments = []
-        body = row["data"]
+        body, binary = text_value(row["data"])
+        if binary:
+            self.warn("binary message text decoded", locator)
         if kind == "media":
             attachments.append(self._attachment(row))
             body = body or row.get("media_caption")

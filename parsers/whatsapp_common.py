@@ -42,6 +42,17 @@ def jid_string(user: str | None, server: str | None, raw: str | None) -> str | N
     return f"{user or ''}@{server or ''}"
 
 
+def text_value(value: Any) -> tuple[str | None, bool]:
+    """A body as text. Some rows hold the body as a BLOB (KnugiHK android_handler.py
+    ``_process_binary_message`` handles the same case); it is decoded with replacement and the
+    second value says so, for the caller to warn."""
+    if value is None or isinstance(value, str):
+        return value, False
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).decode("utf-8", errors="replace"), True
+    return str(value), False
+
+
 def is_status_jid(jid: str | None) -> bool:
     return jid == STATUS_JID
 

@@ -41,6 +41,7 @@ from parsers.whatsapp_common import (
     is_status_jid,
     jid_party,
     media_candidates,
+    text_value,
 )
 from parsers.whatsapp_contacts import load_ios_contact_names
 from triage.clock import from_apple
@@ -342,7 +343,9 @@ class _Reader:
             duplicate = f"{PLATFORM}:{chat['jid']}:{int(from_me)}:{key_id}" + (
                 ":deleted" if deleted else ""
             )
-        body = row["ZTEXT"]
+        body, binary = text_value(row["ZTEXT"])
+        if binary:
+            self.warn("binary message text decoded", locator)
         if not body and kind == "media" and row.get("media.ZTITLE"):
             body = row["media.ZTITLE"]  # the caption (KnugiHK ios_handler.py media: ZTITLE)
         return Message(

@@ -473,13 +473,19 @@ def test_revoked_by_message_type_alone(tmp_path: Path) -> None:
     make._msg(conn, 1, 1, 0, 1, 0, 15, None)
     make._msg(conn, 2, 1, 0, 2, 1, 64, None)
     make._msg(conn, 3, 1, 0, 2, 2, 0, "still here")
+    make._msg(conn, 4, 1, 0, 2, 3, 0, "caf\u00e9 \ufffd".encode()[:-3] + b"\xff")
     conn.commit()
     conn.close()
-    msgs = parse(db).by_id()
+    parsed = parse(db)
+    msgs = parsed.by_id()
     assert [(m.kind, m.deleted, m.extra["type"]) for m in msgs.values()] == [
         ("deleted", True, "deleted for everyone"),
         ("deleted", True, "deleted by admin"),
         ("text", False, "text"),
+        ("text", False, "text"),
     ]
+    # A body stored as a BLOB is decoded (bad bytes replaced) and reported, never dropped.
+    assert msgs[4].body == "caf\u00e9 \ufffd"
+    assert parsed.ctx.warnings[(str(db), "binary message text decoded")].count == 1
     assert msgs[1].sender.id == "+447700900123" and msgs[2].sender.id == "+447700900456"
     assert msgs[1].extra["revoked"] == "message_type only (no message_revoked row)"
