@@ -43,7 +43,7 @@ DETECT_LINES = 60
 MAX_AUTHORS = 5000
 
 
-@dataclass
+@dataclass(slots=True)
 class _Header:
     """One header line read with the file's strict grammar."""
 
@@ -416,6 +416,7 @@ class _State:
         ]
         self._siblings: dict[str, EvidenceFile | None] = {}
         self._directions: dict[str, str] = {}
+        self._times: dict[str, tuple[datetime | None, str | None]] = {}
 
     def author_party(self, author: str) -> Party:
         found = self.parties.get(author)
@@ -468,7 +469,15 @@ class _State:
                 "month_first": second.strftime("%Y-%m-%dT%H:%M:%SZ") if second else None,
             }
             return None
-        utc, note = self._reading(header, self.decision.day_first)
+        # Consecutive items often share a minute; the reading depends on the header text only.
+        key = header.view[header.match.start("dt") : header.match.end("dt")]
+        cached = self._times.get(key)
+        if cached is None:
+            cached = self._reading(header, self.decision.day_first)
+            if len(self._times) >= 4096:
+                self._times.clear()
+            self._times[key] = cached
+        utc, note = cached
         if note == "invalid":
             self.ctx.warn(self.file.logical, "invalid date", f"{locator}: {raw_dt!r}")
         elif note in ("ambiguous", "nonexistent"):
