@@ -539,3 +539,23 @@ def test_cli_match_without_usable_exhibit(tmp_path: Path) -> None:
     empty.write_text("md5\nnot-hex\n")
     result = CliRunner().invoke(main, ["match", "--exhibit", str(empty), str(tmp_path)])
     assert result.exit_code == 2 and "no usable exhibit" in result.output
+
+
+def test_cli_match_all_files_finds_hash_listed_video(tmp_path: Path) -> None:
+    phone = tmp_path / "phone"
+    phone.mkdir()
+    video = b"\x00\x00\x00\x20ftypmp42" + bytes(range(256)) * 40
+    (phone / "VID_0001.mp4").write_bytes(video)
+    listing = tmp_path / "list.csv"
+    listing.write_text(f"md5,description\n{hashlib.md5(video).hexdigest()},sent video\n")
+    args = ["match", "--exhibit", str(listing), str(phone), "--json"]
+    without = json.loads(CliRunner().invoke(main, args).stdout)
+    assert without["matches"] == []
+    result = CliRunner().invoke(main, [*args, "--all-files"])
+    assert result.exit_code == 0, result.output
+    [match] = json.loads(result.stdout)["matches"]
+    assert (match["exhibit"], match["method"], match["file"]) == (
+        "sent video",
+        "md5",
+        f"{phone}/VID_0001.mp4",
+    )

@@ -15,8 +15,8 @@ from rich.table import Table
 from triage.evidence import Evidence
 from triage.media.cache import HashCache, HashRecord, MemoryHashCache, SqliteHashCache
 from triage.media.exhibits import load_category_profile, load_exhibits
-from triage.media.hashes import HashRun, hash_media
-from triage.media.inventory import inventory
+from triage.media.hashes import HashRun, digest_files, hash_media
+from triage.media.inventory import Inventory, inventory
 from triage.media.matching import find_matches, load_profile
 from triage.media.pipeline import PIPELINE_VERSION
 
@@ -40,13 +40,13 @@ def record_json(logical: str, record: HashRecord) -> dict[str, Any]:
 
 def _hash_paths(
     evidence: Evidence, paths: list[Path], cache: HashCache | None, workers: int | None
-) -> tuple[HashRun, int, list[tuple[str, str]]]:
+) -> tuple[HashRun, Inventory, list[tuple[str, str]]]:
     for path in paths:
         evidence.add_input(path, str(path))
     found = inventory(evidence.files())
     run = hash_media(found.images, cache=cache, workers=workers)
     skipped = [(r.path, r.reason) for r in evidence.refusals()] + found.unreadable
-    return run, len(found.others), skipped
+    return run, found, skipped
 
 
 _cache_option = click.option(
@@ -87,13 +87,17 @@ def hash_command(
     with ExitStack() as stack:
         cache = _open_cache(stack, cache_path)
         evidence = stack.enter_context(Evidence())
-        run, others, skipped = _hash_paths(evidence, _paths(paths), cache, workers)
+        run, found, skipped = _hash_paths(evidence, _paths(paths), cache, workers)
+        others = len(found.others)
         out = sys.stdout
         for item, record in run.results:
             out.write(json.dumps(record_json(item.logical, record), ensure_ascii=False) + "\n")
         for logical, reason in run.unreadable:
             out.write(json.dumps({"path": logical, "error": reason}, ensure_ascii=False) + "\n")
+        changed = evidence.verify()
         _summary(run, others, skipped)
+        for line in changed:
+            err.print(f"[red]evidence changed:[/] {line}")
 
 
 def _open_cache(stack: ExitStack, cache_path: str | None) -> HashCache | None:
@@ -141,6 +145,12 @@ def _summary(run: HashRun, others: int, skipped: list[tuple[str, str]]) -> None:
     type=click.Path(exists=True, dir_okay=False),
     help="Category names for VICS sets (default: profiles/hashsets/vics_categories.yaml).",
 )
+@click.option(
+    "--all-files",
+    is_flag=True,
+    help="Also compute MD5/SHA-1/SHA-256 of every file that is not a picture, so hash-list "
+    "exhibits of videos or documents are found too (reads the whole extraction).",
+)
 @_cache_option
 @_workers_option
 def match_command(
@@ -149,6 +159,7 @@ def match_command(
     as_json: bool,
     profile_path: str | None,
     hashset_profile: str | None,
+    all_files: bool,
     cache_path: str | None,
     workers: int | None,
 ) -> None:
@@ -180,8 +191,13 @@ def match_command(
     with ExitStack() as stack:
         cache = _open_cache(stack, cache_path) or MemoryHashCache()
         evidence = stack.enter_context(Evidence())
-        run, others, skipped = _hash_paths(evidence, _paths(paths), cache, workers)
+        run, found, skipped = _hash_paths(evidence, _paths(paths), cache, workers)
+        others = len(found.others)
         files = [(item.logical, record) for item, record in run.results]
+        if all_files and exhibits.hashes:
+            digested, unreadable = digest_files(found.others, workers)
+            files.extend(digested)
+            skipped.extend(unreadable)
         matches = find_matches(files, exhibits, profile)
         changed = evidence.verify()
     result = {

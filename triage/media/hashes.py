@@ -16,6 +16,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
+from triage.evidence import EvidenceFile, FolderContainer
 from triage.media.cache import HashCache, HashRecord
 from triage.media.inventory import MediaFile, sniff_image
 from triage.media.pipeline import PIPELINE_VERSION, ImageError, decode, perceptual_both
@@ -268,3 +269,35 @@ def hash_media(
         if record is not None:
             run.results.append((items[index], record))
     return run
+
+
+def digest_files(
+    files: list[EvidenceFile], workers: int | None = None
+) -> tuple[list[tuple[str, HashRecord]], list[tuple[str, str]]]:
+    """MD5/SHA-1/SHA-256 of files that are not pictures (for exact hash-list hits on videos,
+    documents...), as records without perceptual hashes; and (logical, reason) of unreadable ones.
+    """
+    records: list[tuple[str, HashRecord]] = []
+    unreadable: list[tuple[str, str]] = []
+
+    def keep(file: EvidenceFile, out: Digests | str) -> None:
+        if isinstance(out, str):
+            unreadable.append((file.logical, out))
+        else:
+            records.append(
+                (file.logical, HashRecord(out.sha256, out.md5, out.sha1, out.size, None))
+            )
+
+    disk = [f for f in files if isinstance(f.container, FolderContainer)]
+    jobs = ((str(f.local_path()), None, None, None, None) for f in disk)
+    for file, out in zip(disk, run_jobs(_digest_job, jobs, len(disk), workers), strict=True):
+        keep(file, out)
+    for file in files:
+        if isinstance(file.container, FolderContainer):
+            continue
+        try:
+            with file.open() as handle:
+                keep(file, digest_stream(handle)[0])
+        except OSError as exc:
+            keep(file, f"cannot read: {exc}")
+    return records, unreadable
