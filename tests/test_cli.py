@@ -19,6 +19,10 @@ def test_detect_finds_demo_sources_in_zip_and_folder(cli) -> None:
     found = {f: r["format"] for f, r in rows.items() if r["format"]}
     assert found == {
         "android-extraction.zip!/data/user_de/0/com.android.providers.telephony/databases/mmssms.db": "android_mmssms",
+        "android-extraction.zip!/data/data/com.whatsapp/databases/msgstore.db": "whatsapp_android",
+        "android-extraction.zip!/data/data/com.whatsapp/databases/wa.db": "whatsapp_android_contacts",
+        "facebook-danreeve-2026-05-01.zip!/your_facebook_activity/messages/inbox/"
+        "jesstate_10157000000000123/message_1.json": "messenger_dyi_json",
     }
     # Nothing in the demo is left without a reason.
     assert all(r["reason"] for r in rows.values())

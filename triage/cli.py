@@ -17,7 +17,7 @@ from triage.ingest import iter_records, open_inputs
 from triage.model import Message, message_to_json
 from triage.registry import ParseContext
 
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 DEMO_CASE = Path(__file__).resolve().parents[1] / "fixtures" / "demo" / "case.yaml"
 
