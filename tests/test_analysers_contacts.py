@@ -51,6 +51,7 @@ def sms_rows() -> list[Sms]:
         Sms(5, FIVE_FORMS[4], "2026-03-09 23:00", "out"),
         Sms(6, FIVE_FORMS[0], "2026-03-21 10:00", "out", "after closure"),
         Sms(7, FIVE_FORMS[0], "2026-03-22 10:00", "in", "after closure"),
+        Sms(13, FIVE_FORMS[0], "2026-03-20 09:00", "in", "on the closure date: not after it"),
         # Others: mum at night twice, a bank, the owner texting his own number.
         Sms(8, "+447700900777", "2026-03-03 23:30", "in"),
         Sms(9, "07700 900777", "2026-03-04 08:00", "out"),
@@ -68,7 +69,7 @@ def test_contacts_matched_from_every_number_form(tmp_path: Path) -> None:
 
     labels = r.store.labels("contacts", "contact")
     assert sorted(r.locators([m for m, k in labels.items() if k == "contact-1"])) == sorted(
-        f"sms._id={n}" for n in range(1, 8)
+        [f"sms._id={n}" for n in range(1, 8)] + ["sms._id=13"]
     )
     assert set(labels.values()) == {"contact-1"}
 
@@ -76,13 +77,13 @@ def test_contacts_matched_from_every_number_form(tmp_path: Path) -> None:
     assert summary["matched_identifiers"] == [{"scheme": "phone", "id": A, "raw": FIVE_FORMS[0]}]
     assert summary["platforms"] == ["sms"]
     assert len(summary["conversations"]) == 5
-    assert summary["message_count"] == 7
-    assert summary["counts"] == {"outgoing": 4, "incoming": 3, "other": 0}
+    assert summary["message_count"] == 8
+    assert summary["counts"] == {"outgoing": 4, "incoming": 4, "other": 0}
     assert summary["first_sender"] == "contact"
     assert summary["first_utc"] == "2026-03-03T19:00:00Z"
     assert summary["last_utc"] == "2026-03-22T10:00:00Z"
     assert summary["first_message_id"] == loc["sms._id=1"]
-    # Days 3, 4, 5, 6 March in a row, then 9, 21, 22 March.
+    # Days 3, 4, 5, 6 March in a row, then 9, 20, 21, 22 March.
     assert summary["longest_streak"] == {"days": 4, "start": "2026-03-03", "end": "2026-03-06"}
     assert summary["key_dates"] == {
         "case_closed": {"date": "2026-03-20", "days_to_first_message": -17},

@@ -6,6 +6,12 @@ import datetime as dt
 from pathlib import Path
 
 from tests.test_analysers_support import Sms, build_mmssms, run, write_case
+from triage.analysers import Settings
+from triage.analysers.contacts import ContactsAnalyser
+from triage.analysers.duty import DutyAnalyser
+from triage.casefile import load_case
+from triage.model import Conversation, Message, Party, Provenance
+from triage.store import Store
 
 A = "07700 900123"
 CONTACT = """contacts:
@@ -111,9 +117,12 @@ def test_contact_split_numbers_and_sentences(tmp_path: Path) -> None:
     assert duty[5][19] == 1.0  # Sat 28 March 19:00 on duty (4 April not covered)
     assert duty[5][12] == 0.0
     assert duty[6][3] == 1.0  # Sun 29 March 03:00 BST, still on the night shift
-    assert duty[6][1] is None  # 01:00-02:00 did not exist on 29 March, 5 April not covered
+    hours = d["duty_heatmap_hours"]
+    assert (duty[6][1], hours[6][1]) == (0.0, 0)  # 01:00 did not exist on 29 March; 5 April
+    assert (duty[6][3], hours[6][3]) == (1.0, 1)  # is after the roster: one hour counted
     assert duty[0][12] == 1.0 and duty[1][12] == 0.0 and duty[2][9] == 1.0
-    assert duty[4][12] is None  # the period's only Friday, 3 April, is after the roster
+    assert hours[1][12] == 1  # Tuesday 31 March, on leave: covered, no duty
+    assert hours[4][12] == 0  # the period's only Friday, 3 April, is after the roster
 
     on = r.one("duty.on-duty-contact", "contact-1")
     assert on.data["count"] == 3
@@ -135,5 +144,54 @@ def test_no_roster_means_unknown(tmp_path: Path) -> None:
     split = r.one("duty.contact-split", "contact-1")
     assert split.data["status_counts"]["unknown"] == 10
     assert split.data["outside_duty"] is None and split.data["duty_heatmap"] is None
+    assert split.data["duty_heatmap_hours"] is None
     assert split.why.startswith("No roster was given, so none of the 10 messages with Female A")
     assert r.findings("duty.on-duty-contact") == []
+
+
+def test_system_rows_not_counted_and_assumed_zones_reported(tmp_path: Path) -> None:
+    (tmp_path / "roster.csv").write_text(ROSTER, "utf-8")
+    case = load_case(
+        write_case(tmp_path, CONTACT + "roster:\n  csv: roster.csv\nsources:\n  - case.yaml\n")
+    )
+    her = Party(raw="+447700900123", id="+447700900123", scheme="phone")
+    owner = Party(raw="(device owner)", id="owner", scheme="owner")
+    chat = Conversation("whatsapp:447700900123@s.whatsapp.net", participants=[her])
+
+    def msg(when: str, direction: str, kind: str = "text", assumed: bool = False) -> Message:
+        return Message(
+            platform="whatsapp",
+            conversation=chat,
+            timestamp_utc=z(when),
+            timestamp_raw=when,
+            zone_assumed=assumed,
+            direction=direction,
+            sender=owner if direction == "outgoing" else her,
+            recipients=[],
+            body="x",
+            kind=kind,
+            source=Provenance("chat.txt", "2" * 64, "whatsapp_txt", f"line {when}"),
+        )
+
+    store = Store.create(tmp_path / "store.sqlite")
+    src = store.add_source("chat.txt", "2" * 64, 1, "whatsapp_txt", "1")
+    store.ingest(
+        src,
+        [
+            msg("2026-03-29T04:10", "outgoing", assumed=True),  # 05:10 BST, rest day
+            msg("2026-03-29T04:20", "system", "system", assumed=True),  # an app notice
+            msg("2026-03-28T20:00", "incoming", assumed=True),  # on duty
+        ],
+    )
+    ContactsAnalyser().run(store, case, Settings())
+    findings = list(DutyAnalyser().run(store, case, Settings()))
+    split = next(f for f in findings if f.rule == "duty.contact-split")
+    assert split.data["total"] == 2 and split.data["zone_assumed"] == 2
+    assert split.why.startswith(
+        "1 of 2 messages with Female A were sent or received outside rostered duty."
+    )
+    assert "The times of 2 messages were stored without a zone and read as Europe/London time." in (
+        split.why
+    )
+    # The notice is still labelled.
+    assert sorted(store.labels("duty", "status").values()) == ["on_duty", "rest_day", "rest_day"]

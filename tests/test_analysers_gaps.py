@@ -183,6 +183,8 @@ def wa_store(tmp_path: Path):
         wa(7, CHAT_A, 14, 6, direction="outgoing"),
         wa(8, CHAT_A, 15, 7, direction="outgoing", kind="deleted", deleted=True),
         wa(9, CHAT_B, 1, 8, sender=OTHER),
+        # Status updates are numbered too, with holes as they expire: never an order gap.
+        wa(10, STATUS, 3, 9, sender=OTHER, extra={"status_broadcast": True}),
         IdSpace(
             "msgstore.db",
             "1" * 64,
@@ -190,8 +192,8 @@ def wa_store(tmp_path: Path):
             "message",
             "_id",
             True,
-            9,
-            [1, 2, 4, 5, 7, 8, 9],
+            10,
+            [1, 2, 4, 5, 7, 8, 9, 10],
             "sort_id",
         ),
         DeletionTrace(

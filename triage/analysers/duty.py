@@ -160,12 +160,13 @@ class DutyAnalyser(Analyser):
         dated = [s for s in mine if s.message.timestamp_utc is not None]
         period = None
         duty_heatmap = None
+        duty_covered = None
         if dated:
             first_day = dated[0].message.timestamp_utc.astimezone(zone).date()  # type: ignore[union-attr]
             last_day = dated[-1].message.timestamp_utc.astimezone(zone).date()  # type: ignore[union-attr]
             period = {"first_date": first_day.isoformat(), "last_date": last_day.isoformat()}
             if roster is not None:
-                duty_heatmap = duty_share(roster, first_day, last_day)
+                duty_heatmap, duty_covered = duty_share(roster, first_day, last_day)
 
         if roster is None:
             why = (
@@ -238,6 +239,7 @@ class DutyAnalyser(Analyser):
                 "period": period,
                 "heatmap": heatmap,
                 "duty_heatmap": duty_heatmap,
+                "duty_heatmap_hours": duty_covered,
             },
             refs=[s.id for s in mine],
         )
@@ -277,10 +279,13 @@ class DutyAnalyser(Analyser):
         )
 
 
-def duty_share(roster: Roster, first: dt.date, last: dt.date) -> list[list[float | None]]:
-    """7x24 (Monday first, local hours): the share of each hour-of-week cell that was rostered
-    duty over the local dates ``first`` .. ``last``. Only hours the roster covers count; a cell
-    with none is ``null``. Walking real (UTC) hours keeps the 23- and 25-hour days right."""
+def duty_share(
+    roster: Roster, first: dt.date, last: dt.date
+) -> tuple[list[list[float]], list[list[int]]]:
+    """7x24 (Monday first, local hours) over the local dates ``first`` .. ``last``: the share of
+    each hour-of-week cell that was rostered duty, and how many hours of that cell the roster
+    covers (a share of 0.0 with 0 covered hours means "no roster", not "no duty"). Walking real
+    (UTC) hours keeps the 23- and 25-hour days of clock changes right."""
     zone = roster.zone
     start = dt.datetime.combine(first, dt.time(0)).replace(tzinfo=zone).astimezone(dt.UTC)
     end = (
@@ -289,18 +294,19 @@ def duty_share(roster: Roster, first: dt.date, last: dt.date) -> list[list[float
         .astimezone(dt.UTC)
     )
     duty = [[0.0] * 24 for _ in range(7)]
-    known = [[0.0] * 24 for _ in range(7)]
+    known = [[0] * 24 for _ in range(7)]
     t = start
     while t < end:
         local = t.astimezone(zone)
         if roster.status(t + HOUR / 2) != "unknown":
-            known[local.weekday()][local.hour] += 3600.0
+            known[local.weekday()][local.hour] += 1
             duty[local.weekday()][local.hour] += roster.duty_seconds(t, t + HOUR)
         t += HOUR
-    return [
-        [round(duty[d][h] / known[d][h], 3) if known[d][h] else None for h in range(24)]
+    share = [
+        [round(duty[d][h] / (known[d][h] * 3600), 3) if known[d][h] else 0.0 for h in range(24)]
         for d in range(7)
     ]
+    return share, known
 
 
 def _time_order(s: StoredMessage) -> tuple[bool, str, int]:
