@@ -190,7 +190,7 @@ def contract_findings(store: Store, case: Case, out: Path) -> None:
         )
     )
 
-    mms = next(s for s in messages if s.message.attachments)
+    mms = next(s for s in messages if s.message.platform == "mms" and s.message.attachments)
     attachment = mms.message.attachments[0]
     # The media analyser copies matched pictures into media/; do what it would.
     archive = case.sources[0].path
@@ -241,8 +241,7 @@ def contract_findings(store: Store, case: Case, out: Path) -> None:
     store.add_findings(findings)
 
 
-@pytest.fixture
-def demo_report(demo_case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def make_demo_report(demo_case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The demo case rendered with contract-shaped findings; returns the output folder."""
     out = tmp_path / "out"
     case = run_without_analysers(demo_case, out, monkeypatch)
@@ -253,19 +252,29 @@ def demo_report(demo_case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     return out
 
 
+@pytest.fixture
+def demo_report(demo_case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    return make_demo_report(demo_case, tmp_path, monkeypatch)
+
+
 def write_sms_case(folder: Path, rows: list[tuple[int, str, int, str]], name: str) -> Path:
-    """A tiny AOSP mmssms.db (rows: id, address, type, body; one minute apart) and a case file
-    naming ``name`` as the contact with number 07700 900123."""
+    """A tiny AOSP mmssms.db (rows: id, address, type, body; one minute apart; one thread per
+    address) and a case file naming ``name`` as the contact with number 07700 900123."""
     evidence = folder / "evidence"
     evidence.mkdir(parents=True)
     conn = sqlite3.connect(evidence / "mmssms.db")
     conn.executescript(SMS_SCHEMA)
-    conn.execute("INSERT INTO canonical_addresses (address) VALUES ('07700 900123')")
-    conn.execute("INSERT INTO threads (recipient_ids) VALUES ('1')")
+    threads = {a: n for n, a in enumerate(dict.fromkeys(r[1] for r in rows), 1)}
+    for address, n in threads.items():
+        conn.execute("INSERT INTO canonical_addresses (_id, address) VALUES (?, ?)", (n, address))
+        conn.execute("INSERT INTO threads (_id, recipient_ids) VALUES (?, ?)", (n, str(n)))
     start = 1773000000000
     conn.executemany(
-        "INSERT INTO sms (_id, thread_id, address, date, type, body) VALUES (?, 1, ?, ?, ?, ?)",
-        [(i, address, start + i * 60000, kind, body) for i, address, kind, body in rows],
+        "INSERT INTO sms (_id, thread_id, address, date, type, body) VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            (i, threads[address], address, start + i * 60000, kind, body)
+            for i, address, kind, body in rows
+        ],
     )
     conn.commit()
     conn.close()
@@ -334,10 +343,12 @@ def test_headlines_are_built_from_the_findings(demo_report: Path) -> None:
     index = (demo_report / "index.html").read_text("utf-8")
     summaries = [f for f in findings if f["rule"] == "contact.summary"]
     assert f"Messages were found with {len(summaries)} of 4 case contacts." in index
-    assert "No messages were found with Female C, Witness D in the sources read." in index
+    none = [f["data"]["name"] for f in findings if f["rule"] == "contact.none-found"]
+    assert f"No messages were found with {', '.join(none)} in the sources read." in index
+    names = {f["subject"]: f["data"]["name"] for f in summaries}
     for f in (f for f in findings if f["rule"] == "duty.contact-split"):
         outside = sum(f["data"]["status_counts"][s] for s in OUTSIDE_DUTY)
-        name = {"contact-1": "Female A", "contact-2": "Female B"}[f["subject"]]
+        name = names[f["subject"]]
         assert (
             f"{outside} of {f['data']['total']} messages with {name} were sent or received "
             "outside rostered duty"
@@ -356,7 +367,7 @@ def test_contact_page_has_charts_gaps_duty_and_provenance(demo_report: Path) -> 
     gap = chat.index("Deletion gap: at least 1 id missing between Sat 07 Mar 2026 21:45 GMT")
     assert chat.rindex('id="m', 0, gap) < gap < chat.index('id="m', gap)
     store = Store.open(demo_report / "case.sqlite")
-    ids = sorted(store.labels("contacts", "contact"))
+    ids = sorted(k for k, v in store.labels("contacts", "contact").items() if v == "contact-1")
     first = store.messages_by_ids([ids[0]])[0].message
     store.close()
     assert first.source.sha256 in html and f'<dd class="mono">{first.source.locator}</dd>' in html
@@ -364,9 +375,16 @@ def test_contact_page_has_charts_gaps_duty_and_provenance(demo_report: Path) -> 
     assert '<span class="badge off_duty">off duty</span>' in html
     # Times are in the case timezone: 10:15 UTC on 2 March is 10:15 GMT; BST after 29 March.
     assert "Mon 02 Mar 2026 10:15 GMT" in html and "BST" in html
-    assert (demo_report / "contacts" / "contact-3.html").read_text("utf-8").count(
-        "No messages were found with Female C in the sources read. This is not evidence"
-    ) == 1
+    findings = json.loads((demo_report / "findings.json").read_text())["findings"]
+    none = next(f for f in findings if f["rule"] == "contact.none-found")
+    page = (demo_report / "contacts" / f"{none['subject']}.html").read_text("utf-8")
+    assert (
+        page.count(
+            f"No messages were found with {none['data']['name']} in the sources read. "
+            "This is not evidence"
+        )
+        == 1
+    )
 
 
 def test_exhibit_page_shows_both_pictures_blurred(demo_report: Path) -> None:
@@ -417,8 +435,11 @@ def test_evidence_text_is_escaped(tmp_path: Path) -> None:
 
 
 def test_conversations_are_paginated(tmp_path: Path) -> None:
-    total = PAGE_SIZE * 2 + 500
+    # Exactly two full pages for the first thread, then a second thread: a full last page must
+    # not swallow or leak messages across conversations.
+    total = PAGE_SIZE * 2
     rows = [(i, "07700 900123", 1 + i % 2, f"message {i}") for i in range(1, total + 1)]
+    rows += [(total + i, "07700 900777", 1, f"other {i}") for i in range(1, 4)]
     case_path = write_sms_case(tmp_path, rows, "Female A")
     out = tmp_path / "out"
     run_case(load_case(case_path), out)
@@ -426,15 +447,15 @@ def test_conversations_are_paginated(tmp_path: Path) -> None:
     conv_pages = sorted(
         (out / "conversations").glob(f"{base}*.html"), key=lambda p: (len(p.name), p.name)
     )
-    assert [p.name for p in conv_pages] == [
-        f"{base}.html",
-        f"{base}-p2.html",
-        f"{base}-p3.html",
-    ]
+    assert [p.name for p in conv_pages] == [f"{base}.html", f"{base}-p2.html"]
     counts = [p.read_text("utf-8").count('<li class="msg ') for p in conv_pages]
-    assert counts == [PAGE_SIZE, PAGE_SIZE, 500]
+    assert counts == [PAGE_SIZE, PAGE_SIZE]
     last = conv_pages[-1].read_text("utf-8")
-    assert f"message {total}<" in last and 'href="' + base + '-p2.html"' in last
+    assert f"message {total}<" in last and f'href="{base}.html"' in last
+    other = (out / "conversations" / f"{slug('sms:thread:2')}.html").read_text("utf-8")
+    assert other.count('<li class="msg ') == 3 and "message " not in other
+    contact_pages = sorted((out / "contacts").glob("contact-1*.html"))
+    assert [p.name for p in contact_pages] == ["contact-1-p2.html", "contact-1.html"]
     # The first screen holds no messages, so it stays small whatever the phone holds.
     assert (out / "index.html").stat().st_size < 20_000
     assert "message 1<" not in (out / "index.html").read_text("utf-8")

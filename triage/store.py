@@ -705,6 +705,18 @@ class Store:
             )
         return out
 
+    def messages_by_conversation(self) -> Iterator[StoredMessage]:
+        """Every message in one pass, grouped by conversation key (in key order) and in time
+        order within each, for writing every conversation without a query per conversation."""
+        conversations = self.conversations()
+        attachments = self._attachments_by_message("", ())
+        sql = (
+            f"SELECT {self._MESSAGE_COLUMNS} FROM messages"
+            " ORDER BY conversation, ts_utc IS NULL, ts_utc, id"
+        )
+        for row in self.conn.execute(sql):
+            yield self._stored(row, conversations, attachments)
+
     def message_stats(self) -> dict[str, int]:
         """Whole-store counts the report's method section needs: undated, zone-assumed, deleted
         and edited messages."""

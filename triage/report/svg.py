@@ -38,6 +38,17 @@ def _open(width: int, height: int, title: str, desc: str, css_class: str) -> lis
     ]
 
 
+def _nice_step(peak: int) -> int:
+    """A whole-number grid step giving at most about four lines (1, 2, 5, 10, 20, 50...)."""
+    step = 1
+    while peak / step > 4:
+        for factor in (2, 5 / 2, 2):
+            step = int(step * factor)
+            if peak / step <= 4:
+                break
+    return step
+
+
 def timeline(
     days: Sequence[tuple[dt.date, int, int]],
     markers: Sequence[tuple[dt.date, str]] = (),
@@ -79,18 +90,22 @@ def timeline(
     )
     parts = _open(width, height, title, desc, "timeline")
     parts.append(f'<g {FONT} font-size="12" fill="{MUTED}">')
-    for fraction in (0, 0.5, 1):
-        y = top + plot_h * (1 - fraction)
-        value = round(peak * fraction)
+    step = _nice_step(peak)
+    peak = max(peak, step)
+    top_value = -(-peak // step) * step
+    for value in range(0, top_value + 1, step):
+        y = top + plot_h * (1 - value / top_value)
         parts.append(
             f'<line x1="{left}" x2="{width - right}" y1="{_num(y)}" y2="{_num(y)}" '
             f'stroke="{GRID}" stroke-width="1"/>'
             f'<text x="{left - 6}" y="{_num(y + 4)}" text-anchor="end">{value}</text>'
         )
+    peak = top_value
     # Month ticks: the first of each month inside the span.
     month = dt.date(start.year, start.month, 1)
+    parts.append(f'<text x="{left}" y="{top + plot_h + 18}">{start.strftime("%d %b %Y")}</text>')
     while month <= end:
-        if month >= start:
+        if month > start + dt.timedelta(days=(7 if weekly else 1) * max(slots // 12, 3)):
             x = left + (month - start).days / (7 if weekly else 1) * slot_w
             parts.append(
                 f'<line x1="{_num(x)}" x2="{_num(x)}" y1="{top + plot_h}" y2="{top + plot_h + 5}" '
@@ -115,11 +130,13 @@ def timeline(
     for number, (day, label) in enumerate(sorted(markers)):
         x = left + ((day - start).days / (7 if weekly else 1) + 0.5) * slot_w
         y_label = 12 + 12 * (number % 2)
+        # Labels near the right edge are drawn to the left of their line so they stay visible.
+        anchor, dx = ("end", -3) if x > width * 0.7 else ("start", 3)
         parts.append(
             f'<line x1="{_num(x)}" x2="{_num(x)}" y1="{y_label + 3}" y2="{top + plot_h}" '
             f'stroke="#b44d12" stroke-width="1.5" stroke-dasharray="4 3"/>'
-            f'<text x="{_num(x + 3)}" y="{y_label}" {FONT} font-size="12" fill="#8a3b0e">'
-            f"{escape(label)} {day.strftime('%d %b')}</text>"
+            f'<text x="{_num(x + dx)}" y="{y_label}" text-anchor="{anchor}" {FONT} '
+            f'font-size="12" fill="#8a3b0e">{escape(label)} {day.strftime("%d %b")}</text>'
         )
     legend_y = height - 8
     parts.append(
@@ -200,8 +217,8 @@ def heatmap(
             f'<rect x="{left + 200}" y="{legend_y - 11}" width="14" height="14" fill="{DUTY}" '
             f'stroke="{GRID}"/><text x="{left + 220}" y="{legend_y}">rostered duty in at least '
             f"half of the weeks</text>"
-            f'<rect x="{left + 470}" y="{legend_y - 11}" width="14" height="14" fill="#e4eef8" '
-            f'stroke="{GRID}"/><text x="{left + 490}" y="{legend_y}">in some weeks</text>'
+            f'<rect x="{left + 500}" y="{legend_y - 11}" width="14" height="14" fill="#e4eef8" '
+            f'stroke="{GRID}"/><text x="{left + 520}" y="{legend_y}">in some weeks</text>'
         )
     else:
         parts.append(

@@ -25,12 +25,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
 from triage import __version__
 from triage.analysers import Settings
 from triage.casefile import Case, CaseContact
 from triage.model import Party, parse_iso_utc
 from triage.report import headlines, svg
+from triage.report.chat import render_chat
 from triage.report.exports import write_findings_csv, write_findings_json, write_messages_csv
 from triage.store import Finding, Store, StoredMessage
 
@@ -165,6 +167,12 @@ class Report:
             return f"{known} ({shown})" if p.id != "owner" else known
         return shown
 
+    def short(self, p: Party | None) -> str:
+        """The name a chat bubble shows: the case name when known, else the party as found."""
+        if p is None:
+            return "unknown"
+        return self.party_names.get(p.id or "") or p.name or p.raw or p.id or "unknown"
+
     def finding(self, rule: str, subject: str | None) -> Finding | None:
         for f in self.rules.get(rule, []):
             if f.subject == subject:
@@ -192,8 +200,11 @@ class Report:
             "full_time": self.clock.full(m.timestamp_utc),
             "zone_assumed": m.zone_assumed,
             "direction": m.direction,
-            "sender": self.party(m.sender),
-            "recipients": ", ".join(self.party(p) for p in m.recipients),
+            "sender": self.short(m.sender),
+            "recipients": ", ".join(self.short(p) for p in m.recipients),
+            "parties": "From "
+            + self.party(m.sender)
+            + (" to " + ", ".join(self.party(p) for p in m.recipients) if m.recipients else ""),
             "body": m.body,
             "kind": m.kind,
             "deleted": m.deleted,
@@ -263,6 +274,9 @@ class Report:
             rows.append({"type": "message", "m": view})
             rows.extend({"type": "gap", "gap": self.gap_view(g)} for g in after.get(stored.id, []))
         return rows
+
+    def chat(self, rows: list[dict[str, Any]], root: str, show_contact: bool) -> Markup:
+        return render_chat(rows, root, self.case.timezone, show_contact)
 
     # -- writing -----------------------------------------------------------------------------------
     def render(self, template: str, path: Path, **context: Any) -> None:
@@ -452,10 +466,21 @@ class Report:
 
     # -- conversations -----------------------------------------------------------------------------
     def write_conversations(self) -> None:
+        stream = iter(self.store.messages_by_conversation())
+        pending = next(stream, None)
         for conv in self.conversations:
             base = slug(conv["key"])
             pages = max(1, -(-conv["messages"] // PAGE_SIZE))
-            chunks = _chunks(self.store.messages_in_conversation(conv["key"]), PAGE_SIZE)
+
+            def own(key: str = conv["key"]) -> Iterator[StoredMessage]:
+                nonlocal pending
+                while pending is not None and pending.message.conversation.id == key:
+                    # Advance before yielding: a full last page must not leave this
+                    # conversation's final message pending for the next conversation.
+                    current, pending = pending, next(stream, None)
+                    yield current
+
+            chunks = _chunks(own(), PAGE_SIZE)
             for number in range(1, pages + 1):
                 chunk = next(chunks, [])
                 for stored in chunk:

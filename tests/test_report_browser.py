@@ -1,0 +1,134 @@
+"""The report in a real headless Chromium (driven over the DevTools protocol, tests/browser.py).
+
+Checks what only a browser can: pages load from the file system with no console error, no CSP
+violation and no request other than file:// ones; the headline numbers shown equal the findings
+exported in findings.json; injected markup in evidence shows as text and never runs; a blurred
+exhibit picture unblurs on a real click. Screenshots go to test-artifacts/ for a human to look at.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.browser import Browser, chromium_path
+from tests.test_report import XSS_BODY, XSS_NAME, make_demo_report, write_sms_case
+from triage.casefile import load_case
+from triage.report.headlines import OUTSIDE_DUTY
+from triage.run import run_case
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+
+pytestmark = pytest.mark.skipif(
+    chromium_path() is None,
+    reason="chromium is not installed (apt-get install chromium); .ci/run installs it",
+)
+
+
+@pytest.fixture
+def demo_report(demo_case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    return make_demo_report(demo_case, tmp_path, monkeypatch)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with Browser() as b:
+        yield b
+
+
+def load(browser: Browser, page: Path) -> None:
+    browser.events.clear()
+    browser.open(page.as_uri())
+    browser.drain(0.3)
+    assert browser.problems() == [], page
+    assert browser.dialogs() == [], page
+    outside = [u for u in browser.requests() if not u.startswith("file://")]
+    assert outside == [], page
+
+
+def test_demo_report_loads_offline_and_headlines_match_findings(
+    browser: Browser, demo_report: Path
+) -> None:
+    load(browser, demo_report / "index.html")
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.screenshot(ARTIFACTS / "report-index.png", full_page=True)
+    shown = browser.evaluate(
+        "[...document.querySelectorAll('ul.headlines li')].map(li => li.innerText)"
+    )
+    findings = json.loads((demo_report / "findings.json").read_text())["findings"]
+    names = {f["subject"]: f["data"]["name"] for f in findings if f["rule"] == "contact.summary"}
+    expected = [
+        "Messages were found with "
+        f"{sum(f['rule'] == 'contact.summary' for f in findings)} of 4 case contacts."
+    ]
+    for f in findings:
+        if f["rule"] == "duty.contact-split":
+            outside = sum(f["data"]["status_counts"][s] for s in OUTSIDE_DUTY)
+            expected.append(
+                f"{outside} of {f['data']['total']} messages with {names[f['subject']]} were sent"
+                " or received outside rostered duty"
+            )
+    matches = [f for f in findings if f["rule"] == "exhibit.match"]
+    expected.append(f"{len(matches)} exhibit match, sent to an unknown number")
+    gaps = [f for f in findings if f["rule"] == "gap.id"]
+    adjacent = sum(1 for f in gaps if f["data"]["contact_key"])
+    expected.append(f"{len(gaps)} deletion gap in message ids, {adjacent} adjacent to case-contact")
+    for sentence in expected:
+        assert any(sentence in line for line in shown), (sentence, shown)
+    # The contacts table agrees with the same findings.
+    row = browser.evaluate("document.querySelector('#row-contact-1').innerText")
+    total = next(
+        f["data"]["total"]
+        for f in findings
+        if f["rule"] == "duty.contact-split" and f["subject"] == "contact-1"
+    )
+    assert re.search(rf"\b{total}\b", row)
+
+    for page in sorted(demo_report.rglob("*.html")):
+        load(browser, page)
+
+    load(browser, demo_report / "contacts" / "contact-1.html")
+    browser.screenshot(ARTIFACTS / "report-contact-1.png", full_page=True)
+    assert browser.evaluate("document.querySelectorAll('svg.chart').length") >= 3
+    assert browser.evaluate("document.querySelectorAll('li.gap').length") == 1
+
+
+def test_blurred_exhibit_unblurs_on_click(browser: Browser, demo_report: Path) -> None:
+    load(browser, demo_report / "exhibits.html")
+    figure = "#fig-1-copy"
+    filter_of = f"getComputedStyle(document.querySelector('{figure} img')).filter"
+    assert "blur" in browser.evaluate(filter_of)
+    assert browser.evaluate(f"document.querySelector('{figure} img').naturalWidth") > 0
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.screenshot(ARTIFACTS / "report-exhibits-blurred.png")
+    browser.click(f"{figure} button.reveal")
+    browser.drain(0.3)
+    assert browser.evaluate(filter_of) == "none"
+    assert browser.evaluate(f"document.querySelector('{figure} button.reveal').innerText") == (
+        "Blur again"
+    )
+    browser.click(f"{figure} button.reveal")
+    assert "blur" in browser.evaluate(filter_of)
+    assert browser.problems() == []
+
+
+def test_injected_markup_shows_as_text_and_never_runs(browser: Browser, tmp_path: Path) -> None:
+    case_path = write_sms_case(
+        tmp_path, [(1, "07700 900123", 1, XSS_BODY), (2, "07700 900123", 2, "ok")], XSS_NAME
+    )
+    out = tmp_path / "out"
+    run_case(load_case(case_path), out)
+    for page in sorted(out.rglob("*.html")):
+        load(browser, page)
+        assert browser.evaluate("document.querySelectorAll('script').length") == 1
+        assert browser.evaluate("document.querySelectorAll('img[src=\"x\"]').length") == 0
+    conversation = next((out / "conversations").glob("*.html"))
+    load(browser, conversation)
+    bodies = browser.evaluate("[...document.querySelectorAll('.body')].map(e => e.innerText)")
+    assert XSS_BODY in bodies
+    load(browser, out / "index.html")
+    assert XSS_NAME in browser.evaluate("document.body.innerText")
+    assert browser.dialogs() == []
