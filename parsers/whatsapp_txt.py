@@ -201,7 +201,14 @@ class WhatsAppTxt(Parser):
                 scan.group_events.append(f"line {header.line_no}: {first[:80]}")
             scan.you_events += g.is_you_event(first)
             return
-        if header.lrm and scan.chat_name is None and header.line_no <= HEAD_LINES:
+        if (
+            scan.chat_name is None
+            and header.line_no <= HEAD_LINES
+            and (
+                header.lrm
+                or (scan.shape is not None and scan.shape.bracket and g.strong_system(first))
+            )
+        ):
             if (
                 g.media_marker(first, lrm=True) is None
                 and g.deletion_marker(first) is None
@@ -223,8 +230,12 @@ class WhatsAppTxt(Parser):
 
     @staticmethod
     def _ios_system(scan: _Scan, header: _Header, first: str) -> bool:
-        if not header.lrm or header.author is None:
+        """An iOS system text printed under the chat name (LRM-prefixed), or one of the notices
+        nobody types when the LRMs were lost."""
+        if header.author is None or scan.shape is None or not scan.shape.bracket:
             return False
+        if not header.lrm:
+            return g.strong_system(first)
         if (
             g.media_marker(first, lrm=True) is not None
             or g.deletion_marker(first) is not None

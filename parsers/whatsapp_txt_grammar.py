@@ -489,6 +489,28 @@ _OMITTED_WORDS = (
 )
 
 
+# whats_json test/data/languages/english_ios.txt and spanish_ios.txt (real exports).
+_OMITTED_PHRASES = frozenset(
+    {
+        "image omitted",
+        "video omitted",
+        "audio omitted",
+        "sticker omitted",
+        "gif omitted",
+        "document omitted",
+        "contact card omitted",
+        "imagen omitida",
+        "video omitido",
+        "audio omitido",
+        "sticker omitido",
+        "gif omitido",
+        "tarjeta de contacto omitida",
+        "documento omitido",
+    }
+)
+_OMITTED_DOCUMENT = (" document omitted", " documento omitido")
+
+
 @dataclass
 class MediaMarker:
     file: str | None  # the attachment's file name, None when the media was omitted
@@ -525,9 +547,13 @@ def media_marker(body: str, lrm: bool = False, sibling_exists: Any = None) -> Me
                 or (sibling_exists is not None and sibling_exists(name))
             ):
                 return MediaMarker(name, label, "")
-    if not lrm:
-        return None
     words = text.casefold().split()
+    if not lrm:
+        # iOS placeholders whose LRM a copy of the export lost: known phrases only.
+        folded = " ".join(words)
+        if folded in _OMITTED_PHRASES or (len(words) <= 8 and folded.endswith(_OMITTED_DOCUMENT)):
+            return MediaMarker(None, text, "")
+        return None
     # "imagen omitida", "Tarjeta de contacto omitida", and documents with their title in front:
     # "Resume.pdf • 2 páginas documento omitido" (whats_json test/data/languages/spanish_ios.txt).
     if 2 <= len(words) <= 8 and words[-1] in _OMITTED_WORDS:
@@ -572,6 +598,22 @@ _GROUP_EVENTS = re.compile(
 # "You created group", "You added Bob", "You changed the subject" (Android en): the exporting owner
 # speaking of himself; tells nothing of his display name but shows the format's "You" marker.
 _YOU_EVENT = re.compile(r"^(?:You |Du |Vous |Tú |Você |Hai |Je |U )", re.I)
+
+
+# Notices no person types, recognised even where a copy of the export lost its LRMs (the chat
+# name's encryption and security-code notices: whats_json test/data/languages/*_ios.txt).
+_STRONG_SYSTEM = re.compile(
+    r"(?:^Messages and calls are end-to-end encrypted\.|^Messages to this group are now secured"
+    r"|^Your security code with .{1,80} changed\.|^Los mensajes y las llamadas están cifrados"
+    r"|Ende-zu-Ende-verschlüsselt\. Niemand|criptografia de ponta a ponta\. Ninguém"
+    r"|chiffrés de bout en bout\.|crittografati end-to-end\.|end-to-end versleuteld\."
+    r"| created group [\"“]| changed the subject (?:from|to) [\"“]"
+    r"| joined using this group's invite link$)"
+)
+
+
+def strong_system(text: str) -> bool:
+    return bool(_STRONG_SYSTEM.search(text))
 
 
 def looks_system(text: str) -> bool:

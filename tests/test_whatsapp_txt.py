@@ -275,6 +275,26 @@ def test_ios_deletions_in_seven_languages() -> None:
     assert [m.direction for m in messages[-2:]] == ["outgoing", "outgoing"]
 
 
+def test_ios_export_whose_direction_marks_were_lost() -> None:
+    messages, ctx = parse(FIX / "ios_no_marks" / "_chat.txt")
+    assert [m.kind for m in messages] == [
+        "system",
+        "text",
+        "media",
+        "text",
+        "media",
+        "media",
+        "deleted",
+        "deleted",
+        "text",
+        "system",
+    ]
+    d = only_decision(ctx)
+    assert (d["title"], d["owner_author"], d["date_order"]) == ("Elon", "Dmitry", "MDY")
+    assert messages[3].body.startswith("Pimlico Gardens (London, United Kingdom): https://")
+    assert messages[8].direction == "outgoing"
+
+
 def test_owner_names_from_the_case_override_markers() -> None:
     messages, ctx = parse(FIX / "ios" / "_chat.txt", owner_names=["hugo"])
     assert only_decision(ctx)["owner_evidence"] == "case owner name 'hugo'"
@@ -427,8 +447,11 @@ def test_grammar_units() -> None:
         media_marker("IMG-20220101-WA0001.jpg (archivo adjunto)").file == "IMG-20220101-WA0001.jpg"
     )
     assert media_marker("<Mídia omitida>").file is None
-    assert media_marker("image omitted") is None  # only iOS's LRM-prefixed placeholder counts
-    assert media_marker("image omitted", lrm=True).file is None
+    # Unknown "... omitted" phrases count only with iOS's LRM; the known ones always.
+    assert media_marker("nothing omitted") is None
+    assert media_marker("nothing omitted", lrm=True).file is None
+    assert media_marker("image omitted").file is None
+    assert media_marker("Template.docx document omitted").file is None
 
 
 def test_streams_a_long_export_in_bounded_memory(tmp_path: Path) -> None:
