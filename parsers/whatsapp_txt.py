@@ -39,6 +39,8 @@ from triage.registry import Match, ParseContext, Parser, Probe
 #: Lines read to fix a file's header layout (and by detection, from the 64 KiB head).
 HEAD_LINES = 300
 DETECT_LINES = 60
+#: Stands for "the owner wrote nothing here": every person message is incoming.
+OWNER_ABSENT = "\x00owner wrote nothing"
 #: Distinct authors remembered; a chat export never has more members than a group allows.
 MAX_AUTHORS = 5000
 
@@ -70,6 +72,7 @@ class _Scan:
     own_deletion_authors: Counter[str] = field(default_factory=Counter)
     group_events: list[str] = field(default_factory=list)
     you_events: int = 0
+    not_owner: Counter[str] = field(default_factory=Counter)
     chat_name: str | None = None
     chat_name_line: int | None = None
     headers: int = 0
@@ -197,9 +200,7 @@ class WhatsAppTxt(Parser):
     def _scan_body(self, scan: _Scan, header: _Header) -> None:
         first = _marker_text(header.first)
         if header.author is None:
-            if g.is_group_event(first) and len(scan.group_events) < 5:
-                scan.group_events.append(f"line {header.line_no}: {first[:80]}")
-            scan.you_events += g.is_you_event(first)
+            self._scan_system(scan, header, first)
             return
         if (
             scan.chat_name is None
@@ -219,14 +220,22 @@ class WhatsAppTxt(Parser):
                 scan.chat_name = header.author
                 scan.chat_name_line = header.line_no
         if self._ios_system(scan, header, first):
-            if g.is_group_event(first) and len(scan.group_events) < 5:
-                scan.group_events.append(f"line {header.line_no}: {first[:80]}")
+            self._scan_system(scan, header, first)
             return
         own = g.deletion_marker(first)
         if own:
             scan.own_deletion_authors[header.author] += 1
         if header.author in scan.authors or len(scan.authors) < MAX_AUTHORS:
             scan.authors[header.author] += 1
+
+    @staticmethod
+    def _scan_system(scan: _Scan, header: _Header, first: str) -> None:
+        if g.is_group_event(first) and len(scan.group_events) < 5:
+            scan.group_events.append(f"line {header.line_no}: {first[:80]}")
+        scan.you_events += g.is_you_event(first)
+        actor = g.acts_on_owner(first)
+        if actor and len(scan.not_owner) < MAX_AUTHORS:
+            scan.not_owner[actor] += 1
 
     @staticmethod
     def _ios_system(scan: _Scan, header: _Header, first: str) -> bool:
@@ -301,6 +310,17 @@ class WhatsAppTxt(Parser):
                 "conflicting owner markers",
                 f"'You deleted this message' from {sorted(scan.own_deletion_authors)}",
             )
+        excluded = {normalise_name(a) for a in scan.not_owner}
+        candidates = [a for a in scan.authors if normalise_name(a) not in excluded]
+        if scan.authors and excluded and not candidates:
+            shown = ", ".join(sorted(scan.not_owner)[:3])
+            return (
+                OWNER_ABSENT,
+                f"every author is shown not to be the owner ({shown} acted on 'you')",
+                "high",
+            )
+        if not is_group and len(scan.authors) == 2 and len(candidates) == 1:
+            return candidates[0], f"{sorted(scan.not_owner)[0]!r} acted on 'you'", "high"
         if not is_group and len(scan.authors) == 2:
             for other in (title, scan.chat_name):
                 if other and normalise_name(other) in by_norm:
@@ -324,6 +344,7 @@ class WhatsAppTxt(Parser):
         title, title_source = self._title(file, scan)
         is_group, group_reason = self._group(scan)
         owner_name, owner_reason, owner_conf = self._owner(file, ctx, scan, title, is_group)
+        absent = owner_name == OWNER_ABSENT
         ctx.decide(
             file.logical,
             header_shape=scan.shape.describe(),
@@ -335,12 +356,18 @@ class WhatsAppTxt(Parser):
             title_source=title_source,
             is_group=is_group,
             group_evidence=group_reason,
-            owner_author=owner_name,
+            owner_author=None if absent else owner_name,
             owner_evidence=owner_reason,
             owner_confidence=owner_conf,
             # Android prints the owner's own group actions as "You ..." (never his name).
             you_system_lines=scan.you_events,
-            direction="by owner author" if owner_name else "unknown for every person message",
+            direction=(
+                "incoming for every person message"
+                if absent
+                else "by owner author"
+                if owner_name
+                else "unknown for every person message"
+            ),
         )
         if decision.day_first is None:
             ctx.warn(
@@ -411,7 +438,13 @@ class _State:
         self.ctx = ctx
         self.scan = scan
         self.decision = decision
-        self.owner_norm = normalise_name(owner_name) if owner_name else None
+        self.owner_norm = (
+            owner_name
+            if owner_name == OWNER_ABSENT
+            else normalise_name(owner_name)
+            if owner_name
+            else None
+        )
         self.owner = ctx.owner_party()
         self.index = 0
         self.parties: dict[str, Party] = {}

@@ -597,7 +597,7 @@ _GROUP_EVENTS = re.compile(
 )
 # "You created group", "You added Bob", "You changed the subject" (Android en): the exporting owner
 # speaking of himself; tells nothing of his display name but shows the format's "You" marker.
-_YOU_EVENT = re.compile(r"^(?:You |Du |Vous |Tú |Você |Hai |Je |U )", re.I)
+_YOU_EVENT = re.compile(r"^(?:You\b|Du |Vous |Tú |Você |Hai |Je |U )", re.I)
 
 
 # Notices no person types, recognised even where a copy of the export lost its LRMs (the chat
@@ -614,6 +614,21 @@ _STRONG_SYSTEM = re.compile(
 
 def strong_system(text: str) -> bool:
     return bool(_STRONG_SYSTEM.search(text))
+
+
+# "Dmitry S added you" (whats_json test/data/android group export), German "… hat dich
+# hinzugefügt." (whatsapp-to-sqlite German log): the named person is not the exporting owner.
+_ACTS_ON_YOU = re.compile(
+    r"^(?P<who>.+?) (?:added|removed) you$|^(?P<wer>.+?) hat dich (?:hinzugefügt|entfernt)\.?$"
+)
+
+
+def acts_on_owner(text: str) -> str | None:
+    """The person a system line shows acting on the owner ("X added you"), else ``None``."""
+    m = _ACTS_ON_YOU.match(text.strip())
+    if m is None:
+        return None
+    return m["who"] or m["wer"]
 
 
 def looks_system(text: str) -> bool:

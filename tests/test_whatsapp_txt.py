@@ -262,6 +262,33 @@ def test_android_group_system_lines_and_deletions_in_seven_languages() -> None:
     }
 
 
+def test_android_group_of_one_author_who_added_you() -> None:
+    path = FIX / "android" / "WhatsApp Chat with Group Chat XXX.txt"
+    messages, ctx = parse(path)
+    d = only_decision(ctx)
+    assert d["is_group"] is True and d["title"] == "Group Chat XXX"
+    assert d["owner_author"] is None and "acted on 'you'" in d["owner_evidence"]
+    assert d["you_system_lines"] == 4
+    assert [m.kind for m in messages].count("system") == 11
+    people = [m for m in messages if m.kind != "system"]
+    assert [m.direction for m in people] == ["incoming"] * 4
+    assert people[0].recipients == [ctx.owner_party()]
+    # Every item is on 11/01: day and month cannot be told apart, so no time is guessed.
+    assert d["date_order"] == "ambiguous"
+    assert {m.timestamp_utc for m in messages} == {None}
+    assert messages[0].extra["date_readings"] == {
+        "day_first": "2023-01-11T16:13:00Z",
+        "month_first": "2023-11-01T16:13:00Z",
+    }
+    assert (str(path), "direction unknown") not in ctx.warnings
+    fixed, _ = parse(path, date_order="MDY")
+    # File order is kept even where the clock goes backwards (the notice is stamped 16:13).
+    assert [iso_utc(m.timestamp_utc) for m in fixed[:2]] == [
+        "2023-11-01T16:13:00Z",
+        "2023-11-01T16:11:00Z",
+    ]
+
+
 def test_ios_deletions_in_seven_languages() -> None:
     messages, ctx = parse(FIX / "ios" / "_chat.txt")
     assert [m.kind for m in messages] == ["system", "text", "text", "media"] + ["deleted"] * 7 + [
