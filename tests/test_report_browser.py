@@ -8,6 +8,7 @@ exhibit picture unblurs on a real click. Screenshots go to test-artifacts/ for a
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from pathlib import Path
@@ -86,6 +87,18 @@ def test_demo_report_loads_offline_and_headlines_match_findings(
         if f["rule"] == "duty.contact-split" and f["subject"] == "contact-1"
     )
     assert re.search(rf"\b{total}\b", row)
+
+    # The print stylesheet: navigation hidden, summary printable to PDF.
+    browser.call("Emulation.setEmulatedMedia", media="print")
+    try:
+        assert browser.evaluate(
+            "getComputedStyle(document.querySelector('nav.pages')).display"
+        ) == ("none")
+    finally:
+        browser.call("Emulation.setEmulatedMedia", media="")
+    pdf = browser.call("Page.printToPDF", printBackground=False)["data"]
+    (ARTIFACTS / "report-index.pdf").write_bytes(base64.b64decode(pdf))
+    assert (ARTIFACTS / "report-index.pdf").read_bytes().startswith(b"%PDF")
 
     for page in sorted(demo_report.rglob("*.html")):
         load(browser, page)
