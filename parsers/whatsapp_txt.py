@@ -36,9 +36,12 @@ from triage.identity import normalise_name, party
 from triage.model import Attachment, Conversation, Message, Party, Record
 from triage.registry import Match, ParseContext, Parser, Probe
 
-#: Lines read to fix a file's header layout (and by detection, from the 64 KiB head).
-HEAD_LINES = 300
-DETECT_LINES = 60
+#: The header layout is fixed from the first HEAD_HEADERS header lines (within HEAD_LINES lines);
+#: detection looks at up to DETECT_LINES lines of the 64 KiB head. Long multi-line messages at
+#: the top of a chat are why these are not smaller.
+HEAD_LINES = 5000
+HEAD_HEADERS = 50
+DETECT_LINES = 400
 #: Stands for "the owner wrote nothing here": every person message is incoming.
 OWNER_ABSENT = "\x00owner wrote nothing"
 #: Distinct authors remembered; a chat export never has more members than a group allows.
@@ -153,7 +156,7 @@ class WhatsAppTxt(Parser):
         shapes: Counter[g.Shape] = Counter()
         year_pos: dict[g.Shape, int] = {}
         for count, raw in enumerate(_lines(file)):
-            if count >= HEAD_LINES:
+            if count >= HEAD_LINES or shapes.total() >= HEAD_HEADERS:
                 break
             found = g.generic_shape(g.header_view(g.clean(raw)))
             if found is None:

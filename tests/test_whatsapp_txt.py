@@ -448,6 +448,19 @@ def test_detection_by_content_not_name(tmp_path: Path) -> None:
     }
 
 
+def test_long_first_message_does_not_hide_the_layout(tmp_path: Path) -> None:
+    chat = tmp_path / "chat.txt"
+    lines = ["23/03/2022, 13:31 - Alice: a pasted report"]
+    lines += [f"report line {i}" for i in range(150)]
+    lines += ["23/03/2022, 13:32 - Bob: ok", "23/03/2022, 13:33 - Alice: thanks"]
+    chat.write_text("\n".join(lines) + "\n")
+    messages, ctx = parse(chat)
+    assert len(messages) == 3
+    assert messages[0].body.count("\n") == 150
+    assert messages[0].extra["line_end"] == 151
+    assert not [c for (_, c) in ctx.warnings if c != "direction unknown"]
+
+
 def test_match_requires_several_header_lines(tmp_path: Path) -> None:
     one = tmp_path / "one.txt"
     one.write_text("23/03/2022, 13:31 - Alice: hi\nand then nothing\n")
