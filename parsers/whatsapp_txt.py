@@ -420,6 +420,7 @@ class WhatsAppTxt(Parser):
             extra_lines.append(text)
         if pending is not None:
             yield state.message(pending, extra_lines)
+        state.report_unlinked_media()
 
 
 class _State:
@@ -625,6 +626,26 @@ class _State:
         if direction == "incoming":
             return author_party, [self.owner]
         return author_party, []
+
+    def report_unlinked_media(self) -> None:
+        """Files beside the text in a "with media" archive that no message names: a message
+        may have been removed from the text, or the file added to the archive afterwards."""
+        container = self.file.container
+        if container.separator != "!/":
+            return  # a folder on the phone holds unrelated files beside a bare .txt
+        for member, other in sorted(container.files.items()):
+            if (
+                other is self.file
+                or posixpath.dirname(member) != self.file.folder
+                or other.name in self._siblings
+                or other.name.lower().endswith(".txt")
+            ):
+                continue
+            self.ctx.warn(
+                self.file.logical,
+                "file in the export not named by any message",
+                other.logical,
+            )
 
     def attachment(self, marker: g.MediaMarker) -> Attachment:
         if marker.file is None:

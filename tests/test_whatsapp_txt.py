@@ -230,6 +230,10 @@ def test_android_zip_with_media_and_captions() -> None:
     assert [m.direction for m in messages].count("outgoing") == 5
     assert [m.direction for m in messages].count("incoming") == 5
     assert messages[0].kind == "system" and messages[0].sender is None
+    unlinked = ctx.warnings[
+        (f"{path}!/WhatsApp Chat with Carol.txt", "file in the export not named by any message")
+    ]
+    assert unlinked.examples == [f"{path}!/IMG-20220325-WA0010.jpg"]
     incoming = by["line 2"]
     assert incoming.sender.raw == "Carol" and incoming.sender.scheme == "name"
     assert incoming.recipients == [ctx.owner_party()]
