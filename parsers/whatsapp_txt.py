@@ -631,8 +631,10 @@ class _State:
         """Files beside the text in a "with media" archive that no message names: a message
         may have been removed from the text, or the file added to the archive afterwards."""
         container = self.file.container
-        if container.separator != "!/":
-            return  # a folder on the phone holds unrelated files beside a bare .txt
+        if container.separator != "!/" or self.file.folder:
+            # Only an export's own archive (text at its root): a folder on the phone, or one
+            # inside a whole extraction, holds unrelated files beside a bare .txt.
+            return
         for member, other in sorted(container.files.items()):
             if (
                 other is self.file
