@@ -204,6 +204,20 @@ def test_cli_jsonl_ios_zip_with_media() -> None:
     assert "nonexistent local time" in result.stderr and "ambiguous local time" in result.stderr
 
 
+def test_export_zip_inside_an_extraction(tmp_path: Path) -> None:
+    inner = (FIX / "media" / "WhatsApp Chat - Family.zip").read_bytes()
+    outer = tmp_path / "extraction.zip"
+    with zipfile.ZipFile(outer, "w") as zf:
+        zf.writestr("sdcard/Download/WhatsApp Chat - Family.zip", inner)
+    messages, ctx = parse(outer)
+    assert len(messages) == 17
+    base = f"{outer}!/sdcard/Download/WhatsApp Chat - Family.zip!/"
+    assert messages[0].source.file == base + "_chat.txt"
+    assert messages[0].conversation.title == "Family"
+    photo = next(m for m in messages if m.source.locator == "line 9")
+    assert photo.attachments[0].path == base + "00000004-PHOTO-2022-03-23-09-03-00.jpg"
+
+
 def test_android_zip_with_media_and_captions() -> None:
     path = FIX / "media" / "WhatsApp Chat with Carol.zip"
     messages, ctx = parse(path)
