@@ -24,6 +24,7 @@ from triage.roster import OUTSIDE_DUTY, STATUSES, Roster, is_night, load_roster
 from triage.store import Finding, Store, StoredMessage
 
 HOUR = dt.timedelta(hours=1)
+LABEL_BATCH = 50_000
 
 
 def counted(s: StoredMessage) -> bool:
@@ -36,49 +37,62 @@ class DutyAnalyser(Analyser):
     version = "1"
 
     def run(self, store: Store, case: Case, settings: Settings) -> Iterable[Finding]:
-        messages = list(store.messages())
-        dated = [s for s in messages if s.message.timestamp_utc is not None]
         zone = case.zone
+        contact_labels = store.labels("contacts", "contacts")
+        # Only ids and times of all messages are kept; whole messages only for case contacts.
+        light: list[tuple[int, dt.datetime | None, bool]] = []
+        mine: dict[str, list[StoredMessage]] = {c.key: [] for c in case.contacts}
+        first = last = None
+        for s in store.messages():
+            ts = s.message.timestamp_utc
+            is_counted = counted(s)
+            light.append((s.id, ts, is_counted))
+            if ts is not None:
+                first = ts if first is None else min(first, ts)
+                last = ts if last is None else max(last, ts)
+            if is_counted:
+                for key in contact_labels.get(s.id, []):
+                    if key in mine:
+                        mine[key].append(s)
         roster: Roster | None = None
-        if dated:
-            first = dated[0].message.timestamp_utc.astimezone(zone).date()  # type: ignore[union-attr]
-            last = dated[-1].message.timestamp_utc.astimezone(zone).date()  # type: ignore[union-attr]
-            roster = load_roster(case, first, last)
+        if first is not None and last is not None:
+            roster = load_roster(case, first.astimezone(zone).date(), last.astimezone(zone).date())
         elif case.roster is not None:
-            today = dt.date(2000, 1, 1)
-            roster = load_roster(case, today, today)
+            some_day = dt.date(2000, 1, 1)
+            roster = load_roster(case, some_day, some_day)
 
+        wanted = {s.id for items in mine.values() for s in items}
         status: dict[int, str] = {}
         night: dict[int, bool | None] = {}
+        overall: Counter[str] = Counter()
         labels: list[tuple[int, str, Any]] = []
-        for s in messages:
-            ts = s.message.timestamp_utc
+        for mid, ts, is_counted in light:
             st = roster.status(ts) if (roster is not None and ts is not None) else "unknown"
             nt = is_night(ts.astimezone(zone), case.night) if ts is not None else None
-            status[s.id] = st
-            night[s.id] = nt
-            labels.append((s.id, "status", st))
-            labels.append((s.id, "night", nt))
+            if is_counted:
+                overall[st] += 1
+            if mid in wanted:
+                status[mid] = st
+                night[mid] = nt
+            labels.append((mid, "status", st))
+            labels.append((mid, "night", nt))
+            if len(labels) >= LABEL_BATCH:
+                store.add_labels(self.name, labels)
+                labels = []
         store.add_labels(self.name, labels)
         settings.values.setdefault("duty", {})["roster"] = (
             roster.description if roster is not None else None
         )
 
-        findings = [self._roster_finding(case, roster, messages, status)]
-        by_id = {s.id: s for s in messages}
-        contact_labels = store.labels("contacts", "contacts")
+        findings = [self._roster_finding(case, roster, overall)]
         for contact in case.contacts:
-            ids = [mid for mid, keys in contact_labels.items() if contact.key in keys]
-            mine = sorted(
-                (by_id[mid] for mid in ids if mid in by_id and counted(by_id[mid])),
-                key=_time_order,
-            )
-            if not mine:
+            items = sorted(mine[contact.key], key=_time_order)
+            if not items:
                 continue
             findings.append(
-                self._split(case, contact.key, contact.name, mine, status, night, roster)
+                self._split(case, contact.key, contact.name, items, status, night, roster)
             )
-            on_duty = [s for s in mine if status[s.id] == "on_duty"]
+            on_duty = [s for s in items if status[s.id] == "on_duty"]
             if on_duty:
                 findings.append(self._on_duty(case, contact.key, contact.name, on_duty))
         return findings
@@ -88,10 +102,8 @@ class DutyAnalyser(Analyser):
         self,
         case: Case,
         roster: Roster | None,
-        messages: list[StoredMessage],
-        status: dict[int, str],
+        counts: Counter[str],
     ) -> Finding:
-        counts = Counter(status[s.id] for s in messages if counted(s))
         data = {
             "roster_given": roster is not None,
             "description": roster.description if roster is not None else None,

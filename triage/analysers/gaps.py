@@ -21,6 +21,7 @@ Text exports have no row ids; in them only explicit deleted/unsent markers count
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -56,10 +57,46 @@ def is_system(s: StoredMessage) -> bool:
     return s.message.direction == "system" or s.message.kind == "system"
 
 
+@dataclass(slots=True)
+class _Row:
+    """What gap analysis needs of one message (kept small: a phone can hold millions)."""
+
+    id: int
+    conversation: str
+    ts: dt.datetime | None
+    record_id: int | None
+    order_key: int | None
+    file: str
+    locator: str
+    status_broadcast: bool
+    system: bool
+    deleted: bool
+    direction: str
+    platform: str
+
+    @classmethod
+    def of(cls, s: StoredMessage) -> _Row:
+        m = s.message
+        return cls(
+            s.id,
+            m.conversation.id,
+            m.timestamp_utc,
+            m.record_id,
+            m.order_key,
+            m.source.file,
+            m.source.locator,
+            is_status_broadcast(s),
+            is_system(s),
+            m.deleted,
+            m.direction,
+            m.platform,
+        )
+
+
 @dataclass
 class _Space:
     space: IdSpace
-    by_id: dict[int, StoredMessage] = field(default_factory=dict)
+    by_id: dict[int, _Row] = field(default_factory=dict)
 
     @property
     def prefix(self) -> str:
@@ -75,8 +112,8 @@ class _Gap:
     missing_to: int
     position: str
     strength: str
-    before: StoredMessage | None
-    after: StoredMessage | None
+    before: _Row | None
+    after: _Row | None
     conversation: str
     reasons: list[str] = field(default_factory=list)
     discounted: list[str] = field(default_factory=list)
@@ -92,18 +129,32 @@ class GapsAnalyser(Analyser):
     version = "1"
 
     def run(self, store: Store, case: Case, settings: Settings) -> Iterable[Finding]:
-        messages = list(store.messages())
         contact_of_message: dict[int, list[str]] = store.labels("contacts", "contacts")
         names = {c.key: c.name for c in case.contacts}
-        conv_contacts: dict[str, list[str]] = {}
-        for s in messages:
-            for key in contact_of_message.get(s.id, []):
-                keys = conv_contacts.setdefault(s.message.conversation.id, [])
-                if key not in keys:
-                    keys.append(key)
-
         spaces = [_Space(sp) for sp in store.id_spaces()]
-        placed = _place(messages, spaces)
+        by_file: dict[str, list[_Space]] = {}
+        for sp in spaces:
+            by_file.setdefault(sp.space.file, []).append(sp)
+        conv_contacts: dict[str, list[str]] = {}
+        markers: dict[str, list[_Row]] = {}
+        placed: set[int] = set()
+        # Per contact: [messages, messages with row ids] (the rate's denominators).
+        totals: dict[str, list[int]] = {c.key: [0, 0] for c in case.contacts}
+        for s in store.messages():
+            row = _Row.of(s)
+            keys = contact_of_message.get(s.id, [])
+            for key in keys:
+                known = conv_contacts.setdefault(row.conversation, [])
+                if key not in known:
+                    known.append(key)
+            if _place(row, by_file):
+                placed.add(row.id)
+            for key in keys:
+                if key in totals:
+                    totals[key][0] += 1
+                    totals[key][1] += row.id in placed
+            if row.deleted:
+                markers.setdefault(row.conversation, []).append(row)
 
         gaps: list[_Gap] = []
         for sp in spaces:
@@ -118,15 +169,9 @@ class GapsAnalyser(Analyser):
             findings.append(self._gap_finding(g, case, conv_contacts, names))
         for trace in store.deletion_traces():
             findings.append(self._trace_finding(trace, conv_contacts, names))
-        markers: dict[str, list[StoredMessage]] = {}
-        for s in messages:
-            if s.message.deleted:
-                markers.setdefault(s.message.conversation.id, []).append(s)
         for conv, items in sorted(markers.items()):
             findings.append(self._marker_finding(conv, items, conv_contacts, names))
-        findings.extend(
-            self._rates(case, messages, placed, gaps, markers, contact_of_message, conv_contacts)
-        )
+        findings.extend(self._rates(case, placed, gaps, markers, totals, conv_contacts))
         return findings
 
     # -- findings --------------------------------------------------------------------------------
@@ -189,8 +234,8 @@ class GapsAnalyser(Analyser):
     ) -> Finding:
         contacts = conv_contacts.get(g.conversation, []) if g.conversation != "unattributed" else []
         contact_key = contacts[0] if contacts else None
-        start = g.before.message.timestamp_utc if g.before else None
-        end = g.after.message.timestamp_utc if g.after else None
+        start = g.before.ts if g.before else None
+        end = g.after.ts if g.after else None
         where = (
             f"the conversation with {names[contact_key]}"
             if contact_key
@@ -239,8 +284,8 @@ class GapsAnalyser(Analyser):
                 "window_end_utc": iso_utc(end),
                 "before_message_id": g.before.id if g.before else None,
                 "after_message_id": g.after.id if g.after else None,
-                "before_locator": g.before.message.source.locator if g.before else None,
-                "after_locator": g.after.message.source.locator if g.after else None,
+                "before_locator": g.before.locator if g.before else None,
+                "after_locator": g.after.locator if g.after else None,
                 "strength": g.strength,
                 "position": g.position,
                 "conversation": g.conversation,
@@ -289,14 +334,14 @@ class GapsAnalyser(Analyser):
     def _marker_finding(
         self,
         conv: str,
-        items: list[StoredMessage],
+        items: list[_Row],
         conv_contacts: dict[str, list[str]],
         names: dict[str, str],
     ) -> Finding:
         contacts = conv_contacts.get(conv, [])
         contact_key = contacts[0] if contacts else None
         where = f"the conversation with {names[contact_key]}" if contact_key else conv
-        directions = Counter(s.message.direction for s in items)
+        directions = Counter(s.direction for s in items)
         return Finding(
             analyser=self.name,
             rule="gap.marker",
@@ -314,7 +359,7 @@ class GapsAnalyser(Analyser):
                 "contact_key": contact_key,
                 "outgoing": directions.get("outgoing", 0),
                 "incoming": directions.get("incoming", 0),
-                "platform": items[0].message.platform,
+                "platform": items[0].platform,
                 "message_ids": [s.id for s in items],
             },
             refs=[s.id for s in items],
@@ -323,11 +368,10 @@ class GapsAnalyser(Analyser):
     def _rates(
         self,
         case: Case,
-        messages: list[StoredMessage],
         placed: set[int],
         gaps: list[_Gap],
-        markers: dict[str, list[StoredMessage]],
-        contact_of_message: dict[int, list[str]],
+        markers: dict[str, list[_Row]],
+        totals: dict[str, list[int]],
         conv_contacts: dict[str, list[str]],
     ) -> list[Finding]:
         counted = [g for g in gaps if g.rule == "gap.id" and not g.discounted]
@@ -336,17 +380,13 @@ class GapsAnalyser(Analyser):
         out: list[Finding] = []
         for contact in case.contacts:
             convs = {c for c, keys in conv_contacts.items() if contact.key in keys}
-            mine = [s for s in messages if contact.key in contact_of_message.get(s.id, [])]
-            if not mine:
+            total, mine_placed = totals[contact.key]
+            if not total:
                 continue
-            mine_placed = sum(1 for s in mine if s.id in placed)
             adjacent = [
                 g
                 for g in counted
-                if any(
-                    n is not None and n.message.conversation.id in convs
-                    for n in (g.before, g.after)
-                )
+                if any(n is not None and n.conversation in convs for n in (g.before, g.after))
             ]
             order_adjacent = [g for g in gaps if g.rule == "gap.order" and g.conversation in convs]
             marker_count = sum(len(markers.get(c, [])) for c in convs)
@@ -383,7 +423,7 @@ class GapsAnalyser(Analyser):
                         "by_strength": {k: by_strength.get(k, 0) for k in _WEAKER},
                         "order_gaps": len(order_adjacent),
                         "markers": marker_count,
-                        "messages_total": len(mine),
+                        "messages_total": total,
                     },
                     refs=sorted(
                         {n.id for g in adjacent for n in (g.before, g.after) if n is not None}
@@ -393,34 +433,27 @@ class GapsAnalyser(Analyser):
         return out
 
 
-def _place(messages: list[StoredMessage], spaces: list[_Space]) -> set[int]:
-    """Attach each message to the id space its row belongs to; returns the placed message ids.
+def _place(row: _Row, by_file: dict[str, list[_Space]]) -> bool:
+    """Attach a message to the id space its row belongs to; ``False`` when it has none.
 
     Locators name the row as ``table.column=id`` (the parser contract), which tells the tables of
     one file apart (``sms`` and ``pdu`` in the same ``mmssms.db``).
     """
-    by_file: dict[str, list[_Space]] = {}
-    for sp in spaces:
-        by_file.setdefault(sp.space.file, []).append(sp)
-    placed: set[int] = set()
-    for s in messages:
-        m = s.message
-        if m.record_id is None:
-            continue
-        candidates = by_file.get(m.source.file, [])
-        target = next((sp for sp in candidates if m.source.locator.startswith(sp.prefix)), None)
-        if target is None and len(candidates) == 1:
-            target = candidates[0]
-        if target is None or m.record_id in target.by_id:
-            continue
-        target.by_id[m.record_id] = s
-        placed.add(s.id)
-    return placed
+    if row.record_id is None:
+        return False
+    candidates = by_file.get(row.file, [])
+    target = next((sp for sp in candidates if row.locator.startswith(sp.prefix)), None)
+    if target is None and len(candidates) == 1:
+        target = candidates[0]
+    if target is None or row.record_id in target.by_id:
+        return False
+    target.by_id[row.record_id] = row
+    return True
 
 
 def _neighbours(
     sp: _Space, message_ids: list[int], below: int, above: int
-) -> tuple[StoredMessage | None, StoredMessage | None]:
+) -> tuple[_Row | None, _Row | None]:
     """The nearest surviving messages with ids below ``below``+1 and above ``above``-1."""
     i = bisect.bisect_right(message_ids, below) - 1
     j = bisect.bisect_left(message_ids, above)
@@ -473,16 +506,16 @@ def _id_gaps(sp: _Space) -> list[_Gap]:
 def _order_gaps(sp: _Space) -> list[_Gap]:
     """Holes in the per-chat order key: interior only, since a chat's first value is not known."""
     space = sp.space
-    chats: dict[str, list[StoredMessage]] = {}
+    chats: dict[str, list[_Row]] = {}
     for s in sp.by_id.values():
-        if s.message.order_key is None or is_status_broadcast(s):
+        if s.order_key is None or s.status_broadcast:
             continue
-        chats.setdefault(s.message.conversation.id, []).append(s)
+        chats.setdefault(s.conversation, []).append(s)
     out = []
     for conv, items in sorted(chats.items()):
-        items.sort(key=lambda s: (s.message.order_key, s.id))
+        items.sort(key=lambda s: (s.order_key, s.id))
         for a, b in zip(items, items[1:], strict=False):
-            ka, kb = a.message.order_key, b.message.order_key
+            ka, kb = a.order_key, b.order_key
             assert ka is not None and kb is not None
             if kb > ka + 1:
                 gap = _Gap(
@@ -508,16 +541,16 @@ def _order_gaps(sp: _Space) -> list[_Gap]:
 
 def _discount(
     gap: _Gap,
-    left: StoredMessage | None,
-    right: StoredMessage | None,
+    left: _Row | None,
+    right: _Row | None,
     sp: _Space,
     present: set[int] | None,
 ) -> None:
     neighbours = [n for n in (left, right) if n is not None]
-    if any(is_status_broadcast(n) for n in neighbours):
+    if any(n.status_broadcast for n in neighbours):
         gap.discounted.append(STATUS_REASON)
         gap.strength = "possible"
-    elif any(is_system(n) for n in neighbours):
+    elif any(n.system for n in neighbours):
         gap.discounted.append(SYSTEM_REASON)
         gap.strength = _WEAKER[gap.strength]
     if present is not None:
@@ -530,10 +563,8 @@ def _discount(
             )
 
 
-def _shared_conversation(
-    before: StoredMessage | None, after: StoredMessage | None, position: str
-) -> str:
+def _shared_conversation(before: _Row | None, after: _Row | None, position: str) -> str:
     if position != "interior" or before is None or after is None:
         return "unattributed"
-    a, b = before.message.conversation.id, after.message.conversation.id
+    a, b = before.conversation, after.conversation
     return a if a == b else "unattributed"
