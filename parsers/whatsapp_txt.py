@@ -20,6 +20,7 @@ facts; one to yield messages), so memory stays bounded whatever the export's len
 
 from __future__ import annotations
 
+import hashlib
 import mimetypes
 import posixpath
 import re
@@ -79,6 +80,7 @@ class _Scan:
     chat_name: str | None = None
     chat_name_line: int | None = None
     headers: int = 0
+    first_header: str | None = None
 
 
 def _lines(file: EvidenceFile) -> Iterator[str]:
@@ -190,6 +192,8 @@ class WhatsAppTxt(Parser):
             if header is None:
                 continue
             scan.headers += 1
+            if scan.first_header is None:
+                scan.first_header = header.body_text
             m = header.match
             try:
                 p, q, year_text = g.split_date(m["a"], m["b"], m["c"], scan.year_pos)
@@ -591,6 +595,7 @@ class _State:
             if body is not None:
                 body, edited = g.strip_edited(body)
         return Message(
+            duplicate_key=self.duplicate_key(header, more),
             platform="whatsapp",
             conversation=self.conversation,
             timestamp_utc=timestamp,
@@ -607,6 +612,19 @@ class _State:
             attachments=attachments,
             extra=extra,
         )
+
+    def duplicate_key(self, header: _Header, more: list[str]) -> str:
+        """The same item in another copy of the same export (the zip and its unpacked text, a
+        later export of the same chat): the chat's first line, the item's line number and text.
+        The line number keeps keys unique within a file; the first line keeps two chats apart
+        and makes an export whose older part was cut off (Android caps exports) match nothing,
+        so nothing is merged that might not be the same message."""
+        digest = hashlib.sha256(
+            "\x1e".join(
+                [self.scan.first_header or "", str(header.line_no), header.body_text, *more]
+            ).encode()
+        ).hexdigest()
+        return f"whatsapp_txt:{digest[:32]}"
 
     def direction(self, author: str) -> str:
         if self.owner_norm is None:

@@ -218,6 +218,27 @@ def test_export_zip_inside_an_extraction(tmp_path: Path) -> None:
     assert photo.attachments[0].path == base + "00000004-PHOTO-2022-03-23-09-03-00.jpg"
 
 
+def test_duplicate_keys_match_across_copies_of_one_export(tmp_path: Path) -> None:
+    src = FIX / "media" / "WhatsApp Chat with Carol.zip"
+    with zipfile.ZipFile(src) as zf:
+        text = zf.read("WhatsApp Chat with Carol.txt")
+    copy = tmp_path / "Documents" / "WhatsApp Chat with Carol.txt"
+    copy.parent.mkdir()
+    copy.write_bytes(text)
+    # Identical items within one file keep distinct keys.
+    twice = tmp_path / "twice.txt"
+    twice.write_text(
+        "24/03/2022, 10:01 - Carol: ok\n24/03/2022, 10:01 - Dave: ok\n"
+        "24/03/2022, 10:01 - Carol: ok\n"
+    )
+    zipped, _ = parse(src)
+    loose, _ = parse(copy)
+    assert [m.duplicate_key for m in zipped] == [m.duplicate_key for m in loose]
+    assert len({m.duplicate_key for m in zipped}) == len(zipped)
+    repeated, _ = parse(twice)
+    assert len({m.duplicate_key for m in repeated}) == 3
+
+
 def test_android_zip_with_media_and_captions() -> None:
     path = FIX / "media" / "WhatsApp Chat with Carol.zip"
     messages, ctx = parse(path)
