@@ -272,3 +272,84 @@ def test_party_helper_used_by_parsers_matches_resolved_lid() -> None:
     # What a WhatsApp parser yields after resolving a lid through jid_map: a phone party.
     resolved = party("447700900123@s.whatsapp.net", "GB")
     assert resolved == Party("447700900123@s.whatsapp.net", "+447700900123", None, "phone")
+
+
+WA_CURRENT = Path(__file__).resolve().parents[1] / "fixtures" / "whatsapp_db" / "android_current"
+WA_CONTACTS = """contacts:
+  - name: Alice
+    role: victim
+    identifiers: [{phone: "07700 900123"}]
+  - name: Bob
+    role: witness
+    identifiers: [{phone: "07700 900456"}]
+  - name: Carol
+    role: witness
+    identifiers: [{phone: "07700 900789"}]
+  - name: Dave
+    role: other
+    identifiers: [{phone: "07700 900999"}]
+"""
+
+
+def test_whatsapp_database_through_the_parser(tmp_path: Path) -> None:
+    # fixtures/whatsapp_db/README.md: message ids 1-17 with 11 removed ("deleted for me"),
+    # 18-20 removed (sqlite_sequence 20), 12 revoked, 5 sent by an @lid that jid_map resolves to
+    # Carol's number; sort_id equals _id on every row.
+    case = write_case(tmp_path, WA_CONTACTS + f"sources:\n  - {WA_CURRENT}\n")
+    r = run(case, tmp_path / "out", report=False)
+    loc = r.by_locator()
+
+    carol = r.one("contact.summary", "contact-3").data
+    assert {"scheme": "phone", "id": "+447700900789", "raw": "98765432101234@lid"} in carol[
+        "matched_identifiers"
+    ]
+    assert "contact-3" in r.store.labels("contacts", "contacts")[loc["message._id=5"]]
+
+    bob_chat = "whatsapp:447700900456@s.whatsapp.net"
+    gaps = r.findings("gap.id")
+    assert [(g.data["missing_from"], g.data["missing_to"], g.data["position"]) for g in gaps] == [
+        (11, 11, "interior"),
+        (18, 20, "trailing"),
+    ]
+    assert all(g.data["strength"] == "certain" for g in gaps)
+    assert (gaps[0].subject, gaps[0].data["contact_key"]) == (bob_chat, "contact-2")
+    assert r.locators(gaps[0].refs) == ["message._id=10", "message._id=12"]
+    assert r.locators(gaps[1].refs) == ["message._id=17"] and gaps[1].subject == "unattributed"
+    # A call_log row in the same file is not a row of the message table.
+    space = r.one("gap.id-space").data
+    assert (space["messages"], space["order_mode"], space["order_gaps"]) == (16, "mirror", 0)
+
+    marker = r.one("gap.marker", bob_chat)
+    assert marker.data["count"] == 1 and r.locators(marker.refs) == ["message._id=12"]
+    traces = r.findings("gap.trace")
+    assert len(traces) == len(r.store.deletion_traces())
+    job = [t for t in traces if t.data["kind"] == "deleted_chat_job"]
+    assert [(t.subject, t.data["strength"], t.data["contact_key"]) for t in job] == [
+        ("whatsapp:447700900999@s.whatsapp.net", "certain", "contact-4")
+    ]
+
+
+def test_shared_order_key_gaps_skip_values_used_by_other_chats(tmp_path: Path) -> None:
+    case = load_case(write_case(tmp_path, CONTACT + "sources:\n  - case.yaml\n"))
+    store = Store.create(tmp_path / "store.sqlite")
+    src = store.add_source("msgstore.db", "1" * 64, 1, "test", "1")
+    store.ingest(
+        src,
+        [
+            # One numbering across chats (sort differs from _id): A has 1, 5; B has 2; 3-4 unused.
+            wa(1, CHAT_A, 101, 0),
+            wa(2, CHAT_B, 102, 1, sender=OTHER),
+            wa(3, CHAT_A, 105, 2),
+            IdSpace(
+                "msgstore.db", "1" * 64, "test", "message", "_id", True, 3, [1, 2, 3], "sort_id"
+            ),
+        ],
+    )
+    ContactsAnalyser().run(store, case, Settings())
+    findings = list(GapsAnalyser().run(store, case, Settings()))
+    order = [f for f in findings if f.rule == "gap.order"]
+    assert [(f.subject, f.data["missing_from"], f.data["missing_to"]) for f in order] == [
+        (CHAT_A.id, 103, 104)
+    ]
+    space = next(f for f in findings if f.rule == "gap.id-space")
+    assert space.data["order_mode"] == "shared"

@@ -27,8 +27,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from triage.analysers import Analyser, Settings
-from triage.analysers.parties import local_text, plural
+from triage.analysers.parties import ContactIndex, local_text, plural
 from triage.casefile import Case
+from triage.identity import party
 from triage.model import DeletionTrace, IdSpace, iso_utc
 from triage.store import Finding, Store, StoredMessage
 
@@ -130,6 +131,7 @@ class GapsAnalyser(Analyser):
 
     def run(self, store: Store, case: Case, settings: Settings) -> Iterable[Finding]:
         contact_of_message: dict[int, list[str]] = store.labels("contacts", "contacts")
+        traces = store.deletion_traces()
         names = {c.key: c.name for c in case.contacts}
         spaces = [_Space(sp) for sp in store.id_spaces()]
         by_file: dict[str, list[_Space]] = {}
@@ -167,10 +169,18 @@ class GapsAnalyser(Analyser):
             findings.append(self._space_finding(sp, [g for g in gaps if g.space is sp.space]))
         for g in gaps:
             findings.append(self._gap_finding(g, case, conv_contacts, names))
-        for trace in store.deletion_traces():
-            findings.append(self._trace_finding(trace, conv_contacts, names))
         for conv, items in sorted(markers.items()):
             findings.append(self._marker_finding(conv, items, conv_contacts, names))
+        # Traces may name chats with no surviving message (a cleared chat): their key still
+        # names the other party (``whatsapp:<jid>``), so the contact can be found from it.
+        index = ContactIndex(case)
+        for conv in {t.conversation_id for t in traces if t.conversation_id} - set(conv_contacts):
+            ident = party(conv.split(":", 1)[-1], case.region)
+            keys = [c.key for c in index.contacts_for(ident)]
+            if keys:
+                conv_contacts[conv] = keys
+        for trace in traces:
+            findings.append(self._trace_finding(trace, conv_contacts, names))
         findings.extend(self._rates(case, placed, gaps, markers, totals, conv_contacts))
         return findings
 
@@ -217,6 +227,7 @@ class GapsAnalyser(Analyser):
                 "max_id": max(ids) if ids else None,
                 "messages": len(sp.by_id),
                 "order_key": space.order_key,
+                "order_mode": order_mode(sp) if space.order_key else None,
                 "id_gaps": len(id_gaps),
                 "order_gaps": len(order_gaps),
                 "missing_min": sum(g.missing_min for g in id_gaps),
@@ -443,7 +454,9 @@ def _place(row: _Row, by_file: dict[str, list[_Space]]) -> bool:
         return False
     candidates = by_file.get(row.file, [])
     target = next((sp for sp in candidates if row.locator.startswith(sp.prefix)), None)
-    if target is None and len(candidates) == 1:
+    if target is None and len(candidates) == 1 and "=" not in row.locator:
+        # A locator in another form cannot name a different table, so the file's only
+        # numbered table is the one; a locator naming another table (call_log._id=2) is not.
         target = candidates[0]
     if target is None or row.record_id in target.by_id:
         return False
@@ -503,9 +516,31 @@ def _id_gaps(sp: _Space) -> list[_Gap]:
     return out
 
 
+def order_mode(sp: _Space) -> str | None:
+    """How the order key numbers rows: ``mirror`` (equal to the row id for every row: its holes
+    are the id gaps already reported), ``shared`` (one numbering across all chats, as WhatsApp's
+    ``sort_id`` usually is: a value missing from one chat but used by another is no gap) or
+    ``per-chat`` (each chat counts on its own, as iOS ``ZSORT``); ``None`` without order keys."""
+    rows = [s for s in sp.by_id.values() if s.order_key is not None]
+    if not rows:
+        return None
+    if all(s.order_key == s.record_id for s in rows):
+        return "mirror"
+    owner: dict[int, str] = {}
+    for s in rows:
+        assert s.order_key is not None
+        if owner.setdefault(s.order_key, s.conversation) != s.conversation:
+            return "per-chat"
+    return "shared"
+
+
 def _order_gaps(sp: _Space) -> list[_Gap]:
     """Holes in the per-chat order key: interior only, since a chat's first value is not known."""
     space = sp.space
+    mode = order_mode(sp)
+    if mode in (None, "mirror"):
+        return []
+    used = {s.order_key for s in sp.by_id.values() if s.order_key is not None}
     chats: dict[str, list[_Row]] = {}
     for s in sp.by_id.values():
         if s.order_key is None or s.status_broadcast:
@@ -517,21 +552,36 @@ def _order_gaps(sp: _Space) -> list[_Gap]:
         for a, b in zip(items, items[1:], strict=False):
             ka, kb = a.order_key, b.order_key
             assert ka is not None and kb is not None
-            if kb > ka + 1:
+            if kb <= ka + 1:
+                continue
+            runs: list[tuple[int, int]] = []
+            if mode == "per-chat":
+                runs.append((ka + 1, kb - 1))
+            else:
+                for value in range(ka + 1, kb):
+                    if value in used:
+                        continue
+                    if runs and runs[-1][1] == value - 1:
+                        runs[-1] = (runs[-1][0], value)
+                    else:
+                        runs.append((value, value))
+            for lo, hi in runs:
                 gap = _Gap(
                     rule="gap.order",
                     space=space,
                     column=str(space.order_key),
-                    missing_from=ka + 1,
-                    missing_to=kb - 1,
+                    missing_from=lo,
+                    missing_to=hi,
                     position="interior",
                     strength="probable",
                     before=a,
                     after=b,
                     conversation=conv,
                     reasons=[
-                        f"{space.order_key} numbers the messages of one chat in order; a hole "
-                        "is a probable sign of removed rows"
+                        f"{space.order_key} numbers the messages of "
+                        + ("one chat" if mode == "per-chat" else "all chats")
+                        + " in order and no surviving row uses these values; a hole is a "
+                        "probable sign of removed rows"
                     ],
                 )
                 _discount(gap, a, b, sp, None)
