@@ -494,3 +494,84 @@ def test_svg_charts_escape_labels_and_scale() -> None:
     heat = str(svg.heatmap([[0] * 24 for _ in range(6)] + [[0] * 23 + [5]], None))
     assert heat.count("<circle") == 1 + 1 and "Sun 23:00-23:59: 5 messages" in heat
     assert "no roster overlay" in heat
+
+
+def test_exhibit_without_a_copy_shows_hashes_and_ignores_paths_outside_media(
+    demo_case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    case = run_without_analysers(demo_case, out, monkeypatch)
+    (tmp_path / "secret.jpg").write_bytes(b"\xff\xd8\xff not for the report")
+    store = open_rw(out)
+    store.add_findings(
+        [
+            Finding(
+                "media",
+                "exhibit.match",
+                "Copy of exhibit EX/KL/1",
+                "A source recorded the exhibit's hash.",
+                subject="EX/KL/1",
+                data={
+                    "exhibit_id": "EX/KL/1",
+                    "file": None,
+                    "sha256": "ab" * 32,
+                    "method": "sha256",
+                    "distance": 0,
+                    "band": "match",
+                    "exhibit_copy": "../secret.jpg",
+                    "file_copy": "media/../../secret.jpg",
+                    "messages": [],
+                },
+            )
+        ]
+    )
+    store.close()
+    render(out, case)
+    html = (out / "exhibits.html").read_text("utf-8")
+    assert "secret" not in html
+    assert "The picture cannot be shown in the report." in html and "ab" * 32 in html
+    assert "not found; matched through a hash the source recorded" in html
+    # The exhibit itself comes from the case file, copied under media/.
+    images = re.findall(r'<img src="([^"]+)"', html)
+    assert len(images) == 1 and images[0].startswith("media/exhibit-")
+    assert (out / images[0]).read_bytes() == case.exhibits[0].path.read_bytes()
+    assert "No message in the sources read carried this copy." in html
+
+
+def test_headline_wording_for_large_counts_unknown_duty_and_detailed_night(
+    demo_case: Path,
+) -> None:
+    from triage.report.headlines import build
+
+    case = load_case(demo_case)
+    split = {"on_duty": 0, "off_duty": 0, "rest_day": 0, "leave": 0, "sick": 0, "training": 0}
+    findings = [
+        Finding(
+            "duty",
+            "duty.contact-split",
+            "t",
+            "w",
+            subject="contact-1",
+            data={"total": 21560, "status_counts": {**split, "unknown": 21560}, "night": 7206},
+        ),
+        Finding(
+            "duty",
+            "duty.contact-split",
+            "t",
+            "w",
+            subject="contact-2",
+            data={
+                "total": 1200,
+                "outside_duty": 1100,
+                "status_counts": {**split, "off_duty": 1100, "on_duty": 90, "unknown": 10},
+                "night": {"count": 3, "window": ["22:00", "06:00"]},
+            },
+        ),
+    ]
+    texts = [h.text for h in build(case, findings)]
+    assert texts == [
+        "The duty status of the 21,560 messages with Female A is unknown (no roster period "
+        "covers them); 7,206 at night.",
+        "1,100 of 1,200 messages with Female B were sent or received outside rostered duty "
+        "(duty status unknown for 10); 3 at night.",
+    ]

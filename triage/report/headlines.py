@@ -28,7 +28,7 @@ class Headline:
 
 
 def plural(n: int, one: str, many: str | None = None) -> str:
-    return f"{n} {one if n == 1 else (many or one + 's')}"
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"
 
 
 def outside_duty(data: dict[str, Any]) -> int:
@@ -102,16 +102,22 @@ def build(case: Case, findings: list[Finding]) -> list[Headline]:
         counts = f.data.get("status_counts") or {}
         outside = outside_duty(f.data)
         name = names.get(f.subject or "", f.subject or "?")
-        text = (
-            f"{outside} of {plural(total, 'message')} with {name} "
-            f"{'was' if total == 1 else 'were'} sent or received outside rostered duty"
-        )
         unknown = int(counts.get("unknown", 0) or 0)
-        if unknown:
-            text += f" (duty status unknown for {unknown})"
+        if unknown == total:
+            text = (
+                f"The duty status of the {plural(total, 'message')} with {name} is unknown "
+                "(no roster period covers them)"
+            )
+        else:
+            text = (
+                f"{outside:,} of {plural(total, 'message')} with {name} "
+                f"{'was' if total == 1 else 'were'} sent or received outside rostered duty"
+            )
+            if unknown:
+                text += f" (duty status unknown for {unknown:,})"
         night = night_count(f.data.get("night"))
         if night:
-            text += f"; {night} at night"
+            text += f"; {night:,} at night"
         out.append(
             Headline(
                 "duty.contact-split",
@@ -169,7 +175,7 @@ def build(case: Case, findings: list[Finding]) -> list[Headline]:
         out.append(
             Headline(
                 "gap.id",
-                f"{plural(len(gaps), 'deletion gap')} in message ids, {adjacent} adjacent to "
+                f"{plural(len(gaps), 'deletion gap')} in message ids, {adjacent:,} adjacent to "
                 "case-contact conversations.",
                 "gaps.html",
                 {"gaps": len(gaps), "adjacent": adjacent},
@@ -183,7 +189,7 @@ def build(case: Case, findings: list[Finding]) -> list[Headline]:
             Headline(
                 "gap.marker",
                 f"{plural(count, 'message')} marked deleted or unsent by the app, "
-                f"{adjacent} in case-contact conversations.",
+                f"{adjacent:,} in case-contact conversations.",
                 "gaps.html",
                 {"markers": count, "adjacent": adjacent},
             )
