@@ -266,6 +266,7 @@ def test_discounts_order_gaps_traces_and_markers(wa_store) -> None:
     # Discounted gaps are not counted: none left next to Female A, none on the phone.
     assert (rate["gaps_adjacent"], rate["baseline_gaps"], rate["messages"]) == (0, 0, 5)
     assert (rate["order_gaps"], rate["markers"], rate["messages_total"]) == (1, 2, 7)
+    assert rate["traces"] == 1  # the deleted_chat_job of her chat
 
 
 def test_party_helper_used_by_parsers_matches_resolved_lid() -> None:
@@ -353,3 +354,23 @@ def test_shared_order_key_gaps_skip_values_used_by_other_chats(tmp_path: Path) -
     ]
     space = next(f for f in findings if f.rule == "gap.id-space")
     assert space.data["order_mode"] == "shared"
+
+
+def test_ios_sms_database_through_the_parser(tmp_path: Path) -> None:
+    # fixtures/sms: iOS 16 sms.db, message.ROWID AUTOINCREMENT (sqlite_sequence 21); ROWID 10 was
+    # deleted (deleted_messages names its guid), 21 is gone from the end; ROWID 9 is a group
+    # system row.
+    ios16 = Path(__file__).resolve().parents[1] / "fixtures" / "sms" / "generated" / "ios16"
+    r = run(
+        write_case(tmp_path, CONTACT + f"sources:\n  - {ios16}\n"), tmp_path / "out", report=False
+    )
+    gaps = r.findings("gap.id")
+    assert [
+        (g.data["missing_from"], g.data["position"], g.data["strength"], len(g.data["discounted"]))
+        for g in gaps
+    ] == [(10, "interior", "probable", 1), (21, "trailing", "certain", 0)]
+    assert r.locators(gaps[0].refs) == ["message.ROWID=9", "message.ROWID=11"]
+    assert gaps[0].subject == "unattributed"
+    kinds = sorted(t.data["kind"] for t in r.findings("gap.trace"))
+    assert "deleted_messages" in kinds and "recently_deleted" in kinds
+    assert len(kinds) == len(r.store.deletion_traces())

@@ -181,7 +181,7 @@ class GapsAnalyser(Analyser):
                 conv_contacts[conv] = keys
         for trace in traces:
             findings.append(self._trace_finding(trace, conv_contacts, names))
-        findings.extend(self._rates(case, placed, gaps, markers, totals, conv_contacts))
+        findings.extend(self._rates(case, placed, gaps, markers, totals, conv_contacts, traces))
         return findings
 
     # -- findings --------------------------------------------------------------------------------
@@ -384,6 +384,7 @@ class GapsAnalyser(Analyser):
         markers: dict[str, list[_Row]],
         totals: dict[str, list[int]],
         conv_contacts: dict[str, list[str]],
+        traces: list[DeletionTrace],
     ) -> list[Finding]:
         counted = [g for g in gaps if g.rule == "gap.id" and not g.discounted]
         baseline_messages = len(placed)
@@ -401,6 +402,7 @@ class GapsAnalyser(Analyser):
             ]
             order_adjacent = [g for g in gaps if g.rule == "gap.order" and g.conversation in convs]
             marker_count = sum(len(markers.get(c, [])) for c in convs)
+            trace_count = sum(1 for t in traces if t.conversation_id in convs)
             rate = round(len(adjacent) / mine_placed, 4) if mine_placed else None
             by_strength = Counter(g.strength for g in adjacent)
             why = (
@@ -414,6 +416,8 @@ class GapsAnalyser(Analyser):
             )
             if marker_count:
                 why += f" {plural(marker_count, 'message')} there are marked deleted or unsent."
+            if trace_count:
+                why += f" The database records {plural(trace_count, 'deletion trace')} for them."
             if not mine_placed:
                 why += " None of the messages with this contact come from a source with row ids."
             out.append(
@@ -434,6 +438,7 @@ class GapsAnalyser(Analyser):
                         "by_strength": {k: by_strength.get(k, 0) for k in _WEAKER},
                         "order_gaps": len(order_adjacent),
                         "markers": marker_count,
+                        "traces": trace_count,
                         "messages_total": total,
                     },
                     refs=sorted(
