@@ -305,6 +305,11 @@ def test_whatsapp_database_through_the_parser(tmp_path: Path) -> None:
         "matched_identifiers"
     ]
     assert "contact-3" in r.store.labels("contacts", "contacts")[loc["message._id=5"]]
+    # Bob's Status update (row 9) is labelled his but is not a message with him.
+    bob = r.one("contact.summary", "contact-2").data
+    assert (bob["message_count"], bob["status_updates"]) == (5, 1)
+    assert "contact-2" in r.store.labels("contacts", "contacts")[loc["message._id=9"]]
+    assert r.one("duty.contact-split", "contact-2").data["total"] == 5
 
     bob_chat = "whatsapp:447700900456@s.whatsapp.net"
     gaps = r.findings("gap.id")

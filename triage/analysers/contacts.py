@@ -16,6 +16,7 @@ from typing import Any
 from triage.analysers import Analyser, Settings
 from triage.analysers.parties import (
     ContactIndex,
+    is_status_update,
     local_date,
     local_day_text,
     local_text,
@@ -38,6 +39,8 @@ class _ContactTally:
     contact: CaseContact
     messages: list[StoredMessage] = field(default_factory=list)
     matched: dict[tuple[str, str], str] = field(default_factory=dict)  # (scheme, id) -> raw
+    # Status updates she posted are labelled with her key but are not messages with her.
+    status_updates: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -73,7 +76,10 @@ class ContactsAnalyser(Analyser):
                 labels.append((stored.id, "contacts", [x.contact.key for x in matches]))
                 for x in matches:
                     tally = tallies[x.contact.key]
-                    tally.messages.append(stored)
+                    if is_status_update(m):
+                        tally.status_updates.append(stored.id)
+                    else:
+                        tally.messages.append(stored)
                     key = (x.party.scheme, x.party.id or "")
                     tally.matched.setdefault(key, x.party.raw)
             for p in index.counterparties(m):
@@ -102,7 +108,7 @@ class ContactsAnalyser(Analyser):
             if tally.messages:
                 findings.extend(self._summary(tally, case, book.get(contact.key, [])))
             else:
-                findings.append(self._none_found(contact, book.get(contact.key, [])))
+                findings.append(self._none_found(tally, book.get(contact.key, [])))
         findings.append(self._top(others, store, index, top_n))
         return findings
 
@@ -204,6 +210,7 @@ class ContactsAnalyser(Analyser):
             "after_closure": len(after),
             "address_book_names": names,
             "address_book_entries": book,
+            "status_updates": len(tally.status_updates),
         }
         span = (
             f" between {local_text(first.message.timestamp_utc, case)} and "
@@ -274,7 +281,8 @@ class ContactsAnalyser(Analyser):
             )
         return findings
 
-    def _none_found(self, contact: CaseContact, book: list[dict[str, Any]]) -> Finding:
+    def _none_found(self, tally: _ContactTally, book: list[dict[str, Any]]) -> Finding:
+        contact = tally.contact
         searched = [
             {"scheme": i.party.scheme, "id": i.party.id, "raw": i.value}
             for i in contact.identifiers
@@ -283,6 +291,11 @@ class ContactsAnalyser(Analyser):
             f"No messages with {contact.name} were found in the sources read. "
             "This does not show that there was no contact."
         )
+        if tally.status_updates:
+            why += (
+                f" {plural(len(tally.status_updates), 'WhatsApp Status update')} posted by "
+                f"{contact.name} {'is' if len(tally.status_updates) == 1 else 'are'} on the phone."
+            )
         names = ordered_unique(r["name"] for r in book if r["name"])
         if names:
             why += (
@@ -302,7 +315,9 @@ class ContactsAnalyser(Analyser):
                 "identifiers_searched": searched,
                 "address_book_names": names,
                 "address_book_entries": book,
+                "status_updates": len(tally.status_updates),
             },
+            refs=tally.status_updates,
         )
 
     # -- everyone else ---------------------------------------------------------------------------

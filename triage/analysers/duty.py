@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from triage.analysers import Analyser, Settings
-from triage.analysers.parties import local_text, plural
+from triage.analysers.parties import is_status_update, local_text, plural
 from triage.casefile import Case
 from triage.model import iso_utc
 from triage.roster import OUTSIDE_DUTY, STATUSES, Roster, is_night, load_roster
@@ -28,8 +28,9 @@ LABEL_BATCH = 50_000
 
 
 def counted(s: StoredMessage) -> bool:
-    """Whether a message counts as sent or received (not an app notice)."""
-    return s.message.direction != "system" and s.message.kind != "system"
+    """Whether a message counts as sent or received: not an app notice, not a Status update."""
+    m = s.message
+    return m.direction != "system" and m.kind != "system" and not is_status_update(m)
 
 
 class DutyAnalyser(Analyser):

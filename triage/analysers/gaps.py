@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from triage.analysers import Analyser, Settings
-from triage.analysers.parties import ContactIndex, local_text, plural
+from triage.analysers.parties import ContactIndex, is_status_update, local_text, plural
 from triage.casefile import Case
 from triage.identity import party
 from triage.model import DeletionTrace, IdSpace, iso_utc
@@ -49,9 +49,7 @@ PLAIN_ID_REASON = (
 
 
 def is_status_broadcast(s: StoredMessage) -> bool:
-    return bool(s.message.extra.get("status_broadcast")) or s.message.conversation.id.endswith(
-        "status@broadcast"
-    )
+    return is_status_update(s.message)
 
 
 def is_system(s: StoredMessage) -> bool:

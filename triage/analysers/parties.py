@@ -86,6 +86,11 @@ class ContactIndex:
         return list(out.values())
 
 
+def is_status_update(m: Message) -> bool:
+    """A WhatsApp Status update: posted to all of the poster's contacts, not sent to anyone."""
+    return bool(m.extra.get("status_broadcast")) or m.conversation.id.endswith("status@broadcast")
+
+
 def message_parties(m: Message) -> list[Party]:
     """Sender, recipients and, for a one-to-one chat, its participants."""
     parties: list[Party] = []
