@@ -145,3 +145,35 @@ def test_injected_markup_shows_as_text_and_never_runs(browser: Browser, tmp_path
     load(browser, out / "index.html")
     assert XSS_NAME in browser.evaluate("document.body.innerText")
     assert browser.dialogs() == []
+
+
+def test_report_of_the_real_pipeline_loads_cleanly(
+    browser: Browser, demo_case: Path, tmp_path: Path
+) -> None:
+    """Whatever the analysers produce today: every page loads cleanly, and the headline
+    numbers shown are those of findings.json."""
+    out = tmp_path / "out"
+    run_case(load_case(demo_case), out)
+    for page in sorted(out.rglob("*.html")):
+        load(browser, page)
+    load(browser, out / "index.html")
+    shown = browser.evaluate(
+        "[...document.querySelectorAll('ul.headlines li')].map(li => li.innerText)"
+    )
+    findings = json.loads((out / "findings.json").read_text())["findings"]
+    names = {f["subject"]: f["data"]["name"] for f in findings if f["rule"] == "contact.summary"}
+    for f in findings:
+        if f["rule"] == "duty.contact-split" and f["data"]["total"]:
+            counts = f["data"]["status_counts"]
+            if counts.get("unknown") == f["data"]["total"]:
+                continue
+            outside = f["data"].get("outside_duty")
+            if outside is None:
+                outside = sum(counts[s] for s in OUTSIDE_DUTY)
+            sentence = f"{outside:,} of {f['data']['total']:,} messages with {names[f['subject']]}"
+            assert any(line.startswith(sentence) for line in shown), (sentence, shown)
+    if names:
+        assert any(
+            line.startswith(f"Messages were found with {len(names)} of 4 case contacts")
+            for line in shown
+        ), shown
