@@ -404,7 +404,8 @@ class GapsAnalyser(Analyser):
             rate = round(len(adjacent) / mine_placed, 4) if mine_placed else None
             by_strength = Counter(g.strength for g in adjacent)
             why = (
-                f"{plural(len(adjacent), 'id gap')} sit next to messages in conversations with "
+                f"{plural(len(adjacent), 'id gap')} {'sits' if len(adjacent) == 1 else 'sit'} "
+                f"next to messages in conversations with "
                 f"{contact.name} ({plural(mine_placed, 'message')} with row ids"
                 + (f": {rate * 100:.1f} per 100" if rate is not None else "")
                 + f"), against {plural(len(counted), 'id gap')} across the "
@@ -413,7 +414,10 @@ class GapsAnalyser(Analyser):
                 + "."
             )
             if marker_count:
-                why += f" {plural(marker_count, 'message')} there are marked deleted or unsent."
+                why += (
+                    f" {plural(marker_count, 'message')} in those conversations "
+                    f"{'is' if marker_count == 1 else 'are'} marked deleted or unsent."
+                )
             if trace_count:
                 why += f" The database records {plural(trace_count, 'deletion trace')} for them."
             if not mine_placed:
