@@ -195,3 +195,16 @@ def test_system_rows_not_counted_and_assumed_zones_reported(tmp_path: Path) -> N
     )
     # The notice is still labelled.
     assert sorted(store.labels("duty", "status").values()) == ["on_duty", "rest_day", "rest_day"]
+
+
+def test_unreadable_roster_is_reported_not_fatal(tmp_path: Path) -> None:
+    case = make_case(tmp_path)
+    (tmp_path / "roster.csv").write_text("start,end,type\n2026-03-01 07:00,2026-03-01 17:00,x\n")
+    r = run(case, tmp_path / "out", report=False)
+    finding = r.one("duty.roster")
+    assert (
+        finding.data["error"]
+        == "roster.csv line 2: type: expected one of duty, rest, leave, sick, training"
+    )
+    assert finding.why.startswith("The duty roster in the case file could not be read (roster.csv")
+    assert set(r.store.labels("duty", "status").values()) == {"unknown"}

@@ -20,7 +20,7 @@ from triage.analysers import Analyser, Settings
 from triage.analysers.parties import is_status_update, local_text, plural
 from triage.casefile import Case
 from triage.model import iso_utc
-from triage.roster import OUTSIDE_DUTY, STATUSES, Roster, is_night, load_roster
+from triage.roster import OUTSIDE_DUTY, STATUSES, Roster, RosterError, is_night, load_roster
 from triage.store import Finding, Store, StoredMessage
 
 HOUR = dt.timedelta(hours=1)
@@ -56,11 +56,18 @@ class DutyAnalyser(Analyser):
                     if key in mine:
                         mine[key].append(s)
         roster: Roster | None = None
-        if first is not None and last is not None:
-            roster = load_roster(case, first.astimezone(zone).date(), last.astimezone(zone).date())
-        elif case.roster is not None:
-            some_day = dt.date(2000, 1, 1)
-            roster = load_roster(case, some_day, some_day)
+        error: str | None = None
+        some_day = dt.date(2000, 1, 1)
+        try:
+            if first is not None and last is not None:
+                roster = load_roster(
+                    case, first.astimezone(zone).date(), last.astimezone(zone).date()
+                )
+            else:
+                roster = load_roster(case, some_day, some_day)
+        except (RosterError, OSError, ValueError) as exc:
+            # Reported as a finding rather than ending a run whose sources are already read.
+            error = str(exc)
 
         wanted = {s.id for items in mine.values() for s in items}
         status: dict[int, str] = {}
@@ -85,7 +92,7 @@ class DutyAnalyser(Analyser):
             roster.description if roster is not None else None
         )
 
-        findings = [self._roster_finding(case, roster, overall)]
+        findings = [self._roster_finding(case, roster, overall, error)]
         for contact in case.contacts:
             items = sorted(mine[contact.key], key=_time_order)
             if not items:
@@ -104,16 +111,25 @@ class DutyAnalyser(Analyser):
         case: Case,
         roster: Roster | None,
         counts: Counter[str],
+        error: str | None = None,
     ) -> Finding:
         data = {
-            "roster_given": roster is not None,
+            "roster_given": case.roster is not None,
+            "error": error,
             "description": roster.description if roster is not None else None,
             "timezone": case.timezone,
             "night": [case.night[0].strftime("%H:%M"), case.night[1].strftime("%H:%M")],
             "periods": len(roster.periods) if roster is not None else 0,
             "status_counts": {k: counts.get(k, 0) for k in STATUSES},
         }
-        if roster is None:
+        if error is not None:
+            why = (
+                f"The duty roster in the case file could not be read ({error}), so no message "
+                "can be placed inside or outside rostered duty; every message is shown as "
+                "'unknown'."
+            )
+            title = "Duty roster could not be read"
+        elif roster is None:
             why = (
                 "No duty roster was given in the case file, so no message can be placed inside "
                 "or outside rostered duty; every message is shown as 'unknown'."
