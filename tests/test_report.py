@@ -575,3 +575,36 @@ def test_headline_wording_for_large_counts_unknown_duty_and_detailed_night(
         "1,100 of 1,200 messages with Female B were sent or received outside rostered duty "
         "(duty status unknown for 10); 3 at night.",
     ]
+
+
+def test_findings_with_missing_or_odd_data_still_render(
+    demo_case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    case = run_without_analysers(demo_case, out, monkeypatch)
+    rules = {
+        "contact.summary": "contact-1",
+        "contact.none-found": "contact-2",
+        "contact.after-closure": "contact-1",
+        "correspondents.top": None,
+        "duty.contact-split": "contact-1",
+        "duty.on-duty-contact": "contact-1",
+        "gap.id": "unattributed",
+        "gap.marker": "sms:thread:1",
+        "gap.contact-rate": "contact-1",
+        "exhibit.match": "EX/KL/1",
+        "media.summary": None,
+    }
+    odd = {"window_start_utc": "not a time", "heatmap": [[1, 2]], "messages": [{}]}
+    store = open_rw(out)
+    store.add_findings(
+        [Finding("x", rule, "t", "<why>", subject=subject) for rule, subject in rules.items()]
+        + [Finding("x", "gap.id", "t", "w", subject="unattributed", data=odd)]
+        + [Finding("x", "exhibit.match", "t", "w", subject="EX/KL/1", data=odd)]
+    )
+    store.close()
+    render(out, case)
+    gaps = (out / "gaps.html").read_text("utf-8")
+    assert "not a time" in gaps
+    assert "&lt;why&gt;" in (out / "contacts" / "contact-1.html").read_text("utf-8")
+    assert (out / "exhibits.html").read_text("utf-8").count('class="match"') == 2

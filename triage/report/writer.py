@@ -77,12 +77,18 @@ class Clock:
         self.zone = ZoneInfo(timezone)
 
     def local(self, value: dt.datetime | str | None) -> dt.datetime | None:
-        when = parse_iso_utc(value) if isinstance(value, str) else value
-        return when.astimezone(self.zone) if when else None
+        try:
+            when = parse_iso_utc(value) if isinstance(value, str) else value
+        except ValueError:
+            # A finding with a malformed time must not stop the report; full() shows it as is.
+            return None
+        return when.astimezone(self.zone) if isinstance(when, dt.datetime) else None
 
     def full(self, value: dt.datetime | str | None) -> str:
         when = self.local(value)
-        return when.strftime("%a %d %b %Y %H:%M %Z") if when else "no time recorded"
+        if when is None:
+            return str(value) if isinstance(value, str) and value else "no time recorded"
+        return when.strftime("%a %d %b %Y %H:%M %Z")
 
     def day(self, value: dt.datetime | str | None) -> str:
         when = self.local(value)
@@ -227,6 +233,10 @@ class Report:
         minimum = d.get("missing_min")
         if minimum is None and isinstance(low, int) and isinstance(high, int):
             minimum = high - low + 1
+        if low is None or high is None:
+            span = "?" if low is None and high is None else str(low if low is not None else high)
+        else:
+            span = f"{low}-{high}" if low != high else f"{low}"
         return {
             "id": f.id,
             "subject": f.subject,
@@ -236,8 +246,8 @@ class Report:
             "conversation_key": f.subject if f.subject in self.conv_by_key else None,
             "contact": self.names.get(d.get("contact_key") or ""),
             "contact_key": d.get("contact_key"),
-            "minimum": minimum,
-            "range": f"{low}-{high}" if low != high else f"{low}",
+            "minimum": minimum if minimum is not None else "?",
+            "range": span,
             "file": d.get("file"),
             "table": d.get("table"),
             "id_column": d.get("id_column"),
