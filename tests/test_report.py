@@ -608,3 +608,27 @@ def test_findings_with_missing_or_odd_data_still_render(
     assert "not a time" in gaps
     assert "&lt;why&gt;" in (out / "contacts" / "contact-1.html").read_text("utf-8")
     assert (out / "exhibits.html").read_text("utf-8").count('class="match"') == 2
+
+
+def test_the_list_of_conversations_is_paginated(
+    demo_case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import triage.report.writer as writer
+
+    monkeypatch.setattr(writer, "LIST_PAGE_SIZE", 2)
+    out = tmp_path / "out"
+    case = run_without_analysers(demo_case, out, monkeypatch)
+    render(out, case)
+    store = Store.open(out / "case.sqlite")
+    conversations = store.conversation_summaries()
+    store.close()
+    expected = -(-len(conversations) // 2)
+    assert expected >= 2
+    listed = []
+    for number in range(1, expected + 1):
+        page = out / ("correspondents.html" if number == 1 else f"correspondents-p{number}.html")
+        listed += re.findall(r'<span class="small muted mono">([^<]+)</span>', page.read_text())
+    assert not (out / f"correspondents-p{expected + 1}.html").exists()
+    assert sorted(listed) == sorted(c["key"] for c in conversations)
+    counts = {c["key"]: c["messages"] for c in conversations}
+    assert [counts[k] for k in listed] == sorted(counts.values(), reverse=True)

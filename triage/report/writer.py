@@ -37,6 +37,7 @@ from triage.report.exports import write_findings_csv, write_findings_json, write
 from triage.store import Finding, Store, StoredMessage
 
 PAGE_SIZE = 1000
+LIST_PAGE_SIZE = 2000
 ASSETS = ("report.css", "report.js")
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp"}
 STATUS_NAMES = {
@@ -308,6 +309,8 @@ class Report:
         for folder in ("contacts", "conversations"):
             for old in (self.out / folder).glob("*.html"):
                 old.unlink()
+        for old in self.out.glob("correspondents-p*.html"):
+            old.unlink()
         assets = self.out / "assets"
         assets.mkdir(exist_ok=True)
         for name in ASSETS:
@@ -333,7 +336,18 @@ class Report:
         self.render(
             "gaps.html.j2", self.out / "gaps.html", gaps=[self.gap_view(g) for g in self.gaps]
         )
-        self.render("correspondents.html.j2", self.out / "correspondents.html")
+        # The list of every conversation is paginated too: a phone can hold tens of thousands.
+        listing = sorted(self.conversations, key=lambda c: (-c["messages"], c["key"]))
+        listed_pages = max(1, -(-len(listing) // LIST_PAGE_SIZE))
+        for number in range(1, listed_pages + 1):
+            self.render(
+                "correspondents.html.j2",
+                self.out / page_name("correspondents", number),
+                listing=listing[(number - 1) * LIST_PAGE_SIZE : number * LIST_PAGE_SIZE],
+                page=number,
+                pages=listed_pages,
+                page_base="correspondents",
+            )
         self.render(
             "coverage.html.j2",
             self.out / "coverage.html",
