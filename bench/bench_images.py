@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import resource
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -354,26 +355,59 @@ def speed(workdir: Path, count: int) -> None:
             while handle.read(1 << 22):
                 pass
 
-    started = time.perf_counter()
-    for p in paths:
-        with Image.open(p) as img:
-            imagehash.phash(img)
-    naive = count / (time.perf_counter() - started)
-    print(f"naive Image.open + imagehash.phash, 1 process: {naive:6.1f} img/s")
+    def cpu_seconds() -> float:
+        # This process plus reaped children (pool workers are joined when the pool closes).
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+    def naive_rate() -> tuple[float, float]:
+        started, cpu = time.perf_counter(), cpu_seconds()
+        for p in paths:
+            with Image.open(p) as img:
+                imagehash.phash(img)
+        return count / (time.perf_counter() - started), (cpu_seconds() - cpu) / count
 
     items = [
         MediaFile(logical=p, size=s, format="jpeg", path=p)
-        for p, s in zip(paths, sizes, strict=False)
+        for p, s in zip(paths, sizes, strict=True)
     ]
-    for workers in (1, default_workers()):
-        started = time.perf_counter()
+
+    def pipeline_rate(workers: int) -> tuple[float, float]:
+        started, cpu = time.perf_counter(), cpu_seconds()
         run = hash_media(items, cache=None, workers=workers)
-        rate = count / (time.perf_counter() - started)
         assert run.hashed == count and not run.errors, run.errors[:3]
+        return count / (time.perf_counter() - started), (cpu_seconds() - cpu) / count
+
+    # Other work on the machine drifts over minutes, so the naive loop runs before and after;
+    # CPU seconds per picture are reported too, since they barely depend on that other load.
+    naive_before, naive_cpu = naive_rate()
+    print(
+        f"naive Image.open + imagehash.phash, 1 process: {naive_before:6.1f} img/s, "
+        f"{naive_cpu * 1000:.1f} ms CPU/img"
+    )
+    steps = "md5+sha1+sha256, draft, exif, trim, phash+dhash" + ("+pdq" if pdqhash else "")
+    rates = {}
+    for workers in (1, default_workers()):
+        rate, cpu = pipeline_rate(workers)
+        rates[workers] = (rate, cpu)
         print(
-            f"full pipeline (md5+sha1+sha256, draft, exif, trim, phash+dhash"
-            f"{'+pdq' if pdqhash else ''}), {workers} process(es): {rate:6.1f} img/s "
-            f"= {rate / naive:.2f}x naive"
+            f"full pipeline ({steps}), {workers} process(es): {rate:6.1f} img/s, "
+            f"{cpu * 1000:.1f} ms CPU/img"
+        )
+    naive_after, naive_cpu_after = naive_rate()
+    naive = (naive_before + naive_after) / 2
+    naive_cpu = (naive_cpu + naive_cpu_after) / 2
+    print(
+        f"naive again: {naive_after:6.1f} img/s; mean {naive:.1f} img/s, {naive_cpu * 1000:.1f} ms CPU/img"
+    )
+    load = os.getloadavg()
+    print(f"load average now (1/5/15 min): {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    for workers, (rate, cpu) in rates.items():
+        print(
+            f"  {workers} process(es): {rate / naive:.2f}x the naive rate (wall clock); "
+            f"{naive_cpu / cpu:.2f}x less CPU per picture, so {workers * naive_cpu / cpu:.2f}x "
+            f"on {workers} idle core(s) if scaling is linear"
         )
 
 

@@ -11,35 +11,35 @@ Public API for the case store and other callers:
 * :class:`triage.media.cache.HashCache` protocol with :class:`HashRecord` records.
 """
 
-from triage.media.cache import HashCache, HashRecord, MemoryHashCache, SqliteHashCache
-from triage.media.exhibits import ExhibitSet, load_exhibits
-from triage.media.hashes import HashRun, hash_media
-from triage.media.inventory import MediaFile, inventory, sniff_image
-from triage.media.matching import (
-    Match,
-    file_hash_to_sha256,
-    find_matches,
-    load_profile,
-    match_source_hashes,
-)
-from triage.media.pipeline import PIPELINE_VERSION
+from importlib import import_module
+from typing import Any
 
-__all__ = [
-    "PIPELINE_VERSION",
-    "ExhibitSet",
-    "HashCache",
-    "HashRecord",
-    "HashRun",
-    "Match",
-    "MediaFile",
-    "MemoryHashCache",
-    "SqliteHashCache",
-    "file_hash_to_sha256",
-    "find_matches",
-    "hash_media",
-    "inventory",
-    "load_exhibits",
-    "load_profile",
-    "match_source_hashes",
-    "sniff_image",
-]
+# Loaded on first use, so ``triage --help`` and the other commands do not pay for Pillow, numpy,
+# imagehash and scipy.
+_EXPORTS = {
+    "PIPELINE_VERSION": "pipeline",
+    "ExhibitSet": "exhibits",
+    "load_exhibits": "exhibits",
+    "HashCache": "cache",
+    "HashRecord": "cache",
+    "MemoryHashCache": "cache",
+    "SqliteHashCache": "cache",
+    "StoreHashCache": "cache",
+    "HashRun": "hashes",
+    "hash_media": "hashes",
+    "MediaFile": "inventory",
+    "inventory": "inventory",
+    "sniff_image": "inventory",
+    "Match": "matching",
+    "file_hash_to_sha256": "matching",
+    "find_matches": "matching",
+    "load_profile": "matching",
+    "match_source_hashes": "matching",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'triage.media' has no attribute {name!r}")
+    return getattr(import_module(f"triage.media.{_EXPORTS[name]}"), name)

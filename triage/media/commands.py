@@ -6,19 +6,18 @@ import json
 import sys
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 from rich.table import Table
 
 from triage.evidence import Evidence
-from triage.media.cache import HashCache, HashRecord, MemoryHashCache, SqliteHashCache
-from triage.media.exhibits import load_category_profile, load_exhibits
-from triage.media.hashes import HashRun, digest_files, hash_media
-from triage.media.inventory import Inventory, inventory
-from triage.media.matching import find_matches, load_profile
-from triage.media.pipeline import PIPELINE_VERSION
+
+if TYPE_CHECKING:  # the media stack (Pillow, numpy, imagehash...) loads only when a command runs
+    from triage.media.cache import HashCache, HashRecord
+    from triage.media.hashes import HashRun
+    from triage.media.inventory import Inventory
 
 err = Console(stderr=True, highlight=False)
 
@@ -41,6 +40,9 @@ def record_json(logical: str, record: HashRecord) -> dict[str, Any]:
 def _hash_paths(
     evidence: Evidence, paths: list[Path], cache: HashCache | None, workers: int | None
 ) -> tuple[HashRun, Inventory, list[tuple[str, str]]]:
+    from triage.media.hashes import hash_media
+    from triage.media.inventory import inventory
+
     for path in paths:
         evidence.add_input(path, str(path))
     found = inventory(evidence.files())
@@ -84,6 +86,7 @@ def hash_command(
 
         triage hash phone_extraction.zip --jsonl --cache hashes.sqlite > pictures.jsonl
     """
+
     with ExitStack() as stack:
         cache = _open_cache(stack, cache_path)
         evidence = stack.enter_context(Evidence())
@@ -101,6 +104,8 @@ def hash_command(
 
 
 def _open_cache(stack: ExitStack, cache_path: str | None) -> HashCache | None:
+    from triage.media.cache import SqliteHashCache
+
     if not cache_path:
         return None
     try:
@@ -110,6 +115,8 @@ def _open_cache(stack: ExitStack, cache_path: str | None) -> HashCache | None:
 
 
 def _summary(run: HashRun, others: int, skipped: list[tuple[str, str]]) -> None:
+    from triage.media.pipeline import PIPELINE_VERSION
+
     err.print(
         f"{len(run.results) + len(run.unreadable):,} pictures: {run.hashed:,} hashed, "
         f"{run.cached:,} from cache, {len(run.errors):,} with errors; "
@@ -178,6 +185,12 @@ def match_command(
 
         triage match --exhibit exhibits/ --exhibit hashes.csv phone.zip --json > matches.json
     """
+    from triage.media.cache import MemoryHashCache
+    from triage.media.exhibits import load_category_profile, load_exhibits
+    from triage.media.hashes import digest_files
+    from triage.media.matching import find_matches, load_profile
+    from triage.media.pipeline import PIPELINE_VERSION
+
     try:
         profile = load_profile(profile_path)
         categories = load_category_profile(hashset_profile)

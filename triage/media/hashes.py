@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 from triage.evidence import EvidenceFile, FolderContainer
 from triage.media.cache import HashCache, HashRecord
 from triage.media.inventory import MediaFile, sniff_image
-from triage.media.pipeline import PIPELINE_VERSION, ImageError, decode, perceptual_both
+from triage.media.pipeline import PIPELINE_VERSION, ImageError, decode, perceptual_both, warm_up
 
 CHUNK = 1 << 20
 POOL_CHUNK = 8  # files per task: amortises pickling without starving the second core
@@ -155,6 +155,7 @@ def run_jobs(
         return
     window = workers * 3
     iterator = iter(jobs)
+    warm_up()
     with ProcessPoolExecutor(max_workers=workers) as pool:
         pending: list[Future[list[Any]]] = []
 
