@@ -193,3 +193,10 @@ def test_address_book_names_for_case_contacts(tmp_path: Path) -> None:
     assert "'Sarah witness'" in none.why
     top = next(f for f in findings if f.rule == "correspondents.top")
     assert top.data["correspondents"] == []
+
+
+def test_analysers_run_in_order() -> None:
+    from triage.analysers import analysers
+
+    # duty and gaps read the labels contacts writes, so contacts must run first.
+    assert [a.name for a in analysers()] == ["contacts", "duty", "gaps"]
