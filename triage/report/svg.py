@@ -101,18 +101,33 @@ def timeline(
             f'<text x="{left - 6}" y="{_num(y + 4)}" text-anchor="end">{value}</text>'
         )
     peak = top_value
-    # Month ticks: the first of each month inside the span.
-    month = dt.date(start.year, start.month, 1)
-    parts.append(f'<text x="{left}" y="{top + plot_h + 18}">{start.strftime("%d %b %Y")}</text>')
-    while month <= end:
-        if month > start + dt.timedelta(days=(7 if weekly else 1) * max(slots // 12, 3)):
-            x = left + (month - start).days / (7 if weekly else 1) * slot_w
-            parts.append(
-                f'<line x1="{_num(x)}" x2="{_num(x)}" y1="{top + plot_h}" y2="{top + plot_h + 5}" '
-                f'stroke="{MUTED}"/><text x="{_num(x + 2)}" y="{top + plot_h + 18}">'
-                f"{month.strftime('%b %Y')}</text>"
-            )
-        month = dt.date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+    # Axis ticks: days for short spans, Mondays up to three months, then the first of each month.
+    days_per_slot = 7 if weekly else 1
+    span_days = (end - start).days + 1
+    if span_days <= 10:
+        ticks = [start + dt.timedelta(days=n) for n in range(span_days)]
+        label = "%d %b"
+    elif span_days <= 92:
+        first = start + dt.timedelta(days=(7 - start.weekday()) % 7)
+        ticks = [first + dt.timedelta(days=n) for n in range(0, (end - first).days + 1, 7)]
+        label = "%d %b"
+    else:
+        ticks = []
+        month = dt.date(start.year, start.month, 1)
+        while month <= end:
+            if month >= start:
+                ticks.append(month)
+            month = dt.date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+        label = "%b %Y"
+    # Thin the labels so they never overlap (about 70 units of width per label).
+    every = max(1, -(-len(ticks) * 70 // plot_w))
+    for tick in ticks[::every]:
+        x = left + ((tick - start).days / days_per_slot + 0.5) * slot_w
+        parts.append(
+            f'<line x1="{_num(x)}" x2="{_num(x)}" y1="{top + plot_h}" y2="{top + plot_h + 5}" '
+            f'stroke="{MUTED}"/><text x="{_num(x)}" y="{top + plot_h + 18}" '
+            f'text-anchor="middle">{tick.strftime(label)}</text>'
+        )
     parts.append("</g>")
     for index in sorted(buckets):
         out_n, in_n = buckets[index]
