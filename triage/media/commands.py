@@ -84,6 +84,7 @@ def hash_command(
 
     Example:
 
+    \b
         triage hash phone_extraction.zip --jsonl --cache hashes.sqlite > pictures.jsonl
     """
 
@@ -183,6 +184,7 @@ def match_command(
 
     Example:
 
+    \b
         triage match --exhibit exhibits/ --exhibit hashes.csv phone.zip --json > matches.json
     """
     from triage.media.cache import MemoryHashCache
