@@ -559,3 +559,18 @@ def test_cli_match_all_files_finds_hash_listed_video(tmp_path: Path) -> None:
         "md5",
         f"{phone}/VID_0001.mp4",
     )
+
+
+def test_gif_first_frame_and_transparent_png() -> None:
+    first, second = photo(50, (200, 150)), photo(51, (200, 150))
+    out = io.BytesIO()
+    first.save(out, "GIF", save_all=True, append_images=[second], duration=100)
+    animated = hash_bytes(out.getvalue())
+    assert animated.error is None and animated.format == "gif"
+    still_first = hash_bytes(png(first))
+    still_second = hash_bytes(png(second))
+    assert _bits(animated.phash, still_first.phash) <= 6
+    assert _bits(animated.phash, still_second.phash) > 16
+    rgba = first.convert("RGBA")
+    rgba.putalpha(255)
+    assert hash_bytes(png(rgba)).phash == still_first.phash
