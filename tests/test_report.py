@@ -317,6 +317,12 @@ def test_demo_report_with_the_real_pipeline(demo_case: Path, tmp_path: Path) -> 
     assert "DEMO/PSD/2026/0042" in index and "PC 2291 Daniel Reeve" in index
     exported = json.loads((out / "findings.json").read_text())
     assert exported["case"]["case_reference"] == "DEMO/PSD/2026/0042"
+    for f in exported["findings"]:
+        if f["rule"] == "contact.none-found":
+            page = (out / "contacts" / f"{f['subject']}.html").read_text("utf-8")
+            assert f"No messages were found with {f['data']['name']} in the sources read" in page
+            for ident in f["data"]["identifiers_searched"]:
+                assert f"({ident['scheme']} {ident['id']})" in page
     store = Store.open(out / "case.sqlite")
     for source in store.sources():
         assert source["sha256"] in index
