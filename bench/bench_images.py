@@ -19,6 +19,17 @@ project's environment:
     PYTHONPATH=/tmp/benchpkgs python bench/bench_images.py
 
 Options: ``--skip-speed``, ``--skip-robustness``, ``--speed-count N``, ``--workdir DIR``.
+
+Measured 2026-11-21 on the shared 2-core development machine (load average 3-4 from other work),
+pipeline triage-media/2, Pillow 13.0.0, imagehash 4.3.2, pdqhash 0.2.8:
+
+* robustness, shipped profiles/matching.yaml: recall 97.1 % (band "match" alone 92.4 %), 0 of
+  6 072 false pairs, 0 of 72 864 extra negatives; misses are 10 % crops of textures and brick's
+  5 % crop.
+* speed, 500 × 3000×2000 JPEG (1.58 MB): naive 11.3 img/s (77 ms CPU/img); full pipeline 21.9 img/s
+  on 1 process, 29.3 img/s on 2 (2.60× naive wall clock); 42 ms CPU/img, i.e. 1.83× less CPU per
+  picture, 3.66× on two idle cores. What is left is libjpeg's entropy decoding (~25 ms) and
+  the three digests (~8 ms), which no draft size reduces.
 """
 
 from __future__ import annotations
