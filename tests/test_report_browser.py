@@ -43,7 +43,7 @@ def browser():
 def load(browser: Browser, page: Path) -> None:
     browser.events.clear()
     browser.open(page.as_uri())
-    browser.drain(0.3)
+    browser.drain(0.1)
     assert browser.problems() == [], page
     assert browser.dialogs() == [], page
     outside = [u for u in browser.requests() if not u.startswith("file://")]
