@@ -198,5 +198,6 @@ def test_address_book_names_for_case_contacts(tmp_path: Path) -> None:
 def test_analysers_run_in_order() -> None:
     from triage.analysers import analysers
 
-    # duty and gaps read the labels contacts writes, so contacts must run first.
-    assert [a.name for a in analysers()] == ["contacts", "duty", "gaps"]
+    # duty and gaps read the labels contacts writes, so contacts must run first; media reads the
+    # labels of both contacts and duty.
+    assert [a.name for a in analysers()] == ["contacts", "duty", "gaps", "media"]

@@ -18,6 +18,7 @@ from triage.casefile import Case
 from triage.evidence import Evidence
 from triage.ingest import SourceResult, open_inputs, parse_detection
 from triage.manifest import write_manifest
+from triage.media.stage import picture_files, previous_cache, run_media
 from triage.registry import ParseContext
 from triage.store import Store
 
@@ -61,6 +62,8 @@ def run_case(
     progress = progress or Progress()
     started = dt.datetime.now(dt.UTC)
     out.mkdir(parents=True, exist_ok=True)
+    # Picture hashes of a previous run into the same directory: nothing is decoded twice.
+    cache = previous_cache(out / STORE_NAME)
     store = Store.create(out / STORE_NAME)
     ctx = ParseContext(
         timezone=case.timezone,
@@ -81,10 +84,11 @@ def run_case(
             skipped.append((refusal.path, refusal.reason))
             ctx.warn(refusal.path, "refused", refusal.reason)
         readable = [d for d in detections if d.parser is not None]
+        pictures = picture_files(evidence)
         skipped.extend(
             (d.file.logical, d.reason)
             for d in detections
-            if d.parser is None and d.claimed_by is None
+            if d.parser is None and d.claimed_by is None and id(d.file) not in pictures
         )
         # Higher-priority parsers first, so the fuller copy of duplicated messages is kept.
         readable.sort(key=lambda d: (-d.parser.priority, d.file.logical))  # type: ignore[union-attr]
@@ -104,6 +108,15 @@ def run_case(
             store.ingest(source_id, _counting(parse_detection(detection, ctx, result), progress))
             store.finish_source(source_id, result.error)
             results.append(result)
+
+        progress.stage("Hashing pictures and comparing them with the exhibits")
+        media = run_media(evidence, store, case, out, cache)
+        for file, reason in media.unreadable:
+            ctx.warn(file, "unreadable picture", reason)
+        for file, line, reason in media.problems:
+            ctx.warn(file, "unusable exhibit entry", f"line {line}: {reason}" if line else reason)
+        settings.values["media"] = media.settings
+
         store.add_skipped(skipped)
         store.add_warnings(
             (w.file, w.category, w.count, w.examples)
@@ -116,6 +129,7 @@ def run_case(
             region=case.region,
             subject=case.subject_name,
             decisions=ctx.decisions,
+            media=media.meta(),
         )
 
         progress.stage("Analysing")

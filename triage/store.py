@@ -82,6 +82,15 @@ CREATE TABLE message_labels (
 CREATE TABLE skipped (id INTEGER PRIMARY KEY, file TEXT, reason TEXT);
 CREATE TABLE media (
   sha256 TEXT PRIMARY KEY, data TEXT);
+CREATE TABLE media_files (
+  id INTEGER PRIMARY KEY, file TEXT, sha256 TEXT, size INTEGER, format TEXT, error TEXT);
+CREATE INDEX media_files_file ON media_files (file);
+CREATE TABLE exhibits (
+  id TEXT, reference TEXT, kind TEXT, description TEXT, sensitive INTEGER, sha256 TEXT,
+  md5 TEXT, sha1 TEXT, copy TEXT, data TEXT);
+CREATE TABLE media_matches (
+  id INTEGER PRIMARY KEY, exhibit_id TEXT, reference TEXT, file TEXT, sha256 TEXT, method TEXT,
+  distance INTEGER, band TEXT, orientation TEXT, via TEXT, copy TEXT, data TEXT);
 """
 
 
@@ -671,6 +680,104 @@ class Store:
                 "INSERT OR REPLACE INTO media (sha256, data) VALUES (?, ?)",
                 [(sha, _dumps(data)) for sha, data in records],
             )
+
+    def add_media_files(
+        self, rows: Iterable[tuple[str, str | None, int, str | None, str | None]]
+    ) -> None:
+        """(logical path, sha256, size, format, error) of every picture inventoried."""
+        with self.conn:
+            self.conn.executemany(
+                "INSERT INTO media_files (file, sha256, size, format, error) VALUES (?,?,?,?,?)",
+                list(rows),
+            )
+
+    def media_files(self) -> list[dict[str, Any]]:
+        cols = ("file", "sha256", "size", "format", "error")
+        return [
+            dict(zip(cols, row, strict=True))
+            for row in self.conn.execute(f"SELECT {', '.join(cols)} FROM media_files ORDER BY id")
+        ]
+
+    def add_exhibits(self, rows: Iterable[dict[str, Any]]) -> None:
+        with self.conn:
+            self.conn.executemany(
+                "INSERT INTO exhibits VALUES (:id, :reference, :kind, :description, :sensitive,"
+                " :sha256, :md5, :sha1, :copy, :data)",
+                [{**r, "data": _dumps(r.get("data", {}))} for r in rows],
+            )
+
+    def exhibits(self) -> list[dict[str, Any]]:
+        cols = (
+            "id",
+            "reference",
+            "kind",
+            "description",
+            "sensitive",
+            "sha256",
+            "md5",
+            "sha1",
+            "copy",
+            "data",
+        )
+        out = []
+        for row in self.conn.execute(f"SELECT {', '.join(cols)} FROM exhibits ORDER BY rowid"):
+            item = dict(zip(cols, row, strict=True))
+            item["data"] = json.loads(item["data"])
+            item["sensitive"] = bool(item["sensitive"])
+            out.append(item)
+        return out
+
+    def add_media_matches(self, rows: Iterable[dict[str, Any]]) -> None:
+        with self.conn:
+            self.conn.executemany(
+                "INSERT INTO media_matches (exhibit_id, reference, file, sha256, method, distance,"
+                " band, orientation, via, copy, data) VALUES (:exhibit_id, :reference, :file,"
+                " :sha256, :method, :distance, :band, :orientation, :via, :copy, :data)",
+                [{**r, "data": _dumps(r.get("data", {}))} for r in rows],
+            )
+
+    def media_matches(self) -> list[dict[str, Any]]:
+        cols = (
+            "exhibit_id",
+            "reference",
+            "file",
+            "sha256",
+            "method",
+            "distance",
+            "band",
+            "orientation",
+            "via",
+            "copy",
+            "data",
+        )
+        out = []
+        for row in self.conn.execute(f"SELECT {', '.join(cols)} FROM media_matches ORDER BY id"):
+            item = dict(zip(cols, row, strict=True))
+            item["data"] = json.loads(item["data"])
+            out.append(item)
+        return out
+
+    def attachments_for(
+        self, *, path: str | None = None, sha256: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Attachment rows whose evidence path or SHA-256 (file or source-recorded) is given."""
+        cols = ("id", "message_id", "name", "path", "sha256", "mime", "size", "source_hash", "note")
+        clauses, params = [], []
+        if path is not None:
+            clauses.append("path = ?")
+            params.append(path)
+        if sha256 is not None:
+            clauses.append("sha256 = ?")
+            params.append(sha256)
+        if not clauses:
+            return []
+        return [
+            dict(zip(cols, row, strict=True))
+            for row in self.conn.execute(
+                f"SELECT {', '.join(cols)} FROM attachments WHERE {' OR '.join(clauses)} ORDER BY id",
+                params,
+            )
+        ]
 
     def attachment_rows(self) -> list[dict[str, Any]]:
         cols = ("id", "message_id", "name", "path", "sha256", "mime", "size", "source_hash", "note")

@@ -37,5 +37,6 @@ def analysers() -> list[Analyser]:
     from triage.analysers.contacts import ContactsAnalyser
     from triage.analysers.duty import DutyAnalyser
     from triage.analysers.gaps import GapsAnalyser
+    from triage.analysers.media import MediaAnalyser
 
-    return [ContactsAnalyser(), DutyAnalyser(), GapsAnalyser()]
+    return [ContactsAnalyser(), DutyAnalyser(), GapsAnalyser(), MediaAnalyser()]

@@ -1,0 +1,176 @@
+"""Exhibit matches, linked to the messages that carried each copy.
+
+Reads what the run's media step stored (``media_matches``, ``exhibits``, the hashing summary in
+``meta``) and the labels of the contacts and duty analysers, and writes ``exhibit.match`` (one
+per exhibit and copy, with every message that sent or received it: platform, conversation,
+counterparty, whether that party is a case contact or unknown, direction, time and duty status)
+and ``media.summary``. A copy found only through a digest an app recorded (WhatsApp's
+``file_hash``) is linked through that attachment even when the file is gone from the phone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from triage.analysers import Analyser, Settings
+from triage.analysers.parties import ContactIndex
+from triage.casefile import Case
+from triage.model import iso_utc
+from triage.store import Finding, Store, StoredMessage
+
+BAND_WEIGHT = {"exact": 1.0, "match": 0.9, "review": 0.5}
+
+
+class MediaAnalyser(Analyser):
+    name = "media"
+    version = "1"
+
+    def run(self, store: Store, case: Case, settings: Settings) -> Iterable[Finding]:
+        meta = store.meta().get("media") or {}
+        exhibits = {e["id"]: e for e in store.exhibits()}
+        contact_of = store.labels("contacts", "contact")
+        duty_of = store.labels("duty", "status")
+        index = ContactIndex(case)
+        names = {c.key: c.name for c in case.contacts}
+        findings: list[Finding] = []
+
+        # One finding per exhibit and distinct content: the same copy stored in two places (the
+        # app's media folder and an MMS part) is one picture, listed with every place it is.
+        groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for match in store.media_matches():
+            key = (match["exhibit_id"], match["sha256"] or match["file"])
+            groups.setdefault(key, []).append(match)
+        for group in groups.values():
+            match = min(group, key=lambda m: (m["via"] != "file", m["distance"], m["file"]))
+            attachments = [a for m in group for a in self._attachments(store, m)]
+            messages = store.messages_by_ids(a["message_id"] for a in attachments)
+            linked = [self._link(m, index, contact_of, duty_of) for m in messages]
+            exhibit = exhibits.get(match["exhibit_id"], {})
+            description = exhibit.get("description")
+            unknown = sum(
+                1 for item in linked if item["contact_key"] is None and item["counterparty"]
+            )
+            to_contacts = sorted(
+                {names[i["contact_key"]] for i in linked if i["contact_key"] in names}
+            )
+            where = self._where(match)
+            if len(group) > 1:
+                where += f" and in {len(group) - 1} other place{'s' if len(group) > 2 else ''}"
+            why = (
+                f"A {'copy' if match['band'] != 'review' else 'possible copy (for review)'} of "
+                f"exhibit {match['exhibit_id']} was found {where} "
+                f"({self._method(match)})."
+            )
+            if linked:
+                sent = sum(1 for i in linked if i["direction"] == "outgoing")
+                received = sum(1 for i in linked if i["direction"] == "incoming")
+                parts = []
+                if sent:
+                    parts.append(f"sent in {sent} message{'s' if sent != 1 else ''}")
+                if received:
+                    parts.append(f"received in {received} message{'s' if received != 1 else ''}")
+                why += " It was " + " and ".join(parts or ["carried by a message"])
+                if unknown:
+                    why += f", {unknown} of them with a party who is not a case contact"
+                if to_contacts:
+                    why += f", with {', '.join(to_contacts)}"
+                why += "."
+            else:
+                why += " No message in the sources read refers to this file."
+            findings.append(
+                Finding(
+                    analyser=self.name,
+                    rule="exhibit.match",
+                    subject=match["exhibit_id"],
+                    title=f"Exhibit {match['exhibit_id']}: {match['band']} ({match['method']})",
+                    why=why,
+                    weight=BAND_WEIGHT.get(match["band"], 0.5),
+                    data={
+                        "exhibit_id": match["exhibit_id"],
+                        "reference": match["reference"],
+                        "exhibit_description": description,
+                        "file": match["file"] if match["via"] == "file" else None,
+                        "files": sorted({m["file"] for m in group if m["via"] == "file"}),
+                        "via": match["via"],
+                        "sha256": match["sha256"],
+                        "method": match["method"],
+                        "distance": match["distance"],
+                        "band": match["band"],
+                        "orientation": match["orientation"],
+                        "also": match["data"].get("also", {}),
+                        "exhibit_copy": exhibit.get("copy"),
+                        "file_copy": match["copy"],
+                        "messages": linked,
+                        "unknown_recipients": unknown,
+                    },
+                    refs=[m.id for m in messages],
+                )
+            )
+
+        findings.append(
+            Finding(
+                analyser=self.name,
+                rule="media.summary",
+                title="Pictures hashed",
+                why=(
+                    f"{meta.get('pictures', 0)} pictures were found by content and compared with "
+                    f"{len(exhibits)} exhibit(s); {len(meta.get('unreadable', []))} could not be "
+                    "read and are listed."
+                ),
+                data={
+                    "images": meta.get("pictures", 0),
+                    "hashed": meta.get("hashed", 0),
+                    "from_cache": meta.get("from_cache", 0),
+                    "unreadable": [{"file": f, "reason": r} for f, r in meta.get("unreadable", [])],
+                    "thresholds": meta.get("settings", {}).get("matching"),
+                    "pipeline": meta.get("settings", {}).get("pipeline"),
+                },
+            )
+        )
+        return findings
+
+    @staticmethod
+    def _attachments(store: Store, match: dict[str, Any]) -> list[dict[str, Any]]:
+        if match["via"] == "source_hash":
+            attachment_id = int(str(match["file"]).split(":", 1)[1])
+            return [a for a in store.attachment_rows() if a["id"] == attachment_id]
+        return store.attachments_for(path=match["file"], sha256=match["sha256"])
+
+    @staticmethod
+    def _where(match: dict[str, Any]) -> str:
+        if match["via"] == "source_hash":
+            return "recorded by the app as a sent or received file (the file itself need not be on the phone)"
+        return f"at {match['file']}"
+
+    @staticmethod
+    def _method(match: dict[str, Any]) -> str:
+        if match["method"] in ("sha256", "md5", "sha1"):
+            return f"identical {match['method'].upper()}"
+        return f"{match['method']} distance {match['distance']}"
+
+    @staticmethod
+    def _link(
+        stored: StoredMessage,
+        index: ContactIndex,
+        contact_of: dict[int, Any],
+        duty_of: dict[int, Any],
+    ) -> dict[str, Any]:
+        m = stored.message
+        parties = list(index.counterparties(m))
+        other = parties[0] if parties else None
+        return {
+            "message_id": stored.id,
+            "platform": m.platform,
+            "conversation": m.conversation.id,
+            "conversation_title": m.conversation.title,
+            "direction": m.direction,
+            "counterparty": {"raw": other.raw, "id": other.id, "name": other.name}
+            if other
+            else None,
+            "contact_key": contact_of.get(stored.id),
+            "duty_status": duty_of.get(stored.id),
+            "timestamp_utc": iso_utc(m.timestamp_utc),
+            "locator": m.source.locator,
+            "file": m.source.file,
+        }

@@ -1,0 +1,246 @@
+"""The run's media step: every picture in the evidence hashed and compared with the exhibits.
+
+It runs while the evidence is open (it reads picture bytes), after the parsers and before the
+analysers, and writes only to the case store and the output directory:
+
+* ``media_files``: every picture found by content, with its SHA-256 (or why it was unreadable);
+* ``media``: the hash records (the cache: a second run into the same output directory takes
+  them from the previous store and decodes nothing again);
+* ``exhibits`` and ``media_matches``: the exhibits from the case file, and every exact or near
+  copy, including exhibits recognised only through a digest an app recorded (WhatsApp's
+  ``file_hash``) when the file itself is gone;
+* ``media/<sha256>.<ext>`` in the output directory: copies of the exhibits and matched files so
+  the report can show them side by side (blurred) without reaching back into the evidence.
+
+The ``media`` analyser then links matches to the messages that carried them.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from triage.casefile import Case
+from triage.evidence import Evidence, EvidenceFile
+from triage.media.cache import HashRecord, MemoryHashCache
+from triage.media.exhibits import (
+    ExhibitSet,
+    ListProblem,
+    add_exhibit_file,
+    exhibit_from_bytes,
+    load_category_profile,
+)
+from triage.media.hashes import hash_media
+from triage.media.inventory import MediaFile, inventory
+from triage.media.matching import find_matches, load_profile, match_source_hashes
+from triage.media.pipeline import PIPELINE_VERSION, ImageError
+from triage.store import Store
+
+MEDIA_DIR = "media"
+EXTENSIONS = {"jpeg": "jpg", "png": "png", "gif": "gif", "webp": "webp", "heif": "heic"}
+
+
+@dataclass
+class MediaResult:
+    pictures: int = 0
+    hashed: int = 0
+    from_cache: int = 0
+    unreadable: list[tuple[str, str]] = field(default_factory=list)
+    matches: int = 0
+    settings: dict[str, Any] = field(default_factory=dict)
+    # (exhibit file, line or None, reason) for exhibits or hash-list rows that could not be used
+    problems: list[tuple[str, int | None, str]] = field(default_factory=list)
+
+    def meta(self) -> dict[str, Any]:
+        return {
+            "pictures": self.pictures,
+            "hashed": self.hashed,
+            "from_cache": self.from_cache,
+            "unreadable": [list(u) for u in self.unreadable],
+            "matches": self.matches,
+            "settings": self.settings,
+        }
+
+
+def previous_cache(store_path: Path) -> MemoryHashCache:
+    """Hash records of an earlier run's store at ``store_path`` (empty when there is none)."""
+    cache = MemoryHashCache()
+    if not store_path.exists():
+        return cache
+    try:
+        conn = sqlite3.connect(f"file:{store_path}?mode=ro", uri=True)
+        try:
+            rows = conn.execute("SELECT data FROM media").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
+        return cache
+    records = [HashRecord.from_dict(json.loads(data)) for (data,) in rows]
+    cache.put_many(r for r in records if r.pipeline == PIPELINE_VERSION)
+    return cache
+
+
+def run_media(
+    evidence: Evidence,
+    store: Store,
+    case: Case,
+    out: Path,
+    cache: MemoryHashCache,
+    workers: int | None = None,
+) -> MediaResult:
+    result = MediaResult()
+    found = inventory(evidence.files())
+    result.pictures = len(found.images)
+    run = hash_media(found.images, cache=cache, workers=workers)
+    result.hashed, result.from_cache = run.hashed, run.cached
+    result.unreadable = sorted(set(found.unreadable + run.errors))
+    hashed = {item.logical: record for item, record in run.results}
+    store.add_media_files(
+        (
+            m.logical,
+            hashed[m.logical].sha256 if m.logical in hashed else None,
+            m.size,
+            m.format,
+            _error_for(m.logical, hashed, result.unreadable),
+        )
+        for m in found.images
+    )
+    # One record per content, written in a fixed order so the store is byte-identical whether
+    # the records were decoded now or carried from the previous run.
+    store.media_put_many(
+        (sha, record.to_dict())
+        for sha, record in sorted({r.sha256: r for r in hashed.values()}.items())
+    )
+
+    exhibits, exhibit_rows, owner_of = _load_case_exhibits(case, evidence, out)
+    store.add_exhibits(exhibit_rows)
+    result.problems = [(p.source, p.line, p.reason) for p in exhibits.problems]
+    profile = load_profile()
+    result.settings = {"matching": profile.to_dict(), "pipeline": PIPELINE_VERSION}
+
+    matches = find_matches(sorted(hashed.items()), exhibits, profile)
+    attachment_hashes = [
+        (f"attachment:{row['id']}", row["source_hash"])
+        for row in store.attachment_rows()
+        if row["source_hash"]
+    ]
+    matches += match_source_hashes(attachment_hashes, exhibits)
+    by_logical = {m.logical: m for m in found.images}
+    rows = []
+    for match in matches:
+        copy = None
+        if match.via == "file" and match.file in by_logical:
+            copy = _copy_picture(by_logical[match.file], match.sha256, out)
+        rows.append(
+            {
+                "exhibit_id": owner_of.get(match.exhibit, match.exhibit),
+                "reference": match.exhibit,
+                "file": match.file,
+                "sha256": match.sha256,
+                "method": match.method,
+                "distance": match.distance,
+                "band": match.band,
+                "orientation": match.orientation,
+                "via": match.via,
+                "copy": copy,
+                "data": {
+                    "also": match.also,
+                    "exhibit_trimmed": match.exhibit_trimmed,
+                    "file_trimmed": match.file_trimmed,
+                },
+            }
+        )
+    store.add_media_matches(rows)
+    result.matches = len(rows)
+    return result
+
+
+def picture_files(evidence: Evidence) -> set[int]:
+    """ids of the evidence files that are pictures (so coverage can say they were hashed)."""
+    return {id(m.file) for m in inventory(evidence.files()).images}
+
+
+def _error_for(
+    logical: str, hashed: dict[str, HashRecord], unreadable: list[tuple[str, str]]
+) -> str | None:
+    if logical in hashed and hashed[logical].error:
+        return hashed[logical].error
+    for path, reason in unreadable:
+        if path == logical:
+            return reason
+    return None
+
+
+def _copy_picture(item: MediaFile, sha256: str | None, out: Path) -> str | None:
+    if not sha256:
+        return None
+    name = f"{MEDIA_DIR}/{sha256}.{EXTENSIONS.get(item.format, 'bin')}"
+    target = out / name
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(item.read())
+    return name
+
+
+def _load_case_exhibits(
+    case: Case, evidence: Evidence, out: Path
+) -> tuple[ExhibitSet, list[dict[str, Any]], dict[str, str]]:
+    """The case file's exhibits as an :class:`ExhibitSet`, their store rows, and which case
+    exhibit each matching reference belongs to (hash-list rows carry their own references)."""
+    exhibits = ExhibitSet()
+    rows: list[dict[str, Any]] = []
+    owner_of: dict[str, str] = {}
+    categories = load_category_profile()
+    for spec in case.exhibits:
+        file = _exhibit_file(evidence, spec.path, f"exhibit {spec.id}")
+        if spec.kind == "image":
+            with file.open() as handle:
+                data = handle.read()
+            try:
+                image = exhibit_from_bytes(data, spec.id)
+            except ImageError as exc:
+                exhibits.problems.append(ListProblem(spec.id, None, str(exc)))
+                rows.append(_exhibit_row(spec, None, None, {"error": str(exc)}))
+                continue
+            exhibits.images.append(image)
+            owner_of[spec.id] = spec.id
+            name = f"{MEDIA_DIR}/{image.sha256}.{EXTENSIONS.get(image.format, 'bin')}"
+            (out / MEDIA_DIR).mkdir(parents=True, exist_ok=True)
+            (out / name).write_bytes(data)
+            rows.append(_exhibit_row(spec, image.to_dict(), name, {}))
+        else:
+            before = len(exhibits.hashes)
+            kind = add_exhibit_file(exhibits, file, categories)
+            for entry in exhibits.hashes[before:]:
+                owner_of[entry.reference] = spec.id
+            rows.append(
+                _exhibit_row(
+                    spec, None, None, {"read_as": kind, "entries": len(exhibits.hashes) - before}
+                )
+            )
+    return exhibits, rows, owner_of
+
+
+def _exhibit_file(evidence: Evidence, path: Path, label: str) -> EvidenceFile:
+    container = evidence.add_input(path, label)[0]
+    return next(iter(container.files.values()))
+
+
+def _exhibit_row(
+    spec, image: dict[str, Any] | None, copy: str | None, data: dict[str, Any]
+) -> dict[str, Any]:  # noqa: ANN001
+    return {
+        "id": spec.id,
+        "reference": spec.id,
+        "kind": spec.kind,
+        "description": spec.description,
+        "sensitive": int(spec.sensitive),
+        "sha256": image["sha256"] if image else None,
+        "md5": image["md5"] if image else None,
+        "sha1": image["sha1"] if image else None,
+        "copy": copy,
+        "data": {**(image or {}), **data},
+    }
