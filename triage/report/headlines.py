@@ -58,7 +58,11 @@ def counterparty_text(entry: dict[str, Any], names: dict[str, str]) -> str:
     """How an exhibit message's other party is named: the case contact, or the number as found."""
     key = entry.get("contact_key")
     party = entry.get("counterparty") or {}
-    shown = party.get("name") or party.get("raw") or party.get("id")
+    ident = str(party.get("id") or "")
+    # A normalised phone number reads better than a WhatsApp jid, and the same number reached
+    # over two apps is then named once.
+    shown = party.get("name") or (ident if ident.startswith("+") else None) or party.get("raw")
+    shown = shown or party.get("id")
     if key and key in names:
         return names[key]
     if shown:

@@ -589,6 +589,8 @@ class Report:
                     or self._exhibit_image(d.get("exhibit_id") or f.subject or ""),
                     "file_image": self._media(d.get("file_copy")),
                     "file": d.get("file"),
+                    "also_at": [x for x in d.get("files") or [] if x != d.get("file")],
+                    "other_measures": d.get("also") if isinstance(d.get("also"), dict) else {},
                     "sha256": d.get("sha256"),
                     "method": d.get("method"),
                     "distance": d.get("distance"),
