@@ -638,3 +638,13 @@ def test_the_list_of_conversations_is_paginated(
     assert sorted(listed) == sorted(c["key"] for c in conversations)
     counts = {c["key"]: c["messages"] for c in conversations}
     assert [counts[k] for k in listed] == sorted(counts.values(), reverse=True)
+
+
+def test_nested_settings_are_flattened_for_reading() -> None:
+    from triage.report.writer import flatten
+
+    assert flatten({"bands": {"pdq": {"match": 31, "review_needs": {}}}, "date_order": None}) == [
+        ("bands / pdq / match", "31"),
+        ("bands / pdq / review needs", "none"),
+        ("date order", "not set"),
+    ]

@@ -68,7 +68,22 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["thousands"] = lambda n: f"{n:,}" if isinstance(n, int) else n
+    env.filters["flatten"] = flatten
     return env
+
+
+def flatten(value: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """Nested settings as ("bands / phash / match", "10") rows: readable in a table and in print,
+    unlike a dict's repr."""
+    if isinstance(value, dict):
+        rows: list[tuple[str, str]] = []
+        for key in sorted(value, key=str):
+            name = str(key).replace("_", " ")
+            rows.extend(flatten(value[key], f"{prefix} / {name}" if prefix else name))
+        return rows or [(prefix, "none")]
+    if isinstance(value, list | tuple):
+        return [(prefix, ", ".join(str(v) for v in value) or "none")]
+    return [(prefix, "not set" if value is None else str(value))]
 
 
 class Clock:
