@@ -41,6 +41,7 @@ from triage.identity import party
 from triage.model import Attachment, Conversation, IdSpace, Message, Party, Record
 from triage.registry import Match, ParseContext, Parser, Probe
 from triage.sqlite_meta import is_autoincrement, sequence_value, table_columns
+from triage.sqlite_rows import ChildRows
 
 SMS_TYPES = {
     1: ("incoming", "inbox"),
@@ -120,6 +121,26 @@ def duplicate_key_sms(address: Any, date: Any, sms_type: Any, body: Any) -> str:
 
 def duplicate_key_mms(date_s: Any, box: Any, m_id: Any, tr_id: Any) -> str:
     return f"android-mms:{date_s}:{box}:{m_id or ''}:{tr_id or ''}"
+
+
+def mms_parties(
+    direction: str, by_role: dict[str, list[Party]], ctx: ParseContext, fallback: list[Party]
+) -> tuple[Party | None, list[Party]]:
+    """Sender and recipients of an MMS from its addresses by PDU role (from/to/cc/bcc).
+
+    Direction comes from the message box, never from the addresses: for sent MMS the FROM row
+    is the owner, often only a placeholder token. ``fallback`` stands in for the other parties
+    when the addresses name none (the thread's members, or every address given).
+    """
+    owner = ctx.owner_party()
+    others = by_role["to"] + by_role["cc"] + by_role["bcc"]
+    if direction == "incoming":
+        sender = by_role["from"][0] if by_role["from"] else (fallback[0] if fallback else None)
+        # The owner's own number in TO is already the owner party.
+        return sender, [owner, *(p for p in others if p != sender and not ctx.is_owner(p))]
+    if direction == "outgoing":
+        return owner, others or fallback
+    return (by_role["from"][0] if by_role["from"] else None), others
 
 
 def resolve_part(file: EvidenceFile, data_path: str) -> EvidenceFile | None:
@@ -312,10 +333,9 @@ class AndroidMmsSms(Parser):
         pdus = conn.execute(query("pdu", optional))
         # Children are read in the same order as the pdu rows and merged as we go, so memory
         # stays bounded by one message whatever the size of the table.
-        parts = _Children(conn.cursor().execute(query("part", part_optional)))
-        addrs = _Children(conn.cursor().execute(query("addr")))
+        parts = ChildRows(conn.cursor().execute(query("part", part_optional)))
+        addrs = ChildRows(conn.cursor().execute(query("addr")))
         ids: list[int] = []
-        owner = ctx.owner_party()
         for row in pdus:
             pdu_id, thread_id, date, box, m_type = row[:5]
             ids.append(pdu_id)
@@ -388,23 +408,9 @@ class AndroidMmsSms(Parser):
 
             members = threads.get(thread_id) or [p.raw for p in by_role["to"] + by_role["from"]]
             conversation = self._conversation(thread_id, members, ctx)
-            if direction == "incoming":
-                sender = by_role["from"][0] if by_role["from"] else None
-                # The owner's own number in TO is already the owner party.
-                others = [
-                    p
-                    for p in by_role["to"] + by_role["cc"] + by_role["bcc"]
-                    if p != sender and not ctx.is_owner(p)
-                ]
-                recipients = [owner, *others]
-            elif direction == "outgoing":
-                sender = owner
-                recipients = by_role["to"] + by_role["cc"] + by_role["bcc"]
-                if not recipients:
-                    recipients = list(conversation.participants)
-            else:
-                sender = by_role["from"][0] if by_role["from"] else None
-                recipients = by_role["to"] + by_role["cc"] + by_role["bcc"]
+            sender, recipients = mms_parties(
+                direction, by_role, ctx, fallback=list(conversation.participants)
+            )
 
             timestamp = from_unix_s(date)
             if timestamp is None:
@@ -457,27 +463,3 @@ class AndroidMmsSms(Parser):
             ids=ids,
             note="pdu date is in seconds; part and addr rows are deleted with their pdu",
         )
-
-
-class _Children:
-    """Rows of a child table sorted by parent id, consumed parent by parent (a merge join)."""
-
-    def __init__(self, cursor: sqlite3.Cursor) -> None:
-        self.cursor = cursor
-        self.pending: tuple[Any, ...] | None = next(cursor, None)
-        self.orphans = 0
-
-    def take(self, parent: int) -> list[tuple[Any, ...]]:
-        out = []
-        while self.pending is not None and (self.pending[0] is None or self.pending[0] < parent):
-            self.orphans += 1
-            self.pending = next(self.cursor, None)
-        while self.pending is not None and self.pending[0] == parent:
-            out.append(self.pending)
-            self.pending = next(self.cursor, None)
-        return out
-
-    def finish(self) -> None:
-        while self.pending is not None:
-            self.orphans += 1
-            self.pending = next(self.cursor, None)

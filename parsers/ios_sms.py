@@ -54,6 +54,7 @@ from triage.model import (
 )
 from triage.registry import ParseContext, Parser
 from triage.sqlite_meta import is_autoincrement, sequence_value, table_columns
+from triage.sqlite_rows import ChildRows
 
 TAPBACKS = {
     0: "love",
@@ -563,13 +564,13 @@ class IosSms(Parser):
         return history
 
     @staticmethod
-    def _attachment_rows(conn: sqlite3.Connection) -> _Children | None:
+    def _attachment_rows(conn: sqlite3.Connection) -> ChildRows | None:
         if "attachment_id" not in table_columns(conn, "message_attachment_join"):
             return None
         cols = table_columns(conn, "attachment")
         pick = [c for c in ATTACHMENT_OPTIONAL if c in cols]
         cursor = conn.cursor().execute(query("attachments", pick, "a.", where=""))
-        return _Children(cursor, pick)
+        return ChildRows(cursor, pick)
 
     def _attachment(
         self, file: EvidenceFile, ctx: ParseContext, row: tuple[Any, ...], columns: list[str]
@@ -641,28 +642,3 @@ class IosSms(Parser):
                 strength="certain",
                 missing_ids=[],
             )
-
-
-class _Children:
-    """Rows sorted by parent id, consumed parent by parent (a merge join with ``message``)."""
-
-    def __init__(self, cursor: sqlite3.Cursor, columns: list[str]) -> None:
-        self.cursor = cursor
-        self.columns = columns
-        self.pending: tuple[Any, ...] | None = next(cursor, None)
-        self.orphans = 0
-
-    def take(self, parent: int) -> list[tuple[Any, ...]]:
-        out = []
-        while self.pending is not None and (self.pending[0] is None or self.pending[0] < parent):
-            self.orphans += 1
-            self.pending = next(self.cursor, None)
-        while self.pending is not None and self.pending[0] == parent:
-            out.append(self.pending)
-            self.pending = next(self.cursor, None)
-        return out
-
-    def finish(self) -> None:
-        while self.pending is not None:
-            self.orphans += 1
-            self.pending = next(self.cursor, None)

@@ -48,6 +48,7 @@ from parsers.android_mmssms import (
     cached_party,
     duplicate_key_mms,
     duplicate_key_sms,
+    mms_parties,
 )
 from triage.clock import from_unix_ms
 from triage.evidence import EvidenceFile
@@ -314,22 +315,7 @@ class SmsBackupXml(Parser):
             attachments.append(self._decode_part(file, ctx, part, data, part_loc))
 
         parties = [p for a in addresses if (p := cached_party(a, ctx.region)) is not None]
-        owner = ctx.owner_party()
-        if direction == "incoming":
-            sender = by_role["from"][0] if by_role["from"] else (parties[0] if parties else None)
-            # The owner's own number in TO is already the owner party.
-            others = [
-                p
-                for p in by_role["to"] + by_role["cc"] + by_role["bcc"]
-                if p != sender and not ctx.is_owner(p)
-            ]
-            recipients = [owner, *others]
-        elif direction == "outgoing":
-            sender = owner
-            recipients = by_role["to"] + by_role["cc"] + by_role["bcc"] or parties
-        else:
-            sender = by_role["from"][0] if by_role["from"] else None
-            recipients = by_role["to"] + by_role["cc"] + by_role["bcc"]
+        sender, recipients = mms_parties(direction, by_role, ctx, fallback=parties)
 
         timestamp = from_unix_ms(as_int(date))
         if timestamp is None:
