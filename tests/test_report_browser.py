@@ -79,6 +79,20 @@ def test_demo_report_loads_offline_and_headlines_match_findings(
     expected.append(f"{len(gaps)} deletion gap in message ids, {adjacent} adjacent to case-contact")
     for sentence in expected:
         assert any(sentence in line for line in shown), (sentence, shown)
+    # The numbers are also on the page as data, for tools that check a report.
+    carried = browser.evaluate(
+        "[...document.querySelectorAll('ul.headlines li[data-rule=\"duty.contact-split\"]')]"
+        ".map(li => JSON.parse(li.dataset.numbers))"
+    )
+    assert carried == [
+        {
+            "contact": f["subject"],
+            "outside": sum(f["data"]["status_counts"][s] for s in OUTSIDE_DUTY),
+            "total": f["data"]["total"],
+        }
+        for f in findings
+        if f["rule"] == "duty.contact-split"
+    ]
     # The contacts table agrees with the same findings.
     row = browser.evaluate("document.querySelector('#row-contact-1').innerText")
     total = next(

@@ -214,16 +214,6 @@ def _join(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-EXPECTED_RULES = {
-    "contact.summary": "contacts",
-    "duty.contact-split": "duty",
-    "gap.id": "gaps",
-    "exhibit.match": "media",
-    "media.summary": "media",
-    "correspondents.top": "contacts",
-}
-
-
 def missing_analyses(case: Case, findings: list[Finding], analysers: dict[str, str]) -> list[str]:
     """Plain sentences for analyses that produced nothing the report could use, so an empty
     section is never mistaken for a negative result."""
