@@ -20,16 +20,20 @@ project's environment:
 
 Options: ``--skip-speed``, ``--skip-robustness``, ``--speed-count N``, ``--workdir DIR``.
 
-Measured 2026-11-21 on the shared 2-core development machine (load average 3-4 from other work),
-pipeline triage-media/2, Pillow 13.0.0, imagehash 4.3.2, pdqhash 0.2.8:
+Measured 2026-11-21 on the 2-core development machine with nothing else running (load average
+about 1), pipeline triage-media/2 with 1/8-scale decoding of camera originals, Pillow 13.0.0,
+imagehash 4.3.2, pdqhash 0.2.8:
 
 * robustness, shipped profiles/matching.yaml: recall 97.1 % (band "match" alone 92.4 %), 0 of
   6 072 false pairs, 0 of 72 864 extra negatives; misses are 10 % crops of textures and brick's
   5 % crop.
-* speed, 500 × 3000×2000 JPEG (1.58 MB): naive 11.3 img/s (77 ms CPU/img); full pipeline 21.9 img/s
-  on 1 process, 29.3 img/s on 2 (2.60× naive wall clock); 42 ms CPU/img, i.e. 1.83× less CPU per
-  picture, 3.66× on two idle cores. What is left is libjpeg's entropy decoding (~25 ms) and
-  the three digests (~8 ms), which no draft size reduces.
+* speed, 500 × 3000×2000 JPEG (1.58 MB): naive 13.8 img/s (72 ms CPU/img); full pipeline
+  28.4 img/s on 1 process (2.05× naive, 35 ms CPU/img) and 51.1-55.1 img/s on 2 processes
+  (3.69× and 3.95× naive in two runs). What is left per picture is libjpeg's entropy decoding
+  (about 20 ms, the same at every DCT scale) and the three required digests (9 ms: MD5 2.6,
+  SHA-1 2.3, SHA-256 4.3 on a CPU without SHA instructions).
+  Earlier, with every JPEG decoded at 1/4 scale or more, and other sessions loading the machine
+  (load 3-4): 2.60× (42 ms CPU/img).
 """
 
 from __future__ import annotations

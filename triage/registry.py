@@ -262,8 +262,12 @@ def _sqlite_companion_of(file: EvidenceFile) -> EvidenceFile | None:
 
 
 def _why_skipped(probe: Probe) -> str:
+    from triage.media.inventory import sniff_image
+
     if probe.file.size == 0:
         return "empty file"
+    if sniff_image(probe.head[:32]):
+        return "picture: not a message source; hashed and compared with the exhibits"
     if probe.is_sqlite:
         tables = sorted(probe.schema)
         if not tables:

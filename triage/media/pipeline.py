@@ -5,13 +5,14 @@ rotation not applied, a different pre-reduction or a Pillow upgrade all move bit
 live here once and :data:`PIPELINE_VERSION` names them together with the library versions. Every
 hash record stores that string, and the cache never serves a record made by another pipeline.
 
-Steps (see /work/shared/reference/image_matching.md sections 3 and 5):
+Steps (see the project's shared reference notes on image matching, sections 3 and 5):
 
 1. ``Image.open`` restricted to the formats sniffed by content (never the extension);
    pictures larger than ``2 × Image.MAX_IMAGE_PIXELS`` are refused as decompression bombs.
 2. JPEG: ``draft("RGB", (256, 256))`` so libjpeg decodes at 1/2, 1/4 or 1/8 scale in the DCT
-   domain, keeping both sides ≥ 256 px (3–4× faster, phash agreement with a full decode within
-   2 bits). Other formats are box-reduced to a similar working size after decoding.
+   domain, keeping both sides ≥ 256 px (phash agreement with a full decode within 2 bits);
+   camera originals (shorter side over 1600 px, larger than any messaging-app copy) decode at
+   1/8. Other formats are box-reduced to a shorter side ≥ 256 px after decoding.
 3. ``ImageOps.exif_transpose`` (without it a rotated phone JPEG is ~24 bits away from itself).
 4. RGB on a white background for transparent pictures; GIF and other animations use frame 0.
 5. Border trimming: black or white bars and the short overlay bands a phone screenshot puts in
@@ -59,13 +60,24 @@ except ImportError:  # pragma: no cover - depends on the environment
 # Bump the leading number whenever a step above changes; the library versions are appended
 # because a Pillow or imagehash upgrade alone can flip hash bits (imagehash #32).
 PIPELINE_STEPS = 2
+# JPEG draft: libjpeg decodes at the smallest DCT scale (1/2, 1/4, 1/8) whose result is still at
+# least DRAFT_SIZE on both sides. Pictures whose shorter side is over CAMERA_MIN_SIDE are camera
+# originals (messaging apps send at most 1600 px on the long side), and decode at 1/8 with
+# DRAFT_SIZE_LARGE: still >= 200 px, more than the 128 px the hashes are computed from, for about
+# half the CPU of the decode. App-sized copies keep DRAFT_SIZE: at 1/8 a 1600 px square copy
+# would decode to 200 px and lose a borderline near-copy on the robustness benchmark.
 DRAFT_SIZE = 256
+DRAFT_SIZE_LARGE = 192
+CAMERA_MIN_SIDE = 1600
+# Other formats are decoded whole and box-reduced to a shorter side of at least this.
+REDUCE_SIZE = 256
 HASH_MIN_SIDE = 128  # grey copy for phash/dhash is box-reduced to a shorter side of at least this
 PDQ_MIN_SIDE = (
     192  # PDQ input likewise (hashing.pdf: shrink first); 128 doubled the drift from full size
 )
 PIPELINE_VERSION = (
-    f"triage-media/{PIPELINE_STEPS};draft={DRAFT_SIZE};hash={HASH_MIN_SIDE};pdq={PDQ_MIN_SIDE};"
+    f"triage-media/{PIPELINE_STEPS};draft={DRAFT_SIZE}/{DRAFT_SIZE_LARGE}>{CAMERA_MIN_SIDE};"
+    f"reduce={REDUCE_SIZE};hash={HASH_MIN_SIDE};pdq={PDQ_MIN_SIDE};"
     "trim=bars2;"
     f"pillow={PIL.__version__};imagehash={imagehash.__version__};"
     f"pdqhash={PDQ_VERSION or 'none'}"
@@ -130,7 +142,9 @@ def decode(data: bytes, fmt: str) -> tuple[Image.Image, tuple[int, int]]:
                     f"of {max_pixels():,}"
                 )
             if img.format in ("JPEG", "MPO"):
-                img.draft("RGB", (DRAFT_SIZE, DRAFT_SIZE))
+                camera = min(width, height) > CAMERA_MIN_SIDE
+                size = DRAFT_SIZE_LARGE if camera else DRAFT_SIZE
+                img.draft("RGB", (size, size))
             img.load()
     except Image.DecompressionBombError as exc:
         raise ImageError(f"decompression bomb refused: {exc}") from exc
@@ -160,8 +174,8 @@ def _to_rgb(img: Image.Image) -> Image.Image:
 
 
 def _reduce(img: Image.Image) -> Image.Image:
-    """Box-reduce non-draft formats to about the working size JPEG draft gives (≥ 256 px)."""
-    factor = min(img.size) // DRAFT_SIZE
+    """Box-reduce non-draft formats to a working size (shorter side ≥ REDUCE_SIZE)."""
+    factor = min(img.size) // REDUCE_SIZE
     if factor >= 2:
         img = img.reduce(factor)
     return img
