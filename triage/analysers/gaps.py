@@ -243,6 +243,16 @@ class GapsAnalyser(Analyser):
     ) -> Finding:
         contacts = conv_contacts.get(g.conversation, []) if g.conversation != "unattributed" else []
         contact_key = contacts[0] if contacts else None
+        # The case contacts whose conversations the surviving neighbours belong to, even when the
+        # two neighbours are in different conversations (then the gap is unattributed).
+        adjacent = sorted(
+            {
+                key
+                for n in (g.before, g.after)
+                if n is not None
+                for key in conv_contacts.get(n.conversation, [])
+            }
+        )
         start = g.before.ts if g.before else None
         end = g.after.ts if g.after else None
         where = (
@@ -268,6 +278,12 @@ class GapsAnalyser(Analyser):
             f"{local_text(end, case) if end else 'after the last record'}. Strength: {g.strength}."
             " This counts missing numbers, not deleted messages."
         )
+        if adjacent and not contact_key:
+            why += (
+                " The surviving neighbours are messages with "
+                + " and ".join(names[k] for k in adjacent)
+                + "."
+            )
         if g.reasons:
             why += " Why: " + "; ".join(g.reasons) + "."
         if g.discounted:
@@ -299,6 +315,7 @@ class GapsAnalyser(Analyser):
                 "position": g.position,
                 "conversation": g.conversation,
                 "contact_key": contact_key,
+                "adjacent_contacts": adjacent,
                 "reasons": g.reasons,
                 "discounted": g.discounted,
                 "notes": g.notes,

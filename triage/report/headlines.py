@@ -175,7 +175,9 @@ def build(case: Case, findings: list[Finding]) -> list[Headline]:
 
     gaps = rules.get("gap.id", [])
     if gaps:
-        adjacent = sum(1 for f in gaps if f.data.get("contact_key"))
+        adjacent = sum(
+            1 for f in gaps if f.data.get("contact_key") or f.data.get("adjacent_contacts")
+        )
         out.append(
             Headline(
                 "gap.id",

@@ -443,7 +443,9 @@ class Report:
         gaps = [
             self.gap_view(g)
             for g in self.gaps
-            if g.data.get("contact_key") == contact.key or g.subject in conversations
+            if g.data.get("contact_key") == contact.key
+            or g.subject in conversations
+            or contact.key in (g.data.get("adjacent_contacts") or [])
         ]
         for number in range(1, pages + 1):
             chunk = messages[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
