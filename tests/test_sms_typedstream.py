@@ -42,7 +42,7 @@ def test_mutable_string_class() -> None:
         b"",
         b"bplist00...",
         HEADER.replace(b"streamtyped", b"streamtypex"),
-        archive(b"Hello").replace(b"NSAttributedString", b"NSDictionaryXXXXXX"),
+        archive(b"Hello").replace(b"NSAttributedString", b"NSDictionaryZZZZZZ"),
         archive(b"Hello")[:60],
     ],
 )

@@ -302,10 +302,10 @@ def test_android_group_system_lines_and_deletions_in_seven_languages() -> None:
 
 
 def test_android_group_of_one_author_who_added_you() -> None:
-    path = FIX / "android" / "WhatsApp Chat with Group Chat XXX.txt"
+    path = FIX / "android" / "WhatsApp Chat with Group Chat Ops.txt"
     messages, ctx = parse(path)
     d = only_decision(ctx)
-    assert d["is_group"] is True and d["title"] == "Group Chat XXX"
+    assert d["is_group"] is True and d["title"] == "Group Chat Ops"
     assert d["owner_author"] is None and "acted on 'you'" in d["owner_evidence"]
     assert d["you_system_lines"] == 4
     assert [m.kind for m in messages].count("system") == 11
