@@ -107,9 +107,18 @@ def load_profile(path: Path | str | None = None) -> MatchProfile:
     return MatchProfile(
         bands=bands,
         pdq_min_quality=int(pdq.get("min_quality", 50)),
-        path=str(path),
+        path=_shown_path(path),
         name=str(data.get("name", path.stem)),
     )
+
+
+def _shown_path(path: Path) -> str:
+    """A shipped profile as ``profiles/...`` (the same on every machine, so reports and manifests
+    of identical runs compare equal); any other profile as given."""
+    try:
+        return "profiles/" + path.resolve().relative_to(profiles_dir().resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _opt_int(value: Any) -> int | None:
