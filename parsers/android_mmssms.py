@@ -38,9 +38,9 @@ from typing import Any
 from triage.clock import from_unix_ms, from_unix_s
 from triage.evidence import EvidenceFile
 from triage.identity import party
-from triage.model import Attachment, Conversation, IdSpace, Message, Party, Record
+from triage.model import Attachment, Conversation, Message, Party, Record
 from triage.registry import Match, ParseContext, Parser, Probe
-from triage.sqlite_meta import is_autoincrement, sequence_value, table_columns
+from triage.sqlite_meta import is_autoincrement, table_columns
 from triage.sqlite_rows import ChildRows
 
 SMS_TYPES = {
@@ -306,17 +306,7 @@ class AndroidMmsSms(Parser):
                 "holds the high-water mark"
                 + ("; the Samsung 'messages' mirror table was not read" if samsung else "")
             )
-        yield IdSpace(
-            file=file.logical,
-            sha256=file.sha256,
-            format=self.name,
-            table="sms",
-            id_column="_id",
-            autoincrement=auto,
-            high_water=sequence_value(conn, "sms"),
-            ids=ids,
-            note=note,
-        )
+        yield self.sqlite_id_space(file, conn, "sms", "_id", ids, note=note)
 
     # -- MMS -------------------------------------------------------------------------------------
     def _mms(
@@ -452,14 +442,11 @@ class AndroidMmsSms(Parser):
                 "MMS parts or addresses without a pdu row",
                 f"{parts.orphans} part rows, {addrs.orphans} addr rows point at missing pdu ids",
             )
-        yield IdSpace(
-            file=file.logical,
-            sha256=file.sha256,
-            format=self.name,
-            table="pdu",
-            id_column="_id",
-            autoincrement=is_autoincrement(conn, "pdu"),
-            high_water=sequence_value(conn, "pdu"),
-            ids=ids,
+        yield self.sqlite_id_space(
+            file,
+            conn,
+            "pdu",
+            "_id",
+            ids,
             note="pdu date is in seconds; part and addr rows are deleted with their pdu",
         )

@@ -45,7 +45,6 @@ from triage.model import (
     Attachment,
     Conversation,
     DeletionTrace,
-    IdSpace,
     Message,
     Party,
     Record,
@@ -53,7 +52,7 @@ from triage.model import (
     iso_utc,
 )
 from triage.registry import ParseContext, Parser
-from triage.sqlite_meta import is_autoincrement, sequence_value, table_columns
+from triage.sqlite_meta import sequence_value, table_columns
 from triage.sqlite_rows import ChildRows
 
 TAPBACKS = {
@@ -357,15 +356,12 @@ class IosSms(Parser):
                     "attachment joins without a message",
                     f"{attachments.orphans} message_attachment_join rows",
                 )
-        yield IdSpace(
-            file=file.logical,
-            sha256=file.sha256,
-            format=self.name,
-            table="message",
-            id_column="ROWID",
-            autoincrement=is_autoincrement(conn, "message"),
-            high_water=sequence_value(conn, "message"),
-            ids=ids,
+        yield self.sqlite_id_space(
+            file,
+            conn,
+            "message",
+            "ROWID",
+            ids,
             note=(
                 "ids include tapbacks and system rows, which are deleted with their target "
                 "(trigger delete_associated_messages_after_delete_on_message): N missing ids "

@@ -45,7 +45,7 @@ from triage.evidence import EvidenceFile
 from triage.identity import party
 from triage.model import Attachment, ContactEntry, Conversation, IdSpace, Message, Party, Record
 from triage.registry import ParseContext, Parser
-from triage.sqlite_meta import is_autoincrement, sequence_value, table_columns
+from triage.sqlite_meta import is_autoincrement, table_columns
 
 _UID_NAME = re.compile(r"^msys_database_(\d+)$")
 
@@ -87,15 +87,12 @@ def _id_space(
         return
     auto = is_autoincrement(conn, table)
     ids = [r[0] for r in conn.execute(f'SELECT "{column}" FROM "{table}" ORDER BY 1')]
-    yield IdSpace(
-        file=file.logical,
-        sha256=file.sha256,
-        format=parser.name,
-        table=table,
-        id_column=column,
-        autoincrement=auto,
-        high_water=sequence_value(conn, table),
-        ids=ids,
+    yield parser.sqlite_id_space(
+        file,
+        conn,
+        table,
+        column,
+        ids,
         note=None if auto else f"{table}.{column} has no AUTOINCREMENT: newest ids can be reused",
     )
 

@@ -48,7 +48,6 @@ from parsers.whatsapp_common import (
     PartyCache,
     build_attachment,
     conversation_id,
-    id_space,
     is_group_jid,
     is_status_jid,
     jid_party,
@@ -60,7 +59,7 @@ from triage.clock import from_unix_ms
 from triage.evidence import EvidenceFile
 from triage.model import Conversation, DeletionTrace, Message, Party, Record
 from triage.registry import Match, ParseContext, Parser, Probe
-from triage.sqlite_meta import is_autoincrement, sequence_value, table_columns
+from triage.sqlite_meta import is_autoincrement, table_columns
 
 # --- schema declarations ---------------------------------------------------------------------
 
@@ -293,15 +292,13 @@ class WhatsAppAndroid(Parser):
                 yield legacy.id_space()
                 if has_current:
                     # The empty new table still has its own id bookkeeping (sqlite_sequence).
-                    yield id_space(
+                    yield self.sqlite_id_space(
                         file,
-                        self.name,
+                        conn,
                         "message",
                         "_id",
-                        is_autoincrement(conn, "message"),
-                        sequence_value(conn, "message"),
                         [],
-                        "sort_id",
+                        order_key="sort_id",
                         note="current-schema table present but empty; legacy table read",
                     )
                 yield from legacy.traces()
@@ -802,15 +799,13 @@ class _CurrentReader(_Base):
     def id_space(self) -> Any:
         auto = is_autoincrement(self.conn, "message")
         order = "sort_id" if "sort_id" in table_columns(self.conn, "message") else None
-        return id_space(
+        return self.parser.sqlite_id_space(
             self.file,
-            self.parser.name,
+            self.conn,
             "message",
             "_id",
-            auto,
-            sequence_value(self.conn, "message"),
             self.ids,
-            order,
+            order_key=order,
             note=(
                 "all rows of message, system, call and Status rows included; "
                 + (
@@ -1064,15 +1059,12 @@ class _LegacyReader(_Base):
 
     def id_space(self) -> Any:
         auto = is_autoincrement(self.conn, "messages")
-        return id_space(
+        return self.parser.sqlite_id_space(
             self.file,
-            self.parser.name,
+            self.conn,
             "messages",
             "_id",
-            auto,
-            sequence_value(self.conn, "messages"),
             self.ids,
-            None,
             note=(
                 "legacy table: no per-chat order column, rows are ordered by _id within "
                 "key_remote_jid; placeholder _id=1, system and Status rows included; "

@@ -24,7 +24,7 @@ from typing import Any
 
 from triage.evidence import EvidenceFile
 from triage.identity import party
-from triage.model import Attachment, IdSpace, Party
+from triage.model import Attachment, Party
 
 STATUS_JID = "status@broadcast"
 PLATFORM = "whatsapp"
@@ -170,31 +170,6 @@ def build_attachment(
         mime=mime,
         size=found.size,
         source_hash=source_hash or None,
-        note=note,
-    )
-
-
-def id_space(
-    file: EvidenceFile,
-    fmt: str,
-    table: str,
-    id_column: str,
-    autoincrement: bool,
-    high_water: int | None,
-    ids: list[int],
-    order_key: str | None,
-    note: str | None = None,
-) -> IdSpace:
-    return IdSpace(
-        file=file.logical,
-        sha256=file.sha256,
-        format=fmt,
-        table=table,
-        id_column=id_column,
-        autoincrement=autoincrement,
-        high_water=high_water,
-        ids=ids,
-        order_key=order_key,
         note=note,
     )
 

@@ -36,7 +36,6 @@ from parsers.whatsapp_common import (
     PartyCache,
     build_attachment,
     conversation_id,
-    id_space,
     is_group_jid,
     is_status_jid,
     jid_party,
@@ -48,7 +47,7 @@ from triage.clock import from_apple
 from triage.evidence import EvidenceFile
 from triage.model import Conversation, DeletionTrace, IdSpace, Message, Party, Record
 from triage.registry import ParseContext, Parser
-from triage.sqlite_meta import is_autoincrement, table_columns
+from triage.sqlite_meta import table_columns
 
 IOS_TYPES: dict[int, tuple[str, str]] = {
     0: ("text", "text"),
@@ -378,15 +377,14 @@ class _Reader:
         return int(row[0]) if row and row[0] is not None else None
 
     def id_space(self) -> IdSpace:
-        return id_space(
+        return self.parser.sqlite_id_space(
             self.file,
-            self.parser.name,
+            self.conn,
             "ZWAMESSAGE",
             "Z_PK",
-            is_autoincrement(self.conn, "ZWAMESSAGE"),
-            self.high_water(),
             self.ids,
-            "ZSORT",
+            order_key="ZSORT",
+            high_water=self.high_water(),
             note=(
                 "Core Data numbers Z_PK from Z_PRIMARYKEY.Z_MAX (WAMessage), which only grows, so "
                 "a Z_PK hole or Z_MAX above the highest Z_PK means rows were removed; system rows "

@@ -26,7 +26,8 @@ from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from triage.evidence import SQLITE_COMPANIONS, SQLITE_MAGIC, EvidenceFile
-from triage.model import Party, Provenance, Record
+from triage.model import IdSpace, Party, Provenance, Record
+from triage.sqlite_meta import is_autoincrement, sequence_value
 
 MAX_EXAMPLES = 5
 
@@ -165,6 +166,34 @@ class Parser(ABC):
     @abstractmethod
     def parse(self, file: EvidenceFile, ctx: ParseContext) -> Iterator[Record]:
         """Implemented by every subclass."""
+
+    def sqlite_id_space(
+        self,
+        file: EvidenceFile,
+        conn: sqlite3.Connection,
+        table: str,
+        id_column: str,
+        ids: list[int],
+        *,
+        order_key: str | None = None,
+        note: str | None = None,
+        high_water: int | None = None,
+    ) -> IdSpace:
+        """How ``table`` numbers its rows: AUTOINCREMENT read from ``sqlite_master.sql``, the
+        high-water mark from ``sqlite_sequence`` unless the format keeps its own (Core Data's
+        ``Z_PRIMARYKEY.Z_MAX``), and the ids present."""
+        return IdSpace(
+            file=file.logical,
+            sha256=file.sha256,
+            format=self.name,
+            table=table,
+            id_column=id_column,
+            autoincrement=is_autoincrement(conn, table),
+            high_water=high_water if high_water is not None else sequence_value(conn, table),
+            ids=ids,
+            order_key=order_key,
+            note=note,
+        )
 
     def provenance(self, file: EvidenceFile, locator: str) -> Provenance:
         return Provenance(file=file.logical, sha256=file.sha256, format=self.name, locator=locator)
