@@ -9,7 +9,8 @@ the same person meet in the case store whichever phone they came from:
   (KnugiHK/WhatsApp-Chat-Exporter:Whatsapp_Chat_Exporter/android_handler.py
   ``_get_messages_cursor_new``, ``COALESCE(lid_global.raw_string, jid_global.raw_string)``);
 * Status updates (``status@broadcast``) are kept apart from chats: they expire after 24 hours and
-  would otherwise look like deletions (``/work/shared/reference/whatsapp.md`` section 4.2);
+  would otherwise look like deletions (app string ``status_expire_explanation`` in
+  starkdmi/whats_json ``tool/patterns_generator/data/Android Strings/values/strings.xml``);
 * media paths recorded by the app are relative to the app's media root, so they are looked up by
   path suffix anywhere in the extraction, never by building a path by hand.
 """

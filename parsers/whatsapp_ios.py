@@ -19,7 +19,7 @@ under ``<same AppGroup>/Message/<ZMEDIALOCALPATH>`` (KnugiHK/WhatsApp-Chat-Expor
 ``ZMESSAGETYPE`` codes: sepinf-inc/IPED ``iped-parsers/iped-parsers-impl/src/main/java/iped/parsers/
 whatsapp/ExtractorIOS.java`` (``decodeMessageType``), KnugiHK ``ios_handler.py`` (14 = deleted,
 15 = sticker); tables and columns: abrignoni/iLEAPP ``scripts/artifacts/whatsApp.py`` and
-``/work/shared/reference/whatsapp.md`` section 3. Conversation ids match the Android parser
+KnugiHK ``Whatsapp_Chat_Exporter/ios_handler.py``. Conversation ids match the Android parser
 (``whatsapp:<chat jid>``) so the same chat from both phones shares one id.
 """
 

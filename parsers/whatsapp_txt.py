@@ -1,8 +1,9 @@
 """WhatsApp "Export chat" text: a bare ``.txt`` or the ``_chat.txt`` / ``WhatsApp Chat with X.txt``
 inside a "with media" zip, from Android and iOS, in any locale the app exports.
 
-Format (``/work/shared/reference/whatsapp.md`` §1; peers' test files cited per variant in
-``fixtures/whatsapp_txt/README.md``):
+Format (public peers' parsers and test exports: Pustur/whatsapp-chat-parser ``src/parser.ts`` and
+``tests/parser.test.ts``, starkdmi/whats_json ``test/data``, lucasrodes/whatstk
+``whatstk/whatsapp/parser.py``; the file cited per variant in ``fixtures/whatsapp_txt/README.md``):
 
 * one item per header line ``[DATE, TIME:SS] Author: body`` (iOS) or ``DATE, TIME - Author: body``
   (Android), every separator, clock and date layout listed in :mod:`parsers.whatsapp_txt_grammar`;
@@ -93,8 +94,8 @@ def _lrm_body(raw: str, bracket: bool) -> tuple[bool, bool]:
     """Whether the body of a bracketed (iOS) line starts with U+200E, and whether it holds one.
 
     iOS puts the mark before its placeholders and system texts (and inside document placeholders,
-    ``Resume.pdf • ‎2 pages ‎document omitted``) but never in what a person typed (§1.4 of the
-    reference)."""
+    ``Resume.pdf • ‎2 pages ‎document omitted``) but never in what a person typed (whats_json
+    ``test/data/languages/*_ios.txt``)."""
     if not bracket or g.LRM not in raw:
         return False, False
     start = raw.find("]")

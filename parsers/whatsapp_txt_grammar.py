@@ -364,8 +364,8 @@ def _fold(text: str) -> str:
     return " ".join(text.strip().rstrip(".。").casefold().split())
 
 
-# "Deleted for everyone" placeholders (§1.8 of the shared reference: whats_json real exports in
-# test/data/languages, app string keys revoked_msg_incoming/outgoing). Value: True when the owner
+# "Deleted for everyone" placeholders (starkdmi/whats_json real exports in test/data/languages;
+# app string keys revoked_msg_incoming/outgoing in its tool/patterns_generator/data strings files). Value: True when the owner
 # (the exporting user) deleted it, which also names the owner's display name as the author.
 DELETED_PHRASES: dict[str, bool] = {
     # en
@@ -669,7 +669,7 @@ def is_phone_author(author: str) -> bool:
 
 
 # Android file-name templates ("WhatsApp Chat with %s", strings.xml email_conversation_subject)
-# as localized in real exports (whats_json test/data/android, egregora zip; §1.1 of the reference).
+# as localized in real exports (whats_json test/data/android, franklinbaldo/egregora test zip).
 _TITLE_PATTERNS = [
     re.compile(r"^WhatsApp Chat with (?P<t>.+?)(?: \(\d+\))?\.txt$", re.I),
     re.compile(r"^WhatsApp Chat mit (?P<t>.+?)(?: \(\d+\))?\.txt$", re.I),
