@@ -35,6 +35,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
+from triage.addressing import sender_and_recipients
 from triage.clock import from_unix_ms, from_unix_s
 from triage.evidence import EvidenceFile
 from triage.identity import party
@@ -137,9 +138,11 @@ def mms_parties(
     if direction == "incoming":
         sender = by_role["from"][0] if by_role["from"] else (fallback[0] if fallback else None)
         # The owner's own number in TO is already the owner party.
-        return sender, [owner, *(p for p in others if p != sender and not ctx.is_owner(p))]
+        members = [p for p in others if not ctx.is_owner(p)]
+        return sender_and_recipients("incoming", owner, sender, members, is_group=True)
     if direction == "outgoing":
-        return owner, others or fallback
+        return sender_and_recipients("outgoing", owner, None, others or fallback, is_group=True)
+    # Unknown box: the PDU's own address rows still say who it was from and to.
     return (by_role["from"][0] if by_role["from"] else None), others
 
 
@@ -155,7 +158,7 @@ def resolve_part(file: EvidenceFile, data_path: str) -> EvidenceFile | None:
 
 class AndroidMmsSms(Parser):
     name = "android_mmssms"
-    version = "2"
+    version = "3"
     description = "Android telephony database mmssms.db (SMS and MMS; AOSP and Samsung)"
     # A phone's own database is a fuller copy than an SMS Backup & Restore XML of the same data.
     priority = 20
@@ -266,13 +269,14 @@ class AndroidMmsSms(Parser):
                 ctx.warn(file.logical, "unknown sms.type", f"{locator}: type={sms_type}")
             direction, box = SMS_TYPES.get(sms_type, ("unknown", f"type {sms_type}"))
             counterpart = cached_party(address, ctx.region) if address else None
-            if direction == "incoming":
-                sender, recipients = counterpart, [owner]
-            elif direction == "outgoing":
-                sender = owner
-                recipients = [counterpart] if counterpart else list(conversation.participants)
-            else:
-                sender, recipients = None, [counterpart] if counterpart else []
+            # A draft's or failed message's address is whom it was for, not who sent it: no
+            # sender is named for a message of unknown direction.
+            sender, recipients = sender_and_recipients(
+                direction,
+                owner,
+                counterpart if direction in ("incoming", "outgoing") else None,
+                conversation.participants,
+            )
             timestamp = from_unix_ms(date)
             if timestamp is None:
                 ctx.warn(file.logical, "message without a date", locator)
@@ -297,6 +301,7 @@ class AndroidMmsSms(Parser):
                 record_id=rowid,
                 extra=extra,
                 duplicate_key=duplicate_key_sms(address, date, sms_type, body),
+                id_space="sms",
             )
         auto = is_autoincrement(conn, "sms")
         note = AOSP_SMS_NOTE
@@ -432,6 +437,7 @@ class AndroidMmsSms(Parser):
                 record_id=pdu_id,
                 extra=extra,
                 duplicate_key=key,
+                id_space="pdu",
             )
         parts.finish()
         addrs.finish()

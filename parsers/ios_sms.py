@@ -38,6 +38,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from parsers.typedstream import TypedStreamError, decode_attributed_body
+from triage.addressing import sender_and_recipients
 from triage.clock import from_apple
 from triage.evidence import EvidenceFile
 from triage.identity import party
@@ -161,7 +162,7 @@ def _is_tapback(kind: Any) -> bool:
 
 class IosSms(Parser):
     name = "ios_sms"
-    version = "1"
+    version = "2"
     description = "iOS Messages sms.db / macOS chat.db (SMS, MMS, iMessage, RCS)"
     priority = 20
     required_tables = {
@@ -451,15 +452,13 @@ class IosSms(Parser):
         else:
             direction, kind = "incoming", "media" if atts else "text"
 
-        if direction == "outgoing":
-            sender = owner
-            recipients = list(conversation.participants) or ([counterpart] if counterpart else [])
-        elif direction == "incoming":
-            sender = counterpart
-            recipients = [owner] + [p for p in conversation.participants if p != counterpart]
-        else:
-            sender = owner if from_me else counterpart
-            recipients = []
+        sender, recipients = sender_and_recipients(
+            direction,
+            owner,
+            owner if (from_me and direction == "system") else counterpart,
+            conversation.participants,
+            conversation.is_group,
+        )
 
         edited = bool(info.get("date_edited"))
         deleted = False
@@ -508,6 +507,7 @@ class IosSms(Parser):
             record_id=rowid,
             extra=extra,
             duplicate_key=f"ios-message:{guid}" if guid else None,
+            id_space="message",
         )
 
     @staticmethod

@@ -40,6 +40,7 @@ from parsers.messenger_common import (
     DuplicateKeys,
     case_owner_fb_ids,
 )
+from triage.addressing import sender_and_recipients
 from triage.clock import from_unix_ms
 from triage.evidence import EvidenceFile
 from triage.identity import party
@@ -139,7 +140,7 @@ class _AppBase(Parser):
 
 class MessengerThreadsDb2(_AppBase):
     name = "messenger_threads_db2"
-    version = "1"
+    version = "2"
     description = "Facebook Messenger for Android threads_db2 (older mailbox)"
     required_tables = {
         "messages": {"msg_id", "thread_key", "text", "sender", "timestamp_ms", "msg_type"},
@@ -236,16 +237,16 @@ class MessengerThreadsDb2(_AppBase):
                     ctx.warn(
                         file.logical, "msg_type not publicly documented", f"{locator}: {msg_type}"
                     )
-                others = [p for p in conv.participants if p.id != f"fb:{uid}"]
                 if uid is not None and sender_id == uid:
-                    direction, sender, recipients = "outgoing", me, others
+                    direction, author = "outgoing", None
                 else:
-                    sender = fb_party(sender_id, sender_name) if sender_id else None
-                    rest = [p for p in others if sender is None or p.id != sender.id]
+                    author = fb_party(sender_id, sender_name) if sender_id else None
                     direction = "incoming" if uid is not None else "unknown"
-                    recipients = [me, *rest] if uid is not None else rest
                 if kind == "system":
                     direction = "system"
+                sender, recipients = sender_and_recipients(
+                    direction, me, author, conv.participants, conv.is_group
+                )
                 yield Message(
                     platform=PLATFORM,
                     conversation=conv,
@@ -260,6 +261,7 @@ class MessengerThreadsDb2(_AppBase):
                     source=self.provenance(file, locator),
                     attachments=attachments,
                     record_id=rowid if has_int_key else None,
+                    id_space="messages" if has_int_key else None,
                     extra=extra,
                     duplicate_key=keys.key(
                         sender_name or f"fb:{sender_id}", when, text, len(attachments)
@@ -341,7 +343,7 @@ class MessengerThreadsDb2(_AppBase):
 
 class MessengerMsys(_AppBase):
     name = "messenger_msys"
-    version = "1"
+    version = "2"
     description = "Facebook Messenger / Facebook app MSYS mailbox, msys_database_<uid>"
     required_tables = {
         "messages": {"message_id", "thread_key", "sender_id", "text", "timestamp_ms"},
@@ -397,16 +399,16 @@ class MessengerMsys(_AppBase):
                 files = attachments.get(message_id, [])
                 admin = bool(more.get("is_admin_message"))
                 kind = "system" if admin else "media" if files else "text" if text else "other"
-                others = [p for p in conv.participants if p.id != f"fb:{uid}"]
                 if uid is not None and sender_id == uid:
-                    direction, sender, recipients = "outgoing", me, others
+                    direction, author = "outgoing", None
                 else:
-                    sender = fb_party(sender_id, sender_name)
-                    rest = [p for p in others if sender is None or p.id != sender.id]
+                    author = fb_party(sender_id, sender_name)
                     direction = "incoming" if uid is not None else "unknown"
-                    recipients = [me, *rest] if uid is not None else rest
                 if admin:
                     direction = "system"
+                sender, recipients = sender_and_recipients(
+                    direction, me, author, conv.participants, conv.is_group
+                )
                 extra: dict[str, Any] = {"message_id": message_id, **more}
                 if reactions.get(message_id):
                     extra["reactions"] = reactions[message_id]
@@ -424,6 +426,7 @@ class MessengerMsys(_AppBase):
                     source=self.provenance(file, locator),
                     attachments=files,
                     record_id=rowid if has_int_key else None,
+                    id_space="messages" if has_int_key else None,
                     order_key=more.get("primary_sort_key")
                     if isinstance(more.get("primary_sort_key"), int)
                     else None,
@@ -536,12 +539,13 @@ class MessengerMsys(_AppBase):
             other = fb_party(thread_key, contacts.get(str(thread_key)))
             code = data.get("call_direction")
             if code == 1:
-                direction, sender, recipients = "outgoing", me, [other] if other else []
+                direction = "outgoing"
             elif code == 2:
-                direction, sender, recipients = "incoming", other, [me]
+                direction = "incoming"
             else:
                 ctx.warn(file.logical, "unknown call_log.call_direction", f"rowid={rowid}: {code}")
-                direction, sender, recipients = "unknown", other, []
+                direction = "unknown"
+            sender, recipients = sender_and_recipients(direction, me, other)
             yield Message(
                 platform=PLATFORM,
                 conversation=Conversation(

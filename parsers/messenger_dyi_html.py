@@ -37,6 +37,7 @@ from parsers.messenger_common import (
     resolve_media,
     resolve_owner,
 )
+from triage.addressing import sender_and_recipients
 from triage.clock import local_to_utc
 from triage.evidence import EvidenceFile, read_text
 from triage.model import Conversation, Message, Record
@@ -213,7 +214,7 @@ def title_and_participants(root: Node) -> tuple[str | None, list[str]]:
 
 class MessengerDyiHtml(Parser):
     name = "messenger_dyi_html"
-    version = "1"
+    version = "2"
     description = "Facebook Messenger download (DYI) HTML thread, message_N.html"
     # Same messages as the JSON form with less in them (minutes, no reactions): kept second.
     priority = 20
@@ -301,16 +302,13 @@ class MessengerDyiHtml(Parser):
                 resolve_media(f, src, list(dict.fromkeys(bases)), ctx, locator)
                 for src in block.media
             ]
-            others = [p for p in participants if not owner.is_name(p)]
+            others = [name_party(p) for p in participants if not owner.is_name(p)]
             if owner.is_name(block.sender):
-                direction, sender = "outgoing", me
-                recipients = [name_party(p) for p in others]
-            elif owner.known:
-                direction, sender = "incoming", name_party(block.sender)
-                recipients = [me, *(name_party(p) for p in others if p != block.sender)]
+                direction, author = "outgoing", me
             else:
-                direction, sender = "unknown", name_party(block.sender)
-                recipients = [name_party(p) for p in participants if p != block.sender]
+                direction = "incoming" if owner.known else "unknown"
+                author = name_party(block.sender)
+            sender, recipients = sender_and_recipients(direction, me, author, others, is_group=True)
             body = block.body or None
             kind = "media" if attachments else ("text" if body else "other")
             extra: dict[str, Any] = {

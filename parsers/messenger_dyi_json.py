@@ -44,6 +44,7 @@ from parsers.messenger_common import (
     resolve_media,
     resolve_owner,
 )
+from triage.addressing import sender_and_recipients
 from triage.clock import from_unix_ms
 from triage.evidence import EvidenceFile
 from triage.model import Attachment, Conversation, Message, Party, Record
@@ -84,7 +85,7 @@ def load_thread_file(file: EvidenceFile) -> dict[str, Any]:
 
 class MessengerDyiJson(Parser):
     name = "messenger_dyi_json"
-    version = "1"
+    version = "2"
     description = "Facebook Messenger download (DYI) JSON thread, message_N.json"
     # The fullest copy of a download: ids of sections, reactions, exact ms times.
     priority = 40
@@ -278,15 +279,17 @@ class MessengerDyiJson(Parser):
         system: bool,
     ) -> tuple[Party | None, list[Party], str]:
         me = owner_party(ctx, owner)
-        others = [p for p in participants if not owner.is_name(p)]
+        others = [name_party(p) for p in participants if not owner.is_name(p)]
         if owner.is_name(sender_name):
-            return me, [name_party(p) for p in others], "system" if system else "outgoing"
-        sender = name_party(sender_name) if sender_name else None
-        rest = [name_party(p) for p in others if p != sender_name]
-        if not owner.known:
-            everyone = [name_party(p) for p in participants if p != sender_name]
-            return sender, everyone, "system" if system else "unknown"
-        return sender, [me, *rest], "system" if system else "incoming"
+            direction, author = "outgoing", me
+        else:
+            direction = "incoming" if owner.known else "unknown"
+            author = name_party(sender_name) if sender_name else None
+        if system:
+            direction = "system"
+        # Name-only participants: every list is "the group" here, so recipients are all members.
+        sender, recipients = sender_and_recipients(direction, me, author, others, is_group=True)
+        return sender, recipients, direction
 
     @staticmethod
     def _attachments(

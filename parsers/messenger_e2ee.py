@@ -37,6 +37,7 @@ from parsers.messenger_common import (
     resolve_owner,
     thread_participants_json,
 )
+from triage.addressing import sender_and_recipients
 from triage.clock import from_unix_ms
 from triage.evidence import EvidenceFile
 from triage.identity import normalise_name
@@ -65,7 +66,7 @@ def _is_e2ee(data: dict[str, Any] | None) -> bool:
 
 class MessengerE2ee(Parser):
     name = "messenger_e2ee"
-    version = "1"
+    version = "2"
     description = "Facebook Messenger end-to-end-encrypted chat export (secure storage JSON)"
     # Between the download's JSON (fuller thread metadata) and its HTML (minute times).
     priority = 30
@@ -129,15 +130,13 @@ class MessengerE2ee(Parser):
             ]
             unsent = bool(raw.get("isUnsent"))
             kind = "deleted" if unsent else "media" if attachments else "text" if text else "other"
-            others = [p for p in participants if not owner.is_name(p)]
+            others = [name_party(p) for p in participants if not owner.is_name(p)]
             if owner.is_name(sender_name):
-                direction, sender = "outgoing", me
-                recipients = [name_party(p) for p in others]
+                direction, author = "outgoing", me
             else:
-                sender = name_party(sender_name) if sender_name else None
-                rest = [name_party(p) for p in others if p != sender_name]
+                author = name_party(sender_name) if sender_name else None
                 direction = "incoming" if owner.known else "unknown"
-                recipients = [me, *rest] if owner.known else rest
+            sender, recipients = sender_and_recipients(direction, me, author, others, is_group=True)
             extra: dict[str, Any] = {"sender_name": sender_name}
             if raw.get("type"):
                 extra["type"] = raw["type"]

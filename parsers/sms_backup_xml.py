@@ -50,6 +50,7 @@ from parsers.android_mmssms import (
     duplicate_key_sms,
     mms_parties,
 )
+from triage.addressing import sender_and_recipients
 from triage.clock import from_unix_ms
 from triage.evidence import EvidenceFile
 from triage.model import Attachment, Conversation, Message, Party, Record
@@ -128,7 +129,7 @@ def as_int(text: str | None) -> int | None:
 
 class SmsBackupXml(Parser):
     name = "sms_backup_xml"
-    version = "1"
+    version = "2"
     description = '"SMS Backup & Restore" XML backup (SMS and MMS)'
     # A backup is a copy of the phone's mmssms.db: when both are present, the database is kept.
     priority = 10
@@ -226,12 +227,13 @@ class SmsBackupXml(Parser):
         addresses = [a for a in (address or "").split("~") if a]
         parties = [p for a in addresses if (p := cached_party(a, ctx.region, name)) is not None]
         owner = ctx.owner_party()
-        if direction == "incoming":
-            sender, recipients = (parties[0] if parties else None), [owner]
-        elif direction == "outgoing":
-            sender, recipients = owner, parties
-        else:
-            sender, recipients = None, parties
+        sender, recipients = sender_and_recipients(
+            direction,
+            owner,
+            parties[0] if parties and direction == "incoming" else None,
+            parties,
+            is_group=direction != "incoming",
+        )
         timestamp = from_unix_ms(as_int(date))
         if timestamp is None:
             ctx.warn(file.logical, "message without a date", locator)

@@ -55,6 +55,7 @@ from parsers.whatsapp_common import (
     text_value,
 )
 from parsers.whatsapp_contacts import load_wa_names
+from triage.addressing import sender_and_recipients
 from triage.clock import from_unix_ms
 from triage.evidence import EvidenceFile
 from triage.model import Conversation, DeletionTrace, Message, Party, Record
@@ -235,7 +236,7 @@ def _column_groups(
 
 class WhatsAppAndroid(Parser):
     name = "whatsapp_android"
-    version = "1"
+    version = "2"
     description = "WhatsApp for Android msgstore.db (legacy, current and transitional schemas)"
     priority = DB_PRIORITY
 
@@ -419,17 +420,18 @@ class _Base:
         else:
             direction = "outgoing" if from_me else "incoming"
         if from_me:
-            sender = self.owner
-            if chat.is_group or chat.is_status:
-                recipients = list(chat.conversation.participants)
-            else:
-                recipients = [chat.partner] if chat.partner else []
+            counterpart = self.owner if direction == "system" else chat.partner
+        elif sender is None and not chat.is_group and not chat.is_status:
+            counterpart = chat.partner
         else:
-            if sender is None and not chat.is_group and not chat.is_status:
-                sender = chat.partner
-            recipients = [self.owner]
-        if chat.is_status:
-            extra["status_broadcast"] = True
+            counterpart = sender
+        sender, recipients = sender_and_recipients(
+            direction,
+            self.owner,
+            counterpart,
+            chat.conversation.participants,
+            chat.is_group or chat.is_status,
+        )
         deleted = kind == "deleted"
         duplicate = None
         if key_id:
@@ -456,6 +458,8 @@ class _Base:
             order_key=order_key,
             extra=extra,
             duplicate_key=duplicate,
+            id_space=locator.split(".", 1)[0] if rowid is not None else None,
+            status_update=chat.is_status,
         )
 
     def pointer_traces(

@@ -106,7 +106,7 @@ def load_ios_contact_names(conn: sqlite3.Connection) -> dict[str, str]:
 
 class WhatsAppAndroidContacts(Parser):
     name = "whatsapp_android_contacts"
-    version = "1"
+    version = "2"
     description = "WhatsApp for Android contacts database wa.db (wa_contacts)"
     required_tables = {"wa_contacts": {"_id", "jid", "display_name", "wa_name"}}
 
@@ -131,7 +131,7 @@ class WhatsAppAndroidContacts(Parser):
 
 class WhatsAppIOSContacts(Parser):
     name = "whatsapp_ios_contacts"
-    version = "1"
+    version = "2"
     description = "WhatsApp for iOS contacts database ContactsV2.sqlite (ZWAADDRESSBOOKCONTACT)"
     required_tables = {"ZWAADDRESSBOOKCONTACT": {"Z_PK", "ZWHATSAPPID", "ZFULLNAME"}}
 

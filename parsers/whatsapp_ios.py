@@ -43,6 +43,7 @@ from parsers.whatsapp_common import (
     text_value,
 )
 from parsers.whatsapp_contacts import load_ios_contact_names
+from triage.addressing import sender_and_recipients
 from triage.clock import from_apple
 from triage.evidence import EvidenceFile
 from triage.model import Conversation, DeletionTrace, IdSpace, Message, Party, Record
@@ -97,7 +98,7 @@ def _columns_or_null(alias: str, wanted: tuple[str, ...], present: set[str]) -> 
 
 class WhatsAppIOS(Parser):
     name = "whatsapp_ios"
-    version = "1"
+    version = "2"
     description = "WhatsApp for iOS ChatStorage.sqlite (ZWAMESSAGE, ZWACHATSESSION)"
     priority = DB_PRIORITY
     required_tables = {
@@ -292,22 +293,22 @@ class _Reader:
         extra["type"] = label
         direction = "system" if kind == "system" else ("outgoing" if from_me else "incoming")
         if from_me:
-            sender: Party | None = self.owner
-            if chat["group"] or chat["status"]:
-                recipients = list(chat["conversation"].participants)
-            else:
-                recipients = [chat["partner"]] if chat["partner"] else []
+            counterpart = self.owner if direction == "system" else chat["partner"]
         else:
-            sender = self.member_party(row.get("ZGROUPMEMBER"))
-            if sender is None:
+            counterpart = self.member_party(row.get("ZGROUPMEMBER"))
+            if counterpart is None:
                 from_jid = row.get("ZFROMJID")
                 if not chat["group"] and (not from_jid or from_jid == chat["jid"]):
-                    sender = chat["partner"]
+                    counterpart = chat["partner"]
                 elif from_jid and from_jid != chat["jid"]:
-                    sender = self.parties.get((from_jid, row.get("ZPUSHNAME")))
-            recipients = [self.owner]
-        if chat["status"]:
-            extra["status_broadcast"] = True
+                    counterpart = self.parties.get((from_jid, row.get("ZPUSHNAME")))
+        sender, recipients = sender_and_recipients(
+            direction,
+            self.owner,
+            counterpart,
+            chat["conversation"].participants,
+            bool(chat["group"] or chat["status"]),
+        )
         attachments = []
         if row.get("media.Z_PK") is not None:
             path = row.get("media.ZMEDIALOCALPATH")
@@ -365,6 +366,8 @@ class _Reader:
             order_key=row.get("ZSORT"),
             extra=extra,
             duplicate_key=duplicate,
+            id_space="ZWAMESSAGE",
+            status_update=bool(chat["status"]),
         )
 
     # -- deletion evidence ----------------------------------------------------------------------

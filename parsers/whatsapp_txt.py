@@ -32,6 +32,7 @@ from datetime import datetime
 from typing import Any
 
 from parsers import whatsapp_txt_grammar as g
+from triage.addressing import sender_and_recipients
 from triage.clock import local_to_utc
 from triage.evidence import EvidenceFile, read_text
 from triage.identity import normalise_name, party
@@ -127,7 +128,7 @@ class WhatsAppTxt(Parser):
     """WhatsApp "Export chat" text (Android and iOS, every locale layout), bare or in a zip."""
 
     name = "whatsapp_txt"
-    version = "1"
+    version = "2"
     description = 'WhatsApp "Export chat" text (.txt, or _chat.txt in a zip with media)'
 
     # -- detection -------------------------------------------------------------------------------
@@ -638,13 +639,13 @@ class _State:
         return found
 
     def parties_for(self, author: str, direction: str) -> tuple[Party, list[Party]]:
-        if direction == "outgoing":
-            recipients = [] if self.conversation.is_group else list(self.others)
-            return self.owner, recipients
-        author_party = self.author_party(author)
-        if direction == "incoming":
-            return author_party, [self.owner]
-        return author_party, []
+        author_party = None if direction == "outgoing" else self.author_party(author)
+        # An export lists only the people who wrote in it: not who else was in the group, and
+        # not whom an unknown-direction line went to.
+        members = self.others if direction == "outgoing" and not self.conversation.is_group else []
+        sender, recipients = sender_and_recipients(direction, self.owner, author_party, members)
+        assert sender is not None
+        return sender, recipients
 
     def report_unlinked_media(self) -> None:
         """Files beside the text in a "with media" archive that no message names: a message

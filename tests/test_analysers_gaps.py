@@ -165,6 +165,7 @@ def wa(
             file, "1" * 64, "test", f"message._id={rowid}" if rowid else f"line {sort}"
         ),
         record_id=rowid,
+        id_space="message" if rowid else None,
         order_key=sort,
         **kw,
     )
@@ -177,14 +178,14 @@ def wa_store(tmp_path: Path):
     src = store.add_source("msgstore.db", "1" * 64, 1, "test", "1")
     records = [
         wa(1, CHAT_A, 10, 0),
-        wa(2, STATUS, 1, 1, sender=OTHER, extra={"status_broadcast": True}),
+        wa(2, STATUS, 1, 1, sender=OTHER, status_update=True),
         wa(4, CHAT_A, 12, 3),  # sort 11 missing between rows 1 and 4: probable
         wa(5, CHAT_A, 13, 4, direction="system", kind="system"),
         wa(7, CHAT_A, 14, 6, direction="outgoing"),
         wa(8, CHAT_A, 15, 7, direction="outgoing", kind="deleted", deleted=True),
         wa(9, CHAT_B, 1, 8, sender=OTHER),
         # Status updates are numbered too, with holes as they expire: never an order gap.
-        wa(10, STATUS, 3, 9, sender=OTHER, extra={"status_broadcast": True}),
+        wa(10, STATUS, 3, 9, sender=OTHER, status_update=True),
         IdSpace(
             "msgstore.db",
             "1" * 64,

@@ -180,7 +180,7 @@ def test_current_call_system_and_status(current: Parsed) -> None:
     system = msgs[3]
     assert system.kind == "system" and system.direction == "system"
     assert system.extra["action_type"] == 12
-    status = [m for m in current.messages if m.extra.get("status_broadcast")]
+    status = [m for m in current.messages if m.status_update]
     assert [m.record_id for m in status] == [9]
     assert status[0].conversation.id == "whatsapp:status@broadcast"
     assert status[0].sender.id == "+447700900456"
@@ -275,7 +275,7 @@ def test_legacy_messages(legacy: Parsed) -> None:
     assert msgs[6].deleted and msgs[7].deleted and msgs[7].direction == "outgoing"
     assert msgs[7].extra["revoked_signal"] == ["edit_version=7,status=5"]
     assert msgs[8].kind == "call"
-    assert msgs[9].extra["status_broadcast"] is True
+    assert msgs[9].status_update is True
     image = LEGACY / "sdcard/WhatsApp/Media/WhatsApp Images/IMG-20190405-WA0003.jpg"
     att = msgs[10].attachments[0]
     assert att.sha256 == _sha256(image) and base64.b64decode(att.source_hash).hex() == att.sha256

@@ -13,7 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from triage.evidence import Evidence, EvidenceFile
-from triage.model import ContactEntry, DeletionTrace, IdSpace, Message, Record
+from triage.model import (
+    ContactEntry,
+    DeletionTrace,
+    IdSpace,
+    Message,
+    Record,
+    check_message,
+    check_parties,
+)
 from triage.registry import Detection, ParseContext, detect
 
 log = logging.getLogger(__name__)
@@ -47,9 +55,11 @@ def parse_detection(
     try:
         for record in parser.parse(detection.file, ctx):
             if isinstance(record, Message):
+                check_message(record)
                 result.counts["messages"] += 1
                 last = record.source.locator
             elif isinstance(record, ContactEntry):
+                check_parties(record.identifiers, record.source.locator)
                 result.counts["contacts"] += 1
                 last = record.source.locator
             elif isinstance(record, IdSpace):

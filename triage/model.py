@@ -12,15 +12,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 Platform = Literal["whatsapp", "sms", "mms", "imessage", "messenger", "other"]
 Direction = Literal["outgoing", "incoming", "system", "unknown"]
 Kind = Literal["text", "media", "system", "call", "deleted", "other"]
 
-PLATFORMS: tuple[str, ...] = ("whatsapp", "sms", "mms", "imessage", "messenger", "other")
-DIRECTIONS: tuple[str, ...] = ("outgoing", "incoming", "system", "unknown")
-KINDS: tuple[str, ...] = ("text", "media", "system", "call", "deleted", "other")
+PLATFORMS: tuple[str, ...] = get_args(Platform)
+DIRECTIONS: tuple[str, ...] = get_args(Direction)
+KINDS: tuple[str, ...] = get_args(Kind)
 
 # What an identifier is. The normalised ``id`` is only comparable within a scheme, so the scheme
 # is part of the normalised form (see triage.identity).
@@ -33,8 +33,10 @@ IdentifierScheme = Literal[
     "whatsapp_group",
     "facebook",  # Facebook/Messenger numeric user id
     "name",  # a display name only (Messenger downloads carry nothing else)
+    "owner",  # the device owner, whose own identifier the source does not give
     "other",
 ]
+SCHEMES: tuple[str, ...] = get_args(IdentifierScheme)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +65,7 @@ class Party:
     raw: str
     id: str | None = None
     name: str | None = None
-    scheme: str = "other"
+    scheme: IdentifierScheme = "other"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,18 +93,25 @@ class Conversation:
 
 @dataclass(slots=True)
 class Message:
-    """One message, call or system event in a conversation."""
+    """One message, call or system event in a conversation.
 
-    platform: str
+    ``sender`` and ``recipients`` follow the one addressing rule of :mod:`triage.addressing`.
+    ``id_space`` names the table whose numbering ``record_id`` belongs to (the same name as the
+    :class:`IdSpace` the parser yields for it, e.g. ``message`` or ``ZWAMESSAGE``), so no later
+    stage reads the table out of the locator. ``status_update`` marks a WhatsApp Status post: put
+    to all of the poster's contacts, not sent to anyone, removed by the app after 24 hours.
+    """
+
+    platform: Platform
     conversation: Conversation
     timestamp_utc: datetime | None
     timestamp_raw: str
     zone_assumed: bool
-    direction: str
+    direction: Direction
     sender: Party | None
     recipients: list[Party]
     body: str | None
-    kind: str
+    kind: Kind
     source: Provenance
     deleted: bool = False
     edited: bool = False
@@ -116,6 +125,42 @@ class Message:
     # of one download, the same mailbox in two apps). The first copy stored wins; sources are
     # ingested in descending parser ``priority`` so the fuller copy is the one kept.
     duplicate_key: str | None = None
+    id_space: str | None = None
+    status_update: bool = False
+
+    @property
+    def is_system(self) -> bool:
+        """An app notice (encryption banner, "X joined"), not something a person sent."""
+        return self.direction == "system" or self.kind == "system"
+
+
+class RecordError(ValueError):
+    """A record breaks the model's contract (a parser bug): named so the run can say which."""
+
+
+def check_message(msg: Message) -> None:
+    """Refuse a message whose typed fields hold values outside the model's vocabularies.
+
+    Run on every message at ingest (``triage.ingest``), so a parser cannot pass a misspelt
+    direction or scheme that later stages would silently count as "other".
+    """
+    if msg.platform not in PLATFORMS:
+        raise RecordError(f"{msg.source.locator}: unknown platform {msg.platform!r}")
+    if msg.direction not in DIRECTIONS:
+        raise RecordError(f"{msg.source.locator}: unknown direction {msg.direction!r}")
+    if msg.kind not in KINDS:
+        raise RecordError(f"{msg.source.locator}: unknown kind {msg.kind!r}")
+    if msg.record_id is not None and msg.id_space is None:
+        raise RecordError(f"{msg.source.locator}: record_id without the id_space it numbers")
+    for party in (msg.sender, *msg.recipients, *msg.conversation.participants):
+        if party is not None and party.scheme not in SCHEMES:
+            raise RecordError(f"{msg.source.locator}: unknown identifier scheme {party.scheme!r}")
+
+
+def check_parties(parties: list[Party], where: str) -> None:
+    for party in parties:
+        if party.scheme not in SCHEMES:
+            raise RecordError(f"{where}: unknown identifier scheme {party.scheme!r}")
 
 
 @dataclass(slots=True)
@@ -250,5 +295,7 @@ def message_to_json(msg: Message) -> dict[str, Any]:
         "record_id": msg.record_id,
         "order_key": msg.order_key,
         "duplicate_key": msg.duplicate_key,
+        "id_space": msg.id_space,
+        "status_update": msg.status_update,
         "extra": msg.extra,
     }

@@ -32,7 +32,7 @@ from triage.model import (
     party_to_json,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BATCH = 2000
 
 SCHEMA = """
@@ -49,7 +49,8 @@ CREATE TABLE messages (
   sender_raw TEXT, sender_id TEXT, sender_name TEXT, sender_scheme TEXT, recipients TEXT,
   body TEXT, kind TEXT, deleted INTEGER, edited INTEGER,
   src_file TEXT, src_sha256 TEXT, src_format TEXT, src_locator TEXT,
-  record_id INTEGER, order_key INTEGER, duplicate_key TEXT, extra TEXT);
+  record_id INTEGER, order_key INTEGER, duplicate_key TEXT, extra TEXT, id_space TEXT,
+  status_update INTEGER);
 CREATE INDEX messages_ts ON messages (ts_utc, id);
 CREATE INDEX messages_conversation ON messages (conversation, ts_utc);
 CREATE TABLE attachments (
@@ -291,7 +292,7 @@ class Store:
                 )
         with self.conn:
             c = self.conn
-            c.executemany(f"INSERT INTO messages VALUES ({','.join('?' * 25)})", messages)
+            c.executemany(f"INSERT INTO messages VALUES ({','.join('?' * 27)})", messages)
             c.executemany(
                 "INSERT INTO attachments (message_id, name, path, sha256, mime, size, source_hash, note)"
                 " VALUES (?,?,?,?,?,?,?,?)",
@@ -352,6 +353,8 @@ class Store:
             m.order_key,
             m.duplicate_key,
             _dumps(m.extra),
+            m.id_space,
+            int(m.status_update),
         )
 
     def add_warnings(self, warnings: Iterable[tuple[str, str, int, list[str]]]) -> None:
@@ -409,7 +412,7 @@ class Store:
         "id, source_id, platform, conversation, ts_utc, ts_raw, zone_assumed, direction,"
         " sender_raw, sender_id, sender_name, sender_scheme, recipients, body, kind, deleted,"
         " edited, src_file, src_sha256, src_format, src_locator, record_id, order_key,"
-        " duplicate_key, extra"
+        " duplicate_key, extra, id_space, status_update"
     )
 
     def conversations(self) -> dict[str, Conversation]:
@@ -502,6 +505,8 @@ class Store:
             order_key,
             dup,
             extra,
+            id_space,
+            status_update,
         ) = row
         sender = (
             None
@@ -527,6 +532,8 @@ class Store:
             order_key=order_key,
             extra=json.loads(extra),
             duplicate_key=dup,
+            id_space=id_space,
+            status_update=bool(status_update),
         )
         return StoredMessage(mid, source_id, message)
 

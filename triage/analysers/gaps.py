@@ -66,6 +66,7 @@ class _Row:
     record_id: int | None
     order_key: int | None
     file: str
+    id_space: str | None
     locator: str
     status_broadcast: bool
     system: bool
@@ -83,6 +84,7 @@ class _Row:
             m.record_id,
             m.order_key,
             m.source.file,
+            m.id_space,
             m.source.locator,
             is_status_broadcast(s),
             is_system(s),
@@ -471,17 +473,13 @@ class GapsAnalyser(Analyser):
 def _place(row: _Row, by_file: dict[str, list[_Space]]) -> bool:
     """Attach a message to the id space its row belongs to; ``False`` when it has none.
 
-    Locators name the row as ``table.column=id`` (the parser contract), which tells the tables of
-    one file apart (``sms`` and ``pdu`` in the same ``mmssms.db``).
+    ``Message.id_space`` names the table whose numbering the record id belongs to, which tells
+    the tables of one file apart (``sms`` and ``pdu`` in the same ``mmssms.db``).
     """
-    if row.record_id is None:
+    if row.record_id is None or row.id_space is None:
         return False
     candidates = by_file.get(row.file, [])
-    target = next((sp for sp in candidates if row.locator.startswith(sp.prefix)), None)
-    if target is None and len(candidates) == 1 and "=" not in row.locator:
-        # A locator in another form cannot name a different table, so the file's only
-        # numbered table is the one; a locator naming another table (call_log._id=2) is not.
-        target = candidates[0]
+    target = next((sp for sp in candidates if sp.space.table == row.id_space), None)
     if target is None or row.record_id in target.by_id:
         return False
     target.by_id[row.record_id] = row

@@ -88,17 +88,21 @@ class ContactIndex:
 
 def is_status_update(m: Message) -> bool:
     """A WhatsApp Status update: posted to all of the poster's contacts, not sent to anyone."""
-    return bool(m.extra.get("status_broadcast")) or m.conversation.id.endswith("status@broadcast")
+    return m.status_update
 
 
 def message_parties(m: Message) -> list[Party]:
-    """Sender, recipients and, for a one-to-one chat, its participants."""
+    """Who a message is with: the sender and the recipients, and for a one-to-one chat its
+    participants. In a group a received message is with its sender only: being one of the
+    members it was delivered to (``triage.addressing``) is not corresponding with its sender."""
     parties: list[Party] = []
     if m.sender is not None:
         parties.append(m.sender)
-    parties.extend(m.recipients)
     if not m.conversation.is_group:
+        parties.extend(m.recipients)
         parties.extend(m.conversation.participants)
+    elif m.direction != "incoming":
+        parties.extend(m.recipients)
     return parties
 
 
