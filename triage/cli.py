@@ -16,6 +16,7 @@ from triage.evidence import Evidence
 from triage.ingest import iter_records, open_inputs
 from triage.model import Message, message_to_json
 from triage.registry import ParseContext
+from triage.terminal import plain, shown
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -28,7 +29,7 @@ class UserError(click.ClickException):
     exit_code = 2
 
     def show(self, file=None) -> None:  # noqa: ANN001 - click's signature
-        click.echo(f"error: {self.message}", err=True)
+        click.echo(f"error: {plain(self.message)}", err=True)
 
 
 class _Group(click.Group):
@@ -43,7 +44,7 @@ class _Group(click.Group):
             if os.environ.get("TRIAGE_DEBUG"):
                 raise
             raise click.ClickException(
-                f"internal error: {type(exc).__name__}: {exc} "
+                f"internal error: {type(exc).__name__}: {plain(exc)} "
                 "(please report it; set TRIAGE_DEBUG=1 to see the traceback)"
             ) from None
 
@@ -142,7 +143,9 @@ def _run_case(case_file: Path, out: Path, date_order: str | None) -> None:
     except CaseFileError as exc:
         raise UserError(str(exc)) from None
     console = Console(stderr=True, highlight=False)
-    console.print(f"Case {case.reference}: {len(case.sources)} source(s), output to {out}")
+    console.print(
+        f"Case {shown(case.reference)}: {len(case.sources)} source(s), output to {shown(out)}"
+    )
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -163,17 +166,19 @@ def _run_case(case_file: Path, out: Path, date_order: str | None) -> None:
 
         hooks = RunProgress(
             stage=lambda name: bar.update(task, description=name),
-            source=lambda file, parser: bar.update(task, description=f"Reading {file} ({parser})"),
+            source=lambda file, parser: bar.update(
+                task, description=f"Reading {shown(file)} ({parser})"
+            ),
             advance=advance,
         )
         try:
             result = run_case(case, out, date_order=date_order, progress=hooks)
         except EvidenceChanged as exc:
             raise click.ClickException(
-                f"evidence changed during the run, results must not be used: {exc}"
+                f"evidence changed during the run, results must not be used: {plain(exc)}"
             ) from None
 
-    table = Table(title=f"Sources read for {case.reference}")
+    table = Table(title=f"Sources read for {shown(case.reference)}")
     table.add_column("source", overflow="fold")
     table.add_column("format")
     table.add_column("messages", justify="right")
@@ -184,11 +189,11 @@ def _run_case(case_file: Path, out: Path, date_order: str | None) -> None:
         problems[w["file"]] = problems.get(w["file"], 0) + w["count"]
     for s in result.sources:
         table.add_row(
-            s.file.logical,
+            shown(s.file.logical),
             s.parser,
             f"{s.counts['messages']:,}",
             f"{s.counts['contacts']:,}",
-            (s.error or "")
+            shown(s.error or "")
             + (
                 f"{problems.get(s.file.logical, 0)} warnings"
                 if problems.get(s.file.logical)
@@ -203,7 +208,7 @@ def _run_case(case_file: Path, out: Path, date_order: str | None) -> None:
         console.print(
             f"[yellow]{total} problem(s) reported while reading; see the report's warnings.[/]"
         )
-    console.print(f"{result.findings} finding(s). Report: {result.report_path}")
+    console.print(f"{result.findings} finding(s). Report: {shown(result.report_path)}")
     click.echo(str(result.report_path))
 
 
@@ -250,11 +255,11 @@ def detect(paths: tuple[str, ...], as_json: bool) -> None:
         for d in detections:
             if d.parser is not None:
                 note = f" (also: {', '.join(d.also_matched)})" if d.also_matched else ""
-                found.add_row(d.file.logical, d.parser.name + note, f"{d.file.size:,}")
+                found.add_row(shown(d.file.logical), d.parser.name + note, f"{d.file.size:,}")
             else:
-                skipped.add_row(d.file.logical, d.reason)
+                skipped.add_row(shown(d.file.logical), shown(d.reason))
         for refusal in evidence.refusals():
-            skipped.add_row(refusal.path, refusal.reason)
+            skipped.add_row(shown(refusal.path), shown(refusal.reason))
         console = Console(highlight=False)
         console.print(found)
         console.print(skipped)
@@ -305,11 +310,11 @@ def parse(
             out.write("\n")
             counts[result.file.logical] = counts.get(result.file.logical, 0) + 1
     for file, count in counts.items():
-        err.print(f"{count:>8,} messages  {file}")
+        err.print(f"{count:>8,} messages  {shown(file)}")
     for warning in ctx.warnings.values():
         err.print(
-            f"[yellow]warning:[/] {warning.file}: {warning.category} x{warning.count} "
-            f"(e.g. {warning.examples[0]})"
+            f"[yellow]warning:[/] {shown(warning.file)}: {shown(warning.category)} "
+            f"x{warning.count} (e.g. {shown(warning.examples[0])})"
         )
 
 

@@ -27,6 +27,7 @@ import stat
 import tarfile
 import tempfile
 import zipfile
+import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,6 +39,10 @@ CHUNK = 1 << 20
 SQLITE_MAGIC = b"SQLite format 3\x00"
 SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
 MAX_NESTING = 3
+# Errors a member stream can raise besides OSError: a truncated gzip/tar stream, a damaged zip
+# entry, an encrypted entry. They are turned into OSError so every reader contains them as it
+# contains an unreadable file.
+_STREAM_ERRORS = (EOFError, zlib.error, zipfile.BadZipFile, tarfile.TarError, RuntimeError)
 
 
 def sha256_stream(stream: BinaryIO) -> str:
@@ -58,6 +63,66 @@ class Refusal:
 
     path: str
     reason: str
+
+
+@dataclass
+class Notice:
+    """Something about a container worth reporting although everything in it was read."""
+
+    path: str
+    category: str
+    example: str
+
+
+class MemberStream(io.BufferedIOBase):
+    """A read-only member stream whose failures are all ``OSError`` naming the member."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        super().__init__()
+        self._raw = raw
+
+    def _guard(self, call, *args):  # noqa: ANN001, ANN002, ANN202 - thin pass-through
+        try:
+            return call(*args)
+        except _STREAM_ERRORS as exc:
+            raise OSError(f"cannot be read: {describe_stream_error(exc)}") from None
+
+    def read(self, size: int | None = -1) -> bytes:
+        return self._guard(self._raw.read, -1 if size is None else size)
+
+    def read1(self, size: int = -1) -> bytes:
+        return self.read(size)
+
+    def readinto(self, buffer) -> int:  # noqa: ANN001 - any writable buffer
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return self._guard(self._raw.seekable)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._guard(self._raw.seek, offset, whence)
+
+    def tell(self) -> int:
+        return self._guard(self._raw.tell)
+
+    def close(self) -> None:
+        try:
+            self._raw.close()
+        finally:
+            super().close()
+
+
+def describe_stream_error(exc: BaseException) -> str:
+    """One line for an archive read error (no reprs: they can carry memory addresses)."""
+    if isinstance(exc, EOFError):
+        return "archive is truncated (compressed data ends early)"
+    text = str(exc).strip() or type(exc).__name__
+    return text
 
 
 @dataclass(eq=False)
@@ -127,6 +192,9 @@ class Container(ABC):
         self.label = label
         self.files: dict[str, EvidenceFile] = {}
         self.refused: list[Refusal] = []
+        self.notices: list[Notice] = []
+        # How many archives deep this container is (0 for a folder or a single file on disk).
+        self.depth = 0
 
     def add(self, member: str, size: int) -> None:
         logical = f"{self.label}/{member}" if self.separator == "/" else f"{self.label}!/{member}"
@@ -212,19 +280,47 @@ class ZipContainer(Container):
     def __init__(self, evidence: Evidence, label: str, path: Path):
         super().__init__(evidence, label)
         self.zip = zipfile.ZipFile(path)
+        self.infos: dict[str, zipfile.ZipInfo] = {}
+        seen: dict[str, int] = {}
         for info in sorted(self.zip.infolist(), key=lambda i: i.filename):
             if info.is_dir():
                 continue
+            where = f"{label}!/{info.filename}"
             reason = _unsafe_member(info.filename)
             if reason:
-                self.refused.append(Refusal(f"{label}!/{info.filename}", reason))
+                self.refused.append(Refusal(where, reason))
                 continue
             if info.filename.startswith("__MACOSX/"):
                 continue  # macOS resource forks, not evidence of the phone
-            self.add(info.filename, info.file_size)
+            if _zip_is_symlink(info):
+                self.refused.append(Refusal(where, "link in archive not followed"))
+                continue
+            if info.flag_bits & 0x1:
+                self.refused.append(Refusal(where, "encrypted member: password required, not read"))
+                continue
+            # Two entries may carry the same name (an archive appended to, or crafted); both
+            # are read, the later one under a name that says which copy it is.
+            seen[info.filename] = seen.get(info.filename, 0) + 1
+            member = info.filename
+            if seen[info.filename] > 1:
+                member = f"{info.filename} (duplicate name {seen[info.filename]})"
+                self.notices.append(
+                    Notice(label, "duplicate member name (every copy read)", info.filename)
+                )
+            self.infos[member] = info
+            self.add(member, info.file_size)
 
     def open_member(self, member: str) -> BinaryIO:
-        return self.zip.open(member)
+        try:
+            raw = self.zip.open(self.infos[member])
+        except _STREAM_ERRORS as exc:
+            raise OSError(f"cannot be read: {describe_stream_error(exc)}") from None
+        return MemberStream(raw)
+
+
+def _zip_is_symlink(info: zipfile.ZipInfo) -> bool:
+    """A zip entry made from a symbolic link (Unix mode bits in the external attributes)."""
+    return info.create_system == 3 and stat.S_ISLNK(info.external_attr >> 16)
 
 
 class TarContainer(Container):
@@ -234,7 +330,7 @@ class TarContainer(Container):
         super().__init__(evidence, label)
         self.tar = tarfile.open(path)
         self.members: dict[str, tarfile.TarInfo] = {}
-        for info in sorted(self.tar.getmembers(), key=lambda i: i.name):
+        for info in sorted(self._readable_members(path), key=lambda i: i.name):
             if not info.isfile():
                 if info.issym() or info.islnk():
                     self.refused.append(
@@ -249,11 +345,57 @@ class TarContainer(Container):
             self.members[name] = info
             self.add(name, info.size)
 
+    def _readable_members(self, path: Path) -> list[tarfile.TarInfo]:
+        """The members up to the point where the archive stops being readable (a truncated
+        ``.tar.gz``): those are read, the damage is reported, and nothing after it is guessed."""
+        found: list[tarfile.TarInfo] = []
+        try:
+            while (info := self.tar.next()) is not None:
+                found.append(info)
+        except _STREAM_ERRORS as exc:
+            where = f"{self.label}!/"
+            if found and found[-1].isfile() and not self._complete(found[-1]):
+                cut = found.pop()
+                where = f"{self.label}!/{cut.name}"
+            self.refused.append(
+                Refusal(
+                    where,
+                    f"archive unreadable from here ({describe_stream_error(exc)}); "
+                    f"{len(found)} member(s) before it read",
+                )
+            )
+        return found
+
+    def _complete(self, info: tarfile.TarInfo) -> bool:
+        handle = self.tar.extractfile(info)
+        try:
+            while handle is not None and handle.read(CHUNK):
+                pass
+        except _STREAM_ERRORS:
+            return False
+        return True
+
     def open_member(self, member: str) -> BinaryIO:
-        handle = self.tar.extractfile(self.members[member])
+        try:
+            handle = self.tar.extractfile(self.members[member])
+        except _STREAM_ERRORS as exc:
+            raise OSError(f"cannot be read: {describe_stream_error(exc)}") from None
         if handle is None:  # pragma: no cover - only regular files are indexed
             raise OSError(f"cannot read {member}")
-        return handle
+        return MemberStream(handle)
+
+
+class UnreadableContainer(Container):
+    """An input archive that could not be opened at all: no files, one refusal saying why."""
+
+    separator = "!/"
+
+    def __init__(self, evidence: Evidence, label: str, reason: str) -> None:
+        super().__init__(evidence, label)
+        self.refused.append(Refusal(label, reason))
+
+    def open_member(self, member: str) -> BinaryIO:  # pragma: no cover - it holds no files
+        raise OSError(f"{self.label}: archive could not be opened")
 
 
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".ufdr")
@@ -277,7 +419,8 @@ class DiskRecord:
 class Evidence:
     """The set of inputs of one run, with their temporary workspace and integrity records."""
 
-    def __init__(self, workdir: Path | None = None) -> None:
+    def __init__(self, workdir: Path | None = None, max_nesting: int = MAX_NESTING) -> None:
+        self.max_nesting = max_nesting
         self._tmp = tempfile.TemporaryDirectory(prefix="triage-", dir=workdir)
         self.tmp = Path(self._tmp.name)
         self._counter = 0
@@ -341,18 +484,22 @@ class Evidence:
     # -- opening inputs --------------------------------------------------------------------------
     def add_input(self, path: Path, label: str | None = None) -> list[Container]:
         """Open a file, folder or archive given as input; returns every container it yields
-        (archives found inside are opened too, up to a nesting depth of three)."""
+        (archives found inside are opened too, up to ``max_nesting`` archives deep)."""
         label = label or path.name
         if path.is_dir():
             root: Container = FolderContainer(self, label, path)
         elif is_archive_name(path.name) or zipfile.is_zipfile(path):
             self.register_disk_file(path, label)
-            root = self._open_archive(path, label)
+            try:
+                root = self._open_archive(path, label)
+            except (ValueError, OSError, *_STREAM_ERRORS) as exc:
+                root = UnreadableContainer(self, label, f"archive could not be opened: {exc}")
+            root.depth = 1
         else:
             root = FolderContainer(self, label, path.parent, single=path)
         opened = [root]
         self.containers.append(root)
-        opened.extend(self._open_nested(root, depth=1))
+        opened.extend(self._open_nested(root))
         return opened
 
     def _open_archive(self, path: Path, label: str) -> Container:
@@ -360,28 +507,34 @@ class Evidence:
             return ZipContainer(self, label, path)
         if tarfile.is_tarfile(path):
             return TarContainer(self, label, path)
-        raise ValueError(f"{label}: not a readable zip or tar archive")
+        raise ValueError("not a readable zip or tar archive")
 
-    def _open_nested(self, container: Container, depth: int) -> list[Container]:
+    def _open_nested(self, container: Container) -> list[Container]:
         found: list[Container] = []
-        if depth > MAX_NESTING:
-            return found
         for member, file in sorted(container.files.items()):
             if not is_archive_name(member):
+                continue
+            if container.depth >= self.max_nesting:
+                # Not offered to detection either: "no parser recognised it" would be untrue.
+                self.opened_archives.add(id(file))
+                container.refused.append(
+                    Refusal(file.logical, f"not opened: nesting limit {self.max_nesting} reached")
+                )
                 continue
             try:
                 # On disk this is the evidence itself (zipfile and tarfile only read it); inside
                 # an archive it is a private copy in the run's temporary directory.
                 nested = self._open_archive(file.local_path(), file.logical)
-            except (ValueError, zipfile.BadZipFile, tarfile.TarError, OSError) as exc:
+            except (ValueError, OSError, *_STREAM_ERRORS) as exc:
                 container.refused.append(
                     Refusal(file.logical, f"archive could not be opened: {exc}")
                 )
                 continue
+            nested.depth = container.depth + 1
             self.opened_archives.add(id(file))
             self.containers.append(nested)
             found.append(nested)
-            found.extend(self._open_nested(nested, depth + 1))
+            found.extend(self._open_nested(nested))
         return found
 
     def files(self) -> Iterator[EvidenceFile]:
@@ -394,6 +547,9 @@ class Evidence:
 
     def refusals(self) -> list[Refusal]:
         return [r for c in self.containers for r in c.refused]
+
+    def notices(self) -> list[Notice]:
+        return [n for c in self.containers for n in c.notices]
 
     # -- SQLite ----------------------------------------------------------------------------------
     def sqlite_copy(self, file: EvidenceFile) -> Path:

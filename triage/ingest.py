@@ -45,6 +45,16 @@ def open_inputs(evidence: Evidence, inputs: list[tuple[Path, str]]) -> list[Dete
     return detect(list(evidence.files()))
 
 
+def report_containers(evidence: Evidence, ctx: ParseContext) -> list[tuple[str, str]]:
+    """Warn about every refused member and container notice; returns the refusals as
+    (path, reason) for the list of files not read."""
+    for notice in evidence.notices():
+        ctx.warn(notice.path, notice.category, notice.example)
+    for refusal in evidence.refusals():
+        ctx.warn(refusal.path, "refused", refusal.reason)
+    return [(r.path, r.reason) for r in evidence.refusals()]
+
+
 def parse_detection(
     detection: Detection, ctx: ParseContext, result: SourceResult
 ) -> Iterator[Record]:
@@ -84,8 +94,7 @@ def iter_records(paths: list[Path], ctx: ParseContext) -> Iterator[tuple[SourceR
     """Every record from every readable source under ``paths`` (for ``triage parse``)."""
     with Evidence() as evidence:
         detections = open_inputs(evidence, [(p, str(p)) for p in paths])
-        for refusal in evidence.refusals():
-            ctx.warn(refusal.path, "refused", refusal.reason)
+        report_containers(evidence, ctx)
         for detection in detections:
             if detection.parser is None:
                 continue

@@ -99,8 +99,11 @@ class Probe:
     def head(self) -> bytes:
         try:
             return self.file.head()
-        except OSError:
+        except OSError as exc:
+            self.read_error = str(exc)
             return b""
+
+    read_error: str | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -295,6 +298,8 @@ def _why_skipped(probe: Probe) -> str:
 
     if probe.file.size == 0:
         return "empty file"
+    if probe.head == b"" and probe.read_error:
+        return f"could not be read: {probe.read_error}"
     if sniff_image(probe.head[:32]):
         return "picture: not a message source; hashed and compared with the exhibits"
     if probe.is_sqlite:

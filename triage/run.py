@@ -16,7 +16,7 @@ from typing import Any
 from triage.analysers import Settings, analysers
 from triage.casefile import Case
 from triage.evidence import Evidence
-from triage.ingest import SourceResult, open_inputs, parse_detection
+from triage.ingest import SourceResult, open_inputs, parse_detection, report_containers
 from triage.manifest import write_manifest
 from triage.media.stage import picture_files, previous_cache, run_media
 from triage.registry import ParseContext
@@ -80,9 +80,7 @@ def run_case(
     with Evidence() as evidence:
         progress.stage("Detecting sources")
         detections = open_inputs(evidence, [(s.path, s.label) for s in case.sources])
-        for refusal in evidence.refusals():
-            skipped.append((refusal.path, refusal.reason))
-            ctx.warn(refusal.path, "refused", refusal.reason)
+        skipped.extend(report_containers(evidence, ctx))
         readable = [d for d in detections if d.parser is not None]
         pictures = picture_files(evidence)
         skipped.extend(
@@ -98,6 +96,12 @@ def run_case(
             assert parser is not None
             progress.source(detection.file.logical, parser.name)
             result = SourceResult(detection.file, parser.name, parser.version)
+            try:
+                detection.file.sha256  # noqa: B018 - hashed before reading: a member may be damaged
+            except OSError as exc:
+                skipped.append((detection.file.logical, f"could not be read: {exc}"))
+                ctx.warn(detection.file.logical, "unreadable file", str(exc))
+                continue
             source_id = store.add_source(
                 detection.file.logical,
                 detection.file.sha256,

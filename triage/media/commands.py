@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from triage.evidence import Evidence
+from triage.terminal import shown
 
 if TYPE_CHECKING:  # the media stack (Pillow, numpy, imagehash...) loads only when a command runs
     from triage.media.cache import HashCache, HashRecord
@@ -101,7 +102,7 @@ def hash_command(
         changed = evidence.verify()
         _summary(run, others, skipped)
         for line in changed:
-            err.print(f"[red]evidence changed:[/] {line}")
+            err.print(f"[red]evidence changed:[/] {shown(line)}")
 
 
 def _open_cache(stack: ExitStack, cache_path: str | None) -> HashCache | None:
@@ -124,9 +125,9 @@ def _summary(run: HashRun, others: int, skipped: list[tuple[str, str]]) -> None:
         f"{others:,} other files ignored"
     )
     for logical, reason in run.errors:
-        err.print(f"[yellow]picture not hashed:[/] {logical}: {reason}")
+        err.print(f"[yellow]picture not hashed:[/] {shown(logical)}: {shown(reason)}")
     for logical, reason in skipped:
-        err.print(f"[yellow]skipped:[/] {logical}: {reason}")
+        err.print(f"[yellow]skipped:[/] {shown(logical)}: {shown(reason)}")
     err.print(f"pipeline {PIPELINE_VERSION}")
 
 
@@ -201,7 +202,7 @@ def match_command(
     exhibits = load_exhibits(_paths(exhibit_paths), categories)
     if not exhibits.images and not exhibits.hashes:
         for problem in exhibits.problems:
-            err.print(f"[red]exhibit problem:[/] {problem.source}: {problem.reason}")
+            err.print(f"[red]exhibit problem:[/] {shown(problem.source)}: {shown(problem.reason)}")
         raise click.UsageError("no usable exhibit (no picture and no hash)")
     with ExitStack() as stack:
         cache = _open_cache(stack, cache_path) or MemoryHashCache()
@@ -245,10 +246,12 @@ def match_command(
         _print_matches(result)
     for problem in exhibits.problems:
         where = f" line {problem.line}" if problem.line else ""
-        err.print(f"[yellow]exhibit problem:[/] {problem.source}{where}: {problem.reason}")
+        err.print(
+            f"[yellow]exhibit problem:[/] {shown(problem.source)}{where}: {shown(problem.reason)}"
+        )
     _summary(run, others, skipped)
     for line in changed:
-        err.print(f"[red]evidence changed:[/] {line}")
+        err.print(f"[red]evidence changed:[/] {shown(line)}")
 
 
 def _print_matches(result: dict[str, Any]) -> None:
@@ -262,7 +265,7 @@ def _print_matches(result: dict[str, Any]) -> None:
             m["method"],
             str(m["distance"]),
             (m["orientation"] or "") + trimmed,
-            m["exhibit"] + (f" [{m['category']}]" if m["category"] else ""),
-            m["file"],
+            shown(m["exhibit"] + (f" [{m['category']}]" if m["category"] else "")),
+            shown(m["file"]),
         )
     Console(highlight=False).print(table)

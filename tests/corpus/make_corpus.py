@@ -1,0 +1,367 @@
+"""The bad-input corpus: one small folder per class of hostile or broken evidence.
+
+Every case is built from scratch by this script (nothing binary is committed), in the real formats
+the tool reads: the SQLite schemas are the fixtures' own (``fixtures/sms/make_fixtures.py`` and
+``fixtures/whatsapp_db/make_fixtures.py``, which cite AOSP TelephonyProvider and WhatsApp's
+schema), zip entries follow PKWARE's APPNOTE.TXT (traditional PKWARE encryption in section 6.1,
+Unix mode bits in the external attributes as Info-ZIP writes them), tar files are Python's own
+``tarfile``, and the XML is SMS Backup & Restore's layout with the "store emojis" surrogate
+references described in ``fixtures/sms/README.md``.
+
+Each case pairs the damage with a good source beside it, so a test can check three things: the
+expected message names the damaged item, the rest is still read (``messages``), and nothing
+about the evidence changes.
+
+    python tests/corpus/make_corpus.py OUT_DIR        # builds every case into OUT_DIR/<name>/
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import sqlite3
+import struct
+import sys
+import tarfile
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+GOOD_CHAT_LINES = 4  # messages in the good WhatsApp export placed beside the damage
+
+
+def _load(name: str, path: Path):  # noqa: ANN202 - a module
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+SMS = _load("corpus_sms_fixtures", ROOT / "fixtures" / "sms" / "make_fixtures.py")
+WA = _load("corpus_wa_fixtures", ROOT / "fixtures" / "whatsapp_db" / "make_fixtures.py")
+
+
+@dataclass
+class Case:
+    """One corpus input: what to build, what must be said, and what must still be read."""
+
+    name: str
+    issue_item: str
+    build: Callable[[Path], None]
+    #: Substrings that must appear in the warnings (``triage parse`` stderr).
+    expect: list[str]
+    #: Messages ``triage parse`` must still print from the case folder.
+    messages: int
+    #: Substrings that must never appear on stderr (raw escapes, addresses).
+    forbid: list[str] = field(default_factory=list)
+
+
+CASES: dict[str, Case] = {}
+
+
+def case(name: str, issue_item: str, expect: list[str], messages: int, forbid=None):  # noqa: ANN001, ANN201
+    def register(build: Callable[[Path], None]) -> Callable[[Path], None]:
+        CASES[name] = Case(name, issue_item, build, expect, messages, forbid or [])
+        return build
+
+    return register
+
+
+# -- building blocks ------------------------------------------------------------------------------
+def good_chat() -> bytes:
+    """A WhatsApp for Android "Export chat" text with GOOD_CHAT_LINES messages."""
+    lines = [
+        "13/03/2026, 10:00 - Alice: Are you on tonight?",
+        "13/03/2026, 10:01 - Bob: Yes from 7",
+        "14/03/2026, 10:02 - Alice: See you there",
+        "14/03/2026, 10:05 - Bob: OK",
+    ]
+    assert len(lines) == GOOD_CHAT_LINES
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def mmssms(path: Path, rows: list[tuple[object, ...]]) -> None:
+    """An AOSP mmssms.db (SMS tables only) with ``rows`` of (_id, date, type, body)."""
+    conn = sqlite3.connect(path)
+    for sql in (SMS.AOSP_SMS, SMS.THREADS, SMS.CANONICAL):
+        conn.execute(sql)
+    conn.execute("INSERT INTO canonical_addresses VALUES (1, '+447700900123')")
+    conn.execute("INSERT INTO threads (_id, recipient_ids) VALUES (1, '1')")
+    conn.executemany(
+        "INSERT INTO sms (_id, thread_id, address, date, type, body) VALUES (?, 1, ?, ?, ?, ?)",
+        [(r[0], "+447700900123", r[1], r[2], r[3]) for r in rows],
+    )
+    conn.commit()
+    conn.close()
+
+
+def _crc_update(crc: int, byte: int) -> int:
+    return zlib.crc32(bytes([byte]), crc ^ 0xFFFFFFFF) ^ 0xFFFFFFFF
+
+
+def zipcrypto(data: bytes, password: bytes, check: int) -> bytes:
+    """Traditional PKWARE encryption (APPNOTE 6.1) of ``data`` with its 12-byte header."""
+    keys = [0x12345678, 0x23456789, 0x34567890]
+
+    def update(byte: int) -> None:
+        keys[0] = _crc_update(keys[0], byte)
+        keys[1] = ((keys[1] + (keys[0] & 0xFF)) * 134775813 + 1) & 0xFFFFFFFF
+        keys[2] = _crc_update(keys[2], keys[1] >> 24)
+
+    for byte in password:
+        update(byte)
+    out = bytearray()
+    for plain in bytes(11) + bytes([check]) + data:
+        temp = (keys[2] | 2) & 0xFFFF
+        out.append(plain ^ (((temp * (temp ^ 1)) >> 8) & 0xFF))
+        update(plain)
+    return bytes(out)
+
+
+def write_zip(path: Path, entries: list[tuple[str, bytes, dict[str, object]]]) -> None:
+    """A stored (uncompressed) zip with entries exactly as given, duplicates and all.
+
+    Options per entry: ``password`` (traditional encryption), ``mode`` (Unix mode bits, e.g.
+    ``0o120777`` for a symbolic link whose data is the link target).
+    """
+    body = io.BytesIO()
+    central = []
+    for name, data, opts in entries:
+        raw_name = name.encode("utf-8")
+        crc = zlib.crc32(data)
+        flags = 0x800  # names are UTF-8
+        payload = data
+        if opts.get("password"):
+            flags |= 0x1
+            payload = zipcrypto(data, opts["password"], crc >> 24)  # type: ignore[arg-type]
+        mode = int(opts.get("mode", 0o100644))  # type: ignore[call-overload]
+        offset = body.tell()
+        header = struct.pack(
+            "<4sHHHHHIIIHH", b"PK\x03\x04", 20, flags, 0, 0, 0x21, crc, len(payload), len(data),
+            len(raw_name), 0,
+        )  # fmt: skip
+        body.write(header + raw_name + payload)
+        central.append(
+            struct.pack(
+                "<4sHHHHHHIIIHHHHHII",
+                b"PK\x01\x02",
+                (3 << 8) | 20,
+                20,
+                flags,
+                0,
+                0,
+                0x21,
+                crc,
+                len(payload),
+                len(data),
+                len(raw_name),
+                0,
+                0,
+                0,
+                0,
+                mode << 16,
+                offset,
+            )  # fmt: skip
+            + raw_name
+        )
+    start = body.tell()
+    for record in central:
+        body.write(record)
+    size = body.tell() - start
+    body.write(
+        struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, len(central), len(central), size, start, 0)
+    )
+    path.write_bytes(body.getvalue())
+
+
+def tar_gz(entries: list[tuple[str, bytes]]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name, data in entries:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mtime = 1772000000
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def noise(size: int, seed: int) -> bytes:
+    """Incompressible bytes (so a cut in a gzip stream falls where we put it)."""
+    out = bytearray()
+    state = seed
+    while len(out) < size:
+        state = (state * 6364136223846793005 + 1442695040888963407) & 0xFFFFFFFFFFFFFFFF
+        out += state.to_bytes(8, "little")
+    return bytes(out[:size])
+
+
+# -- item 1: one bad member or archive is contained ------------------------------------------------
+@case(
+    "encrypted_zip_member",
+    "13.1",
+    ["extraction.zip!/secret/msgstore.db", "encrypted member: password required"],
+    GOOD_CHAT_LINES,
+)
+def _encrypted(folder: Path) -> None:
+    write_zip(
+        folder / "extraction.zip",
+        [
+            ("secret/msgstore.db", b"SQLite format 3\x00" + bytes(100), {"password": b"1234"}),
+            ("WhatsApp Chat with Alice.txt", good_chat(), {}),
+        ],
+    )
+
+
+@case(
+    "truncated_tar_gz",
+    "13.1",
+    ["extraction.tar.gz!/media/big.bin", "archive unreadable from here", "truncated"],
+    GOOD_CHAT_LINES,
+)
+def _truncated_tar(folder: Path) -> None:
+    data = tar_gz(
+        [("WhatsApp Chat with Alice.txt", good_chat()), ("media/big.bin", noise(200_000, 7))]
+    )
+    (folder / "extraction.tar.gz").write_bytes(data[: len(data) - 60_000])
+
+
+@case(
+    "truncated_tar_gz_inside_zip",
+    "13.1",
+    ["outer.zip!/inner.tgz", "truncated"],
+    2 * GOOD_CHAT_LINES,
+)
+def _truncated_nested(folder: Path) -> None:
+    inner = tar_gz(
+        [("WhatsApp Chat with Alice.txt", good_chat()), ("media/big.bin", noise(200_000, 9))]
+    )
+    write_zip(
+        folder / "outer.zip",
+        [
+            ("inner.tgz", inner[: len(inner) - 60_000], {}),
+            ("WhatsApp Chat with Bob.txt", good_chat(), {}),
+        ],
+    )
+
+
+@case("not_an_archive", "13.1", ["broken.zip", "archive could not be opened"], GOOD_CHAT_LINES)
+def _not_archive(folder: Path) -> None:
+    (folder / "broken.zip").write_bytes(b"PK\x03\x04" + noise(500, 3))
+    (folder / "WhatsApp Chat with Alice.txt").write_bytes(good_chat())
+
+
+# -- item 4: duplicate names -----------------------------------------------------------------------
+@case(
+    "duplicate_zip_names",
+    "13.4",
+    ["duplicate member name (every copy read)"],
+    2 * GOOD_CHAT_LINES,
+)
+def _duplicates(folder: Path) -> None:
+    second = good_chat().replace(b"Alice", b"Carol")
+    write_zip(
+        folder / "export.zip",
+        [("_chat.txt", good_chat(), {}), ("_chat.txt", second, {})],
+    )
+
+
+# -- item 7: links and nesting ---------------------------------------------------------------------
+@case(
+    "zip_symlink_member",
+    "13.7",
+    ["extraction.zip!/data/passwd.txt", "link in archive not followed"],
+    GOOD_CHAT_LINES,
+)
+def _symlink(folder: Path) -> None:
+    write_zip(
+        folder / "extraction.zip",
+        [
+            ("data/passwd.txt", b"/etc/passwd", {"mode": 0o120777}),
+            ("WhatsApp Chat with Alice.txt", good_chat(), {}),
+        ],
+    )
+
+
+@case(
+    "archive_nesting_limit",
+    "13.7",
+    ["l1.zip!/l2.zip!/l3.zip!/l4.zip", "not opened: nesting limit 3 reached"],
+    3 * GOOD_CHAT_LINES,
+)
+def _nesting(folder: Path) -> None:
+    scratch = folder / "tmp.zip"
+    write_zip(scratch, [("WhatsApp Chat with Dave.txt", good_chat(), {})])
+    for level in (3, 2, 1):  # l{level}.zip holds l{level+1}.zip and a chat of its own
+        inner = scratch.read_bytes()
+        write_zip(
+            scratch,
+            [
+                (f"l{level + 1}.zip", inner, {}),
+                (f"WhatsApp Chat with L{level}.txt", good_chat(), {}),
+            ],
+        )
+    scratch.rename(folder / "l1.zip")
+
+
+# -- item 11: surrogate character references in an SMS backup ---------------------------------------
+@case("xml_surrogate_references", "13.11", ["surrogate character references repaired"], 3)
+def _surrogates(folder: Path) -> None:
+    bodies = [
+        "Hi &#55357;&#56832; there",
+        "two &#55357;&#56832;&#55357;&#56846;",
+        "lone &#56832; end",
+    ]
+    elements = "".join(
+        SMS.sms_element(SMS.ALICE, 1772000000000 + i * 60000, 1, f"BODY{i}", "Alice").replace(
+            f'body="BODY{i}"', f'body="{body}"'
+        )
+        for i, body in enumerate(bodies)
+    )
+    xml = (
+        "<?xml version='1.0' encoding='UTF-8' standalone='yes' ?>\n"
+        f'<smses count="{len(bodies)}" backup_set="corpus" backup_date="1772000000000" type="full">\n'
+        f"{elements}</smses>\n"
+    )
+    (folder / "sms-20260301.xml").write_text(xml, encoding="utf-8")
+
+
+# -- item 12: names that would drive the terminal ---------------------------------------------------
+@case(
+    "ansi_and_newline_member_names",
+    "13.12",
+    ["\\x1b[2J", "\\n"],
+    GOOD_CHAT_LINES,
+    forbid=["\x1b", "evil\nname"],
+)
+def _ansi(folder: Path) -> None:
+    write_zip(
+        folder / "extraction.zip",
+        [
+            ("../\x1b[2J\x1b[31mred.txt", b"escape", {}),
+            ("evil\nname.db", b"SQLite format 3\x00" + bytes(100), {"password": b"x"}),
+            ("WhatsApp Chat with Alice.txt", good_chat(), {}),
+        ],
+    )
+
+
+def build(out: Path, names: list[str] | None = None) -> dict[str, Path]:
+    """Build the named cases (all by default) into ``out/<name>/``; returns name -> folder."""
+    made = {}
+    for name, spec in CASES.items():
+        if names and name not in names:
+            continue
+        folder = out / name
+        folder.mkdir(parents=True, exist_ok=True)
+        spec.build(folder)
+        made[name] = folder
+    return made
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    for name, folder in build(Path(sys.argv[1])).items():
+        print(f"{name}: {folder}")

@@ -1,0 +1,67 @@
+"""The bad-input corpus (``tests/corpus/make_corpus.py``): every case, through the real CLI.
+
+For each input: the expected message names the damaged item, the rest of the evidence is still
+read (an exact message count), no traceback or raw control character reaches the terminal, and
+the evidence is unchanged (same files, same SHA-256, same modification time, nothing beside it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from triage.cli import main
+
+CORPUS = Path(__file__).resolve().parent / "corpus" / "make_corpus.py"
+_spec = importlib.util.spec_from_file_location("make_corpus", CORPUS)
+assert _spec and _spec.loader
+make_corpus = importlib.util.module_from_spec(_spec)
+sys.modules["make_corpus"] = make_corpus  # dataclasses look their module up while it loads
+_spec.loader.exec_module(make_corpus)
+
+
+def snapshot(folder: Path) -> dict[str, tuple[str, int, int]]:
+    """Every file under ``folder`` with its SHA-256, size and modification time."""
+    return {
+        p.relative_to(folder).as_posix(): (
+            hashlib.sha256(p.read_bytes()).hexdigest(),
+            p.stat().st_size,
+            p.stat().st_mtime_ns,
+        )
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return make_corpus.build(tmp_path_factory.mktemp("corpus"))
+
+
+@pytest.mark.parametrize("name", sorted(make_corpus.CASES))
+def test_corpus_case(name: str, corpus: dict[str, Path]) -> None:
+    spec = make_corpus.CASES[name]
+    folder = corpus[name]
+    before = snapshot(folder)
+    result = CliRunner().invoke(main, ["parse", str(folder)])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    stderr = result.stderr
+    assert "Traceback" not in stderr and "internal error" not in stderr, stderr
+    for expected in spec.expect:
+        assert expected in stderr, f"{name}: {expected!r} not in:\n{stderr}"
+    for forbidden in spec.forbid:
+        assert forbidden not in stderr, f"{name}: {forbidden!r} reached the terminal"
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(lines) == spec.messages, stderr
+    assert snapshot(folder) == before
+
+
+def test_every_issue_item_of_this_helper_has_a_case() -> None:
+    items = {c.issue_item for c in make_corpus.CASES.values()}
+    assert {"13.1", "13.4", "13.7", "13.11", "13.12"} <= items
