@@ -13,12 +13,21 @@ from rich.table import Table
 
 from triage import __version__
 from triage.evidence import Evidence
-from triage.ingest import iter_records, open_inputs
+from triage.ingest import (
+    EXIT_NOTHING_READ,
+    EXIT_PARTLY_READ,
+    ReadOutcome,
+    iter_records,
+    open_inputs,
+)
 from triage.model import Message, message_to_json
 from triage.registry import ParseContext
 from triage.terminal import plain, shown
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+#: Files listed one by one on stderr when nothing at all was read.
+MAX_LISTED = 20
 
 DEMO_CASE = Path(__file__).resolve().parents[1] / "fixtures" / "demo" / "case.yaml"
 
@@ -38,6 +47,8 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context):  # noqa: ANN201 - click's signature
         try:
             return super().invoke(ctx)
+        except BrokenPipeError:
+            _quiet_broken_pipe()
         except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
             raise
         except Exception as exc:
@@ -65,6 +76,20 @@ def main() -> None:
 
         triage run case.yaml --out report/
     """
+
+
+def _quiet_broken_pipe() -> None:
+    """The reader of stdout went away (``triage parse ... | head``): stop quietly, as Unix
+    tools do. Pointing stdout at /dev/null keeps Python's own flush at exit from failing too;
+    the status is the shell's for a process ended by SIGPIPE."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (a test runner's buffer)
+        pass
+    finally:
+        os.close(devnull)
+    raise click.exceptions.Exit(141)
 
 
 def _existing_paths(paths: tuple[str, ...]) -> list[Path]:
@@ -208,8 +233,16 @@ def _run_case(case_file: Path, out: Path, date_order: str | None) -> None:
         console.print(
             f"[yellow]{total} problem(s) reported while reading; see the report's warnings.[/]"
         )
+    for file, reason in result.problems:
+        console.print(f"[yellow]not read:[/] {shown(file)}: {shown(reason)}")
     console.print(f"{result.findings} finding(s). Report: {shown(result.report_path)}")
     click.echo(str(result.report_path))
+    if result.status == EXIT_NOTHING_READ:
+        console.print("[red]nothing readable[/] in the case's sources (exit status 4)")
+    elif result.status == EXIT_PARTLY_READ:
+        console.print("[yellow]partly read[/]: some files could not be read (exit status 3)")
+    if result.status:
+        raise click.exceptions.Exit(result.status)
 
 
 @main.command()
@@ -304,11 +337,13 @@ def parse(
         raise UserError(f"--timezone {timezone}: not a known time zone ({exc})") from exc
     out = sys.stdout
     counts: dict[str, int] = {}
-    for result, record in iter_records(_existing_paths(paths), ctx):
+    outcome = ReadOutcome()
+    for result, record in iter_records(_existing_paths(paths), ctx, outcome):
         if isinstance(record, Message):
             out.write(json.dumps(message_to_json(record), ensure_ascii=False, sort_keys=False))
             out.write("\n")
             counts[result.file.logical] = counts.get(result.file.logical, 0) + 1
+    out.flush()
     for file, count in counts.items():
         err.print(f"{count:>8,} messages  {shown(file)}")
     for warning in ctx.warnings.values():
@@ -316,6 +351,33 @@ def parse(
             f"[yellow]warning:[/] {shown(warning.file)}: {shown(warning.category)} "
             f"x{warning.count} (e.g. {shown(warning.examples[0])})"
         )
+    raise click.exceptions.Exit(_say_what_was_not_read(outcome, ctx))
+
+
+def _say_what_was_not_read(outcome: ReadOutcome, ctx: ParseContext) -> int:
+    """Name on stderr every file that looked like evidence and was not read, and why; return
+    the exit status (README, "Exit status")."""
+    for folder in outcome.empty_inputs:
+        err.print(f"[yellow]not read:[/] {shown(folder)}: empty folder (no files in it)")
+    for file, reason in outcome.problems:
+        err.print(f"[yellow]not read:[/] {shown(file)}: {shown(reason)}")
+    status = outcome.status(ctx)
+    if status == EXIT_NOTHING_READ and outcome.others:
+        # Nothing at all was read: say what each file was, so the examiner knows why.
+        for file, reason in outcome.others[:MAX_LISTED]:
+            err.print(f"not read: {shown(file)}: {shown(reason)}")
+        if len(outcome.others) > MAX_LISTED:
+            err.print(f"... and {len(outcome.others) - MAX_LISTED:,} more (see 'triage detect')")
+    elif outcome.others:
+        err.print(
+            f"{len(outcome.others):,} other file(s) not read (not message sources); "
+            "'triage detect' lists them with the reason"
+        )
+    if status == EXIT_NOTHING_READ:
+        err.print("[red]nothing readable[/] in the paths given (exit status 4)")
+    elif status == EXIT_PARTLY_READ:
+        err.print("[yellow]partly read[/]: some files could not be read (exit status 3)")
+    return status
 
 
 main.add_command(__import__("triage.media.commands", fromlist=["x"]).hash_command)

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from triage.evidence import Evidence, EvidenceFile
+from triage.evidence import SQLITE_MAGIC, Evidence, EvidenceFile, Refusal
 from triage.model import (
     ContactEntry,
     DeletionTrace,
@@ -23,8 +23,16 @@ from triage.model import (
     check_parties,
 )
 from triage.registry import Detection, ParseContext, detect
+from triage.sqlite_wal import read_wal
 
 log = logging.getLogger(__name__)
+
+#: Exit statuses of ``triage parse`` and ``triage run`` (documented in the README).
+EXIT_ALL_READ = 0
+EXIT_FAILED = 1  # the command could not do its job (evidence changed, internal error)
+EXIT_BAD_ARGUMENTS = 2
+EXIT_PARTLY_READ = 3
+EXIT_NOTHING_READ = 4
 
 
 @dataclass
@@ -36,6 +44,60 @@ class SourceResult:
     parser_version: str
     counts: Counter[str] = field(default_factory=Counter)
     error: str | None = None
+
+
+@dataclass
+class ReadOutcome:
+    """What a command read and did not read, to tell the examiner and choose the exit status."""
+
+    sources: list[SourceResult] = field(default_factory=list)
+    # Files no parser read that look like evidence (damaged databases, WALs without database),
+    # and files given by name on the command line that nothing read.
+    problems: list[tuple[str, str]] = field(default_factory=list)
+    # Everything else not read, with why (pictures, files of no known format).
+    others: list[tuple[str, str]] = field(default_factory=list)
+    refusals: list[Refusal] = field(default_factory=list)
+    empty_inputs: list[str] = field(default_factory=list)
+
+    def add_detections(self, detections: list[Detection], direct: set[int]) -> None:
+        """Sort the unread detections; ``direct`` holds ids of files named as inputs."""
+        for d in detections:
+            if d.parser is not None or d.claimed_by is not None:
+                continue
+            if d.problem or id(d.file) in direct:
+                self.problems.append((d.file.logical, d.reason))
+            else:
+                self.others.append((d.file.logical, d.reason))
+
+    def records_read(self) -> int:
+        return sum(s.counts["messages"] + s.counts["contacts"] for s in self.sources)
+
+    def status(self, ctx: ParseContext) -> int:
+        if self.records_read() == 0:
+            return EXIT_NOTHING_READ
+        if (
+            self.problems
+            or self.refusals
+            or self.empty_inputs
+            or ctx.unread_files
+            or any(s.error for s in self.sources)
+        ):
+            return EXIT_PARTLY_READ
+        return EXIT_ALL_READ
+
+
+def direct_inputs(evidence: Evidence, paths: list[Path]) -> tuple[set[int], list[str]]:
+    """Ids of the evidence files given by name (not found in a folder or archive), and the
+    labels of folders given that hold no file at all."""
+    direct: set[int] = set()
+    empty: list[str] = []
+    for path in paths:
+        label = str(path)
+        files = [f for c in evidence.containers for f in c.files.values() if f.logical == label]
+        direct.update(id(f) for f in files)
+        if path.is_dir() and not any(path.rglob("*")):
+            empty.append(label)
+    return direct, empty
 
 
 def open_inputs(evidence: Evidence, inputs: list[tuple[Path, str]]) -> list[Detection]:
@@ -62,6 +124,7 @@ def parse_detection(
     assert detection.parser is not None
     parser = detection.parser
     last = "start of file"
+    _check_wal(detection.file, ctx)
     try:
         for record in parser.parse(detection.file, ctx):
             if isinstance(record, Message):
@@ -90,14 +153,41 @@ def parse_detection(
         )
 
 
-def iter_records(paths: list[Path], ctx: ParseContext) -> Iterator[tuple[SourceResult, Record]]:
-    """Every record from every readable source under ``paths`` (for ``triage parse``)."""
+def _check_wal(file: EvidenceFile, ctx: ParseContext) -> None:
+    """Say how many frames of a database's ``-wal`` SQLite will ignore (a torn WAL: frames after
+    a broken or missing commit), since they may hold the newest rows."""
+    wal = file.sibling(file.name + "-wal") if file.head(16) == SQLITE_MAGIC else None
+    if wal is None:
+        return
+    with wal.open() as stream:
+        summary = read_wal(stream, wal.size)
+    if summary is None:
+        if wal.size:
+            ctx.file_not_read(wal.logical, "not a SQLite write-ahead log (no valid WAL header)")
+        return
+    ctx.decide(file.logical, wal=f"{wal.logical}: {summary.describe()}")
+    if summary.ignored or summary.trailing_bytes:
+        ctx.file_not_read(
+            wal.logical, f"torn WAL: {summary.describe()}", category="WAL frames ignored"
+        )
+
+
+def iter_records(
+    paths: list[Path], ctx: ParseContext, outcome: ReadOutcome | None = None
+) -> Iterator[tuple[SourceResult, Record]]:
+    """Every record from every readable source under ``paths`` (for ``triage parse``); what was
+    and was not read is collected in ``outcome``."""
+    outcome = outcome if outcome is not None else ReadOutcome()
     with Evidence() as evidence:
         detections = open_inputs(evidence, [(p, str(p)) for p in paths])
         report_containers(evidence, ctx)
+        outcome.refusals.extend(evidence.refusals())
+        direct, outcome.empty_inputs = direct_inputs(evidence, paths)
+        outcome.add_detections(detections, direct)
         for detection in detections:
             if detection.parser is None:
                 continue
             result = SourceResult(detection.file, detection.parser.name, detection.parser.version)
+            outcome.sources.append(result)
             for record in parse_detection(detection, ctx, result):
                 yield result, record

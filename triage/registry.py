@@ -65,6 +65,8 @@ class ParseContext:
         self.warnings: dict[tuple[str, str], Warning_] = {}
         self.decisions: dict[str, dict[str, Any]] = {}
         self.counts: Counter[str] = Counter()
+        # Files a parser was given (or found as part of its source) but could not read at all.
+        self.unread_files: list[tuple[str, str]] = []
 
     def warn(self, file: str, category: str, example: str) -> None:
         """Record one problem (``category`` such as "unparsed line", ``example`` naming the place)."""
@@ -73,6 +75,12 @@ class ParseContext:
         entry.count += 1
         if len(entry.examples) < MAX_EXAMPLES:
             entry.examples.append(example)
+
+    def file_not_read(self, file: str, reason: str, category: str = "file not read") -> None:
+        """A whole file of a source could not be read (a corrupt ``message_2.json``): it is named
+        in the warnings, on stderr and in coverage, and the command exits "partly read"."""
+        self.unread_files.append((file, reason))
+        self.warn(file, category, reason)
 
     def decide(self, file: str, **facts: Any) -> None:
         """Record a decision a parser made about a file (e.g. inferred date order and evidence)."""
@@ -232,6 +240,9 @@ class Detection:
     claimed_by: EvidenceFile | None = None
     also_matched: list[str] = field(default_factory=list)
     claims: list[EvidenceFile] = field(default_factory=list)
+    # The file looks like evidence that should have been read (a damaged database, a WAL
+    # without its database): said on stderr and in coverage, and parse/run exit non-zero.
+    problem: bool = False
 
 
 def detect(files: list[EvidenceFile], parsers: list[Parser] | None = None) -> list[Detection]:
@@ -257,7 +268,8 @@ def detect(files: list[EvidenceFile], parsers: list[Parser] | None = None) -> li
             if found is not None:
                 matches.append(found)
         if not matches:
-            results[id(file)] = Detection(file, None, _why_skipped(probe))
+            reason, problem = _why_skipped(probe)
+            results[id(file)] = Detection(file, None, reason, problem=problem)
             continue
         matches.sort(key=lambda m: (-m.score, m.parser.name))
         best = matches[0]
@@ -293,19 +305,16 @@ def _sqlite_companion_of(file: EvidenceFile) -> EvidenceFile | None:
     return None
 
 
-def _why_skipped(probe: Probe) -> str:
+def _why_skipped(probe: Probe) -> tuple[str, bool]:
+    """Why no parser took the file, and whether that is a problem (see ``Detection.problem``)."""
     from triage.media.inventory import sniff_image
+    from triage.unread import why_not_read
 
-    if probe.file.size == 0:
-        return "empty file"
     if probe.head == b"" and probe.read_error:
-        return f"could not be read: {probe.read_error}"
-    if sniff_image(probe.head[:32]):
-        return "picture: not a message source; hashed and compared with the exhibits"
-    if probe.is_sqlite:
-        tables = sorted(probe.schema)
-        if not tables:
-            return "SQLite database that could not be read"
-        shown = ", ".join(tables[:6]) + (" ..." if len(tables) > 6 else "")
-        return f"SQLite database with no known schema (tables: {shown})"
-    return "no parser recognised the content"
+        return f"could not be read: {probe.read_error}", True
+    if probe.file.size and sniff_image(probe.head[:32]):
+        return "picture: not a message source; hashed and compared with the exhibits", False
+    found = why_not_read(probe.file, probe.head)
+    if found is None:
+        return "no parser recognised the content", False
+    return found.reason, found.problem

@@ -16,7 +16,13 @@ from typing import Any
 from triage.analysers import Settings, analysers
 from triage.casefile import Case
 from triage.evidence import Evidence
-from triage.ingest import SourceResult, open_inputs, parse_detection, report_containers
+from triage.ingest import (
+    ReadOutcome,
+    SourceResult,
+    open_inputs,
+    parse_detection,
+    report_containers,
+)
 from triage.manifest import write_manifest
 from triage.media.stage import picture_files, previous_cache, run_media
 from triage.registry import ParseContext
@@ -49,6 +55,10 @@ class RunResult:
     warnings: list[dict[str, Any]] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     findings: int = 0
+    # Files that looked like evidence and could not be read, with why (also in ``skipped``).
+    problems: list[tuple[str, str]] = field(default_factory=list)
+    # Exit status of ``triage run``: all read, partly read, nothing readable (triage.ingest).
+    status: int = 0
 
 
 def run_case(
@@ -82,6 +92,8 @@ def run_case(
         detections = open_inputs(evidence, [(s.path, s.label) for s in case.sources])
         skipped.extend(report_containers(evidence, ctx))
         readable = [d for d in detections if d.parser is not None]
+        outcome = ReadOutcome(refusals=evidence.refusals())
+        outcome.add_detections(detections, set())
         pictures = picture_files(evidence)
         skipped.extend(
             (d.file.logical, d.reason)
@@ -112,6 +124,10 @@ def run_case(
             store.ingest(source_id, _counting(parse_detection(detection, ctx, result), progress))
             store.finish_source(source_id, result.error)
             results.append(result)
+        # Files of a source its parser could not read (a corrupt message_2.json).
+        skipped.extend(ctx.unread_files)
+        outcome.problems.extend(ctx.unread_files)
+        outcome.sources = results
 
         progress.stage("Hashing pictures and comparing them with the exhibits")
         media = run_media(evidence, store, case, out, cache)
@@ -193,6 +209,8 @@ def run_case(
         warnings=warnings,
         counts=counts,
         findings=findings,
+        problems=outcome.problems,
+        status=outcome.status(ctx),
     )
 
 

@@ -12,8 +12,12 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from triage.evidence import Evidence
+from triage.evidence import Evidence, EvidenceFile
 from triage.terminal import shown
+
+# Names of picture files, used only to say which files an examiner would take for pictures
+# were not pictures by content (never to decide what a file is).
+PICTURE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic", ".heif", ".avif")
 
 if TYPE_CHECKING:  # the media stack (Pillow, numpy, imagehash...) loads only when a command runs
     from triage.media.cache import HashCache, HashRecord
@@ -49,7 +53,28 @@ def _hash_paths(
     found = inventory(evidence.files())
     run = hash_media(found.images, cache=cache, workers=workers)
     skipped = [(r.path, r.reason) for r in evidence.refusals()] + found.unreadable
+    skipped += _named_as_pictures(found.others)
     return run, found, skipped
+
+
+def _named_as_pictures(files: list[EvidenceFile]) -> list[tuple[str, str]]:
+    """Files named like pictures whose content is not one (a zero-byte ``.jpg``, a web page
+    saved as ``.jpg``): named, so the examiner knows a picture he expected was not compared."""
+    from triage.unread import describe_content
+
+    out = []
+    for file in files:
+        if not file.name.lower().endswith(PICTURE_SUFFIXES):
+            continue
+        if file.size == 0:
+            out.append((file.logical, "named as a picture but empty (0 bytes): not compared"))
+            continue
+        try:
+            content = describe_content(file.head(4096))
+        except OSError as exc:
+            content = f"unreadable ({exc})"
+        out.append((file.logical, f"named as a picture but its content is {content}: not compared"))
+    return out
 
 
 _cache_option = click.option(
