@@ -239,6 +239,12 @@ class WhatsAppAndroid(Parser):
     version = "2"
     description = "WhatsApp for Android msgstore.db (legacy, current and transitional schemas)"
     priority = DB_PRIORITY
+    optional_columns = {t: set(c) for t, c in CURRENT_SIDE_TABLES.items()} | {
+        "call_log": set(CALL_LOG_COLUMNS)
+    }
+
+    def declared_schemas(self) -> list[dict[str, set[str]]]:
+        return [LEGACY_TABLES, CURRENT_TABLES]
 
     def match(self, probe: Probe) -> Match | None:
         if not probe.is_sqlite:

@@ -260,8 +260,11 @@ def detect(paths: tuple[str, ...], as_json: bool) -> None:
 
         triage detect extraction.zip
     """
+    from triage.coverage import not_read
+
     with Evidence() as evidence:
         detections = open_inputs(evidence, [(p, str(p)) for p in _existing_paths(paths)])
+        unread = not_read(evidence, detections)
         if as_json:
             for d in detections:
                 row = {
@@ -277,6 +280,8 @@ def detect(paths: tuple[str, ...], as_json: bool) -> None:
                 click.echo(
                     json.dumps({"file": refusal.path, "format": None, "reason": refusal.reason})
                 )
+            for item in unread:
+                click.echo(json.dumps({**item.to_json(), "format": None, "not_read": True}))
             return
         found = Table(title="Sources found", show_lines=False)
         found.add_column("file", overflow="fold")
@@ -296,6 +301,14 @@ def detect(paths: tuple[str, ...], as_json: bool) -> None:
         console = Console(highlight=False)
         console.print(found)
         console.print(skipped)
+        if unread:
+            table = Table(title="Relevant but not read (or read in part)")
+            table.add_column("file", overflow="fold")
+            table.add_column("what")
+            table.add_column("why", overflow="fold")
+            for item in unread:
+                table.add_row(item.file, item.category, item.reason)
+            console.print(table)
 
 
 @main.command()

@@ -39,6 +39,7 @@ def write_manifest(
     settings: dict[str, Any],
     counts: dict[str, int],
     changed: list[str],
+    not_read: list[dict[str, Any]] | None = None,
 ) -> Path:
     used = {s.parser for s in sources}
     manifest = {
@@ -79,6 +80,7 @@ def write_manifest(
             for s in sources
         ],
         "skipped": [{"file": f, "reason": r} for f, r in skipped],
+        "not_read": not_read or [],
         "decisions": decisions,
         "warnings": warnings,
         "counts": counts,

@@ -163,6 +163,13 @@ class Parser(ABC):
     priority: ClassVar[int] = 0
     #: table -> columns that must exist (SQLite formats).
     required_tables: ClassVar[dict[str, set[str]]] = {}
+    #: table -> columns read when the table has them; a present table lacking some is reported
+    #: as "partially read" in the coverage (:mod:`triage.coverage`).
+    optional_columns: ClassVar[dict[str, set[str]]] = {}
+
+    def declared_schemas(self) -> list[dict[str, set[str]]]:
+        """The table/column sets that identify this format, for reporting near misses."""
+        return [self.required_tables] if self.required_tables else []
 
     def match(self, probe: Probe) -> Match | None:
         if not self.required_tables or not probe.is_sqlite:

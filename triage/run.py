@@ -15,6 +15,7 @@ from typing import Any
 
 from triage.analysers import Settings, analysers
 from triage.casefile import Case
+from triage.coverage import not_read
 from triage.evidence import Evidence
 from triage.ingest import (
     ReadOutcome,
@@ -90,6 +91,7 @@ def run_case(
     with Evidence() as evidence:
         progress.stage("Detecting sources")
         detections = open_inputs(evidence, [(s.path, s.label) for s in case.sources])
+        unread = [item.to_json() for item in not_read(evidence, detections)]
         skipped.extend(report_containers(evidence, ctx))
         readable = [d for d in detections if d.parser is not None]
         outcome = ReadOutcome(refusals=evidence.refusals())
@@ -150,6 +152,7 @@ def run_case(
             subject=case.subject_name,
             decisions=ctx.decisions,
             media=media.meta(),
+            not_read=unread,
         )
 
         progress.stage("Analysing")
@@ -196,6 +199,7 @@ def run_case(
         settings=settings.values,
         counts=counts,
         changed=changed,
+        not_read=unread,
     )
     if changed:
         raise EvidenceChanged("; ".join(changed))

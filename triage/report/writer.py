@@ -367,6 +367,7 @@ class Report:
             "coverage.html.j2",
             self.out / "coverage.html",
             skipped=self.store.skipped(),
+            not_read=self.store.meta().get("not_read") or [],
             warnings=self.store.warnings(),
             duplicates=self.store.duplicates(),
             counts=self.store.counts(),

@@ -1,0 +1,159 @@
+"""Cellebrite UFDR: report.xml models read through ``triage parse`` and ``triage run``."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import shutil
+import sqlite3
+import zipfile
+from pathlib import Path
+
+from parsers.ufdr_xml import read_report
+from tests.conftest import ROOT
+from tests.test_run import write_case
+from triage.casefile import load_case
+from triage.cli import main
+from triage.run import run_case
+
+UFDR = ROOT / "fixtures" / "ufdr" / "generated" / "android-whatsapp.ufdr"
+PROTECTED = ROOT / "fixtures" / "ufdr" / "generated" / "protected.ufdr"
+
+
+def parse_jsonl(cli, *paths: Path) -> tuple[list[dict], str]:
+    result = cli.invoke(main, ["parse", *map(str, paths)])
+    rows = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    return rows, result.stderr
+
+
+def ufdr_rows(rows: list[dict]) -> list[dict]:
+    return [r for r in rows if r["source"]["format"] == "ufdr_report"]
+
+
+def test_ufdr_models_are_read_with_parties_times_and_deleted_state(cli) -> None:
+    rows, stderr = parse_jsonl(cli, UFDR)
+    ufdr = ufdr_rows(rows)
+    by_locator = {r["source"]["locator"].split(" ")[2]: r for r in ufdr}
+    # Six chat messages (the quoted one inside m-reply is not a message; m-1 again at top level
+    # is the same model), two SMS and one call.
+    assert sorted(by_locator) == sorted(
+        ["id=m-1", "id=m-2", "id=m-7", "id=m-del", "id=m-reply", "id=m-gone", "id=s-1", "id=s-2"]
+        + ["id=call-1"]
+    )
+    out = by_locator["id=m-2"]
+    assert out["direction"] == "outgoing" and out["sender"]["id"] == "owner"
+    assert out["recipients"][0]["id"] == "+447700900123"
+    assert out["conversation"]["id"] == "whatsapp:447700900123@s.whatsapp.net"
+    assert out["conversation"]["is_group"] is False
+    assert "jumptarget=/data/data/com.whatsapp/databases/msgstore.db" in out["source"]["locator"]
+    assert "source_index=2" in out["source"]["locator"]
+    incoming = by_locator["id=m-1"]
+    assert incoming["direction"] == "incoming" and incoming["sender"]["name"] == "Alice"
+    # +01:00 offset kept exact in UTC; deleted_state Deleted means deleted.
+    deleted = by_locator["id=m-del"]
+    assert deleted["timestamp_utc"] == "2024-03-12T10:30:00Z"
+    assert deleted["timestamp_raw"] == "2024-03-12T11:30:00.000+01:00"
+    assert deleted["deleted"] is True and deleted["extra"]["deleted_state"] == "Deleted"
+    assert all("deleted_state" in r["extra"] for r in ufdr)
+    assert by_locator["id=s-2"]["deleted"] is True  # Trash
+    assert by_locator["id=s-1"]["deleted"] is False
+    assert by_locator["id=m-1"]["extra"]["device_timezone"] == "Europe/London"
+    sms_in, sms_out = by_locator["id=s-1"], by_locator["id=s-2"]
+    assert (sms_in["platform"], sms_in["direction"], sms_in["sender"]["id"]) == (
+        "sms",
+        "incoming",
+        "+447700900456",
+    )
+    assert sms_out["direction"] == "outgoing" and sms_out["recipients"][0]["id"] == "+447700900456"
+    call = by_locator["id=call-1"]
+    assert (call["kind"], call["direction"], call["extra"]["call_duration"]) == (
+        "call",
+        "outgoing",
+        "00:02:05",
+    )
+    assert "UFDR Location models not read" in stderr
+
+
+def test_ufdr_attachments_follow_file_id_and_are_hashed_once(cli) -> None:
+    rows, _ = parse_jsonl(cli, UFDR)
+    by_id = {r["source"]["locator"].split(" ")[2]: r for r in ufdr_rows(rows)}
+    image = by_id["id=m-7"]["attachments"]
+    assert len(image) == 1
+    assert image[0]["path"].endswith("android-whatsapp.ufdr!/files/Image/IMG-20240312-WA0001.jpg")
+    data = zipfile.ZipFile(UFDR).read("files/Image/IMG-20240312-WA0001.jpg")
+    assert image[0]["sha256"] == hashlib.sha256(data).hexdigest()
+    assert f"MD5 recorded in the UFDR: {hashlib.md5(data).hexdigest()}" in image[0]["note"]
+    # The same file_id twice in one message is one attachment.
+    assert len(by_id["id=m-reply"]["attachments"]) == 1
+    assert by_id["id=m-reply"]["extra"]["embedded_models"] == 1
+    missing = by_id["id=m-gone"]["attachments"][0]
+    assert missing["path"] is None and "not in the UFDR: files\\Video\\VID" in missing["note"]
+    assert "file marked deleted" in missing["note"]
+
+
+def test_ufdr_run_keeps_the_raw_database_copy_of_duplicated_messages(tmp_path: Path) -> None:
+    shutil.copy(UFDR, tmp_path / "phone.ufdr")
+    case = load_case(write_case(tmp_path, ["phone.ufdr"]))
+    result = run_case(case, tmp_path / "out")
+    formats = {s.parser: s for s in result.sources}
+    assert set(formats) >= {"whatsapp_android", "ufdr_report"}
+    conn = sqlite3.connect(result.store_path)
+    # m-1, m-2 and m-7 are in msgstore.db too: the database rows are the ones stored.
+    chat = "whatsapp:447700900123@s.whatsapp.net"
+    keys = [f"{chat}:0:3EB00000000000000001", f"{chat}:1:3EB00000000000000002"]
+    keys.append(f"{chat}:0:3EB00000000000000007")
+    rows = conn.execute(
+        "SELECT src_format, src_locator FROM messages WHERE duplicate_key IN (?,?,?)", keys
+    ).fetchall()
+    assert sorted(rows) == [
+        ("whatsapp_android", "message._id=1"),
+        ("whatsapp_android", "message._id=2"),
+        ("whatsapp_android", "message._id=7"),
+    ]
+    dups = conn.execute("SELECT src_locator FROM duplicates ORDER BY src_locator").fetchall()
+    assert [d[0].split(" ")[2] for d in dups] == ["id=m-1", "id=m-2", "id=m-7"]
+    ufdr_only = conn.execute(
+        "SELECT COUNT(*) FROM messages WHERE src_format = 'ufdr_report'"
+    ).fetchone()[0]
+    assert ufdr_only == 6  # m-del, m-reply, m-gone, two SMS, one call
+    contacts = conn.execute(
+        "SELECT name, identifiers FROM contact_entries WHERE src_format='ufdr_report'"
+    ).fetchall()
+    assert [(n, json.loads(i)[0]["id"]) for n, i in contacts] == [("Alice Brown", "+447700900123")]
+    manifest = json.loads(result.manifest_path.read_text())
+    decisions = manifest["decisions"]["phone.ufdr!/report.xml"]
+    assert decisions["ufdr_device_timezone"] == "Europe/London"
+    assert decisions["ufdr_models_not_read"] == {"Location": 1}
+    assert decisions["ufdr_user_accounts"][0]["username"] == "447700900001@s.whatsapp.net"
+
+
+def test_report_xml_streams_elements_and_does_not_keep_them() -> None:
+    models = "".join(
+        f'<model type="InstantMessage" id="m{i}"><field name="Body"><value>x{i}</value></field></model>'
+        for i in range(50)
+    )
+    xml = f'<project xmlns="http://pa.cellebrite.com/report/2.0"><decodedData><modelType type="InstantMessage">{models}</modelType></decodedData></project>'
+    events = list(read_report(io.BytesIO(xml.encode())))
+    assert [e.model.get("Body") for e in events] == [f"x{i}" for i in range(50)]
+
+
+def test_messages_before_participants_wait_for_the_chat_header() -> None:
+    xml = (
+        '<project><decodedData><modelType type="Chat"><model type="Chat" id="c">'
+        '<multiModelField name="Messages"><model type="InstantMessage" id="m"/></multiModelField>'
+        '<multiModelField name="Participants"><model type="Party" id="p">'
+        '<field name="Identifier"><value>+447700900123</value></field></model></multiModelField>'
+        "</model></modelType></decodedData></project>"
+    )
+    events = [e for e in read_report(io.BytesIO(xml.encode())) if e.kind == "chat_message"]
+    assert len(events) == 1
+    assert events[0].chat.participants[0].get("Identifier") == "+447700900123"
+
+
+def test_password_protected_ufdr_is_reported(cli) -> None:
+    result = cli.invoke(main, ["detect", "--json", str(PROTECTED)])
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    reasons = " ".join(r["reason"] for r in rows)
+    assert "password-protected UFDR" in reasons
+    assert "internal error" not in result.output
