@@ -45,6 +45,7 @@ from zoneinfo import ZoneInfo
 from parsers.android_mmssms import cached_party, duplicate_key_sms
 from parsers.ufdr_xml import ChatHeader, TaggedFile, UModel, read_report
 from parsers.whatsapp_common import conversation_id as whatsapp_conversation_id
+from triage.addressing import sender_and_recipients
 from triage.clock import local_to_utc
 from triage.evidence import EvidenceFile
 from triage.identity import party
@@ -249,7 +250,6 @@ class _Reader:
                 to_models.append(p)
 
         direction = self._direction(model, sender_model)
-        owner = ctx.owner_party()
         participants = [
             p
             for p in (
@@ -259,23 +259,22 @@ class _Reader:
             )
             if p is not None
         ]
+        addressed = [p for p in (self.party_of(m) for m in to_models if not self.is_owner(m)) if p]
         if direction == "outgoing":
-            sender: Party | None = owner
-            recipients = [
-                p
-                for p in (self.party_of(m) for m in to_models if not self.is_owner(m))
-                if p is not None
-            ] or participants
-        elif direction == "system":
-            sender = None
-            recipients = []
+            counterpart = addressed[0] if addressed else None
+            members = addressed or participants
         else:
-            sender = self.party_of(sender_model) if sender_model is not None else None
-            if sender is None and model.type in ("SMS", "MMS", "Call"):
-                others = [self.party_of(m) for m in to_models if not self.is_owner(m)]
-                sender = next((p for p in others if p is not None), None)
-            recipients = [owner]
-
+            counterpart = self.party_of(sender_model) if sender_model is not None else None
+            if counterpart is None and model.type in ("SMS", "MMS", "Call"):
+                counterpart = addressed[0] if addressed else None
+            members = participants
+        if direction == "system":
+            counterpart = None
+        chat_type = (chat.model.get("ChatType") or "").lower() if chat else ""
+        is_group = chat_type == "group" or (chat_type != "oneonone" and len(members) > 1)
+        sender, recipients = sender_and_recipients(
+            direction, self.ctx.owner_party(), counterpart, members, is_group
+        )
         conversation = self._conversation(model, chat, platform, sender, recipients, direction)
         body = model.get("Body") or model.get("Snippet")
         attachments = self._attachments(model)
