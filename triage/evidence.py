@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from triage.sqlite_salvage import Salvage, quick_check, salvage
+
 CHUNK = 1 << 20
 SQLITE_MAGIC = b"SQLite format 3\x00"
 SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
@@ -172,6 +174,11 @@ class EvidenceFile:
         """A real file path with this file's bytes: the evidence itself for files on disk (to be
         opened read-only by the caller), a private temporary copy for archive members."""
         return self.container.local_path(self.member)
+
+    @property
+    def sqlite_damage(self) -> Salvage | None:
+        """What could not be read of this database when it was found damaged (else ``None``)."""
+        return self.container.evidence.sqlite_damage.get(id(self))
 
     @contextmanager
     def sqlite(self) -> Iterator[sqlite3.Connection]:
@@ -427,6 +434,8 @@ class Evidence:
         self.containers: list[Container] = []
         self.disk: dict[Path, DiskRecord] = {}
         self._sqlite_copies: dict[int, Path] = {}
+        # Databases that failed PRAGMA quick_check: what their salvage copy could not read.
+        self.sqlite_damage: dict[int, Salvage] = {}
         # Archives found inside inputs and opened as containers (their members are the sources).
         self.opened_archives: set[int] = set()
 
@@ -569,8 +578,17 @@ class Evidence:
             conn = sqlite3.connect(target)
             try:
                 conn.execute("PRAGMA schema_version").fetchone()
+                problem = quick_check(conn)
             finally:
                 conn.close()
+            if problem is not None:
+                # A damaged database is read through a copy of everything still readable.
+                salvaged = self.scratch("salvage", file.name)
+                try:
+                    self.sqlite_damage[key] = salvage(target, salvaged, problem)
+                    target = salvaged
+                except sqlite3.DatabaseError as exc:
+                    self.sqlite_damage[key] = Salvage(problem, lost=[f"not salvaged: {exc}"])
             self._sqlite_copies[key] = target
         return self._sqlite_copies[key]
 

@@ -141,10 +141,12 @@ def parse_detection(
                 result.counts["deletion traces"] += 1
             yield record
     except Exception as exc:  # one broken source must not stop the run
+        _report_damage(detection.file, ctx)
         log.debug("parser %s failed on %s", parser.name, detection.file.logical, exc_info=True)
         result.error = f"{type(exc).__name__}: {exc} (after {last})"
         ctx.warn(detection.file.logical, "parser stopped early", result.error)
         return
+    _report_damage(detection.file, ctx)
     if result.counts["messages"] == 0 and result.counts["contacts"] == 0 and detection.file.size:
         ctx.warn(
             detection.file.logical,
@@ -170,6 +172,23 @@ def _check_wal(file: EvidenceFile, ctx: ParseContext) -> None:
         ctx.file_not_read(
             wal.logical, f"torn WAL: {summary.describe()}", category="WAL frames ignored"
         )
+
+
+def _report_damage(file: EvidenceFile, ctx: ParseContext) -> None:
+    """Say what a damaged database's salvage copy could not read (the rest was read)."""
+    damage = file.sqlite_damage
+    if damage is None:
+        return
+    ctx.decide(
+        file.logical,
+        sqlite_damaged=damage.check,
+        sqlite_rows_salvaged=damage.rows,
+        sqlite_not_read=damage.lost,
+    )
+    if not damage.lost:
+        ctx.warn(file.logical, "damaged database (every row read)", damage.check)
+    for line in damage.lost:
+        ctx.warn(file.logical, "damaged database: rows not read", line)
 
 
 def iter_records(

@@ -253,6 +253,77 @@ def _not_archive(folder: Path) -> None:
     (folder / "WhatsApp Chat with Alice.txt").write_bytes(good_chat())
 
 
+# -- item 2: SQLite rows and pages --------------------------------------------------------------
+def leaf_pages(path: Path) -> list[tuple[int, int, int]]:
+    """(page number, first rowid, cell count) of every table b-tree leaf page of a database."""
+    data = path.read_bytes()
+    page_size = struct.unpack(">H", data[16:18])[0] or 65536
+    found = []
+    for number in range(2, len(data) // page_size + 1):
+        page = data[(number - 1) * page_size : number * page_size]
+        if page[0] != 0x0D:
+            continue
+        cells = struct.unpack(">H", page[3:5])[0]
+        if not cells:
+            continue
+        pointer = struct.unpack(">H", page[8:10])[0]
+        _, used = _varint(page, pointer)  # payload size
+        rowid, _ = _varint(page, pointer + used)
+        found.append((number, rowid, cells))
+    return found
+
+
+def _varint(buf: bytes, at: int) -> tuple[int, int]:
+    value = 0
+    for i in range(9):
+        byte = buf[at + i]
+        if i == 8:
+            return (value << 8) | byte, 9
+        value = (value << 7) | (byte & 0x7F)
+        if byte < 0x80:
+            return value, i + 1
+    raise AssertionError("unreachable")
+
+
+def corrupt_page(path: Path, number: int) -> None:
+    """Overwrite one page's b-tree header with bytes no page type uses."""
+    page_size = struct.unpack(">H", path.read_bytes()[16:18])[0] or 65536
+    with open(path, "r+b") as handle:
+        handle.seek((number - 1) * page_size)
+        handle.write(b"\xff" * 12)
+
+
+CORRUPT_ROWS = 3000
+
+
+@case(
+    "sqlite_corrupt_page_mid_table",
+    "13.2",
+    ["damaged database: rows not read", "sms: rows from rowid"],
+    -1,  # set below: the rows on sound pages
+)
+def _corrupt(folder: Path) -> None:
+    db = folder / "mmssms.db"
+    mmssms(db, [(i, 1772000000000 + i * 1000, 1, f"message number {i}") for i in range(1, CORRUPT_ROWS + 1)])
+    pages = [p for p in leaf_pages(db) if p[2] > 10]
+    middle = pages[len(pages) // 2]
+    corrupt_page(db, middle[0])
+    (folder / "lost-rows.txt").write_text(f"{middle[2]}\n")
+
+
+@case(
+    "sqlite_text_in_numeric_column",
+    "13.2",
+    ["bad record skipped", "sms._id=2", "sms._id=5: type=inbox"],
+    6,
+)
+def _text_in_numeric(folder: Path) -> None:
+    rows = [(i, 1772000000000 + i * 1000, 1, f"text {i}") for i in range(1, 8)]
+    rows[1] = (2, "yesterday", 1, "text 2")
+    rows[4] = (5, 1772000005000, "inbox", "text 5")
+    mmssms(folder / "mmssms.db", rows)
+
+
 # -- item 4: duplicate names -----------------------------------------------------------------------
 @case(
     "duplicate_zip_names",
