@@ -42,7 +42,7 @@ from triage.identity import party
 from triage.model import Attachment, Conversation, Message, Party, Record
 from triage.registry import Match, ParseContext, Parser, Probe
 from triage.sqlite_meta import is_autoincrement, table_columns
-from triage.sqlite_rows import ChildRows
+from triage.sqlite_rows import ChildRows, RecordGuard
 
 SMS_TYPES = {
     1: ("incoming", "inbox"),
@@ -258,51 +258,55 @@ class AndroidMmsSms(Parser):
         columns = table_columns(conn, "sms")
         optional = [c for c in SMS_OPTIONAL if c in columns]
         ids: list[int] = []
+        guard = RecordGuard(ctx, file.logical)
         owner = ctx.owner_party()
         for row in conn.execute(query("sms", optional)):
             rowid, thread_id, address, date, sms_type, body = row[:6]
             ids.append(rowid)
             locator = f"sms._id={rowid}"
-            members = threads.get(thread_id) or ([address] if address else [])
-            conversation = self._conversation(thread_id, members, ctx)
-            if sms_type not in SMS_TYPES:
-                ctx.warn(file.logical, "unknown sms.type", f"{locator}: type={sms_type}")
-            direction, box = SMS_TYPES.get(sms_type, ("unknown", f"type {sms_type}"))
-            counterpart = cached_party(address, ctx.region) if address else None
-            # A draft's or failed message's address is whom it was for, not who sent it: no
-            # sender is named for a message of unknown direction.
-            sender, recipients = sender_and_recipients(
-                direction,
-                owner,
-                counterpart if direction in ("incoming", "outgoing") else None,
-                conversation.participants,
-            )
-            timestamp = from_unix_ms(date)
-            if timestamp is None:
-                ctx.warn(file.logical, "message without a date", locator)
-            extra: dict[str, Any] = {"box": box, "type": sms_type}
-            extra.update({k: v for k, v in zip(optional, row[6:], strict=True) if v is not None})
-            sent = extra.get("date_sent")
-            if isinstance(sent, int) and sent > 0:
-                stamp = from_unix_ms(sent)
-                extra["date_sent_utc"] = stamp.isoformat() if stamp else None
-            yield Message(
-                platform="sms",
-                conversation=conversation,
-                timestamp_utc=timestamp,
-                timestamp_raw=str(date),
-                zone_assumed=False,
-                direction=direction,
-                sender=sender,
-                recipients=[r for r in recipients if r is not None],
-                body=body,
-                kind="text",
-                source=self.provenance(file, locator),
-                record_id=rowid,
-                extra=extra,
-                duplicate_key=duplicate_key_sms(address, date, sms_type, body),
-                id_space="sms",
-            )
+            with guard(locator):
+                members = threads.get(thread_id) or ([address] if address else [])
+                conversation = self._conversation(thread_id, members, ctx)
+                if sms_type not in SMS_TYPES:
+                    ctx.warn(file.logical, "unknown sms.type", f"{locator}: type={sms_type}")
+                direction, box = SMS_TYPES.get(sms_type, ("unknown", f"type {sms_type}"))
+                counterpart = cached_party(address, ctx.region) if address else None
+                # A draft's or failed message's address is whom it was for, not who sent it: no
+                # sender is named for a message of unknown direction.
+                sender, recipients = sender_and_recipients(
+                    direction,
+                    owner,
+                    counterpart if direction in ("incoming", "outgoing") else None,
+                    conversation.participants,
+                )
+                timestamp = from_unix_ms(date)
+                if timestamp is None:
+                    ctx.warn(file.logical, "message without a date", locator)
+                extra: dict[str, Any] = {"box": box, "type": sms_type}
+                extra.update(
+                    {k: v for k, v in zip(optional, row[6:], strict=True) if v is not None}
+                )
+                sent = extra.get("date_sent")
+                if isinstance(sent, int) and sent > 0:
+                    stamp = from_unix_ms(sent)
+                    extra["date_sent_utc"] = stamp.isoformat() if stamp else None
+                yield Message(
+                    platform="sms",
+                    conversation=conversation,
+                    timestamp_utc=timestamp,
+                    timestamp_raw=str(date),
+                    zone_assumed=False,
+                    direction=direction,
+                    sender=sender,
+                    recipients=[r for r in recipients if r is not None],
+                    body=body,
+                    kind="text",
+                    source=self.provenance(file, locator),
+                    record_id=rowid,
+                    extra=extra,
+                    duplicate_key=duplicate_key_sms(address, date, sms_type, body),
+                    id_space="sms",
+                )
         auto = is_autoincrement(conn, "sms")
         note = AOSP_SMS_NOTE
         if auto:
@@ -331,114 +335,122 @@ class AndroidMmsSms(Parser):
         parts = ChildRows(conn.cursor().execute(query("part", part_optional)))
         addrs = ChildRows(conn.cursor().execute(query("addr")))
         ids: list[int] = []
+        guard = RecordGuard(ctx, file.logical)
         for row in pdus:
             pdu_id, thread_id, date, box, m_type = row[:5]
             ids.append(pdu_id)
             locator = f"pdu._id={pdu_id}"
-            extra: dict[str, Any] = {"m_type": m_type, "msg_box": box}
-            extra.update({k: v for k, v in zip(optional, row[5:], strict=True) if v is not None})
-            if box not in MMS_BOXES:
-                ctx.warn(file.logical, "unknown pdu.msg_box", f"{locator}: msg_box={box}")
-            direction, box_name = MMS_BOXES.get(box, ("unknown", f"msg_box {box}"))
-            extra["box"] = box_name
+            with guard(locator):
+                extra: dict[str, Any] = {"m_type": m_type, "msg_box": box}
+                extra.update(
+                    {k: v for k, v in zip(optional, row[5:], strict=True) if v is not None}
+                )
+                if box not in MMS_BOXES:
+                    ctx.warn(file.logical, "unknown pdu.msg_box", f"{locator}: msg_box={box}")
+                direction, box_name = MMS_BOXES.get(box, ("unknown", f"msg_box {box}"))
+                extra["box"] = box_name
 
-            by_role: dict[str, list[Party]] = {"from": [], "to": [], "cc": [], "bcc": []}
-            for _, addr_id, address, addr_type in addrs.take(pdu_id):
-                role = ADDR_ROLES.get(addr_type)
-                if role is None:
-                    ctx.warn(file.logical, "unknown addr.type", f"addr._id={addr_id}: {addr_type}")
-                    continue
-                if not address or address in OWNER_PLACEHOLDERS:
-                    continue
-                p = cached_party(address, ctx.region)
-                if p is not None:
-                    by_role[role].append(p)
-
-            texts: list[str] = []
-            attachments: list[Attachment] = []
-            part_notes: list[dict[str, Any]] = []
-            for part_row in parts.take(pdu_id):
-                _, part_id, seq, ct, text, data_path = part_row[:6]
-                names = dict(zip(part_optional, part_row[6:], strict=True))
-                ct_lower = (ct or "").lower()
-                if ct_lower == SMIL:
-                    continue  # presentation layout, not content
-                if ct_lower.startswith("text/plain") and text is not None:
-                    texts.append(text)
-                    continue
-                if not data_path:
-                    if text is not None:
-                        texts.append(text)
-                    else:
+                by_role: dict[str, list[Party]] = {"from": [], "to": [], "cc": [], "bcc": []}
+                for _, addr_id, address, addr_type in addrs.take(pdu_id):
+                    role = ADDR_ROLES.get(addr_type)
+                    if role is None:
                         ctx.warn(
-                            file.logical,
-                            "MMS part without text or file",
-                            f"part._id={part_id} ({ct})",
+                            file.logical, "unknown addr.type", f"addr._id={addr_id}: {addr_type}"
                         )
-                    continue
-                label = names.get("cl") or names.get("fn") or names.get("name")
-                found = resolve_part(file, data_path)
-                if found is None:
-                    attachments.append(
-                        Attachment(
-                            name=label or posixpath.basename(data_path),
-                            mime=ct,
-                            note=f"part._id={part_id}: {data_path} not in the extraction",
-                        )
-                    )
-                    ctx.warn(file.logical, "MMS part file missing", f"part._id={part_id}")
-                else:
-                    attachments.append(
-                        Attachment(
-                            name=label or found.name,
-                            path=found.logical,
-                            sha256=found.sha256,
-                            mime=ct,
-                            size=found.size,
-                        )
-                    )
-                part_notes.append({"part_id": part_id, "seq": seq, "_data": data_path})
-            if part_notes:
-                extra["parts"] = part_notes
+                        continue
+                    if not address or address in OWNER_PLACEHOLDERS:
+                        continue
+                    p = cached_party(address, ctx.region)
+                    if p is not None:
+                        by_role[role].append(p)
 
-            members = threads.get(thread_id) or [p.raw for p in by_role["to"] + by_role["from"]]
-            conversation = self._conversation(thread_id, members, ctx)
-            sender, recipients = mms_parties(
-                direction, by_role, ctx, fallback=list(conversation.participants)
-            )
+                texts: list[str] = []
+                attachments: list[Attachment] = []
+                part_notes: list[dict[str, Any]] = []
+                for part_row in parts.take(pdu_id):
+                    _, part_id, seq, ct, text, data_path = part_row[:6]
+                    names = dict(zip(part_optional, part_row[6:], strict=True))
+                    ct_lower = (ct or "").lower()
+                    if ct_lower == SMIL:
+                        continue  # presentation layout, not content
+                    if ct_lower.startswith("text/plain") and text is not None:
+                        texts.append(text)
+                        continue
+                    if not data_path:
+                        if text is not None:
+                            texts.append(text)
+                        else:
+                            ctx.warn(
+                                file.logical,
+                                "MMS part without text or file",
+                                f"part._id={part_id} ({ct})",
+                            )
+                        continue
+                    label = names.get("cl") or names.get("fn") or names.get("name")
+                    found = resolve_part(file, data_path)
+                    if found is None:
+                        attachments.append(
+                            Attachment(
+                                name=label or posixpath.basename(data_path),
+                                mime=ct,
+                                note=f"part._id={part_id}: {data_path} not in the extraction",
+                            )
+                        )
+                        ctx.warn(file.logical, "MMS part file missing", f"part._id={part_id}")
+                    else:
+                        attachments.append(
+                            Attachment(
+                                name=label or found.name,
+                                path=found.logical,
+                                sha256=found.sha256,
+                                mime=ct,
+                                size=found.size,
+                            )
+                        )
+                    part_notes.append({"part_id": part_id, "seq": seq, "_data": data_path})
+                if part_notes:
+                    extra["parts"] = part_notes
 
-            timestamp = from_unix_s(date)
-            if timestamp is None:
-                ctx.warn(file.logical, "message without a date", locator)
-            body = "\n".join(texts) if texts else None
-            # When a part file is missing here, a backup copy of the same MMS (an SMS Backup &
-            # Restore XML holds the bytes inline) may be the only source of the picture: then
-            # both copies are kept rather than this incomplete one winning de-duplication.
-            key: str | None = duplicate_key_mms(date, box, extra.get("m_id"), extra.get("tr_id"))
-            if any(a.path is None for a in attachments):
-                key = None
-                extra["not_deduplicated"] = "a part file is missing; other copies are kept"
-            subject = extra.get("sub")
-            if subject:
-                extra["subject"] = subject
-            yield Message(
-                platform="mms",
-                conversation=conversation,
-                timestamp_utc=timestamp,
-                timestamp_raw=str(date),
-                zone_assumed=False,
-                direction=direction,
-                sender=sender,
-                recipients=recipients,
-                body=body,
-                kind="media" if attachments else "text",
-                source=self.provenance(file, locator),
-                attachments=attachments,
-                record_id=pdu_id,
-                extra=extra,
-                duplicate_key=key,
-                id_space="pdu",
-            )
+                members = threads.get(thread_id) or [p.raw for p in by_role["to"] + by_role["from"]]
+                conversation = self._conversation(thread_id, members, ctx)
+                sender, recipients = mms_parties(
+                    direction, by_role, ctx, fallback=list(conversation.participants)
+                )
+
+                timestamp = from_unix_s(date)
+                if timestamp is None:
+                    ctx.warn(file.logical, "message without a date", locator)
+                body = "\n".join(texts) if texts else None
+                # When a part file is missing here, a backup copy of the same MMS (an SMS Backup &
+                # Restore XML holds the bytes inline) may be the only source of the picture: then
+                # both copies are kept rather than this incomplete one winning de-duplication.
+                key: str | None = duplicate_key_mms(
+                    date, box, extra.get("m_id"), extra.get("tr_id")
+                )
+                if any(a.path is None for a in attachments):
+                    key = None
+                    extra["not_deduplicated"] = "a part file is missing; other copies are kept"
+                subject = extra.get("sub")
+                if subject:
+                    extra["subject"] = subject
+                yield Message(
+                    platform="mms",
+                    conversation=conversation,
+                    timestamp_utc=timestamp,
+                    timestamp_raw=str(date),
+                    zone_assumed=False,
+                    direction=direction,
+                    sender=sender,
+                    recipients=recipients,
+                    body=body,
+                    kind="media" if attachments else "text",
+                    source=self.provenance(file, locator),
+                    attachments=attachments,
+                    record_id=pdu_id,
+                    extra=extra,
+                    duplicate_key=key,
+                    id_space="pdu",
+                )
         parts.finish()
         addrs.finish()
         leftover = parts.orphans + addrs.orphans

@@ -54,7 +54,7 @@ from triage.model import (
 )
 from triage.registry import ParseContext, Parser
 from triage.sqlite_meta import sequence_value, table_columns
-from triage.sqlite_rows import ChildRows
+from triage.sqlite_rows import ChildRows, RecordGuard
 
 TAPBACKS = {
     0: "love",
@@ -325,6 +325,7 @@ class IosSms(Parser):
         owner = ctx.owner_party()
         ids: list[int] = []
         last_rowid = None
+        guard = RecordGuard(ctx, file.logical)
         for row in conn.execute(query("messages", optional, "m.")):
             rowid, guid, text, handle_id, date, from_me, chat_id = row[:7]
             if rowid == last_rowid:
@@ -332,23 +333,24 @@ class IosSms(Parser):
                 continue
             last_rowid = rowid
             ids.append(rowid)
-            info = dict(zip(optional, row[7:], strict=True))
-            att_rows = attachments.take(rowid) if attachments else []
-            if _is_tapback(info.get("associated_message_type")):
-                continue  # attached to its target as extra["reactions"]
-            yield self._message(
-                file,
-                ctx,
-                owner,
-                handles,
-                chats,
-                reactions,
-                recoverable,
-                (rowid, guid, text, handle_id, date, from_me, chat_id),
-                info,
-                att_rows,
-                attachments.columns if attachments else [],
-            )
+            with guard(f"message.ROWID={rowid}"):
+                info = dict(zip(optional, row[7:], strict=True))
+                att_rows = attachments.take(rowid) if attachments else []
+                if _is_tapback(info.get("associated_message_type")):
+                    continue  # attached to its target as extra["reactions"]
+                yield self._message(
+                    file,
+                    ctx,
+                    owner,
+                    handles,
+                    chats,
+                    reactions,
+                    recoverable,
+                    (rowid, guid, text, handle_id, date, from_me, chat_id),
+                    info,
+                    att_rows,
+                    attachments.columns if attachments else [],
+                )
         if attachments:
             attachments.finish()
             if attachments.orphans:

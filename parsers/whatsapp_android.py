@@ -61,6 +61,7 @@ from triage.evidence import EvidenceFile
 from triage.model import Conversation, DeletionTrace, Message, Party, Record
 from triage.registry import Match, ParseContext, Parser, Probe
 from triage.sqlite_meta import is_autoincrement, table_columns
+from triage.sqlite_rows import RecordGuard
 
 # --- schema declarations ---------------------------------------------------------------------
 
@@ -352,6 +353,7 @@ class _Base:
         self.owner = ctx.owner_party()
         self.ids: list[int] = []
         self.read = 0
+        self.guard = RecordGuard(ctx, file.logical)
 
     def has(self, table: str) -> bool:
         return self.tables.get(table) == "table"
@@ -646,84 +648,87 @@ class _CurrentReader(_Base):
             rowid = row["_id"]
             self.ids.append(rowid)
             locator = f"message._id={rowid}"
-            chat = self.chats.get(row["chat_row_id"])
-            if chat is None:
-                self.warn(
-                    "message in a chat not in the chat table",
-                    f"{locator}: chat_row_id={row['chat_row_id']}",
-                )
-                chat = unknown_chat
-            mtype = _int(row["message_type"])
-            from_me = bool(row["from_me"])
-            extra: dict[str, Any] = {
-                "schema": "current",
-                "key_id": row["key_id"],
-                "message_type": mtype,
-                "chat_row_id": row["chat_row_id"],
-            }
-            for col in ("status", "starred"):
-                if row.get(col) is not None:
-                    extra[col] = row[col]
-            if row.get("message_revoked.present") is not None or mtype in REVOKED_TYPES:
-                kind = "deleted"
-                label = (
-                    CURRENT_TYPES[mtype][1] if mtype in REVOKED_TYPES else "deleted for everyone"
-                )
-                self._revoked_extra(row, extra)
-            elif mtype in CURRENT_TYPES:
-                kind, label = CURRENT_TYPES[mtype]
-            else:
-                kind, label = "other", f"unknown type {mtype}"
-                self.warn("unknown message_type", f"{locator}: message_type={mtype}")
-            extra["type"] = label
-            sender = None
-            sender_row = _int(row["sender_jid_row_id"])
-            if not from_me and sender_row and sender_row > 0:
-                sender = self.parties.get(sender_row)
-                raw, resolved = self.resolve(sender_row)
-                if resolved:
-                    extra["sender_lid"] = raw
-            if row.get("message_system.present") is not None:
-                extra["action_type"] = row.get("message_system.action_type")
-            if kind == "call":
-                self._call_extra(row, extra)
-            attachments = []
-            body, binary = text_value(row["text_data"])
-            if binary:
-                self.warn("binary message text decoded", locator)
-            if row.get("message_media.present") is not None:
-                path = row.get("message_media.file_path")
-                attachments.append(
-                    build_attachment(
-                        self.file,
-                        path,
-                        name=row.get("message_media.media_name"),
-                        mime=row.get("message_media.mime_type"),
-                        size=_int(row.get("message_media.file_size")),
-                        source_hash=row.get("message_media.file_hash"),
+            with self.guard(locator):
+                chat = self.chats.get(row["chat_row_id"])
+                if chat is None:
+                    self.warn(
+                        "message in a chat not in the chat table",
+                        f"{locator}: chat_row_id={row['chat_row_id']}",
                     )
+                    chat = unknown_chat
+                mtype = _int(row["message_type"])
+                from_me = bool(row["from_me"])
+                extra: dict[str, Any] = {
+                    "schema": "current",
+                    "key_id": row["key_id"],
+                    "message_type": mtype,
+                    "chat_row_id": row["chat_row_id"],
+                }
+                for col in ("status", "starred"):
+                    if row.get(col) is not None:
+                        extra[col] = row[col]
+                if row.get("message_revoked.present") is not None or mtype in REVOKED_TYPES:
+                    kind = "deleted"
+                    label = (
+                        CURRENT_TYPES[mtype][1]
+                        if mtype in REVOKED_TYPES
+                        else "deleted for everyone"
+                    )
+                    self._revoked_extra(row, extra)
+                elif mtype in CURRENT_TYPES:
+                    kind, label = CURRENT_TYPES[mtype]
+                else:
+                    kind, label = "other", f"unknown type {mtype}"
+                    self.warn("unknown message_type", f"{locator}: message_type={mtype}")
+                extra["type"] = label
+                sender = None
+                sender_row = _int(row["sender_jid_row_id"])
+                if not from_me and sender_row and sender_row > 0:
+                    sender = self.parties.get(sender_row)
+                    raw, resolved = self.resolve(sender_row)
+                    if resolved:
+                        extra["sender_lid"] = raw
+                if row.get("message_system.present") is not None:
+                    extra["action_type"] = row.get("message_system.action_type")
+                if kind == "call":
+                    self._call_extra(row, extra)
+                attachments = []
+                body, binary = text_value(row["text_data"])
+                if binary:
+                    self.warn("binary message text decoded", locator)
+                if row.get("message_media.present") is not None:
+                    path = row.get("message_media.file_path")
+                    attachments.append(
+                        build_attachment(
+                            self.file,
+                            path,
+                            name=row.get("message_media.media_name"),
+                            mime=row.get("message_media.mime_type"),
+                            size=_int(row.get("message_media.file_size")),
+                            source_hash=row.get("message_media.file_hash"),
+                        )
+                    )
+                    if path:
+                        extra["media_path"] = path
+                    body = body or row.get("message_media.media_caption")
+                edited = row.get("message_edit_info.present") is not None
+                if edited:
+                    extra["edited_timestamp"] = row.get("message_edit_info.edited_timestamp")
+                yield self.message(
+                    chat=chat,
+                    locator=locator,
+                    rowid=rowid,
+                    order_key=row.get("sort_id"),
+                    from_me=from_me,
+                    sender=sender,
+                    timestamp_raw=row["timestamp"],
+                    kind=kind,
+                    body=body,
+                    key_id=row["key_id"],
+                    extra=extra,
+                    attachments=attachments,
+                    edited=edited,
                 )
-                if path:
-                    extra["media_path"] = path
-                body = body or row.get("message_media.media_caption")
-            edited = row.get("message_edit_info.present") is not None
-            if edited:
-                extra["edited_timestamp"] = row.get("message_edit_info.edited_timestamp")
-            yield self.message(
-                chat=chat,
-                locator=locator,
-                rowid=rowid,
-                order_key=row.get("sort_id"),
-                from_me=from_me,
-                sender=sender,
-                timestamp_raw=row["timestamp"],
-                kind=kind,
-                body=body,
-                key_id=row["key_id"],
-                extra=extra,
-                attachments=attachments,
-                edited=edited,
-            )
 
     def _revoked_extra(self, row: dict[str, Any], extra: dict[str, Any]) -> None:
         if row.get("message_revoked.present") is None:
@@ -778,33 +783,34 @@ class _CurrentReader(_Base):
             rowid, jid_row, group_row, from_me, timestamp = values[:5]
             facts = dict(zip(wanted, values[5:], strict=True))
             locator = f"call_log._id={rowid}"
-            target = group_row if group_row and group_row > 0 else jid_row
-            chat = by_jid.get(target)
-            if chat is None:
-                raw, resolved = self.resolve(target)
-                chat = self.make_chat(raw, resolved, None, [])
-                by_jid[target] = chat
-            extra: dict[str, Any] = {"schema": "current", "type": "call", "call_log_id": rowid}
-            if facts.get("video_call") is not None:
-                extra["video_call"] = bool(facts["video_call"])
-            if facts.get("duration") is not None:
-                extra["call_duration"] = facts["duration"]
-            _call_result(facts.get("call_result"), extra)
-            call_id = facts.get("call_id")
-            yield self.message(
-                chat=chat,
-                locator=locator,
-                rowid=None,
-                order_key=None,
-                from_me=bool(from_me),
-                sender=None,
-                timestamp_raw=timestamp,
-                kind="call",
-                body=None,
-                key_id=f"call:{call_id}" if call_id else None,
-                extra=extra,
-                attachments=[],
-            )
+            with self.guard(locator):
+                target = group_row if group_row and group_row > 0 else jid_row
+                chat = by_jid.get(target)
+                if chat is None:
+                    raw, resolved = self.resolve(target)
+                    chat = self.make_chat(raw, resolved, None, [])
+                    by_jid[target] = chat
+                extra: dict[str, Any] = {"schema": "current", "type": "call", "call_log_id": rowid}
+                if facts.get("video_call") is not None:
+                    extra["video_call"] = bool(facts["video_call"])
+                if facts.get("duration") is not None:
+                    extra["call_duration"] = facts["duration"]
+                _call_result(facts.get("call_result"), extra)
+                call_id = facts.get("call_id")
+                yield self.message(
+                    chat=chat,
+                    locator=locator,
+                    rowid=None,
+                    order_key=None,
+                    from_me=bool(from_me),
+                    sender=None,
+                    timestamp_raw=timestamp,
+                    kind="call",
+                    body=None,
+                    key_id=f"call:{call_id}" if call_id else None,
+                    extra=extra,
+                    attachments=[],
+                )
 
     def id_space(self) -> Any:
         auto = is_autoincrement(self.conn, "message")
@@ -971,7 +977,8 @@ class _LegacyReader(_Base):
             if chat_jid == "-1" or not chat_jid:
                 # The placeholder row every legacy database starts with (KnugiHK filters it).
                 continue
-            yield self._message(row, rowid, locator, chat_jid)
+            with self.guard(locator):
+                yield self._message(row, rowid, locator, chat_jid)
         # Ids of every legacy row, placeholder and skipped copies included (they consumed ids).
         self.ids = [r[0] for r in self.conn.execute("SELECT _id FROM messages ORDER BY _id")]
 

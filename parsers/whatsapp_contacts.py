@@ -30,6 +30,7 @@ from triage.evidence import EvidenceFile
 from triage.model import ContactEntry, Record
 from triage.registry import ParseContext, Parser
 from triage.sqlite_meta import table_columns
+from triage.sqlite_rows import RecordGuard
 
 # Optional wa_contacts columns, in the order a name is chosen from them.
 WA_NAME_COLUMNS = ("display_name", "given_name", "family_name", "wa_name")
@@ -112,21 +113,23 @@ class WhatsAppAndroidContacts(Parser):
 
     def parse(self, file: EvidenceFile, ctx: ParseContext) -> Iterator[Record]:
         with file.sqlite() as conn:
+            guard = RecordGuard(ctx, file.logical)
             for rowid, row in _wa_rows(conn):
                 locator = f"wa_contacts._id={rowid}"
-                jid = row["jid"]
-                if not jid:
-                    ctx.warn(file.logical, "wa_contacts row without a jid", locator)
-                    continue
-                name = _wa_name(row)
-                identifier = jid_party(str(jid), ctx.region, name=name)
-                extra = {k: v for k, v in row.items() if k != "jid" and v not in (None, "")}
-                yield ContactEntry(
-                    name=name,
-                    identifiers=[identifier] if identifier else [],
-                    source=self.provenance(file, locator),
-                    extra=extra,
-                )
+                with guard(locator):
+                    jid = row["jid"]
+                    if not jid:
+                        ctx.warn(file.logical, "wa_contacts row without a jid", locator)
+                        continue
+                    name = _wa_name(row)
+                    identifier = jid_party(str(jid), ctx.region, name=name)
+                    extra = {k: v for k, v in row.items() if k != "jid" and v not in (None, "")}
+                    yield ContactEntry(
+                        name=name,
+                        identifiers=[identifier] if identifier else [],
+                        source=self.provenance(file, locator),
+                        extra=extra,
+                    )
 
 
 class WhatsAppIOSContacts(Parser):
@@ -137,18 +140,22 @@ class WhatsAppIOSContacts(Parser):
 
     def parse(self, file: EvidenceFile, ctx: ParseContext) -> Iterator[Record]:
         with file.sqlite() as conn:
+            guard = RecordGuard(ctx, file.logical)
             for pk, row in _ios_rows(conn):
                 locator = f"ZWAADDRESSBOOKCONTACT.Z_PK={pk}"
-                jid = whatsapp_id_to_jid(row.get("ZWHATSAPPID"))  # type: ignore[arg-type]
-                name = _ios_name(row)
-                if jid is None and not row.get("ZPHONENUMBER"):
-                    ctx.warn(file.logical, "address-book row without an identifier", locator)
-                    continue
-                identifier = jid_party(jid, ctx.region, name=name) if jid else None
-                extra = {k: v for k, v in row.items() if k != "ZWHATSAPPID" and v not in (None, "")}
-                yield ContactEntry(
-                    name=name,
-                    identifiers=[identifier] if identifier else [],
-                    source=self.provenance(file, locator),
-                    extra=extra,
-                )
+                with guard(locator):
+                    jid = whatsapp_id_to_jid(row.get("ZWHATSAPPID"))  # type: ignore[arg-type]
+                    name = _ios_name(row)
+                    if jid is None and not row.get("ZPHONENUMBER"):
+                        ctx.warn(file.logical, "address-book row without an identifier", locator)
+                        continue
+                    identifier = jid_party(jid, ctx.region, name=name) if jid else None
+                    extra = {
+                        k: v for k, v in row.items() if k != "ZWHATSAPPID" and v not in (None, "")
+                    }
+                    yield ContactEntry(
+                        name=name,
+                        identifiers=[identifier] if identifier else [],
+                        source=self.provenance(file, locator),
+                        extra=extra,
+                    )

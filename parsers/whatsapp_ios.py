@@ -49,6 +49,7 @@ from triage.evidence import EvidenceFile
 from triage.model import Conversation, DeletionTrace, IdSpace, Message, Party, Record
 from triage.registry import ParseContext, Parser
 from triage.sqlite_meta import table_columns
+from triage.sqlite_rows import RecordGuard
 
 IOS_TYPES: dict[int, tuple[str, str]] = {
     0: ("text", "text"),
@@ -258,10 +259,12 @@ class _Reader:
             select += ["mi.Z_PK", *_columns_or_null("mi", MEDIA_COLUMNS, media_columns)]
             names += ["media.Z_PK", *(f"media.{c}" for c in MEDIA_COLUMNS)]
         query = f"SELECT {', '.join(select)} FROM ZWAMESSAGE m{join} ORDER BY m.Z_PK"
+        guard = RecordGuard(self.ctx, self.file.logical)
         for values in self.conn.execute(query):
             row = dict(zip(names, values, strict=True))
             self.ids.append(row["Z_PK"])
-            yield self._message(row)
+            with guard(f"ZWAMESSAGE.Z_PK={row['Z_PK']}"):
+                yield self._message(row)
 
     def _message(self, row: dict[str, Any]) -> Message:
         pk = row["Z_PK"]

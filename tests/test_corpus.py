@@ -57,6 +57,8 @@ def test_corpus_case(name: str, corpus: dict[str, Path]) -> None:
         assert expected in stderr, f"{name}: {expected!r} not in:\n{stderr}"
     for forbidden in spec.forbid:
         assert forbidden not in stderr, f"{name}: {forbidden!r} reached the terminal"
+    for expected in spec.stdout:
+        assert expected in result.stdout, f"{name}: {expected!r} not in the JSONL"
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(lines) == spec.messages, stderr
     assert snapshot(folder) == before

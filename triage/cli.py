@@ -20,7 +20,7 @@ from triage.ingest import (
     iter_records,
     open_inputs,
 )
-from triage.model import Message, message_to_json
+from triage.model import Message, message_to_jsonl
 from triage.registry import ParseContext
 from triage.terminal import plain, shown
 
@@ -353,7 +353,7 @@ def parse(
     outcome = ReadOutcome()
     for result, record in iter_records(_existing_paths(paths), ctx, outcome):
         if isinstance(record, Message):
-            out.write(json.dumps(message_to_json(record), ensure_ascii=False, sort_keys=False))
+            out.write(message_to_jsonl(record))
             out.write("\n")
             counts[result.file.logical] = counts.get(result.file.logical, 0) + 1
     out.flush()

@@ -10,9 +10,13 @@ Records are plain dataclasses so they are cheap to build in a generator and easy
 
 from __future__ import annotations
 
+import base64
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, get_args
+
+from triage.reasons import clean
 
 Platform = Literal["whatsapp", "sms", "mms", "imessage", "messenger", "other"]
 Direction = Literal["outgoing", "incoming", "system", "unknown"]
@@ -299,3 +303,21 @@ def message_to_json(msg: Message) -> dict[str, Any]:
         "status_update": msg.status_update,
         "extra": msg.extra,
     }
+
+
+def _json_evidence_value(value: Any) -> Any:
+    """Values JSON has no type for: a BLOB read where text was expected is kept losslessly as
+    ``"base64:..."``; anything else by its text (never a repr with an address)."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "base64:" + base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, datetime):
+        return iso_utc(value)
+    if isinstance(value, set | frozenset | tuple):
+        return sorted(value, key=str) if isinstance(value, set | frozenset) else list(value)
+    return clean(value)
+
+
+def message_to_jsonl(msg: Message) -> str:
+    """One line of ``triage parse --jsonl``: :func:`message_to_json` encoded, whatever the
+    source put in its fields."""
+    return json.dumps(message_to_json(msg), ensure_ascii=False, default=_json_evidence_value)

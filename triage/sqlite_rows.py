@@ -1,9 +1,60 @@
-"""Reading related SQLite tables in one pass each, without loading them whole."""
+"""Reading SQLite rows: related tables in one pass each, and one bad row never ends a table."""
 
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from triage.reasons import describe
+
+if TYPE_CHECKING:
+    from triage.registry import ParseContext
+
+SKIPPED = "bad record skipped"
+
+
+class RecordGuard:
+    """Contains an error to the one record being read, in every SQLite parser's row loop.
+
+    A value of the wrong type (text in a numeric column), an integer out of any date's range or
+    an unexpected NULL must cost that record only: it is skipped, counted with its locator under
+    ``"bad record skipped"``, and the table is read on::
+
+        guard = RecordGuard(ctx, file.logical)
+        for row in conn.execute(...):
+            with guard(f"sms._id={row[0]}"):
+                ...
+                yield message
+
+    Only ``Exception`` is contained: a generator being closed (``GeneratorExit``) or an
+    interrupt passes through.
+    """
+
+    def __init__(self, ctx: ParseContext, file: str) -> None:
+        self.ctx = ctx
+        self.file = file
+        self.locator = ""
+        self.skipped = 0
+
+    def __call__(self, locator: str) -> RecordGuard:
+        self.locator = locator
+        return self
+
+    def __enter__(self) -> RecordGuard:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
+        if exc is None or not isinstance(exc, Exception):
+            return False
+        self.skipped += 1
+        self.ctx.warn(self.file, SKIPPED, f"{self.locator}: {describe(exc)}")
+        return True
 
 
 class ChildRows:

@@ -57,14 +57,16 @@ class Case:
     messages: int
     #: Substrings that must never appear on stderr (raw escapes, addresses).
     forbid: list[str] = field(default_factory=list)
+    #: Substrings that must appear in the JSONL on stdout.
+    stdout: list[str] = field(default_factory=list)
 
 
 CASES: dict[str, Case] = {}
 
 
-def case(name: str, issue_item: str, expect: list[str], messages: int, forbid=None):  # noqa: ANN001, ANN201
+def case(name: str, issue_item: str, expect: list[str], messages: int, forbid=None, stdout=None):  # noqa: ANN001, ANN201
     def register(build: Callable[[Path], None]) -> Callable[[Path], None]:
-        CASES[name] = Case(name, issue_item, build, expect, messages, forbid or [])
+        CASES[name] = Case(name, issue_item, build, expect, messages, forbid or [], stdout or [])
         return build
 
     return register
@@ -300,15 +302,21 @@ CORRUPT_ROWS = 3000
     "sqlite_corrupt_page_mid_table",
     "13.2",
     ["damaged database: rows not read", "sms: rows from rowid"],
-    -1,  # set below: the rows on sound pages
+    -1,  # set when built: the rows on sound pages
 )
 def _corrupt(folder: Path) -> None:
     db = folder / "mmssms.db"
-    mmssms(db, [(i, 1772000000000 + i * 1000, 1, f"message number {i}") for i in range(1, CORRUPT_ROWS + 1)])
+    mmssms(
+        db,
+        [
+            (i, 1772000000000 + i * 1000, 1, f"message number {i}")
+            for i in range(1, CORRUPT_ROWS + 1)
+        ],
+    )
     pages = [p for p in leaf_pages(db) if p[2] > 10]
     middle = pages[len(pages) // 2]
     corrupt_page(db, middle[0])
-    (folder / "lost-rows.txt").write_text(f"{middle[2]}\n")
+    CASES["sqlite_corrupt_page_mid_table"].messages = CORRUPT_ROWS - middle[2]
 
 
 @case(
@@ -321,6 +329,30 @@ def _text_in_numeric(folder: Path) -> None:
     rows = [(i, 1772000000000 + i * 1000, 1, f"text {i}") for i in range(1, 8)]
     rows[1] = (2, "yesterday", 1, "text 2")
     rows[4] = (5, 1772000005000, "inbox", "text 5")
+    mmssms(folder / "mmssms.db", rows)
+
+
+@case(
+    "sqlite_out_of_range_integer",
+    "13.2",
+    ["bad record skipped", "messages._id=3"],
+    4,
+)
+def _out_of_range(folder: Path) -> None:
+    conn = sqlite3.connect(folder / "msgstore.db")
+    conn.executescript(WA.LEGACY_SCHEMA)
+    for rowid in range(1, 6):
+        WA._legacy(conn, rowid, WA.ALICE, rowid % 2, rowid, data=f"message {rowid}")
+    conn.execute("UPDATE messages SET timestamp = ? WHERE _id = 3", (2**63 - 1,))
+    WA.insert(conn, "chat_list", _id=1, key_remote_jid=WA.ALICE, message_table_id=5)
+    conn.commit()
+    conn.close()
+
+
+@case("sqlite_bytes_value", "13.2", [], 3, stdout=['"body": "base64:'])
+def _bytes_value(folder: Path) -> None:
+    rows = [(i, 1772000000000 + i * 1000, 1, f"text {i}") for i in range(1, 4)]
+    rows[1] = (2, 1772000002000, 1, b"\x00\xffbinary body")
     mmssms(folder / "mmssms.db", rows)
 
 
