@@ -92,7 +92,7 @@ def test_wal_rows_are_read_and_evidence_is_untouched(tmp_path: Path) -> None:
 
     assert snapshot(evidence) == before  # same files, same hashes, same mtimes: no -shm created
     conn = sqlite3.connect(result.store_path)
-    bodies = [r[0] for r in conn.execute("SELECT body FROM messages ORDER BY ts_utc")]
+    bodies = [r[0] for r in conn.execute("SELECT body FROM messages ORDER BY timestamp_utc")]
     assert bodies == ["in the main file", "only in the WAL"]
     manifest = json.loads(result.manifest_path.read_text())
     assert manifest["run"]["evidence_unchanged"] is True

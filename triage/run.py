@@ -75,7 +75,7 @@ def run_case(
     out.mkdir(parents=True, exist_ok=True)
     # Picture hashes of a previous run into the same directory: nothing is decoded twice.
     cache = previous_cache(out / STORE_NAME)
-    store = Store.create(out / STORE_NAME)
+    store = Store.create(out / STORE_NAME, case.timezone)
     ctx = ParseContext(
         timezone=case.timezone,
         region=case.region,

@@ -132,9 +132,8 @@ class MediaAnalyser(Analyser):
 
     @staticmethod
     def _attachments(store: Store, match: dict[str, Any]) -> list[dict[str, Any]]:
-        if match["via"] == "source_hash":
-            attachment_id = int(str(match["file"]).split(":", 1)[1])
-            return [a for a in store.attachment_rows() if a["id"] == attachment_id]
+        if match.get("attachment_id") is not None:
+            return store.attachment(match["attachment_id"])
         return store.attachments_for(path=match["file"], sha256=match["sha256"])
 
     @staticmethod

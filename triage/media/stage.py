@@ -17,8 +17,6 @@ The ``media`` analyser then links matches to the messages that carried them.
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,9 +35,11 @@ from triage.media.hashes import hash_media
 from triage.media.inventory import MediaFile, inventory
 from triage.media.matching import find_matches, load_profile, match_source_hashes
 from triage.media.pipeline import PIPELINE_VERSION, ImageError
-from triage.store import Store
+from triage.store import Store, media_records_at
 
 MEDIA_DIR = "media"
+# How a source-recorded digest match names its attachment row in ``match_source_hashes``.
+ATTACHMENT_PREFIX = "attachment:"
 EXTENSIONS = {"jpeg": "jpg", "png": "png", "gif": "gif", "webp": "webp", "heif": "heic"}
 
 
@@ -68,17 +68,7 @@ class MediaResult:
 def previous_cache(store_path: Path) -> MemoryHashCache:
     """Hash records of an earlier run's store at ``store_path`` (empty when there is none)."""
     cache = MemoryHashCache()
-    if not store_path.exists():
-        return cache
-    try:
-        conn = sqlite3.connect(f"file:{store_path}?mode=ro", uri=True)
-        try:
-            rows = conn.execute("SELECT data FROM media").fetchall()
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError:
-        return cache
-    records = [HashRecord.from_dict(json.loads(data)) for (data,) in rows]
+    records = [HashRecord.from_dict(data) for data in media_records_at(store_path)]
     cache.put_many(r for r in records if r.pipeline == PIPELINE_VERSION)
     return cache
 
@@ -123,7 +113,7 @@ def run_media(
 
     matches = find_matches(sorted(hashed.items()), exhibits, profile)
     attachment_hashes = [
-        (f"attachment:{row['id']}", row["source_hash"])
+        (f"{ATTACHMENT_PREFIX}{row['id']}", row["source_hash"])
         for row in store.attachment_rows()
         if row["source_hash"]
     ]
@@ -146,6 +136,10 @@ def run_media(
                 "orientation": match.orientation,
                 "via": match.via,
                 "copy": copy,
+                # A match through a digest the app recorded names the attachment row itself.
+                "attachment_id": int(match.file[len(ATTACHMENT_PREFIX) :])
+                if match.file.startswith(ATTACHMENT_PREFIX)
+                else None,
                 "data": {
                     "also": match.also,
                     "exhibit_trimmed": match.exhibit_trimmed,

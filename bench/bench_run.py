@@ -1,0 +1,183 @@
+"""Benchmark: ``triage run`` end to end on a large WhatsApp msgstore.db, against a naive export.
+
+    python bench/bench_run.py [--rows 300000 1000000] [--keep DIR] [--no-report]
+
+For each size, builds a current-schema ``msgstore.db`` (the generator of bench_whatsapp_db.py:
+500 chats, a group, 2 % media, 1 % revoked, 1 % system rows, deleted-row holes), a case file with
+the owner, two case contacts (two of the chats' numbers) and a duty roster covering the whole
+period, then measures in the same run:
+
+* the naive export: one SQL join of ``message`` with ``chat`` and ``jid``, one JSON line per row
+  written to a file (what a quick script would do, with none of the guarantees);
+* ``triage run case.yaml --out DIR`` in a child process (wall time, and peak RSS from
+  ``os.wait4``);
+
+and prints the ratio of the two times, the peak RSS and the output bytes per message (the whole
+output directory, and ``case.sqlite`` alone). Targets (issue 11): ratio <= 10 at 300,000 rows,
+peak RSS < 1 GiB at 1,000,000 rows. Not run in CI.
+
+Measured figures are in the closing note of the issue (notes/store.md), with the machine load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib.util
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+NAIVE_SQL = """
+SELECT m._id, j.raw_string, m.from_me, m.timestamp, m.text_data, m.message_type
+FROM message m JOIN chat c ON c._id = m.chat_row_id JOIN jid j ON j._id = c.jid_row_id
+ORDER BY m._id
+"""
+
+
+def _bench_db_module():  # noqa: ANN202 - a module object
+    spec = importlib.util.spec_from_file_location(
+        "bench_whatsapp_db", ROOT / "bench" / "bench_whatsapp_db.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(module)
+    return module
+
+
+def write_case(folder: Path, rows: int) -> Path:
+    """Owner, two case contacts (chats 7 and 42 of the generator) and a roster: day shifts
+    07:00-17:00 every day but the weekend, over the whole span of the generated messages."""
+    start = dt.datetime(2024, 3, 12)  # the generator's first timestamp, 1710230400000 ms
+    days = rows // 86_400 + 2
+    lines = ["start,end,type"]
+    for n in range(days):
+        day = start + dt.timedelta(days=n)
+        if day.weekday() < 5:
+            lines.append(f"{day:%Y-%m-%d} 07:00,{day:%Y-%m-%d} 17:00,duty")
+    (folder / "roster.csv").write_text("\n".join(lines) + "\n", "utf-8")
+    case = folder / "case.yaml"
+    case.write_text(
+        "case:\n  reference: BENCH/RUN\n  timezone: Europe/London\n  region: GB\n"
+        'subject:\n  name: PC Bench\n  identifiers:\n    - phone: "+44 7700 999999"\n'
+        "contacts:\n"
+        "  - name: Contact A\n    role: victim\n    identifiers:\n"
+        '      - phone: "+44 7700 900007"\n'
+        "  - name: Contact B\n    role: witness\n    identifiers:\n"
+        '      - phone: "+44 7700 900042"\n'
+        "roster:\n  csv: roster.csv\n"
+        "sources:\n  - path: msgstore.db\n    label: msgstore.db\n",
+        "utf-8",
+    )
+    return case
+
+
+def naive_export(db: Path, out: Path) -> int:
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    n = 0
+    with out.open("w", encoding="utf-8") as handle:
+        for rowid, jid, from_me, ts, text, mtype in conn.execute(NAIVE_SQL):
+            handle.write(
+                json.dumps(
+                    {
+                        "id": rowid,
+                        "chat": jid,
+                        "from_me": bool(from_me),
+                        "timestamp": ts,
+                        "text": text,
+                        "type": mtype,
+                    }
+                )
+                + "\n"
+            )
+            n += 1
+    conn.close()
+    return n
+
+
+def run_triage(case: Path, out: Path, report: bool) -> tuple[float, float, int]:
+    """(seconds, peak RSS MiB, exit code) of ``triage run`` in a child process."""
+    code = (
+        "import sys; from triage.cli import main; sys.argv = ['triage'] + sys.argv[1:]; main()"
+        if report
+        else (
+            "import sys; from pathlib import Path; from triage.casefile import load_case;"
+            " from triage.run import run_case;"
+            " run_case(load_case(Path(sys.argv[2])), Path(sys.argv[4]), report=False)"
+        )
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, "run", str(case), "--out", str(out)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if proc.returncode not in (0,):
+        print(err[-2000:], file=sys.stderr)
+    return elapsed, usage.ru_maxrss / 1024, proc.returncode
+
+
+def tree_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def bench(rows: int, folder: Path, report: bool) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    db = folder / "msgstore.db"
+    if not db.exists():
+        started = time.perf_counter()
+        _bench_db_module().build(db, rows)
+        print(f"built {db.name} with {rows:,} rows in {time.perf_counter() - started:.1f}s")
+    case = write_case(folder, rows)
+    started = time.perf_counter()
+    exported = naive_export(db, folder / "naive.jsonl")
+    naive = time.perf_counter() - started
+    out = folder / "out"
+    seconds, rss, code = run_triage(case, out, report)
+    store = out / "case.sqlite"
+    messages = 0
+    if store.exists():
+        conn = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
+        messages = conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
+        conn.close()
+    total = tree_bytes(out)
+    store_bytes = store.stat().st_size if store.exists() else 0
+    per = max(messages, 1)
+    print(f"== {rows:,} rows (msgstore.db {db.stat().st_size / 1e6:.0f} MB)")
+    print(f"naive export:      {naive:.2f}s ({exported:,} lines)")
+    print(f"triage run:        {seconds:.2f}s, exit {code}{'' if report else ' (no report)'}")
+    print(f"ratio:             {seconds / naive:.1f}")
+    print(f"peak RSS:          {rss:.0f} MiB")
+    print(f"messages stored:   {messages:,}")
+    print(f"output:            {total / 1e6:.0f} MB, {total / per:.0f} bytes/message")
+    print(f"case.sqlite:       {store_bytes / 1e6:.0f} MB, {store_bytes / per:.0f} bytes/message")
+    print(f"load (uptime):     {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, nargs="+", default=[300_000, 1_000_000])
+    parser.add_argument("--keep", type=Path, help="build databases and outputs here and keep them")
+    parser.add_argument("--no-report", action="store_true", help="run without writing the report")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        base = args.keep or Path(tmp)
+        for rows in args.rows:
+            bench(rows, base / f"rows-{rows}", report=not args.no_report)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+"""The case store: every normalised record and finding of a run, in one embedded SQLite file.
+
+This package owns all SQL of the case store. It is split by aggregate, one module each, and
+:class:`Store` is their union: :mod:`~triage.store.meta` (settings, sources, warnings, which
+analysers ran), :mod:`~triage.store.messages` (parties, conversations, messages, attachments,
+address-book entries, id spaces, deletion traces), :mod:`~triage.store.findings` (findings and
+per-message labels) and :mod:`~triage.store.media` (picture hashes, exhibits, matches). A new
+record type adds its own module with a ``SCHEMA`` and a mixin class, listed in
+:data:`AGGREGATES` (see docs/STORE.md).
+
+Writes are batched inside transactions; ids are assigned in ingest order, so the same inputs give
+the same store byte for byte. Run timestamps are deliberately not stored here (they live in the
+manifest) for the same reason.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from triage.store.codec import dumps, loads
+from triage.store.findings import Finding, FindingsAggregate
+from triage.store.media import MediaAggregate, media_records_at
+from triage.store.messages import MessageFacts, MessagesAggregate, StoredMessage
+from triage.store.meta import MetaAggregate
+
+SCHEMA_VERSION = 3
+DEFAULT_ZONE = "Europe/London"
+
+AGGREGATES: tuple[type, ...] = (MetaAggregate, MessagesAggregate, FindingsAggregate, MediaAggregate)
+
+
+class Store(MetaAggregate, MessagesAggregate, FindingsAggregate, MediaAggregate):
+    """The case store of one run (an SQLite file in the output directory).
+
+    ``timezone`` is the case's zone: each message's local wall time is stored beside its UTC
+    time so that hours, days and nights are counted in SQL. It is read back from the store's
+    meta when the store is opened again.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, timezone: str | None = None) -> None:
+        self.conn = conn
+        self.path = path
+        if timezone is None:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'store_timezone'").fetchone()
+            timezone = loads(row[0]) if row else DEFAULT_ZONE
+        self.zone = ZoneInfo(timezone)
+        self._init_messages()
+
+    @classmethod
+    def create(cls, path: Path, timezone: str = DEFAULT_ZONE) -> Store:
+        """A new, empty store at ``path`` (an existing file is replaced)."""
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        conn = sqlite3.connect(path)
+        conn.execute("PRAGMA journal_mode=DELETE")
+        conn.executescript("".join(a.SCHEMA for a in AGGREGATES))
+        conn.executemany(
+            "INSERT INTO meta VALUES (?, ?)",
+            [("schema_version", str(SCHEMA_VERSION)), ("store_timezone", dumps(timezone))],
+        )
+        conn.commit()
+        return cls(conn, path, timezone)
+
+    @classmethod
+    def open(cls, path: Path) -> Store:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        return cls(conn, path)
+
+    def close(self) -> None:
+        self.conn.commit()
+        self.conn.close()
+
+    def counts(self) -> dict[str, int]:
+        tables = (
+            "messages",
+            "conversations",
+            "attachments",
+            "contact_entries",
+            "duplicates",
+            "findings",
+            "deletion_traces",
+        )
+        return {t: self.conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables}
+
+
+__all__ = [
+    "AGGREGATES",
+    "Finding",
+    "MessageFacts",
+    "Store",
+    "StoredMessage",
+    "media_records_at",
+]

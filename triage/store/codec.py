@@ -1,0 +1,91 @@
+"""How model values become SQLite values and back, derived from the model's own field types.
+
+A new scalar field on :class:`triage.model.Message` becomes a column of the same name with no
+edit here: :data:`MESSAGE_SCALARS` is read from the dataclass, and each field's type annotation
+picks its encoder (``datetime`` -> ISO 8601 UTC text, ``bool`` -> 0/1, the rest as is). Fields
+that hold other records (conversation, parties, attachments, provenance, extra) are stored in
+their own tables by :mod:`triage.store.messages`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import types
+import typing
+from collections.abc import Callable
+from dataclasses import fields
+from typing import Any
+
+import orjson
+
+from triage.model import Message, iso_utc
+
+_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+
+
+def dumps(value: Any) -> str:
+    """Compact, key-sorted JSON (deterministic; orjson, with the standard library as fallback
+    for what orjson refuses, such as integers beyond 64 bits)."""
+    try:
+        return orjson.dumps(value, option=_OPTIONS, default=str).decode()
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def loads(text: str | None) -> Any:
+    return None if text is None else orjson.loads(text)
+
+
+# Message fields kept in tables of their own (see triage.store.messages).
+MESSAGE_RECORD_FIELDS = ("conversation", "sender", "recipients", "attachments", "source", "extra")
+
+
+def _base_type(annotation: Any) -> Any:
+    """``datetime | None`` -> ``datetime``; a Literal -> ``str``."""
+    if typing.get_origin(annotation) is typing.Literal:
+        return str
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return _base_type(args[0]) if len(args) == 1 else str
+    return annotation
+
+
+def _utc_text(value: dt.datetime | None) -> str | None:
+    return iso_utc(value)
+
+
+def _from_utc_text(text: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(text) if text else None
+
+
+def _to_int(value: bool) -> int:
+    return int(value)
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+_ENCODERS: dict[Any, tuple[str, Callable[[Any], Any], Callable[[Any], Any]]] = {
+    dt.datetime: ("TEXT", _utc_text, _from_utc_text),
+    bool: ("INTEGER", _to_int, bool),
+    int: ("INTEGER", _identity, _identity),
+    str: ("TEXT", _identity, _identity),
+}
+
+
+def _scalars() -> list[tuple[str, str, Callable[[Any], Any], Callable[[Any], Any]]]:
+    hints = typing.get_type_hints(Message)
+    out = []
+    for f in fields(Message):
+        if f.name in MESSAGE_RECORD_FIELDS:
+            continue
+        sql_type, encode, decode = _ENCODERS.get(_base_type(hints[f.name]), _ENCODERS[str])
+        out.append((f.name, sql_type, encode, decode))
+    return out
+
+
+# (column, SQL type, encoder, decoder) of every scalar Message field, in model order.
+MESSAGE_SCALARS = _scalars()
+MESSAGE_SCALAR_NAMES = tuple(name for name, *_ in MESSAGE_SCALARS)

@@ -1,0 +1,131 @@
+"""The findings aggregate: analyser results, the messages they rest on, and per-message labels."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from triage.store.codec import dumps, loads
+
+SCHEMA = """
+CREATE TABLE findings (
+  id INTEGER PRIMARY KEY, analyser TEXT, rule TEXT, subject TEXT, title TEXT, why TEXT,
+  weight REAL, data TEXT);
+CREATE TABLE finding_refs (finding_id INTEGER, message_id INTEGER, note TEXT);
+CREATE INDEX finding_refs_finding ON finding_refs (finding_id);
+CREATE TABLE message_labels (
+  analyser TEXT, label TEXT, message_id INTEGER, value TEXT,
+  PRIMARY KEY (analyser, label, message_id)) WITHOUT ROWID;
+"""
+
+
+@dataclass
+class Finding:
+    """One analyser result, with the records it rests on.
+
+    ``rule`` is a stable id ("contact.first-message", "duty.off-duty-share"); ``why`` the plain
+    neutral sentence shown to the investigator; ``subject`` what it is about (a case-contact key,
+    a conversation key, an exhibit id); ``refs`` the store ids of the messages behind it.
+    """
+
+    analyser: str
+    rule: str
+    title: str
+    why: str
+    weight: float = 0.0
+    subject: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    refs: list[int] = field(default_factory=list)
+    id: int | None = None
+
+
+class FindingsAggregate:
+    """Mixed into :class:`triage.store.Store`; uses its ``conn``."""
+
+    SCHEMA = SCHEMA
+    conn: Any
+
+    def add_findings(self, findings: Iterable[Finding]) -> None:
+        with self.conn:
+            for f in findings:
+                cur = self.conn.execute(
+                    "INSERT INTO findings (analyser, rule, subject, title, why, weight, data)"
+                    " VALUES (?,?,?,?,?,?,?)",
+                    (f.analyser, f.rule, f.subject, f.title, f.why, f.weight, dumps(f.data)),
+                )
+                f.id = int(cur.lastrowid)
+                self.conn.executemany(
+                    "INSERT INTO finding_refs (finding_id, message_id, note) VALUES (?,?,NULL)",
+                    [(f.id, ref) for ref in f.refs],
+                )
+
+    def findings(self, analyser: str | None = None) -> list[Finding]:
+        sql = "SELECT id, analyser, rule, subject, title, why, weight, data FROM findings"
+        params: tuple = ()
+        if analyser:
+            sql += " WHERE analyser = ?"
+            params = (analyser,)
+        refs: dict[int, list[int]] = {}
+        for fid, mid in self.conn.execute(
+            "SELECT finding_id, message_id FROM finding_refs ORDER BY finding_id, message_id"
+        ):
+            refs.setdefault(fid, []).append(mid)
+        return [
+            Finding(
+                analyser=a,
+                rule=r,
+                subject=s,
+                title=t,
+                why=w,
+                weight=wt,
+                data=loads(d),
+                refs=refs.get(fid, []),
+                id=fid,
+            )
+            for fid, a, r, s, t, w, wt, d in self.conn.execute(sql + " ORDER BY id", params)
+        ]
+
+    # -- labels ----------------------------------------------------------------------------------
+    def add_labels(self, analyser: str, rows: Iterable[tuple[int, str, Any]]) -> None:
+        """Per-message facts an analyser worked out (duty status, matched case contact...)."""
+        with self.conn:
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO message_labels VALUES (?, ?, ?, ?)",
+                ((analyser, label, mid, dumps(value)) for mid, label, value in rows),
+            )
+
+    def labels(self, analyser: str, label: str) -> dict[int, Any]:
+        """message id -> value of one label written by one analyser."""
+        return {
+            mid: loads(value)
+            for mid, value in self.conn.execute(
+                "SELECT message_id, value FROM message_labels WHERE analyser = ? AND label = ?"
+                " ORDER BY message_id",
+                (analyser, label),
+            )
+        }
+
+    def label_counts(
+        self, analyser: str, label: str, message_ids: Iterable[int] | None = None
+    ) -> dict[Any, int]:
+        """How many messages carry each value of one label (of ``message_ids`` when given),
+        counted in SQL."""
+        if message_ids is None:
+            rows = self.conn.execute(
+                "SELECT value, COUNT(*) FROM message_labels WHERE analyser = ? AND label = ?"
+                " GROUP BY value",
+                (analyser, label),
+            )
+            return {loads(v): n for v, n in rows}
+        out: dict[Any, int] = {}
+        wanted = sorted(set(message_ids))
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            for v, n in self.conn.execute(
+                "SELECT value, COUNT(*) FROM message_labels WHERE analyser = ? AND label = ?"
+                f" AND message_id IN ({','.join('?' * len(chunk))}) GROUP BY value",
+                (analyser, label, *chunk),
+            ):
+                out[loads(v)] = out.get(loads(v), 0) + n
+        return out

@@ -1,0 +1,737 @@
+"""The messages aggregate: parties, conversations, messages and what hangs off them.
+
+Parties are stored once (``parties``) and referenced by id from messages (``sender_party``),
+recipients (``recipients``), conversation participants (``participants``) and address-book
+entries. Provenance files are stored once too (``provenance_files``); a message keeps only its
+locator. Scalar message fields map to columns by :mod:`triage.store.codec`.
+
+Reading decodes each row once into a :class:`triage.model.Message` that shares its Party,
+Conversation and file objects with every other message, or, for analysers that only need
+times, ids and flags, into a :class:`MessageFacts` tuple with no parties, body or extra at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
+
+from triage.model import (
+    Attachment,
+    ContactEntry,
+    Conversation,
+    DeletionTrace,
+    IdSpace,
+    Message,
+    Party,
+    Provenance,
+    Record,
+    iso_utc,
+)
+from triage.store.codec import MESSAGE_SCALAR_NAMES, MESSAGE_SCALARS, dumps, loads
+
+BATCH = 5000
+
+_SCALAR_COLUMNS = ",\n  ".join(f"{name} {sql_type}" for name, sql_type, *_ in MESSAGE_SCALARS)
+
+SCHEMA = f"""
+CREATE TABLE parties (
+  id INTEGER PRIMARY KEY, raw TEXT, pid TEXT, name TEXT, scheme TEXT);
+CREATE INDEX parties_pid ON parties (pid);
+CREATE TABLE provenance_files (
+  id INTEGER PRIMARY KEY, file TEXT, sha256 TEXT, format TEXT);
+CREATE TABLE conversations (
+  id INTEGER PRIMARY KEY, key TEXT UNIQUE, platform TEXT, title TEXT, is_group INTEGER);
+CREATE TABLE participants (
+  conversation_id INTEGER, position INTEGER, party_id INTEGER,
+  PRIMARY KEY (conversation_id, position)) WITHOUT ROWID;
+CREATE INDEX participants_party ON participants (party_id);
+CREATE TABLE messages (
+  id INTEGER PRIMARY KEY, source_id INTEGER NOT NULL, conversation_id INTEGER,
+  sender_party INTEGER, file_id INTEGER, locator TEXT, extra TEXT, ts_local TEXT,
+  {_SCALAR_COLUMNS});
+CREATE INDEX messages_ts ON messages (timestamp_utc, id);
+CREATE INDEX messages_conversation ON messages (conversation_id, timestamp_utc);
+CREATE INDEX messages_sender ON messages (sender_party);
+CREATE TABLE recipients (
+  message_id INTEGER, position INTEGER, party_id INTEGER,
+  PRIMARY KEY (message_id, position)) WITHOUT ROWID;
+CREATE INDEX recipients_party ON recipients (party_id);
+CREATE TABLE attachments (
+  id INTEGER PRIMARY KEY, message_id INTEGER NOT NULL, name TEXT, path TEXT, sha256 TEXT,
+  mime TEXT, size INTEGER, source_hash TEXT, note TEXT);
+CREATE INDEX attachments_message ON attachments (message_id);
+CREATE INDEX attachments_sha256 ON attachments (sha256);
+CREATE TABLE contact_entries (
+  id INTEGER PRIMARY KEY, source_id INTEGER, name TEXT, identifiers TEXT,
+  file_id INTEGER, locator TEXT, extra TEXT);
+CREATE TABLE id_spaces (
+  id INTEGER PRIMARY KEY, source_id INTEGER, file TEXT, sha256 TEXT, format TEXT, tbl TEXT,
+  id_column TEXT, is_autoincrement INTEGER, high_water INTEGER, ids TEXT, order_key TEXT, note TEXT);
+CREATE TABLE deletion_traces (
+  id INTEGER PRIMARY KEY, source_id INTEGER, kind TEXT, detail TEXT, strength TEXT,
+  conversation TEXT, missing_ids TEXT, count INTEGER, file_id INTEGER, locator TEXT);
+CREATE TABLE duplicates (
+  id INTEGER PRIMARY KEY, duplicate_key TEXT, kept_message_id INTEGER, source_id INTEGER,
+  src_file TEXT, src_locator TEXT);
+"""
+
+_ATTACHMENT_FIELDS = ("name", "path", "sha256", "mime", "size", "source_hash", "note")
+_ENCODERS = [(name, encode) for name, _, encode, _ in MESSAGE_SCALARS]
+_DECODERS = [decode for *_, decode in MESSAGE_SCALARS]
+_MESSAGE_COLUMNS = (
+    "id, source_id, conversation_id, sender_party, file_id, locator, extra, ts_local, "
+    + ", ".join(MESSAGE_SCALAR_NAMES)
+)
+_INSERT_MESSAGE = (
+    f"INSERT INTO messages ({_MESSAGE_COLUMNS}) VALUES "
+    f"({','.join('?' * (8 + len(MESSAGE_SCALAR_NAMES)))})"
+)
+_SELECT_MESSAGE = (
+    "SELECT m.id, m.source_id, m.conversation_id, m.sender_party, m.file_id, m.locator, m.extra, "
+    + ", ".join(f"m.{n}" for n in MESSAGE_SCALAR_NAMES)
+    + ", (SELECT group_concat(party_id) FROM recipients r WHERE r.message_id = m.id)"
+    + " FROM messages m"
+)
+TIME_ORDER = "m.timestamp_utc IS NULL, m.timestamp_utc, m.id"
+
+
+@dataclass
+class StoredMessage:
+    """A message read back from the store, with its store id."""
+
+    id: int
+    source_id: int
+    message: Message
+
+
+class MessageFacts(NamedTuple):
+    """What counting and gap analysis need of one message, read without decoding it."""
+
+    id: int
+    conversation: str
+    platform: str
+    timestamp_utc: dt.datetime | None
+    ts_local: str | None  # wall time in the case zone, "YYYY-MM-DDTHH:MM:SS"
+    direction: str
+    kind: str
+    deleted: bool
+    zone_assumed: bool
+    status_update: bool
+    record_id: int | None
+    order_key: int | None
+    id_space: str | None
+    file: str
+    locator: str
+    is_group: bool
+
+    @property
+    def is_system(self) -> bool:
+        return self.direction == "system" or self.kind == "system"
+
+    @property
+    def counted(self) -> bool:
+        """Sent or received by a person: not an app notice, not a Status post."""
+        return not self.is_system and not self.status_update
+
+
+def _party_key(p: Party) -> tuple[str, str | None, str | None, str]:
+    return (p.raw, p.id, p.name, p.scheme)
+
+
+class MessagesAggregate:
+    """Mixed into :class:`triage.store.Store`; uses its ``conn``."""
+
+    SCHEMA = SCHEMA
+    conn: Any
+    zone: ZoneInfo
+
+    def _init_messages(self) -> None:
+        c = self.conn
+        self._next_message = (
+            1 + c.execute("SELECT COALESCE(MAX(id), 0) FROM messages").fetchone()[0]
+        )
+        self._seen_keys: dict[str, int] = {}
+        self._party_ids: dict[tuple, int] = {}
+        self._parties: dict[int, Party] = {}
+        for pid, raw, ident, name, scheme in c.execute(
+            "SELECT id, raw, pid, name, scheme FROM parties ORDER BY id"
+        ):
+            party = Party(raw=raw, id=ident, name=name, scheme=scheme)
+            self._parties[pid] = party
+            self._party_ids[_party_key(party)] = pid
+        self._file_ids: dict[tuple[str, str, str], int] = {
+            (f, s, fmt): i
+            for i, f, s, fmt in c.execute("SELECT id, file, sha256, format FROM provenance_files")
+        }
+        self._files = {i: k for k, i in self._file_ids.items()}
+        self._conv_ids: dict[str, int] = dict(c.execute("SELECT key, id FROM conversations"))
+        self._conversations: dict[int, Conversation] | None = None
+        self._local_cache: dict[int, str] = {}
+
+    # -- writing ---------------------------------------------------------------------------------
+    def _party_id(self, p: Party, rows: list[tuple]) -> int:
+        key = _party_key(p)
+        found = self._party_ids.get(key)
+        if found is None:
+            found = self._party_ids[key] = len(self._party_ids) + 1
+            self._parties[found] = p
+            rows.append((found, p.raw, p.id, p.name, p.scheme))
+        return found
+
+    def _file_id(self, s: Provenance, rows: list[tuple]) -> int:
+        key = (s.file, s.sha256, s.format)
+        found = self._file_ids.get(key)
+        if found is None:
+            found = self._file_ids[key] = len(self._file_ids) + 1
+            self._files[found] = key
+            rows.append((found, *key))
+        return found
+
+    def _local(self, when: dt.datetime | None) -> str | None:
+        """Wall time in the case zone; cached per UTC minute (zones change on whole minutes)."""
+        if when is None:
+            return None
+        stamp = int(when.timestamp())
+        minute = stamp - stamp % 60
+        base = self._local_cache.get(minute)
+        if base is None:
+            if len(self._local_cache) > 200_000:
+                self._local_cache.clear()
+            local = dt.datetime.fromtimestamp(minute, self.zone)
+            base = self._local_cache[minute] = local.strftime("%Y-%m-%dT%H:%M")
+        return f"{base}:{stamp % 60:02d}"
+
+    def ingest(self, source_id: int, records: Iterable[Record]) -> None:
+        """Store records in batches; a message whose ``duplicate_key`` is already stored is not
+        stored again but listed in ``duplicates`` with the copy that was kept."""
+        iterator = iter(records)
+        while batch := list(itertools.islice(iterator, BATCH)):
+            self._write(source_id, batch)
+
+    def _write(self, source_id: int, records: list[Record]) -> None:
+        parties: list[tuple] = []
+        files: list[tuple] = []
+        conversations: list[tuple] = []
+        participants: list[tuple] = []
+        messages: list[tuple] = []
+        recipients: list[tuple] = []
+        attachments: list[tuple] = []
+        dups: list[tuple] = []
+        contacts: list[tuple] = []
+        spaces: list[tuple] = []
+        traces: list[tuple] = []
+        party_id = self._party_id
+        for record in records:
+            if isinstance(record, Message):
+                key = record.duplicate_key
+                if key is not None and key in self._seen_keys:
+                    dups.append(
+                        (
+                            key,
+                            self._seen_keys[key],
+                            source_id,
+                            record.source.file,
+                            record.source.locator,
+                        )
+                    )
+                    continue
+                mid = self._next_message
+                self._next_message += 1
+                if key is not None:
+                    self._seen_keys[key] = mid
+                conv = record.conversation
+                conv_id = self._conv_ids.get(conv.id)
+                if conv_id is None:
+                    conv_id = self._conv_ids[conv.id] = len(self._conv_ids) + 1
+                    conversations.append(
+                        (conv_id, conv.id, record.platform, conv.title, int(conv.is_group))
+                    )
+                    participants.extend(
+                        (conv_id, n, party_id(p, parties)) for n, p in enumerate(conv.participants)
+                    )
+                    if self._conversations is not None:
+                        self._conversations = None
+                sender = record.sender
+                messages.append(
+                    (
+                        mid,
+                        source_id,
+                        conv_id,
+                        None if sender is None else party_id(sender, parties),
+                        self._file_id(record.source, files),
+                        record.source.locator,
+                        dumps(record.extra) if record.extra else None,
+                        self._local(record.timestamp_utc),
+                        *[encode(getattr(record, name)) for name, encode in _ENCODERS],
+                    )
+                )
+                recipients.extend(
+                    (mid, n, party_id(p, parties)) for n, p in enumerate(record.recipients)
+                )
+                attachments.extend(
+                    (mid, a.name, a.path, a.sha256, a.mime, a.size, a.source_hash, a.note)
+                    for a in record.attachments
+                )
+            elif isinstance(record, ContactEntry):
+                contacts.append(
+                    (
+                        source_id,
+                        record.name,
+                        dumps([party_id(p, parties) for p in record.identifiers]),
+                        self._file_id(record.source, files),
+                        record.source.locator,
+                        dumps(record.extra),
+                    )
+                )
+            elif isinstance(record, IdSpace):
+                spaces.append(
+                    (
+                        source_id,
+                        record.file,
+                        record.sha256,
+                        record.format,
+                        record.table,
+                        record.id_column,
+                        int(record.autoincrement),
+                        record.high_water,
+                        dumps(record.ids),
+                        record.order_key,
+                        record.note,
+                    )
+                )
+            elif isinstance(record, DeletionTrace):
+                traces.append(
+                    (
+                        source_id,
+                        record.kind,
+                        record.detail,
+                        record.strength,
+                        record.conversation_id,
+                        dumps(record.missing_ids),
+                        record.count,
+                        self._file_id(record.source, files),
+                        record.source.locator,
+                    )
+                )
+        with self.conn:
+            c = self.conn
+            c.executemany("INSERT INTO parties VALUES (?,?,?,?,?)", parties)
+            c.executemany("INSERT INTO provenance_files VALUES (?,?,?,?)", files)
+            c.executemany("INSERT INTO conversations VALUES (?,?,?,?,?)", conversations)
+            c.executemany("INSERT INTO participants VALUES (?,?,?)", participants)
+            c.executemany(_INSERT_MESSAGE, messages)
+            c.executemany("INSERT INTO recipients VALUES (?,?,?)", recipients)
+            c.executemany(
+                "INSERT INTO attachments (message_id, name, path, sha256, mime, size, source_hash,"
+                " note) VALUES (?,?,?,?,?,?,?,?)",
+                attachments,
+            )
+            c.executemany(
+                "INSERT INTO duplicates (duplicate_key, kept_message_id, source_id, src_file,"
+                " src_locator) VALUES (?,?,?,?,?)",
+                dups,
+            )
+            c.executemany(
+                "INSERT INTO contact_entries (source_id, name, identifiers, file_id, locator, extra)"
+                " VALUES (?,?,?,?,?,?)",
+                contacts,
+            )
+            c.executemany(
+                "INSERT INTO id_spaces (source_id, file, sha256, format, tbl, id_column,"
+                " is_autoincrement, high_water, ids, order_key, note) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                spaces,
+            )
+            c.executemany(
+                "INSERT INTO deletion_traces (source_id, kind, detail, strength, conversation,"
+                " missing_ids, count, file_id, locator) VALUES (?,?,?,?,?,?,?,?,?)",
+                traces,
+            )
+
+    # -- parties and conversations ---------------------------------------------------------------
+    def parties(self) -> dict[int, Party]:
+        """Every party the store holds, by party id (one shared object per distinct party)."""
+        return self._parties
+
+    def _conversation_objects(self) -> dict[int, Conversation]:
+        if self._conversations is None:
+            members: dict[int, list[Party]] = {}
+            for conv_id, pid in self.conn.execute(
+                "SELECT conversation_id, party_id FROM participants ORDER BY conversation_id, position"
+            ):
+                members.setdefault(conv_id, []).append(self._parties[pid])
+            self._conversations = {
+                cid: Conversation(
+                    id=key, title=title, is_group=bool(is_group), participants=members.get(cid, [])
+                )
+                for cid, key, title, is_group in self.conn.execute(
+                    "SELECT id, key, title, is_group FROM conversations ORDER BY id"
+                )
+            }
+        return self._conversations
+
+    def conversations(self) -> dict[str, Conversation]:
+        return {c.id: c for c in sorted(self._conversation_objects().values(), key=lambda c: c.id)}
+
+    # -- reading messages ------------------------------------------------------------------------
+    def _query_messages(
+        self, where: str = "", params: tuple = (), order: str = TIME_ORDER
+    ) -> Iterator[StoredMessage]:
+        conversations = self._conversation_objects()
+        attachments = self._attachments_by_message(where, params)
+        parties = self._parties
+        files = self._files
+        n = len(_DECODERS)
+        sql = f"{_SELECT_MESSAGE} {where} ORDER BY {order}"
+        for row in self.conn.execute(sql, params):
+            mid, source_id, conv_id, sender, file_id, locator, extra = row[:7]
+            values = row[7 : 7 + n]
+            recipients = row[7 + n]
+            fields = {
+                name: decode(v)
+                for name, decode, v in zip(MESSAGE_SCALAR_NAMES, _DECODERS, values, strict=True)
+            }
+            message = Message(
+                conversation=conversations[conv_id],
+                sender=None if sender is None else parties[sender],
+                recipients=[parties[int(p)] for p in recipients.split(",")] if recipients else [],
+                source=Provenance(*files[file_id], locator),
+                attachments=attachments.get(mid, []),
+                extra=loads(extra) if extra else {},
+                **fields,
+            )
+            yield StoredMessage(mid, source_id, message)
+
+    def _attachments_by_message(self, where: str, params: tuple) -> dict[int, list[Attachment]]:
+        sql = (
+            "SELECT message_id, name, path, sha256, mime, size, source_hash, note FROM attachments"
+            + (f" WHERE message_id IN (SELECT m.id FROM messages m {where})" if where else "")
+            + " ORDER BY id"
+        )
+        out: dict[int, list[Attachment]] = {}
+        for mid, *values in self.conn.execute(sql, params):
+            out.setdefault(mid, []).append(Attachment(*values))
+        return out
+
+    def messages(self) -> Iterator[StoredMessage]:
+        """Every message in time order (undated last, then store id)."""
+        return self._query_messages()
+
+    def messages_by_ids(self, ids: Iterable[int]) -> list[StoredMessage]:
+        """The messages with these store ids, in time order."""
+        wanted = sorted(set(ids))
+        out: list[StoredMessage] = []
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            out.extend(
+                self._query_messages(f"WHERE m.id IN ({','.join('?' * len(chunk))})", tuple(chunk))
+            )
+        out.sort(
+            key=lambda s: (
+                s.message.timestamp_utc is None,
+                iso_utc(s.message.timestamp_utc) or "",
+                s.id,
+            )
+        )
+        return out
+
+    def messages_in_conversation(self, key: str) -> Iterator[StoredMessage]:
+        return self._query_messages(
+            "WHERE m.conversation_id = (SELECT id FROM conversations WHERE key = ?)", (key,)
+        )
+
+    def messages_by_conversation(self) -> Iterator[StoredMessage]:
+        """Every message in one pass, grouped by conversation key (in key order) and in time
+        order within each, for writing every conversation without a query per conversation."""
+        return self._query_messages(
+            "JOIN conversations c ON c.id = m.conversation_id",
+            (),
+            "c.key, " + TIME_ORDER,
+        )
+
+    def message_facts(self, where: str = "", params: tuple = ()) -> Iterator[MessageFacts]:
+        """Every message (or those ``where`` selects, over ``messages m`` joined to
+        ``conversations c``) as :class:`MessageFacts`, in time order, decoding nothing."""
+        files = self._files
+        sql = (
+            "SELECT m.id, c.key, m.platform, m.timestamp_utc, m.ts_local, m.direction, m.kind,"
+            " m.deleted, m.zone_assumed, m.status_update, m.record_id, m.order_key, m.id_space,"
+            " m.file_id, m.locator, c.is_group"
+            f" FROM messages m JOIN conversations c ON c.id = m.conversation_id {where}"
+            f" ORDER BY {TIME_ORDER}"
+        )
+        parse = dt.datetime.fromisoformat
+        for row in self.conn.execute(sql, params):
+            (mid, conv, platform, ts, local, direction, kind, deleted, zone_assumed, status,
+             record_id, order_key, id_space, file_id, locator, is_group) = row  # fmt: skip
+            yield MessageFacts(
+                mid,
+                conv,
+                platform,
+                parse(ts) if ts else None,
+                local,
+                direction,
+                kind,
+                bool(deleted),
+                bool(zone_assumed),
+                bool(status),
+                record_id,
+                order_key,
+                id_space,
+                files[file_id][0],
+                locator,
+                bool(is_group),
+            )
+
+    def facts_by_ids(self, ids: Iterable[int]) -> list[MessageFacts]:
+        wanted = sorted(set(ids))
+        out: list[MessageFacts] = []
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            out.extend(
+                self.message_facts(f"WHERE m.id IN ({','.join('?' * len(chunk))})", tuple(chunk))
+            )
+        out.sort(key=lambda f: (f.timestamp_utc is None, iso_utc(f.timestamp_utc) or "", f.id))
+        return out
+
+    def provenance_of(self, ids: Iterable[int]) -> dict[int, tuple[str | None, Provenance]]:
+        """message id -> (UTC time text, provenance) for the ids given."""
+        wanted = sorted(set(ids))
+        out: dict[int, tuple[str | None, Provenance]] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            for mid, ts, file_id, locator in self.conn.execute(
+                "SELECT id, timestamp_utc, file_id, locator FROM messages"
+                f" WHERE id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            ):
+                out[mid] = (ts, Provenance(*self._files[file_id], locator))
+        return out
+
+    # -- SQL counting ----------------------------------------------------------------------------
+    def party_messages(self, party_ids: Iterable[int]) -> list[tuple[int, int, int, int]]:
+        """(message id, role order, position, party id) for every message that names one of
+        ``party_ids`` as its sender, as a recipient (in a group, only when the owner sent it:
+        a received group message is with its sender), or, in a one-to-one chat, as a
+        participant. Role order: sender 0, recipient 1, participant 2 (the order
+        ``triage.analysers.parties.message_parties`` gives)."""
+        ids = sorted(set(party_ids))
+        if not ids:
+            return []
+        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS wanted_parties (id INTEGER PRIMARY KEY)")
+        self.conn.execute("DELETE FROM wanted_parties")
+        self.conn.executemany("INSERT INTO wanted_parties VALUES (?)", [(i,) for i in ids])
+        rows = self.conn.execute(
+            """
+            SELECT m.id, 0, 0, m.sender_party FROM messages m
+              WHERE m.sender_party IN (SELECT id FROM wanted_parties)
+            UNION ALL
+            SELECT r.message_id, 1, r.position, r.party_id FROM recipients r
+              JOIN messages m ON m.id = r.message_id
+              JOIN conversations c ON c.id = m.conversation_id
+              WHERE r.party_id IN (SELECT id FROM wanted_parties)
+                AND (c.is_group = 0 OR m.direction <> 'incoming')
+            UNION ALL
+            SELECT m.id, 2, p.position, p.party_id FROM participants p
+              JOIN conversations c ON c.id = p.conversation_id AND c.is_group = 0
+              JOIN messages m ON m.conversation_id = p.conversation_id
+              WHERE p.party_id IN (SELECT id FROM wanted_parties)
+            ORDER BY 1, 2, 3
+            """
+        ).fetchall()
+        self.conn.execute("DELETE FROM wanted_parties")
+        return rows
+
+    def counterparty_rows(
+        self, excluded: Iterable[int]
+    ) -> Iterator[tuple[int, int, str | None, str, str | None]]:
+        """(message id, party id, UTC time, platform, local time) for every party a message is
+        with (the rule of :meth:`party_messages`) except the ``excluded`` parties, in time
+        order and, within a message, in role order: the raw material of correspondent counts."""
+        self.conn.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS excluded_parties (id INTEGER PRIMARY KEY)"
+        )
+        self.conn.execute("DELETE FROM excluded_parties")
+        self.conn.executemany(
+            "INSERT INTO excluded_parties VALUES (?)", [(i,) for i in sorted(set(excluded))]
+        )
+        sql = """
+            WITH named(message_id, role, position, party_id) AS (
+              SELECT m.id, 0, 0, m.sender_party FROM messages m WHERE m.sender_party IS NOT NULL
+              UNION ALL
+              SELECT r.message_id, 1, r.position, r.party_id FROM recipients r
+                JOIN messages m ON m.id = r.message_id
+                JOIN conversations c ON c.id = m.conversation_id
+                WHERE c.is_group = 0 OR m.direction <> 'incoming'
+              UNION ALL
+              SELECT m.id, 2, p.position, p.party_id FROM participants p
+                JOIN conversations c ON c.id = p.conversation_id AND c.is_group = 0
+                JOIN messages m ON m.conversation_id = p.conversation_id
+            )
+            SELECT n.message_id, n.party_id, m.timestamp_utc, m.platform, m.ts_local
+            FROM named n JOIN messages m ON m.id = n.message_id
+            WHERE n.party_id NOT IN (SELECT id FROM excluded_parties)
+            ORDER BY m.timestamp_utc IS NULL, m.timestamp_utc, m.id, n.role, n.position
+        """
+        yield from self.conn.execute(sql)
+
+    # -- other records ---------------------------------------------------------------------------
+    def contact_entries(self) -> Iterator[tuple[int, ContactEntry]]:
+        for cid, name, identifiers, file_id, locator, extra in self.conn.execute(
+            "SELECT id, name, identifiers, file_id, locator, extra FROM contact_entries ORDER BY id"
+        ):
+            yield (
+                cid,
+                ContactEntry(
+                    name=name,
+                    identifiers=[self._parties[p] for p in loads(identifiers)],
+                    source=Provenance(*self._files[file_id], locator),
+                    extra=loads(extra),
+                ),
+            )
+
+    def id_spaces(self) -> list[IdSpace]:
+        return [
+            IdSpace(
+                file=f,
+                sha256=sha,
+                format=fmt,
+                table=t,
+                id_column=col,
+                autoincrement=bool(ai),
+                high_water=hw,
+                ids=loads(ids),
+                order_key=ok,
+                note=note,
+            )
+            for f, sha, fmt, t, col, ai, hw, ids, ok, note in self.conn.execute(
+                "SELECT file, sha256, format, tbl, id_column, is_autoincrement, high_water, ids,"
+                " order_key, note FROM id_spaces ORDER BY id"
+            )
+        ]
+
+    def deletion_traces(self) -> list[DeletionTrace]:
+        return [
+            DeletionTrace(
+                kind=k,
+                detail=d,
+                source=Provenance(*self._files[file_id], loc),
+                strength=s,
+                conversation_id=conv,
+                missing_ids=loads(ids),
+                count=n,
+            )
+            for k, d, s, conv, ids, n, file_id, loc in self.conn.execute(
+                "SELECT kind, detail, strength, conversation, missing_ids, count, file_id, locator"
+                " FROM deletion_traces ORDER BY id"
+            )
+        ]
+
+    def duplicates(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "duplicate_key": k,
+                "kept_message_id": kept,
+                "source_id": sid,
+                "file": f,
+                "locator": loc,
+            }
+            for k, kept, sid, f, loc in self.conn.execute(
+                "SELECT duplicate_key, kept_message_id, source_id, src_file, src_locator"
+                " FROM duplicates ORDER BY id"
+            )
+        ]
+
+    def attachments_for(
+        self, *, path: str | None = None, sha256: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Attachment rows whose evidence path or SHA-256 (file or source-recorded) is given."""
+        clauses, params = [], []
+        if path is not None:
+            clauses.append("path = ?")
+            params.append(path)
+        if sha256 is not None:
+            clauses.append("sha256 = ?")
+            params.append(sha256)
+        if not clauses:
+            return []
+        return self._attachment_dicts(f"WHERE {' OR '.join(clauses)}", tuple(params))
+
+    def attachment_rows(self) -> list[dict[str, Any]]:
+        return self._attachment_dicts("", ())
+
+    def attachment(self, attachment_id: int) -> list[dict[str, Any]]:
+        """The attachment row with this id (a list: empty when there is none)."""
+        return self._attachment_dicts("WHERE id = ?", (attachment_id,))
+
+    def _attachment_dicts(self, where: str, params: tuple) -> list[dict[str, Any]]:
+        cols = ("id", "message_id", *_ATTACHMENT_FIELDS)
+        return [
+            dict(zip(cols, row, strict=True))
+            for row in self.conn.execute(
+                f"SELECT {', '.join(cols)} FROM attachments {where} ORDER BY id", params
+            )
+        ]
+
+    # -- report readers --------------------------------------------------------------------------
+    def conversation_summaries(self) -> list[dict[str, Any]]:
+        """Per conversation: key, platform, title, is_group, participants, message count and the
+        first/last UTC times (``None`` when no message is dated), ordered by key."""
+        objects = self._conversation_objects()
+        out = []
+        for cid, key, platform, title, is_group, n, first, last in self.conn.execute(
+            "SELECT c.id, c.key, c.platform, c.title, c.is_group, COUNT(m.id),"
+            " MIN(m.timestamp_utc), MAX(m.timestamp_utc)"
+            " FROM conversations c LEFT JOIN messages m ON m.conversation_id = c.id"
+            " GROUP BY c.id ORDER BY c.key"
+        ):
+            out.append(
+                {
+                    "key": key,
+                    "platform": platform,
+                    "title": title,
+                    "is_group": bool(is_group),
+                    "participants": objects[cid].participants,
+                    "messages": n,
+                    "first_utc": first,
+                    "last_utc": last,
+                }
+            )
+        return out
+
+    def message_stats(self) -> dict[str, int]:
+        """Whole-store counts the report's method section needs: undated, zone-assumed, deleted
+        and edited messages."""
+        row = self.conn.execute(
+            "SELECT COUNT(*), COALESCE(SUM(timestamp_utc IS NULL), 0),"
+            " COALESCE(SUM(zone_assumed), 0), COALESCE(SUM(deleted), 0), COALESCE(SUM(edited), 0)"
+            " FROM messages"
+        ).fetchone()
+        return dict(
+            zip(("messages", "undated", "zone_assumed", "deleted", "edited"), row, strict=True)
+        )
+
+    def message_export_rows(self) -> Iterator[tuple]:
+        """One flat row per message for ``messages.csv``, in time order, joined in SQL:
+        (id, UTC, local, zone_assumed, platform, conversation key, title, direction, sender raw,
+        sender id, recipients raw joined by "; ", kind, deleted, edited, body, attachments joined
+        by "; ", file, sha256, format, locator)."""
+        sql = f"""
+            SELECT m.id, m.timestamp_utc, m.ts_local, m.zone_assumed, m.platform, c.key, c.title,
+              m.direction, s.raw, s.pid,
+              (SELECT group_concat(p.raw, '; ') FROM recipients r JOIN parties p ON p.id = r.party_id
+                 WHERE r.message_id = m.id),
+              m.kind, m.deleted, m.edited, m.body,
+              (SELECT group_concat(COALESCE(a.path, a.name, ''), '; ') FROM attachments a
+                 WHERE a.message_id = m.id),
+              f.file, f.sha256, f.format, m.locator
+            FROM messages m
+              JOIN conversations c ON c.id = m.conversation_id
+              JOIN provenance_files f ON f.id = m.file_id
+              LEFT JOIN parties s ON s.id = m.sender_party
+            ORDER BY {TIME_ORDER}
+        """
+        yield from self.conn.execute(sql)
