@@ -6,7 +6,6 @@ import hashlib
 import io
 import json
 import shutil
-import sqlite3
 import zipfile
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from tests.test_run import write_case
 from triage.casefile import load_case
 from triage.cli import main
 from triage.run import run_case
+from triage.store import Store
 
 UFDR = ROOT / "fixtures" / "ufdr" / "generated" / "android-whatsapp.ufdr"
 PROTECTED = ROOT / "fixtures" / "ufdr" / "generated" / "protected.ufdr"
@@ -98,29 +98,28 @@ def test_ufdr_run_keeps_the_raw_database_copy_of_duplicated_messages(tmp_path: P
     result = run_case(case, tmp_path / "out")
     formats = {s.parser: s for s in result.sources}
     assert set(formats) >= {"whatsapp_android", "ufdr_report"}
-    conn = sqlite3.connect(result.store_path)
+    store = Store.open(result.store_path)
     # m-1, m-2 and m-7 are in msgstore.db too: the database rows are the ones stored.
     chat = "whatsapp:447700900123@s.whatsapp.net"
     keys = [f"{chat}:0:3EB00000000000000001", f"{chat}:1:3EB00000000000000002"]
     keys.append(f"{chat}:0:3EB00000000000000007")
-    rows = conn.execute(
-        "SELECT src_format, src_locator FROM messages WHERE duplicate_key IN (?,?,?)", keys
-    ).fetchall()
+    messages = list(store.messages())
+    rows = [
+        (s.message.source.format, s.message.source.locator)
+        for s in messages
+        if s.message.duplicate_key in keys
+    ]
     assert sorted(rows) == [
         ("whatsapp_android", "message._id=1"),
         ("whatsapp_android", "message._id=2"),
         ("whatsapp_android", "message._id=7"),
     ]
-    dups = conn.execute("SELECT src_locator FROM duplicates ORDER BY src_locator").fetchall()
-    assert [d[0].split(" ")[2] for d in dups] == ["id=m-1", "id=m-2", "id=m-7"]
-    ufdr_only = conn.execute(
-        "SELECT COUNT(*) FROM messages WHERE src_format = 'ufdr_report'"
-    ).fetchone()[0]
+    dups = sorted(d["locator"] for d in store.duplicates())
+    assert [d.split(" ")[2] for d in dups] == ["id=m-1", "id=m-2", "id=m-7"]
+    ufdr_only = sum(1 for s in messages if s.message.source.format == "ufdr_report")
     assert ufdr_only == 6  # m-del, m-reply, m-gone, two SMS, one call
-    contacts = conn.execute(
-        "SELECT name, identifiers FROM contact_entries WHERE src_format='ufdr_report'"
-    ).fetchall()
-    assert [(n, json.loads(i)[0]["id"]) for n, i in contacts] == [("Alice Brown", "+447700900123")]
+    contacts = [e for _, e in store.contact_entries() if e.source.format == "ufdr_report"]
+    assert [(e.name, e.identifiers[0].id) for e in contacts] == [("Alice Brown", "+447700900123")]
     manifest = json.loads(result.manifest_path.read_text())
     decisions = manifest["decisions"]["phone.ufdr!/report.xml"]
     assert decisions["ufdr_device_timezone"] == "Europe/London"
