@@ -10,7 +10,11 @@ Schemas supported (facts and their sources: ``fixtures/whatsapp_db/README.md``):
   (the chat jid), ``key_from_me``, ``key_id``; ``data`` (body), ``timestamp``, ``status``
   (6 = system row, action code in ``media_size``), ``media_wa_type`` (TEXT type code),
   ``remote_resource`` (group sender), ``edit_version``; chat list ``chat_list``; groups
-  ``group_participants``. Row ``_id=1`` is a ``key_remote_jid='-1'`` placeholder.
+  ``group_participants``. Row ``_id=1`` is a ``key_remote_jid='-1'`` placeholder (the current
+  schema keeps it as ``chat_row_id = -1``): not a message, noted in the id space. Calls are
+  bubbles with ``media_wa_type`` 8/10 (``media_caption`` audio/video, ``media_duration``) and,
+  from about 2019, rows of ``call_log`` keyed by ``jid_row_id`` (matched to a bubble by its
+  ``call:<call_id>`` key; the rest read as calls of their own).
   Sources: KnugiHK/WhatsApp-Chat-Exporter ``Whatsapp_Chat_Exporter/android_handler.py``
   (``_get_messages_cursor_legacy``, ``_process_regular_message``); sepinf-inc/IPED
   ``iped-parsers/iped-parsers-impl/src/main/java/iped/parsers/whatsapp/ExtractorAndroid.java``.
@@ -174,9 +178,14 @@ LEGACY_OPTIONAL = (
     "media_size",
     "media_hash",
     "media_caption",
+    "media_duration",
     "edit_version",
     "starred",
 )
+# Legacy call bubbles: media_wa_type 8 (call) and 10 (missed call), media_caption "audio" or
+# "video" (IPED ExtractorAndroid.java decodeMessageType), key_id "call:<call id>".
+LEGACY_CALL_TYPES = {8, 10}
+LEGACY_CALL_PREFIX = "call:"
 CHAT_POINTERS = (
     "last_message_row_id",
     "last_read_message_row_id",
@@ -212,6 +221,23 @@ def _int(value: Any) -> int | None:
         return None
 
 
+def _is_placeholder(chat: Any, key_id: Any) -> bool:
+    """The row every msgstore.db starts with (``_id`` 1): chat ``-1`` and no key of its own.
+    KnugiHK ``_get_messages_cursor_legacy`` filters it (``key_remote_jid <> '-1'``); the current
+    schema keeps the same row with ``chat_row_id = -1``."""
+    return str(chat) == "-1" and (key_id is None or str(key_id) in ("", "-1"))
+
+
+def _placeholder_note(ids: list[int], column: str) -> str:
+    if not ids:
+        return ""
+    shown = ", ".join(str(i) for i in ids)
+    return (
+        f"placeholder row(s) _id={shown} ({column} -1, no key: no message, not counted, "
+        "but the id is used); "
+    )
+
+
 def _call_result(value: Any, extra: dict[str, Any]) -> None:
     if value is not None:
         extra["call_result"] = value
@@ -237,7 +263,7 @@ def _column_groups(
 
 class WhatsAppAndroid(Parser):
     name = "whatsapp_android"
-    version = "2"
+    version = "3"
     description = "WhatsApp for Android msgstore.db (legacy, current and transitional schemas)"
     priority = DB_PRIORITY
     optional_columns = {t: set(c) for t, c in CURRENT_SIDE_TABLES.items()} | {
@@ -297,6 +323,7 @@ class WhatsAppAndroid(Parser):
             elif has_legacy:
                 legacy = _LegacyReader(self, file, ctx, conn, tables, names, skip_copies=False)
                 yield from legacy.messages()
+                yield from legacy.calls()
                 yield legacy.id_space()
                 if has_current:
                     # The empty new table still has its own id bookkeeping (sqlite_sequence).
@@ -352,6 +379,8 @@ class _Base:
         self.names = names
         self.owner = ctx.owner_party()
         self.ids: list[int] = []
+        # Rows that hold no message: the placeholder every msgstore.db starts with.
+        self.placeholders: list[int] = []
         self.read = 0
         self.guard = RecordGuard(ctx, file.logical)
 
@@ -648,6 +677,9 @@ class _CurrentReader(_Base):
             rowid = row["_id"]
             self.ids.append(rowid)
             locator = f"message._id={rowid}"
+            if _is_placeholder(row["chat_row_id"], row["key_id"]):
+                self.placeholders.append(rowid)
+                continue
             with self.guard(locator):
                 chat = self.chats.get(row["chat_row_id"])
                 if chat is None:
@@ -753,6 +785,8 @@ class _CurrentReader(_Base):
         if row.get("call_log.duration") is not None:
             extra["call_duration"] = row["call_log.duration"]
         _call_result(row.get("call_log.call_result"), extra)
+        if extra.get("message_type") == 10 and "call_outcome" not in extra:
+            extra["call_outcome"] = "missed"
         if row.get("message_call_log.call_log_row_id") is not None:
             extra["call_log_id"] = row["message_call_log.call_log_row_id"]
 
@@ -824,6 +858,7 @@ class _CurrentReader(_Base):
             order_key=order,
             note=(
                 "all rows of message, system, call and Status rows included; "
+                + _placeholder_note(self.placeholders, "chat_row_id")
                 + (
                     "AUTOINCREMENT: ids are never reused"
                     if auto
@@ -898,6 +933,10 @@ class _LegacyReader(_Base):
         self.subjects = self._subjects()
         self.members = self._members()
         self.chat_cache: dict[str, _Chat] = {}
+        # In a transitional database the current reader reads call_log.
+        self.call_log = [] if self.skip_copies else self._load_call_log()
+        self.call_log_by_id = {str(r["call_id"]): r for r in self.call_log if r.get("call_id")}
+        self.calls_with_bubble: set[int] = set()
 
     def _build_party(self, jid: str) -> Party | None:
         return jid_party(jid, self.ctx.region, name=self.name_for(jid))
@@ -974,8 +1013,11 @@ class _LegacyReader(_Base):
             rowid = row["_id"]
             locator = f"messages._id={rowid}"
             chat_jid = row["key_remote_jid"]
-            if chat_jid == "-1" or not chat_jid:
-                # The placeholder row every legacy database starts with (KnugiHK filters it).
+            if _is_placeholder(chat_jid, row["key_id"]) or chat_jid == "-1":
+                self.placeholders.append(rowid)
+                continue
+            if not chat_jid:
+                self.warn("message without a chat jid", locator)
                 continue
             with self.guard(locator):
                 yield self._message(row, rowid, locator, chat_jid)
@@ -1011,7 +1053,9 @@ class _LegacyReader(_Base):
                 if hit
             ]
             label = "deleted for everyone" if label in ("", "text") else label
-        elif status == LEGACY_SYSTEM_STATUS:
+        elif status == LEGACY_SYSTEM_STATUS and not wa_type:
+            # status 6 is a system row only for text rows (IPED decodeMessageType reads the
+            # action code only under media_wa_type 0); call bubbles carry status 6 too.
             kind, label = "system", "system"
             extra["action_code"] = row.get("media_size")
         elif wa_type in LEGACY_TYPES:
@@ -1031,8 +1075,8 @@ class _LegacyReader(_Base):
         if kind == "media":
             attachments.append(self._attachment(row))
             body = body or row.get("media_caption")
-        elif kind == "call" and row.get("media_caption"):
-            extra["call_caption"] = row["media_caption"]
+        elif kind == "call":
+            self._call_extra(row, wa_type, extra)
         return self.message(
             chat=chat,
             locator=locator,
@@ -1047,6 +1091,92 @@ class _LegacyReader(_Base):
             extra=extra,
             attachments=attachments,
         )
+
+    def _call_extra(self, row: dict[str, Any], wa_type: int | None, extra: dict[str, Any]) -> None:
+        caption = row.get("media_caption")
+        if caption:
+            extra["call_caption"] = caption
+            if caption in ("audio", "video"):
+                extra["video_call"] = caption == "video"
+        duration = _int(row.get("media_duration"))
+        if duration is not None:
+            extra["call_duration"] = duration
+        if wa_type == 10:
+            extra["call_outcome"] = "missed"
+        key = str(row.get("key_id") or "")
+        logged = self.call_log_by_id.get(key[len(LEGACY_CALL_PREFIX) :]) if key else None
+        if logged is not None and key.startswith(LEGACY_CALL_PREFIX):
+            self.calls_with_bubble.add(logged["_id"])
+            extra["call_log_id"] = logged["_id"]
+            if logged.get("video_call") is not None:
+                extra["video_call"] = bool(logged["video_call"])
+            if logged.get("duration") is not None:
+                extra["call_duration"] = logged["duration"]
+            _call_result(logged.get("call_result"), extra)
+
+    def _load_call_log(self) -> list[dict[str, Any]]:
+        """``call_log`` rows of a legacy database that has one (2019-2020 app versions keep it
+        beside ``messages``, keyed by ``jid_row_id``; IPED ExtractorAndroidNew.java reads the same
+        table as calls in its own right)."""
+        if not (self.has("call_log") and self.has("jid")):
+            return []
+        columns = table_columns(self.conn, "call_log")
+        needed = {"_id", "jid_row_id", "from_me", "timestamp"}
+        if not needed <= columns:
+            self.warn("call_log without expected columns", ", ".join(sorted(needed - columns)))
+            return []
+        wanted = ["_id", "jid_row_id", "from_me", "timestamp"] + [
+            c for c in ("call_id", "video_call", "duration", "call_result") if c in columns
+        ]
+        query = (
+            "SELECT " + ", ".join(f"c.{c}" for c in wanted) + ", j.raw_string, j.user, j.server"
+            " FROM call_log c LEFT JOIN jid j ON j._id = c.jid_row_id ORDER BY c._id"
+        )
+        rows = []
+        for values in self.conn.execute(query):
+            row = dict(zip(wanted, values[: len(wanted)], strict=True))
+            row["jid"] = jid_string(values[-2], values[-1], values[-3])
+            rows.append(row)
+        return rows
+
+    def calls(self) -> Iterator[Message]:
+        """Calls kept only in ``call_log`` (no bubble in ``messages`` with key ``call:<id>``)."""
+        for row in self.call_log:
+            if row["_id"] in self.calls_with_bubble:
+                continue
+            locator = f"call_log._id={row['_id']}"
+            with self.guard(locator):
+                if not row["jid"]:
+                    self.warn(
+                        "call whose jid row is missing",
+                        f"{locator}: jid_row_id={row['jid_row_id']}",
+                    )
+                    continue
+                extra: dict[str, Any] = {
+                    "schema": "legacy",
+                    "type": "call",
+                    "call_log_id": row["_id"],
+                }
+                if row.get("video_call") is not None:
+                    extra["video_call"] = bool(row["video_call"])
+                if row.get("duration") is not None:
+                    extra["call_duration"] = row["duration"]
+                _call_result(row.get("call_result"), extra)
+                call_id = row.get("call_id")
+                yield self.message(
+                    chat=self.chat(row["jid"]),
+                    locator=locator,
+                    rowid=None,
+                    order_key=None,
+                    from_me=bool(row["from_me"]),
+                    sender=None,
+                    timestamp_raw=row["timestamp"],
+                    kind="call",
+                    body=None,
+                    key_id=f"{LEGACY_CALL_PREFIX}{call_id}" if call_id else None,
+                    extra=extra,
+                    attachments=[],
+                )
 
     def _attachment(self, row: dict[str, Any]) -> Any:
         source_hash = row.get("message_media.file_hash") or row.get("media_hash")
@@ -1084,7 +1214,8 @@ class _LegacyReader(_Base):
             self.ids,
             note=(
                 "legacy table: no per-chat order column, rows are ordered by _id within "
-                "key_remote_jid; placeholder _id=1, system and Status rows included; "
+                "key_remote_jid; system and Status rows included; "
+                + _placeholder_note(self.placeholders, "key_remote_jid")
                 + ("AUTOINCREMENT: ids are never reused" if auto else "no AUTOINCREMENT")
             ),
         )
