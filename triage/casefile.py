@@ -85,6 +85,8 @@ class Exhibit:
 class SourceSpec:
     path: Path
     label: str
+    # Opens an encrypted iOS backup in this source; never written to the manifest or report.
+    password: str | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -361,16 +363,19 @@ def load_case(path: Path | str) -> Case:
     sources: list[SourceSpec] = []
     for i, node in enumerate(r.sequence(top["sources"], "sources")):
         where = f"sources[{i}]"
+        password = None
         if isinstance(node, yaml.ScalarNode):
             spec_path = _existing(r, node, where, base)
             label = node.value
         else:
-            s = r.mapping(node, where, ("path", "label"))
+            s = r.mapping(node, where, ("path", "label", "password"))
             if "path" not in s:
                 raise r.fail(node, f"{where}.path", "missing")
             spec_path = _existing(r, s["path"], f"{where}.path", base)
             label = r.text(s["label"], f"{where}.label") if "label" in s else s["path"].value
-        sources.append(SourceSpec(spec_path, label))
+            if "password" in s:
+                password = r.text(s["password"], f"{where}.password")
+        sources.append(SourceSpec(spec_path, label, password))
     if not sources:
         raise r.fail(top["sources"], "sources", "list at least one file, folder or archive")
 

@@ -450,7 +450,8 @@ class Evidence:
 
     def close(self) -> None:
         for container in self.containers:
-            for attr in ("zip", "tar"):
+            # "decryptor": an encrypted iOS backup's, which removes its decrypted manifest copy.
+            for attr in ("zip", "tar", "decryptor"):
                 handle = getattr(container, attr, None)
                 if handle is not None:
                     handle.close()
@@ -491,9 +492,14 @@ class Evidence:
         return changed
 
     # -- opening inputs --------------------------------------------------------------------------
-    def add_input(self, path: Path, label: str | None = None) -> list[Container]:
+    def add_input(
+        self, path: Path, label: str | None = None, password: str | None = None
+    ) -> list[Container]:
         """Open a file, folder or archive given as input; returns every container it yields
-        (archives found inside are opened too, up to ``max_nesting`` archives deep)."""
+        (archives found inside are opened too, up to ``max_nesting`` archives deep, and iOS
+        backups inside are read through their manifest; ``password`` opens an encrypted one)."""
+        from triage.ios_backup import open_backups  # it builds on this module
+
         label = label or path.name
         if path.is_dir():
             root: Container = FolderContainer(self, label, path)
@@ -509,6 +515,8 @@ class Evidence:
         opened = [root]
         self.containers.append(root)
         opened.extend(self._open_nested(root))
+        for container in list(opened):
+            opened.extend(open_backups(self, container, password))
         return opened
 
     def _open_archive(self, path: Path, label: str) -> Container:
@@ -547,7 +555,8 @@ class Evidence:
         return found
 
     def files(self) -> Iterator[EvidenceFile]:
-        """Every file of every container, except archives that were opened as containers."""
+        """Every file of every container, except those opened as containers of their own
+        (archives, and the hashed files of an iOS backup read through its manifest)."""
         for container in self.containers:
             for member in sorted(container.files):
                 file = container.files[member]

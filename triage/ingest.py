@@ -100,10 +100,15 @@ def direct_inputs(evidence: Evidence, paths: list[Path]) -> tuple[set[int], list
     return direct, empty
 
 
-def open_inputs(evidence: Evidence, inputs: list[tuple[Path, str]]) -> list[Detection]:
-    """Open every input (path, label) and run detection over all files they contain."""
+def open_inputs(
+    evidence: Evidence,
+    inputs: list[tuple[Path, str]],
+    passwords: dict[str, str] | None = None,
+) -> list[Detection]:
+    """Open every input (path, label) and run detection over all files they contain;
+    ``passwords`` by label open encrypted iOS backups."""
     for path, label in inputs:
-        evidence.add_input(path, label)
+        evidence.add_input(path, label, (passwords or {}).get(label))
     return detect(list(evidence.files()))
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from triage import __version__
 from triage.casefile import Case
 from triage.ingest import SourceResult
+from triage.ios_backup import stored_as
 from triage.registry import all_parsers
 
 MANIFEST_NAME = "manifest.json"
@@ -71,6 +72,7 @@ def write_manifest(
             {
                 "file": s.file.logical,
                 "sha256": s.file.sha256,
+                "stored_as": stored_as(s.file),
                 "size": s.file.size,
                 "parser": s.parser,
                 "parser_version": s.parser_version,

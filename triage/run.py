@@ -90,7 +90,11 @@ def run_case(
     skipped: list[tuple[str, str]] = []
     with Evidence() as evidence:
         progress.stage("Detecting sources")
-        detections = open_inputs(evidence, [(s.path, s.label) for s in case.sources])
+        detections = open_inputs(
+            evidence,
+            [(s.path, s.label) for s in case.sources],
+            {s.label: s.password for s in case.sources if s.password},
+        )
         unread = [item.to_json() for item in not_read(evidence, detections)]
         skipped.extend(report_containers(evidence, ctx))
         readable = [d for d in detections if d.parser is not None]
