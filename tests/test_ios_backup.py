@@ -6,7 +6,6 @@ import hashlib
 import importlib.util
 import json
 import shutil
-import sqlite3
 import zipfile
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from tests.conftest import ROOT
 from triage.casefile import load_case
 from triage.cli import main
 from triage.run import run_case
+from triage.store import Store
 
 PLAIN = ROOT / "fixtures" / "ios_backup" / "generated" / "plain"
 UDID = "00008030-000A1B2C3D4E5F60"
@@ -87,8 +87,9 @@ def test_encrypted_backup_is_decrypted_with_the_case_password(tmp_path: Path, cl
     result = run_case(load_case(case_file(tmp_path, "evidence", "correct horse")), tmp_path / "out")
 
     assert snapshot(evidence) == before  # nothing decrypted was written next to the evidence
-    conn = sqlite3.connect(result.store_path)
-    stored = conn.execute("SELECT src_file, body FROM messages ORDER BY id").fetchall()
+    store = Store.open(result.store_path)
+    stored = [(s.message.source.file, s.message.body) for s in store.messages()]
+    store.close()
     plain_rows, _ = parse(cli, PLAIN)
     assert len(stored) == len(plain_rows)
     assert any(f.endswith(f"{UDID}!/HomeDomain/Library/SMS/sms.db") for f, _ in stored)
