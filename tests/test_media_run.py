@@ -70,12 +70,13 @@ def test_second_run_into_the_same_directory_decodes_nothing(
 ) -> None:
     case = load_case(demo_case)
     out = tmp_path / "out"
-    run_case(case, out, report=False)
-    first = Store.open(out / "case.sqlite").meta()["media"]
-    run_case(case, out, report=False)
-    second = Store.open(out / "case.sqlite").meta()["media"]
-    assert first["hashed"] == 4 and first["from_cache"] == 0  # 5 pictures, 4 distinct contents
-    assert second["hashed"] == 0 and second["from_cache"] == 5
+    first = json.loads(run_case(case, out, report=False).manifest_path.read_text())["media_cache"]
+    stored = Store.open(out / "case.sqlite").meta()["media"]
+    second = json.loads(run_case(case, out, report=False).manifest_path.read_text())["media_cache"]
+    assert first == {"decoded": 4, "from_cache": 0}  # 5 pictures, 4 distinct contents
+    assert second == {"decoded": 0, "from_cache": 5}
+    # The store says the same either way: cache use belongs in the manifest only.
+    assert Store.open(out / "case.sqlite").meta()["media"] == stored
 
 
 def test_corrupt_picture_and_decompression_bomb_are_reported_and_the_run_goes_on(

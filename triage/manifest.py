@@ -41,6 +41,7 @@ def write_manifest(
     counts: dict[str, int],
     changed: list[str],
     not_read: list[dict[str, Any]] | None = None,
+    media_cache: dict[str, int] | None = None,
 ) -> Path:
     used = {s.parser for s in sources}
     manifest = {
@@ -62,6 +63,9 @@ def write_manifest(
             "region": case.region,
         },
         "settings": settings,
+        # Picture hashes decoded this run or reused from the previous store in the same output
+        # folder; the case store and report are identical either way.
+        "media_cache": media_cache or {},
         "parsers": [
             {"name": p.name, "version": p.version, "description": p.description}
             for p in all_parsers()

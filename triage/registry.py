@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 from triage.evidence import SQLITE_COMPANIONS, SQLITE_MAGIC, EvidenceFile
 from triage.model import IdSpace, Party, Provenance, Record
+from triage.reasons import clean
 from triage.sqlite_meta import is_autoincrement, sequence_value
 
 MAX_EXAMPLES = 5
@@ -74,7 +75,7 @@ class ParseContext:
         entry = self.warnings.setdefault(key, Warning_(file, category))
         entry.count += 1
         if len(entry.examples) < MAX_EXAMPLES:
-            entry.examples.append(example)
+            entry.examples.append(clean(example))
 
     def file_not_read(self, file: str, reason: str, category: str = "file not read") -> None:
         """A whole file of a source could not be read (a corrupt ``message_2.json``): it is named

@@ -204,6 +204,7 @@ def run_case(
         counts=counts,
         changed=changed,
         not_read=unread,
+        media_cache=media.cache_use(),
     )
     if changed:
         raise EvidenceChanged("; ".join(changed))

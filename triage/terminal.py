@@ -1,4 +1,4 @@
-"""Text from evidence made safe to print on the examiner's terminal.
+"""Text from evidence made safe to show: on the examiner's terminal, and bidi controls in the report.
 
 File names, member names, message text and error messages come from the evidence, and a name can
 carry ANSI escape sequences (recolour, move the cursor, rewrite earlier lines, set the window
@@ -39,3 +39,28 @@ def plain(text: object) -> str:
 def shown(text: object) -> str:
     """:func:`plain`, and rich markup escaped: for values interpolated into console output."""
     return escape(plain(text))
+
+
+# Controls that reorder the text around them: embeddings, overrides and isolates. In a file name
+# ``photo<RLO>gpj.exe`` displays as "photoexe.jpg". Marks (LRM, RLM, ALM) only nudge neutral
+# characters and are common around phone numbers, so the report leaves them.
+BIDI_CONTROLS = {
+    "\u202a": "LRE",
+    "\u202b": "RLE",
+    "\u202c": "PDF",
+    "\u202d": "LRO",
+    "\u202e": "RLO",
+    "\u2066": "LRI",
+    "\u2067": "RLI",
+    "\u2068": "FSI",
+    "\u2069": "PDI",
+}
+_BIDI = re.compile("[" + "".join(BIDI_CONTROLS) + "]")
+
+
+def bidi_visible(text: str) -> str:
+    """``text`` with each bidi embedding/override/isolate control written as ``[RLO U+202E]``
+    (no HTML-special characters, so it is safe inside already-escaped markup too)."""
+    if not _BIDI.search(text):
+        return text
+    return _BIDI.sub(lambda m: f"[{BIDI_CONTROLS[m.group(0)]} U+{ord(m.group(0)):04X}]", text)

@@ -121,7 +121,6 @@ class MediaAnalyser(Analyser):
                 data={
                     "images": meta.get("pictures", 0),
                     "hashed": meta.get("hashed", 0),
-                    "from_cache": meta.get("from_cache", 0),
                     "unreadable": [{"file": f, "reason": r} for f, r in meta.get("unreadable", [])],
                     "thresholds": meta.get("settings", {}).get("matching"),
                     "pipeline": meta.get("settings", {}).get("pipeline"),

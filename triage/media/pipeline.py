@@ -36,6 +36,8 @@ import numpy as np
 import PIL
 from PIL import Image, ImageOps
 
+from triage.reasons import clean
+
 try:  # HEIC/HEIF from iPhones; optional because it is a binary wheel
     import pillow_heif
 
@@ -151,7 +153,7 @@ def decode(data: bytes, fmt: str) -> tuple[Image.Image, tuple[int, int]]:
     except ImageError:
         raise
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error) as exc:
-        raise ImageError(f"cannot decode {fmt}: {exc}") from exc
+        raise ImageError(f"cannot decode {fmt}: {clean(exc)}") from exc
     try:
         transposed = ImageOps.exif_transpose(img)
     except Exception:  # noqa: BLE001 - a broken EXIF block must not lose the picture

@@ -48,17 +48,23 @@ class MediaResult:
     pictures: int = 0
     hashed: int = 0
     from_cache: int = 0
+    pictures_hashed: int = 0
     unreadable: list[tuple[str, str]] = field(default_factory=list)
     matches: int = 0
     settings: dict[str, Any] = field(default_factory=dict)
     # (exhibit file, line or None, reason) for exhibits or hash-list rows that could not be used
     problems: list[tuple[str, int | None, str]] = field(default_factory=list)
 
+    def cache_use(self) -> dict[str, int]:
+        """How the hashes were obtained this run: for the manifest only."""
+        return {"decoded": self.hashed, "from_cache": self.from_cache}
+
     def meta(self) -> dict[str, Any]:
         return {
             "pictures": self.pictures,
-            "hashed": self.hashed,
-            "from_cache": self.from_cache,
+            # Decoded now or taken from a previous run's store: the same pictures and hashes
+            # either way, so the store and report do not depend on it (the manifest says which).
+            "hashed": self.pictures_hashed,
             "unreadable": [list(u) for u in self.unreadable],
             "matches": self.matches,
             "settings": self.settings,
@@ -88,6 +94,7 @@ def run_media(
     result.hashed, result.from_cache = run.hashed, run.cached
     result.unreadable = sorted(set(found.unreadable + run.errors))
     hashed = {item.logical: record for item, record in run.results}
+    result.pictures_hashed = len(hashed)
     store.add_media_files(
         (
             m.logical,

@@ -35,6 +35,7 @@ from triage.report import headlines, svg
 from triage.report.chat import render_chat
 from triage.report.exports import write_findings_csv, write_findings_json, write_messages_csv
 from triage.store import Finding, Store, StoredMessage
+from triage.terminal import bidi_visible
 
 PAGE_SIZE = 1000
 LIST_PAGE_SIZE = 2000
@@ -66,10 +67,21 @@ def environment() -> Environment:
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_shown,
     )
     env.filters["thousands"] = lambda n: f"{n:,}" if isinstance(n, int) else n
     env.filters["flatten"] = flatten
     return env
+
+
+def _shown(value: Any) -> Any:
+    """Every value written into a page: bidi controls from the evidence made visible, so a
+    name cannot display as a different name (``Markup`` keeps its type: nothing is unescaped)."""
+    if isinstance(value, Markup):
+        return Markup(bidi_visible(str(value)))
+    if isinstance(value, str):
+        return bidi_visible(value)
+    return value
 
 
 def flatten(value: Any, prefix: str = "") -> list[tuple[str, str]]:
