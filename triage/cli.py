@@ -260,11 +260,12 @@ def detect(paths: tuple[str, ...], as_json: bool) -> None:
 
         triage detect extraction.zip
     """
-    from triage.coverage import not_read
+    from triage.coverage import AppIndex, not_read
 
     with Evidence() as evidence:
         detections = open_inputs(evidence, [(p, str(p)) for p in _existing_paths(paths)])
         unread = not_read(evidence, detections)
+        apps = AppIndex(detections)
         if as_json:
             for d in detections:
                 row = {
@@ -274,6 +275,7 @@ def detect(paths: tuple[str, ...], as_json: bool) -> None:
                     "also_matched": d.also_matched,
                     "read_with": d.claimed_by.logical if d.claimed_by else None,
                     "reason": d.reason,
+                    "app": apps.label(d.file.logical),
                 }
                 click.echo(json.dumps(row, ensure_ascii=False))
             for refusal in evidence.refusals():
@@ -286,6 +288,7 @@ def detect(paths: tuple[str, ...], as_json: bool) -> None:
         found = Table(title="Sources found", show_lines=False)
         found.add_column("file", overflow="fold")
         found.add_column("format")
+        found.add_column("app")
         found.add_column("size", justify="right")
         skipped = Table(title="Skipped")
         skipped.add_column("file", overflow="fold")
@@ -293,7 +296,12 @@ def detect(paths: tuple[str, ...], as_json: bool) -> None:
         for d in detections:
             if d.parser is not None:
                 note = f" (also: {', '.join(d.also_matched)})" if d.also_matched else ""
-                found.add_row(shown(d.file.logical), d.parser.name + note, f"{d.file.size:,}")
+                found.add_row(
+                    shown(d.file.logical),
+                    d.parser.name + note,
+                    apps.label(d.file.logical) or "",
+                    f"{d.file.size:,}",
+                )
             else:
                 skipped.add_row(shown(d.file.logical), shown(d.reason))
         for refusal in evidence.refusals():

@@ -18,6 +18,7 @@ The same list goes to ``triage detect``, the manifest (``not_read``) and the rep
 
 from __future__ import annotations
 
+import plistlib
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
@@ -121,22 +122,75 @@ MESSAGING_LOCATIONS = (
 )
 
 
-def app_label(path: str) -> str | None:
-    """Which install of a read app a path belongs to: WhatsApp or WhatsApp Business, and the
-    Android user it is installed for (dual apps / second space / work profile use a user other
-    than 0, https://source.android.com/docs/devices/admin/multi-user)."""
-    parts = path.replace("\\", "/").split("/")
-    name = None
-    if "com.whatsapp.w4b" in parts or any("WhatsAppSMB" in p for p in parts):
-        name = "WhatsApp Business"
-    elif "com.whatsapp" in parts or any(p.startswith("group.net.whatsapp.WhatsApp") for p in parts):
-        name = "WhatsApp"
-    if name is None:
+#: iOS names each app container folder by a UUID; this plist inside names the app (group) id
+#: (abrignoni/iLEAPP ``scripts/artifacts/appGrouplisting.py``, key ``MCMMetadataIdentifier``).
+CONTAINER_METADATA = ".com.apple.mobile_container_manager.metadata.plist"
+
+
+class AppIndex:
+    """Which app each path belongs to: Android package folders, iOS containers by their
+    metadata plist, and the Android user an app is installed for."""
+
+    def __init__(self, detections: list[Detection]) -> None:
+        self.containers: dict[str, str] = {}
+        for d in detections:
+            if d.file.name != CONTAINER_METADATA:
+                continue
+            try:
+                with d.file.open() as handle:
+                    data = plistlib.load(handle)
+            except (OSError, plistlib.InvalidFileException, ValueError):
+                continue
+            ident = data.get("MCMMetadataIdentifier") if isinstance(data, dict) else None
+            if isinstance(ident, str):
+                folder = d.file.logical.rsplit("/", 1)[0]
+                self.containers[folder + "/"] = ident
+                d.reason = f"iOS app container metadata: the folder belongs to {ident}"
+
+    def ids(self, path: str) -> list[str]:
+        """Package / bundle / app-group ids a path lies under."""
+        parts = path.replace("\\", "/").split("/")
+        found = [p for p in parts if "." in p and not p.startswith(".")]
+        found += [ident for folder, ident in self.containers.items() if path.startswith(folder)]
+        return found
+
+    def label(self, path: str) -> str | None:
+        """WhatsApp or WhatsApp Business, and the Android user when not the main one (dual
+        apps, second space and work profiles run as another user,
+        https://source.android.com/docs/devices/admin/multi-user)."""
+        ids = self.ids(path)
+        name = None
+        if any(i == "com.whatsapp.w4b" or "WhatsAppSMB" in i for i in ids):
+            name = "WhatsApp Business"
+        elif any(i == "com.whatsapp" or i.startswith("group.net.whatsapp.WhatsApp") for i in ids):
+            name = "WhatsApp"
+        if name is None:
+            return None
+        parts = path.split("/")
+        for i, part in enumerate(parts[:-1]):
+            if part in ("user", "user_de") and parts[i + 1].isdigit() and parts[i + 1] != "0":
+                return (
+                    f"{name} (Android user {parts[i + 1]}: dual app, second space or work profile)"
+                )
+        return name
+
+    def unread_app(self, path: str) -> App | None:
+        ids = set(self.ids(path))
+        name = path.rsplit("/", 1)[-1]
+        for app in UNREAD_APPS:
+            if ids.intersection(app.ids) or name in app.databases:
+                return app
         return None
-    for i, part in enumerate(parts[:-1]):
-        if part in ("user", "user_de") and parts[i + 1].isdigit() and parts[i + 1] != "0":
-            return f"{name} (Android user {parts[i + 1]}: dual app, second space or work profile)"
-    return name
+
+    def app_root(self, path: str, app: App) -> str:
+        for folder, ident in self.containers.items():
+            if ident in app.ids and path.startswith(folder):
+                return folder.rstrip("/")
+        parts = path.split("/")
+        for i, part in enumerate(parts):
+            if part in app.ids:
+                return "/".join(parts[: i + 1])
+        return path
 
 
 def _encrypted_ufdrs(evidence: Evidence) -> list[NotRead]:
@@ -162,15 +216,6 @@ def _encrypted_ufdrs(evidence: Evidence) -> list[NotRead]:
     return out
 
 
-def _unread_app(path: str) -> App | None:
-    parts = path.replace("\\", "/").split("/")
-    name = parts[-1]
-    for app in UNREAD_APPS:
-        if any(i in parts for i in app.ids) or name in app.databases:
-            return app
-    return None
-
-
 def _near_miss(probe: Probe, parsers: Iterable[Parser]) -> str | None:
     """A database shaped like a known format whose declared tables are there but columns are
     missing: which parser and which columns."""
@@ -192,6 +237,7 @@ def not_read(evidence: Evidence, detections: list[Detection]) -> list[NotRead]:
     """Everything relevant that was not read, or read only in part, with the reason; also sets a
     precise ``reason`` on the detections concerned so every listing says the same."""
     parsers = all_parsers()
+    index = AppIndex(detections)
     found: list[NotRead] = list(_encrypted_ufdrs(evidence))
     apps: dict[tuple[str, str], list[str]] = {}
     for d in detections:
@@ -202,28 +248,29 @@ def not_read(evidence: Evidence, detections: list[Detection]) -> list[NotRead]:
                 f"encrypted WhatsApp backup (.crypt{crypt.group(1)}): encrypted: key needed "
                 "(the app's key file or the 64-digit end-to-end backup key)"
             )
-            found.append(NotRead(path, "encrypted", d.reason, app_label(path) or "WhatsApp"))
+            found.append(NotRead(path, "encrypted", d.reason, index.label(path) or "WhatsApp"))
             continue
         if d.parser is not None:
             drift = _drift(d)
             if drift:
-                found.append(NotRead(path, "partially read", drift, app_label(path)))
+                found.append(NotRead(path, "partially read", drift, index.label(path)))
             continue
-        if d.claimed_by is not None:
+        if d.claimed_by is not None or d.file.name == CONTAINER_METADATA:
             continue
-        app = _unread_app(path)
+        app = index.unread_app(path)
         if app is not None:
-            root = _app_root(path, app)
+            root = index.app_root(path, app)
             apps.setdefault((app.name, root), []).append(d.file.name)
+            d.reason = f"{app.name} app data: triage does not read {app.name}"
             continue
         probe = Probe(d.file)
         if probe.is_sqlite:
             miss = _near_miss(probe, parsers)
             if miss:
                 d.reason = f"not read: looks like {miss}"
-                found.append(NotRead(path, "unknown schema", d.reason, app_label(path)))
+                found.append(NotRead(path, "unknown schema", d.reason, index.label(path)))
             elif any(loc in path for loc in MESSAGING_LOCATIONS):
-                found.append(NotRead(path, "unknown schema", d.reason, app_label(path)))
+                found.append(NotRead(path, "unknown schema", d.reason, index.label(path)))
     for (name, root), files in sorted(apps.items()):
         app = next(a for a in UNREAD_APPS if a.name == name)
         dbs = sorted({f for f in files if f in app.databases or f.endswith((".db", ".sqlite"))})
@@ -242,14 +289,6 @@ def not_read(evidence: Evidence, detections: list[Detection]) -> list[NotRead]:
         if "password needed" in refusal.reason:
             found.append(NotRead(refusal.path, "encrypted", refusal.reason, "iOS backup"))
     return found
-
-
-def _app_root(path: str, app: App) -> str:
-    parts = path.split("/")
-    for i, part in enumerate(parts):
-        if part in app.ids:
-            return "/".join(parts[: i + 1])
-    return path
 
 
 def _drift(d: Detection) -> str | None:

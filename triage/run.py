@@ -15,7 +15,7 @@ from typing import Any
 
 from triage.analysers import Settings, analysers
 from triage.casefile import Case
-from triage.coverage import not_read
+from triage.coverage import AppIndex, not_read
 from triage.evidence import Evidence
 from triage.ingest import (
     ReadOutcome,
@@ -96,6 +96,7 @@ def run_case(
             {s.label: s.password for s in case.sources if s.password},
         )
         unread = [item.to_json() for item in not_read(evidence, detections)]
+        apps = AppIndex(detections)
         skipped.extend(report_containers(evidence, ctx))
         readable = [d for d in detections if d.parser is not None]
         outcome = ReadOutcome(refusals=evidence.refusals())
@@ -113,6 +114,9 @@ def run_case(
             parser = detection.parser
             assert parser is not None
             progress.source(detection.file.logical, parser.name)
+            app = apps.label(detection.file.logical)
+            if app:
+                ctx.decide(detection.file.logical, app=app)
             result = SourceResult(detection.file, parser.name, parser.version)
             try:
                 detection.file.sha256  # noqa: B018 - hashed before reading: a member may be damaged
