@@ -20,7 +20,8 @@ from triage.ingest import (
     iter_records,
     open_inputs,
 )
-from triage.model import Message, message_to_jsonl
+from triage.jsonl import JsonlWriter
+from triage.model import Message
 from triage.registry import ParseContext
 from triage.terminal import plain, shown
 
@@ -356,15 +357,14 @@ def parse(
         ctx = ParseContext(timezone=timezone, region=region, date_order=date_order)
     except Exception as exc:
         raise UserError(f"--timezone {timezone}: not a known time zone ({exc})") from exc
-    out = sys.stdout
+    writer = JsonlWriter(click.get_binary_stream("stdout"))
     counts: dict[str, int] = {}
     outcome = ReadOutcome()
     for result, record in iter_records(_existing_paths(paths), ctx, outcome):
         if isinstance(record, Message):
-            out.write(message_to_jsonl(record))
-            out.write("\n")
+            writer.write(record)
             counts[result.file.logical] = counts.get(result.file.logical, 0) + 1
-    out.flush()
+    writer.flush()
     for file, count in counts.items():
         err.print(f"{count:>8,} messages  {shown(file)}")
     for warning in ctx.warnings.values():

@@ -11,7 +11,6 @@ Records are plain dataclasses so they are cheap to build in a generator and easy
 from __future__ import annotations
 
 import base64
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, get_args
@@ -269,16 +268,25 @@ def attachment_from_json(data: dict[str, Any]) -> Attachment:
     return Attachment(**{k: data.get(k) for k in Attachment.__slots__})
 
 
-def message_to_json(msg: Message) -> dict[str, Any]:
-    """The stable JSONL form of a message (documented field by field in the README)."""
+def conversation_to_json(conv: Conversation) -> dict[str, Any]:
+    return {
+        "id": conv.id,
+        "title": conv.title,
+        "is_group": conv.is_group,
+        "participants": [party_to_json(p) for p in conv.participants],
+    }
+
+
+def message_to_json(msg: Message, conversation: Any = None) -> dict[str, Any]:
+    """The stable JSONL form of a message (documented field by field in the README).
+
+    ``conversation``: the conversation's form when the caller already has it (a writer that
+    serialises each conversation once: :mod:`triage.jsonl`)."""
     return {
         "platform": msg.platform,
-        "conversation": {
-            "id": msg.conversation.id,
-            "title": msg.conversation.title,
-            "is_group": msg.conversation.is_group,
-            "participants": [party_to_json(p) for p in msg.conversation.participants],
-        },
+        "conversation": (
+            conversation if conversation is not None else conversation_to_json(msg.conversation)
+        ),
         "timestamp_utc": iso_utc(msg.timestamp_utc),
         "timestamp_raw": msg.timestamp_raw,
         "zone_assumed": msg.zone_assumed,
@@ -305,9 +313,10 @@ def message_to_json(msg: Message) -> dict[str, Any]:
     }
 
 
-def _json_evidence_value(value: Any) -> Any:
+def json_evidence_value(value: Any) -> Any:
     """Values JSON has no type for: a BLOB read where text was expected is kept losslessly as
-    ``"base64:..."``; anything else by its text (never a repr with an address)."""
+    ``"base64:..."``; anything else by its text (never a repr with an address). The JSONL
+    writer (:mod:`triage.jsonl`) calls it for every value it has no type for."""
     if isinstance(value, bytes | bytearray | memoryview):
         return "base64:" + base64.b64encode(bytes(value)).decode("ascii")
     if isinstance(value, datetime):
@@ -315,9 +324,3 @@ def _json_evidence_value(value: Any) -> Any:
     if isinstance(value, set | frozenset | tuple):
         return sorted(value, key=str) if isinstance(value, set | frozenset) else list(value)
     return clean(value)
-
-
-def message_to_jsonl(msg: Message) -> str:
-    """One line of ``triage parse --jsonl``: :func:`message_to_json` encoded, whatever the
-    source put in its fields."""
-    return json.dumps(message_to_json(msg), ensure_ascii=False, default=_json_evidence_value)
