@@ -9,14 +9,18 @@ Format (public peers' parsers and test exports: Pustur/whatsapp-chat-parser ``sr
   (Android), every separator, clock and date layout listed in :mod:`parsers.whatsapp_txt_grammar`;
   lines without a header continue the item above (multi-line bodies, blank lines, captions);
 * local wall-clock time with no zone and no stated day/month order: the order is inferred per file
-  (reported with its evidence, or reported ambiguous and left unread), times are converted with
-  the case time zone and marked ``zone_assumed``;
+  from the dates (reported with its evidence); where the dates cannot tell, it is assumed from the
+  file's language (AM/PM markers, app notices, file name), else the case region, and every record
+  whose two readings differ is flagged. Times are converted with the case time zone and marked
+  ``zone_assumed``;
 * Android system lines have no author; iOS prints them under the chat name with a leading LRM;
 * media as ``<attached: NAME>`` / ``NAME (file attached)`` linked to the zip member beside the text,
   or as an omitted-media placeholder; deletion placeholders and ``<This message was edited>``.
 
 The file is read twice as a stream (one pass to fix the layout, date order, authors and chat
-facts; one to yield messages), so memory stays bounded whatever the export's length.
+facts; one to yield messages), so memory stays bounded whatever the export's length; the text is
+read through :class:`triage.text_lines.TextLines` (UTF-16 with a byte-order mark, NUL bytes,
+undecodable bytes and over-long lines counted and reported).
 """
 
 from __future__ import annotations
@@ -28,16 +32,17 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from parsers import whatsapp_txt_grammar as g
 from triage.addressing import sender_and_recipients
 from triage.clock import local_to_utc
-from triage.evidence import EvidenceFile, read_text
+from triage.evidence import EvidenceFile
 from triage.identity import normalise_name, party
-from triage.model import Attachment, Conversation, Message, Party, Record
+from triage.model import Attachment, Conversation, Message, Party, Provenance, Record
 from triage.registry import Match, ParseContext, Parser, Probe
+from triage.text_lines import TextLines, decode_head
 
 #: The header layout is fixed from the first HEAD_HEADERS header lines (within HEAD_LINES lines);
 #: detection looks at up to DETECT_LINES lines of the 64 KiB head. Long multi-line messages at
@@ -49,6 +54,9 @@ DETECT_LINES = 400
 OWNER_ABSENT = "\x00owner wrote nothing"
 #: Distinct authors remembered; a chat export never has more members than a group allows.
 MAX_AUTHORS = 5000
+#: Header times and local days remembered (a chat rarely spans more; the cache then restarts).
+MAX_TIMES = 8192
+_UNSET: Any = object()
 
 
 @dataclass(slots=True)
@@ -58,8 +66,7 @@ class _Header:
     line_no: int
     raw: str
     body_text: str  # invisible marks removed, spaces as written
-    view: str  # cleaned + ASCII digits, for the header fields
-    match: re.Match[str]
+    match: re.Match[str]  # over the header view: cleaned, ASCII digits
     author: str | None
     first: str  # the body on the header line itself
     lrm: bool  # the body starts with U+200E (iOS placeholders and system texts)
@@ -83,12 +90,17 @@ class _Scan:
     chat_name_line: int | None = None
     headers: int = 0
     first_header: str | None = None
+    marker: str | None = None  # the first AM/PM marker, as written in the header view
+    language: tuple[str, str] | None = None  # (language, where) of the first localised notice
 
 
-def _lines(file: EvidenceFile) -> Iterator[str]:
-    with read_text(file) as handle:
-        for line in handle:
-            yield line.rstrip("\r\n")
+def _view(raw: str) -> tuple[str, str]:
+    """(body text, header view) of one line: invisible marks removed; for the header also odd
+    spaces made plain and Arabic-Indic digits made ASCII. Pure-ASCII lines are their own view."""
+    if raw.isascii():
+        return raw, raw
+    body_text = g.strip_invisible(raw)
+    return body_text, g.header_view(g.plain_spaces(body_text))
 
 
 def _lrm_body(raw: str, bracket: bool) -> tuple[bool, bool]:
@@ -107,17 +119,15 @@ def _lrm_body(raw: str, bracket: bool) -> tuple[bool, bool]:
 
 
 def _read_header(regex: re.Pattern[str], raw: str, line_no: int, bracket: bool) -> _Header | None:
-    body_text = g.strip_invisible(raw)
-    view = g.header_view(g.plain_spaces(body_text))
+    body_text, view = _view(raw)
     m = regex.match(view)
     if m is None:
         return None
-    rest = body_text[m.start("rest") :]
-    author, first = g.split_author(rest)
+    author, first = g.split_author(body_text[m.start("rest") :])
     if author is not None:
         author = author.strip()
-    lrm, lrm_inside = _lrm_body(raw, bracket)
-    return _Header(line_no, raw, body_text, view, m, author, first, lrm, lrm_inside)
+    lrm, lrm_inside = _lrm_body(raw, bracket) if bracket else (False, False)
+    return _Header(line_no, raw, body_text, m, author, first, lrm, lrm_inside)
 
 
 def _marker_text(text: str) -> str:
@@ -128,38 +138,51 @@ class WhatsAppTxt(Parser):
     """WhatsApp "Export chat" text (Android and iOS, every locale layout), bare or in a zip."""
 
     name = "whatsapp_txt"
-    version = "2"
+    version = "3"
     description = 'WhatsApp "Export chat" text (.txt, or _chat.txt in a zip with media)'
 
     # -- detection -------------------------------------------------------------------------------
     def match(self, probe: Probe) -> Match | None:
-        if probe.is_sqlite or b"\x00" in probe.head[:4096]:
+        if probe.is_sqlite:
             return None
-        lines = probe.text_head().splitlines()[:DETECT_LINES]
+        lines = _detect_lines(probe)
         shapes: Counter[g.Shape] = Counter()
         authored: Counter[g.Shape] = Counter()
+        first_shape: g.Shape | None = None
+        first_ok = False
+        seen_text = False
         for line in lines:
             found = g.generic_shape(g.header_view(g.clean(line)))
             if found is None:
+                seen_text = seen_text or bool(g.clean(line).strip())
                 continue
             shape, m = found
             shapes[shape] += 1
-            if g.split_author(m["rest"])[0] is not None:
+            author = g.split_author(m["rest"])[0]
+            if author is not None:
                 authored[shape] += 1
+            if first_shape is None and not seen_text:
+                first_shape = shape
+                # A chat of one item: its header opens the file, and it names an author or is
+                # the app's own notice (the encryption banner every chat starts with).
+                first_ok = author is not None or g.strong_system(m["rest"])
         if not shapes:
             return None
         shape, hits = shapes.most_common(1)[0]
-        # Several header lines of one layout, at least one with an author: a chat, not a log.
-        if hits < 2 or authored[shape] < 1:
-            return None
-        return Match(self, 10 + min(hits, 20))
+        # Several header lines of one layout, at least one with an author: a chat, not a log;
+        # or a file that opens with a single chat header.
+        if hits >= 2 and authored[shape] >= 1:
+            return Match(self, 10 + min(hits, 20))
+        if hits == 1 and first_ok and first_shape == shape:
+            return Match(self, 10)
+        return None
 
     # -- first pass ------------------------------------------------------------------------------
     def _choose_shape(self, file: EvidenceFile) -> tuple[g.Shape, int | None] | None:
         """The most common header layout among the first lines, and where its year is."""
         shapes: Counter[g.Shape] = Counter()
         year_pos: dict[g.Shape, int] = {}
-        for count, raw in enumerate(_lines(file)):
+        for count, raw in enumerate(TextLines(file)):
             if count >= HEAD_LINES or shapes.total() >= HEAD_HEADERS:
                 break
             found = g.generic_shape(g.header_view(g.clean(raw)))
@@ -187,64 +210,101 @@ class WhatsAppTxt(Parser):
         scan.shape, scan.year_pos = chosen
         if scan.year_pos == 2 and ctx.date_order == "YMD" and scan.shape.year:
             scan.year_pos = 0
-        scan.regex = g.compile_shape(scan.shape)
-        scan.evidence.year_pos = scan.year_pos
-        for line_no, raw in enumerate(_lines(file), start=1):
-            header = _read_header(scan.regex, raw, line_no, scan.shape.bracket)
-            if header is None:
-                continue
+        regex = scan.regex = g.compile_shape(scan.shape)
+        match = regex.match
+        bracket = scan.shape.bracket
+        evidence = scan.evidence
+        evidence.year_pos = scan.year_pos
+        year_pos = scan.year_pos
+        last_date: tuple[str | None, ...] | None = None
+        last_p = last_q = 0
+        for line_no, raw in enumerate(TextLines(file), start=1):
+            if raw.isascii():
+                m = match(raw)
+                if m is None:
+                    continue
+                body_text = raw
+            else:
+                body_text, view = _view(raw)
+                m = match(view)
+                if m is None:
+                    continue
             scan.headers += 1
             if scan.first_header is None:
-                scan.first_header = header.body_text
-            m = header.match
-            try:
-                p, q, year_text = g.split_date(m["a"], m["b"], m["c"], scan.year_pos)
-                year = g.year_value(year_text, bool(m["era"])) if year_text else 0
-                scan.evidence.add(p, q, year)
-            except (ValueError, IndexError):
-                pass
-            self._scan_body(scan, header)
+                scan.first_header = body_text
+                scan.marker = m["ap"]
+            date = m.group("a", "b", "c", "era")
+            if date == last_date:
+                # Consecutive items of one day: the same evidence again, nothing new to compare.
+                evidence.headers += 1
+                evidence.p_over_12 += last_p > 12
+                evidence.q_over_12 += last_q > 12
+            else:
+                last_date = date
+                try:
+                    p, q, year_text = g.split_date(date[0], date[1], date[2], year_pos)
+                    year = g.year_value(year_text, bool(date[3])) if year_text else 0
+                    evidence.add(p, q, year)
+                    last_p, last_q = p, q
+                except (ValueError, IndexError):
+                    last_date = None
+            author, first = g.split_author(body_text[m.start("rest") :])
+            if author is None:
+                self._scan_system(scan, line_no, _marker_text(first))
+                continue
+            author = author.strip()
+            if bracket:
+                lrm, lrm_inside = _lrm_body(raw, bracket)
+                header = _Header(line_no, raw, body_text, m, author, first, lrm, lrm_inside)
+                if self._scan_ios(scan, header, _marker_text(first)):
+                    continue
+            if first[:1] in _DELETED_INITIALS or not first[:1].isalpha():
+                own = g.deletion_marker(_marker_text(first))
+                if own is not None:
+                    if own:
+                        scan.own_deletion_authors[author] += 1
+                    if scan.language is None:
+                        self._note_language(scan, line_no, _marker_text(first))
+            authors = scan.authors
+            if author in authors or len(authors) < MAX_AUTHORS:
+                authors[author] += 1
         return scan
 
-    def _scan_body(self, scan: _Scan, header: _Header) -> None:
-        first = _marker_text(header.first)
-        if header.author is None:
-            self._scan_system(scan, header, first)
-            return
+    def _scan_ios(self, scan: _Scan, header: _Header, first: str) -> bool:
+        """iOS facts of one authored line; True when the line is a system text."""
         if (
             scan.chat_name is None
             and header.line_no <= HEAD_LINES
-            and (
-                header.lrm
-                or (scan.shape is not None and scan.shape.bracket and g.strong_system(first))
-            )
+            and (header.lrm or g.strong_system(first))
+            and g.media_marker(first, lrm=True) is None
+            and g.deletion_marker(first) is None
+            and not g.call_marker(first)
+            and "http" not in first
         ):
-            if (
-                g.media_marker(first, lrm=True) is None
-                and g.deletion_marker(first) is None
-                and not g.call_marker(first)
-                and "http" not in first
-            ):
-                # iOS prints its first notice (end-to-end encryption) under the chat's name.
-                scan.chat_name = header.author
-                scan.chat_name_line = header.line_no
+            # iOS prints its first notice (end-to-end encryption) under the chat's name.
+            scan.chat_name = header.author
+            scan.chat_name_line = header.line_no
         if self._ios_system(scan, header, first):
-            self._scan_system(scan, header, first)
-            return
-        own = g.deletion_marker(first)
-        if own:
-            scan.own_deletion_authors[header.author] += 1
-        if header.author in scan.authors or len(scan.authors) < MAX_AUTHORS:
-            scan.authors[header.author] += 1
+            self._scan_system(scan, header.line_no, first)
+            return True
+        return False
 
     @staticmethod
-    def _scan_system(scan: _Scan, header: _Header, first: str) -> None:
+    def _note_language(scan: _Scan, line_no: int, text: str) -> None:
+        language = g.text_language(text)
+        if language is not None:
+            scan.language = (language, f"the app text of line {line_no} ({text[:60]!r})")
+
+    @classmethod
+    def _scan_system(cls, scan: _Scan, line_no: int, first: str) -> None:
         if g.is_group_event(first) and len(scan.group_events) < 5:
-            scan.group_events.append(f"line {header.line_no}: {first[:80]}")
+            scan.group_events.append(f"line {line_no}: {first[:80]}")
         scan.you_events += g.is_you_event(first)
         actor = g.acts_on_owner(first)
         if actor and len(scan.not_owner) < MAX_AUTHORS:
             scan.not_owner[actor] += 1
+        if scan.language is None:
+            cls._note_language(scan, line_no, first)
 
     @staticmethod
     def _ios_system(scan: _Scan, header: _Header, first: str) -> bool:
@@ -269,8 +329,7 @@ class WhatsAppTxt(Parser):
         title = g.title_from_name(file.name)
         if title:
             return title, f"file name {file.name!r}"
-        parent = getattr(file.container, "parent_file", None)
-        label = parent.name if parent is not None else posixpath.basename(file.container.label)
+        label = _archive_name(file)
         if label.lower().endswith(".zip"):
             title = g.title_from_name(label)
             if title:
@@ -342,24 +401,61 @@ class WhatsAppTxt(Parser):
                     )
         return None, "the export does not name its owner", "none"
 
+    def _order(
+        self, file: EvidenceFile, ctx: ParseContext, scan: _Scan
+    ) -> tuple[g.OrderDecision, list[str]]:
+        """The day/month order, and the language evidence considered when the dates could not
+        tell (empty otherwise)."""
+        decision = g.decide_order(scan.evidence, ctx.date_order)
+        if decision.confidence != "ambiguous" or scan.year_pos is None:
+            return decision, []
+        hints: list[tuple[str, str]] = []
+        marker = g.marker_language(scan.marker)
+        if marker:
+            hints.append((marker, f"the AM/PM marker {scan.marker!r}"))
+        if scan.language:
+            hints.append(scan.language)
+        for name, where in ((file.name, "file name"), (_archive_name(file), "archive name")):
+            language = g.name_language(name)
+            if language:
+                hints.append((language, f"the {where} {name!r}"))
+        assumed = g.assumed_order(hints, ctx.region)
+        considered = [f"{g.DAY_FIRST_LANGUAGES.get(lang, lang)}: {where}" for lang, where in hints]
+        return (
+            g.OrderDecision(
+                assumed.day_first, "assumed", f"{decision.reason}; assumed: {assumed.reason}"
+            ),
+            considered,
+        )
+
     # -- second pass -----------------------------------------------------------------------------
     def parse(self, file: EvidenceFile, ctx: ParseContext) -> Iterator[Record]:
         scan = self._scan(file, ctx)
         if scan.shape is None or scan.regex is None:
             ctx.warn(file.logical, "no header lines", "no line has a WhatsApp export header")
             return
-        decision = g.decide_order(scan.evidence, ctx.date_order)
+        decision, considered = self._order(file, ctx, scan)
         order = decision.order_name(scan.year_pos)
         title, title_source = self._title(file, scan)
         is_group, group_reason = self._group(scan)
         owner_name, owner_reason, owner_conf = self._owner(file, ctx, scan, title, is_group)
         absent = owner_name == OWNER_ABSENT
+        evidence: dict[str, Any] = {"reason": decision.reason, **scan.evidence.as_dict()}
+        facts: dict[str, Any] = {}
+        if decision.confidence == "assumed":
+            evidence["language_evidence"] = considered
+            facts["notice"] = (
+                f"Day and month could not be told apart from the dates; {order} was assumed "
+                f"({decision.reason.split('assumed: ')[-1]}). Messages whose date reads "
+                "differently the other way are flagged 'date_order_assumed'; give --date-order "
+                "to read them otherwise."
+            )
         ctx.decide(
             file.logical,
             header_shape=scan.shape.describe(),
             date_order=order,
             confidence=decision.confidence,
-            evidence={"reason": decision.reason, **scan.evidence.as_dict()},
+            evidence=evidence,
             timezone_assumed=ctx.timezone_name,
             title=title,
             title_source=title_source,
@@ -377,6 +473,7 @@ class WhatsAppTxt(Parser):
                 if owner_name
                 else "unknown for every person message"
             ),
+            **facts,
         )
         if decision.day_first is None:
             ctx.warn(
@@ -384,6 +481,12 @@ class WhatsAppTxt(Parser):
                 f"date order {decision.confidence}",
                 f"{decision.reason}; timestamps left empty where day and month differ "
                 "(give --date-order DMY or MDY)",
+            )
+        elif decision.confidence == "assumed":
+            ctx.warn(
+                file.logical,
+                "date order assumed",
+                f"{order}: {decision.reason} (give --date-order DMY or MDY to change)",
             )
         elif decision.confidence == "low":
             ctx.warn(file.logical, "date order inferred with low confidence", decision.reason)
@@ -401,32 +504,101 @@ class WhatsAppTxt(Parser):
             )
 
         state = _State(self, file, ctx, scan, decision, owner_name, title, is_group)
+        lines = TextLines(file)
         pending: _Header | None = None
         extra_lines: list[str] = []
         bracket = scan.shape.bracket
-        for line_no, raw in enumerate(_lines(file), start=1):
-            header = _read_header(scan.regex, raw, line_no, bracket)
-            if header is not None:
+        match = scan.regex.match
+        message = state.message
+        line_no = 0
+        for raw in lines:
+            line_no += 1
+            if raw.isascii():
+                m = match(raw)
+                body_text = raw
+            else:
+                body_text, view = _view(raw)
+                m = match(view)
+            if lines.cut:
+                state.cut(pending, line_no, lines.cut)
+            if m is not None:
                 if pending is not None:
-                    yield state.message(pending, extra_lines)
-                pending, extra_lines = header, []
+                    yield message(pending, extra_lines)
+                author, first = g.split_author(body_text[m.start("rest") :])
+                if author is not None:
+                    author = author.strip()
+                lrm, lrm_inside = _lrm_body(raw, bracket) if bracket else (False, False)
+                pending = _Header(line_no, raw, body_text, m, author, first, lrm, lrm_inside)
+                extra_lines = []
                 continue
             if pending is None:
                 if raw.strip():
                     ctx.warn(file.logical, "unparsed line", f"line {line_no}: {raw[:80]!r}")
                 continue
-            text = g.strip_invisible(raw)
-            if text[:1].isdigit() or text[:1] == "[":
-                if g.generic_shape(g.header_view(g.plain_spaces(text))) is not None:
-                    ctx.warn(
-                        file.logical,
-                        "header of another layout kept as a continuation line",
-                        f"line {line_no}: {raw[:80]!r}",
-                    )
-            extra_lines.append(text)
+            first_char = body_text[:1]
+            if (first_char.isdigit() or first_char == "[") and g.generic_shape(
+                g.header_view(g.plain_spaces(body_text))
+            ) is not None:
+                ctx.warn(
+                    file.logical,
+                    "header of another layout kept as a continuation line",
+                    f"line {line_no}: {raw[:80]!r}",
+                )
+            extra_lines.append(body_text)
         if pending is not None:
-            yield state.message(pending, extra_lines)
+            yield message(pending, extra_lines)
         state.report_unlinked_media()
+        _report_text(file, ctx, lines)
+
+
+def _archive_name(file: EvidenceFile) -> str:
+    parent = getattr(file.container, "parent_file", None)
+    return parent.name if parent is not None else posixpath.basename(file.container.label)
+
+
+def _detect_lines(probe: Probe) -> list[str]:
+    """The first lines of a file for detection. A head with no line end at all is one over-long
+    line (a pasted blob, a damaged file): the lines after it are read past it, in bounded memory."""
+    text = decode_head(probe.head)
+    if "\n" in text or "\r" in text or probe.file.size <= len(probe.head):
+        return text.lstrip("\ufeff").splitlines()[:DETECT_LINES]
+    found: list[str] = []
+    for line in TextLines(probe.file, max_line=4096):
+        found.append(line)
+        if len(found) >= DETECT_LINES:
+            break
+    return found
+
+
+def _report_text(file: EvidenceFile, ctx: ParseContext, lines: TextLines) -> None:
+    """Say what reading the text changed or could not keep."""
+    if lines.encoding != "utf-8":
+        ctx.decide(file.logical, encoding=lines.encoding)
+    if lines.replaced:
+        ctx.warn(
+            file.logical,
+            "invalid text bytes replaced",
+            f"{lines.replaced:,} invalid {lines.encoding.upper()} sequence"
+            f"{'s' if lines.replaced != 1 else ''} replaced (with U+FFFD)",
+        )
+    if lines.nul_removed:
+        ctx.warn(
+            file.logical,
+            "NUL characters removed",
+            f"{lines.nul_removed:,} NUL character{'s' if lines.nul_removed != 1 else ''} removed",
+        )
+    for line_no, length in lines.long_lines:
+        ctx.warn(
+            file.logical,
+            "over-long line cut",
+            f"line {line_no}: {length:,} characters, the first {lines.max_line:,} kept",
+        )
+
+
+# Initials of the deletion placeholders (a cheap filter before the full comparison).
+_DELETED_INITIALS = frozenset(p[:1] for p in g.DELETED_PHRASES) | frozenset(
+    p[:1].upper() for p in g.DELETED_PHRASES
+)
 
 
 class _State:
@@ -445,9 +617,13 @@ class _State:
     ) -> None:
         self.parser = parser
         self.file = file
+        self.logical = file.logical
+        self.sha256 = file.sha256
         self.ctx = ctx
         self.scan = scan
         self.decision = decision
+        self.assumed = decision.confidence == "assumed"
+        self.bracket = scan.shape is not None and scan.shape.bracket
         self.owner_norm = (
             owner_name
             if owner_name == OWNER_ABSENT
@@ -458,19 +634,40 @@ class _State:
         self.owner = ctx.owner_party()
         self.index = 0
         self.parties: dict[str, Party] = {}
-        participants = [self.author_party(a) for a in sorted(scan.authors)]
+        self._owner_as: dict[str, Party] = {}
+        participants = [
+            self.owner_as(a) if self.is_owner_author(a) else self.author_party(a)
+            for a in sorted(scan.authors)
+        ]
+        if owner_name == OWNER_ABSENT:
+            # The export came from the owner's phone: he is in the chat though he wrote nothing.
+            participants.append(self.owner)
         self.conversation = Conversation(
             id=f"whatsapp:export:{file.sha256[:16]}",
             title=title,
             is_group=is_group,
             participants=participants,
         )
-        self.others = [
-            self.author_party(a) for a in scan.authors if normalise_name(a) != self.owner_norm
-        ]
+        self.others = [self.author_party(a) for a in scan.authors if not self.is_owner_author(a)]
         self._siblings: dict[str, EvidenceFile | None] = {}
-        self._directions: dict[str, str] = {}
-        self._times: dict[str, tuple[datetime | None, str | None]] = {}
+        self._authors: dict[str, tuple[str, Party, list[Party]]] = {}
+        self._times: dict[str, tuple[datetime | None, str | None, bool]] = {}
+        self._days: dict[tuple[int, int, int], timedelta | None] = {}
+        self._cuts: dict[int, list[dict[str, int]]] = {}
+        self._first_header = scan.first_header or ""
+
+    def is_owner_author(self, author: str) -> bool:
+        return self.owner_norm is not None and normalise_name(author) == self.owner_norm
+
+    def owner_as(self, author: str) -> Party:
+        """The owner as this export names him: his name exactly as written, his identity."""
+        found = self._owner_as.get(author)
+        if found is None:
+            o = self.owner
+            found = Party(raw=author, id=o.id, name=o.name, scheme=o.scheme)
+            if len(self._owner_as) < MAX_AUTHORS:
+                self._owner_as[author] = found
+        return found
 
     def author_party(self, author: str) -> Party:
         found = self.parties.get(author)
@@ -489,55 +686,111 @@ class _State:
             self._siblings[name] = self.file.sibling(name)
         return self._siblings[name]
 
+    def cut(self, pending: _Header | None, line_no: int, length: int) -> None:
+        """Remember that ``line_no`` was cut short, for the message it belongs to."""
+        self._cuts.setdefault(line_no, []).append({"line": line_no, "characters": length})
+
     # -- time ------------------------------------------------------------------------------------
-    def _reading(self, header: _Header, day_first: bool) -> tuple[datetime | None, str | None]:
-        m = header.match
+    def _reading(
+        self, m: re.Match[str], day_first: bool
+    ) -> tuple[datetime | None, str | None, bool]:
+        """(UTC time, note, whether the 12 h clock was impossible) of one header's date."""
         p, q, year_text = g.split_date(m["a"], m["b"], m["c"], self.scan.year_pos)
         if year_text is None:
-            return None, None
+            return None, None, False
         day, month = (p, q) if day_first else (q, p)
-        hour = g.to_hour(int(m["h"]), m["ap"])
-        naive = g.naive_datetime(
-            day,
-            month,
-            g.year_value(year_text, bool(m["era"])),
-            hour,
-            int(m["mi"]),
-            int(m["s"] or 0),
-        )
+        hour, impossible = g.clock_hour(int(m["h"]), m["ap"])
+        year = g.year_value(year_text, bool(m["era"]))
+        minute = int(m["mi"])
+        second = int(m["s"] or 0)
+        offset = self._days.get((year, month, day), _UNSET)
+        if offset is _UNSET:
+            offset = self._day_offset(year, month, day)
+        if offset is not None:
+            # No clock change that day: one offset for every minute of it.
+            utc = datetime(year, month, day, hour, minute, second, tzinfo=UTC) - offset
+            return utc, None, impossible
+        naive = g.naive_datetime(day, month, year, hour, minute, second)
         if naive is None:
-            return None, "invalid"
+            return None, "invalid", impossible
         utc, note = local_to_utc(naive, self.ctx.timezone)
-        return utc, note
+        return utc, note, impossible
+
+    def _day_offset(self, year: int, month: int, day: int) -> timedelta | None:
+        """The zone's UTC offset on a local day without a clock change, else ``None`` (the day's
+        times are then converted one by one, so skipped and repeated hours are noticed)."""
+        offset = None
+        try:
+            start = datetime(year, month, day, tzinfo=self.ctx.timezone)
+            end = datetime(year, month, day, 23, 59, 59, tzinfo=self.ctx.timezone)
+            before, after = start.utcoffset(), end.utcoffset()
+            if before == after and before == end.replace(fold=1).utcoffset():
+                offset = before
+        except ValueError:
+            pass  # an impossible date: reported by the one-by-one path
+        if len(self._days) >= MAX_TIMES:
+            self._days.clear()
+        self._days[(year, month, day)] = offset
+        return offset
 
     def timestamp(self, header: _Header, extra: dict[str, Any]) -> datetime | None:
-        locator = f"line {header.line_no}"
-        raw_dt = header.body_text[header.match.start("dt") : header.match.end("dt")]
-        if self.decision.day_first is None:
-            first, _ = self._reading(header, True)
-            second, _ = self._reading(header, False)
+        m = header.match
+        if self.decision.day_first is None or self.assumed:
+            first, note1, imp1 = self._reading(m, True)
+            second, note2, imp2 = self._reading(m, False)
             if first is not None and first == second:
-                return first
-            extra["date_readings"] = {
-                "day_first": first.strftime("%Y-%m-%dT%H:%M:%SZ") if first else None,
-                "month_first": second.strftime("%Y-%m-%dT%H:%M:%SZ") if second else None,
-            }
-            return None
+                return self._noted(header, extra, first, note1, imp1)
+            if self.decision.day_first is None or first is not None or second is not None:
+                extra["date_readings"] = {
+                    "day_first": first.strftime("%Y-%m-%dT%H:%M:%SZ") if first else None,
+                    "month_first": second.strftime("%Y-%m-%dT%H:%M:%SZ") if second else None,
+                }
+            if self.decision.day_first is None:
+                return None
+            extra["date_order_assumed"] = "day first" if self.decision.day_first else "month first"
+            if self.decision.day_first:
+                return self._noted(header, extra, first, note1, imp1)
+            return self._noted(header, extra, second, note2, imp2)
         # Consecutive items often share a minute; the reading depends on the header text only.
-        key = header.view[header.match.start("dt") : header.match.end("dt")]
+        key = m["dt"]
         cached = self._times.get(key)
         if cached is None:
-            cached = self._reading(header, self.decision.day_first)
-            if len(self._times) >= 4096:
+            cached = self._reading(m, self.decision.day_first)
+            if len(self._times) >= MAX_TIMES:
                 self._times.clear()
             self._times[key] = cached
-        utc, note = cached
+        utc, note, impossible = cached
+        if note is None and not impossible:
+            return utc
+        return self._noted(header, extra, utc, note, impossible)
+
+    def _noted(
+        self,
+        header: _Header,
+        extra: dict[str, Any],
+        utc: datetime | None,
+        note: str | None,
+        impossible: bool,
+    ) -> datetime | None:
+        """Report what is odd about one header's time, and flag the record."""
+        if note is None and not impossible:
+            return utc
+        m = header.match
+        locator = f"line {header.line_no}"
+        raw_dt = header.body_text[m.start("dt") : m.end("dt")]
+        if impossible:
+            extra["clock"] = f"hour {int(m['h'])} with {m['ap']!r}: read as the 24-hour time"
+            self.ctx.warn(
+                self.logical,
+                "impossible 12-hour time read as 24-hour",
+                f"{locator}: {raw_dt!r}",
+            )
         if note == "invalid":
-            self.ctx.warn(self.file.logical, "invalid date", f"{locator}: {raw_dt!r}")
+            self.ctx.warn(self.logical, "invalid date", f"{locator}: {raw_dt!r}")
         elif note in ("ambiguous", "nonexistent"):
             extra["local_time"] = note
             self.ctx.warn(
-                self.file.logical,
+                self.logical,
                 f"{note} local time",
                 f"{locator}: {raw_dt!r} in {self.ctx.timezone_name} "
                 + (
@@ -553,30 +806,44 @@ class _State:
         self.index += 1
         while more and not more[-1].strip():
             more = more[:-1]  # blank lines between items belong to no message
+        line_no = header.line_no
         extra: dict[str, Any] = {"raw_line": header.raw, "index": self.index}
         if more:
-            extra["line_end"] = header.line_no + len(more)
+            extra["line_end"] = line_no + len(more)
+        if self._cuts:
+            cuts = [
+                c for n in range(line_no, line_no + len(more) + 1) for c in self._cuts.pop(n, [])
+            ]
+            if cuts:
+                extra["lines_cut"] = cuts
         timestamp = self.timestamp(header, extra)
-        first_marker = _marker_text(header.first)
+        first = header.first
+        first_marker = first.strip() if first.isascii() else _marker_text(first)
         kind, direction = "text", "unknown"
         sender: Party | None = None
         recipients: list[Party] = []
         attachments: list[Attachment] = []
         deleted = edited = False
-        body: str | None = "\n".join([header.first, *more])
+        body: str | None = "\n".join([first, *more]) if more else first
+        author = header.author
 
-        if header.author is None or self.parser._ios_system(self.scan, header, first_marker):
+        if author is None or (
+            self.bracket and self.parser._ios_system(self.scan, header, first_marker)
+        ):
             kind = direction = "system"
-            if header.author is not None:
-                extra["author"] = header.author
+            if author is not None:
+                extra["author"] = author
         else:
-            extra["author"] = header.author
-            direction = self.direction(header.author)
-            sender, recipients = self.parties_for(header.author, direction)
-            own = g.deletion_marker(first_marker) if not more else None
+            extra["author"] = author
+            direction, sender, recipients = self.addressing(author)
+            own = (
+                g.deletion_marker(first_marker)
+                if not more and (first_marker[:1] in _DELETED_INITIALS or not first[:1].isalpha())
+                else None
+            )
             marker = (
                 g.media_marker(first_marker, lrm=header.lrm_inside, sibling_exists=self.sibling)
-                if own is None
+                if own is None and _may_be_media(first_marker, header.lrm_inside)
                 else None
             )
             if own is not None:
@@ -588,27 +855,28 @@ class _State:
                 caption = "\n".join(([marker.caption] if marker.caption else []) + more)
                 body = caption if caption.strip() else None
                 extra["media_marker"] = marker.label
-            elif g.call_marker(first_marker) and not more:
+            elif not more and first_marker[:3].casefold() == "mis" and g.call_marker(first_marker):
                 kind = "call"
             elif first_marker == "null" and not more:
                 # Android prints view-once media as the body "null" (whats_json english_android).
                 kind = "other"
                 extra["possible_view_once"] = True
-            if body is not None:
+            if body is not None and "<" in body:
                 body, edited = g.strip_edited(body)
+        m = header.match
         return Message(
             duplicate_key=self.duplicate_key(header, more),
             platform="whatsapp",
             conversation=self.conversation,
             timestamp_utc=timestamp,
-            timestamp_raw=header.body_text[header.match.start("dt") : header.match.end("dt")],
+            timestamp_raw=header.body_text[m.start("dt") : m.end("dt")],
             zone_assumed=True,
             direction=direction,
             sender=sender,
             recipients=recipients,
             body=body,
             kind=kind,
-            source=self.parser.provenance(self.file, f"line {header.line_no}"),
+            source=Provenance(self.logical, self.sha256, "whatsapp_txt", f"line {line_no}"),
             deleted=deleted,
             edited=edited,
             attachments=attachments,
@@ -622,28 +890,35 @@ class _State:
         and makes an export whose older part was cut off (Android caps exports) match nothing,
         so nothing is merged that might not be the same message."""
         digest = hashlib.sha256(
-            "\x1e".join(
-                [self.scan.first_header or "", str(header.line_no), header.body_text, *more]
-            ).encode()
+            "\x1e".join([self._first_header, str(header.line_no), header.body_text, *more]).encode()
         ).hexdigest()
         return f"whatsapp_txt:{digest[:32]}"
+
+    def addressing(self, author: str) -> tuple[str, Party, list[Party]]:
+        """(direction, sender, recipients) of a person's message, fixed per author."""
+        found = self._authors.get(author)
+        if found is None:
+            direction = self.direction(author)
+            sender, recipients = self.parties_for(author, direction)
+            found = (direction, sender, recipients)
+            if len(self._authors) < MAX_AUTHORS:
+                self._authors[author] = found
+        direction, sender, recipients = found
+        return direction, sender, list(recipients)
 
     def direction(self, author: str) -> str:
         if self.owner_norm is None:
             return "unknown"
-        found = self._directions.get(author)
-        if found is None:
-            found = "outgoing" if normalise_name(author) == self.owner_norm else "incoming"
-            if len(self._directions) < MAX_AUTHORS:
-                self._directions[author] = found
-        return found
+        return "outgoing" if normalise_name(author) == self.owner_norm else "incoming"
 
     def parties_for(self, author: str, direction: str) -> tuple[Party, list[Party]]:
         author_party = None if direction == "outgoing" else self.author_party(author)
         # An export lists only the people who wrote in it: not who else was in the group, and
         # not whom an unknown-direction line went to.
         members = self.others if direction == "outgoing" and not self.conversation.is_group else []
-        sender, recipients = sender_and_recipients(direction, self.owner, author_party, members)
+        # The owner as this line names him (his name as written, his identity).
+        owner = self.owner_as(author) if direction == "outgoing" else self.owner
+        sender, recipients = sender_and_recipients(direction, owner, author_party, members)
         assert sender is not None
         return sender, recipients
 
@@ -685,3 +960,18 @@ class _State:
         return Attachment(
             name=marker.file, path=found.logical, sha256=found.sha256, mime=mime, size=found.size
         )
+
+
+_OMITTED_ENDINGS = ("omitted", "omitida", "omitido")
+
+
+def _may_be_media(text: str, lrm: bool) -> bool:
+    """A cheap test that rules out most bodies before :func:`g.media_marker` looks closer."""
+    if not text:
+        return False
+    if lrm:
+        return True
+    last = text[-1]
+    if last == ">" or last == ")":
+        return True
+    return text[-8:].casefold().endswith(_OMITTED_ENDINGS)

@@ -339,13 +339,144 @@ def split_date(a: str, b: str, c: str | None, year_pos: int | None) -> tuple[int
 
 def to_hour(hour: int, ampm: str | None) -> int:
     """24 h hour from a 12 h clock: 12 AM is 00, 12 PM is 12 (Pustur ``convertTime12to24``)."""
+    return clock_hour(hour, ampm)[0]
+
+
+def clock_hour(hour: int, ampm: str | None) -> tuple[int, bool]:
+    """(24 h hour, whether the 12 h reading was impossible).
+
+    Real exports hold hours a 12 h clock cannot show (``23:59 PM``, ``00:30 PM``): the digits are
+    then the 24 h value the phone meant, and the marker is the inconsistency to flag."""
     if not ampm:
-        return hour
-    marker = ampm.replace(".", "").replace(" ", "").lower()
-    pm = marker in ("pm", "م")
+        return hour, False
+    pm = ampm[0] in "pPم"
+    if hour > 12 or (hour == 0 and pm):
+        return hour, True
     if hour == 12:
-        return 12 if pm else 0
-    return hour + 12 if pm else hour
+        return (12 if pm else 0), False
+    return (hour + 12 if pm else hour), False
+
+
+# --- day/month order when the dates cannot tell ----------------------------------------------------
+
+# Languages whose locales write the day before the month (CLDR short date patterns: es "d/M/yy",
+# pt "dd/MM/y", de "dd.MM.yy", fr "dd/MM/y", it "dd/MM/yy", nl "dd-MM-y", ru "dd.MM.y",
+# tr "d.MM.y", pl "d.MM.y", id "dd/MM/yy", ar "d/M/y", cs "dd.MM.yy"). English is written both
+# ways (en-US month first, en-GB day first), so it is no evidence.
+DAY_FIRST_LANGUAGES = {
+    "es": "Spanish",
+    "pt": "Portuguese",
+    "de": "German",
+    "fr": "French",
+    "it": "Italian",
+    "nl": "Dutch",
+    "ru": "Russian",
+    "tr": "Turkish",
+    "pl": "Polish",
+    "id": "Indonesian",
+    "ar": "Arabic",
+    "cs": "Czech",
+}
+# Regions whose locales write the month first (CLDR: en-US "M/d/yy", and the territories that use
+# en-US formats); every other region's dominant locale writes the day first or the year first.
+MONTH_FIRST_REGIONS = frozenset({"US", "PR", "GU", "VI", "AS", "MP", "UM", "PH", "FM", "MH", "PW"})
+
+
+def marker_language(ampm: str | None) -> str | None:
+    """The language an AM/PM marker is written in, where its spelling tells: ``a. m.``/``p. m.``
+    with a space is the Spanish form (CLDR es ``a. m.``; Pustur format 11, chat-miner es-US test),
+    ``ص``/``م`` Arabic (whats_json ``arabic_ios.txt``)."""
+    if not ampm:
+        return None
+    if ampm in ("م", "ص"):
+        return "ar"
+    if re.fullmatch(r"[aApP]\. [mM]\.", ampm):
+        return "es"
+    return None
+
+
+# System notices and placeholders in the language of the app (whats_json test/data/languages
+# real exports; Android strings revoked_msg_*; German log of skowalak/whatsapp-to-sqlite).
+_LANGUAGE_PHRASES = [
+    (
+        "es",
+        re.compile(
+            r"cifrados de extremo a extremo|Se eliminó este mensaje|Este mensaje fue eliminado|Eliminaste este mensaje|imagen omitida|archivo adjunto",
+            re.I,
+        ),
+    ),
+    (
+        "pt",
+        re.compile(
+            r"criptografia de ponta a ponta|Mensagem apagada|Esta mensagem foi apagada|apagou esta mensagem|arquivo anexado|Mídia omitida",
+            re.I,
+        ),
+    ),
+    (
+        "de",
+        re.compile(
+            r"Ende-zu-Ende-verschlüsselt|Diese Nachricht wurde gelöscht|diese Nachricht gelöscht|hat die Gruppe|hinzugefügt|Medien (?:weggelassen|ausgeschlossen)",
+            re.I,
+        ),
+    ),
+    (
+        "fr",
+        re.compile(
+            r"chiffrés de bout en bout|Ce message a été supprimé|avez supprimé ce message|fichier joint",
+            re.I,
+        ),
+    ),
+    (
+        "it",
+        re.compile(
+            r"crittografati end-to-end|Questo messaggio è stato eliminato|Hai eliminato questo messaggio",
+            re.I,
+        ),
+    ),
+    (
+        "nl",
+        re.compile(
+            r"end-to-end versleuteld|Dit bericht is verwijderd|dit bericht verwijderd|Media weggelaten",
+            re.I,
+        ),
+    ),
+    ("ru", re.compile(r"Данное сообщение удалено|удалили данное сообщение|Без медиафайлов", re.I)),
+    ("tr", re.compile(r"Bu mesaj silindi", re.I)),
+    ("pl", re.compile(r"Ta wiadomość została usunięta", re.I)),
+    ("id", re.compile(r"Pesan ini dihapus", re.I)),
+    ("ar", re.compile(r"تم حذف هذه الرسالة")),
+]
+
+
+def text_language(text: str) -> str | None:
+    """The language of an app notice or placeholder, when it is one of the known phrases
+    (called on system lines and placeholders only)."""
+    for language, pattern in _LANGUAGE_PHRASES:
+        if pattern.search(text):
+            return language
+    return None
+
+
+def assumed_order(hints: list[tuple[str, str]], region: str) -> OrderDecision:
+    """Day or month first for a file whose dates cannot tell, from the file's own language
+    evidence (``hints``: (language, where it was seen), strongest first), else the case region.
+
+    The result is a stated default, never presented as read from the data: confidence
+    ``assumed`` and the evidence named in the reason."""
+    for language, where in hints:
+        if language in DAY_FIRST_LANGUAGES:
+            return OrderDecision(
+                True,
+                "assumed",
+                f"{where} is {DAY_FIRST_LANGUAGES[language]}, whose locales write the day first",
+            )
+    if region.upper() in MONTH_FIRST_REGIONS:
+        return OrderDecision(
+            False, "assumed", f"case region {region} writes the month first (no language evidence)"
+        )
+    return OrderDecision(
+        True, "assumed", f"case region {region} writes the day first (no language evidence)"
+    )
 
 
 def naive_datetime(
@@ -671,20 +802,31 @@ def is_phone_author(author: str) -> bool:
 # Android file-name templates ("WhatsApp Chat with %s", strings.xml email_conversation_subject)
 # as localized in real exports (whats_json test/data/android, franklinbaldo/egregora test zip).
 _TITLE_PATTERNS = [
-    re.compile(r"^WhatsApp Chat with (?P<t>.+?)(?: \(\d+\))?\.txt$", re.I),
-    re.compile(r"^WhatsApp Chat mit (?P<t>.+?)(?: \(\d+\))?\.txt$", re.I),
-    re.compile(r"^Conversa do WhatsApp com (?P<t>.+?)(?: \(\d+\))?\.txt$", re.I),
-    re.compile(r"^WhatsApp-chat met (?P<t>.+?)(?: \(\d+\))?\.txt$", re.I),
-    re.compile(r"^Chat WhatsApp s uživatelem (?P<t>.+?)(?: \(\d+\))?\.txt$", re.I),
-    re.compile(r"^Чат WhatsApp с контактом (?P<t>.+?)(?: \(\d+\))?\.txt$", re.I),
-    re.compile(r"^WhatsApp Chat - (?P<t>.+?)(?: \(\d+\))?\.(?:zip|txt)$", re.I),
+    ("en", re.compile(r"^WhatsApp Chat with (?P<t>.+?)(?: \(\d+\))?\.txt$", re.I)),
+    ("de", re.compile(r"^WhatsApp Chat mit (?P<t>.+?)(?: \(\d+\))?\.txt$", re.I)),
+    ("pt", re.compile(r"^Conversa do WhatsApp com (?P<t>.+?)(?: \(\d+\))?\.txt$", re.I)),
+    ("nl", re.compile(r"^WhatsApp-chat met (?P<t>.+?)(?: \(\d+\))?\.txt$", re.I)),
+    ("cs", re.compile(r"^Chat WhatsApp s uživatelem (?P<t>.+?)(?: \(\d+\))?\.txt$", re.I)),
+    ("ru", re.compile(r"^Чат WhatsApp с контактом (?P<t>.+?)(?: \(\d+\))?\.txt$", re.I)),
+    (None, re.compile(r"^WhatsApp Chat - (?P<t>.+?)(?: \(\d+\))?\.(?:zip|txt)$", re.I)),
 ]
 
 
 def title_from_name(name: str) -> str | None:
+    found = _title_match(name)
+    return found[1] if found else None
+
+
+def name_language(name: str) -> str | None:
+    """The language of an Android export's file-name template ("WhatsApp Chat mit X.txt": de)."""
+    found = _title_match(name)
+    return found[0] if found else None
+
+
+def _title_match(name: str) -> tuple[str | None, str] | None:
     name = clean(name).strip()
-    for pattern in _TITLE_PATTERNS:
+    for language, pattern in _TITLE_PATTERNS:
         m = pattern.match(name)
         if m:
-            return m["t"].strip()
+            return language, m["t"].strip()
     return None

@@ -20,7 +20,7 @@ from parsers.whatsapp_txt_grammar import OrderEvidence, decide_order, media_mark
 from triage.cli import main
 from triage.evidence import Evidence
 from triage.ingest import iter_records
-from triage.model import Message, iso_utc
+from triage.model import Message, Party, iso_utc
 from triage.registry import ParseContext, Probe, detect
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures" / "whatsapp_txt"
@@ -292,7 +292,11 @@ def test_android_group_system_lines_and_deletions_in_seven_languages() -> None:
     assert phone.sender.scheme == "phone" and phone.sender.id == "+447700900123"
     assert phone.body == "Me. Ask @Erin"
     assert messages[16].body == "Keep the log: it matters - really"
-    assert messages[16].direction == "outgoing" and messages[16].sender == ctx.owner_party()
+    # The owner's own name is kept as written, with the owner's identity.
+    assert messages[16].direction == "outgoing"
+    assert messages[16].sender == Party(raw="Grace", id="owner", scheme="owner")
+    owners = [p for p in messages[0].conversation.participants if p.id == "owner"]
+    assert owners == [Party(raw="Grace", id="owner", scheme="owner")]
     assert {m.extra["author"] for m in messages if m.kind != "system"} == {
         "Frank",
         "+44 7700 900123",
@@ -312,9 +316,12 @@ def test_android_group_of_one_author_who_added_you() -> None:
     people = [m for m in messages if m.kind != "system"]
     assert [m.direction for m in people] == ["incoming"] * 4
     assert people[0].recipients == [ctx.owner_party()]
-    # Every item is on 11/01: day and month cannot be told apart, so no time is guessed.
-    assert d["date_order"] == "ambiguous"
-    assert {m.timestamp_utc for m in messages} == {None}
+    # Every item is on 11/01: the dates cannot tell day from month, and nothing in this English
+    # file names a language that does, so the case region (GB) decides: day first, flagged.
+    assert (d["date_order"], d["confidence"]) == ("DMY", "assumed")
+    assert "case region GB" in d["evidence"]["reason"]
+    assert iso_utc(messages[0].timestamp_utc) == "2023-01-11T16:13:00Z"
+    assert {m.extra["date_order_assumed"] for m in messages} == {"day first"}
     assert messages[0].extra["date_readings"] == {
         "day_first": "2023-01-11T16:13:00Z",
         "month_first": "2023-11-01T16:13:00Z",
@@ -413,23 +420,36 @@ def test_date_order_inference(name: str, order: str, confidence: str, first: str
     assert iso_utc(messages[0].timestamp_utc) == first
 
 
-def test_ambiguous_file_is_reported_not_guessed() -> None:
+def test_ambiguous_file_is_dated_by_a_stated_default() -> None:
     path = FIX / "order" / "ambiguous.txt"
     messages, ctx = parse(path)
     d = only_decision(ctx)
-    assert d["date_order"] == "ambiguous" and d["confidence"] == "ambiguous"
+    assert d["date_order"] == "DMY" and d["confidence"] == "assumed"
     assert d["evidence"]["first_changes"] == d["evidence"]["second_changes"] == 3
-    assert (str(path), "date order ambiguous") in ctx.warnings
+    assert d["evidence"]["language_evidence"] == []
+    assert "DMY was assumed" in d["notice"] and "--date-order" in d["notice"]
+    warning = ctx.warnings[(str(path), "date order assumed")]
+    assert "case region GB writes the day first" in warning.examples[0]
     assert [iso_utc(m.timestamp_utc) for m in messages] == [
+        "2022-02-01T09:00:00Z",
+        "2022-04-03T08:00:00Z",
+        "2022-05-05T08:00:00Z",
+        "2022-07-06T08:00:00Z",
+    ]
+    # Flagged where the other order reads differently; 05/05 reads the same either way.
+    assert [m.extra.get("date_order_assumed") for m in messages] == [
+        "day first",
+        "day first",
         None,
-        None,
-        "2022-05-05T08:00:00Z",  # 05/05: both readings agree
-        None,
+        "day first",
     ]
     assert messages[0].extra["date_readings"] == {
         "day_first": "2022-02-01T09:00:00Z",
         "month_first": "2022-01-02T09:00:00Z",
     }
+    us, ctx = parse(path, region="US")
+    assert only_decision(ctx)["date_order"] == "MDY"
+    assert iso_utc(us[0].timestamp_utc) == "2022-01-02T09:00:00Z"
 
 
 def test_date_order_override() -> None:
@@ -438,7 +458,8 @@ def test_date_order_override() -> None:
     d = only_decision(ctx)
     assert (d["date_order"], d["confidence"]) == ("MDY", "override")
     assert iso_utc(messages[0].timestamp_utc) == "2022-01-02T09:00:00Z"
-    assert (str(path), "date order ambiguous") not in ctx.warnings
+    assert (str(path), "date order assumed") not in ctx.warnings
+    assert "date_order_assumed" not in messages[0].extra
     # An override also wins over certain evidence (the examiner knows the device locale).
     result = CliRunner().invoke(
         main, ["parse", str(FIX / "order" / "dmy_by_decrease.txt"), "--date-order", "MDY"]
@@ -500,13 +521,17 @@ def test_long_first_message_does_not_hide_the_layout(tmp_path: Path) -> None:
     assert not [c for (_, c) in ctx.warnings if c != "direction unknown"]
 
 
-def test_match_requires_several_header_lines(tmp_path: Path) -> None:
+def test_match_from_a_single_header_line_only_at_the_top(tmp_path: Path) -> None:
     one = tmp_path / "one.txt"
     one.write_text("23/03/2022, 13:31 - Alice: hi\nand then nothing\n")
+    later = tmp_path / "later.txt"
+    later.write_text("Minutes of the meeting\n23/03/2022, 13:31 - Alice: hi\n")
+    system = tmp_path / "system.txt"
+    system.write_text("23/03/2022, 13:31 - the van left the yard\n")
     with Evidence() as ev:
-        ev.add_input(one)
-        (file,) = list(ev.files())
-        assert WhatsAppTxt().match(Probe(file)) is None
+        ev.add_input(tmp_path)
+        found = {f.name: WhatsAppTxt().match(Probe(f)) is not None for f in ev.files()}
+    assert found == {"one.txt": True, "later.txt": False, "system.txt": False}
 
 
 def test_grammar_units() -> None:
