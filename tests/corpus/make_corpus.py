@@ -349,7 +349,7 @@ def _out_of_range(folder: Path) -> None:
     conn.close()
 
 
-@case("sqlite_bytes_value", "13.2", [], 3, stdout=['"body": "base64:'])
+@case("sqlite_bytes_value", "13.2", [], 3, stdout=['"body":"base64:'])
 def _bytes_value(folder: Path) -> None:
     rows = [(i, 1772000000000 + i * 1000, 1, f"text {i}") for i in range(1, 4)]
     rows[1] = (2, 1772000002000, 1, b"\x00\xffbinary body")
