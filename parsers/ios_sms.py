@@ -3,8 +3,8 @@
 Location: ``/private/var/mobile/Library/SMS/sms.db`` (macOS ``~/Library/Messages/chat.db``).
 Versions: the iOS 6+ schema (``message``/``handle``/``chat`` with join tables) through iOS 18;
 iOS 10-era files store dates in seconds, iOS 11+ in nanoseconds, both since 2001-01-01 UTC
-(told apart by magnitude in :func:`triage.clock.from_apple`). The iOS <= 5 ``madrid`` schema is
-a different format and is not matched.
+(told apart by magnitude in :func:`triage.clock.from_apple`). The iOS <= 5 layout (``madrid``
+columns, no ``handle`` table) is a different format, read by :mod:`parsers.ios_sms_legacy`.
 
 * ``message``: ``ROWID`` (AUTOINCREMENT), ``guid``, ``text`` (NULL on many iOS 16+ rows, whose
   body is then only in ``attributedBody``, a typedstream: :mod:`parsers.typedstream`),
@@ -16,6 +16,8 @@ a different format and is not matched.
   edited message is kept in ``message_summary_info``, a binary plist, and is read into
   ``extra["edit_history"]``).
 * ``chat`` + ``chat_message_join`` + ``chat_handle_join``: conversations and their members.
+  Partial copies holding only ``message`` and ``handle`` are read too (each message in its
+  handle's thread) and the missing tables are reported.
 * ``attachment`` + ``message_attachment_join``: one message may carry several attachments
   (``filename`` like ``~/Library/SMS/Attachments/ab/11/<guid>/IMG_0001.HEIC``).
 * ``deleted_messages(ROWID AUTOINCREMENT, guid)`` and ``sync_deleted_messages`` are filled by
@@ -35,7 +37,7 @@ from __future__ import annotations
 import plistlib
 import sqlite3
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 from parsers.typedstream import TypedStreamError, decode_attributed_body
 from triage.addressing import sender_and_recipients
@@ -112,6 +114,11 @@ QUERIES = {
         "FROM message m LEFT JOIN chat_message_join cmj ON cmj.message_id = m.ROWID "
         "ORDER BY m.ROWID, cmj.chat_id"
     ),
+    # A partial copy without chat_message_join: each message stands in its handle's thread.
+    "messages_unjoined": (
+        "SELECT m.ROWID, m.guid, m.text, m.handle_id, m.date, m.is_from_me, NULL{extra} "
+        "FROM message m ORDER BY m.ROWID"
+    ),
     "attachments": (
         "SELECT j.message_id, a.ROWID, a.filename{extra} FROM message_attachment_join j "
         "LEFT JOIN attachment a ON a.ROWID = j.attachment_id{where} ORDER BY j.message_id, a.ROWID"
@@ -162,12 +169,17 @@ def _is_tapback(kind: Any) -> bool:
 
 class IosSms(Parser):
     name = "ios_sms"
-    version = "2"
+    version = "3"
     description = "iOS Messages sms.db / macOS chat.db (SMS, MMS, iMessage, RCS)"
     priority = 20
+    # Only message and handle are required: partial copies (some backups and tools keep just
+    # those) are read too, and the missing chat tables are reported.
     required_tables = {
         "message": {"ROWID", "guid", "text", "handle_id", "date", "is_from_me"},
         "handle": {"ROWID", "id"},
+    }
+    #: Tables that group messages into chats; each one missing is reported.
+    CHAT_TABLES: ClassVar[dict[str, set[str]]] = {
         "chat": {"ROWID", "chat_identifier"},
         "chat_message_join": {"chat_id", "message_id"},
         "chat_handle_join": {"chat_id", "handle_id"},
@@ -175,6 +187,17 @@ class IosSms(Parser):
 
     def parse(self, file: EvidenceFile, ctx: ParseContext) -> Iterator[Record]:
         with file.sqlite() as conn:
+            missing = [
+                t for t, cols in self.CHAT_TABLES.items() if not cols <= table_columns(conn, t)
+            ]
+            if missing:
+                ctx.warn(
+                    file.logical,
+                    "chat tables missing",
+                    f"{', '.join(missing)} not in the database (a partial copy): messages are "
+                    "grouped by their handle, and group chats cannot be told from one-to-one",
+                )
+                ctx.decide(file.logical, ios_sms_missing_tables=missing)
             handles = {
                 rowid: (ident, service)
                 for rowid, ident, service in conn.execute(
@@ -184,13 +207,21 @@ class IosSms(Parser):
                     )
                 )
             }
-            chats = self._chats(conn, handles, ctx)
+            chats = self._chats(conn, handles, ctx, set(missing))
             columns = table_columns(conn, "message")
             optional = [c for c in MESSAGE_OPTIONAL if c in columns]
             reactions = self._reactions(conn, file, ctx, handles, optional)
             recoverable = self._recoverable(conn)
             yield from self._messages(
-                conn, file, ctx, handles, chats, optional, reactions, recoverable
+                conn,
+                file,
+                ctx,
+                handles,
+                chats,
+                optional,
+                reactions,
+                recoverable,
+                unjoined="chat_message_join" in missing,
             )
             for target, items in reactions.items():
                 for item in items:
@@ -212,11 +243,15 @@ class IosSms(Parser):
         conn: sqlite3.Connection,
         handles: dict[int, tuple[str, Any]],
         ctx: ParseContext,
+        missing: set[str],
     ) -> dict[int, Conversation]:
+        if "chat" in missing:
+            return {}
         cols = table_columns(conn, "chat")
         pick = [c for c in ("guid", "display_name", "service_name", "style") if c in cols]
         members: dict[int, list[Party]] = {}
-        for chat_id, handle_id in conn.execute(query("chat_members")):
+        joins = [] if "chat_handle_join" in missing else conn.execute(query("chat_members"))
+        for chat_id, handle_id in joins:
             ident = handles.get(handle_id, (None, None))[0]
             p = party(ident, ctx.region) if ident else None
             if p is not None:
@@ -320,13 +355,16 @@ class IosSms(Parser):
         optional: list[str],
         reactions: dict[str, list[dict[str, Any]]],
         recoverable: dict[int, Any],
+        unjoined: bool = False,
     ) -> Iterator[Record]:
         attachments = self._attachment_rows(conn)
         owner = ctx.owner_party()
         ids: list[int] = []
         last_rowid = None
         guard = RecordGuard(ctx, file.logical)
-        for row in conn.execute(query("messages", optional, "m.")):
+        for row in conn.execute(
+            query("messages_unjoined" if unjoined else "messages", optional, "m.")
+        ):
             rowid, guid, text, handle_id, date, from_me, chat_id = row[:7]
             if rowid == last_rowid:
                 ctx.warn(file.logical, "message in several chats", f"message.ROWID={rowid}")
