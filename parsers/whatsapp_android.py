@@ -59,6 +59,7 @@ from parsers.whatsapp_common import (
     text_value,
 )
 from parsers.whatsapp_contacts import load_wa_names
+from parsers.whatsapp_recovered import recovered_messages
 from triage.addressing import sender_and_recipients
 from triage.clock import from_unix_ms
 from triage.evidence import EvidenceFile
@@ -320,6 +321,7 @@ class WhatsAppAndroid(Parser):
                 else:
                     ctx.decide(file.logical, whatsapp_schema="current")
                 yield from reader.traces()
+                yield from recovered_messages(reader, file, ctx, CURRENT_TYPES)
             elif has_legacy:
                 legacy = _LegacyReader(self, file, ctx, conn, tables, names, skip_copies=False)
                 yield from legacy.messages()

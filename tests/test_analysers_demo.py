@@ -51,6 +51,12 @@ deleted for me): 12 messages with Female A remain.
   WhatsApp rows are numbered 1-22 in time order (the exhibit MMS-time row first); 11 and 14 are
   deleted between chats (certain, interior), 22 is the last row (certain, trailing:
   sqlite_sequence 22 > max _id 21).
+  RECOVERED: the three rows were deleted after the last VACUUM with secure_delete off, so their
+  bytes are still in the message table's page: 11 and 14 in free blocks, 22 (the last cell
+  written, at the start of the content area) in unallocated space. Each freed cell lost its
+  first 4 bytes to a free-block header (payload length, rowid, header length: _id < 128), so the
+  rowid is gone, but sort_id survives and equals _id on every live row: 11, 14 and 22 fill the
+  three gaps. They are not live rows, so none of the counts above changes.
 MESSENGER (C_SCRIPT, Female C by display name): out 03/04 22:15 off*, in 22:40 off*,
   out 22:41 off*, out 04/04 23:05 on* (night), in 05/04 00:20 on*, out 00:22 on* (unsent)
   -> 3 of 6 outside; 2 of 4 he sent.
@@ -192,6 +198,29 @@ def test_demo_headline_numbers(demo_case: Path, tmp_path: Path) -> None:
         ["message._id=13", "message._id=15"],
         ["message._id=21"],
     ]
+    # The deleted rows recovered from the database's free space fill exactly those gaps.
+    filled = [
+        [(x["key"], x["status"], x["placed_by"]) for x in g.data["recovered"]] for g in wa_gaps
+    ]
+    by = "sort_id (equal to the id on live rows)"
+    assert filled == [[(11, "deleted", by)], [(14, "deleted", by)], [(22, "deleted", by)]]
+    recovered = {s.id: s.message for s in r.store.recovered_messages()}
+    bodies = [recovered[g.data["recovered"][0]["message_id"]].body for g in wa_gaps]
+    assert bodies == [
+        "You owe me after everything I've done",
+        "Don't make me come round",
+        "Nobody will believe you",
+    ]
+    sources = [g.data["recovered"][0]["source"] for g in wa_gaps]
+    assert [s.split(" (")[-1] for s in sources] == [
+        "free block)",
+        "free block)",
+        "unallocated space)",
+    ]
+    assert all(
+        m.direction == "outgoing" and m.extra["recovered"]["confidence"] == "medium"
+        for m in recovered.values()
+    )
 
     gaps = [g for g in r.findings("gap.id") if g.data["table"] == "sms"]
     assert [

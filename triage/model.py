@@ -130,6 +130,10 @@ class Message:
     duplicate_key: str | None = None
     id_space: str | None = None
     status_update: bool = False
+    # A row recovered from deleted database content (WAL frames, freelist, free space), not a
+    # live row: ``extra["recovered"]`` says where it was read, its confidence and which fields
+    # did not survive. The store keeps such messages out of every live count.
+    recovered: bool = False
 
     @property
     def is_system(self) -> bool:
@@ -309,6 +313,7 @@ def message_to_json(msg: Message, conversation: Any = None) -> dict[str, Any]:
         "duplicate_key": msg.duplicate_key,
         "id_space": msg.id_space,
         "status_update": msg.status_update,
+        "recovered": msg.recovered,
         "extra": msg.extra,
     }
 

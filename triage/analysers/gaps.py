@@ -119,6 +119,7 @@ class _Gap:
     reasons: list[str] = field(default_factory=list)
     discounted: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    recovered: list[dict] = field(default_factory=list)
 
     @property
     def missing_min(self) -> int:
@@ -163,6 +164,8 @@ class GapsAnalyser(Analyser):
             gaps.extend(_id_gaps(sp))
             if sp.space.order_key:
                 gaps.extend(_order_gaps(sp))
+
+        _fill(store.recovered_messages(), spaces, gaps)
 
         findings: list[Finding] = []
         for sp in spaces:
@@ -290,6 +293,17 @@ class GapsAnalyser(Analyser):
             why += " Why: " + "; ".join(g.reasons) + "."
         if g.discounted:
             why += " Discounted: " + "; ".join(g.discounted) + "."
+        if g.recovered:
+            why += (
+                f" {plural(len(g.recovered), 'record')} recovered from deleted database content "
+                "fill this gap: "
+                + "; ".join(
+                    f"{what[:-1]} {r['key']} ({r['status']}, {r['confidence']} confidence, "
+                    f"{r['source']})"
+                    for r in g.recovered
+                )
+                + "."
+            )
         refs = [s.id for s in (g.before, g.after) if s is not None]
         weight = {"certain": 0.7, "probable": 0.5, "possible": 0.3}[g.strength]
         return Finding(
@@ -321,6 +335,7 @@ class GapsAnalyser(Analyser):
                 "reasons": g.reasons,
                 "discounted": g.discounted,
                 "notes": g.notes,
+                "recovered": g.recovered,
             },
             refs=refs,
         )
@@ -640,3 +655,44 @@ def _shared_conversation(before: _Row | None, after: _Row | None, position: str)
         return "unattributed"
     a, b = before.conversation, after.conversation
     return a if a == b else "unattributed"
+
+
+def _fill(recovered: Iterable[StoredMessage], spaces: list[_Space], gaps: list[_Gap]) -> None:
+    """Attach each recovered message to the gap its id places it in: its rowid for id gaps (or
+    its order key where the order key mirrors the id on every live row, as a record whose rowid
+    was overwritten keeps its ``sort_id``), its order key for order gaps in its conversation."""
+    modes = {id(sp.space): order_mode(sp) if sp.space.order_key else None for sp in spaces}
+    for s in recovered:
+        m = s.message
+        facts = m.extra.get("recovered") or {}
+        for g in gaps:
+            space = g.space
+            if space.file != m.source.file or space.table != m.id_space:
+                continue
+            placed_by = None
+            if g.rule == "gap.id":
+                key = m.record_id
+                placed_by = "rowid"
+                if key is None and modes[id(space)] == "mirror":
+                    key, placed_by = (
+                        m.order_key,
+                        f"{space.order_key} (equal to the id on live rows)",
+                    )
+            else:
+                key = m.order_key if g.conversation == m.conversation.id else None
+                placed_by = space.order_key
+            if key is None or not g.missing_from <= key <= g.missing_to:
+                continue
+            g.recovered.append(
+                {
+                    "message_id": s.id,
+                    "key": key,
+                    "placed_by": placed_by,
+                    "status": facts.get("status"),
+                    "confidence": facts.get("confidence"),
+                    "source": facts.get("source"),
+                    "time_utc": iso_utc(m.timestamp_utc),
+                    "direction": m.direction,
+                    "conversation": m.conversation.id,
+                }
+            )

@@ -98,6 +98,25 @@ class RecoveredRecord:
     def value(self, column: str) -> Any:
         return self.fields.get(column)
 
+    def facts(self) -> dict[str, Any]:
+        """What a recovered message carries about its recovery (JSON-ready)."""
+        return {
+            "status": self.status,
+            "confidence": self.confidence,
+            "source": self.source.describe(),
+            "source_kind": self.source.kind,
+            "page": self.source.page,
+            "offset": self.source.offset,
+            "wal_frame": self.source.frame,
+            "wal_salt": self.source.salt,
+            "wal_frame_state": self.source.frame_state,
+            "record_state": self.state,
+            "rowid": self.rowid,
+            "lost_fields": list(self.lost),
+            "live_rowid": self.live_rowid,
+            "also_found": self.also_found,
+        }
+
 
 @dataclass
 class TableReport:
@@ -124,6 +143,19 @@ class RecoveryResult:
     @property
     def records(self) -> list[RecoveredRecord]:
         return [r for t in self.tables.values() for r in t.records]
+
+    def summary(self) -> str:
+        """One line for the run's decisions: what was found where, and the notes."""
+        records = self.records
+        deleted = sum(r.status == "deleted" for r in records)
+        changed = len(records) - deleted
+        places = sorted({r.source.kind for r in records})
+        text = (
+            f"{deleted} deleted and {changed} changed rows recovered"
+            + (f" (from {', '.join(places)})" if places else "")
+            + f"; {self.wal_frames} WAL frames read; free bytes scanned {self.free_bytes}"
+        )
+        return "; ".join([text, *self.notes])
 
 
 @dataclass(slots=True)

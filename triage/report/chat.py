@@ -26,8 +26,24 @@ def _gap(g: dict[str, Any]) -> str:
         f'<li class="gap" id="gap-{_e(g["id"])}">Deletion gap: at least {_e(minimum)} '
         f"{'id' if minimum == 1 else 'ids'} missing between {_e(g['start'])} and {_e(g['end'])} "
         f'<span class="small">({_e(g["table"])}.{_e(g["id_column"])} {_e(g["range"])}; '
-        f"{_e(g['strength'])}{extra})</span></li>"
+        f"{_e(g['strength'])}{extra})</span>{_filled(g.get('recovered') or [], g.get('conversation_key'))}</li>"
     )
+
+
+def _filled(recovered: list[dict[str, Any]], conversation: str | None) -> str:
+    """The recovered records that fill a gap, linked where they are shown in this conversation."""
+    if not recovered:
+        return ""
+    links = ", ".join(
+        (
+            f'<a href="#m{int(r["message_id"])}">{_e(r["key"])}</a>'
+            if r.get("conversation") == conversation
+            else _e(r["key"])
+        )
+        + f" from {_e(r['source'])}"
+        for r in recovered
+    )
+    return f'<br><span class="small">Recovered from deleted database content: {links}</span>'
 
 
 def _attachments(items: list[Any]) -> str:
@@ -47,6 +63,17 @@ def _attachments(items: list[Any]) -> str:
         out.append("</li>")
     out.append("</ul>")
     return "".join(out)
+
+
+def _recovery(r: dict[str, Any]) -> str:
+    """Where a recovered record was read and what of it did not survive."""
+    lost = ", ".join(r["lost_fields"]) or "none"
+    live = f" (live row {r['live_rowid']})" if r.get("live_rowid") is not None else ""
+    return (
+        f'<dt>recovered from</dt><dd class="mono">{_e(r["source"])}</dd>'
+        f"<dt>recovery</dt><dd>{_e(r['status'])}{_e(live)}, {_e(r['confidence'])} confidence; "
+        f"fields not recovered: {_e(lost)}</dd>"
+    )
 
 
 def _message(m: dict[str, Any], root: str, timezone: str, show_contact: bool) -> str:
@@ -80,6 +107,17 @@ def _message(m: dict[str, Any], root: str, timezone: str, show_contact: bool) ->
         parts.append('<span class="badge flag">deleted/unsent</span>')
     if m["edited"]:
         parts.append('<span class="badge flag">edited</span>')
+    recovered = m.get("recovered")
+    if recovered:
+        what = (
+            "recovered: deleted row"
+            if recovered["status"] == "deleted"
+            else "recovered: earlier version of a live row"
+        )
+        parts.append(
+            f'<span class="badge flag recovered" title="{_e(recovered["source"])}">{_e(what)}, '
+            f"{_e(recovered['confidence'])} confidence</span>"
+        )
     if m["contact"] and show_contact:
         parts.append(f'<span class="badge">{_e(m["contact"])}</span>')
     source = m["source"]
@@ -92,7 +130,8 @@ def _message(m: dict[str, Any], root: str, timezone: str, show_contact: bool) ->
         f"<dt>file</dt><dd>{file_text}</dd>"
         f'<dt>SHA-256</dt><dd class="hash">{_e(source.sha256)}</dd>'
         f'<dt>record</dt><dd class="mono">{_e(source.locator)}</dd>'
-        f"<dt>parser</dt><dd>{_e(source.format)}</dd>"
+        + (_recovery(recovered) if recovered else "")
+        + f"<dt>parser</dt><dd>{_e(source.format)}</dd>"
         f'<dt>raw time</dt><dd class="mono">{_e(m["raw_time"])}</dd>'
         f'<dt>store id</dt><dd class="mono">{m["id"]}</dd></dl></details></div></li>'
     )

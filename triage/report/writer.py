@@ -253,6 +253,7 @@ class Report:
             "source": m.source,
             "source_id": self.source_index.get(m.source.file),
             "raw_time": m.timestamp_raw,
+            "recovered": m.extra.get("recovered"),
         }
 
     def gap_view(self, f: Finding) -> dict[str, Any]:
@@ -288,6 +289,7 @@ class Report:
             "strength": d.get("strength"),
             "position": d.get("position"),
             "why": f.why,
+            "recovered": d.get("recovered") or [],
         }
 
     def timeline_rows(self, messages: list[StoredMessage]) -> list[dict[str, Any]]:

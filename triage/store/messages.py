@@ -34,6 +34,8 @@ from triage.model import (
 from triage.store.codec import MESSAGE_SCALAR_NAMES, MESSAGE_SCALARS, dumps, loads
 
 BATCH = 5000
+#: Live rows only: messages recovered from deleted content are shown, never counted.
+LIVE = "m.recovered = 0"
 
 _SCALAR_COLUMNS = ",\n  ".join(f"{name} {sql_type}" for name, sql_type, *_ in MESSAGE_SCALARS)
 
@@ -417,8 +419,14 @@ class MessagesAggregate:
         return out
 
     def messages(self) -> Iterator[StoredMessage]:
-        """Every message in time order (undated last, then store id)."""
-        return self._query_messages()
+        """Every live message in time order (undated last, then store id). Messages recovered
+        from deleted database content are not live rows: :meth:`recovered_messages` reads them,
+        and no count over live messages (facts, party messages) includes them."""
+        return self._query_messages(f"WHERE {LIVE}")
+
+    def recovered_messages(self) -> Iterator[StoredMessage]:
+        """Messages recovered from deleted database content (``Message.recovered``)."""
+        return self._query_messages("WHERE m.recovered = 1")
 
     def messages_by_ids(self, ids: Iterable[int]) -> list[StoredMessage]:
         """The messages with these store ids, in time order."""
@@ -460,8 +468,8 @@ class MessagesAggregate:
             "SELECT m.id, c.key, m.platform, m.timestamp_utc, m.ts_local, m.direction, m.kind,"
             " m.deleted, m.zone_assumed, m.status_update, m.record_id, m.order_key, m.id_space,"
             " m.file_id, m.locator, c.is_group"
-            f" FROM messages m JOIN conversations c ON c.id = m.conversation_id {where}"
-            f" ORDER BY {TIME_ORDER}"
+            f" FROM messages m JOIN conversations c ON c.id = m.conversation_id AND {LIVE}"
+            f" {where} ORDER BY {TIME_ORDER}"
         )
         parse = dt.datetime.fromisoformat
         for row in self.conn.execute(sql, params):
@@ -527,20 +535,20 @@ class MessagesAggregate:
         rows = self.conn.execute(
             """
             SELECT m.id, 0, 0, m.sender_party FROM messages m
-              WHERE m.sender_party IN (SELECT id FROM wanted_parties)
+              WHERE m.sender_party IN (SELECT id FROM wanted_parties) AND {LIVE}
             UNION ALL
             SELECT r.message_id, 1, r.position, r.party_id FROM recipients r
-              JOIN messages m ON m.id = r.message_id
+              JOIN messages m ON m.id = r.message_id AND {LIVE}
               JOIN conversations c ON c.id = m.conversation_id
               WHERE r.party_id IN (SELECT id FROM wanted_parties)
                 AND (c.is_group = 0 OR m.direction <> 'incoming')
             UNION ALL
             SELECT m.id, 2, p.position, p.party_id FROM participants p
               JOIN conversations c ON c.id = p.conversation_id AND c.is_group = 0
-              JOIN messages m ON m.conversation_id = p.conversation_id
+              JOIN messages m ON m.conversation_id = p.conversation_id AND {LIVE}
               WHERE p.party_id IN (SELECT id FROM wanted_parties)
             ORDER BY 1, 2, 3
-            """
+            """.replace("{LIVE}", LIVE)
         ).fetchall()
         self.conn.execute("DELETE FROM wanted_parties")
         return rows
@@ -572,7 +580,7 @@ class MessagesAggregate:
                 JOIN messages m ON m.conversation_id = p.conversation_id
             )
             SELECT n.message_id, n.party_id, m.timestamp_utc, m.platform, m.ts_local
-            FROM named n JOIN messages m ON m.id = n.message_id
+            FROM named n JOIN messages m ON m.id = n.message_id AND m.recovered = 0
             WHERE n.party_id NOT IN (SELECT id FROM excluded_parties)
             ORDER BY m.timestamp_utc IS NULL, m.timestamp_utc, m.id, n.role, n.position
         """
