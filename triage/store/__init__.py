@@ -25,7 +25,7 @@ from triage.store.media import MediaAggregate, media_records_at
 from triage.store.messages import MessageFacts, MessagesAggregate, StoredMessage
 from triage.store.meta import MetaAggregate
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 DEFAULT_ZONE = "Europe/London"
 
 AGGREGATES: tuple[type, ...] = (MetaAggregate, MessagesAggregate, FindingsAggregate, MediaAggregate)
