@@ -67,3 +67,41 @@ def test_corpus_case(name: str, corpus: dict[str, Path]) -> None:
 def test_every_issue_item_of_this_helper_has_a_case() -> None:
     items = {c.issue_item for c in make_corpus.CASES.values()}
     assert {"13.1", "13.4", "13.7", "13.11", "13.12"} <= items
+
+
+def _run_case_over(folder: Path, tmp_path: Path):  # noqa: ANN202 - a RunResult
+    from triage.casefile import load_case
+    from triage.run import run_case
+
+    case_file = tmp_path / "case.yaml"
+    case_file.write_text(
+        f"case:\n  reference: CORPUS/1\nsources:\n  - path: {json.dumps(str(folder))}\n", "utf-8"
+    )
+    return run_case(load_case(case_file), tmp_path / "out")
+
+
+def test_a_refused_member_is_counted_in_manifest_and_coverage(
+    corpus: dict[str, Path], tmp_path: Path
+) -> None:
+    folder = corpus["encrypted_zip_member"]
+    before = snapshot(folder)
+    result = _run_case_over(folder, tmp_path)
+    manifest = json.loads(result.manifest_path.read_text())
+    where = f"{folder}/extraction.zip!/secret/msgstore.db"
+    reason = "encrypted member: password required, not read"
+    assert {"file": where, "reason": reason} in manifest["skipped"]
+    coverage = (tmp_path / "out" / "coverage.html").read_text()
+    assert "secret/msgstore.db" in coverage and "password required" in coverage
+    assert result.counts["messages"] == make_corpus.GOOD_CHAT_LINES
+    assert snapshot(folder) == before
+
+
+def test_a_right_to_left_override_in_a_name_is_shown_in_the_report(tmp_path: Path) -> None:
+    folder = tmp_path / "evidence"
+    folder.mkdir()
+    (folder / "WhatsApp Chat with Alice.txt").write_bytes(make_corpus.good_chat())
+    (folder / "photo\u202egpj.exe").write_bytes(b"MZ not a picture")
+    _run_case_over(folder, tmp_path)
+    coverage = (tmp_path / "out" / "coverage.html").read_text()
+    assert "photo[RLO U+202E]gpj.exe" in coverage
+    assert "\u202e" not in coverage
