@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from triage.clock import from_apple, from_unix_ms, from_unix_s, local_to_utc
 from triage.identity import normalise_phone, party
-from triage.model import Conversation, Message, Provenance, message_to_jsonl
+from triage.jsonl import encode_line
+from triage.model import Conversation, Message, Provenance, message_to_json
 from triage.terminal import plain
 
 FAST = settings(max_examples=150, deadline=None)
@@ -106,8 +107,8 @@ def test_jsonl_writer_takes_any_body_and_extra(body: str | None, extra: dict) ->
         source=Provenance(file="f", sha256="0" * 64, format="android_mmssms", locator="sms._id=1"),
         extra=extra,
     )
-    line = message_to_jsonl(msg)
-    assert "\n" not in line
+    line = encode_line(message_to_json(msg)).decode("utf-8")
+    assert line.endswith("\n") and "\n" not in line[:-1]
     back = json.loads(line)
     assert back["body"] == body  # text round-trips exactly
     for key, value in extra.items():
