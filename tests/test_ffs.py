@@ -87,6 +87,9 @@ def check_android(result, manifest: dict, label: str) -> None:
     for text in ("Relevant but not read", "encrypted: key needed", "Signal is on the phone"):
         assert text in html
     assert "column message_media.file_hash missing" in html
+    # Per source: the install it belongs to and the schema variant recognised.
+    assert "WhatsApp Business; whatsapp schema: transitional" in html
+    assert "WhatsApp; whatsapp schema: current" in html
 
 
 def test_android_full_file_system_zip(tmp_path: Path) -> None:

@@ -276,6 +276,7 @@ def detect(paths: tuple[str, ...], as_json: bool) -> None:
                     "also_matched": d.also_matched,
                     "read_with": d.claimed_by.logical if d.claimed_by else None,
                     "reason": d.reason,
+                    "parser_version": d.parser.version if d.parser else None,
                     "app": apps.label(d.file.logical),
                 }
                 click.echo(json.dumps(row, ensure_ascii=False))

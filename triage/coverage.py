@@ -307,3 +307,17 @@ def _drift(d: Detection) -> str | None:
     if not missing:
         return None
     return f"partially read by {parser.name}: column {', '.join(missing)} missing"
+
+
+def source_facts(decisions: dict[str, Any]) -> list[str]:
+    """What a parser recorded about one source that tells how it was recognised: the app
+    install, the schema variant (``whatsapp_schema`` and the like), the time zone it declared."""
+    facts = []
+    if decisions.get("app"):
+        facts.append(str(decisions["app"]))
+    for key, value in sorted(decisions.items()):
+        if key.endswith("_schema") or key == "schema":
+            facts.append(f"{key.replace('_', ' ')}: {value}")
+    if decisions.get("ufdr_device_timezone"):
+        facts.append(f"device time zone {decisions['ufdr_device_timezone']}")
+    return facts

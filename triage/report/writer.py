@@ -30,6 +30,7 @@ from markupsafe import Markup
 from triage import __version__
 from triage.analysers import Settings
 from triage.casefile import Case, CaseContact
+from triage.coverage import source_facts
 from triage.model import Party, parse_iso_utc
 from triage.report import headlines, svg
 from triage.report.chat import render_chat
@@ -382,6 +383,11 @@ class Report:
             self.out / "coverage.html",
             skipped=self.store.skipped(),
             not_read=self.store.meta().get("not_read") or [],
+            recognised={
+                file: source_facts(facts)
+                for file, facts in (self.store.meta().get("decisions") or {}).items()
+            },
+            problems=self.problems_by_file(),
             warnings=self.store.warnings(),
             duplicates=self.store.duplicates(),
             counts=self.store.counts(),
@@ -555,6 +561,12 @@ class Report:
                     page_base=base,
                     total=conv["messages"],
                 )
+
+    def problems_by_file(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for warning in self.store.warnings():
+            counts[warning["file"]] = counts.get(warning["file"], 0) + warning["count"]
+        return counts
 
     def skipped_reasons(self) -> list[tuple[str, int, str]]:
         """Skipped files grouped by reason, so the first screen stays short for a full
