@@ -2,7 +2,8 @@
 
 A ``.ufdr`` is a zip with ``report.xml`` at its root and the extracted files beside it
 (DFIRScience/UFDR2DIR ``README.md``, ``ufdr2dir.py`` opens ``report.xml`` from the zip); the zip is
-walked by :mod:`triage.evidence` like any archive, this parser reads ``report.xml`` (streamed by
+walked by :mod:`triage.evidence` like any archive, its tagged files are shown under their paths on
+the phone (:mod:`triage.ufdr_files`), this parser reads ``report.xml`` (streamed by
 :mod:`parsers.ufdr_xml`) and the raw databases beside it are read by their own parsers.
 
 Models read (field names as in sepinf-inc/IPED
@@ -51,6 +52,7 @@ from triage.evidence import EvidenceFile
 from triage.identity import party
 from triage.model import Attachment, ContactEntry, Conversation, Message, Party, Record
 from triage.registry import Match, ParseContext, Parser, Probe
+from triage.views import shown_as
 
 #: Namespace of Cellebrite's report schema (onbernard/ufdr-rs tests; IPED UfedXmlReader).
 CELLEBRITE_NS = "http://pa.cellebrite.com/report/2.0"
@@ -469,6 +471,8 @@ class _Reader:
         md5 = tagged.md5 if tagged else None
         recorded_sha = tagged.sha256 if tagged else None
         found = self.file.relative(local) if local else None
+        if found is not None:
+            found = shown_as(found)  # listed under its path on the phone (triage.ufdr_files)
         notes = []
         if md5:
             notes.append(f"MD5 recorded in the UFDR: {md5}")

@@ -80,7 +80,11 @@ def test_ufdr_attachments_follow_file_id_and_are_hashed_once(cli) -> None:
     by_id = {r["source"]["locator"].split(" ")[2]: r for r in ufdr_rows(rows)}
     image = by_id["id=m-7"]["attachments"]
     assert len(image) == 1
-    assert image[0]["path"].endswith("android-whatsapp.ufdr!/files/Image/IMG-20240312-WA0001.jpg")
+    # Named by its path on the phone (taggedFiles), though the UFDR stores it under files/Image.
+    assert image[0]["path"].endswith(
+        "android-whatsapp.ufdr!/data/media/0/Android/media/com.whatsapp/WhatsApp/Media/"
+        "WhatsApp Images/IMG-20240312-WA0001.jpg"
+    )
     data = zipfile.ZipFile(UFDR).read("files/Image/IMG-20240312-WA0001.jpg")
     assert image[0]["sha256"] == hashlib.sha256(data).hexdigest()
     assert f"MD5 recorded in the UFDR: {hashlib.md5(data).hexdigest()}" in image[0]["note"]
@@ -156,3 +160,25 @@ def test_password_protected_ufdr_is_reported(cli) -> None:
     reasons = " ".join(r["reason"] for r in rows)
     assert "password-protected UFDR" in reasons
     assert "internal error" not in result.output
+
+
+def test_ufdr_files_are_named_by_their_path_on_the_phone(cli, tmp_path: Path) -> None:
+    rows, _ = parse_jsonl(cli, UFDR)
+    db = [r for r in rows if r["source"]["format"] == "whatsapp_android"]
+    assert {r["source"]["file"] for r in db} == {
+        f"{UFDR}!/data/data/com.whatsapp/databases/msgstore.db"
+    }
+    # The database finds its media (stored by the UFDR under files/Image) and its wa.db names.
+    seven = next(r for r in db if r["source"]["locator"] == "message._id=7")
+    assert seven["attachments"][0]["path"].endswith("WhatsApp Images/IMG-20240312-WA0001.jpg")
+    assert seven["sender"]["name"]
+    listed = cli.invoke(main, ["detect", "--json", str(UFDR)]).stdout
+    assert "files/Database/msgstore.db" not in listed
+
+    shutil.copy(UFDR, tmp_path / "phone.ufdr")
+    result = run_case(load_case(write_case(tmp_path, ["phone.ufdr"])), tmp_path / "out")
+    manifest = json.loads(result.manifest_path.read_text())
+    stored = {s["file"]: s["stored_as"] for s in manifest["sources"]}
+    assert stored["phone.ufdr!/data/data/com.whatsapp/databases/msgstore.db"] == (
+        "phone.ufdr!/files/Database/msgstore.db"
+    )

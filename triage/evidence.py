@@ -496,9 +496,11 @@ class Evidence:
         self, path: Path, label: str | None = None, password: str | None = None
     ) -> list[Container]:
         """Open a file, folder or archive given as input; returns every container it yields
-        (archives found inside are opened too, up to ``max_nesting`` archives deep, and iOS
-        backups inside are read through their manifest; ``password`` opens an encrypted one)."""
-        from triage.ios_backup import open_backups  # it builds on this module
+        (archives found inside are opened too, up to ``max_nesting`` archives deep; iOS backups
+        are read through their manifest, ``password`` opening an encrypted one; a UFDR's files
+        are shown under their paths on the phone)."""
+        from triage.ios_backup import open_backups  # these build on this module
+        from triage.ufdr_files import open_ufdr_views
 
         label = label or path.name
         if path.is_dir():
@@ -517,6 +519,7 @@ class Evidence:
         opened.extend(self._open_nested(root))
         for container in list(opened):
             opened.extend(open_backups(self, container, password))
+            opened.extend(open_ufdr_views(self, container))
         return opened
 
     def _open_archive(self, path: Path, label: str) -> Container:

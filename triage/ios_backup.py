@@ -41,6 +41,7 @@ from triage.evidence import (
     Notice,
     Refusal,
 )
+from triage.views import ViewContainer
 
 MANIFEST_FILES = ("Manifest.db", "Manifest.plist", "Info.plist", "Status.plist")
 
@@ -78,10 +79,8 @@ def _library_in(folder: Path) -> Iterator[io.StringIO]:
         tempfile.tempdir = saved
 
 
-class BackupContainer(Container):
+class BackupContainer(ViewContainer):
     """An iOS backup seen through its manifest: members are ``domain/relativePath``."""
-
-    separator = "!/"
 
     def __init__(
         self,
@@ -97,7 +96,6 @@ class BackupContainer(Container):
         self.folder = folder
         self.decryptor = decryptor
         self.encrypted = decryptor is not None
-        self.stored: dict[str, EvidenceFile] = {}
         self._plain: dict[str, Path] = {}
         self.missing = 0
         for file_id, domain, relative, blob in rows:
@@ -105,10 +103,8 @@ class BackupContainer(Container):
             if stored is None:
                 self.missing += 1
                 continue
-            member = f"{domain}/{relative}"
             size = _mbfile_size(blob) if self.encrypted else stored.size
-            self.add(member, stored.size if size is None else size)
-            self.stored[member] = stored
+            self.show(f"{domain}/{relative}", stored, size)
 
     def _stored_file(self, file_id: str) -> EvidenceFile | None:
         for name in (f"{file_id[:2]}/{file_id}", file_id):
@@ -119,12 +115,12 @@ class BackupContainer(Container):
 
     def open_member(self, member: str) -> BinaryIO:
         if not self.encrypted:
-            return self.stored[member].open()
+            return super().open_member(member)
         return open(self._decrypted(member), "rb")
 
     def local_path(self, member: str) -> Path:
         if not self.encrypted:
-            return self.stored[member].local_path()
+            return super().local_path(member)
         return self._decrypted(member)
 
     def _decrypted(self, member: str) -> Path:
@@ -183,14 +179,6 @@ class _Decryptor:
         self.notes.extend(line for line in out.getvalue().splitlines() if line)
 
 
-def stored_as(file: EvidenceFile) -> str | None:
-    """The logical path of the hashed file a backup member is stored as."""
-    container = file.container
-    if isinstance(container, BackupContainer) and file.member in container.stored:
-        return container.stored[file.member].logical
-    return None
-
-
 def _manifest_rows(manifest: EvidenceFile) -> list[tuple[str, str, str, Any]]:
     with manifest.sqlite() as conn:
         return list(
@@ -240,8 +228,6 @@ def open_backups(evidence: Evidence, container: Container, password: str | None)
                 Refusal(label, f"iOS backup manifest could not be read: {exc}")
             )
             continue
-        for stored in backup.stored.values():
-            evidence.opened_archives.add(id(stored))
         for name in MANIFEST_FILES:
             found = container.get(posixpath.join(folder, name) if folder else name)
             if found is not None:

@@ -18,8 +18,8 @@ from typing import Any
 from triage import __version__
 from triage.casefile import Case
 from triage.ingest import SourceResult
-from triage.ios_backup import stored_as
 from triage.registry import all_parsers
+from triage.views import stored_as
 
 MANIFEST_NAME = "manifest.json"
 #: Keys that differ between otherwise identical runs.
