@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from triage.sqlite_salvage import Salvage, quick_check, salvage
+from triage.sqlite_salvage import Salvage, lenient_text, quick_check, salvage
 
 CHUNK = 1 << 20
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -185,6 +185,8 @@ class EvidenceFile:
         """Open this SQLite database through a private copy taken with its companions."""
         path = self.container.evidence.sqlite_copy(self)
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        # One row of invalid UTF-8 must not end the table (a decode error stops a cursor).
+        conn.text_factory = lenient_text
         try:
             yield conn
         finally:

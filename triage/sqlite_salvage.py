@@ -36,8 +36,15 @@ class Salvage:
     lost: list[str] = field(default_factory=list)
 
 
+def lenient_text(data: bytes) -> str:
+    """SQLite TEXT as str; bytes that are not UTF-8 are replaced (U+FFFD) instead of ending the
+    query, as text files are read (``triage.evidence.read_text``)."""
+    return data.decode("utf-8", errors="replace")
+
+
 def quick_check(conn: sqlite3.Connection) -> str | None:
     """``None`` when the database passes ``PRAGMA quick_check``, else its first complaint."""
+    conn.text_factory = lenient_text
     try:
         rows = conn.execute("PRAGMA quick_check").fetchall()
     except sqlite3.DatabaseError as exc:
@@ -51,6 +58,7 @@ def salvage(src: Path, dst: Path, check: str) -> Salvage:
     """Copy every readable row of ``src`` into a new database at ``dst``."""
     report = Salvage(check=check)
     source = sqlite3.connect(f"file:{src}?mode=ro", uri=True)
+    source.text_factory = lenient_text
     target = sqlite3.connect(dst)
     try:
         schema = source.execute(

@@ -349,6 +349,16 @@ def _out_of_range(folder: Path) -> None:
     conn.close()
 
 
+@case("sqlite_invalid_utf8_text", "13.2", [], 3, stdout=["text \ufffd\ufffd 2"])
+def _invalid_utf8(folder: Path) -> None:
+    rows = [(i, 1772000000000 + i * 1000, 1, f"text {i}") for i in range(1, 4)]
+    mmssms(folder / "mmssms.db", rows)
+    conn = sqlite3.connect(folder / "mmssms.db")
+    conn.execute("UPDATE sms SET body = CAST(? AS TEXT) WHERE _id = 2", (b"text \xff\xfe 2",))
+    conn.commit()
+    conn.close()
+
+
 @case("sqlite_bytes_value", "13.2", [], 3, stdout=['"body":"base64:'])
 def _bytes_value(folder: Path) -> None:
     rows = [(i, 1772000000000 + i * 1000, 1, f"text {i}") for i in range(1, 4)]
