@@ -43,6 +43,7 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from parsers.whatsapp_common import (
@@ -63,7 +64,7 @@ from parsers.whatsapp_recovered import recovered_messages
 from triage.addressing import sender_and_recipients
 from triage.clock import from_unix_ms
 from triage.evidence import EvidenceFile
-from triage.model import Conversation, DeletionTrace, Message, Party, Record
+from triage.model import Call, CallResult, Conversation, DeletionTrace, Message, Party, Record
 from triage.registry import Match, ParseContext, Parser, Probe
 from triage.sqlite_meta import is_autoincrement, table_columns
 from triage.sqlite_rows import RecordGuard
@@ -169,8 +170,19 @@ CURRENT_SIDE_TABLES: dict[str, tuple[str, ...]] = {
     "message_call_log": ("call_log_row_id",),
     "missed_call_logs": ("video_call",),
 }
-CALL_LOG_COLUMNS = ("video_call", "duration", "call_result", "from_me", "timestamp")
-# call_log.call_result (IPED ExtractorAndroidNew.java extractCalls).
+CALL_LOG_COLUMNS = (
+    "video_call",
+    "duration",
+    "call_result",
+    "from_me",
+    "timestamp",
+    "call_id",
+    "jid_row_id",
+    "group_jid_row_id",
+)
+# call_log.call_result (IPED ExtractorAndroidNew.java extractCalls: 5 connected, 4 missed,
+# 2 refused, 3 unavailable). WhatsApp-Chat-Exporter and WAInsight read some codes differently
+# (fixtures/whatsapp_db/README.md), so the raw code is kept beside the label.
 CALL_RESULTS = {2: "refused", 3: "unavailable", 4: "missed", 5: "answered"}
 LEGACY_OPTIONAL = (
     "remote_resource",
@@ -243,6 +255,22 @@ def _call_result(value: Any, extra: dict[str, Any]) -> None:
     if value is not None:
         extra["call_result"] = value
         extra["call_outcome"] = CALL_RESULTS.get(_int(value) or -1, f"call_result {value}")
+
+
+def call_result(code: int | None, from_me: bool, duration: float | None) -> CallResult:
+    """The model's call result for a ``call_result`` code (table above). A row with no code
+    (missed-call bubbles, old rows) is answered when it lasted, else left unknown."""
+    if code == 5:
+        return "answered"
+    if code == 4:
+        return "not_answered" if from_me else "missed"
+    if code == 2:
+        return "rejected"
+    if code == 3:
+        return "unavailable"
+    if code is None and duration:
+        return "answered"
+    return "unknown"
 
 
 def _column_groups(
@@ -501,6 +529,64 @@ class _Base:
             status_update=chat.is_status,
         )
 
+    def call(
+        self,
+        *,
+        chat: _Chat | None,
+        locator: str,
+        record_id: int | None,
+        from_me: bool,
+        caller: Party | None,
+        timestamp_raw: Any,
+        video: bool | None,
+        duration: int | None,
+        result: CallResult,
+        code: int | None,
+        call_id: str | None,
+        extra: dict[str, Any],
+        participants: list[Party] | None = None,
+        order_key: int | None = None,
+    ) -> Call:
+        """One WhatsApp call (both schemas). ``caller`` is who placed an incoming call; in a
+        one-to-one chat an unnamed caller or callee is the chat's partner."""
+        timestamp = from_unix_ms(_int(timestamp_raw) or 0)
+        if timestamp is None:
+            self.warn("call without a date", locator)
+        is_group = chat is not None and chat.is_group
+        partner = chat.partner if chat is not None and not is_group else None
+        counterpart = partner if from_me else (caller or partner)
+        others = [
+            p
+            for p in (participants or [])
+            if p is not None
+            and p != counterpart
+            and not self.ctx.is_owner(p)
+            and (counterpart is None or p.id is None or p.id != counterpart.id)
+        ]
+        if call_id:
+            extra["call_id"] = call_id
+        return Call(
+            network="whatsapp",
+            timestamp_utc=timestamp,
+            timestamp_raw=str(timestamp_raw),
+            direction="outgoing" if from_me else "incoming",
+            result=result,
+            source=self.parser.provenance(self.file, locator),
+            duration_s=duration,
+            counterpart=counterpart,
+            participants=others,
+            is_group=is_group,
+            video=video,
+            conversation_id=chat.conversation.id if chat is not None else None,
+            app="com.whatsapp",
+            result_code=None if code is None else f"call_result={code}",
+            record_id=record_id,
+            order_key=order_key,
+            extra=extra,
+            # WhatsApp's call id names one call on every copy of the database.
+            duplicate_key=f"{PLATFORM}:call:{call_id}" if call_id else None,
+        )
+
     def pointer_traces(
         self,
         table: str,
@@ -725,7 +811,10 @@ class _CurrentReader(_Base):
                 if row.get("message_system.present") is not None:
                     extra["action_type"] = row.get("message_system.action_type")
                 if kind == "call":
-                    self._call_extra(row, extra)
+                    yield self._bubble_call(
+                        row, chat, locator, rowid, from_me, sender, label, extra
+                    )
+                    continue
                 attachments = []
                 body, binary = text_value(row["text_data"])
                 if binary:
@@ -778,21 +867,59 @@ class _CurrentReader(_Base):
         if admin and admin > 0:
             extra["revoked_by_admin"] = self.jids.get(admin)
 
-    def _call_extra(self, row: dict[str, Any], extra: dict[str, Any]) -> None:
+    def _bubble_call(
+        self,
+        row: dict[str, Any],
+        chat: _Chat,
+        locator: str,
+        rowid: int,
+        from_me: bool,
+        sender: Party | None,
+        label: str,
+        extra: dict[str, Any],
+    ) -> Call:
+        """A call shown as a chat bubble (``message_type`` 90 with its ``call_log`` row through
+        ``message_call_log``; 8 and 10 with only ``missed_call_logs``)."""
         video = row.get("call_log.video_call")
         if video is None:
             video = row.get("missed_call_logs.video_call")
-        if video is not None:
-            extra["video_call"] = bool(video)
-        if row.get("call_log.duration") is not None:
-            extra["call_duration"] = row["call_log.duration"]
-        _call_result(row.get("call_log.call_result"), extra)
-        if extra.get("message_type") == 10 and "call_outcome" not in extra:
-            extra["call_outcome"] = "missed"
-        if row.get("message_call_log.call_log_row_id") is not None:
-            extra["call_log_id"] = row["message_call_log.call_log_row_id"]
+        call_log_id = _int(row.get("message_call_log.call_log_row_id"))
+        if call_log_id is not None:
+            extra["call_log_id"] = call_log_id
+        if row.get("call_log.timestamp") is not None:
+            # The call_log row is the call itself; the bubble only shows it in the chat.
+            timestamp = row["call_log.timestamp"]
+            if row.get("call_log.from_me") is not None:
+                from_me = bool(row["call_log.from_me"])
+        else:
+            timestamp = row["timestamp"]
+        code = _int(row.get("call_log.call_result"))
+        duration = _int(row.get("call_log.duration"))
+        if code is None and label == "missed call" and not from_me:
+            result: CallResult = "missed"
+        else:
+            result = call_result(code, from_me, duration)
+        caller = sender
+        if caller is None and not from_me:
+            caller = self.parties.get(_int(row.get("call_log.jid_row_id")))
+        return self.call(
+            chat=chat,
+            locator=locator,
+            record_id=rowid,
+            from_me=from_me,
+            caller=caller,
+            timestamp_raw=timestamp,
+            video=None if video is None else bool(video),
+            duration=duration,
+            result=result,
+            code=code,
+            call_id=row.get("call_log.call_id"),
+            extra=extra,
+            participants=[self.parties.get(j) for j in self.call_parts.get(call_log_id or -1, [])],
+            order_key=row.get("sort_id"),
+        )
 
-    def calls(self) -> Iterator[Message]:
+    def calls(self) -> Iterator[Call]:
         """``call_log`` rows with no chat bubble (``message_call_log``) of their own: before
         about 2023 calls were only kept there, and IPED reads them the same way
         (ExtractorAndroidNew.java ``SELECT_CALLS``: call_log joined to chat on jid_row_id)."""
@@ -826,27 +953,43 @@ class _CurrentReader(_Base):
                     raw, resolved = self.resolve(target)
                     chat = self.make_chat(raw, resolved, None, [])
                     by_jid[target] = chat
-                extra: dict[str, Any] = {"schema": "current", "type": "call", "call_log_id": rowid}
-                if facts.get("video_call") is not None:
-                    extra["video_call"] = bool(facts["video_call"])
-                if facts.get("duration") is not None:
-                    extra["call_duration"] = facts["duration"]
-                _call_result(facts.get("call_result"), extra)
-                call_id = facts.get("call_id")
-                yield self.message(
+                extra: dict[str, Any] = {"schema": "current", "call_log_id": rowid}
+                video = facts.get("video_call")
+                code = _int(facts.get("call_result"))
+                duration = _int(facts.get("duration"))
+                yield self.call(
                     chat=chat,
                     locator=locator,
-                    rowid=None,
-                    order_key=None,
+                    record_id=None,
                     from_me=bool(from_me),
-                    sender=None,
+                    caller=None if from_me else self.parties.get(jid_row),
                     timestamp_raw=timestamp,
-                    kind="call",
-                    body=None,
-                    key_id=f"call:{call_id}" if call_id else None,
+                    video=None if video is None else bool(video),
+                    duration=duration,
+                    result=call_result(code, bool(from_me), duration),
+                    code=code,
+                    call_id=facts.get("call_id"),
                     extra=extra,
-                    attachments=[],
+                    participants=[self.parties.get(j) for j in self.call_parts.get(rowid, [])],
                 )
+
+    @cached_property
+    def call_parts(self) -> dict[int, list[int]]:
+        """call_log row -> participant jid rows (``call_log_participant_v2``, ERS sample schema
+        and WAInsight's reader; each row also has its own ``call_result``)."""
+        table = "call_log_participant_v2"
+        if not self.has(table) or not {"call_log_row_id", "jid_row_id"} <= table_columns(
+            self.conn, table
+        ):
+            return {}
+        out: dict[int, list[int]] = defaultdict(list)
+        for call_row, jid_row in self.conn.execute(
+            f"SELECT call_log_row_id, jid_row_id FROM {table} ORDER BY _id"
+            if "_id" in table_columns(self.conn, table)
+            else f"SELECT call_log_row_id, jid_row_id FROM {table} ORDER BY rowid"
+        ):
+            out[call_row].append(jid_row)
+        return out
 
     def id_space(self) -> Any:
         auto = is_autoincrement(self.conn, "message")

@@ -46,7 +46,7 @@ from parsers.whatsapp_contacts import load_ios_contact_names
 from triage.addressing import sender_and_recipients
 from triage.clock import from_apple
 from triage.evidence import EvidenceFile
-from triage.model import Conversation, DeletionTrace, IdSpace, Message, Party, Record
+from triage.model import Call, Conversation, DeletionTrace, IdSpace, Message, Party, Record
 from triage.registry import ParseContext, Parser
 from triage.sqlite_meta import table_columns
 from triage.sqlite_rows import RecordGuard
@@ -240,7 +240,7 @@ class _Reader:
         return self.parties.get((jid, label))
 
     # -- messages -------------------------------------------------------------------------------
-    def messages(self) -> Iterator[Message]:
+    def messages(self) -> Iterator[Message | Call]:
         columns = table_columns(self.conn, "ZWAMESSAGE")
         optional = [c for c in MESSAGE_OPTIONAL if c in columns]
         names = ["Z_PK", "ZCHATSESSION", "ZISFROMME", "ZMESSAGEDATE", "ZMESSAGETYPE", "ZTEXT"]
@@ -266,7 +266,7 @@ class _Reader:
             with guard(f"ZWAMESSAGE.Z_PK={row['Z_PK']}"):
                 yield self._message(row)
 
-    def _message(self, row: dict[str, Any]) -> Message:
+    def _message(self, row: dict[str, Any]) -> Message | Call:
         pk = row["Z_PK"]
         locator = f"ZWAMESSAGE.Z_PK={pk}"
         chat = self.chats.get(row["ZCHATSESSION"])
@@ -294,6 +294,8 @@ class _Reader:
             kind, label = "other", f"unknown type {mtype}"
             self.warn("unknown ZMESSAGETYPE", f"{locator}: ZMESSAGETYPE={mtype}")
         extra["type"] = label
+        if kind == "call":
+            return self._call(row, chat, locator, from_me, label, extra)
         direction = "system" if kind == "system" else ("outgoing" if from_me else "incoming")
         if from_me:
             counterpart = self.owner if direction == "system" else chat["partner"]
@@ -371,6 +373,49 @@ class _Reader:
             duplicate_key=duplicate,
             id_space="ZWAMESSAGE",
             status_update=bool(chat["status"]),
+        )
+
+    def _call(
+        self,
+        row: dict[str, Any],
+        chat: dict[str, Any],
+        locator: str,
+        from_me: bool,
+        label: str,
+        extra: dict[str, Any],
+    ) -> Call:
+        """A call row of the chat (``ZMESSAGETYPE`` 59, or a type 10 missed-call event). The
+        chat row holds no duration or outcome; WhatsApp's ``CallHistory.sqlite`` has them
+        (``parsers/whatsapp_ios_calls.py``)."""
+        caller = None
+        if not from_me:
+            caller = self.member_party(row.get("ZGROUPMEMBER"))
+            from_jid = row.get("ZFROMJID")
+            if caller is None and from_jid and from_jid != chat["jid"]:
+                caller = self.parties.get((from_jid, row.get("ZPUSHNAME")))
+        counterpart = caller or (None if chat["group"] else chat["partner"])
+        missed = label.startswith("missed")
+        raw_date = row["ZMESSAGEDATE"]
+        timestamp = from_apple(raw_date)
+        if timestamp is None:
+            self.warn("call without a date", locator)
+        return Call(
+            network="whatsapp",
+            timestamp_utc=timestamp,
+            timestamp_raw=str(raw_date),
+            direction="outgoing" if from_me else "incoming",
+            result="missed" if missed and not from_me else "unknown",
+            source=self.parser.provenance(self.file, locator),
+            counterpart=counterpart,
+            is_group=bool(chat["group"]),
+            video="video" in label if missed else None,
+            conversation_id=chat["conversation"].id,
+            app="net.whatsapp.WhatsApp",
+            result_code=f"ZMESSAGETYPE={row['ZMESSAGETYPE']}"
+            + (f",ZGROUPEVENTTYPE={row['ZGROUPEVENTTYPE']}" if missed else ""),
+            record_id=row["Z_PK"],
+            order_key=row.get("ZSORT"),
+            extra=extra,
         )
 
     # -- deletion evidence ----------------------------------------------------------------------

@@ -22,7 +22,7 @@ from parsers.whatsapp_android import WhatsAppAndroid
 from triage.cli import main
 from triage.evidence import Evidence
 from triage.ingest import iter_records
-from triage.model import ContactEntry, DeletionTrace, IdSpace, Message
+from triage.model import Call, ContactEntry, DeletionTrace, IdSpace, Message
 from triage.registry import ParseContext, detect
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "whatsapp_db"
@@ -41,6 +41,7 @@ GROUP_CONV = "whatsapp:120363012345678901@g.us"
 class Parsed:
     ctx: ParseContext
     messages: list[Message] = field(default_factory=list)
+    calls: list[Call] = field(default_factory=list)
     contacts: list[ContactEntry] = field(default_factory=list)
     spaces: list[IdSpace] = field(default_factory=list)
     traces: list[DeletionTrace] = field(default_factory=list)
@@ -55,6 +56,8 @@ def parse(path: Path) -> Parsed:
     for _result, record in iter_records([path], ctx):
         if isinstance(record, Message):
             out.messages.append(record)
+        elif isinstance(record, Call):
+            out.calls.append(record)
         elif isinstance(record, ContactEntry):
             out.contacts.append(record)
         elif isinstance(record, IdSpace):
@@ -85,19 +88,20 @@ def _sha256(path: Path) -> str:
 
 # --- Android, current schema ---------------------------------------------------------------------
 def test_current_messages_counts_kinds_directions(current: Parsed) -> None:
-    # 16 message rows, then one call kept only in call_log (no record id in the message table).
-    assert [m.record_id for m in current.messages] == [*range(1, 11), *range(12, 18), None]
+    # 16 message rows; row 13 is a call bubble, read as a call with the one kept only in call_log.
+    assert [m.record_id for m in current.messages] == [*range(1, 11), 12, *range(14, 18)]
+    # A call_log row is no row of the message table: it has no record id there.
+    assert [c.record_id for c in current.calls] == [13, None]
     assert Counter(m.kind for m in current.messages) == {
         "text": 9,
         "media": 3,
         "system": 1,
         "deleted": 1,
-        "call": 2,
         "other": 1,
     }
     assert Counter(m.direction for m in current.messages) == {
-        "incoming": 11,
-        "outgoing": 5,
+        "incoming": 10,
+        "outgoing": 4,
         "system": 1,
     }
     assert all(m.platform == "whatsapp" and not m.zone_assumed for m in current.messages)
@@ -114,7 +118,7 @@ def test_current_messages_counts_kinds_directions(current: Parsed) -> None:
     senders = Counter(m.sender.id for m in current.messages if m.direction == "incoming")
     assert senders == {
         "+447700900123": 3,
-        "+447700900456": 6,
+        "+447700900456": 5,
         "+447700900999": 1,
         "+447700900789": 1,
     }
@@ -167,16 +171,22 @@ def test_current_revoked_message_kept_with_metadata(current: Parsed) -> None:
 
 def test_current_call_system_and_status(current: Parsed) -> None:
     msgs = current.by_id()
-    call = msgs[13]
-    assert call.kind == "call" and call.direction == "incoming"
-    assert call.extra["call_duration"] == 95 and call.extra["video_call"] is False
-    assert call.extra["call_outcome"] == "answered" and call.extra["call_log_id"] == 1
-    standalone = msgs[None]
+    call, standalone = current.calls
+    assert call.source.locator == "message._id=13" and call.network == "whatsapp"
+    assert (call.direction, call.result, call.result_code) == (
+        "incoming",
+        "answered",
+        "call_result=5",
+    )
+    assert call.duration_s == 95 and call.video is False and call.extra["call_log_id"] == 1
+    assert call.counterpart.id == "+447700900456" and call.conversation_id == BOB_CONV
+    assert call.duplicate_key == "whatsapp:call:CALL0000000000000001"
     assert standalone.source.locator == "call_log._id=2"
-    assert standalone.kind == "call" and standalone.direction == "outgoing"
-    assert standalone.conversation.id == ALICE_CONV
+    assert (standalone.direction, standalone.result) == ("outgoing", "answered")
+    assert standalone.conversation_id == ALICE_CONV
+    assert standalone.counterpart.id == "+447700900123" and not standalone.is_group
     assert standalone.timestamp_utc.isoformat() == "2024-03-12T09:00:00+00:00"
-    assert standalone.extra["video_call"] is True and standalone.extra["call_duration"] == 30
+    assert standalone.video is True and standalone.duration_s == 30
     system = msgs[3]
     assert system.kind == "system" and system.direction == "system"
     assert system.extra["action_type"] == 12
@@ -307,13 +317,12 @@ def test_transitional_reads_each_message_once() -> None:
 # --- iOS -----------------------------------------------------------------------------------------
 def test_ios_messages(ios: Parsed) -> None:
     msgs = ios.by_id()
-    assert sorted(msgs) == [1, 2, 3, 4, 5, 6, 7, 8, 10, 11]
+    assert sorted(msgs) == [1, 2, 3, 4, 5, 6, 7, 8, 10]
     assert Counter(m.kind for m in ios.messages) == {
         "text": 6,
         "system": 1,
         "media": 1,
         "deleted": 1,
-        "call": 1,
     }
     assert msgs[1].timestamp_utc.isoformat() == "2024-03-12T09:00:00+00:00"
     assert msgs[2].timestamp_utc.isoformat() == "2024-03-12T09:01:00.250000+00:00"
@@ -321,8 +330,13 @@ def test_ios_messages(ios: Parsed) -> None:
     assert msgs[7].kind == "deleted" and msgs[7].deleted and msgs[7].sender.id == "+447700900123"
     assert msgs[4].sender.id == "+447700900999" and msgs[4].sender.name == "Dave Wilson"
     assert msgs[5].sender.scheme == "whatsapp_lid" and msgs[5].sender.name == "Carol Ng"
-    assert msgs[11].kind == "call" and msgs[10].direction == "outgoing"
-    assert [m.order_key for m in ios.messages if m.conversation.id == BOB_CONV] == [1, 3, 4]
+    assert msgs[10].direction == "outgoing"
+    (call,) = ios.calls
+    assert call.record_id == 11 and call.source.locator == "ZWAMESSAGE.Z_PK=11"
+    assert (call.network, call.direction, call.result) == ("whatsapp", "incoming", "unknown")
+    assert call.counterpart.id == "+447700900456" and call.conversation_id == BOB_CONV
+    assert call.order_key == 4
+    assert [m.order_key for m in ios.messages if m.conversation.id == BOB_CONV] == [1, 3]
     image = IOS / IOS_DIR / "Message/Media/447700900123@s.whatsapp.net/4/2"
     att = msgs[6].attachments[0]
     assert att.sha256 == _sha256(next(image.iterdir()))
@@ -367,6 +381,19 @@ def test_cli_parse_jsonl() -> None:
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(lines) == 17
+    # 15 messages and 2 calls; a call line says so and carries its own fields.
+    calls = [line for line in lines if line.get("record") == "call"]
+    assert [
+        (c["source"]["locator"], c["direction"], c["result"], c["duration_s"]) for c in calls
+    ] == [
+        ("message._id=13", "incoming", "answered", 95),
+        ("call_log._id=2", "outgoing", "answered", 30),
+    ]
+    assert calls[1]["video"] is True and calls[1]["network"] == "whatsapp"
+    assert (
+        calls[1]["counterpart"]["id"] == "+447700900123" and calls[1]["conversation"] == ALICE_CONV
+    )
+    assert "2 calls" in result.stderr
     revoked = next(line for line in lines if line["record_id"] == 12)
     assert revoked["kind"] == "deleted" and revoked["deleted"] is True
     assert revoked["source"]["format"] == "whatsapp_android"

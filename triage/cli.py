@@ -21,7 +21,7 @@ from triage.ingest import (
     open_inputs,
 )
 from triage.jsonl import JsonlWriter
-from triage.model import Message
+from triage.model import Call, Message
 from triage.registry import ParseContext
 from triage.terminal import plain, shown
 
@@ -344,10 +344,11 @@ def detect(paths: tuple[str, ...], as_json: bool) -> None:
 def parse(
     paths: tuple[str, ...], jsonl: bool, timezone: str, region: str, date_order: str | None
 ) -> None:
-    """Print the normalised messages read from PATHS as JSON lines.
+    """Print the normalised messages and calls read from PATHS as JSON lines.
 
     Each line is one message in the stable schema documented in the README (platform,
-    conversation, timestamp_utc, direction, sender, body, attachments, source...). Warnings and a
+    conversation, timestamp_utc, direction, sender, body, attachments, source...), or one call
+    (a line with "record": "call": network, direction, result, duration_s...). Warnings and a
     count per source go to stderr, so stdout stays valid JSONL.
 
     Example:
@@ -359,15 +360,20 @@ def parse(
     except Exception as exc:
         raise UserError(f"--timezone {timezone}: not a known time zone ({exc})") from exc
     writer = JsonlWriter(click.get_binary_stream("stdout"))
-    counts: dict[str, int] = {}
+    counts: dict[str, dict[str, int]] = {}
     outcome = ReadOutcome()
     for result, record in iter_records(_existing_paths(paths), ctx, outcome):
-        if isinstance(record, Message):
-            writer.write(record)
-            counts[result.file.logical] = counts.get(result.file.logical, 0) + 1
+        if isinstance(record, Message | Call):
+            if isinstance(record, Message):
+                writer.write(record)
+            else:
+                writer.write_call(record)
+            per_file = counts.setdefault(result.file.logical, {"messages": 0, "calls": 0})
+            per_file["messages" if isinstance(record, Message) else "calls"] += 1
     writer.flush()
     for file, count in counts.items():
-        err.print(f"{count:>8,} messages  {shown(file)}")
+        calls = f", {count['calls']:,} calls" if count["calls"] else ""
+        err.print(f"{count['messages']:>8,} messages{calls}  {shown(file)}")
     for warning in ctx.warnings.values():
         err.print(
             f"[yellow]warning:[/] {shown(warning.file)}: {shown(warning.category)} "

@@ -14,11 +14,13 @@ from pathlib import Path
 
 from triage.evidence import SQLITE_MAGIC, Evidence, EvidenceFile, Refusal
 from triage.model import (
+    Call,
     ContactEntry,
     DeletionTrace,
     IdSpace,
     Message,
     Record,
+    check_call,
     check_message,
     check_parties,
 )
@@ -70,7 +72,7 @@ class ReadOutcome:
                 self.others.append((d.file.logical, d.reason))
 
     def records_read(self) -> int:
-        return sum(s.counts["messages"] + s.counts["contacts"] for s in self.sources)
+        return sum(s.counts[k] for s in self.sources for k in ("messages", "calls", "contacts"))
 
     def status(self, ctx: ParseContext) -> int:
         if self.records_read() == 0:
@@ -136,6 +138,10 @@ def parse_detection(
                 check_message(record)
                 result.counts["messages"] += 1
                 last = record.source.locator
+            elif isinstance(record, Call):
+                check_call(record)
+                result.counts["calls"] += 1
+                last = record.source.locator
             elif isinstance(record, ContactEntry):
                 check_parties(record.identifiers, record.source.locator)
                 result.counts["contacts"] += 1
@@ -152,11 +158,12 @@ def parse_detection(
         ctx.warn(detection.file.logical, "parser stopped early", result.error)
         return
     _report_damage(detection.file, ctx)
-    if result.counts["messages"] == 0 and result.counts["contacts"] == 0 and detection.file.size:
+    read = sum(result.counts[k] for k in ("messages", "calls", "contacts"))
+    if read == 0 and detection.file.size:
         ctx.warn(
             detection.file.logical,
             "no records from a non-empty source",
-            f"{parser.name} recognised the file but read no messages or contacts from it",
+            f"{parser.name} recognised the file but read no messages, calls or contacts from it",
         )
 
 

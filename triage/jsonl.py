@@ -1,4 +1,5 @@
-"""Messages as JSON lines, written fast: the stable schema of :func:`triage.model.message_to_json`.
+"""Messages and calls as JSON lines, written fast: the stable schema of
+:func:`triage.model.message_to_json` and :func:`triage.model.call_to_json`.
 
 ``triage parse`` writes hundreds of thousands of lines; with the standard library's encoder the
 writing took longer than the parsing. Lines are encoded with ``orjson`` (compact separators: the
@@ -17,8 +18,10 @@ from typing import Any, BinaryIO
 import orjson
 
 from triage.model import (
+    Call,
     Conversation,
     Message,
+    call_to_json,
     conversation_to_json,
     json_evidence_value,
     message_to_json,
@@ -83,6 +86,11 @@ class JsonlWriter:
 
     def write(self, msg: Message) -> None:
         self.lines.append(encode_line(message_to_json(msg, self._conversation(msg.conversation))))
+        if len(self.lines) >= BATCH:
+            self.flush()
+
+    def write_call(self, call: Call) -> None:
+        self.lines.append(encode_line(call_to_json(call)))
         if len(self.lines) >= BATCH:
             self.flush()
 

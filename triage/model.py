@@ -219,7 +219,135 @@ class DeletionTrace:
     count: int | None = None
 
 
-Record = Message | ContactEntry | IdSpace | DeletionTrace
+CallDirection = Literal["incoming", "outgoing", "unknown"]
+CallResult = Literal[
+    "answered",  # connected (a duration may still be 0 when the source rounds it down)
+    "missed",  # incoming, not picked up
+    "rejected",  # incoming, declined by the owner
+    "blocked",  # incoming, stopped by a block list before it rang
+    "voicemail",  # incoming, went to voicemail
+    "not_answered",  # outgoing, the other side did not pick up (or the owner hung up first)
+    "unavailable",  # the app could not reach the other side
+    "answered_elsewhere",  # answered on another of the owner's devices
+    "unknown",  # the source does not say
+]
+CallNetwork = Literal["cellular", "whatsapp", "facetime", "messenger", "other"]
+
+CALL_DIRECTIONS: tuple[str, ...] = ("incoming", "outgoing", "unknown")
+CALL_RESULTS: tuple[str, ...] = (
+    "answered",
+    "missed",
+    "rejected",
+    "blocked",
+    "voicemail",
+    "not_answered",
+    "unavailable",
+    "answered_elsewhere",
+    "unknown",
+)
+CALL_NETWORKS: tuple[str, ...] = ("cellular", "whatsapp", "facetime", "messenger", "other")
+
+
+@dataclass(slots=True)
+class Call:
+    """One voice or video call, from the device owner's point of view.
+
+    A call is its own record, not a message: it has a duration and a result where a message has a
+    body, and counting "messages" must never count calls. ``direction`` says who placed it;
+    ``result`` what became of it (a missed, rejected or blocked call is an *incoming* call whose
+    result says so). ``counterpart`` is the other party of a one-to-one call, or the person who
+    placed an incoming group call; ``participants`` lists the other parties of a group call (the
+    counterpart not repeated; the owner never listed). ``conversation_id`` links an app call to
+    its chat (``whatsapp:<jid>``, the Messenger thread) so the conversation view can show it at its
+    time; cellular and FaceTime calls have none. ``result_code`` keeps the source's own code
+    (``type=3``, ``call_result=5``) beside the label, since tools disagree on some code tables.
+    ``deleted`` is set only where the source itself marks the call deleted.
+    """
+
+    network: CallNetwork
+    timestamp_utc: datetime | None
+    timestamp_raw: str
+    direction: CallDirection
+    result: CallResult
+    source: Provenance
+    duration_s: float | None = None
+    counterpart: Party | None = None
+    participants: list[Party] = field(default_factory=list)
+    is_group: bool = False
+    video: bool | None = None
+    conversation_id: str | None = None
+    # The app or phone account that handled the call as the source names it
+    # (``com.apple.FaceTime``, an Android ``subscription_component_name``).
+    app: str | None = None
+    result_code: str | None = None
+    zone_assumed: bool = False
+    deleted: bool = False
+    # The source's row id and per-chat order key when the call is a row of a message table (a
+    # WhatsApp call bubble): the row still consumes its id and order value there.
+    record_id: int | None = None
+    order_key: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    # Identifies the same call read from a second copy of the same data (WhatsApp's call id).
+    duplicate_key: str | None = None
+
+    @property
+    def parties(self) -> list[Party]:
+        """Every other party of the call: the counterpart first, then the participants."""
+        return ([self.counterpart] if self.counterpart is not None else []) + self.participants
+
+    @property
+    def connected(self) -> bool:
+        return self.result in ("answered", "answered_elsewhere")
+
+
+def check_call(call: Call) -> None:
+    """Refuse a call whose typed fields hold values outside the model's vocabularies (a parser
+    bug, named with its locator)."""
+    where = call.source.locator
+    if call.network not in CALL_NETWORKS:
+        raise RecordError(f"{where}: unknown call network {call.network!r}")
+    if call.direction not in CALL_DIRECTIONS:
+        raise RecordError(f"{where}: unknown call direction {call.direction!r}")
+    if call.result not in CALL_RESULTS:
+        raise RecordError(f"{where}: unknown call result {call.result!r}")
+    if call.duration_s is not None and call.duration_s < 0:
+        raise RecordError(f"{where}: negative call duration {call.duration_s!r}")
+    check_parties(call.parties, where)
+
+
+def call_to_json(call: Call) -> dict[str, Any]:
+    """The stable JSONL form of a call (documented field by field in the README)."""
+    return {
+        "record": "call",
+        "network": call.network,
+        "video": call.video,
+        "timestamp_utc": iso_utc(call.timestamp_utc),
+        "timestamp_raw": call.timestamp_raw,
+        "zone_assumed": call.zone_assumed,
+        "direction": call.direction,
+        "result": call.result,
+        "result_code": call.result_code,
+        "duration_s": call.duration_s,
+        "counterpart": party_to_json(call.counterpart),
+        "participants": [party_to_json(p) for p in call.participants],
+        "is_group": call.is_group,
+        "conversation": call.conversation_id,
+        "app": call.app,
+        "deleted": call.deleted,
+        "source": {
+            "file": call.source.file,
+            "sha256": call.source.sha256,
+            "format": call.source.format,
+            "locator": call.source.locator,
+        },
+        "record_id": call.record_id,
+        "order_key": call.order_key,
+        "duplicate_key": call.duplicate_key,
+        "extra": call.extra,
+    }
+
+
+Record = Message | Call | ContactEntry | IdSpace | DeletionTrace
 
 
 def iso_utc(value: datetime | None) -> str | None:

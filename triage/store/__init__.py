@@ -3,7 +3,8 @@
 This package owns all SQL of the case store. It is split by aggregate, one module each, and
 :class:`Store` is their union: :mod:`~triage.store.meta` (settings, sources, warnings, which
 analysers ran), :mod:`~triage.store.messages` (parties, conversations, messages, attachments,
-address-book entries, id spaces, deletion traces), :mod:`~triage.store.findings` (findings and
+address-book entries, id spaces, deletion traces), :mod:`~triage.store.calls` (calls, their
+participants and copies), :mod:`~triage.store.findings` (findings and
 per-message labels) and :mod:`~triage.store.media` (picture hashes, exhibits, matches). A new
 record type adds its own module with a ``SCHEMA`` and a mixin class, listed in
 :data:`AGGREGATES` (see docs/STORE.md).
@@ -19,6 +20,7 @@ import sqlite3
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from triage.store.calls import CallsAggregate, StoredCall
 from triage.store.codec import dumps, loads
 from triage.store.findings import Finding, FindingsAggregate
 from triage.store.media import MediaAggregate, media_records_at
@@ -28,10 +30,16 @@ from triage.store.meta import MetaAggregate
 SCHEMA_VERSION = 4
 DEFAULT_ZONE = "Europe/London"
 
-AGGREGATES: tuple[type, ...] = (MetaAggregate, MessagesAggregate, FindingsAggregate, MediaAggregate)
+AGGREGATES: tuple[type, ...] = (
+    MetaAggregate,
+    MessagesAggregate,
+    CallsAggregate,
+    FindingsAggregate,
+    MediaAggregate,
+)
 
 
-class Store(MetaAggregate, MessagesAggregate, FindingsAggregate, MediaAggregate):
+class Store(MetaAggregate, MessagesAggregate, CallsAggregate, FindingsAggregate, MediaAggregate):
     """The case store of one run (an SQLite file in the output directory).
 
     ``timezone`` is the case's zone: each message's local wall time is stored beside its UTC
@@ -47,6 +55,7 @@ class Store(MetaAggregate, MessagesAggregate, FindingsAggregate, MediaAggregate)
             timezone = loads(row[0]) if row else DEFAULT_ZONE
         self.zone = ZoneInfo(timezone)
         self._init_messages()
+        self._init_calls()
 
     @classmethod
     def create(cls, path: Path, timezone: str = DEFAULT_ZONE) -> Store:
@@ -75,6 +84,7 @@ class Store(MetaAggregate, MessagesAggregate, FindingsAggregate, MediaAggregate)
     def counts(self) -> dict[str, int]:
         tables = (
             "messages",
+            "calls",
             "conversations",
             "attachments",
             "contact_entries",
@@ -90,6 +100,7 @@ __all__ = [
     "Finding",
     "MessageFacts",
     "Store",
+    "StoredCall",
     "StoredMessage",
     "media_records_at",
 ]

@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from triage.model import Message, iso_utc
+from triage.model import Call, Message, iso_utc
 
 _OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
 
@@ -59,8 +59,12 @@ def _from_utc_text(text: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(text) if text else None
 
 
-def _to_int(value: bool) -> int:
-    return int(value)
+def _to_int(value: bool | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def _to_bool(value: int | None) -> bool | None:
+    return None if value is None else bool(value)
 
 
 def _identity(value: Any) -> Any:
@@ -69,17 +73,20 @@ def _identity(value: Any) -> Any:
 
 _ENCODERS: dict[Any, tuple[str, Callable[[Any], Any], Callable[[Any], Any]]] = {
     dt.datetime: ("TEXT", _utc_text, _from_utc_text),
-    bool: ("INTEGER", _to_int, bool),
+    bool: ("INTEGER", _to_int, _to_bool),
     int: ("INTEGER", _identity, _identity),
+    float: ("REAL", _identity, _identity),
     str: ("TEXT", _identity, _identity),
 }
 
 
-def _scalars() -> list[tuple[str, str, Callable[[Any], Any], Callable[[Any], Any]]]:
-    hints = typing.get_type_hints(Message)
+def _scalars(
+    cls: type = Message, record_fields: tuple[str, ...] = MESSAGE_RECORD_FIELDS
+) -> list[tuple[str, str, Callable[[Any], Any], Callable[[Any], Any]]]:
+    hints = typing.get_type_hints(cls)
     out = []
-    for f in fields(Message):
-        if f.name in MESSAGE_RECORD_FIELDS:
+    for f in fields(cls):
+        if f.name in record_fields:
             continue
         sql_type, encode, decode = _ENCODERS.get(_base_type(hints[f.name]), _ENCODERS[str])
         out.append((f.name, sql_type, encode, decode))
@@ -89,3 +96,9 @@ def _scalars() -> list[tuple[str, str, Callable[[Any], Any], Callable[[Any], Any
 # (column, SQL type, encoder, decoder) of every scalar Message field, in model order.
 MESSAGE_SCALARS = _scalars()
 MESSAGE_SCALAR_NAMES = tuple(name for name, *_ in MESSAGE_SCALARS)
+
+# Call fields kept in tables of their own (see triage.store.calls), and the scalar columns of the
+# rest, derived from :class:`triage.model.Call` the same way.
+CALL_RECORD_FIELDS = ("counterpart", "participants", "source", "extra")
+CALL_SCALARS = _scalars(Call, CALL_RECORD_FIELDS)
+CALL_SCALAR_NAMES = tuple(name for name, *_ in CALL_SCALARS)

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from triage.model import (
     Attachment,
+    Call,
     ContactEntry,
     Conversation,
     DeletionTrace,
@@ -226,9 +227,16 @@ class MessagesAggregate:
         contacts: list[tuple] = []
         spaces: list[tuple] = []
         traces: list[tuple] = []
+        calls: dict[str, list[tuple]] = {
+            "calls": [],
+            "call_participants": [],
+            "call_duplicates": [],
+        }
         party_id = self._party_id
         for record in records:
-            if isinstance(record, Message):
+            if isinstance(record, Call):
+                self._collect_call(source_id, record, parties, files, calls)
+            elif isinstance(record, Message):
                 key = record.duplicate_key
                 if key is not None and key in self._seen_keys:
                     dups.append(
@@ -352,6 +360,7 @@ class MessagesAggregate:
                 " missing_ids, count, file_id, locator) VALUES (?,?,?,?,?,?,?,?,?)",
                 traces,
             )
+            self._insert_calls(calls)
 
     # -- parties and conversations ---------------------------------------------------------------
     def parties(self) -> dict[int, Party]:
