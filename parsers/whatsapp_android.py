@@ -183,7 +183,6 @@ CALL_LOG_COLUMNS = (
 # call_log.call_result (IPED ExtractorAndroidNew.java extractCalls: 5 connected, 4 missed,
 # 2 refused, 3 unavailable). WhatsApp-Chat-Exporter and WAInsight read some codes differently
 # (fixtures/whatsapp_db/README.md), so the raw code is kept beside the label.
-CALL_RESULTS = {2: "refused", 3: "unavailable", 4: "missed", 5: "answered"}
 LEGACY_OPTIONAL = (
     "remote_resource",
     "media_mime_type",
@@ -251,14 +250,9 @@ def _placeholder_note(ids: list[int], column: str) -> str:
     )
 
 
-def _call_result(value: Any, extra: dict[str, Any]) -> None:
-    if value is not None:
-        extra["call_result"] = value
-        extra["call_outcome"] = CALL_RESULTS.get(_int(value) or -1, f"call_result {value}")
-
-
 def call_result(code: int | None, from_me: bool, duration: float | None) -> CallResult:
-    """The model's call result for a ``call_result`` code (table above). A row with no code
+    """The model's call result for a ``call_result`` code (comment above ``CALL_LOG_COLUMNS``:
+    5 answered, 4 not picked up, 2 refused, 3 unavailable). A row with no code
     (missed-call bubbles, old rows) is answered when it lasted, else left unknown."""
     if code == 5:
         return "answered"
@@ -1169,7 +1163,9 @@ class _LegacyReader(_Base):
         # Ids of every legacy row, placeholder and skipped copies included (they consumed ids).
         self.ids = [r[0] for r in self.conn.execute("SELECT _id FROM messages ORDER BY _id")]
 
-    def _message(self, row: dict[str, Any], rowid: int, locator: str, chat_jid: str) -> Message:
+    def _message(
+        self, row: dict[str, Any], rowid: int, locator: str, chat_jid: str
+    ) -> Message | Call:
         chat = self.chat(chat_jid)
         from_me = bool(row["key_from_me"])
         status = _int(row["status"])
@@ -1221,7 +1217,7 @@ class _LegacyReader(_Base):
             attachments.append(self._attachment(row))
             body = body or row.get("media_caption")
         elif kind == "call":
-            self._call_extra(row, wa_type, extra)
+            return self._bubble_call(row, wa_type, chat, locator, rowid, from_me, sender, extra)
         return self.message(
             chat=chat,
             locator=locator,
@@ -1237,27 +1233,58 @@ class _LegacyReader(_Base):
             attachments=attachments,
         )
 
-    def _call_extra(self, row: dict[str, Any], wa_type: int | None, extra: dict[str, Any]) -> None:
+    def _bubble_call(
+        self,
+        row: dict[str, Any],
+        wa_type: int | None,
+        chat: _Chat,
+        locator: str,
+        rowid: int,
+        from_me: bool,
+        caller: Party | None,
+        extra: dict[str, Any],
+    ) -> Call:
+        """A legacy call bubble (``media_wa_type`` 8 call, 10 missed call; ``media_caption``
+        ``audio``/``video``), with the facts of its ``call_log`` row when the key names one."""
         caption = row.get("media_caption")
+        video: bool | None = None
         if caption:
             extra["call_caption"] = caption
             if caption in ("audio", "video"):
-                extra["video_call"] = caption == "video"
+                video = caption == "video"
         duration = _int(row.get("media_duration"))
-        if duration is not None:
-            extra["call_duration"] = duration
-        if wa_type == 10:
-            extra["call_outcome"] = "missed"
+        code: int | None = None
+        call_id = None
         key = str(row.get("key_id") or "")
         logged = self.call_log_by_id.get(key[len(LEGACY_CALL_PREFIX) :]) if key else None
         if logged is not None and key.startswith(LEGACY_CALL_PREFIX):
             self.calls_with_bubble.add(logged["_id"])
             extra["call_log_id"] = logged["_id"]
+            call_id = logged.get("call_id")
             if logged.get("video_call") is not None:
-                extra["video_call"] = bool(logged["video_call"])
+                video = bool(logged["video_call"])
             if logged.get("duration") is not None:
-                extra["call_duration"] = logged["duration"]
-            _call_result(logged.get("call_result"), extra)
+                duration = _int(logged["duration"])
+            code = _int(logged.get("call_result"))
+        if wa_type == 10 and code is None:
+            result: CallResult = "not_answered" if from_me else "missed"
+        else:
+            result = call_result(code, from_me, duration)
+        return self.call(
+            chat=chat,
+            locator=locator,
+            record_id=rowid,
+            from_me=from_me,
+            caller=caller,
+            timestamp_raw=row["timestamp"],
+            video=video,
+            duration=duration,
+            result=result,
+            code=code,
+            call_id=call_id,
+            extra=extra,
+            order_key=rowid,
+        )
 
     def _load_call_log(self) -> list[dict[str, Any]]:
         """``call_log`` rows of a legacy database that has one (2019-2020 app versions keep it
@@ -1284,7 +1311,7 @@ class _LegacyReader(_Base):
             rows.append(row)
         return rows
 
-    def calls(self) -> Iterator[Message]:
+    def calls(self) -> Iterator[Call]:
         """Calls kept only in ``call_log`` (no bubble in ``messages`` with key ``call:<id>``)."""
         for row in self.call_log:
             if row["_id"] in self.calls_with_bubble:
@@ -1297,30 +1324,24 @@ class _LegacyReader(_Base):
                         f"{locator}: jid_row_id={row['jid_row_id']}",
                     )
                     continue
-                extra: dict[str, Any] = {
-                    "schema": "legacy",
-                    "type": "call",
-                    "call_log_id": row["_id"],
-                }
-                if row.get("video_call") is not None:
-                    extra["video_call"] = bool(row["video_call"])
-                if row.get("duration") is not None:
-                    extra["call_duration"] = row["duration"]
-                _call_result(row.get("call_result"), extra)
-                call_id = row.get("call_id")
-                yield self.message(
-                    chat=self.chat(row["jid"]),
+                extra: dict[str, Any] = {"schema": "legacy", "call_log_id": row["_id"]}
+                from_me = bool(row["from_me"])
+                code = _int(row.get("call_result"))
+                duration = _int(row.get("duration"))
+                chat = self.chat(row["jid"])
+                yield self.call(
+                    chat=chat,
                     locator=locator,
-                    rowid=None,
-                    order_key=None,
-                    from_me=bool(row["from_me"]),
-                    sender=None,
+                    record_id=None,
+                    from_me=from_me,
+                    caller=None if from_me else chat.partner,
                     timestamp_raw=row["timestamp"],
-                    kind="call",
-                    body=None,
-                    key_id=f"{LEGACY_CALL_PREFIX}{call_id}" if call_id else None,
+                    video=None if row.get("video_call") is None else bool(row["video_call"]),
+                    duration=duration,
+                    result=call_result(code, from_me, duration),
+                    code=code,
+                    call_id=row.get("call_id"),
                     extra=extra,
-                    attachments=[],
                 )
 
     def _attachment(self, row: dict[str, Any]) -> Any:

@@ -50,8 +50,10 @@ def case_file(folder: Path, source: str, password: str | None) -> Path:
 
 
 def parse(cli, path: Path) -> tuple[list[dict], str]:
+    """The message lines of ``triage parse`` (call lines, ``"record": "call"``, left out)."""
     result = cli.invoke(main, ["parse", str(path)])
-    return [json.loads(x) for x in result.stdout.splitlines() if x.startswith("{")], result.stderr
+    rows = [json.loads(x) for x in result.stdout.splitlines() if x.startswith("{")]
+    return [r for r in rows if r.get("record") != "call"], result.stderr
 
 
 def bodies(rows: list[dict]) -> list[tuple]:
@@ -110,8 +112,13 @@ def test_encrypted_backup_in_a_zip_is_decrypted_from_a_private_copy(tmp_path: Pa
                 zf.write(path, path.relative_to(folder).as_posix())
     shutil.rmtree(folder)
     result = run_case(load_case(case_file(tmp_path, "backup.zip", "pw")), tmp_path / "out")
-    counts = {s.file.logical.rsplit("/", 1)[-1]: s.counts["messages"] for s in result.sources}
-    assert counts["sms.db"] == 15 and counts["ChatStorage.sqlite"] == 10
+    counts = {s.file.logical.rsplit("/", 1)[-1]: s.counts for s in result.sources}
+    assert counts["sms.db"]["messages"] == 15
+    # ChatStorage holds 10 rows: 9 messages and a call.
+    assert (counts["ChatStorage.sqlite"]["messages"], counts["ChatStorage.sqlite"]["calls"]) == (
+        9,
+        1,
+    )
 
 
 def test_encrypted_backup_without_password_is_reported(tmp_path: Path, cli) -> None:

@@ -270,12 +270,11 @@ def test_wa_db_contacts_and_decisions(current: Parsed) -> None:
 # --- Android, legacy and transitional ------------------------------------------------------------
 def test_legacy_messages(legacy: Parsed) -> None:
     msgs = legacy.by_id()
-    assert sorted(msgs) == [2, 3, 4, 5, 6, 7, 8, 9, 10, 12]  # placeholder _id=1 filtered
+    assert sorted(msgs) == [2, 3, 4, 5, 6, 7, 9, 10, 12]  # placeholder _id=1 filtered
     assert Counter(m.kind for m in legacy.messages) == {
         "text": 5,
         "system": 1,
         "deleted": 2,
-        "call": 1,
         "media": 1,
     }
     assert msgs[2].timestamp_utc.isoformat() == "2019-04-05T18:00:00+00:00"
@@ -284,7 +283,8 @@ def test_legacy_messages(legacy: Parsed) -> None:
     # Two revocation signals: media_wa_type 15, and edit_version 7 with status 5/0.
     assert msgs[6].deleted and msgs[7].deleted and msgs[7].direction == "outgoing"
     assert msgs[7].extra["revoked_signal"] == ["edit_version=7,status=5"]
-    assert msgs[8].kind == "call"
+    (call,) = legacy.calls  # row 8 is a call bubble (media_wa_type 8, caption "audio")
+    assert (call.record_id, call.video, call.direction) == (8, False, "incoming")
     assert msgs[9].status_update is True
     image = LEGACY / "sdcard/WhatsApp/Media/WhatsApp Images/IMG-20190405-WA0003.jpg"
     att = msgs[10].attachments[0]

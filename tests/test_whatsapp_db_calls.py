@@ -47,16 +47,16 @@ def test_legacy_placeholder_is_noted_in_the_id_space() -> None:
 
 
 def test_legacy_calls_with_direction_duration_and_result(cli) -> None:
-    calls = [r for r in _jsonl(cli, FIXTURES / "android_legacy_calls") if r["kind"] == "call"]
+    calls = [r for r in _jsonl(cli, FIXTURES / "android_legacy_calls") if r.get("record") == "call"]
     got = [
         (
             r["source"]["locator"],
-            r["conversation"]["id"],
+            r["conversation"],
             r["direction"],
             r["timestamp_utc"],
-            r["extra"].get("video_call"),
-            r["extra"].get("call_duration"),
-            r["extra"].get("call_outcome"),
+            r["video"],
+            r["duration_s"],
+            r["result"],
         )
         for r in calls
     ]
@@ -68,8 +68,9 @@ def test_legacy_calls_with_direction_duration_and_result(cli) -> None:
         # A call kept only in call_log.
         ("call_log._id=2", BOB_CONV, "incoming", "2019-04-05T18:40:00Z", False, 42, "answered"),
     ]
-    assert calls[0]["sender"]["id"] == "+447700900123"
-    assert calls[2]["sender"]["id"] == "+447700900456"
+    assert calls[0]["counterpart"]["id"] == "+447700900123"
+    assert calls[2]["counterpart"]["id"] == "+447700900456"
+    assert [c["result_code"] for c in calls] == [None, "call_result=5", "call_result=5"]
 
 
 def test_legacy_calls_through_run_are_counted_once(cli, tmp_path: Path) -> None:
@@ -85,16 +86,15 @@ def test_legacy_calls_through_run_are_counted_once(cli, tmp_path: Path) -> None:
     store = Store.open(out / "case.sqlite")
     try:
         kinds = [m.message.kind for m in store.messages()]
+        calls = [c.call.source.locator for c in store.calls()]
     finally:
         store.close()
-    assert kinds.count("call") == 3
-    assert len(kinds) == 5  # two texts, three calls; the placeholder is not a message
+    assert kinds == ["text", "text"]  # the placeholder is not a message, nor is a call
+    assert calls == ["messages._id=3", "messages._id=4", "call_log._id=2"]
 
 
 def test_current_schema_calls_keep_duration_and_result(cli) -> None:
-    calls = [r for r in _jsonl(cli, FIXTURES / "android_current") if r["kind"] == "call"]
-    facts = {
-        r["source"]["locator"]: (r["direction"], r["extra"].get("call_duration")) for r in calls
-    }
+    calls = [r for r in _jsonl(cli, FIXTURES / "android_current") if r.get("record") == "call"]
+    facts = {r["source"]["locator"]: (r["direction"], r["duration_s"]) for r in calls}
     assert facts["message._id=13"] == ("incoming", 95)
-    assert all(r["extra"].get("call_outcome") == "answered" for r in calls)
+    assert all(r["result"] == "answered" for r in calls)
