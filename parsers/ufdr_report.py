@@ -293,6 +293,9 @@ class _Reader:
                 extra[name.lower()] = model.get(name)
         if source_app:
             extra["app"] = source_app
+        if direction == "outgoing" and sender_model is not None and sender_model.get("Identifier"):
+            # The owner is one party whatever his identifier; the one this app knows him by is kept.
+            extra["owner_identifier"] = sender_model.get("Identifier")
         if model.type == "Call":
             for name in ("Duration", "VideoCall", "NetworkName", "Direction"):
                 if model.get(name):

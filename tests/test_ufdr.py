@@ -182,3 +182,31 @@ def test_ufdr_files_are_named_by_their_path_on_the_phone(cli, tmp_path: Path) ->
     assert stored["phone.ufdr!/data/data/com.whatsapp/databases/msgstore.db"] == (
         "phone.ufdr!/files/Database/msgstore.db"
     )
+
+
+def test_ufdr_time_without_offset_is_read_in_the_device_zone(cli, tmp_path: Path) -> None:
+    xml = (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        '<project xmlns="http://pa.cellebrite.com/report/2.0" reportVersion="7.0">'
+        '<metadata section="Device Info"><item name="DeviceInfoTimeZone">America/New_York</item>'
+        '</metadata><decodedData><modelType type="SMS"><model type="SMS" id="s" deleted_state="Intact">'
+        '<field name="TimeStamp"><value type="TimeStamp">2024-07-01T12:00:00</value></field>'
+        '<field name="Body"><value>hi</value></field><field name="Folder"><value>Inbox</value></field>'
+        '<multiModelField name="Parties"><model type="Party"><field name="Identifier">'
+        '<value>+12025550143</value></field><field name="Role"><value>From</value></field></model>'
+        "</multiModelField></model></modelType></decodedData></project>"
+    )
+    path = tmp_path / "zoneless.ufdr"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("report.xml", xml)
+    rows, stderr = parse_jsonl(cli, path)
+    assert [(r["timestamp_utc"], r["zone_assumed"], r["sender"]["id"]) for r in rows] == [
+        ("2024-07-01T16:00:00Z", True, "+12025550143")
+    ]
+    assert "time without offset read in the device time zone" in stderr
+
+
+def test_outgoing_ufdr_message_keeps_the_owner_identifier(cli) -> None:
+    rows, _ = parse_jsonl(cli, UFDR)
+    out = next(r for r in ufdr_rows(rows) if " id=m-2 " in r["source"]["locator"])
+    assert out["extra"]["owner_identifier"] == "447700900001@s.whatsapp.net"
