@@ -105,3 +105,19 @@ def test_a_right_to_left_override_in_a_name_is_shown_in_the_report(tmp_path: Pat
     coverage = (tmp_path / "out" / "coverage.html").read_text()
     assert "photo[RLO U+202E]gpj.exe" in coverage
     assert "\u202e" not in coverage
+
+
+def test_the_nesting_limit_is_configurable(
+    corpus: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from triage.limits import limit
+
+    monkeypatch.setenv("TRIAGE_LIMIT_ARCHIVE_NESTING", "4")
+    limit.cache_clear()
+    try:
+        result = CliRunner().invoke(main, ["parse", str(corpus["archive_nesting_limit"])])
+    finally:
+        monkeypatch.delenv("TRIAGE_LIMIT_ARCHIVE_NESTING")
+        limit.cache_clear()
+    assert "nesting limit" not in result.stderr
+    assert len(result.stdout.splitlines()) == 4 * make_corpus.GOOD_CHAT_LINES

@@ -35,12 +35,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from triage.limits import limit
 from triage.sqlite_salvage import Salvage, lenient_text, quick_check, salvage
 
 CHUNK = 1 << 20
 SQLITE_MAGIC = b"SQLite format 3\x00"
 SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
-MAX_NESTING = 3
 # Errors a member stream can raise besides OSError: a truncated gzip/tar stream, a damaged zip
 # entry, an encrypted entry. They are turned into OSError so every reader contains them as it
 # contains an unreadable file.
@@ -428,8 +428,8 @@ class DiskRecord:
 class Evidence:
     """The set of inputs of one run, with their temporary workspace and integrity records."""
 
-    def __init__(self, workdir: Path | None = None, max_nesting: int = MAX_NESTING) -> None:
-        self.max_nesting = max_nesting
+    def __init__(self, workdir: Path | None = None, max_nesting: int | None = None) -> None:
+        self.max_nesting = max_nesting or limit("archive_nesting")
         self._tmp = tempfile.TemporaryDirectory(prefix="triage-", dir=workdir)
         self.tmp = Path(self._tmp.name)
         self._counter = 0

@@ -26,11 +26,10 @@ from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from triage.evidence import SQLITE_COMPANIONS, SQLITE_MAGIC, EvidenceFile
+from triage.limits import limit
 from triage.model import IdSpace, Party, Provenance, Record
 from triage.reasons import clean
 from triage.sqlite_meta import is_autoincrement, sequence_value
-
-MAX_EXAMPLES = 5
 
 #: The device owner when the case file gives no identifier for him.
 OWNER = Party(raw="(device owner)", id="owner", name=None, scheme="owner")
@@ -74,7 +73,7 @@ class ParseContext:
         key = (file, category)
         entry = self.warnings.setdefault(key, Warning_(file, category))
         entry.count += 1
-        if len(entry.examples) < MAX_EXAMPLES:
+        if len(entry.examples) < limit("warning_examples"):
             entry.examples.append(clean(example))
 
     def file_not_read(self, file: str, reason: str, category: str = "file not read") -> None:

@@ -24,6 +24,7 @@ from triage.ingest import (
     parse_detection,
     report_containers,
 )
+from triage.limits import limits_in_force
 from triage.manifest import write_manifest
 from triage.media.stage import picture_files, previous_cache, run_media
 from triage.registry import ParseContext
@@ -84,7 +85,12 @@ def run_case(
         owner_names=case.owner_names(),
     )
     settings = Settings(
-        {"timezone": case.timezone, "region": case.region, "date_order": date_order}
+        {
+            "timezone": case.timezone,
+            "region": case.region,
+            "date_order": date_order,
+            "limits": limits_in_force(),
+        }
     )
     results: list[SourceResult] = []
     skipped: list[tuple[str, str]] = []

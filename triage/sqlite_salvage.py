@@ -20,8 +20,8 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-#: Damaged ranges read around per table before giving up on the rest of it.
-MAX_RANGES_PER_TABLE = 1000
+from triage.limits import limit
+
 _LOWEST = -(2**63)
 _HIGHEST = 2**63 - 1
 
@@ -168,7 +168,7 @@ def _copy_table(
             f"{table}: rows from {start} to rowid {resume - 1} could not be read ({error})"
         )
         last = resume - 1
-        if ranges >= MAX_RANGES_PER_TABLE:
+        if ranges >= limit("damaged_ranges"):
             report.lost.append(f"{table}: more than {ranges} damaged ranges; the rest not read")
             break
     report.rows[table] = copied

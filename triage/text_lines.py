@@ -23,10 +23,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from triage.evidence import EvidenceFile
+from triage.limits import limit
 
 CHUNK = 1 << 18
 #: A longer line is cut here: no real chat line comes near it, and memory stays bounded.
-MAX_LINE = 1 << 20
+MAX_LINE = limit("text_line_chars")
 MAX_LONG_LINES = 5
 
 _REPLACED = [0]

@@ -36,6 +36,7 @@ import numpy as np
 import PIL
 from PIL import Image, ImageOps
 
+from triage.limits import limit
 from triage.reasons import clean
 
 try:  # HEIC/HEIF from iPhones; optional because it is a binary wheel
@@ -116,6 +117,10 @@ def warm_up() -> None:
 
 class ImageError(Exception):
     """A picture that could not be hashed; the message says why, for the report."""
+
+
+# Pillow's own bomb check fires at twice its warning limit: set from the run's limit.
+Image.MAX_IMAGE_PIXELS = limit("picture_pixels") // 2
 
 
 def max_pixels() -> int:
