@@ -54,6 +54,49 @@ def fix_mojibake(text: str) -> str:
         return text
 
 
+def mojibake_evidence(strings: Iterable[object]) -> dict[str, int]:
+    """What a file's strings say about mojibake: how many non-ASCII strings a repair would change
+    (``repairable``), how many hold characters above U+00FF and so are already real Unicode
+    (``unicode``), and how many are Latin-1 text that is not UTF-8 once encoded (``latin1``)."""
+    counts = {"repairable": 0, "unicode": 0, "latin1": 0}
+    for text in strings:
+        if not isinstance(text, str) or text.isascii():
+            continue
+        if any(ord(c) > 0xFF for c in text):
+            counts["unicode"] += 1
+        elif fix_mojibake(text) != text:
+            counts["repairable"] += 1
+        else:
+            counts["latin1"] += 1
+    return counts
+
+
+def decide_mojibake(ctx: ParseContext, file: EvidenceFile, strings: Iterable[object]) -> bool:
+    """Whether to repair a whole file's strings, decided from the file's own evidence and
+    recorded: only when some strings repair and none is already real Unicode or plain Latin-1
+    (a file is written one way throughout), never blindly."""
+    counts = mojibake_evidence(strings)
+    repair = counts["repairable"] > 0 and counts["unicode"] == 0 and counts["latin1"] == 0
+    if counts["repairable"] and not repair:
+        ctx.warn(
+            file.logical,
+            "mixed text encodings: mojibake not repaired",
+            f"{counts['repairable']} string(s) look like Latin-1 mojibake, "
+            f"{counts['unicode'] + counts['latin1']} are proper text",
+        )
+    if counts["repairable"] or counts["unicode"] or counts["latin1"]:
+        ctx.decide(
+            file.logical,
+            mojibake=(
+                ("repaired" if repair else "not repaired")
+                + f" (non-ASCII strings: {counts['repairable']} repairable as UTF-8 read as "
+                f"Latin-1, {counts['unicode']} with characters above U+00FF, "
+                f"{counts['latin1']} Latin-1 only)"
+            ),
+        )
+    return repair
+
+
 def fix_all(value: object) -> object:
     """Repair every string inside a decoded JSON value, keys included (per string, never the file)."""
     if isinstance(value, str):
@@ -79,10 +122,23 @@ def numbered_siblings(file: EvidenceFile, pattern: re.Pattern[str]) -> list[Evid
 
 
 # -- duplicate keys ------------------------------------------------------------------------------
+_URL = re.compile(r"\bhttps?://\S+", re.IGNORECASE)
+
+
 def _norm_text(text: str | None) -> str:
+    """Text as every copy shows it: mojibake repaired, NFC, links left out (the HTML form
+    prints a shared link in the body, the JSON form keeps it apart), whitespace collapsed."""
     if not text:
         return ""
-    return " ".join(unicodedata.normalize("NFC", text).split())
+    return " ".join(_URL.sub(" ", unicodedata.normalize("NFC", fix_mojibake(text))).split())
+
+
+def key_name(name: str) -> str:
+    """A display name as every copy spells it: mojibake repaired, accents folded, case and
+    punctuation ignored (as kenn-io/msgvault ``slug.go`` ``Slug`` compares names)."""
+    folded = unicodedata.normalize("NFKD", fix_mojibake(name))
+    letters = "".join(c for c in folded if not unicodedata.combining(c)).casefold()
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", letters).split()) or normalise_name(name)
 
 
 class DuplicateKeys:
@@ -99,7 +155,7 @@ class DuplicateKeys:
     """
 
     def __init__(self, participants: Iterable[str]) -> None:
-        self.scope = "\x1f".join(sorted({normalise_name(p) for p in participants if p}))
+        self.scope = "\x1f".join(sorted({key_name(p) for p in participants if p}))
         self.minute: str | None = None
         self.seen: Counter[tuple[str, str, str]] = Counter()
 
@@ -110,7 +166,7 @@ class DuplicateKeys:
             self.minute = minute
             self.seen.clear()
         content = _norm_text(text) or (f"[media x{media}]" if media else "")
-        combo = (normalise_name(sender or ""), minute, content)
+        combo = (key_name(sender or ""), minute, content)
         self.seen[combo] += 1
         raw = "\x1e".join((self.scope, *combo, str(self.seen[combo])))
         return "messenger:" + hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
@@ -288,7 +344,15 @@ def html_participants(file: EvidenceFile) -> list[str]:
     m = _PARTICIPANTS_LINE.search(text)
     if not m:
         return []
-    return [n.strip() for n in html_lib.unescape(m.group(1)).split(",") if n.strip()]
+    return split_participants(html_lib.unescape(m.group(1)))
+
+
+def split_participants(text: str) -> list[str]:
+    """Names of a "Participants: A, B and C" line (newer pages join the last with "and")."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if names and " and " in names[-1]:
+        names[-1:] = [n.strip() for n in names[-1].rsplit(" and ", 1) if n.strip()]
+    return names
 
 
 def resolve_owner(

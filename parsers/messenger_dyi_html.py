@@ -11,8 +11,10 @@ Times are local-time strings of the exporting account with no zone (``"Sep 13, 2
 ``"Oct 19, 2019 at 2:37 PM"``, ``"19 Oct 2019, 14:37"``, seconds in some exports): they are
 converted with the case timezone (``ctx.timezone``) and marked ``zone_assumed``; precision is
 noted in ``extra``. No reactions, no unsent flag and no message types are rendered, so the JSON
-form (higher ``priority``) is the copy kept when both are present; the mojibake of the JSON form
-is not present in HTML and is not "repaired" here.
+form (higher ``priority``) is the copy kept when both are present. Facebook writes the HTML as
+UTF-8; a page re-saved through a wrong encoding shows mojibake (``ZoÃ« Ward``), which is repaired
+only when the thread's own strings say so (:func:`parsers.messenger_common.decide_mojibake`). A
+"Participants: A, B and C" header is split on the final "and" too.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from parsers.messenger_common import (
     MESSAGE_HTML,
     PLATFORM,
     DuplicateKeys,
+    decide_mojibake,
     download_owner,
     download_root,
     name_party,
@@ -36,12 +39,15 @@ from parsers.messenger_common import (
     owner_party,
     resolve_media,
     resolve_owner,
+    split_participants,
 )
+from parsers.messenger_common import fix_mojibake as repair_text
 from triage.addressing import sender_and_recipients
 from triage.clock import local_to_utc
 from triage.evidence import EvidenceFile, read_text
 from triage.model import Conversation, Message, Record
 from triage.registry import Match, ParseContext, Parser, Probe
+from triage.sqlite_rows import RecordGuard
 
 #: (strptime format, precision). ``%p`` matches am/pm in any case.
 TIME_FORMATS = (
@@ -208,13 +214,13 @@ def title_and_participants(root: Node) -> tuple[str | None, list[str]]:
             if isinstance(child, str) and not participants:
                 m = re.match(r"\s*Participants:\s*(.+)", child, re.DOTALL)
                 if m:
-                    participants = [n.strip() for n in m.group(1).split(",") if n.strip()]
+                    participants = split_participants(m.group(1))
     return title, participants
 
 
 class MessengerDyiHtml(Parser):
     name = "messenger_dyi_html"
-    version = "2"
+    version = "3"
     description = "Facebook Messenger download (DYI) HTML thread, message_N.html"
     # Same messages as the JSON form with less in them (minutes, no reactions): kept second.
     priority = 20
@@ -253,6 +259,16 @@ class MessengerDyiHtml(Parser):
             if n == 0:
                 title, participants = title_and_participants(root)
             page_blocks.append((f, find_blocks(root, set(participants) or None)))
+        # Pages saved through a wrong encoding show names and text as mojibake; whether to
+        # repair is decided for the thread from its own strings.
+        strings = [title, *participants]
+        strings += [t for _, blocks in page_blocks for b in blocks for t in (b.sender, b.body)]
+        if decide_mojibake(ctx, file, strings):
+            title = repair_text(title) if title else title
+            participants = [repair_text(p) for p in participants]
+            for _, blocks in page_blocks:
+                for b in blocks:
+                    b.sender, b.body = repair_text(b.sender), repair_text(b.body)
         if not participants:
             participants = list(
                 dict.fromkeys(b.sender for _, blocks in page_blocks for b in blocks)
@@ -293,45 +309,49 @@ class MessengerDyiHtml(Parser):
         rows.sort(key=lambda r: (r[0], -r[1], r[2]))
         keys = DuplicateKeys(participants)
         me = owner_party(ctx, owner)
+        guard = RecordGuard(ctx, file.logical)
         for when, _, _, f, block, note in rows:
             locator = f"{f.name} block[{block.index}]"
-            bases = [f.folder]
-            if where:
-                bases += [where[0], posixpath.dirname(where[1])]
-            attachments = [
-                resolve_media(f, src, list(dict.fromkeys(bases)), ctx, locator)
-                for src in block.media
-            ]
-            others = [name_party(p) for p in participants if not owner.is_name(p)]
-            if owner.is_name(block.sender):
-                direction, author = "outgoing", me
-            else:
-                direction = "incoming" if owner.known else "unknown"
-                author = name_party(block.sender)
-            sender, recipients = sender_and_recipients(direction, me, author, others, is_group=True)
-            body = block.body or None
-            kind = "media" if attachments else ("text" if body else "other")
-            extra: dict[str, Any] = {
-                "sender_name": block.sender,
-                "time_precision": block.precision,
-                "time_note": f"local time of the exporting account, zone not stated; "
-                f"read as {ctx.timezone_name}",
-            }
-            if note:
-                extra["local_time"] = note
-            yield Message(
-                platform=PLATFORM,
-                conversation=conv,
-                timestamp_utc=when,
-                timestamp_raw=block.time_text,
-                zone_assumed=True,
-                direction=direction,
-                sender=sender,
-                recipients=recipients,
-                body=body,
-                kind=kind,
-                source=self.provenance(f, locator),
-                attachments=attachments,
-                extra=extra,
-                duplicate_key=keys.key(block.sender, when, body, len(attachments)),
-            )
+            with guard(locator):
+                bases = [f.folder]
+                if where:
+                    bases += [where[0], posixpath.dirname(where[1])]
+                attachments = [
+                    resolve_media(f, src, list(dict.fromkeys(bases)), ctx, locator)
+                    for src in block.media
+                ]
+                others = [name_party(p) for p in participants if not owner.is_name(p)]
+                if owner.is_name(block.sender):
+                    direction, author = "outgoing", me
+                else:
+                    direction = "incoming" if owner.known else "unknown"
+                    author = name_party(block.sender)
+                sender, recipients = sender_and_recipients(
+                    direction, me, author, others, is_group=True
+                )
+                body = block.body or None
+                kind = "media" if attachments else ("text" if body else "other")
+                extra: dict[str, Any] = {
+                    "sender_name": block.sender,
+                    "time_precision": block.precision,
+                    "time_note": f"local time of the exporting account, zone not stated; "
+                    f"read as {ctx.timezone_name}",
+                }
+                if note:
+                    extra["local_time"] = note
+                yield Message(
+                    platform=PLATFORM,
+                    conversation=conv,
+                    timestamp_utc=when,
+                    timestamp_raw=block.time_text,
+                    zone_assumed=True,
+                    direction=direction,
+                    sender=sender,
+                    recipients=recipients,
+                    body=body,
+                    kind=kind,
+                    source=self.provenance(f, locator),
+                    attachments=attachments,
+                    extra=extra,
+                    duplicate_key=keys.key(block.sender, when, body, len(attachments)),
+                )

@@ -21,12 +21,17 @@ Formats: every DYI message download layout seen up to 2025 —
   with a BOM. Media ``uri`` values are relative to the download root (``messages/inbox/...``, in
   newer layouts sometimes without the activity folder), resolved inside the evidence only.
 * There are no user ids: parties are display names (scheme ``name``).
+* A shared link (``share.link``) is kept in the body after the text. A damaged
+  ``message_N.json`` (cut short, broken part-way) is named in the warnings with the reason; the
+  messages before the damage are read, and its siblings are read in full. One bad message (a
+  time out of range, a value of the wrong type) is skipped and counted with its locator.
 """
 
 from __future__ import annotations
 
 import json
 import posixpath
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -49,6 +54,7 @@ from triage.clock import from_unix_ms
 from triage.evidence import EvidenceFile
 from triage.model import Attachment, Conversation, Message, Party, Record
 from triage.registry import Match, ParseContext, Parser, Probe
+from triage.sqlite_rows import RecordGuard
 
 MEDIA_LISTS = ("photos", "videos", "audio_files", "files", "gifs")
 SYSTEM_TYPES = {"Subscribe", "Unsubscribe"}
@@ -83,9 +89,82 @@ def load_thread_file(file: EvidenceFile) -> dict[str, Any]:
     return fixed
 
 
+_ARRAY = re.compile(r'"messages"\s*:\s*\[')
+_FIELDS = ("participants", "title", "thread_path", "thread_type", "is_still_participant")
+
+
+def salvage_thread_file(file: EvidenceFile) -> dict[str, Any] | None:
+    """What can be read from a damaged ``message_N.json`` (cut short, or broken part-way): the
+    thread fields and every message object before the damage, each decoded on its own."""
+    with file.open() as handle:
+        text = handle.read().decode("utf-8-sig", errors="replace")
+    decoder = json.JSONDecoder()
+    out: dict[str, Any] = {}
+    for key in _FIELDS:
+        found = re.search(rf'"{key}"\s*:\s*', text)
+        if found:
+            try:
+                out[key] = decoder.raw_decode(text, found.end())[0]
+            except ValueError:
+                pass
+    array = _ARRAY.search(text)
+    messages: list[Any] = []
+    if array:
+        pos = array.end()
+        while True:
+            while pos < len(text) and text[pos] in " \t\r\n,":
+                pos += 1
+            if pos >= len(text) or text[pos] == "]":
+                break
+            try:
+                value, pos = decoder.raw_decode(text, pos)
+            except ValueError:
+                break
+            messages.append(value)
+    out["messages"] = messages
+    if not messages and "participants" not in out:
+        return None
+    fixed = fix_all(out)
+    assert isinstance(fixed, dict)
+    return fixed
+
+
+def read_thread_file(
+    file: EvidenceFile, ctx: ParseContext | None
+) -> tuple[dict[str, Any] | None, str | None]:
+    """``(data, problem)``: a thread file, or what could be salvaged from it and why it could
+    not be read whole. With ``ctx`` the problem is reported against the file itself (named in
+    the warnings, on stderr and in coverage)."""
+    try:
+        return load_thread_file(file), None
+    except (ValueError, OSError) as exc:
+        if isinstance(exc, json.JSONDecodeError):
+            problem = (
+                f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno} "
+                f"(byte {exc.pos:,} of {file.size:,})"
+            )
+        else:
+            problem = f"not readable: {exc}"
+    try:
+        data = salvage_thread_file(file)
+    except OSError:
+        data = None
+    read = len(data["messages"]) if data else 0
+    if ctx is not None:
+        if read:
+            ctx.file_not_read(
+                file.logical,
+                f"{problem}; {read:,} message(s) before the damage read",
+                category="file partly read",
+            )
+        else:
+            ctx.file_not_read(file.logical, f"{problem}; no message could be read from it")
+    return data, problem
+
+
 class MessengerDyiJson(Parser):
     name = "messenger_dyi_json"
-    version = "2"
+    version = "3"
     description = "Facebook Messenger download (DYI) JSON thread, message_N.json"
     # The fullest copy of a download: ids of sections, reactions, exact ms times.
     priority = 40
@@ -111,7 +190,24 @@ class MessengerDyiJson(Parser):
         files = numbered_siblings(file, MESSAGE_JSON) if MESSAGE_JSON.match(file.name) else []
         if file not in files:
             files = [file]
-        first = load_thread_file(files[0])
+        # Each file is read on its own: a damaged one is named and what it holds before the
+        # damage is kept; the others are read as usual. Only damaged files stay in memory.
+        ranges: dict[int, tuple[float, float] | None] = {}
+        salvaged: dict[int, dict[str, Any]] = {}
+        first: dict[str, Any] | None = None
+        readable = []
+        for f in files:
+            data, problem = read_thread_file(f, ctx)
+            if data is None:
+                continue
+            readable.append(f)
+            ranges[id(f)] = _time_range(data)
+            if problem is not None:
+                salvaged[id(f)] = data
+            if first is None or (problem is None and "participants" not in first):
+                first = data
+        if first is None:
+            return
         participants = [
             p["name"]
             for p in first.get("participants") or []
@@ -137,10 +233,12 @@ class MessengerDyiJson(Parser):
         )
         keys = DuplicateKeys(participants)
         extra_thread = {k: first[k] for k in ("thread_type", "is_still_participant") if k in first}
-        for data_file, index, raw in self._in_time_order(files, first, ctx):
-            yield self._message(
-                file, data_file, index, raw, conv, participants, owner, keys, extra_thread, ctx
-            )
+        guard = RecordGuard(ctx, file.logical)
+        for data_file, index, raw in self._in_time_order(readable, ranges, salvaged, ctx):
+            with guard(f"{data_file.name} messages[{index}]"):
+                yield self._message(
+                    file, data_file, index, raw, conv, participants, owner, keys, extra_thread, ctx
+                )
 
     @staticmethod
     def _thread_path(file: EvidenceFile) -> str | None:
@@ -150,7 +248,11 @@ class MessengerDyiJson(Parser):
         return posixpath.relpath(file.folder, where[1])
 
     def _in_time_order(
-        self, files: list[EvidenceFile], first: dict[str, Any], ctx: ParseContext
+        self,
+        files: list[EvidenceFile],
+        ranges: dict[int, tuple[float, float] | None],
+        salvaged: dict[int, dict[str, Any]],
+        ctx: ParseContext,
     ) -> Iterator[tuple[EvidenceFile, int, dict[str, Any]]]:
         """Messages oldest first across the thread's files.
 
@@ -158,17 +260,12 @@ class MessengerDyiJson(Parser):
         each file is read and sorted alone, oldest file first, keeping one file in memory; when
         they do overlap, the whole thread is sorted at once (and that is recorded).
         """
-        ranges = []
-        for f in files:
-            data = first if f is files[0] else load_thread_file(f)
-            stamps = [
-                m.get("timestamp_ms")
-                for m in data.get("messages") or []
-                if isinstance(m, dict) and isinstance(m.get("timestamp_ms"), int | float)
-            ]
-            ranges.append((min(stamps), max(stamps)) if stamps else None)
+
+        def data(f: EvidenceFile) -> dict[str, Any]:
+            return salvaged.get(id(f)) or load_thread_file(f)
+
         order = list(range(len(files)))[::-1]  # highest N holds the oldest messages
-        spans = [ranges[i] for i in order if ranges[i] is not None]
+        spans = [r for r in (ranges[id(files[i])] for i in order) if r is not None]
         disjoint = all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))
         if not disjoint:
             ctx.decide(
@@ -177,14 +274,12 @@ class MessengerDyiJson(Parser):
             )
             rows = []
             for i in order:
-                data = first if i == 0 else load_thread_file(files[i])
-                for j, m in enumerate(data.get("messages") or []):
+                for j, m in enumerate(data(files[i]).get("messages") or []):
                     rows.append((files[i], j, m))
             yield from sorted(rows, key=_sort_key)
             return
         for i in order:
-            data = first if i == 0 else load_thread_file(files[i])
-            rows = [(files[i], j, m) for j, m in enumerate(data.get("messages") or [])]
+            rows = [(files[i], j, m) for j, m in enumerate(data(files[i]).get("messages") or [])]
             yield from sorted(rows, key=_sort_key)
 
     def _message(
@@ -250,6 +345,11 @@ class MessengerDyiJson(Parser):
             extra["media"] = media_meta
         if unsent:
             extra["is_unsent"] = True
+        body = content
+        link = _share_link(raw)
+        if link and link not in (content or ""):
+            # A shared link is part of what was sent: kept in the body, as the HTML form shows it.
+            body = f"{content}\n{link}" if content else link
         return Message(
             platform=PLATFORM,
             conversation=conv,
@@ -259,7 +359,7 @@ class MessengerDyiJson(Parser):
             direction=direction,
             sender=sender,
             recipients=recipients,
-            body=content,
+            body=body,
             kind=kind,
             source=self.provenance(data_file, locator),
             deleted=unsent,
@@ -314,6 +414,15 @@ class MessengerDyiJson(Parser):
                 entry["creation_timestamp"] = item["creation_timestamp"]
             meta.append(entry)
         return attachments, meta
+
+
+def _time_range(data: dict[str, Any]) -> tuple[float, float] | None:
+    stamps = [
+        m.get("timestamp_ms")
+        for m in data.get("messages") or []
+        if isinstance(m, dict) and isinstance(m.get("timestamp_ms"), int | float)
+    ]
+    return (min(stamps), max(stamps)) if stamps else None
 
 
 def _share_link(raw: dict[str, Any]) -> str | None:

@@ -12,8 +12,9 @@ adurivault/FBMessage ``README.md``). One JSON file per thread (``<Name>_<N>.json
                    "reactions": [{"actor": "Them", "reaction": "..."}]}]}
 
 (kenn-io/msgvault ``internal/fbmessenger/e2ee_parser.go`` ``rawE2EEExport``; ``timestamp`` is
-UTC ms.) The text is proper UTF-8, so the DYI mojibake repair is not applied (adurivault/FBMessage
-``js/pre-processing.js`` does not apply it either). Messages that are also in the download's
+UTC ms.) The text is normally proper UTF-8 (adurivault/FBMessage ``js/pre-processing.js`` applies
+no repair), but some exports carry the DYI Latin-1 mojibake (``cafÃ©``): the repair is decided
+per file from its own strings (:func:`parsers.messenger_common.decide_mojibake`) and recorded. Messages that are also in the download's
 ``e2ee_cutover`` thread get the same ``duplicate_key`` as there; the DYI JSON copy has the higher
 priority and is kept.
 """
@@ -29,8 +30,10 @@ from parsers.messenger_common import (
     PLATFORM,
     DuplicateKeys,
     Owner,
+    decide_mojibake,
     download_owner,
     download_root,
+    fix_all,
     name_party,
     owner_party,
     resolve_media,
@@ -43,6 +46,7 @@ from triage.evidence import EvidenceFile
 from triage.identity import normalise_name
 from triage.model import Conversation, Message, Record
 from triage.registry import Match, ParseContext, Parser, Probe
+from triage.sqlite_rows import RecordGuard
 
 KNOWN_KEYS = {"senderName", "timestamp", "text", "type", "isUnsent", "media", "reactions"}
 
@@ -66,7 +70,7 @@ def _is_e2ee(data: dict[str, Any] | None) -> bool:
 
 class MessengerE2ee(Parser):
     name = "messenger_e2ee"
-    version = "2"
+    version = "3"
     description = "Facebook Messenger end-to-end-encrypted chat export (secure storage JSON)"
     # Between the download's JSON (fuller thread metadata) and its HTML (minute times).
     priority = 30
@@ -89,6 +93,10 @@ class MessengerE2ee(Parser):
             ctx.warn(file.logical, "not an E2EE thread export", "participants/messages missing")
             return
         assert data is not None
+        if decide_mojibake(ctx, file, _strings(data)):
+            fixed = fix_all(data)
+            assert isinstance(fixed, dict)
+            data = fixed
         participants = [p for p in data["participants"] if p]
         owner = resolve_owner(file, ctx, participants, self._stated_owner(file, participants))
         title = data.get("threadName") or None
@@ -109,58 +117,64 @@ class MessengerE2ee(Parser):
         rows.sort(key=lambda r: (_stamp(r[1]), -r[0]))
         keys = DuplicateKeys(participants)
         me = owner_party(ctx, owner)
+        guard = RecordGuard(ctx, file.logical)
         for index, raw in rows:
             locator = f"{file.name} messages[{index}]"
-            if not isinstance(raw, dict):
-                ctx.warn(file.logical, "message is not an object", locator)
-                continue
-            unknown = set(raw) - KNOWN_KEYS
-            if unknown:
-                ctx.warn(file.logical, "unknown message key", f"{locator}: {sorted(unknown)}")
-            stamp = raw.get("timestamp")
-            when = from_unix_ms(stamp) if isinstance(stamp, int | float) else None
-            if when is None:
-                ctx.warn(file.logical, "message without a date", locator)
-            sender_name = raw.get("senderName")
-            text = raw.get("text") if isinstance(raw.get("text"), str) and raw["text"] else None
-            attachments = [
-                resolve_media(file, str(m["uri"]), [file.folder], ctx, locator)
-                for m in raw.get("media") or []
-                if isinstance(m, dict) and m.get("uri")
-            ]
-            unsent = bool(raw.get("isUnsent"))
-            kind = "deleted" if unsent else "media" if attachments else "text" if text else "other"
-            others = [name_party(p) for p in participants if not owner.is_name(p)]
-            if owner.is_name(sender_name):
-                direction, author = "outgoing", me
-            else:
-                author = name_party(sender_name) if sender_name else None
-                direction = "incoming" if owner.known else "unknown"
-            sender, recipients = sender_and_recipients(direction, me, author, others, is_group=True)
-            extra: dict[str, Any] = {"sender_name": sender_name}
-            if raw.get("type"):
-                extra["type"] = raw["type"]
-            if raw.get("reactions"):
-                extra["reactions"] = raw["reactions"]
-            if unsent:
-                extra["is_unsent"] = True
-            yield Message(
-                platform=PLATFORM,
-                conversation=conv,
-                timestamp_utc=when,
-                timestamp_raw=str(stamp),
-                zone_assumed=False,
-                direction=direction,
-                sender=sender,
-                recipients=recipients,
-                body=text,
-                kind=kind,
-                source=self.provenance(file, locator),
-                deleted=unsent,
-                attachments=attachments,
-                extra=extra,
-                duplicate_key=keys.key(sender_name, when, text, len(attachments)),
-            )
+            with guard(locator):
+                if not isinstance(raw, dict):
+                    ctx.warn(file.logical, "message is not an object", locator)
+                    continue
+                unknown = set(raw) - KNOWN_KEYS
+                if unknown:
+                    ctx.warn(file.logical, "unknown message key", f"{locator}: {sorted(unknown)}")
+                stamp = raw.get("timestamp")
+                when = from_unix_ms(stamp) if isinstance(stamp, int | float) else None
+                if when is None:
+                    ctx.warn(file.logical, "message without a date", locator)
+                sender_name = raw.get("senderName")
+                text = raw.get("text") if isinstance(raw.get("text"), str) and raw["text"] else None
+                attachments = [
+                    resolve_media(file, str(m["uri"]), [file.folder], ctx, locator)
+                    for m in raw.get("media") or []
+                    if isinstance(m, dict) and m.get("uri")
+                ]
+                unsent = bool(raw.get("isUnsent"))
+                kind = (
+                    "deleted" if unsent else "media" if attachments else "text" if text else "other"
+                )
+                others = [name_party(p) for p in participants if not owner.is_name(p)]
+                if owner.is_name(sender_name):
+                    direction, author = "outgoing", me
+                else:
+                    author = name_party(sender_name) if sender_name else None
+                    direction = "incoming" if owner.known else "unknown"
+                sender, recipients = sender_and_recipients(
+                    direction, me, author, others, is_group=True
+                )
+                extra: dict[str, Any] = {"sender_name": sender_name}
+                if raw.get("type"):
+                    extra["type"] = raw["type"]
+                if raw.get("reactions"):
+                    extra["reactions"] = raw["reactions"]
+                if unsent:
+                    extra["is_unsent"] = True
+                yield Message(
+                    platform=PLATFORM,
+                    conversation=conv,
+                    timestamp_utc=when,
+                    timestamp_raw=str(stamp),
+                    zone_assumed=False,
+                    direction=direction,
+                    sender=sender,
+                    recipients=recipients,
+                    body=text,
+                    kind=kind,
+                    source=self.provenance(file, locator),
+                    deleted=unsent,
+                    attachments=attachments,
+                    extra=extra,
+                    duplicate_key=keys.key(sender_name, when, text, len(attachments)),
+                )
 
     @staticmethod
     def _cutover_thread(file: EvidenceFile, participants: list[str]) -> EvidenceFile | None:
@@ -209,6 +223,20 @@ def _all_files(file: EvidenceFile) -> Iterator[tuple[str, EvidenceFile]]:
     """Every file of every input of this run: the download may be given as a separate input."""
     for container in file.container.evidence.containers:
         yield from sorted(container.files.items())
+
+
+def _strings(data: dict[str, Any]) -> Iterator[object]:
+    """The human-written strings of an export, the evidence for or against mojibake."""
+    yield from data.get("participants") or []
+    yield data.get("threadName")
+    for raw in data.get("messages") or []:
+        if isinstance(raw, dict):
+            yield raw.get("senderName")
+            yield raw.get("text")
+            for reaction in raw.get("reactions") or []:
+                if isinstance(reaction, dict):
+                    yield reaction.get("actor")
+                    yield reaction.get("reaction")
 
 
 def _stamp(raw: Any) -> float:
