@@ -255,12 +255,15 @@ def test_json_and_html_copies_counted_once_and_json_kept() -> None:
     assert [m.source.locator for m in msgs if not m.duplicate_key] == ["call_log.rowid=1"]
     html = [m for m in msgs if m.source.format == "messenger_dyi_html"]
     json_keys = {m.duplicate_key for m in msgs if m.source.format == "messenger_dyi_json"}
-    assert len(html) == 7 and all(m.duplicate_key in json_keys for m in html)
-    assert len(msgs) == 67
-    assert len({m.duplicate_key for m in msgs}) == 55  # 54 keys + the keyless call
+    # 7 in dyi_html_2023 and 4 in dyi_json_and_html, every one a copy of a JSON message.
+    assert len(html) == 11 and all(m.duplicate_key in json_keys for m in html)
+    # 67 in the original fixtures, plus 8 (dyi_json_damaged), 8 (dyi_json_and_html: 4 + their
+    # 4 HTML copies) and 3 (e2ee_mojibake).
+    assert len(msgs) == 86
+    assert len({m.duplicate_key for m in msgs}) == 70  # 69 keys + the keyless call
 
     kept = store([GEN])
-    assert len(kept) == 55
+    assert len(kept) == 70
     bob = [(p, m) for p, m in kept if "bobsmith" in m.conversation.id]
     assert len(bob) == 5 and {p for p, _ in bob} == {"messenger_dyi_json"}
     # The JSON copy is the fuller one: exact times, the call and the reaction survive.
