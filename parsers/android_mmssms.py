@@ -35,6 +35,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
+from parsers.android_mmssms_recovered import recovered_sms
 from triage.addressing import sender_and_recipients
 from triage.clock import from_unix_ms, from_unix_s
 from triage.evidence import EvidenceFile
@@ -181,6 +182,9 @@ class AndroidMmsSms(Parser):
             threads = self._threads(conn)
             samsung = self._samsung(conn, file, ctx)
             yield from self._sms(conn, file, ctx, threads, samsung)
+            yield from recovered_sms(
+                file, ctx, threads, self._conversation, cached_party, SMS_TYPES, self.provenance
+            )
             if all(cols <= table_columns(conn, t) for t, cols in MMS_TABLES.items()):
                 yield from self._mms(conn, file, ctx, threads)
             else:

@@ -22,17 +22,11 @@ from typing import Any
 
 from triage.evidence import EvidenceFile
 from triage.model import Message
-from triage.recovery.scan import recover
+from triage.recovery.evidence import recover_evidence
 from triage.registry import ParseContext
-from triage.sqlitefile.record import Corrupt
 
 #: Tables recovered, with the columns that identify a row besides its rowid.
 TARGETS = {"message": ("key_id",)}
-
-
-def _read(file: EvidenceFile) -> bytes:
-    with file.open() as handle:
-        return handle.read()
 
 
 def recovered_messages(
@@ -41,14 +35,8 @@ def recovered_messages(
     """Messages for every ``message`` record recovered from ``file`` (a current-schema
     msgstore.db) and its ``-wal``; ``reader`` is the parser's current-schema reader (chats,
     parties and the one way a message is built)."""
-    wal_file = file.sibling(file.name + "-wal")
-    try:
-        result = recover(_read(file), _read(wal_file) if wal_file else None, TARGETS)
-    except (Corrupt, OSError) as exc:
-        ctx.warn(file.logical, "deleted-row recovery not possible", str(exc))
-        return
-    ctx.decide(file.logical, recovery=result.summary())
-    report = result.tables.get("message")
+    result = recover_evidence(file, ctx, TARGETS)
+    report = result.tables.get("message") if result else None
     if report is None:
         return
     unknown_chat = reader.make_chat(None, None, None, [])

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import shutil
 import sqlite3
 import zipfile
 from pathlib import Path
 
-from tests.test_analysers_support import run
+from tests.test_analysers_support import Sms, build_mmssms, run
 from triage.ingest import iter_records
 from triage.model import Message
 from triage.registry import ParseContext
@@ -103,3 +104,50 @@ def test_report_shows_recovered_rows_in_their_conversation(demo_case: Path, tmp_
     assert "page 9 offset" in page and "Recovered from deleted database content" in page
     # Live counts are unchanged: the store's live messages never include recovered ones.
     assert {s.id for s in r.store.messages()}.isdisjoint({s.id for s in recovered})
+
+
+def test_recovered_sms_rows_from_mmssms(tmp_path: Path) -> None:
+    base = dt.datetime(2026, 3, 1, 20, 0, tzinfo=dt.UTC)
+    rows = [
+        Sms(
+            i,
+            "+447700900123",
+            base + dt.timedelta(minutes=i),
+            "out" if i % 2 else "in",
+            f"text {i}",
+        )
+        for i in range(1, 41)
+    ]
+    db = build_mmssms(tmp_path / "evidence" / "mmssms.db", rows)
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA secure_delete=OFF")  # an app-side setting; the platform default is ON
+    conn.execute("DELETE FROM sms WHERE _id IN (7, 8, 30)")
+    conn.commit()
+    conn.close()
+    ctx = ParseContext()
+    messages = [r for _res, r in iter_records([db], ctx) if isinstance(r, Message)]
+    recovered = sorted((m for m in messages if m.recovered), key=lambda m: m.body or "")
+    assert [m.body for m in recovered] == ["text 30", "text 7", "text 8"]
+    assert [m.direction for m in recovered] == ["incoming", "outgoing", "incoming"]
+    assert all(m.extra["recovered"]["status"] == "deleted" for m in recovered)
+    assert recovered[1].timestamp_utc == base + dt.timedelta(minutes=7)
+    assert len([m for m in messages if not m.recovered]) == 37
+
+
+def test_secure_delete_mmssms_recovers_nothing_and_says_so(tmp_path: Path) -> None:
+    base = dt.datetime(2026, 3, 1, 20, 0, tzinfo=dt.UTC)
+    rows = [
+        Sms(i, "+447700900123", base + dt.timedelta(minutes=i), "in", f"t{i}") for i in range(1, 30)
+    ]
+    db = build_mmssms(tmp_path / "evidence" / "mmssms.db", rows)
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA secure_delete=ON")
+    conn.execute("DELETE FROM sms WHERE _id IN (3, 4, 5)")
+    conn.commit()
+    conn.close()
+    ctx = ParseContext()
+    messages = [r for _res, r in iter_records([db], ctx) if isinstance(r, Message)]
+    assert not [m for m in messages if m.recovered]
+    decision = next(d for f, d in ctx.decisions.items() if f.endswith("mmssms.db"))
+    assert "0 deleted and 0 changed rows recovered" in decision["recovery"]
+    assert "secure_delete" in decision["recovery"]
