@@ -127,7 +127,44 @@ def test_wal_frames_states_and_checksums(tmp_path: Path) -> None:
     broken = parse_wal(bytes(data))
     assert broken is not None
     states = [f.state for f in broken.frames]
-    assert set(states[middle.index - 1 :]) == {"stale"}
+    assert set(states[middle.index - 1 :]) == {"torn"}
+
+
+def test_frames_left_by_an_earlier_log_generation_are_read(tmp_path: Path) -> None:
+    # After a checkpoint the next writer restarts the log at frame 1 with new salts; the frames
+    # beyond its writes keep the old salts ("WAL slack"): SQLite ignores them, recovery reads them.
+    db = tmp_path / "msgstore.db"
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA wal_autocheckpoint=0")
+    conn.execute("PRAGMA secure_delete=ON")
+    conn.execute(kinds()["whatsapp"].create)
+    for i in range(1, 41):
+        conn.execute(
+            "INSERT INTO message (_id, chat_row_id, from_me, key_id, timestamp, text_data, sort_id)"
+            " VALUES (?, 1, 1, ?, ?, ?, ?)",
+            (i, f"KEY{i:04d}", 1_774_000_000_000 + i, f"old generation row {i} " * 3, i),
+        )
+    conn.execute("DELETE FROM message WHERE _id = 3")  # zeroed in the page (secure_delete)
+    conn.execute("PRAGMA wal_checkpoint(RESTART)")
+    conn.execute("UPDATE message SET starred = 1 WHERE _id = 40")  # the new generation's frame
+    shutil.copyfile(db, tmp_path / "copy.db")
+    shutil.copyfile(str(db) + "-wal", tmp_path / "copy.db-wal")
+    conn.close()
+    wal = parse_wal((tmp_path / "copy.db-wal").read_bytes())
+    assert wal is not None
+    states = [f.state for f in wal.frames]
+    assert states[0] == "committed" and "stale" in states
+    result = recover(
+        (tmp_path / "copy.db").read_bytes(),
+        (tmp_path / "copy.db-wal").read_bytes(),
+        {"message": ("key_id",)},
+    )
+    [row] = [r for r in result.records if r.status == "deleted"]
+    assert row.rowid == 3 and row.fields["key_id"] == "KEY0003"
+    # The database file and the new generation hold row 3 zeroed; only old frames keep it.
+    assert row.source.kind == "wal" and row.source.frame_state == "stale" and row.also_found
+    assert result.zeroed
 
 
 def test_secure_delete_leaves_nothing_and_says_so(tmp_path: Path) -> None:

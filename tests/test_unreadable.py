@@ -69,7 +69,8 @@ def test_torn_wal_reads_the_committed_rows_and_says_how_many_frames_were_ignored
     before = _snapshot(folder)
     result = cli.invoke(main, ["parse", str(folder)])
     assert result.exit_code == 3, result.output  # partly read
-    bodies = [json.loads(line)["body"] for line in result.stdout.splitlines()]
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    bodies = [m["body"] for m in lines if not m["recovered"]]
     # Rows 1-3 are in the main file, row 4 in the WAL's committed transaction; row 5 is in the
     # transaction whose checksum breaks, which SQLite (and so the tool) does not apply.
     assert bodies == [
@@ -78,6 +79,11 @@ def test_torn_wal_reads_the_committed_rows_and_says_how_many_frames_were_ignored
         "See you there",
         "On my way",
     ]
+    # Row 5 is still in the WAL's torn frame: shown as a recovered row, never as a live one.
+    torn = [m for m in lines if m["recovered"]]
+    assert [m["body"] for m in torn] == ["This row is in a torn transaction"]
+    assert torn[0]["extra"]["recovered"]["wal_frame_state"] == "torn"
+    assert torn[0]["extra"]["recovered"]["confidence"] == "low"
     stderr = " ".join(result.stderr.split())
     assert "mmssms.db-wal: WAL frames ignored" in stderr
     assert "1 of 2 frame(s) ignored, as SQLite does (after the last valid commit" in stderr

@@ -14,7 +14,9 @@ Where deleted records survive (https://www.sqlite.org/fileformat2.html):
 
 Each record found is compared with the live rows (the database as SQLite reads it, WAL applied):
 a record equal to a live row is a stale copy and dropped; one whose rowid or key column matches a
-live row with other values is a ``changed`` version of it; the rest are ``deleted``. Copies of one
+live row with other values is a ``changed`` version of it; the rest are ``deleted``. Records from
+``torn`` WAL frames (checksum fails: content unverified) have low confidence and are never shown
+as changes of a live row. Copies of one
 record found in several places are reported once, with the other places counted.
 
 ``secure_delete`` (https://www.sqlite.org/pragma.html#pragma_secure_delete) zeroes freed content;
@@ -262,6 +264,13 @@ class Scanner:
         self._wal_frames()
         self._settle()
         r = self.result
+        damaged = sorted(p for p, (role, _t) in self.owner.items() if role == "damaged")
+        if damaged:
+            r.notes.append(
+                f"{len(damaged)} page(s) of live b-trees are damaged (not b-tree pages: "
+                f"{', '.join(map(str, damaged[:5]))}); their rows are not live-readable and were "
+                "not carved as deleted"
+            )
         from_free = [x for x in r.records if x.source.kind not in ("wal", "superseded")]
         # Stale cell-pointer slots and merged free-block headers stay non-zero even under
         # secure_delete, so "zeroed" allows a small share of non-zero bytes.
@@ -512,9 +521,12 @@ class Scanner:
                     if k not in f.lost and (k, f.values[k]) in live_by_key:
                         match_rowid = live_by_key[(k, f.values[k])]
                         break
+            torn = f.source.frame_state == "torn"
             if match_rowid is not None:
-                if self._agrees(f, live[match_rowid], ipk):
-                    continue  # a stale copy of a live row
+                if torn or self._agrees(f, live[match_rowid], ipk):
+                    # A stale copy of a live row; from a frame whose checksum fails, a
+                    # difference may be the damage itself, so it is not shown as a change.
+                    continue
             elif not f.lost - {ipk} and self._content(f.values, ipk, set()) in live_values:
                 continue  # same values as a live row, rowid lost
             dup = self._duplicate(f, index, ipk)
@@ -532,7 +544,7 @@ class Scanner:
                 lost=tuple(sig.names[i] for i in sorted(f.lost)),
                 source=f.source,
                 state=f.state,
-                confidence=_confidence(f.state, f.lost, ipk),
+                confidence="low" if torn else _confidence(f.state, f.lost, ipk),
                 status="changed" if match_rowid is not None else "deleted",
                 live_rowid=match_rowid,
             )

@@ -234,8 +234,8 @@ class DatabaseImage:
         return b"".join(parts), True
 
     def tree_pages(self, root: int) -> Iterator[tuple[int, str]]:
-        """Pages of the b-tree at ``root`` (table or index) with their role: ``btree`` or
-        ``overflow``."""
+        """Pages of the b-tree at ``root`` (table or index) with their role: ``btree``,
+        ``overflow``, or ``damaged`` (a child page whose header is not a b-tree page's)."""
         seen: set[int] = set()
         stack = [root]
         while stack:
@@ -248,6 +248,7 @@ class DatabaseImage:
                 header = page_header(page, page_no, self.usable)
                 pointers = cell_pointers(page, header, self.usable)
             except Corrupt:
+                yield page_no, "damaged"
                 continue
             yield page_no, "btree"
             overflows: list[int] = []

@@ -14,7 +14,9 @@ continues the chain; frames up to the last valid frame that carries a database s
 *committed*. SQLite reads only those, and only the newest committed copy of each page; we keep
 every frame: older copies of a page, frames of an unfinished transaction (``uncommitted``) and
 frames left behind by an earlier generation of the log after a checkpoint restarted it with new
-salts (``stale``: SQLite ignores them, but they are older page images).
+salts (``stale``: SQLite ignores them, but they are older page images), and frames of this
+generation from the first one whose checksum fails on (``torn``: a write that never completed, or
+damage; their content is not verified).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ FRAME_HEADER_SIZE = 24
 @dataclass(frozen=True, slots=True)
 class WalFrame:
     """One frame: ``index`` counts from 1 in file order; ``state`` is ``committed``,
-    ``uncommitted`` or ``stale``; ``latest`` marks the copy SQLite would read for the page."""
+    ``uncommitted``, ``torn`` or ``stale``; ``latest`` marks the copy SQLite would read for the page."""
 
     index: int
     offset: int
@@ -112,7 +114,13 @@ def parse_wal(data: bytes | memoryview) -> Wal | None:
         offset += frame_size
     last_commit = max((i for i, r in enumerate(raw) if r[5] and r[2]), default=-1)
     states = [
-        "committed" if r[5] and i <= last_commit else "uncommitted" if r[5] else "stale"
+        "committed"
+        if r[5] and i <= last_commit
+        else "uncommitted"
+        if r[5]
+        else "torn"
+        if (r[3], r[4]) == (salt1, salt2)
+        else "stale"
         for i, r in enumerate(raw)
     ]
     latest = {r[1]: i for i, r in enumerate(raw) if states[i] == "committed"}
