@@ -601,7 +601,7 @@ class Evidence:
                 try:
                     self.sqlite_damage[key] = salvage(target, salvaged, problem)
                     target = salvaged
-                except sqlite3.DatabaseError as exc:
+                except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
                     self.sqlite_damage[key] = Salvage(problem, lost=[f"not salvaged: {exc}"])
             self._sqlite_copies[key] = target
         return self._sqlite_copies[key]

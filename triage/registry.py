@@ -133,7 +133,7 @@ class Probe:
                 return {
                     t: {row[1] for row in conn.execute(f'PRAGMA table_info("{t}")')} for t in tables
                 }
-        except sqlite3.DatabaseError:
+        except (sqlite3.DatabaseError, UnicodeDecodeError):
             return {}
 
     def text_head(self) -> str:

@@ -22,6 +22,9 @@ from pathlib import Path
 
 from triage.limits import limit
 
+# SQLite's own error text can hold bytes from the damaged file; Python then fails to decode the
+# message itself and raises UnicodeDecodeError instead of DatabaseError.
+SQLITE_ERRORS = (sqlite3.DatabaseError, UnicodeDecodeError)
 _LOWEST = -(2**63)
 _HIGHEST = 2**63 - 1
 
@@ -47,6 +50,8 @@ def quick_check(conn: sqlite3.Connection) -> str | None:
     conn.text_factory = lenient_text
     try:
         rows = conn.execute("PRAGMA quick_check").fetchall()
+    except UnicodeDecodeError:
+        return "malformed (SQLite's own message about it is not readable text)"
     except sqlite3.DatabaseError as exc:
         return str(exc)
     if rows and rows[0][0] == "ok":
@@ -74,7 +79,7 @@ def salvage(src: Path, dst: Path, check: str) -> Salvage:
                 continue
             try:
                 target.execute(sql)
-            except sqlite3.DatabaseError as exc:
+            except SQLITE_ERRORS as exc:
                 report.lost.append(f"{name}: table could not be recreated ({exc})")
                 continue
             _copy_table(source, target, name, report)
@@ -83,7 +88,7 @@ def salvage(src: Path, dst: Path, check: str) -> Salvage:
             if kind == "view" and sql:
                 try:
                     target.execute(sql)
-                except sqlite3.DatabaseError as exc:
+                except SQLITE_ERRORS as exc:
                     report.lost.append(f"{name}: view could not be recreated ({exc})")
         target.commit()
     finally:
@@ -98,7 +103,7 @@ def _copy_sequence(source: sqlite3.Connection, target: sqlite3.Connection, repor
         rows = source.execute("SELECT name, seq FROM sqlite_sequence").fetchall()
     except sqlite3.OperationalError:
         return  # no AUTOINCREMENT table
-    except sqlite3.DatabaseError as exc:
+    except SQLITE_ERRORS as exc:
         report.lost.append(f"sqlite_sequence: could not be read ({exc})")
         return
     try:
@@ -138,7 +143,7 @@ def _copy_table(
                 last = row[0]
                 copied += 1
             break
-        except sqlite3.DatabaseError as exc:
+        except SQLITE_ERRORS as exc:
             error = exc
         # The scan stopped near ``last`` (the cursor reads one row ahead): step row by row to
         # the damage, where a lookup itself fails, then find the first sound rowid after it.
@@ -148,7 +153,7 @@ def _copy_table(
                 break
             try:
                 row = source.execute(one, (rowid,)).fetchone()
-            except sqlite3.DatabaseError as exc:
+            except SQLITE_ERRORS as exc:
                 report.lost.append(f"{table}: row rowid {rowid} could not be read ({exc})")
             else:
                 target.execute(insert, row)
@@ -188,7 +193,7 @@ def _copy_scan(
         for row in source.execute(f"SELECT {names} FROM {_quoted(table)}"):
             target.execute(f"INSERT INTO {_quoted(table)} ({names}) VALUES ({marks})", row)
             copied += 1
-    except sqlite3.DatabaseError as exc:
+    except SQLITE_ERRORS as exc:
         report.lost.append(f"{table}: rows after the first {copied} could not be read ({exc})")
     report.rows[table] = copied
 
@@ -208,7 +213,7 @@ def _first_from(conn: sqlite3.Connection, table: str, start: int) -> tuple[bool,
             f"SELECT _rowid_ FROM {_quoted(table)} WHERE _rowid_ >= ? ORDER BY _rowid_ LIMIT 1",
             (start,),
         ).fetchone()
-    except sqlite3.DatabaseError:
+    except SQLITE_ERRORS:
         return False, None
     return True, (row[0] if row else None)
 

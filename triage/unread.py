@@ -138,7 +138,7 @@ def _sqlite_reason(file: EvidenceFile, head: bytes) -> str:
                     "SELECT name FROM sqlite_master WHERE type IN ('table','view') ORDER BY name"
                 )
             ]
-    except sqlite3.DatabaseError as exc:
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
         return f"SQLite database that could not be read: {exc}{_damage_place(file)}"
     if not tables:
         return "SQLite database with no tables"
@@ -151,7 +151,7 @@ def _damage_place(file: EvidenceFile) -> str:
     try:
         with file.sqlite() as conn:
             rows = conn.execute("PRAGMA integrity_check(5)").fetchall()
-    except sqlite3.DatabaseError as exc:
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
         found = _PAGE.search(str(exc))
         return f" (page {found.group(1)} malformed)" if found else ""
     for (line,) in rows:
