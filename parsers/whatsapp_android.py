@@ -64,7 +64,17 @@ from parsers.whatsapp_recovered import recovered_messages
 from triage.addressing import sender_and_recipients
 from triage.clock import from_unix_ms
 from triage.evidence import EvidenceFile
-from triage.model import Call, CallResult, Conversation, DeletionTrace, Message, Party, Record
+from triage.model import (
+    Attachment,
+    Call,
+    CallResult,
+    Conversation,
+    DeletionTrace,
+    Message,
+    Party,
+    Record,
+    Thumbnail,
+)
 from triage.registry import Match, ParseContext, Parser, Probe
 from triage.sqlite_meta import is_autoincrement, table_columns
 from triage.sqlite_rows import RecordGuard
@@ -164,6 +174,9 @@ CURRENT_SIDE_TABLES: dict[str, tuple[str, ...]] = {
         "file_hash",
         "media_caption",
     ),
+    # The JPEG preview WhatsApp shows in the chat (sepinf-inc/IPED ExtractorAndroidNew.java joins
+    # it on message_row_id); it stays when the media file itself was deleted.
+    "message_thumbnail": ("thumbnail",),
     "message_revoked": ("revoked_key_id", "admin_jid_row_id", "revoke_timestamp"),
     "message_system": ("action_type",),
     "message_edit_info": ("edited_timestamp", "original_key_id"),
@@ -193,6 +206,9 @@ LEGACY_OPTIONAL = (
     "media_duration",
     "edit_version",
     "starred",
+    # Older builds kept the media preview JPEG in the row itself (IPED ExtractorAndroid.java reads
+    # raw_data; later builds moved it to message_thumbnails, joined on the message key).
+    "raw_data",
 )
 # Legacy call bubbles: media_wa_type 8 (call) and 10 (missed call), media_caption "audio" or
 # "video" (IPED ExtractorAndroid.java decodeMessageType), key_id "call:<call id>".
@@ -220,6 +236,26 @@ class _Chat:
     is_group: bool
     is_status: bool
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _with_thumbnail(attachments: list[Attachment], thumb: Thumbnail) -> list[Attachment]:
+    """The message's attachments with ``thumb`` on the first; a preview without a media row
+    becomes an attachment of its own (the preview is then all that is left of the file)."""
+    if not attachments:
+        return [Attachment(name=None, note="only the app's preview is recorded", thumbnail=thumb)]
+    return [dataclasses.replace(attachments[0], thumbnail=thumb), *attachments[1:]]
+
+
+def _legacy_thumbnail(row: dict[str, Any], locator: str) -> Thumbnail | None:
+    """The preview of a legacy media row: ``message_thumbnails`` first, else a JPEG in
+    ``raw_data`` (which other message types use for other payloads, hence the signature check)."""
+    table = row.get("message_thumbnails.thumbnail")
+    if isinstance(table, bytes) and table:
+        return Thumbnail(f"message_thumbnails for {locator}", table)
+    raw = row.get("raw_data")
+    if isinstance(raw, bytes) and raw[:3] == b"\xff\xd8\xff":
+        return Thumbnail(f"{locator} raw_data", raw)
+    return None
 
 
 def _tables(conn: sqlite3.Connection) -> dict[str, str]:
@@ -828,6 +864,11 @@ class _CurrentReader(_Base):
                     if path:
                         extra["media_path"] = path
                     body = body or row.get("message_media.media_caption")
+                thumb = row.get("message_thumbnail.thumbnail")
+                if isinstance(thumb, bytes) and thumb:
+                    attachments = _with_thumbnail(
+                        attachments, Thumbnail(f"message_thumbnail.message_row_id={rowid}", thumb)
+                    )
                 edited = row.get("message_edit_info.present") is not None
                 if edited:
                     extra["edited_timestamp"] = row.get("message_edit_info.edited_timestamp")
@@ -1140,6 +1181,16 @@ class _LegacyReader(_Base):
             for col in media_columns:
                 select.append(f"mm.{col}" if col in present else "NULL")
                 names.append(f"message_media.{col}")
+        if self.has("message_thumbnails") and {"key_remote_jid", "key_from_me", "key_id"} <= set(
+            table_columns(self.conn, "message_thumbnails")
+        ):
+            # One row per message key (UNIQUE INDEX messages_thumbnail_key_index).
+            joins += (
+                " LEFT JOIN message_thumbnails mt ON mt.key_remote_jid = m.key_remote_jid"
+                " AND mt.key_from_me = m.key_from_me AND mt.key_id = m.key_id"
+            )
+            select.append("mt.thumbnail")
+            names.append("message_thumbnails.thumbnail")
         where = ""
         if self.skip_copies:
             # An anti-join rather than NOT EXISTS: SQLite builds a transient index for the join
@@ -1216,6 +1267,9 @@ class _LegacyReader(_Base):
         if kind == "media":
             attachments.append(self._attachment(row))
             body = body or row.get("media_caption")
+            thumb = _legacy_thumbnail(row, locator)
+            if thumb is not None:
+                attachments = _with_thumbnail(attachments, thumb)
         elif kind == "call":
             return self._bubble_call(row, wa_type, chat, locator, rowid, from_me, sender, extra)
         return self.message(

@@ -25,6 +25,7 @@ KnugiHK ``Whatsapp_Chat_Exporter/ios_handler.py``. Conversation ids match the An
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterator
@@ -36,6 +37,7 @@ from parsers.whatsapp_common import (
     PartyCache,
     build_attachment,
     conversation_id,
+    find_media,
     is_group_jid,
     is_status_jid,
     jid_party,
@@ -46,7 +48,16 @@ from parsers.whatsapp_contacts import load_ios_contact_names
 from triage.addressing import sender_and_recipients
 from triage.clock import from_apple
 from triage.evidence import EvidenceFile
-from triage.model import Call, Conversation, DeletionTrace, IdSpace, Message, Party, Record
+from triage.model import (
+    Call,
+    Conversation,
+    DeletionTrace,
+    IdSpace,
+    Message,
+    Party,
+    Record,
+    Thumbnail,
+)
 from triage.registry import ParseContext, Parser
 from triage.sqlite_meta import table_columns
 from triage.sqlite_rows import RecordGuard
@@ -90,7 +101,17 @@ MESSAGE_OPTIONAL = (
     "ZSTARRED",
     "ZMEDIAITEM",
 )
-MEDIA_COLUMNS = ("ZMEDIALOCALPATH", "ZFILESIZE", "ZTITLE", "ZMEDIAURL", "ZLATITUDE", "ZLONGITUDE")
+# ZXMPPTHUMBPATH: the preview file (``Media/<jid>/.../<uuid>.thumb``) WhatsApp keeps beside, and
+# often longer than, the media file (IPED ExtractorIOS.java reads it as ``thumbpath``).
+MEDIA_COLUMNS = (
+    "ZMEDIALOCALPATH",
+    "ZFILESIZE",
+    "ZTITLE",
+    "ZMEDIAURL",
+    "ZLATITUDE",
+    "ZLONGITUDE",
+    "ZXMPPTHUMBPATH",
+)
 
 
 def _columns_or_null(alias: str, wanted: tuple[str, ...], present: set[str]) -> list[str]:
@@ -266,6 +287,17 @@ class _Reader:
             with guard(f"ZWAMESSAGE.Z_PK={row['Z_PK']}"):
                 yield self._message(row)
 
+    def _thumbnail(self, recorded: str | None, media_pk: int) -> Thumbnail | None:
+        """The preview file ``ZXMPPTHUMBPATH`` names, when it is in the extraction (relative to
+        the same ``Message/`` folder as the media)."""
+        if not recorded:
+            return None
+        candidates = [f"Message/{c}" for c in media_candidates(recorded)]
+        found, _ = find_media(self.file, candidates + media_candidates(recorded))
+        if found is None:
+            return None
+        return Thumbnail(f"ZWAMEDIAITEM.Z_PK={media_pk} ZXMPPTHUMBPATH", path=found.logical)
+
     def _message(self, row: dict[str, Any]) -> Message | Call:
         pk = row["Z_PK"]
         locator = f"ZWAMESSAGE.Z_PK={pk}"
@@ -335,6 +367,9 @@ class _Reader:
                 )
                 if path:
                     extra["media_path"] = path
+                thumb = self._thumbnail(row.get("media.ZXMPPTHUMBPATH"), row["media.Z_PK"])
+                if thumb is not None:
+                    attachments[-1] = dataclasses.replace(attachments[-1], thumbnail=thumb)
             if row.get("media.ZTITLE"):
                 extra["media_title"] = row["media.ZTITLE"]
         raw_date = row["ZMESSAGEDATE"]

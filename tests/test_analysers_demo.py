@@ -48,15 +48,19 @@ deleted for me): 12 messages with Female A remain.
   the 10 April closure 3 SMS + 2 WhatsApp = 5; platforms sms, whatsapp.
   Female B on WhatsApp (a @lid chat resolved by jid_map): out 27/03 21:15 and in 21:40, both on
   the night shift of 27 March -> 1 of 6 outside, 1 of 3 he sent.
-  WhatsApp rows are numbered 1-22 in time order (the exhibit MMS-time row first); 11 and 14 are
-  deleted between chats (certain, interior), 22 is the last row (certain, trailing:
-  sqlite_sequence 22 > max _id 21).
+  WhatsApp rows are numbered 1-24 in time order (the exhibit MMS-time row first, then WA_SCRIPT,
+  then the two April rows to the unknown number that carry EX/KL/2's preview and EX/KL/3's
+  screenshot: 16/04 21:20 BST = 20:20Z as 23 and 18/04 22:40 as 24); 11 and 14 are deleted
+  between chats (certain, interior), and 22 (13/04 22:31, deleted for me) lies between 21
+  (13/04 22:30 BST = 21:30Z) and 23, so it is interior too, its window ending at 23's 20:20Z.
+  Rows 23 and 24 are with a non-contact, so no case-contact number above changes.
   RECOVERED: the three rows were deleted after the last VACUUM with secure_delete off, so their
-  bytes are still in the message table's page: 11 and 14 in free blocks, 22 (the last cell
-  written, at the start of the content area) in unallocated space. Each freed cell lost its
-  first 4 bytes to a free-block header (payload length, rowid, header length: _id < 128), so the
-  rowid is gone, but sort_id survives and equals _id on every live row: 11, 14 and 22 fill the
-  three gaps. They are not live rows, so none of the counts above changes.
+  bytes are still in the message table's page, all three in free blocks (22 would be in
+  unallocated space as the last cell written, but rows 23 and 24 were written after it, so its
+  cell is no longer at the start of the content area). Each freed cell lost its first 4 bytes to a
+  free-block header (payload length, rowid, header length: _id < 128), so the rowid is gone, but
+  sort_id survives and equals _id on every live row: 11, 14 and 22 fill the three gaps. They are
+  not live rows, so none of the counts above changes.
 MESSENGER (C_SCRIPT, Female C by display name): out 03/04 22:15 off*, in 22:40 off*,
   out 22:41 off*, out 04/04 23:05 on* (night), in 05/04 00:20 on*, out 00:22 on* (unsent)
   -> 3 of 6 outside; 2 of 4 he sent.
@@ -191,12 +195,12 @@ def test_demo_headline_numbers(demo_case: Path, tmp_path: Path) -> None:
     ] == [
         (11, "certain", "interior", "2026-03-26T22:52:00Z", "2026-03-27T21:15:00Z"),
         (14, "certain", "interior", "2026-03-27T21:40:00Z", "2026-03-31T21:20:00Z"),
-        (22, "certain", "trailing", "2026-04-13T21:30:00Z", None),
+        (22, "certain", "interior", "2026-04-13T21:30:00Z", "2026-04-16T20:20:00Z"),
     ]
     assert [r.locators(g.refs) for g in wa_gaps] == [
         ["message._id=10", "message._id=12"],
         ["message._id=13", "message._id=15"],
-        ["message._id=21"],
+        ["message._id=21", "message._id=23"],
     ]
     # The deleted rows recovered from the database's free space fill exactly those gaps.
     filled = [
@@ -212,11 +216,7 @@ def test_demo_headline_numbers(demo_case: Path, tmp_path: Path) -> None:
         "Nobody will believe you",
     ]
     sources = [g.data["recovered"][0]["source"] for g in wa_gaps]
-    assert [s.split(" (")[-1] for s in sources] == [
-        "free block)",
-        "free block)",
-        "unallocated space)",
-    ]
+    assert [s.split(" (")[-1] for s in sources] == ["free block)"] * 3
     assert all(
         m.direction == "outgoing" and m.extra["recovered"]["confidence"] == "medium"
         for m in recovered.values()

@@ -25,7 +25,7 @@ def test_demo_exhibit_copy_is_linked_to_the_messages_that_sent_it(
 ) -> None:
     out = tmp_path / "out"
     run_case(load_case(demo_case), out)
-    (match,) = findings(out, "exhibit.match")
+    (match,) = [f for f in findings(out, "exhibit.match") if f["subject"] == "EX/KL/1"]
     data = match["data"]
     assert (data["exhibit_id"], data["band"], data["method"]) == ("EX/KL/1", "match", "phash")
     assert data["files"] == [
@@ -73,8 +73,10 @@ def test_second_run_into_the_same_directory_decodes_nothing(
     first = json.loads(run_case(case, out, report=False).manifest_path.read_text())["media_cache"]
     stored = Store.open(out / "case.sqlite").meta()["media"]
     second = json.loads(run_case(case, out, report=False).manifest_path.read_text())["media_cache"]
-    assert first == {"decoded": 4, "from_cache": 0}  # 5 pictures, 4 distinct contents
-    assert second == {"decoded": 0, "from_cache": 5}
+    # 6 pictures (3 camera photos, EX/KL/1's WhatsApp copy and MMS part, EX/KL/3's screenshot), 5
+    # distinct contents; EX/KL/2's preview lives in msgstore.db and is not a picture file.
+    assert first == {"decoded": 5, "from_cache": 0}
+    assert second == {"decoded": 0, "from_cache": 6}
     # The store says the same either way: cache use belongs in the manifest only.
     assert Store.open(out / "case.sqlite").meta()["media"] == stored
 

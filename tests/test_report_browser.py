@@ -76,7 +76,8 @@ def test_demo_report_loads_offline_and_headlines_match_findings(
                 " or received outside rostered duty"
             )
     matches = [f for f in findings if f["rule"] == "exhibit.match"]
-    expected.append(f"{len(matches)} exhibit match, sent to an unknown number")
+    noun = "exhibit match" if len(matches) == 1 else "exhibit matches"
+    expected.append(f"{len(matches)} {noun}, sent to an unknown number")
     gaps = [f for f in findings if f["rule"] == "gap.id"]
     adjacent = sum(1 for f in gaps if f["data"]["contact_key"] or f["data"]["adjacent_contacts"])
     expected.append(

@@ -11,6 +11,7 @@ Records are plain dataclasses so they are cheap to build in a generator and easy
 from __future__ import annotations
 
 import base64
+import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, get_args
@@ -72,6 +73,21 @@ class Party:
 
 
 @dataclass(frozen=True, slots=True)
+class Thumbnail:
+    """A preview picture an app kept for a media message, which may outlive the full file.
+
+    ``data`` holds the picture's bytes when the app stored them in a database column (WhatsApp
+    for Android ``message_thumbnail.thumbnail``); ``path`` is the logical evidence path when the app
+    keeps the preview as a file it names (WhatsApp for iOS ``ZWAMEDIAITEM.ZXMPPTHUMBPATH``);
+    ``locator`` is the exact record the preview came from.
+    """
+
+    locator: str
+    data: bytes | None = None
+    path: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Attachment:
     """A file carried by a message. ``path`` is a logical evidence path when the file was found."""
 
@@ -84,6 +100,9 @@ class Attachment:
     # exhibit can be matched even when the file is no longer on the phone.
     source_hash: str | None = None
     note: str | None = None
+    # The app's own preview of the file (see :class:`Thumbnail`), matched against exhibits even
+    # when the file itself is gone.
+    thumbnail: Thumbnail | None = None
 
 
 @dataclass(slots=True)
@@ -385,7 +404,7 @@ def party_from_json(data: dict[str, Any] | None) -> Party | None:
 
 
 def attachment_to_json(att: Attachment) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "name": att.name,
         "path": att.path,
         "sha256": att.sha256,
@@ -394,10 +413,20 @@ def attachment_to_json(att: Attachment) -> dict[str, Any]:
         "source_hash": att.source_hash,
         "note": att.note,
     }
+    if att.thumbnail is not None:
+        # Only when the app kept a preview; its bytes are described, not inlined.
+        thumb = att.thumbnail
+        out["thumbnail"] = {
+            "locator": thumb.locator,
+            "path": thumb.path,
+            "size": len(thumb.data) if thumb.data is not None else None,
+            "sha256": hashlib.sha256(thumb.data).hexdigest() if thumb.data is not None else None,
+        }
+    return out
 
 
 def attachment_from_json(data: dict[str, Any]) -> Attachment:
-    return Attachment(**{k: data.get(k) for k in Attachment.__slots__})
+    return Attachment(**{k: data.get(k) for k in Attachment.__slots__ if k != "thumbnail"})
 
 
 def conversation_to_json(conv: Conversation) -> dict[str, Any]:

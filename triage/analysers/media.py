@@ -24,7 +24,7 @@ BAND_WEIGHT = {"exact": 1.0, "match": 0.9, "review": 0.5}
 
 class MediaAnalyser(Analyser):
     name = "media"
-    version = "1"
+    version = "2"
 
     def run(self, store: Store, case: Case, settings: Settings) -> Iterable[Finding]:
         meta = store.meta().get("media") or {}
@@ -38,13 +38,21 @@ class MediaAnalyser(Analyser):
         # One finding per exhibit and distinct content: the same copy stored in two places (the
         # app's media folder and an MMS part) is one picture, listed with every place it is.
         groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        thumbs_at: dict[str, list[int]] = {}
+        for thumb in store.thumbnails():
+            if thumb["path"]:
+                thumbs_at.setdefault(thumb["path"], []).append(thumb["message_id"])
         for match in store.media_matches():
             key = (match["exhibit_id"], match["sha256"] or match["file"])
             groups.setdefault(key, []).append(match)
         for group in groups.values():
             match = min(group, key=lambda m: (m["via"] != "file", m["distance"], m["file"]))
-            attachments = [a for m in group for a in self._attachments(store, m)]
-            messages = store.messages_by_ids(a["message_id"] for a in attachments)
+            attachments = [a for m in group for a in self._attachments(store, m, thumbs_at)]
+            messages = store.messages_by_ids(dict.fromkeys(a["message_id"] for a in attachments))
+            thumbnail = match["data"].get("thumbnail")
+            full_gone = bool(thumbnail) and not any(
+                m["via"] == "file" and not m["data"].get("thumbnail") for m in group
+            )
             linked = [self._link(m, index, contact_of, duty_of) for m in messages]
             exhibit = exhibits.get(match["exhibit_id"], {})
             description = exhibit.get("description")
@@ -57,11 +65,20 @@ class MediaAnalyser(Analyser):
             where = self._where(match)
             if len(group) > 1:
                 where += f" and in {len(group) - 1} other place{'s' if len(group) > 2 else ''}"
+            what = "copy" if match["band"] != "review" else "possible copy (for review)"
+            if thumbnail:
+                what = "thumbnail match" + (" (for review)" if match["band"] == "review" else "")
             why = (
-                f"A {'copy' if match['band'] != 'review' else 'possible copy (for review)'} of "
-                f"exhibit {match['exhibit_id']} was found {where} "
+                f"A {what} of exhibit {match['exhibit_id']} was found {where} "
                 f"({self._method(match)})."
             )
+            if thumbnail and thumbnail.get("resolution"):
+                why += (
+                    f" It is a preview of {thumbnail['resolution']} pixels, lower in resolution "
+                    "than the exhibit, so it shows the picture's layout rather than its detail."
+                )
+            if full_gone:
+                why += " No full-size copy of that picture was found in the sources read."
             if linked:
                 sent = sum(1 for i in linked if i["direction"] == "outgoing")
                 received = sum(1 for i in linked if i["direction"] == "incoming")
@@ -83,7 +100,11 @@ class MediaAnalyser(Analyser):
                     analyser=self.name,
                     rule="exhibit.match",
                     subject=match["exhibit_id"],
-                    title=f"Exhibit {match['exhibit_id']}: {match['band']} ({match['method']})",
+                    title=(
+                        f"Exhibit {match['exhibit_id']}: "
+                        f"{'thumbnail match, ' if thumbnail else ''}{match['band']} "
+                        f"({match['method']})"
+                    ),
                     why=why,
                     weight=BAND_WEIGHT.get(match["band"], 0.5),
                     data={
@@ -101,6 +122,8 @@ class MediaAnalyser(Analyser):
                         "also": match["data"].get("also", {}),
                         "exhibit_copy": exhibit.get("copy"),
                         "file_copy": match["copy"],
+                        "thumbnail": thumbnail,
+                        "full_copy_found": not full_gone,
                         "messages": linked,
                         "unknown_recipients": unknown,
                     },
@@ -130,13 +153,22 @@ class MediaAnalyser(Analyser):
         return findings
 
     @staticmethod
-    def _attachments(store: Store, match: dict[str, Any]) -> list[dict[str, Any]]:
+    def _attachments(
+        store: Store, match: dict[str, Any], thumbs_at: dict[str, list[int]]
+    ) -> list[dict[str, Any]]:
         if match.get("attachment_id") is not None:
             return store.attachment(match["attachment_id"])
-        return store.attachments_for(path=match["file"], sha256=match["sha256"])
+        if match["via"] == "thumbnail":
+            return [{"message_id": match["data"]["thumbnail"]["message_id"]}]
+        found = store.attachments_for(path=match["file"], sha256=match["sha256"])
+        # A preview file an app named for a message (iOS ``.thumb``) links to that message.
+        return found + [{"message_id": m} for m in thumbs_at.get(match["file"], [])]
 
     @staticmethod
     def _where(match: dict[str, Any]) -> str:
+        if match["via"] == "thumbnail":
+            thumb = match["data"]["thumbnail"]
+            return f"in the app's database ({thumb.get('locator')})"
         if match["via"] == "source_hash":
             return "recorded by the app as a sent or received file (the file itself need not be on the phone)"
         return f"at {match['file']}"

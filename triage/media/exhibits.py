@@ -67,6 +67,8 @@ class ExhibitImage:
     format: str
     variants: list[ImageVariant] = field(default_factory=list)
     pipeline: str = PIPELINE_VERSION
+    width: int | None = None  # the picture's own size (after EXIF rotation)
+    height: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -79,6 +81,8 @@ class ExhibitImage:
             "pipeline": self.pipeline,
             "phash": self.variants[0].phash if self.variants else None,
             "pdq_quality": self.variants[0].pdq_quality if self.variants else None,
+            "width": self.width,
+            "height": self.height,
         }
 
 
@@ -88,10 +92,19 @@ def exhibit_from_bytes(data: bytes, reference: str) -> ExhibitImage:
     if fmt is None:
         raise ImageError("not a picture (no known image signature)")
     digests = digest_bytes(data)
-    img, _ = decode(data, fmt)
+    img, (width, height) = decode(data, fmt)
     box = trim_box(img)
     trimmed = img.crop(tuple(box.as_list())) if box else None
-    exhibit = ExhibitImage(reference, digests.md5, digests.sha1, digests.sha256, digests.size, fmt)
+    exhibit = ExhibitImage(
+        reference,
+        digests.md5,
+        digests.sha1,
+        digests.sha256,
+        digests.size,
+        fmt,
+        width=width,
+        height=height,
+    )
     for orientation in ORIENTATIONS:
         plain = perceptual(orient(img, orientation))
         cut = perceptual(orient(trimmed, orientation)) if trimmed is not None else None

@@ -35,6 +35,12 @@ from triage.media.hashes import hash_media
 from triage.media.inventory import MediaFile, inventory
 from triage.media.matching import find_matches, load_profile, match_source_hashes
 from triage.media.pipeline import PIPELINE_VERSION, ImageError
+from triage.media.thumbnails import (
+    StoredThumbnail,
+    hash_thumbnails,
+    is_thumbnail_file,
+    thumbnail_facts,
+)
 from triage.store import Store, media_records_at
 
 MEDIA_DIR = "media"
@@ -51,6 +57,7 @@ class MediaResult:
     pictures_hashed: int = 0
     unreadable: list[tuple[str, str]] = field(default_factory=list)
     matches: int = 0
+    thumbnails: int = 0  # app-kept previews held as bytes in the store, hashed and compared
     settings: dict[str, Any] = field(default_factory=dict)
     # (exhibit file, line or None, reason) for exhibits or hash-list rows that could not be used
     problems: list[tuple[str, int | None, str]] = field(default_factory=list)
@@ -67,6 +74,7 @@ class MediaResult:
             "hashed": self.pictures_hashed,
             "unreadable": [list(u) for u in self.unreadable],
             "matches": self.matches,
+            "thumbnails": self.thumbnails,
             "settings": self.settings,
         }
 
@@ -119,6 +127,15 @@ def run_media(
     result.settings = {"matching": profile.to_dict(), "pipeline": PIPELINE_VERSION}
 
     matches = find_matches(sorted(hashed.items()), exhibits, profile)
+    stored_thumbs = store.thumbnails()
+    thumbs = hash_thumbnails(stored_thumbs)
+    by_thumb = {t.key: t for t in thumbs}
+    for match in find_matches([(t.key, t.record) for t in thumbs], exhibits, profile):
+        match.via = "thumbnail"
+        matches.append(match)
+    result.thumbnails = len(thumbs)
+    thumb_paths = {t["path"] for t in stored_thumbs if t["path"]}
+    sizes = {i.reference: (i.width, i.height) for i in exhibits.images}
     attachment_hashes = [
         (f"{ATTACHMENT_PREFIX}{row['id']}", row["source_hash"])
         for row in store.attachment_rows()
@@ -129,8 +146,28 @@ def run_media(
     rows = []
     for match in matches:
         copy = None
+        data: dict[str, Any] = {
+            "also": match.also,
+            "exhibit_trimmed": match.exhibit_trimmed,
+            "file_trimmed": match.file_trimmed,
+        }
+        size = sizes.get(match.exhibit, (None, None))
         if match.via == "file" and match.file in by_logical:
             copy = _copy_picture(by_logical[match.file], match.sha256, out)
+            if is_thumbnail_file(match.file, thumb_paths):
+                data["thumbnail"] = thumbnail_facts(
+                    hashed[match.file], size, kind="preview file kept by an app or the gallery"
+                )
+        elif match.via == "thumbnail":
+            thumb = by_thumb[match.file]
+            copy = _copy_bytes(thumb, out)
+            data["thumbnail"] = thumbnail_facts(
+                thumb.record,
+                size,
+                kind="preview kept in the app's database",
+                message_id=thumb.message_id,
+                locator=thumb.locator,
+            )
         rows.append(
             {
                 "exhibit_id": owner_of.get(match.exhibit, match.exhibit),
@@ -147,11 +184,7 @@ def run_media(
                 "attachment_id": int(match.file[len(ATTACHMENT_PREFIX) :])
                 if match.file.startswith(ATTACHMENT_PREFIX)
                 else None,
-                "data": {
-                    "also": match.also,
-                    "exhibit_trimmed": match.exhibit_trimmed,
-                    "file_trimmed": match.file_trimmed,
-                },
+                "data": data,
             }
         )
     store.add_media_matches(rows)
@@ -173,6 +206,17 @@ def _error_for(
         if path == logical:
             return reason
     return None
+
+
+def _copy_bytes(thumb: StoredThumbnail, out: Path) -> str:
+    """The report's copy of a preview held in the store (the evidence is not reached again)."""
+    record = thumb.record
+    name = f"{MEDIA_DIR}/{record.sha256}.{EXTENSIONS.get(record.format or '', 'bin')}"
+    target = out / name
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(thumb.data)
+    return name
 
 
 def _copy_picture(item: MediaFile, sha256: str | None, out: Path) -> str | None:

@@ -640,6 +640,9 @@ class Report:
                     "distance": d.get("distance"),
                     "band": d.get("band"),
                     "orientation": d.get("orientation"),
+                    "thumbnail": d.get("thumbnail")
+                    if isinstance(d.get("thumbnail"), dict)
+                    else None,
                     "messages": [
                         {
                             **entry,

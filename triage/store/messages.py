@@ -68,6 +68,9 @@ CREATE TABLE attachments (
   mime TEXT, size INTEGER, source_hash TEXT, note TEXT);
 CREATE INDEX attachments_message ON attachments (message_id);
 CREATE INDEX attachments_sha256 ON attachments (sha256);
+CREATE TABLE thumbnails (
+  id INTEGER PRIMARY KEY, message_id INTEGER NOT NULL, attachment INTEGER, data BLOB, path TEXT,
+  locator TEXT);
 CREATE TABLE contact_entries (
   id INTEGER PRIMARY KEY, source_id INTEGER, name TEXT, identifiers TEXT,
   file_id INTEGER, locator TEXT, extra TEXT);
@@ -223,6 +226,7 @@ class MessagesAggregate:
         messages: list[tuple] = []
         recipients: list[tuple] = []
         attachments: list[tuple] = []
+        thumbs: list[tuple] = []
         dups: list[tuple] = []
         contacts: list[tuple] = []
         spaces: list[tuple] = []
@@ -286,6 +290,11 @@ class MessagesAggregate:
                     (mid, a.name, a.path, a.sha256, a.mime, a.size, a.source_hash, a.note)
                     for a in record.attachments
                 )
+                thumbs.extend(
+                    (mid, n, a.thumbnail.data, a.thumbnail.path, a.thumbnail.locator)
+                    for n, a in enumerate(record.attachments)
+                    if a.thumbnail is not None
+                )
             elif isinstance(record, ContactEntry):
                 contacts.append(
                     (
@@ -339,6 +348,11 @@ class MessagesAggregate:
                 "INSERT INTO attachments (message_id, name, path, sha256, mime, size, source_hash,"
                 " note) VALUES (?,?,?,?,?,?,?,?)",
                 attachments,
+            )
+            c.executemany(
+                "INSERT INTO thumbnails (message_id, attachment, data, path, locator)"
+                " VALUES (?,?,?,?,?)",
+                thumbs,
             )
             c.executemany(
                 "INSERT INTO duplicates (duplicate_key, kept_message_id, source_id, src_file,"
@@ -683,6 +697,15 @@ class MessagesAggregate:
     def attachment(self, attachment_id: int) -> list[dict[str, Any]]:
         """The attachment row with this id (a list: empty when there is none)."""
         return self._attachment_dicts("WHERE id = ?", (attachment_id,))
+
+    def thumbnails(self) -> list[dict[str, Any]]:
+        """App-kept previews of media (``Attachment.thumbnail``): message id, the attachment's
+        index in the message, the bytes (or ``None``), the evidence path (or ``None``), locator."""
+        cols = ("id", "message_id", "attachment", "data", "path", "locator")
+        return [
+            dict(zip(cols, row, strict=True))
+            for row in self.conn.execute(f"SELECT {', '.join(cols)} FROM thumbnails ORDER BY id")
+        ]
 
     def _attachment_dicts(self, where: str, params: tuple) -> list[dict[str, Any]]:
         cols = ("id", "message_id", *_ATTACHMENT_FIELDS)
