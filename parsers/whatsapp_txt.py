@@ -654,7 +654,8 @@ class _State:
         self._times: dict[str, tuple[datetime | None, str | None, bool]] = {}
         self._days: dict[tuple[int, int, int], timedelta | None] = {}
         self._cuts: dict[int, list[dict[str, int]]] = {}
-        self._first_header = scan.first_header or ""
+        self._key_prefix = hashlib.sha256((scan.first_header or "").encode() + b"\x1e")
+        self._plain_times = decision.day_first is not None and not self.assumed
 
     def is_owner_author(self, author: str) -> bool:
         return self.owner_norm is not None and normalise_name(author) == self.owner_norm
@@ -816,7 +817,17 @@ class _State:
             ]
             if cuts:
                 extra["lines_cut"] = cuts
-        timestamp = self.timestamp(header, extra)
+        m = header.match
+        timestamp = None
+        if self._plain_times:
+            # The common case inline: a header time already read, with nothing to report.
+            cached = self._times.get(m["dt"])
+            if cached is not None and cached[1] is None and not cached[2]:
+                timestamp = cached[0]
+            else:
+                timestamp = self.timestamp(header, extra)
+        else:
+            timestamp = self.timestamp(header, extra)
         first = header.first
         first_marker = first.strip() if first.isascii() else _marker_text(first)
         kind, direction = "text", "unknown"
@@ -835,7 +846,11 @@ class _State:
                 extra["author"] = author
         else:
             extra["author"] = author
-            direction, sender, recipients = self.addressing(author)
+            found = self._authors.get(author)
+            if found is None:
+                direction, sender, recipients = self.addressing(author)
+            else:
+                direction, sender, recipients = found[0], found[1], list(found[2])
             own = (
                 g.deletion_marker(first_marker)
                 if not more and (first_marker[:1] in _DELETED_INITIALS or not first[:1].isalpha())
@@ -863,13 +878,13 @@ class _State:
                 extra["possible_view_once"] = True
             if body is not None and "<" in body:
                 body, edited = g.strip_edited(body)
-        m = header.match
+        start, end = m.span("dt")
         return Message(
             duplicate_key=self.duplicate_key(header, more),
             platform="whatsapp",
             conversation=self.conversation,
             timestamp_utc=timestamp,
-            timestamp_raw=header.body_text[m.start("dt") : m.end("dt")],
+            timestamp_raw=header.body_text[start:end],
             zone_assumed=True,
             direction=direction,
             sender=sender,
@@ -889,10 +904,13 @@ class _State:
         The line number keeps keys unique within a file; the first line keeps two chats apart
         and makes an export whose older part was cut off (Android caps exports) match nothing,
         so nothing is merged that might not be the same message."""
-        digest = hashlib.sha256(
-            "\x1e".join([self._first_header, str(header.line_no), header.body_text, *more]).encode()
-        ).hexdigest()
-        return f"whatsapp_txt:{digest[:32]}"
+        # sha256 over "\x1e".join([first line, line number, text, *more lines]), the
+        # first line's share hashed once per file.
+        digest = self._key_prefix.copy()
+        digest.update(f"{header.line_no}\x1e{header.body_text}".encode())
+        for line in more:
+            digest.update(b"\x1e" + line.encode())
+        return f"whatsapp_txt:{digest.hexdigest()[:32]}"
 
     def addressing(self, author: str) -> tuple[str, Party, list[Party]]:
         """(direction, sender, recipients) of a person's message, fixed per author."""
