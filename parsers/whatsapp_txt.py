@@ -258,7 +258,7 @@ class WhatsAppTxt(Parser):
                 header = _Header(line_no, raw, body_text, m, author, first, lrm, lrm_inside)
                 if self._scan_ios(scan, header, _marker_text(first)):
                     continue
-            if first[:1] in _DELETED_INITIALS or not first[:1].isalpha():
+            if g.may_be_deletion(first):
                 own = g.deletion_marker(_marker_text(first))
                 if own is not None:
                     if own:
@@ -595,12 +595,6 @@ def _report_text(file: EvidenceFile, ctx: ParseContext, lines: TextLines) -> Non
         )
 
 
-# Initials of the deletion placeholders (a cheap filter before the full comparison).
-_DELETED_INITIALS = frozenset(p[:1] for p in g.DELETED_PHRASES) | frozenset(
-    p[:1].upper() for p in g.DELETED_PHRASES
-)
-
-
 class _State:
     """Builds messages for one file once the first pass has fixed everything file-wide."""
 
@@ -853,7 +847,7 @@ class _State:
                 direction, sender, recipients = found[0], found[1], list(found[2])
             own = (
                 g.deletion_marker(first_marker)
-                if not more and (first_marker[:1] in _DELETED_INITIALS or not first[:1].isalpha())
+                if not more and g.may_be_deletion(first_marker)
                 else None
             )
             marker = (

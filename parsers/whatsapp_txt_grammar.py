@@ -555,6 +555,13 @@ def deletion_marker(body: str) -> bool | None:
 # Cheap first test: nearly every body is rejected on its first three letters.
 _DELETED_STARTS = frozenset(p[:3] for p in DELETED_PHRASES)
 
+
+def may_be_deletion(body: str) -> bool:
+    """False for a body that cannot be a deletion placeholder (the cheap part of
+    :func:`deletion_marker`, for the per-line loop)."""
+    return body[:3].casefold() in _DELETED_STARTS or body[:1].isspace()
+
+
 # Appended to an edited message's body (Dlurak/Whis src/lib/constants/whatsapp.ts).
 EDITED_SUFFIXES = ("<This message was edited>",)
 
