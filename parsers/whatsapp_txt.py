@@ -166,14 +166,12 @@ class WhatsAppTxt(Parser):
                 # A chat of one item: its header opens the file, and it names an author or is
                 # the app's own notice (the encryption banner every chat starts with).
                 first_ok = author is not None or g.strong_system(m["rest"])
-        if not shapes:
-            return None
-        shape, hits = shapes.most_common(1)[0]
         # Several header lines of one layout, at least one with an author: a chat, not a log;
         # or a file that opens with a single chat header.
-        if hits >= 2 and authored[shape] >= 1:
-            return Match(self, 10 + min(hits, 20))
-        if hits == 1 and first_ok and first_shape == shape:
+        for shape, hits in shapes.most_common():
+            if hits >= 2 and authored[shape] >= 1:
+                return Match(self, 10 + min(hits, 20))
+        if first_ok:
             return Match(self, 10)
         return None
 
@@ -181,6 +179,7 @@ class WhatsAppTxt(Parser):
     def _choose_shape(self, file: EvidenceFile) -> tuple[g.Shape, int | None] | None:
         """The most common header layout among the first lines, and where its year is."""
         shapes: Counter[g.Shape] = Counter()
+        authored: Counter[g.Shape] = Counter()
         year_pos: dict[g.Shape, int] = {}
         for count, raw in enumerate(TextLines(file)):
             if count >= HEAD_LINES or shapes.total() >= HEAD_HEADERS:
@@ -190,13 +189,16 @@ class WhatsAppTxt(Parser):
                 continue
             shape, m = found
             shapes[shape] += 1
+            authored[shape] += g.split_author(m["rest"])[0] is not None
             comps = (m["a"], m["b"], m["c"])
             for i, comp in enumerate(comps):
                 if comp is not None and (len(comp) >= 3 or comp[0] in "RH"):
                     year_pos.setdefault(shape, i)
         if not shapes:
             return None
-        shape = shapes.most_common(1)[0][0]
+        # The commonest layout among those with authored lines (lines of another layout that
+        # only look like headers, pasted dates, have no "Author: " part).
+        shape = max(shapes, key=lambda s: (authored[s] > 0, shapes[s]))
         if shape in year_pos:
             return shape, year_pos[shape]
         # Two-digit years: last, as in every peer and every sample (Pustur normalizeDate).

@@ -574,3 +574,212 @@ def test_streams_a_long_export_in_bounded_memory(tmp_path: Path) -> None:
     assert count == 30_000
     assert path.stat().st_size > 5_000_000
     assert peak < 3_000_000  # far below the file's size: nothing accumulates per message
+
+
+# --- short exports, bodies over several lines (issue 12 item 1) -----------------------------------
+
+
+def _jsonl_by_file(result_stdout: str) -> dict[str, list[dict]]:
+    by_file: dict[str, list[dict]] = {}
+    for line in result_stdout.splitlines():
+        row = json.loads(line)
+        by_file.setdefault(Path(row["source"]["file"]).name, []).append(row)
+    return by_file
+
+
+def test_short_exports_in_every_layout_through_parse() -> None:
+    folder = FIX / "short"
+    result = CliRunner().invoke(main, ["parse", str(folder), "--jsonl"])
+    assert result.exit_code == 0, result.stderr
+    by_file = _jsonl_by_file(result.stdout)
+    for number in sorted(EXPECTED_ORDER):
+        one, pair = by_file[f"{number}_one_line.txt"], by_file[f"{number}_notice_and_one.txt"]
+        assert [r["kind"] for r in one] == ["text"], number
+        assert [r["kind"] for r in pair] == ["system", "text"], number
+        assert pair[0]["body"].startswith("Messages and calls are end-to-end encrypted."), number
+        for row in (one[0], pair[1]):
+            assert row["extra"]["author"] == "Alice" and row["body"] == "Hi", number
+            if number == "30":  # no year in the layout: never invented
+                assert row["timestamp_utc"] is None
+            else:
+                # 12:55:07 on 23 March 2022 (GMT), to the minute where the layout has no seconds
+                assert row["timestamp_utc"] in ("2022-03-23T12:55:00Z", "2022-03-23T12:55:07Z")
+                with_seconds = row["timestamp_raw"].count(":") + row["timestamp_raw"].count(".")
+                assert (row["timestamp_utc"] == "2022-03-23T12:55:07Z") == (
+                    number in SECONDS_LAYOUTS
+                ), (number, row["timestamp_raw"], with_seconds)
+
+
+# Layouts of variants/ that print seconds (the rest are minute-resolution Android layouts).
+SECONDS_LAYOUTS = {
+    "14", "15", "16", "17", "18", "19", "20", "21", "22", "23", "24", "27", "29", "32", "33",
+    "34", "35", "36", "37", "39",
+}  # fmt: skip
+
+
+def test_one_layout_of_each_kind_is_detected_from_a_single_line() -> None:
+    for name in ("04_one_line.txt", "06_one_line.txt", "07_one_line.txt", "15_one_line.txt"):
+        with Evidence() as ev:
+            ev.add_input(FIX / "short" / name)
+            (file,) = list(ev.files())
+            assert WhatsAppTxt().match(Probe(file)) is not None, name
+    # "12:55 p. m." with NBSP inside the marker, "12:55\u202fPM": read as noon, not midnight.
+    messages, _ = parse(FIX / "short" / "06_one_line.txt")
+    assert messages[0].timestamp_raw == "3/23/2022 12:55 p.\u00a0m."
+    assert iso_utc(messages[0].timestamp_utc) == "2022-03-23T12:55:00Z"
+
+
+def test_empty_body_and_bodies_over_several_lines() -> None:
+    (empty,), _ = parse(FIX / "short" / "empty_body.txt")
+    assert (empty.kind, empty.body, empty.extra["author"]) == ("text", "", "Luke")
+    (first,), _ = parse(FIX / "short" / "multiline_first.txt")
+    assert first.body == "first line\nsecond line\n\nfourth line"
+    assert first.extra["line_end"] == 4
+    for name in ("multiline_system.txt", "multiline_system_ios.txt"):
+        notice, hello = parse(FIX / "short" / name)[0]
+        assert notice.kind == notice.direction == "system", name
+        assert notice.body.startswith("Messages and calls are end-to-end encrypted.")
+        assert notice.body.count("\n") == 1 and "not even WhatsApp" in notice.body.split("\n")[1]
+        assert hello.body == "hi" and hello.kind == "text"
+
+
+# --- impossible 12-hour times (issue 12 item 3) ---------------------------------------------------
+
+
+def test_impossible_12_hour_times_read_as_24_hour_and_flagged() -> None:
+    path = FIX / "clock" / "impossible_12h.txt"
+    messages, ctx = parse(path)
+    assert [iso_utc(m.timestamp_utc) for m in messages] == [
+        "2022-03-23T23:58:00Z",
+        "2022-03-23T23:59:00Z",  # "23:59 PM"
+        "2022-03-24T00:30:00Z",  # "00:30 PM"
+        "2022-03-24T00:30:00Z",  # "12:30 AM": a possible time, not flagged
+    ]
+    assert [m.extra.get("clock") for m in messages] == [
+        None,
+        "hour 23 with 'PM': read as the 24-hour time",
+        "hour 0 with 'PM': read as the 24-hour time",
+        None,
+    ]
+    warning = ctx.warnings[(str(path), "impossible 12-hour time read as 24-hour")]
+    assert warning.count == 2 and warning.examples[0] == "line 2: '23/03/2022, 23:59 PM'"
+
+
+# --- day/month order the dates cannot decide (issue 12 item 2) --------------------------------------
+
+
+def test_undecidable_order_from_the_files_own_language_before_the_region() -> None:
+    # Spanish "p. m." decides day first even where the case region writes the month first.
+    spanish = FIX / "order" / "es_marker_undecidable.txt"
+    messages, ctx = parse(spanish, region="US")
+    d = only_decision(ctx)
+    assert (d["date_order"], d["confidence"]) == ("DMY", "assumed")
+    assert "the AM/PM marker 'p. m.' is Spanish" in d["evidence"]["reason"]
+    assert d["evidence"]["language_evidence"] == ["Spanish: the AM/PM marker 'p. m.'"]
+    assert iso_utc(messages[0].timestamp_utc) == "2018-06-03T12:55:00Z"
+    assert all(m.extra["date_order_assumed"] == "day first" for m in messages)
+    # The German file-name template decides for a file whose text has no language evidence.
+    german = FIX / "order" / "WhatsApp Chat mit Jonas.txt"
+    messages, ctx = parse(german, region="US")
+    d = only_decision(ctx)
+    assert "file name 'WhatsApp Chat mit Jonas.txt' is German" in d["evidence"]["reason"]
+    assert iso_utc(messages[0].timestamp_utc) == "2022-02-01T09:00:00Z"
+
+
+def test_assumed_order_through_parse_warns_and_date_order_overrides() -> None:
+    path = FIX / "order" / "ambiguous.txt"
+    result = CliRunner().invoke(main, ["parse", str(path), "--jsonl"])
+    assert result.exit_code == 0
+    assert "date order assumed" in result.stderr and "case region GB" in result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert rows[0]["timestamp_utc"] == "2022-02-01T09:00:00Z"
+    assert rows[0]["extra"]["date_order_assumed"] == "day first"
+    result = CliRunner().invoke(main, ["parse", str(path), "--jsonl", "--date-order", "MDY"])
+    assert "date order assumed" not in result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert rows[0]["timestamp_utc"] == "2022-01-02T09:00:00Z"
+    assert "date_order_assumed" not in rows[0]["extra"]
+
+
+def test_assumed_order_through_run_is_in_the_manifest_and_the_method_page(tmp_path: Path) -> None:
+    case = tmp_path / "case.yaml"
+    case.write_text(
+        "case:\n  reference: TEST/WA/1\nsubject:\n  name: PC 1\n  identifiers:\n"
+        "    - name: Jo\nsources:\n"
+        f"  - {FIX / 'order' / 'ambiguous.txt'}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["run", str(case), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    (decision,) = manifest["decisions"].values()
+    assert (decision["date_order"], decision["confidence"]) == ("DMY", "assumed")
+    assert "case region GB" in decision["evidence"]["reason"]
+    assert any(w["category"] == "date order assumed" for w in manifest["warnings"])
+    method = (out / "method.html").read_text(encoding="utf-8")
+    notice = "Day and month could not be told apart from the dates; DMY was assumed"
+    assert method.index('<p class="notice">') < method.index(notice)
+
+
+# --- the owner's own name (issue 12 item 4) ----------------------------------------------------------
+
+
+def test_owner_keeps_his_name_as_written_and_is_one_participant() -> None:
+    messages, ctx = parse(FIX / "ios_no_marks" / "_chat.txt")
+    outgoing = [m for m in messages if m.direction == "outgoing"]
+    assert {m.sender for m in outgoing} == {Party(raw="Dmitry", id="owner", scheme="owner")}
+    participants = messages[0].conversation.participants
+    assert [(p.raw, p.id) for p in participants] == [("Dmitry", "owner"), ("Elon", "elon")]
+    incoming = next(m for m in messages if m.direction == "incoming")
+    assert incoming.recipients == [ctx.owner_party()]
+
+
+# --- text that is not clean UTF-8 (issue 13 items 8-10) ---------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["utf16le_bom.txt", "utf16be_bom.txt", "nul_bytes.txt"])
+def test_utf16_and_nul_bytes_are_read(name: str) -> None:
+    path = FIX / "text" / name
+    result = CliRunner().invoke(main, ["parse", str(path), "--jsonl"])
+    assert result.exit_code == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["body"] for r in rows[1:]] == ["Hi Bob, café at 6?", "Yes 👍"]
+    assert rows[1]["timestamp_utc"] == "2022-03-23T13:31:00Z"
+    if name == "nul_bytes.txt":
+        assert "NUL characters removed" in result.stderr and "2 NUL characters" in result.stderr
+    else:
+        assert "replaced" not in result.stderr and "removed" not in result.stderr
+
+
+def test_invalid_utf8_is_counted_and_reported() -> None:
+    path = FIX / "text" / "invalid_utf8.txt"
+    result = CliRunner().invoke(main, ["parse", str(path), "--jsonl"])
+    assert result.exit_code == 0
+    assert "3 invalid UTF-8 sequences replaced" in result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["body"] for r in rows[1:]] == ["Hi \ufffdBob, café at 6?", "Y\ufffdes\ufffd 👍"]
+
+
+@pytest.mark.parametrize("where", ["first", "middle"])
+def test_a_50_mb_line_does_not_hide_the_messages_after_it(tmp_path: Path, where: str) -> None:
+    path = tmp_path / "chat.txt"
+    blob = "x" * (50 * 1024 * 1024)
+    head = [] if where == "first" else ["23/03/2022, 13:30 - Alice: before"]
+    lines = [*head, blob, "23/03/2022, 13:31 - Alice: after", "23/03/2022, 13:32 - Bob: last"]
+    path.write_text("\n".join(lines) + "\n", encoding="ascii")
+    del blob, lines
+    tracemalloc.start()
+    messages, ctx = parse(path)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert [m.body for m in messages][-2:] == ["after", "last"]
+    assert peak < 16 * 1024 * 1024  # well below the line's 50 MiB
+    cut = ctx.warnings[(str(path), "over-long line cut")]
+    line_no = 1 if where == "first" else 2
+    assert cut.examples == [f"line {line_no}: 52,428,800 characters, the first 1,048,576 kept"]
+    if where == "middle":
+        assert messages[0].extra["lines_cut"] == [{"line": 2, "characters": 52_428_800}]
+        assert len(messages[0].body) == len("before\n") + 1_048_576
+    else:
+        assert (str(path), "unparsed line") in ctx.warnings
