@@ -162,3 +162,14 @@ def test_output_cut_short_by_head_ends_quietly(command: str) -> None:
     proc.wait(timeout=60)
     assert "BrokenPipe" not in stderr and "Traceback" not in stderr, stderr
     assert "internal error" not in stderr
+
+
+def test_run_of_pictures_only_is_not_nothing_readable(cli, tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "fixtures" / "demo" / "evidence" / "sdcard-copy", tmp_path / "sd")
+    case = tmp_path / "case.yaml"
+    case.write_text(
+        "case:\n  reference: TEST/15\nsubject:\n  name: PC 1\nsources:\n  - sd\n",
+        encoding="utf-8",
+    )
+    result = cli.invoke(main, ["run", str(case), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output

@@ -74,8 +74,10 @@ class ReadOutcome:
     def records_read(self) -> int:
         return sum(s.counts[k] for s in self.sources for k in ("messages", "calls", "contacts"))
 
-    def status(self, ctx: ParseContext) -> int:
-        if self.records_read() == 0:
+    def status(self, ctx: ParseContext, other_reads: int = 0) -> int:
+        """The exit status; ``other_reads`` counts what else was read (pictures hashed by
+        ``run``), so a case of pictures only is not "nothing readable"."""
+        if self.records_read() + other_reads == 0:
             return EXIT_NOTHING_READ
         if (
             self.problems

@@ -229,7 +229,7 @@ def run_case(
         counts=counts,
         findings=findings,
         problems=outcome.problems,
-        status=outcome.status(ctx),
+        status=outcome.status(ctx, other_reads=media.pictures_hashed),
     )
 
 
