@@ -39,6 +39,7 @@ import sqlite3
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
+from parsers.ios_sms_recovered import recovered_ios_messages
 from parsers.typedstream import TypedStreamError, decode_attributed_body
 from triage.addressing import sender_and_recipients
 from triage.clock import from_apple
@@ -236,6 +237,9 @@ class IosSms(Parser):
                         strength="possible",
                     )
             yield from self._deletion_traces(conn, file, recoverable)
+            yield from recovered_ios_messages(
+                self, file, ctx, handles, chats, optional, _is_tapback
+            )
 
     # -- lookups ---------------------------------------------------------------------------------
     def _chats(

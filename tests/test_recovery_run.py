@@ -14,7 +14,8 @@ from triage.ingest import iter_records
 from triage.model import Message
 from triage.registry import ParseContext
 
-DEMO_ZIP = Path(__file__).resolve().parent.parent / "fixtures/demo/evidence/android-extraction.zip"
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_ZIP = ROOT / "fixtures/demo/evidence/android-extraction.zip"
 DB_DIR = "data/data/com.whatsapp/databases"
 
 
@@ -151,3 +152,21 @@ def test_secure_delete_mmssms_recovers_nothing_and_says_so(tmp_path: Path) -> No
     decision = next(d for f, d in ctx.decisions.items() if f.endswith("mmssms.db"))
     assert "0 deleted and 0 changed rows recovered" in decision["recovery"]
     assert "secure_delete" in decision["recovery"]
+
+
+def test_recovered_ios_messages(tmp_path: Path) -> None:
+    src = ROOT / "fixtures/sms/generated/ios16/private/var/mobile/Library/SMS"
+    folder = tmp_path / "evidence" / "private/var/mobile/Library/SMS"
+    shutil.copytree(src, folder)
+    conn = sqlite3.connect(folder / "sms.db")
+    conn.execute("PRAGMA secure_delete=OFF")
+    conn.execute("DELETE FROM message WHERE ROWID IN (4, 8)")
+    conn.commit()
+    conn.close()
+    messages = [r for _res, r in iter_records([tmp_path / "evidence"], ParseContext())]
+    recovered = {m.body: m for m in messages if isinstance(m, Message) and m.recovered}
+    assert set(recovered) == {"Delete those photos", "Everyone keep quiet about Friday"}
+    photos = recovered["Delete those photos"]
+    assert photos.direction == "incoming" and photos.platform == "imessage"
+    assert photos.extra["guid"] and photos.extra["recovered"]["status"] == "deleted"
+    assert photos.conversation.id.startswith("ios:handle:")
