@@ -281,6 +281,10 @@ class Roster:
             best = min((p.type for p in active), key=_PRECEDENCE.__getitem__, default=None)
             self._types.append(best)
 
+    def boundaries(self) -> list[dt.datetime]:
+        """The UTC instants where the rostered status can change (period starts and ends)."""
+        return list(self._bounds)
+
     def covers(self, day: dt.date) -> bool:
         if day in self.covered_dates:
             return True

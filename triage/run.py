@@ -140,6 +140,7 @@ def run_case(
             store.ingest(source_id, _counting(parse_detection(detection, ctx, result), progress))
             store.finish_source(source_id, result.error)
             results.append(result)
+        store.index()
         # Files of a source its parser could not read (a corrupt message_2.json).
         skipped.extend(ctx.unread_files)
         outcome.problems.extend(ctx.unread_files)
@@ -174,6 +175,7 @@ def run_case(
         for analyser in analysers():
             produced = list(analyser.run(store, case, settings))
             store.add_findings(produced)
+            store.record_analyser(analyser.name, analyser.version)
             findings += len(produced)
             settings.values.setdefault("analysers", {})[analyser.name] = analyser.version
 

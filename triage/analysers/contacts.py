@@ -16,18 +16,17 @@ from typing import Any
 from triage.analysers import Analyser, Settings
 from triage.analysers.parties import (
     ContactIndex,
-    is_status_update,
     local_date,
     local_day_text,
     local_text,
+    night_at,
     ordered_unique,
     plural,
 )
 from triage.casefile import Case, CaseContact
 from triage.identity import normalise_name
-from triage.model import iso_utc
-from triage.roster import is_night
-from triage.store import Finding, Store, StoredMessage
+from triage.model import Party, iso_utc
+from triage.store import Finding, MessageFacts, Store
 
 TOP_CORRESPONDENTS = 10
 # Key dates in the case file whose meaning is "the case was closed" (contact after it is counted).
@@ -37,7 +36,7 @@ CLOSURE_KEYS = ("case_closed",)
 @dataclass
 class _ContactTally:
     contact: CaseContact
-    messages: list[StoredMessage] = field(default_factory=list)
+    messages: list[MessageFacts] = field(default_factory=list)
     matched: dict[tuple[str, str], str] = field(default_factory=dict)  # (scheme, id) -> raw
     # Status updates she posted are labelled with her key but are not messages with her.
     status_updates: list[int] = field(default_factory=list)
@@ -52,55 +51,51 @@ class _Correspondent:
     count: int = 0
     night: int = 0
     platforms: set[str] = field(default_factory=set)
-    first: dt.datetime | None = None
-    last: dt.datetime | None = None
-    message_ids: list[int] = field(default_factory=list)
+    first: str | None = None
+    last: str | None = None
 
 
 class ContactsAnalyser(Analyser):
     name = "contacts"
-    version = "1"
+    version = "2"
 
     def run(self, store: Store, case: Case, settings: Settings) -> Iterable[Finding]:
         index = self._index = ContactIndex(case)
+        self._store = store
         tallies = {c.key: _ContactTally(c) for c in case.contacts}
-        others: dict[str, _Correspondent] = {}
-        labels: list[tuple[int, str, Any]] = []
         top_n = int(settings.values.get("top_correspondents", TOP_CORRESPONDENTS))
+        parties = store.parties()
+        order = {c.key: n for n, c in enumerate(case.contacts)}
+        contacts_of = {pid: index.contacts_for(p) for pid, p in parties.items()}
+        matching = {pid: found for pid, found in contacts_of.items() if found}
 
-        for stored in store.messages():
-            m = stored.message
-            matches = index.message_matches(m)
-            if matches:
-                labels.append((stored.id, "contact", matches[0].contact.key))
-                labels.append((stored.id, "contacts", [x.contact.key for x in matches]))
-                for x in matches:
-                    tally = tallies[x.contact.key]
-                    if is_status_update(m):
-                        tally.status_updates.append(stored.id)
-                    else:
-                        tally.messages.append(stored)
-                    key = (x.party.scheme, x.party.id or "")
-                    tally.matched.setdefault(key, x.party.raw)
-            for p in index.counterparties(m):
-                if index.contacts_for(p):
-                    continue
-                key = p.id or p.raw
-                entry = others.get(key)
-                if entry is None:
-                    entry = others[key] = _Correspondent(key, p.raw, p.name, p.scheme)
-                entry.count += 1
-                entry.name = entry.name or p.name
-                entry.platforms.add(m.platform)
-                entry.message_ids.append(stored.id)
-                ts = m.timestamp_utc
-                if ts is not None:
-                    entry.first = ts if entry.first is None else min(entry.first, ts)
-                    entry.last = ts if entry.last is None else max(entry.last, ts)
-                    if is_night(ts.astimezone(case.zone), case.night):
-                        entry.night += 1
+        # Which contacts each message is with, matched in SQL on party ids; the first party
+        # that names a contact (sender, then recipients, then participants) is the one kept.
+        per_message: dict[int, dict[str, int]] = {}
+        for mid, _role, _position, pid in store.party_messages(matching):
+            found = per_message.setdefault(mid, {})
+            for contact in matching[pid]:
+                found.setdefault(contact.key, pid)
+        labels: list[tuple[int, str, Any]] = []
+        for facts in store.facts_by_ids(per_message):
+            found = per_message[facts.id]
+            keys = sorted(found, key=order.__getitem__)
+            # The labels say whose conversation a row belongs to, app notices included; the
+            # counts are of messages a person sent: never the encryption banner or "X joined".
+            labels.append((facts.id, "contact", keys[0]))
+            labels.append((facts.id, "contacts", keys))
+            for key in keys:
+                tally = tallies[key]
+                if facts.status_update:
+                    tally.status_updates.append(facts.id)
+                elif not facts.is_system:
+                    tally.messages.append(facts)
+                party = parties[found[key]]
+                tally.matched.setdefault((party.scheme, party.id or ""), party.raw)
+        labels.sort()
         store.add_labels(self.name, labels)
 
+        others = self._others(store, index, parties, contacts_of, case)
         book = self._address_book(store, index)
         findings: list[Finding] = []
         for contact in case.contacts:
@@ -111,6 +106,49 @@ class ContactsAnalyser(Analyser):
                 findings.append(self._none_found(tally, book.get(contact.key, [])))
         findings.append(self._top(others, store, index, top_n))
         return findings
+
+    @staticmethod
+    def _others(
+        store: Store,
+        index: ContactIndex,
+        parties: dict[int, Party],
+        contacts_of: dict[int, list[CaseContact]],
+        case: Case,
+    ) -> dict[str, _Correspondent]:
+        """Everyone else the phone exchanged messages with (not the owner, not a group id, not
+        a case contact), counted from party ids in SQL order."""
+        excluded = {
+            pid
+            for pid, p in parties.items()
+            if contacts_of[pid] or not index.is_counterparty(p) or not (p.id or p.raw)
+        }
+        start, end = (f"{t:%H:%M:%S}" for t in case.night)
+        others: dict[str, _Correspondent] = {}
+        seen: set[str] = set()
+        current = None
+        for mid, pid, ts, platform, local in store.counterparty_rows(excluded):
+            if mid != current:
+                current, seen = mid, set()
+            p = parties[pid]
+            key = p.id or p.raw
+            if key in seen:
+                continue
+            seen.add(key)
+            entry = others.get(key)
+            if entry is None:
+                entry = others[key] = _Correspondent(key, p.raw, p.name, p.scheme)
+            entry.count += 1
+            entry.name = entry.name or p.name
+            entry.platforms.add(platform)
+            if ts is not None:
+                # ISO text without its "Z" orders as time does, fractions of seconds included.
+                if entry.first is None or ts[:-1] < entry.first[:-1]:
+                    entry.first = ts
+                if entry.last is None or ts[:-1] > entry.last[:-1]:
+                    entry.last = ts
+                if local is not None and night_at(local[11:19], start, end):
+                    entry.night += 1
+        return others
 
     # -- address book ----------------------------------------------------------------------------
     @staticmethod
@@ -141,22 +179,21 @@ class ContactsAnalyser(Analyser):
     ) -> list[Finding]:
         contact = tally.contact
         messages = tally.messages
-        dated = [s for s in messages if s.message.timestamp_utc is not None]
+        dated = [s for s in messages if s.timestamp_utc is not None]
         first = dated[0] if dated else None
         last = dated[-1] if dated else None
         counts = Counter(
-            s.message.direction if s.message.direction in ("outgoing", "incoming") else "other"
-            for s in messages
+            s.direction if s.direction in ("outgoing", "incoming") else "other" for s in messages
         )
         first_sender = "unknown"
         if first is not None:
-            if first.message.direction == "outgoing":
+            if first.direction == "outgoing":
                 first_sender = "subject"
-            elif first.message.direction == "incoming" and any(
-                c.key == contact.key for c in self._index.contacts_for(first.message.sender)
-            ):
-                first_sender = "contact"
-        days = sorted({local_date(s.message.timestamp_utc, case) for s in dated})  # type: ignore[arg-type]
+            elif first.direction == "incoming":
+                (sender,) = (s.message.sender for s in self._store.messages_by_ids([first.id]))
+                if any(c.key == contact.key for c in self._index.contacts_for(sender)):
+                    first_sender = "contact"
+        days = sorted({local_date(s.timestamp_utc, case) for s in dated})  # type: ignore[arg-type]
         streak = _longest_streak(days)
         first_day = days[0] if days else None
         key_dates = {
@@ -168,25 +205,25 @@ class ContactsAnalyser(Analyser):
         }
         closure = next((contact.dates[k] for k in CLOSURE_KEYS if k in contact.dates), None)
         after = (
-            [s for s in dated if local_date(s.message.timestamp_utc, case) > closure]  # type: ignore[arg-type]
+            [s for s in dated if local_date(s.timestamp_utc, case) > closure]  # type: ignore[arg-type]
             if closure
             else []
         )
         conversations: dict[str, dict[str, Any]] = {}
+        known = self._store.conversations()
         for s in messages:
-            conv = s.message.conversation
             row = conversations.setdefault(
-                conv.id,
+                s.conversation,
                 {
-                    "key": conv.id,
-                    "title": conv.title,
-                    "platform": s.message.platform,
-                    "is_group": conv.is_group,
+                    "key": s.conversation,
+                    "title": known[s.conversation].title,
+                    "platform": s.platform,
+                    "is_group": s.is_group,
                     "count": 0,
                 },
             )
             row["count"] += 1
-        platforms = sorted({s.message.platform for s in messages})
+        platforms = sorted({s.platform for s in messages})
         names = ordered_unique(r["name"] for r in book if r["name"])
         data: dict[str, Any] = {
             "name": contact.name,
@@ -199,8 +236,8 @@ class ContactsAnalyser(Analyser):
             "conversations": sorted(conversations.values(), key=lambda r: (-r["count"], r["key"])),
             "message_count": len(messages),
             "undated": len(messages) - len(dated),
-            "first_utc": iso_utc(first.message.timestamp_utc) if first else None,
-            "last_utc": iso_utc(last.message.timestamp_utc) if last else None,
+            "first_utc": iso_utc(first.timestamp_utc) if first else None,
+            "last_utc": iso_utc(last.timestamp_utc) if last else None,
             "first_message_id": first.id if first else None,
             "counts": {k: counts.get(k, 0) for k in ("outgoing", "incoming", "other")},
             "first_sender": first_sender,
@@ -213,8 +250,8 @@ class ContactsAnalyser(Analyser):
             "status_updates": len(tally.status_updates),
         }
         span = (
-            f" between {local_text(first.message.timestamp_utc, case)} and "
-            f"{local_text(last.message.timestamp_utc, case)}"
+            f" between {local_text(first.timestamp_utc, case)} and "
+            f"{local_text(last.timestamp_utc, case)}"
             if first and last
             else ""
         )
@@ -264,17 +301,17 @@ class ContactsAnalyser(Analyser):
                         f"{plural(len(after), 'message')} with {contact.name} "
                         f"{'is' if len(after) == 1 else 'are'} dated after the case closure date "
                         f"in the case file ({local_day_text(closure)}), the first at "
-                        f"{local_text(after[0].message.timestamp_utc, case)}."
+                        f"{local_text(after[0].timestamp_utc, case)}."
                     ),
                     weight=0.8,
                     subject=contact.key,
                     data={
                         "count": len(after),
                         "closure_date": closure.isoformat(),
-                        "first_utc": iso_utc(after[0].message.timestamp_utc),
-                        "last_utc": iso_utc(after[-1].message.timestamp_utc),
-                        "outgoing": sum(1 for s in after if s.message.direction == "outgoing"),
-                        "incoming": sum(1 for s in after if s.message.direction == "incoming"),
+                        "first_utc": iso_utc(after[0].timestamp_utc),
+                        "last_utc": iso_utc(after[-1].timestamp_utc),
+                        "outgoing": sum(1 for s in after if s.direction == "outgoing"),
+                        "incoming": sum(1 for s in after if s.direction == "incoming"),
                     },
                     refs=[s.id for s in after],
                 )
@@ -339,8 +376,8 @@ class ContactsAnalyser(Analyser):
                 "count": c.count,
                 "night": c.night,
                 "platforms": sorted(c.platforms),
-                "first_utc": iso_utc(c.first),
-                "last_utc": iso_utc(c.last),
+                "first_utc": c.first,
+                "last_utc": c.last,
             }
             for c in ranked
         ]

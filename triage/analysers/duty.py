@@ -17,44 +17,29 @@ from collections.abc import Iterable
 from typing import Any
 
 from triage.analysers import Analyser, Settings
-from triage.analysers.parties import is_status_update, local_text, plural
+from triage.analysers.parties import local_text, night_at, plural
 from triage.casefile import Case
 from triage.model import iso_utc
 from triage.roster import OUTSIDE_DUTY, STATUSES, Roster, RosterError, is_night, load_roster
-from triage.store import Finding, Store, StoredMessage
+from triage.store import Finding, MessageFacts, Store
 
 HOUR = dt.timedelta(hours=1)
 LABEL_BATCH = 50_000
 
 
-def counted(s: StoredMessage) -> bool:
+def counted(s: MessageFacts) -> bool:
     """Whether a message counts as sent or received: not an app notice, not a Status update."""
-    m = s.message
-    return m.direction != "system" and m.kind != "system" and not is_status_update(m)
+    return s.counted
 
 
 class DutyAnalyser(Analyser):
     name = "duty"
-    version = "1"
+    version = "2"
 
     def run(self, store: Store, case: Case, settings: Settings) -> Iterable[Finding]:
         zone = case.zone
         contact_labels = store.labels("contacts", "contacts")
-        # Only ids and times of all messages are kept; whole messages only for case contacts.
-        light: list[tuple[int, dt.datetime | None, bool]] = []
-        mine: dict[str, list[StoredMessage]] = {c.key: [] for c in case.contacts}
-        first = last = None
-        for s in store.messages():
-            ts = s.message.timestamp_utc
-            is_counted = counted(s)
-            light.append((s.id, ts, is_counted))
-            if ts is not None:
-                first = ts if first is None else min(first, ts)
-                last = ts if last is None else max(last, ts)
-            if is_counted:
-                for key in contact_labels.get(s.id, []):
-                    if key in mine:
-                        mine[key].append(s)
+        first, last = store.time_span()
         roster: Roster | None = None
         error: str | None = None
         some_day = dt.date(2000, 1, 1)
@@ -69,19 +54,30 @@ class DutyAnalyser(Analyser):
             # Reported as a finding rather than ending a run whose sources are already read.
             error = str(exc)
 
-        wanted = {s.id for items in mine.values() for s in items}
+        # Every message's status and night from its times alone: nothing is decoded.
+        status_of = _StatusClock(roster)
+        same_zone = store.zone.key == case.timezone
+        night_start, night_end = (f"{t:%H:%M:%S}" for t in case.night)
         status: dict[int, str] = {}
         night: dict[int, bool | None] = {}
         overall: Counter[str] = Counter()
         labels: list[tuple[int, str, Any]] = []
-        for mid, ts, is_counted in light:
-            st = roster.status(ts) if (roster is not None and ts is not None) else "unknown"
-            nt = is_night(ts.astimezone(zone), case.night) if ts is not None else None
+        mine: dict[str, list[int]] = {c.key: [] for c in case.contacts}
+        for mid, ts, local, is_counted in store.message_times():
+            st = status_of(ts)
+            if ts is None:
+                nt = None
+            elif same_zone and local is not None:
+                nt = night_at(local[11:19], night_start, night_end)
+            else:
+                nt = is_night(dt.datetime.fromisoformat(ts).astimezone(zone), case.night)
             if is_counted:
                 overall[st] += 1
-            if mid in wanted:
-                status[mid] = st
-                night[mid] = nt
+                for key in contact_labels.get(mid, ()):
+                    if key in mine:
+                        mine[key].append(mid)
+                        status[mid] = st
+                        night[mid] = nt
             labels.append((mid, "status", st))
             labels.append((mid, "night", nt))
             if len(labels) >= LABEL_BATCH:
@@ -94,11 +90,12 @@ class DutyAnalyser(Analyser):
 
         findings = [self._roster_finding(case, roster, overall, error)]
         for contact in case.contacts:
-            items = sorted(mine[contact.key], key=_time_order)
+            items = store.facts_by_ids(mine[contact.key])
             if not items:
                 continue
+            heatmap = store.local_heatmap(mine[contact.key]) if same_zone else None
             findings.append(
-                self._split(case, contact.key, contact.name, items, status, night, roster)
+                self._split(case, contact.key, contact.name, items, status, night, roster, heatmap)
             )
             on_duty = [s for s in items if status[s.id] == "on_duty"]
             if on_duty:
@@ -161,38 +158,39 @@ class DutyAnalyser(Analyser):
         case: Case,
         key: str,
         name: str,
-        mine: list[StoredMessage],
+        mine: list[MessageFacts],
         status: dict[int, str],
         night: dict[int, bool | None],
         roster: Roster | None,
+        heatmap: list[list[int]] | None,
     ) -> Finding:
-        def tally(items: list[StoredMessage]) -> dict[str, int]:
+        def tally(items: list[MessageFacts]) -> dict[str, int]:
             c = Counter(status[s.id] for s in items)
             return {k: c.get(k, 0) for k in STATUSES}
 
         total = len(mine)
         counts = tally(mine)
         outside = sum(counts[k] for k in OUTSIDE_DUTY)
-        outgoing = [s for s in mine if s.message.direction == "outgoing"]
-        incoming = [s for s in mine if s.message.direction == "incoming"]
+        outgoing = [s for s in mine if s.direction == "outgoing"]
+        incoming = [s for s in mine if s.direction == "incoming"]
         out_counts = tally(outgoing)
         out_outside = sum(out_counts[k] for k in OUTSIDE_DUTY)
         nights = [s for s in mine if night[s.id]]
         night_counts = tally(nights)
         zone = case.zone
-        heatmap = [[0] * 24 for _ in range(7)]
-        for s in mine:
-            ts = s.message.timestamp_utc
-            if ts is not None:
-                local = ts.astimezone(zone)
-                heatmap[local.weekday()][local.hour] += 1
-        dated = [s for s in mine if s.message.timestamp_utc is not None]
+        if heatmap is None:
+            heatmap = [[0] * 24 for _ in range(7)]
+            for s in mine:
+                if s.timestamp_utc is not None:
+                    local = s.timestamp_utc.astimezone(zone)
+                    heatmap[local.weekday()][local.hour] += 1
+        dated = [s for s in mine if s.timestamp_utc is not None]
         period = None
         duty_heatmap = None
         duty_covered = None
         if dated:
-            first_day = dated[0].message.timestamp_utc.astimezone(zone).date()  # type: ignore[union-attr]
-            last_day = dated[-1].message.timestamp_utc.astimezone(zone).date()  # type: ignore[union-attr]
+            first_day = dated[0].timestamp_utc.astimezone(zone).date()  # type: ignore[union-attr]
+            last_day = dated[-1].timestamp_utc.astimezone(zone).date()  # type: ignore[union-attr]
             period = {"first_date": first_day.isoformat(), "last_date": last_day.isoformat()}
             if roster is not None:
                 duty_heatmap, duty_covered = duty_share(roster, first_day, last_day)
@@ -236,7 +234,7 @@ class DutyAnalyser(Analyser):
                 f" {plural(len(nights), 'message')} fell in the night window "
                 f"({case.night[0]:%H:%M}-{case.night[1]:%H:%M})."
             )
-        zone_assumed = sum(1 for s in mine if s.message.zone_assumed)
+        zone_assumed = sum(1 for s in mine if s.zone_assumed)
         if zone_assumed:
             why += (
                 f" The times of {plural(zone_assumed, 'message')} were stored without a zone and "
@@ -273,10 +271,10 @@ class DutyAnalyser(Analyser):
             refs=[s.id for s in mine],
         )
 
-    def _on_duty(self, case: Case, key: str, name: str, items: list[StoredMessage]) -> Finding:
-        out = sum(1 for s in items if s.message.direction == "outgoing")
-        first = items[0].message.timestamp_utc
-        last = items[-1].message.timestamp_utc
+    def _on_duty(self, case: Case, key: str, name: str, items: list[MessageFacts]) -> Finding:
+        out = sum(1 for s in items if s.direction == "outgoing")
+        first = items[0].timestamp_utc
+        last = items[-1].timestamp_utc
         return Finding(
             analyser=self.name,
             rule="duty.on-duty-contact",
@@ -293,13 +291,13 @@ class DutyAnalyser(Analyser):
                 "count": len(items),
                 "message_ids": [s.id for s in items],
                 "outgoing": out,
-                "incoming": sum(1 for s in items if s.message.direction == "incoming"),
+                "incoming": sum(1 for s in items if s.direction == "incoming"),
                 "messages": [
                     {
                         "message_id": s.id,
-                        "timestamp_utc": iso_utc(s.message.timestamp_utc),
-                        "direction": s.message.direction,
-                        "platform": s.message.platform,
+                        "timestamp_utc": iso_utc(s.timestamp_utc),
+                        "direction": s.direction,
+                        "platform": s.platform,
                     }
                     for s in items
                 ],
@@ -338,5 +336,28 @@ def duty_share(
     return share, known
 
 
-def _time_order(s: StoredMessage) -> tuple[bool, str, int]:
-    return (s.message.timestamp_utc is None, iso_utc(s.message.timestamp_utc) or "", s.id)
+class _StatusClock:
+    """``Roster.status`` for UTC time text, remembered per minute when every roster boundary
+    falls on a whole minute (rosters are written in minutes, so a minute has one status)."""
+
+    def __init__(self, roster: Roster | None) -> None:
+        self.roster = roster
+        self.by_minute = roster is not None and all(
+            b.second == 0 and b.microsecond == 0 for b in roster.boundaries()
+        )
+        self.cache: dict[str, str] = {}
+
+    def __call__(self, ts: str | None) -> str:
+        if self.roster is None or ts is None:
+            return "unknown"
+        if not self.by_minute:
+            return self.roster.status(dt.datetime.fromisoformat(ts))
+        minute = ts[:16]
+        found = self.cache.get(minute)
+        if found is None:
+            if len(self.cache) > 500_000:
+                self.cache.clear()
+            found = self.cache[minute] = self.roster.status(
+                dt.datetime.fromisoformat(minute + ":00+00:00")
+            )
+        return found

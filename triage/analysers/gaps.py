@@ -27,11 +27,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from triage.analysers import Analyser, Settings
-from triage.analysers.parties import ContactIndex, is_status_update, local_text, plural
+from triage.analysers.parties import ContactIndex, local_text, plural
 from triage.casefile import Case
 from triage.identity import party
 from triage.model import DeletionTrace, IdSpace, iso_utc
-from triage.store import Finding, Store, StoredMessage
+from triage.store import Finding, MessageFacts, Store
 
 _WEAKER = {"certain": "probable", "probable": "possible", "possible": "possible"}
 STATUS_REASON = (
@@ -46,14 +46,6 @@ PLAIN_ID_REASON = (
     "{table}.{column} is not AUTOINCREMENT, so ids can be reused and a hole is only a possible "
     "sign of removed rows"
 )
-
-
-def is_status_broadcast(s: StoredMessage) -> bool:
-    return is_status_update(s.message)
-
-
-def is_system(s: StoredMessage) -> bool:
-    return s.message.direction == "system" or s.message.kind == "system"
 
 
 @dataclass(slots=True)
@@ -75,22 +67,21 @@ class _Row:
     platform: str
 
     @classmethod
-    def of(cls, s: StoredMessage) -> _Row:
-        m = s.message
+    def of(cls, f: MessageFacts) -> _Row:
         return cls(
-            s.id,
-            m.conversation.id,
-            m.timestamp_utc,
-            m.record_id,
-            m.order_key,
-            m.source.file,
-            m.id_space,
-            m.source.locator,
-            is_status_broadcast(s),
-            is_system(s),
-            m.deleted,
-            m.direction,
-            m.platform,
+            f.id,
+            f.conversation,
+            f.timestamp_utc,
+            f.record_id,
+            f.order_key,
+            f.file,
+            f.id_space,
+            f.locator,
+            f.status_update,
+            f.is_system,
+            f.deleted,
+            f.direction,
+            f.platform,
         )
 
 
@@ -128,7 +119,7 @@ class _Gap:
 
 class GapsAnalyser(Analyser):
     name = "gaps"
-    version = "1"
+    version = "2"
 
     def run(self, store: Store, case: Case, settings: Settings) -> Iterable[Finding]:
         contact_of_message: dict[int, list[str]] = store.labels("contacts", "contacts")
@@ -143,9 +134,9 @@ class GapsAnalyser(Analyser):
         placed: set[int] = set()
         # Per contact: [messages, messages with row ids] (the rate's denominators).
         totals: dict[str, list[int]] = {c.key: [0, 0] for c in case.contacts}
-        for s in store.messages():
-            row = _Row.of(s)
-            keys = contact_of_message.get(s.id, [])
+        for facts in store.message_facts():
+            row = _Row.of(facts)
+            keys = contact_of_message.get(row.id, [])
             for key in keys:
                 known = conv_contacts.setdefault(row.conversation, [])
                 if key not in known:

@@ -65,6 +65,10 @@ class ContactIndex:
             return True
         return p.scheme in _NAME_SCHEMES and normalise_name(p.id or "") in self.owner_names
 
+    def is_counterparty(self, p: Party) -> bool:
+        """Whether a party can be someone one corresponds with: not the owner, not a group."""
+        return p.scheme not in _NOT_A_PERSON and not self.is_owner(p)
+
     def message_matches(self, m: Message) -> list[Match]:
         """Every (contact, party) pair a message names, in case-file order of the contacts."""
         found: dict[str, Match] = {}
@@ -78,7 +82,7 @@ class ContactIndex:
         """The parties of a message that are neither the owner nor a group id, one per id."""
         out: dict[str, Party] = {}
         for p in message_parties(m):
-            if p.scheme in _NOT_A_PERSON or self.is_owner(p):
+            if not self.is_counterparty(p):
                 continue
             key = p.id or p.raw
             if key and key not in out:
@@ -104,6 +108,15 @@ def message_parties(m: Message) -> list[Party]:
     elif m.direction != "incoming":
         parties.extend(m.recipients)
     return parties
+
+
+def night_at(local_time: str, start: str, end: str) -> bool:
+    """:func:`triage.roster.is_night` on wall-clock text ("HH:MM:SS", as the store keeps it)."""
+    if start == end:
+        return False
+    if start < end:
+        return start <= local_time < end
+    return local_time >= start or local_time < end
 
 
 def local_date(when: dt.datetime, case: Case) -> dt.date:

@@ -8,6 +8,7 @@ autoescape would do; tests render hostile bodies, names and attachment names to 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any
 
@@ -121,14 +122,8 @@ def _message(m: dict[str, Any], root: str, timezone: str, show_contact: bool) ->
     if m["contact"] and show_contact:
         parts.append(f'<span class="badge">{_e(m["contact"])}</span>')
     source = m["source"]
-    file_text = _e(source.file)
-    if m["source_id"]:
-        file_text = f'<a href="{root}coverage.html#source-{m["source_id"]}">{file_text}</a>'
+    parts.append(_provenance_head(m["platform"], source.file, source.sha256, m["source_id"], root))
     parts.append(
-        f'<span class="muted">{_e(m["platform"])}</span></div>'
-        '<details class="prov"><summary>provenance</summary><dl>'
-        f"<dt>file</dt><dd>{file_text}</dd>"
-        f'<dt>SHA-256</dt><dd class="hash">{_e(source.sha256)}</dd>'
         f'<dt>record</dt><dd class="mono">{_e(source.locator)}</dd>'
         + (_recovery(recovered) if recovered else "")
         + f"<dt>parser</dt><dd>{_e(source.format)}</dd>"
@@ -136,6 +131,22 @@ def _message(m: dict[str, Any], root: str, timezone: str, show_contact: bool) ->
         f'<dt>store id</dt><dd class="mono">{m["id"]}</dd></dl></details></div></li>'
     )
     return "".join(parts)
+
+
+@functools.lru_cache(maxsize=4096)
+def _provenance_head(
+    platform: str, file: str, sha256: str, source_id: int | None, root: str
+) -> str:
+    """The part of a message's provenance its whole source shares (escaped once per source)."""
+    file_text = _e(file)
+    if source_id:
+        file_text = f'<a href="{root}coverage.html#source-{source_id}">{file_text}</a>'
+    return (
+        f'<span class="muted">{_e(platform)}</span></div>'
+        '<details class="prov"><summary>provenance</summary><dl>'
+        f"<dt>file</dt><dd>{file_text}</dd>"
+        f'<dt>SHA-256</dt><dd class="hash">{_e(sha256)}</dd>'
+    )
 
 
 def render_chat(

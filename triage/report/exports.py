@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from triage.casefile import Case
-from triage.model import iso_utc
 from triage.store import Store
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -27,9 +27,16 @@ def _cell(value: Any) -> Any:
     return value
 
 
+def _text(value: str | None) -> str:
+    """A text cell (``None`` as empty), guarded as :func:`_cell` guards any cell."""
+    if not value:
+        return ""
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
 def write_findings_json(store: Store, path: Path) -> None:
     findings = store.findings()
-    messages = {m.id: m for m in store.messages_by_ids(r for f in findings for r in f.refs)}
+    refs = store.provenance_of(r for f in findings for r in f.refs)
     data = {
         "schema": FINDINGS_SCHEMA,
         "case": store.meta(),
@@ -46,14 +53,14 @@ def write_findings_json(store: Store, path: Path) -> None:
                 "refs": [
                     {
                         "message_id": ref,
-                        "timestamp_utc": iso_utc(messages[ref].message.timestamp_utc),
-                        "file": messages[ref].message.source.file,
-                        "sha256": messages[ref].message.source.sha256,
-                        "format": messages[ref].message.source.format,
-                        "locator": messages[ref].message.source.locator,
+                        "timestamp_utc": refs[ref][0],
+                        "file": refs[ref][1].file,
+                        "sha256": refs[ref][1].sha256,
+                        "format": refs[ref][1].format,
+                        "locator": refs[ref][1].locator,
                     }
                     for ref in f.refs
-                    if ref in messages
+                    if ref in refs
                 ],
             }
             for f in findings
@@ -97,50 +104,64 @@ def write_messages_csv(store: Store, path: Path, case: Case | None = None) -> No
     status_labels = store.labels("duty", "status")
     night_labels = store.labels("duty", "night")
     names = {c.key: c.name for c in case.contacts} if case else {}
-    zone = ZoneInfo(case.timezone) if case else None
+    local_iso = _LocalTime(ZoneInfo(case.timezone) if case else None)
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(MESSAGE_COLUMNS)
-        for stored in store.messages():
-            m = stored.message
-            contact = contact_labels.get(stored.id)
-            night = night_labels.get(stored.id)
-            local = (
-                m.timestamp_utc.astimezone(zone).isoformat()
-                if zone is not None and m.timestamp_utc is not None
-                else ""
-            )
+        for row in store.message_export_rows():
+            (mid, utc, local, zone_assumed, platform, conv, title, direction, sender_raw,
+             sender_id, recipients, kind, deleted, edited, body, attachments, file, sha256, fmt,
+             locator) = row  # fmt: skip
+            contact = contact_labels.get(mid) or ""
+            night = night_labels.get(mid)
             writer.writerow(
-                [
-                    _cell(v)
-                    for v in (
-                        stored.id,
-                        iso_utc(m.timestamp_utc),
-                        local,
-                        int(m.zone_assumed),
-                        m.platform,
-                        m.conversation.id,
-                        m.conversation.title,
-                        m.direction,
-                        m.sender.raw if m.sender else "",
-                        m.sender.id if m.sender else "",
-                        "; ".join(p.raw for p in m.recipients),
-                        m.kind,
-                        int(m.deleted),
-                        int(m.edited),
-                        m.body or "",
-                        "; ".join(a.path or a.name or "" for a in m.attachments),
-                        m.source.file,
-                        m.source.sha256,
-                        m.source.format,
-                        m.source.locator,
-                        contact or "",
-                        names.get(contact or "", ""),
-                        status_labels.get(stored.id) or "",
-                        "" if night is None else int(bool(night)),
-                    )
-                ]
+                (
+                    mid,
+                    _text(utc),
+                    local_iso(utc),
+                    zone_assumed,
+                    _text(platform),
+                    _text(conv),
+                    _text(title),
+                    _text(direction),
+                    _text(sender_raw),
+                    _text(sender_id),
+                    _text(recipients),
+                    _text(kind),
+                    deleted,
+                    edited,
+                    _text(body),
+                    _text(attachments),
+                    _text(file),
+                    _text(sha256),
+                    _text(fmt),
+                    _text(locator),
+                    _text(contact),
+                    _text(names.get(contact, "")),
+                    _text(status_labels.get(mid)),
+                    "" if night is None else int(bool(night)),
+                )
             )
+
+
+class _LocalTime:
+    """UTC text -> the case-zone time with its offset, as ``datetime.isoformat`` writes it;
+    the zone's offset is looked up once per UTC minute."""
+
+    def __init__(self, zone: ZoneInfo | None) -> None:
+        self.zone = zone
+        self.offsets: dict[str, timedelta] = {}
+
+    def __call__(self, utc: str | None) -> str:
+        if self.zone is None or not utc:
+            return ""
+        when = datetime.fromisoformat(utc)
+        offset = self.offsets.get(utc[:16])
+        if offset is None:
+            if len(self.offsets) > 100_000:
+                self.offsets.clear()
+            offset = self.offsets[utc[:16]] = when.astimezone(self.zone).utcoffset() or timedelta()
+        return (when + offset).replace(tzinfo=timezone(offset)).isoformat()
 
 
 def write_findings_csv(store: Store, path: Path) -> None:

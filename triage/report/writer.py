@@ -180,6 +180,9 @@ class Report:
             if isinstance(e.get("message_id"), int)
         }
         self.message_page: dict[int, str] = {}
+        self._time_cache: dict[dt.datetime, tuple[str, str, str]] = {}
+        self._party_cache: dict[int, tuple[str, str]] = {}
+        self._party_keep: list[Party | None] = []  # keeps the ids of cached parties unique
 
     # -- helpers used by templates -----------------------------------------------------------------
     def _party_names(self) -> dict[str, str]:
@@ -228,18 +231,21 @@ class Report:
     def message_view(self, stored: StoredMessage) -> dict[str, Any]:
         m = stored.message
         status = self.status_labels.get(stored.id)
+        day, time, full = self._times(m.timestamp_utc)
+        sender_short, sender_full = self._party_texts(m.sender)
+        recipients = [self._party_texts(p) for p in m.recipients]
         return {
             "id": stored.id,
-            "day": self.clock.day(m.timestamp_utc),
-            "time": self.clock.time(m.timestamp_utc),
-            "full_time": self.clock.full(m.timestamp_utc),
+            "day": day,
+            "time": time,
+            "full_time": full,
             "zone_assumed": m.zone_assumed,
             "direction": m.direction,
-            "sender": self.short(m.sender),
-            "recipients": ", ".join(self.short(p) for p in m.recipients),
+            "sender": sender_short,
+            "recipients": ", ".join(short for short, _ in recipients),
             "parties": "From "
-            + self.party(m.sender)
-            + (" to " + ", ".join(self.party(p) for p in m.recipients) if m.recipients else ""),
+            + sender_full
+            + (" to " + ", ".join(full for _, full in recipients) if recipients else ""),
             "body": m.body,
             "kind": m.kind,
             "deleted": m.deleted,
@@ -256,6 +262,33 @@ class Report:
             "raw_time": m.timestamp_raw,
             "recovered": m.extra.get("recovered"),
         }
+
+    def _times(self, when: dt.datetime | None) -> tuple[str, str, str]:
+        """(day heading, HH:MM, full local time) of a message time, kept per minute: the same
+        minute always reads the same, and a busy chat has many messages in one minute."""
+        if when is None:
+            return self.clock.day(None), self.clock.time(None), self.clock.full(None)
+        key = when.replace(second=0, microsecond=0)
+        found = self._time_cache.get(key)
+        if found is None:
+            if len(self._time_cache) > 100_000:
+                self._time_cache.clear()
+            local = when.astimezone(self.clock.zone)
+            found = self._time_cache[key] = (
+                local.strftime("%A %d %B %Y"),
+                local.strftime("%H:%M"),
+                local.strftime("%a %d %b %Y %H:%M %Z"),
+            )
+        return found
+
+    def _party_texts(self, p: Party | None) -> tuple[str, str]:
+        """(short, full) names of a party; parties are shared objects, so this is per party."""
+        key = id(p)
+        found = self._party_cache.get(key)
+        if found is None:
+            found = self._party_cache[key] = (self.short(p), self.party(p))
+            self._party_keep.append(p)
+        return found
 
     def gap_view(self, f: Finding) -> dict[str, Any]:
         d = f.data

@@ -54,6 +54,7 @@ class Store(MetaAggregate, MessagesAggregate, CallsAggregate, FindingsAggregate,
             row = conn.execute("SELECT value FROM meta WHERE key = 'store_timezone'").fetchone()
             timezone = loads(row[0]) if row else DEFAULT_ZONE
         self.zone = ZoneInfo(timezone)
+        self.threaded = False
         self._init_messages()
         self._init_calls()
 
@@ -62,15 +63,20 @@ class Store(MetaAggregate, MessagesAggregate, CallsAggregate, FindingsAggregate,
         """A new, empty store at ``path`` (an existing file is replaced)."""
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(str(path) + suffix).unlink(missing_ok=True)
-        conn = sqlite3.connect(path)
+        # Written from one thread at a time: ingest hands batches to a writer thread.
+        conn = sqlite3.connect(path, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=DELETE")
+        # The store is an output rebuilt by running again, not evidence: no fsync per batch.
+        conn.execute("PRAGMA synchronous=OFF")
         conn.executescript("".join(a.SCHEMA for a in AGGREGATES))
         conn.executemany(
             "INSERT INTO meta VALUES (?, ?)",
             [("schema_version", str(SCHEMA_VERSION)), ("store_timezone", dumps(timezone))],
         )
         conn.commit()
-        return cls(conn, path, timezone)
+        store = cls(conn, path, timezone)
+        store.threaded = True
+        return store
 
     @classmethod
     def open(cls, path: Path) -> Store:

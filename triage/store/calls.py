@@ -126,15 +126,17 @@ class CallsAggregate:
             (cid, n, self._party_id(p, party_rows)) for n, p in enumerate(call.participants)
         )
 
-    def _insert_calls(self, out: dict[str, list[tuple]]) -> None:
-        c = self.conn
-        c.executemany(_INSERT, out["calls"])
-        c.executemany("INSERT INTO call_participants VALUES (?,?,?)", out["call_participants"])
-        c.executemany(
-            "INSERT INTO call_duplicates (duplicate_key, kept_call_id, source_id, file_id, locator)"
-            " VALUES (?,?,?,?,?)",
-            out["call_duplicates"],
-        )
+    def _call_rows(self, out: dict[str, list[tuple]]) -> list[tuple[str, list[tuple]]]:
+        """(statement, rows) of one ingest batch's calls, inserted after its parties."""
+        return [
+            (_INSERT, out["calls"]),
+            ("INSERT INTO call_participants VALUES (?,?,?)", out["call_participants"]),
+            (
+                "INSERT INTO call_duplicates (duplicate_key, kept_call_id, source_id, file_id,"
+                " locator) VALUES (?,?,?,?,?)",
+                out["call_duplicates"],
+            ),
+        ]
 
     # -- reading ---------------------------------------------------------------------------------
     def calls(self, where: str = "", params: tuple = ()) -> Iterator[StoredCall]:

@@ -40,6 +40,9 @@ class Finding:
     id: int | None = None
 
 
+_MISSING = object()
+
+
 class FindingsAggregate:
     """Mixed into :class:`triage.store.Store`; uses its ``conn``."""
 
@@ -97,14 +100,22 @@ class FindingsAggregate:
 
     def labels(self, analyser: str, label: str) -> dict[int, Any]:
         """message id -> value of one label written by one analyser."""
-        return {
-            mid: loads(value)
-            for mid, value in self.conn.execute(
-                "SELECT message_id, value FROM message_labels WHERE analyser = ? AND label = ?"
-                " ORDER BY message_id",
-                (analyser, label),
-            )
-        }
+        # A label takes few distinct values ("on_duty", true): each text is decoded once.
+        # Lists and objects are decoded per message, so no two messages share one.
+        decoded: dict[str, Any] = {}
+        out: dict[int, Any] = {}
+        for mid, value in self.conn.execute(
+            "SELECT message_id, value FROM message_labels WHERE analyser = ? AND label = ?"
+            " ORDER BY message_id",
+            (analyser, label),
+        ):
+            found = decoded.get(value, _MISSING)
+            if found is _MISSING:
+                found = loads(value)
+                if not isinstance(found, list | dict):
+                    decoded[value] = found
+            out[mid] = found
+        return out
 
     def label_counts(
         self, analyser: str, label: str, message_ids: Iterable[int] | None = None

@@ -14,6 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import operator
+import queue
+import sqlite3
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -32,7 +36,14 @@ from triage.model import (
     Record,
     iso_utc,
 )
-from triage.store.codec import MESSAGE_SCALAR_NAMES, MESSAGE_SCALARS, dumps, loads
+from triage.store.codec import (
+    MESSAGE_ENCODE,
+    MESSAGE_SCALAR_NAMES,
+    MESSAGE_SCALARS,
+    dumps,
+    loads,
+    message_decoder,
+)
 
 BATCH = 5000
 #: Live rows only: messages recovered from deleted content are shown, never counted.
@@ -56,18 +67,12 @@ CREATE TABLE messages (
   id INTEGER PRIMARY KEY, source_id INTEGER NOT NULL, conversation_id INTEGER,
   sender_party INTEGER, file_id INTEGER, locator TEXT, extra TEXT, ts_local TEXT,
   {_SCALAR_COLUMNS});
-CREATE INDEX messages_ts ON messages (timestamp_utc, id);
-CREATE INDEX messages_conversation ON messages (conversation_id, timestamp_utc);
-CREATE INDEX messages_sender ON messages (sender_party);
 CREATE TABLE recipients (
   message_id INTEGER, position INTEGER, party_id INTEGER,
   PRIMARY KEY (message_id, position)) WITHOUT ROWID;
-CREATE INDEX recipients_party ON recipients (party_id);
 CREATE TABLE attachments (
   id INTEGER PRIMARY KEY, message_id INTEGER NOT NULL, name TEXT, path TEXT, sha256 TEXT,
   mime TEXT, size INTEGER, source_hash TEXT, note TEXT);
-CREATE INDEX attachments_message ON attachments (message_id);
-CREATE INDEX attachments_sha256 ON attachments (sha256);
 CREATE TABLE thumbnails (
   id INTEGER PRIMARY KEY, message_id INTEGER NOT NULL, attachment INTEGER, data BLOB, path TEXT,
   locator TEXT);
@@ -85,9 +90,18 @@ CREATE TABLE duplicates (
   src_file TEXT, src_locator TEXT);
 """
 
+# Built once all sources are read (one sort each, not a b-tree insert per row during ingest).
+INDEXES = """
+CREATE INDEX IF NOT EXISTS messages_ts ON messages (timestamp_utc, id);
+CREATE INDEX IF NOT EXISTS messages_conversation ON messages (conversation_id, timestamp_utc);
+CREATE INDEX IF NOT EXISTS messages_sender ON messages (sender_party);
+CREATE INDEX IF NOT EXISTS recipients_party ON recipients (party_id);
+CREATE INDEX IF NOT EXISTS attachments_message ON attachments (message_id);
+CREATE INDEX IF NOT EXISTS attachments_sha256 ON attachments (sha256);
+"""
+
 _ATTACHMENT_FIELDS = ("name", "path", "sha256", "mime", "size", "source_hash", "note")
-_ENCODERS = [(name, encode) for name, _, encode, _ in MESSAGE_SCALARS]
-_DECODERS = [decode for *_, decode in MESSAGE_SCALARS]
+_SCALAR_GETTER = operator.attrgetter(*MESSAGE_SCALAR_NAMES)
 _MESSAGE_COLUMNS = (
     "id, source_id, conversation_id, sender_party, file_id, locator, extra, ts_local, "
     + ", ".join(MESSAGE_SCALAR_NAMES)
@@ -211,14 +225,66 @@ class MessagesAggregate:
             base = self._local_cache[minute] = local.strftime("%Y-%m-%dT%H:%M")
         return f"{base}:{stamp % 60:02d}"
 
+    @staticmethod
+    def _scalars(record: Message) -> list[Any]:
+        values = list(_SCALAR_GETTER(record))
+        for n, encode in MESSAGE_ENCODE:
+            values[n] = encode(values[n])
+        return values
+
     def ingest(self, source_id: int, records: Iterable[Record]) -> None:
         """Store records in batches; a message whose ``duplicate_key`` is already stored is not
-        stored again but listed in ``duplicates`` with the copy that was kept."""
-        iterator = iter(records)
-        while batch := list(itertools.islice(iterator, BATCH)):
-            self._write(source_id, batch)
+        stored again but listed in ``duplicates`` with the copy that was kept.
 
-    def _write(self, source_id: int, records: list[Record]) -> None:
+        Rows are built here while a writer thread inserts the previous batch: SQLite releases
+        the interpreter lock while it writes, so parsing and writing use both cores."""
+        self._indexed = False
+        if not getattr(self, "threaded", False):
+            iterator = iter(records)
+            while batch := list(itertools.islice(iterator, BATCH)):
+                with self.conn:
+                    for sql, rows in self._rows(source_id, batch):
+                        if rows:
+                            self.conn.executemany(sql, rows)
+            return
+        pending: queue.Queue[list[tuple[str, list[tuple]]] | None] = queue.Queue(maxsize=2)
+        failure: list[BaseException] = []
+
+        def writer() -> None:
+            while (batch := pending.get()) is not None:
+                if failure:
+                    continue
+                try:
+                    with self.conn:
+                        for sql, rows in batch:
+                            if rows:
+                                self.conn.executemany(sql, rows)
+                except BaseException as exc:  # re-raised in the ingesting thread below
+                    failure.append(exc)
+
+        thread = threading.Thread(target=writer, name="store-writer", daemon=True)
+        thread.start()
+        try:
+            iterator = iter(records)
+            while not failure and (batch := list(itertools.islice(iterator, BATCH))):
+                pending.put(self._rows(source_id, batch))
+        finally:
+            pending.put(None)
+            thread.join()
+        if failure:
+            raise failure[0]
+
+    def index(self) -> None:
+        """Build the message indexes (after ingest; idempotent)."""
+        if not getattr(self, "_indexed", False):
+            try:
+                self.conn.executescript(INDEXES)
+            except sqlite3.OperationalError:
+                pass  # a read-only store: it was indexed when it was written
+            self._indexed = True
+
+    def _rows(self, source_id: int, records: list[Record]) -> list[tuple[str, list[tuple]]]:
+        """(statement, rows) to insert for one batch of records, in insertion order."""
         parties: list[tuple] = []
         files: list[tuple] = []
         conversations: list[tuple] = []
@@ -280,7 +346,7 @@ class MessagesAggregate:
                         record.source.locator,
                         dumps(record.extra) if record.extra else None,
                         self._local(record.timestamp_utc),
-                        *[encode(getattr(record, name)) for name, encode in _ENCODERS],
+                        *self._scalars(record),
                     )
                 )
                 recipients.extend(
@@ -336,45 +402,46 @@ class MessagesAggregate:
                         record.source.locator,
                     )
                 )
-        with self.conn:
-            c = self.conn
-            c.executemany("INSERT INTO parties VALUES (?,?,?,?,?)", parties)
-            c.executemany("INSERT INTO provenance_files VALUES (?,?,?,?)", files)
-            c.executemany("INSERT INTO conversations VALUES (?,?,?,?,?)", conversations)
-            c.executemany("INSERT INTO participants VALUES (?,?,?)", participants)
-            c.executemany(_INSERT_MESSAGE, messages)
-            c.executemany("INSERT INTO recipients VALUES (?,?,?)", recipients)
-            c.executemany(
+        return [
+            ("INSERT INTO parties VALUES (?,?,?,?,?)", parties),
+            ("INSERT INTO provenance_files VALUES (?,?,?,?)", files),
+            ("INSERT INTO conversations VALUES (?,?,?,?,?)", conversations),
+            ("INSERT INTO participants VALUES (?,?,?)", participants),
+            (_INSERT_MESSAGE, messages),
+            ("INSERT INTO recipients VALUES (?,?,?)", recipients),
+            (
                 "INSERT INTO attachments (message_id, name, path, sha256, mime, size, source_hash,"
                 " note) VALUES (?,?,?,?,?,?,?,?)",
                 attachments,
-            )
-            c.executemany(
+            ),
+            (
                 "INSERT INTO thumbnails (message_id, attachment, data, path, locator)"
                 " VALUES (?,?,?,?,?)",
                 thumbs,
-            )
-            c.executemany(
+            ),
+            (
                 "INSERT INTO duplicates (duplicate_key, kept_message_id, source_id, src_file,"
                 " src_locator) VALUES (?,?,?,?,?)",
                 dups,
-            )
-            c.executemany(
-                "INSERT INTO contact_entries (source_id, name, identifiers, file_id, locator, extra)"
-                " VALUES (?,?,?,?,?,?)",
+            ),
+            (
+                "INSERT INTO contact_entries (source_id, name, identifiers, file_id, locator,"
+                " extra) VALUES (?,?,?,?,?,?)",
                 contacts,
-            )
-            c.executemany(
+            ),
+            (
                 "INSERT INTO id_spaces (source_id, file, sha256, format, tbl, id_column,"
-                " is_autoincrement, high_water, ids, order_key, note) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                " is_autoincrement, high_water, ids, order_key, note)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 spaces,
-            )
-            c.executemany(
+            ),
+            (
                 "INSERT INTO deletion_traces (source_id, kind, detail, strength, conversation,"
                 " missing_ids, count, file_id, locator) VALUES (?,?,?,?,?,?,?,?,?)",
                 traces,
-            )
-            self._insert_calls(calls)
+            ),
+            *self._call_rows(calls),
+        ]
 
     # -- parties and conversations ---------------------------------------------------------------
     def parties(self) -> dict[int, Party]:
@@ -405,30 +472,17 @@ class MessagesAggregate:
     def _query_messages(
         self, where: str = "", params: tuple = (), order: str = TIME_ORDER
     ) -> Iterator[StoredMessage]:
-        conversations = self._conversation_objects()
-        attachments = self._attachments_by_message(where, params)
-        parties = self._parties
-        files = self._files
-        n = len(_DECODERS)
+        self.index()
+        decode = message_decoder(
+            7,
+            self._conversation_objects(),
+            self._parties,
+            self._files,
+            self._attachments_by_message(where, params),
+        )
         sql = f"{_SELECT_MESSAGE} {where} ORDER BY {order}"
         for row in self.conn.execute(sql, params):
-            mid, source_id, conv_id, sender, file_id, locator, extra = row[:7]
-            values = row[7 : 7 + n]
-            recipients = row[7 + n]
-            fields = {
-                name: decode(v)
-                for name, decode, v in zip(MESSAGE_SCALAR_NAMES, _DECODERS, values, strict=True)
-            }
-            message = Message(
-                conversation=conversations[conv_id],
-                sender=None if sender is None else parties[sender],
-                recipients=[parties[int(p)] for p in recipients.split(",")] if recipients else [],
-                source=Provenance(*files[file_id], locator),
-                attachments=attachments.get(mid, []),
-                extra=loads(extra) if extra else {},
-                **fields,
-            )
-            yield StoredMessage(mid, source_id, message)
+            yield StoredMessage(row[0], row[1], decode(row))
 
     def _attachments_by_message(self, where: str, params: tuple) -> dict[int, list[Attachment]]:
         sql = (
@@ -486,6 +540,7 @@ class MessagesAggregate:
     def message_facts(self, where: str = "", params: tuple = ()) -> Iterator[MessageFacts]:
         """Every message (or those ``where`` selects, over ``messages m`` joined to
         ``conversations c``) as :class:`MessageFacts`, in time order, decoding nothing."""
+        self.index()
         files = self._files
         sql = (
             "SELECT m.id, c.key, m.platform, m.timestamp_utc, m.ts_local, m.direction, m.kind,"
@@ -543,12 +598,50 @@ class MessagesAggregate:
         return out
 
     # -- SQL counting ----------------------------------------------------------------------------
+    def message_times(self) -> Iterator[tuple[int, str | None, str | None, bool]]:
+        """(id, UTC time text, local wall time text, counted) of every message in id order;
+        counted: a live row sent or received by a person (not an app notice, not a Status
+        post, not recovered from deleted content)."""
+        self.index()
+        yield from self.conn.execute(
+            "SELECT id, timestamp_utc, ts_local,"
+            " direction <> 'system' AND kind <> 'system' AND NOT status_update AND NOT recovered"
+            " FROM messages ORDER BY id"
+        )
+
+    def time_span(self) -> tuple[dt.datetime | None, dt.datetime | None]:
+        """The first and last UTC times of all dated messages."""
+        first, last = self.conn.execute(
+            "SELECT MIN(timestamp_utc), MAX(timestamp_utc) FROM messages"
+        ).fetchone()
+        parse = dt.datetime.fromisoformat
+        return (parse(first) if first else None, parse(last) if last else None)
+
+    def local_heatmap(self, message_ids: Iterable[int]) -> list[list[int]]:
+        """7x24 counts (Monday first, local hours of the store's zone) of the dated messages
+        among ``message_ids``, counted in SQL."""
+        self.index()
+        grid = [[0] * 24 for _ in range(7)]
+        wanted = sorted(set(message_ids))
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            for weekday, hour, n in self.conn.execute(
+                "SELECT (CAST(strftime('%w', ts_local) AS INTEGER) + 6) % 7,"
+                " CAST(strftime('%H', ts_local) AS INTEGER), COUNT(*) FROM messages"
+                f" WHERE ts_local IS NOT NULL AND id IN ({','.join('?' * len(chunk))})"
+                " GROUP BY 1, 2",
+                chunk,
+            ):
+                grid[weekday][hour] += n
+        return grid
+
     def party_messages(self, party_ids: Iterable[int]) -> list[tuple[int, int, int, int]]:
         """(message id, role order, position, party id) for every message that names one of
         ``party_ids`` as its sender, as a recipient (in a group, only when the owner sent it:
         a received group message is with its sender), or, in a one-to-one chat, as a
         participant. Role order: sender 0, recipient 1, participant 2 (the order
         ``triage.analysers.parties.message_parties`` gives)."""
+        self.index()
         ids = sorted(set(party_ids))
         if not ids:
             return []
@@ -582,6 +675,7 @@ class MessagesAggregate:
         """(message id, party id, UTC time, platform, local time) for every party a message is
         with (the rule of :meth:`party_messages`) except the ``excluded`` parties, in time
         order and, within a message, in role order: the raw material of correspondent counts."""
+        self.index()
         self.conn.execute(
             "CREATE TEMP TABLE IF NOT EXISTS excluded_parties (id INTEGER PRIMARY KEY)"
         )
@@ -708,6 +802,7 @@ class MessagesAggregate:
         ]
 
     def _attachment_dicts(self, where: str, params: tuple) -> list[dict[str, Any]]:
+        self.index()
         cols = ("id", "message_id", *_ATTACHMENT_FIELDS)
         return [
             dict(zip(cols, row, strict=True))
@@ -720,6 +815,7 @@ class MessagesAggregate:
     def conversation_summaries(self) -> list[dict[str, Any]]:
         """Per conversation: key, platform, title, is_group, participants, message count and the
         first/last UTC times (``None`` when no message is dated), ordered by key."""
+        self.index()
         objects = self._conversation_objects()
         out = []
         for cid, key, platform, title, is_group, n, first, last in self.conn.execute(
@@ -759,6 +855,7 @@ class MessagesAggregate:
         (id, UTC, local, zone_assumed, platform, conversation key, title, direction, sender raw,
         sender id, recipients raw joined by "; ", kind, deleted, edited, body, attachments joined
         by "; ", file, sha256, format, locator)."""
+        self.index()
         sql = f"""
             SELECT m.id, m.timestamp_utc, m.ts_local, m.zone_assumed, m.platform, c.key, c.title,
               m.direction, s.raw, s.pid,
@@ -772,6 +869,7 @@ class MessagesAggregate:
               JOIN conversations c ON c.id = m.conversation_id
               JOIN provenance_files f ON f.id = m.file_id
               LEFT JOIN parties s ON s.id = m.sender_party
+            WHERE {LIVE}
             ORDER BY {TIME_ORDER}
         """
         yield from self.conn.execute(sql)
