@@ -31,7 +31,7 @@ from triage.analysers.parties import ContactIndex, local_text, plural
 from triage.casefile import Case
 from triage.identity import party
 from triage.model import DeletionTrace, IdSpace, iso_utc
-from triage.store import Finding, MessageFacts, Store
+from triage.store import Finding, MessageFacts, Store, StoredMessage
 
 _WEAKER = {"certain": "probable", "probable": "possible", "possible": "possible"}
 STATUS_REASON = (
