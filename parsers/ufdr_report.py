@@ -31,8 +31,12 @@ Calls are emitted as ``kind: call`` messages (the record model has no call type 
 Duplicates: when the raw database is inside the same UFDR, its own parser reads it too; this
 parser has the lowest priority so that copy is ingested first and kept, and UFDR messages carry
 the same ``duplicate_key`` the database parsers give: WhatsApp
-``whatsapp:<chat jid>:<from_me>:<key id>`` from the chat ``Id`` and the message ``Identifier``;
-Android SMS from the address, millisecond time, type and body (``parsers/android_mmssms.py``).
+``whatsapp:<chat jid>:<from_me>:<key id>`` from the chat ``Id`` and the message ``Identifier``
+(that ``Identifier`` holds WhatsApp's ``key_id`` is unconfirmed on real reports: where it does
+not, the keys do not meet and both copies are kept);
+Android SMS from the address, millisecond time, type and body (``parsers/android_mmssms.py``);
+iMessage ``ios-message:<Identifier>`` (``sms.db`` keys by ``message.guid``; that Cellebrite's
+``Identifier`` is that guid is unconfirmed, and a key that is not simply meets nothing).
 """
 
 from __future__ import annotations
@@ -437,6 +441,10 @@ class _Reader:
                 if model.type == "InstantMessage" and not body and model.is_deleted
                 else ""
             )
+        if ident and conversation.id.startswith("ufdr:imessage:"):
+            # iOS sms.db keys its rows by message.guid (parsers/ios_sms.py); a UFDR Identifier
+            # that is that guid meets it, any other value meets nothing.
+            return f"ios-message:{ident}"
         if model.type == "SMS" and when is not None and direction in ("incoming", "outgoing"):
             party_models = model.children("Parties") + model.children("From") + model.children("To")
             address = next(

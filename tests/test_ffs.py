@@ -57,6 +57,8 @@ def check_android(result, manifest: dict, label: str) -> None:
         "data/user/999/com.whatsapp/databases/wa.db": "whatsapp_android_contacts",
         "data/media/0/Download/chat-copy.db": "whatsapp_android",
         "data/user_de/0/com.android.providers.telephony/databases/mmssms.db": "android_mmssms",
+        "data/data/com.facebook.orca/databases/threads_db2": "messenger_threads_db2",
+        "data/data/com.facebook.orca/databases/msys_database_100000000000001": "messenger_msys",
     }
     assert all(count > 0 for _, count in found.values())
     apps = {f.split("!/", 1)[-1]: d.get("app") for f, d in manifest["decisions"].items()}
@@ -65,6 +67,7 @@ def check_android(result, manifest: dict, label: str) -> None:
         "WhatsApp (Android user 999"
     )
     assert apps["data/data/com.whatsapp/databases/msgstore.db"] == "WhatsApp"
+    assert apps["data/data/com.facebook.orca/databases/threads_db2"] == "Messenger"
     unread = not_read(manifest)
     crypt = "data/media/0/Android/media/com.whatsapp/WhatsApp/Databases/msgstore-2024-03-11.1.db.crypt14"
     assert unread[crypt][0] == "encrypted" and "encrypted: key needed" in unread[crypt][1]
@@ -76,10 +79,14 @@ def check_android(result, manifest: dict, label: str) -> None:
         "partially read by whatsapp_android: column message_media.file_hash missing",
     )
     assert len(unread) == 4
-    # The renamed copy's messages are the main database's: counted once.
+    # The renamed copy's messages are the main database's, and threads_db2 holds the msys
+    # mailbox again: each counted once.
     store = Store.open(result.store_path)
     dup_files = {d["file"].split("!/", 1)[-1] for d in store.duplicates()}
-    assert dup_files == {"data/media/0/Download/chat-copy.db"}
+    assert dup_files == {
+        "data/media/0/Download/chat-copy.db",
+        "data/data/com.facebook.orca/databases/threads_db2",
+    }
     pictures = {m["file"].split("!/", 1)[-1] for m in store.media_files()}
     assert "data/media/0/DCIM/Camera/IMG_20240312_101500.jpg" in pictures
     store.close()
@@ -113,7 +120,7 @@ def test_android_full_file_system_tar_gz_and_folder_read_the_same(tmp_path: Path
         zf.extractall(other / "phone")
     result, manifest = run(other, other / "phone")
     found = sources(result, "phone")
-    assert len(found) == 7
+    assert len(found) == 9
     assert {n["category"] for n in manifest["not_read"]} == {
         "encrypted",
         "unread app",

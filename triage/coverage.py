@@ -155,7 +155,8 @@ class AppIndex:
         return found
 
     def label(self, path: str) -> str | None:
-        """WhatsApp or WhatsApp Business, and the Android user when not the main one (dual
+        """WhatsApp, WhatsApp Business, Messenger or Facebook (which keeps its own copy of the
+        Messenger mailbox), and the Android user when not the main one (dual
         apps, second space and work profiles run as another user,
         https://source.android.com/docs/devices/admin/multi-user)."""
         ids = self.ids(path)
@@ -164,6 +165,10 @@ class AppIndex:
             name = "WhatsApp Business"
         elif any(i == "com.whatsapp" or i.startswith("group.net.whatsapp.WhatsApp") for i in ids):
             name = "WhatsApp"
+        elif any(i in ("com.facebook.orca", "group.com.facebook.Messenger") for i in ids):
+            name = "Messenger"
+        elif "com.facebook.katana" in ids:
+            name = "Facebook"
         if name is None:
             return None
         parts = path.split("/")
