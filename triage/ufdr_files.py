@@ -61,7 +61,7 @@ def open_ufdr_views(evidence: Evidence, container: Container) -> list[Container]
                     companion = container.get(f"{local}{suffix}")
                     if companion is not None:
                         view.show(original + suffix, companion)
-    except (ParseError, DefusedXmlException, OSError, ValueError):
+    except (ParseError, DefusedXmlException, OSError, ValueError, LookupError):
         # The parser reads report.xml again and reports what is wrong with it.
         pass
     if unsafe:
