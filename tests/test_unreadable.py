@@ -31,7 +31,10 @@ CASES = [
     (f"truncated/{DB}/mmssms.db", "file is truncated at 8,192 of 40,960 bytes"),
     (f"header_only/{DB}/mmssms.db", "SQLite header only (100 bytes, less than one page)"),
     (f"header_damaged/{DB}/mmssms.db", "mmssms.db: not a SQLite database (header damaged"),
-    (f"malformed/{DB}/mmssms.db", "could not be read: database disk image is malformed"),
+    (
+        f"malformed/{DB}/mmssms.db",
+        "could not be read: database disk image is malformed (page 1 malformed: the schema",
+    ),
     (
         f"unknown_schema/{DB}/mmssms.db",
         "mmssms.db: SQLite database with no known schema (tables: android_metadata, carriers)",

@@ -139,15 +139,22 @@ def _sqlite_reason(file: EvidenceFile, head: bytes) -> str:
                 )
             ]
     except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
-        return f"SQLite database that could not be read: {exc}{_damage_place(file)}"
+        return f"SQLite database that could not be read: {exc}{_damage_place(file, head)}"
     if not tables:
         return "SQLite database with no tables"
     shown = ", ".join(tables[:6]) + (" ..." if len(tables) > 6 else "")
     return f"SQLite database with no known schema (tables: {shown})"
 
 
-def _damage_place(file: EvidenceFile) -> str:
-    """Where SQLite's integrity check first finds damage (" (page 14 malformed: ...)")."""
+def _damage_place(file: EvidenceFile, head: bytes) -> str:
+    """Where the damage is: page 1 when the schema table's b-tree header is not one (its page
+    type byte at offset 100 must be 0x05 or 0x0D, sqlite.org file format section 1.6), else where
+    SQLite's integrity check first finds it (" (page 14 malformed: ...)")."""
+    if len(head) > SQLITE_HEADER and head[SQLITE_HEADER] not in (0x05, 0x0D):
+        return (
+            f" (page 1 malformed: the schema table's b-tree page type is "
+            f"0x{head[SQLITE_HEADER]:02x}, not a table page)"
+        )
     try:
         with file.sqlite() as conn:
             rows = conn.execute("PRAGMA integrity_check(5)").fetchall()
