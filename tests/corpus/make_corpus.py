@@ -19,10 +19,13 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import json
+import shutil
 import sqlite3
 import struct
 import sys
 import tarfile
+import tempfile
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -59,14 +62,28 @@ class Case:
     forbid: list[str] = field(default_factory=list)
     #: Substrings that must appear in the JSONL on stdout.
     stdout: list[str] = field(default_factory=list)
+    #: The command run over the case: ``parse`` (messages counted from its JSONL), ``hash``
+    #: (pictures), or ``run`` (a whole case run: messages from the store, the expected text
+    #: looked for in the manifest and on the coverage page).
+    command: str = "parse"
 
 
 CASES: dict[str, Case] = {}
 
 
-def case(name: str, issue_item: str, expect: list[str], messages: int, forbid=None, stdout=None):  # noqa: ANN001, ANN201
+def case(  # noqa: ANN201
+    name: str,
+    issue_item: str,
+    expect: list[str],
+    messages: int,
+    forbid=None,  # noqa: ANN001
+    stdout=None,  # noqa: ANN001
+    command: str = "parse",
+):
     def register(build: Callable[[Path], None]) -> Callable[[Path], None]:
-        CASES[name] = Case(name, issue_item, build, expect, messages, forbid or [], stdout or [])
+        CASES[name] = Case(
+            name, issue_item, build, expect, messages, forbid or [], stdout or [], command
+        )
         return build
 
     return register
@@ -458,6 +475,194 @@ def _ansi(folder: Path) -> None:
             ("WhatsApp Chat with Alice.txt", good_chat(), {}),
         ],
     )
+
+
+# -- classes whose handling other parts of the issue added (items 3, 5-10, 15) --------------------
+def small_db() -> bytes:
+    """A real SQLite database of several pages (one table of text rows)."""
+    path = Path(tempfile.mkdtemp()) / "x.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE t (a TEXT)")
+    conn.executemany("INSERT INTO t VALUES (?)", [("x" * 100,)] * 800)
+    conn.commit()
+    conn.close()
+    data = path.read_bytes()
+    path.unlink()
+    return data
+
+
+@case("sqlite_zero_bytes", "13.5", ["msgstore.db: empty file"], GOOD_CHAT_LINES)
+def _zero(folder: Path) -> None:
+    (folder / "msgstore.db").write_bytes(b"")
+    (folder / "WhatsApp Chat with Alice.txt").write_bytes(good_chat())
+
+
+@case(
+    "sqlite_truncated",
+    "13.6",
+    ["msgstore.db: SQLite database truncated", "8,192 of"],
+    GOOD_CHAT_LINES,
+)
+def _truncated_db(folder: Path) -> None:
+    (folder / "msgstore.db").write_bytes(small_db()[:8192])
+    (folder / "WhatsApp Chat with Alice.txt").write_bytes(good_chat())
+
+
+@case("sqlite_header_only", "13.5", ["msgstore.db: SQLite header only"], GOOD_CHAT_LINES)
+def _header_only(folder: Path) -> None:
+    (folder / "msgstore.db").write_bytes(small_db()[:100])
+    (folder / "WhatsApp Chat with Alice.txt").write_bytes(good_chat())
+
+
+@case("random_bytes_db", "13.5", ["msgstore.db: not a SQLite database"], GOOD_CHAT_LINES)
+def _random_db(folder: Path) -> None:
+    (folder / "msgstore.db").write_bytes(noise(5000, 11))
+    (folder / "WhatsApp Chat with Alice.txt").write_bytes(good_chat())
+
+
+def wal_database(folder: Path) -> Path:
+    """An AOSP mmssms.db whose last two rows are only in its -wal (never checkpointed)."""
+    db = folder / "mmssms.db"
+    mmssms(db, [(i, 1772000000000 + i * 1000, 1, f"text {i}") for i in range(1, 4)])
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA wal_autocheckpoint=0")
+    for i in (4, 5):
+        conn.execute(
+            "INSERT INTO sms (_id, thread_id, address, date, type, body) VALUES (?, 1, ?, ?, 1, ?)",
+            (i, "+447700900123", 1772000000000 + i * 1000, f"text {i}"),
+        )
+        conn.commit()
+    keep = folder / "keep"
+    keep.mkdir()
+    shutil.copy(db, keep / db.name)
+    shutil.copy(str(db) + "-wal", keep / (db.name + "-wal"))
+    conn.close()  # a clean close checkpoints and deletes the WAL: the copies keep it
+    for name in (db.name, db.name + "-wal", db.name + "-shm"):
+        (folder / name).unlink(missing_ok=True)
+    for item in keep.iterdir():
+        item.rename(folder / item.name)
+    keep.rmdir()
+    return db
+
+
+@case(
+    "wal_without_database",
+    "13.7",
+    ["mmssms.db-wal: SQLite write-ahead log (WAL) without its database"],
+    GOOD_CHAT_LINES,
+)
+def _wal_only(folder: Path) -> None:
+    wal_database(folder).unlink()
+    (folder / "WhatsApp Chat with Alice.txt").write_bytes(good_chat())
+
+
+# 4 live rows, and the row of the torn frame recovered with low confidence (never as live).
+@case("torn_wal", "13.7", ["torn WAL", "1 of 2 frame(s) ignored"], 5, stdout=['"torn"'])
+def _torn_wal(folder: Path) -> None:
+    db = wal_database(folder)
+    wal = Path(str(db) + "-wal")
+    data = bytearray(wal.read_bytes())
+    data[-100] ^= 0xFF  # the last frame's checksum no longer matches: its commit is broken
+    wal.write_bytes(bytes(data))
+
+
+@case(
+    "whatsapp_crypt14",
+    "13.7",
+    ["msgstore.db.crypt14", "encrypted: key needed"],
+    GOOD_CHAT_LINES,
+    command="run",
+)
+def _crypt14(folder: Path) -> None:
+    base = folder / "sdcard" / "Android" / "media" / "com.whatsapp" / "WhatsApp" / "Databases"
+    base.mkdir(parents=True)
+    (base / "msgstore.db.crypt14").write_bytes(noise(4096, 5))
+    (folder / "WhatsApp Chat with Alice.txt").write_bytes(good_chat())
+
+
+@case("export_utf16", "13.8", [], GOOD_CHAT_LINES)
+def _utf16(folder: Path) -> None:
+    (folder / "WhatsApp Chat with Alice.txt").write_bytes(good_chat().decode().encode("utf-16"))
+
+
+@case("export_nul_bytes", "13.8", ["NUL characters removed"], GOOD_CHAT_LINES)
+def _nul(folder: Path) -> None:
+    (folder / "WhatsApp Chat with Alice.txt").write_bytes(good_chat().replace(b"Yes", b"Y\x00es"))
+
+
+@case("export_over_long_line", "13.9", ["over-long line cut", "line 2"], GOOD_CHAT_LINES)
+def _long_line(folder: Path) -> None:
+    lines = good_chat().split(b"\n")
+    lines[1] += b" " + b"x" * (3 << 20)
+    (folder / "WhatsApp Chat with Alice.txt").write_bytes(b"\n".join(lines))
+
+
+@case("export_invalid_utf8", "13.10", ["3 invalid UTF-8 sequences replaced"], GOOD_CHAT_LINES)
+def _invalid_export(folder: Path) -> None:
+    data = good_chat().replace(b"tonight", b"to\xffnig\xfeht\xc3")
+    (folder / "WhatsApp Chat with Alice.txt").write_bytes(data)
+
+
+@case("export_one_line", "13.5", [], 1)
+def _one_line(folder: Path) -> None:
+    (folder / "WhatsApp Chat with Alice.txt").write_bytes(good_chat().split(b"\n")[0] + b"\n")
+
+
+def messenger_thread(messages: list[dict[str, object]]) -> bytes:
+    """A Facebook "Download Your Information" message_N.json (2023+ layout)."""
+    return json.dumps(
+        {
+            "participants": [{"name": "Alice Brown"}, {"name": "Dan Reeve"}],
+            "messages": messages,
+            "title": "Alice Brown",
+            "is_still_participant": True,
+            "thread_path": "inbox/alicebrown_1110001",
+            "magic_words": [],
+        },
+        indent=2,
+    ).encode("utf-8")
+
+
+@case(
+    "messenger_truncated_and_bad_messages",
+    "13.2-13.3",
+    ["message_2.json: file partly read", "bad record skipped", "message_1.json messages[1]"],
+    7,
+)
+def _messenger(folder: Path) -> None:
+    thread = folder / "your_facebook_activity" / "messages" / "inbox" / "alicebrown_1110001"
+    thread.mkdir(parents=True)
+    newer = [
+        {
+            "sender_name": "Alice Brown",
+            "timestamp_ms": 1772000000000 + i * 60000,
+            "content": f"m{i}",
+        }
+        for i in range(5, 0, -1)
+    ]
+    newer[1]["timestamp_ms"] = 10**30  # far beyond any date
+    newer[3]["timestamp_ms"] = "yesterday"  # wrong type: read, without a date
+    (thread / "message_1.json").write_bytes(messenger_thread(newer))
+    older = [
+        {"sender_name": "Dan Reeve", "timestamp_ms": 1771000000000 + i * 60000, "content": f"o{i}"}
+        for i in range(4, 0, -1)
+    ]
+    data = messenger_thread(older)
+    (thread / "message_2.json").write_bytes(data[: len(data) * 2 // 3])
+
+
+@case(
+    "unreadable_heic",
+    "13.15",
+    ["broken.heic", "cannot decode"],
+    0,
+    forbid=[" at 0x", "object at"],
+    command="hash",
+)
+def _heic(folder: Path) -> None:
+    ftyp = struct.pack(">I4s4sI4s4s", 24, b"ftyp", b"heic", 0, b"mif1", b"heic")
+    (folder / "broken.heic").write_bytes(ftyp + noise(2000, 13))
 
 
 def build(out: Path, names: list[str] | None = None) -> dict[str, Path]:
