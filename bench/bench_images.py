@@ -63,6 +63,7 @@ from triage.media.hashes import default_workers, hash_bytes, hash_media
 from triage.media.inventory import MediaFile
 from triage.media.matching import PERCEPTUAL, MatchProfile, load_profile, min_distances
 from triage.media.pipeline import PIPELINE_VERSION, pdqhash
+from triage.media.regions import probes_of
 
 PHOTOS = {
     "skimage/data": [
@@ -103,6 +104,8 @@ VARIANTS = (
     "grayscale",
     "brightness_+15pct",
     "colour_filter",
+    "thumb_100",
+    "screenshot_chat",
 )
 
 
@@ -166,6 +169,52 @@ def screenshot(img: Image.Image) -> Image.Image:
     return screen
 
 
+def chat_screenshot(img: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """A 1080x2340 screenshot of a chat showing the picture in a message bubble: coloured status
+    bar and toolbar, text bubbles above and below, wallpaper (nothing a bar trimmer can cut)."""
+    wall = tuple(int(v) for v in rng.integers(200, 245, 3))
+    screen = Image.new("RGB", (1080, 2340), wall)
+    draw = ImageDraw.Draw(screen)
+    bar = tuple(int(v) for v in rng.integers(0, 120, 3))
+    draw.rectangle([0, 0, 1080, 230], fill=bar)
+    draw.text((40, 25), "22:38", fill=(255, 255, 255))
+    draw.ellipse([120, 100, 210, 190], fill=(180, 190, 200))
+    draw.text((240, 130), "+44 7700 900999", fill=(255, 255, 255))
+    top = 300
+    for _ in range(int(rng.integers(1, 3))):
+        draw.rounded_rectangle([420, top, 1040, top + 100], radius=24, fill=(220, 248, 198))
+        draw.text((450, top + 40), "message text", fill=(40, 40, 40))
+        top += 130
+    width = int(rng.integers(700, 880))
+    height = round(img.size[1] * width / img.size[0])
+    if height > 1300:
+        width, height = round(width * 1300 / height), 1300
+    left = 1040 - width - 15
+    draw.rounded_rectangle(
+        [left - 15, top + 20, 1040, top + 50 + height], radius=24, fill=(220, 248, 198)
+    )
+    screen.paste(img.resize((width, height), Image.Resampling.LANCZOS), (left, top + 35))
+    draw.text((900, top + 35 + height - 20), "22:37", fill=(90, 90, 90))
+    below = top + 80 + height
+    if below + 100 < 2150:
+        draw.rounded_rectangle([40, below, 700, below + 100], radius=24, fill=(255, 255, 255))
+        draw.text((70, below + 40), "where did you get that", fill=(40, 40, 40))
+    draw.rectangle([0, 2180, 1080, 2340], fill=(245, 245, 245))
+    draw.rounded_rectangle([30, 2200, 900, 2290], radius=40, fill=(255, 255, 255))
+    return screen
+
+
+def whatsapp_thumbnail(img: Image.Image) -> bytes:
+    """The chat preview WhatsApp keeps in msgstore.db: about 100 px on the long side, JPEG,
+    made from the sent (1600 px) copy."""
+    small = img.copy()
+    small.thumbnail((1600, 1600), Image.Resampling.LANCZOS)
+    small.thumbnail((100, 100), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    small.convert("RGB").save(out, "JPEG", quality=60)
+    return out.getvalue()
+
+
 def make_variant(img: Image.Image, name: str, rng: np.random.Generator) -> bytes:
     if name == "jpeg_1600":
         return whatsapp(img, rng)
@@ -194,6 +243,10 @@ def make_variant(img: Image.Image, name: str, rng: np.random.Generator) -> bytes
         return whatsapp(img.convert("L").convert("RGB"), rng)
     if name == "brightness_+15pct":
         return whatsapp(ImageEnhance.Brightness(img).enhance(1.15), rng)
+    if name == "thumb_100":
+        return whatsapp_thumbnail(img)
+    if name == "screenshot_chat":
+        return whatsapp(chat_screenshot(img, rng), rng)
     if name == "colour_filter":
         return whatsapp(
             ImageEnhance.Contrast(ImageEnhance.Color(img).enhance(1.5)).enhance(1.1), rng
@@ -255,19 +308,38 @@ def robustness(workdir: Path) -> None:
     other = np.array([[lb != la for lb, _ in labels] for la, _ in labels])
 
     match_mask, review_mask = band_masks(dist, profile)
+    # As in find_matches: a screenshot exhibit against a screenshot is judged by regions only.
+    layout = layouts(exhibits, records)
+    match_mask &= ~layout
+    review_mask &= ~layout
+    tier1 = match_mask | review_mask
+    started = time.perf_counter()
+    minima = region_minima(records, exhibits)
+    print(f"crop-resistant tier compared in {time.perf_counter() - started:.1f} s")
+    r_match, r_review = region_masks(minima, profile)
+    # The region tier runs only where no whole-image band matched (as in find_matches).
+    r_match &= ~match_mask
+    r_review &= ~match_mask & ~review_mask
+    match_mask |= r_match
+    review_mask = (review_mask | r_review) & ~match_mask
     either = match_mask | review_mask
     print(
         "\nper variant recall at the shipped profile: band match / match+review, and the "
         "median distance of the true pairs per method"
     )
-    print(f"{'variant':18s}{'match':>8s}{'+review':>9s}" + "".join(f"{m:>7s}" for m in dist))
+    print(
+        f"{'variant':18s}{'tier 1':>8s}{'match':>8s}{'+review':>9s}{'false':>7s}"
+        + "".join(f"{m:>7s}" for m in dist)
+    )
     for variant in VARIANTS:
         cols = [i for i, (_, v) in enumerate(labels) if v == variant]
         rows = [labels[i][0] for i in cols]
+        t1 = np.mean(tier1[rows, cols]) * 100
         m = np.mean(match_mask[rows, cols]) * 100
         r = np.mean(either[rows, cols]) * 100
+        false = int(either[:, cols][~truth[:, cols]].sum())
         medians = "".join(f"{int(np.median(d[rows, cols])):7d}" for d in dist.values())
-        print(f"{variant:18s}{m:7.1f}%{r:8.1f}%{medians}")
+        print(f"{variant:18s}{t1:7.1f}%{m:7.1f}%{r:8.1f}%{false:7d}{medians}")
 
     print(f"\noverall at the shipped profile (of {n_true} true / {n_false} false pairs):")
     for label, mask in (("match", match_mask), ("match+review", either)):
@@ -286,6 +358,17 @@ def robustness(workdir: Path) -> None:
         if found is not None:
             extra[method] = found[0].astype(np.int32)
     x_match, x_review = band_masks(extra, profile)
+    x_layout = layouts(var_ex, records)
+    x_match &= ~x_layout
+    x_review &= ~x_layout
+    x_minima = region_minima(records, var_ex)
+    xr_match, xr_review = region_masks(x_minima, profile)
+    print(
+        f"  crop-resistant tier alone: band match {int(xr_match[other].sum())}, "
+        f"match+review {int((xr_match | xr_review)[other].sum())}"
+    )
+    x_match |= xr_match
+    x_review |= xr_review
     closest = ", ".join(f"{m} {int(d[other].min())}" for m, d in extra.items())
     print(
         f"  {int(other.sum())} pairs; band match: {int(x_match[other].sum())}, "
@@ -311,6 +394,19 @@ def robustness(workdir: Path) -> None:
             for t in steps
         ]
         print(f"  {method:5s} " + "  ".join(cells))
+    print(
+        "\ncrop-resistant tier sweep (pHash limit x dHash limit): recall on the pairs tier 1 "
+        "missed / false pairs / extra negatives"
+    )
+    missed_t1 = truth & ~tier1
+    for k, dlim in enumerate(DHASH_LIMITS):
+        cells = []
+        for plim in (4, 6, 8, 10, 12):
+            hit = minima[k] <= plim
+            xhit = x_minima[k] <= plim
+            rec = hit[missed_t1].mean() * 100 if missed_t1.any() else 100.0
+            cells.append(f"p<={plim}: {rec:5.1f}/{int(hit[~truth].sum())}/{int(xhit[other].sum())}")
+        print(f"  d<={dlim:2d}  " + "  ".join(cells))
     missed = [
         (bases[b][0], v, {m: int(d[b, i]) for m, d in dist.items()})
         for i, (b, v) in enumerate(labels)
@@ -319,6 +415,49 @@ def robustness(workdir: Path) -> None:
     print(f"\nmissed by every band ({len(missed)}):")
     for name, variant, ds in missed:
         print(f"  {name:24s} {variant:18s} {ds}")
+
+
+DHASH_LIMITS = (6, 8, 10, 12, 14)
+
+
+def region_minima(records: list, exhibits: ExhibitSet) -> np.ndarray:
+    """For the crop-resistant tier: (len(DHASH_LIMITS), exhibits, records) array of the smallest
+    pHash distance over (region or whole picture) x exhibit crop among the pairs whose dHash is
+    within each limit (99 when none is)."""
+    out = np.full((len(DHASH_LIMITS), len(exhibits.images), len(records)), 99, dtype=np.int16)
+    limits = np.array(DHASH_LIMITS)[:, None]
+    for j, record in enumerate(records):
+        probes = probes_of(record)
+        if not probes:
+            continue
+        ph = np.array([p for _, p, _ in probes], dtype=np.uint64)
+        dh = np.array([d for _, _, d in probes], dtype=np.uint64)
+        for e, image in enumerate(exhibits.images):
+            dp = np.bitwise_count(image.crops.phash[None, :] ^ ph[:, None]).ravel().astype(np.int16)
+            dd = np.bitwise_count(image.crops.dhash[None, :] ^ dh[:, None]).ravel().astype(np.int16)
+            masked = np.where(dd[None, :] <= limits, dp[None, :], 99)
+            out[:, e, j] = masked.min(axis=1)
+    return out
+
+
+def layouts(exhibits: ExhibitSet, records: list) -> np.ndarray:
+    """(exhibits, records) pairs where both are screenshots (both have candidate regions)."""
+    ex = np.array([bool(i.crops is not None and i.crops.has_regions) for i in exhibits.images])
+    rec = np.array([bool(r.regions) for r in records])
+    return ex[:, None] & rec[None, :]
+
+
+def region_masks(minima: np.ndarray, profile: MatchProfile) -> tuple[np.ndarray, np.ndarray]:
+    """(match, review-only) masks of the crop-resistant tier at the profile's limits."""
+    shape = minima.shape[1:]
+    out = []
+    for limit in (profile.regions.match, profile.regions.review):
+        if limit is None:
+            out.append(np.zeros(shape, dtype=bool))
+            continue
+        index = DHASH_LIMITS.index(limit[1])
+        out.append(minima[index] <= limit[0])
+    return out[0], out[1] & ~out[0]
 
 
 def band_masks(dist: dict[str, np.ndarray], profile: MatchProfile) -> tuple[np.ndarray, np.ndarray]:

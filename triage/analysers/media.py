@@ -73,10 +73,19 @@ class MediaAnalyser(Analyser):
                 f"({self._method(match)})."
             )
             if thumbnail and thumbnail.get("resolution"):
-                why += (
-                    f" It is a preview of {thumbnail['resolution']} pixels, lower in resolution "
-                    "than the exhibit, so it shows the picture's layout rather than its detail."
+                exhibit_size = (
+                    f" (the exhibit is {thumbnail['exhibit_width']}x{thumbnail['exhibit_height']})"
+                    if thumbnail.get("exhibit_width")
+                    else ""
                 )
+                why += (
+                    f" It is a preview of {thumbnail['resolution']} pixels{exhibit_size}, lower "
+                    "in resolution than the exhibit, so it shows the picture's layout rather "
+                    "than its detail."
+                )
+            region = match["data"].get("region")
+            if match["method"] == "region":
+                why += " " + self._region_text(match["data"])
             if full_gone:
                 why += " No full-size copy of that picture was found in the sources read."
             if linked:
@@ -123,6 +132,9 @@ class MediaAnalyser(Analyser):
                         "exhibit_copy": exhibit.get("copy"),
                         "file_copy": match["copy"],
                         "thumbnail": thumbnail,
+                        "region": region,
+                        "picture_size": match["data"].get("picture_size"),
+                        "exhibit_crop": match["data"].get("exhibit_crop"),
                         "full_copy_found": not full_gone,
                         "messages": linked,
                         "unknown_recipients": unknown,
@@ -174,7 +186,33 @@ class MediaAnalyser(Analyser):
         return f"at {match['file']}"
 
     @staticmethod
+    def _region_text(data: dict[str, Any]) -> str:
+        region, size = data.get("region"), data.get("picture_size")
+        crop = data.get("exhibit_crop") or [0, 0, 0, 0]
+        text = ""
+        if region and size:
+            left, top, right, bottom = region
+            text = (
+                f"The exhibit appears inside a larger picture: the area from ({left}, {top}) to "
+                f"({right}, {bottom}) of its {size[0]}x{size[1]} pixels (outlined in the report)."
+            )
+        if any(crop):
+            cut = ", ".join(
+                f"{round(v * 100)} % {side}"
+                for v, side in zip(crop, ("left", "top", "right", "bottom"), strict=True)
+                if v
+            )
+            text += f"{' ' if text else ''}It matches a crop of the exhibit ({cut} removed)."
+        return text
+
+    @staticmethod
     def _method(match: dict[str, Any]) -> str:
+        if match["method"] == "region":
+            also = match["data"].get("also") or {}
+            return (
+                f"crop-resistant comparison: phash distance {match['distance']} and dhash "
+                f"distance {also.get('dhash')}"
+            )
         if match["method"] in ("sha256", "md5", "sha1"):
             return f"identical {match['method'].upper()}"
         return f"{match['method']} distance {match['distance']}"

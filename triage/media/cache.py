@@ -45,6 +45,9 @@ class HashRecord:
     dhash_trim: str | None = None
     pdq_trim: str | None = None
     pdq_trim_quality: int | None = None
+    # Candidate regions for the crop-resistant tier (triage.media.regions): box in the picture's
+    # own pixels, phash, dhash; empty for pictures that are one textured whole (most photos).
+    regions: list[dict[str, Any]] | None = None
     error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from triage.media.pipeline import (
     perceptual,
     trim_box,
 )
+from triage.media.regions import ExhibitCrops, exhibit_crops
 from triage.media.vics import VicsError, iter_vics_media, truthy
 
 HEX = re.compile(r"^[0-9a-fA-F]+$")
@@ -69,6 +70,7 @@ class ExhibitImage:
     pipeline: str = PIPELINE_VERSION
     width: int | None = None  # the picture's own size (after EXIF rotation)
     height: int | None = None
+    crops: ExhibitCrops | None = field(default=None, repr=False)  # crop-resistant tier
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -104,6 +106,7 @@ def exhibit_from_bytes(data: bytes, reference: str) -> ExhibitImage:
         fmt,
         width=width,
         height=height,
+        crops=exhibit_crops(img, reference),
     )
     for orientation in ORIENTATIONS:
         plain = perceptual(orient(img, orientation))

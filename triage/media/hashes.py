@@ -20,6 +20,7 @@ from triage.evidence import EvidenceFile, FolderContainer
 from triage.media.cache import HashCache, HashRecord
 from triage.media.inventory import MediaFile, sniff_image
 from triage.media.pipeline import PIPELINE_VERSION, ImageError, decode, perceptual_both, warm_up
+from triage.media.regions import region_hashes
 
 CHUNK = 1 << 20
 POOL_CHUNK = 8  # files per task: amortises pickling without starving the second core
@@ -77,6 +78,7 @@ def hash_bytes(data: bytes, fmt: str | None = None, digests: Digests | None = No
     try:
         img, (width, height) = decode(data, fmt)
         values = perceptual_both(img)
+        values["regions"] = region_hashes(img, (width, height))
     except ImageError as exc:
         record.error = str(exc)
         return record

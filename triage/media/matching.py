@@ -22,6 +22,7 @@ import yaml
 from triage.media.cache import HashRecord
 from triage.media.exhibits import ExhibitSet, profiles_dir
 from triage.media.pipeline import ORIENTATIONS
+from triage.media.regions import best_hit, probes_of
 
 PERCEPTUAL = ("phash", "pdq", "dhash")  # also the order of preference between equal bands
 WORDS = {"phash": 1, "dhash": 1, "pdq": 4}
@@ -40,11 +41,21 @@ class Band:
 
 
 @dataclass(slots=True)
+class RegionBands:
+    """Crop-resistant tier (:mod:`triage.media.regions`): a region or exhibit crop counts when
+    pHash *and* dHash are within the band's limits; ``None`` disables the tier."""
+
+    match: tuple[int, int] | None = None  # (phash, dhash) limits for band "match"
+    review: tuple[int, int] | None = None  # and for band "review"
+
+
+@dataclass(slots=True)
 class MatchProfile:
     bands: dict[str, Band]
     pdq_min_quality: int = 50
     path: str | None = None
     name: str = "matching"
+    regions: RegionBands = field(default_factory=RegionBands)
 
     def band(self, method: str, distance: int, others: dict[str, int] | None = None) -> str | None:
         """The band of ``distance`` for ``method``; ``others`` are the pair's distances by the
@@ -79,6 +90,7 @@ class MatchProfile:
             "path": self.path,
             "bands": {k: asdict(v) for k, v in self.bands.items()},
             "pdq_min_quality": self.pdq_min_quality,
+            "regions": asdict(self.regions),
         }
 
 
@@ -104,12 +116,24 @@ def load_profile(path: Path | str | None = None) -> MatchProfile:
             raise ValueError(f"{path}: {method}: review ({band.review}) < match ({band.match})")
         bands[method] = band
     pdq = data.get("pdq") or {}
+    regions = data.get("regions") or {}
     return MatchProfile(
         bands=bands,
         pdq_min_quality=int(pdq.get("min_quality", 50)),
         path=_shown_path(path),
         name=str(data.get("name", path.stem)),
+        regions=RegionBands(
+            match=_limits(regions.get("match"), path), review=_limits(regions.get("review"), path)
+        ),
     )
+
+
+def _limits(spec: Any, path: Path) -> tuple[int, int] | None:
+    if spec is None:
+        return None
+    if not isinstance(spec, dict) or set(spec) != {"phash", "dhash"}:
+        raise ValueError(f"{path}: regions: a band needs phash and dhash limits, got {spec!r}")
+    return int(spec["phash"]), int(spec["dhash"])
 
 
 def _shown_path(path: Path) -> str:
@@ -170,7 +194,11 @@ class Match:
     category: str | None = None  # from a hash set
     alert: bool | None = None
     also: dict[str, int] = field(default_factory=dict)  # other methods' distances
-    via: str = "file"  # "file" or "source_hash" (a digest the app recorded)
+    via: str = "file"  # "file", "source_hash" (a digest the app recorded) or "thumbnail"
+    # Crop-resistant tier: the region of the file (its own pixels; None = the whole picture) and
+    # the margins (left, top, right, bottom shares) of the exhibit crop that matched.
+    region: list[int] | None = None
+    exhibit_crop: list[float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -334,6 +362,53 @@ def perceptual_matches(
     return out
 
 
+def region_matches(
+    files: Sequence[tuple[str, HashRecord]],
+    exhibits: ExhibitSet,
+    profile: MatchProfile,
+    skip: set[tuple[str, str]] | frozenset[tuple[str, str]] = frozenset(),
+) -> list[Match]:
+    """The crop-resistant tier for (exhibit, file) pairs not in ``skip``: the file's candidate
+    regions and whole picture against a grid of crops of the exhibit (:mod:`.regions`)."""
+    bands = [
+        (b, lim)
+        for b, lim in (("match", profile.regions.match), ("review", profile.regions.review))
+        if lim
+    ]
+    if not bands:
+        return []
+    widest = (max(lim[0] for _, lim in bands), max(lim[1] for _, lim in bands))
+    out: list[Match] = []
+    for logical, record in files:
+        probes = probes_of(record)
+        if not probes:
+            continue
+        for image in exhibits.images:
+            if image.crops is None or (image.reference, logical) in skip:
+                continue
+            hit = best_hit(probes, image.crops, *widest)
+            if hit is None:
+                continue
+            band = next((b for b, (lp, ld) in bands if hit.phash <= lp and hit.dhash <= ld), None)
+            if band is None:
+                continue
+            out.append(
+                Match(
+                    exhibit=image.reference,
+                    file=logical,
+                    method="region",
+                    distance=hit.phash,
+                    band=band,
+                    orientation="original",
+                    sha256=record.sha256,
+                    also={"dhash": hit.dhash},
+                    region=hit.box,
+                    exhibit_crop=list(hit.crop) if hit.crop[0] >= 0 else None,
+                )
+            )
+    return out
+
+
 def find_matches(
     files: Sequence[tuple[str, HashRecord]],
     exhibits: ExhibitSet,
@@ -343,10 +418,16 @@ def find_matches(
     match over review; phash over PDQ over dHash at equal band), in file then exhibit order."""
     profile = profile or load_profile()
     usable = [(logical, r) for logical, r in files if r is not None]
+    by_file = dict(usable)
     chosen: dict[tuple[str, str], Match] = {}
-    for match in exact_matches(usable, exhibits) + perceptual_matches(
-        [(lg, r) for lg, r in usable if not r.error], exhibits, profile
-    ):
+    # Both pictures screenshots (each has a picture area inside an interface): their whole-image
+    # hashes mostly compare the interface, so only the crop-resistant tier judges them.
+    layouts = {i.reference for i in exhibits.images if i.crops is not None and i.crops.has_regions}
+    for match in exact_matches(usable, exhibits) + [
+        m
+        for m in perceptual_matches([(lg, r) for lg, r in usable if not r.error], exhibits, profile)
+        if not (m.exhibit in layouts and by_file[m.file].regions)
+    ]:
         key = (match.exhibit, match.file)
         held = chosen.get(key)
         if held is None:
@@ -357,6 +438,15 @@ def find_matches(
         better.also = {worse.method: worse.distance, **worse.also, **better.also}
         better.also.pop(better.method, None)
         chosen[key] = better
+    # Second pass, only for pairs no whole-image test passed.
+    strong = {k for k, m in chosen.items() if m.band in ("exact", "match")}
+    for match in region_matches(
+        [(lg, r) for lg, r in usable if not r.error], exhibits, profile, strong
+    ):
+        key = (match.exhibit, match.file)
+        held = chosen.get(key)
+        if held is None or BAND_ORDER[match.band] < BAND_ORDER[held.band]:
+            chosen[key] = match
     return sorted(chosen.values(), key=lambda m: (m.file, m.exhibit))
 
 

@@ -152,6 +152,11 @@ def run_media(
             "file_trimmed": match.file_trimmed,
         }
         size = sizes.get(match.exhibit, (None, None))
+        if match.method == "region":
+            record = hashed.get(match.file)
+            data["region"] = match.region
+            data["exhibit_crop"] = match.exhibit_crop
+            data["picture_size"] = [record.width, record.height] if record else None
         if match.via == "file" and match.file in by_logical:
             copy = _copy_picture(by_logical[match.file], match.sha256, out)
             if is_thumbnail_file(match.file, thumb_paths):

@@ -83,8 +83,6 @@ def thumbnail_facts(
     if ex_w and ex_h:
         facts["exhibit_width"], facts["exhibit_height"] = ex_w, ex_h
     if width and height:
-        facts["resolution"] = f"{width}x{height}" + (
-            f" (the exhibit is {ex_w}x{ex_h})" if ex_w and ex_h else ""
-        )
+        facts["resolution"] = f"{width}x{height}"
         facts["pixels"] = width * height
     return facts

@@ -676,6 +676,7 @@ class Report:
                     "thumbnail": d.get("thumbnail")
                     if isinstance(d.get("thumbnail"), dict)
                     else None,
+                    "outline": _outline(d.get("region"), d.get("picture_size")),
                     "messages": [
                         {
                             **entry,
@@ -692,6 +693,24 @@ class Report:
             )
         self.unmatched_exhibits = [e for e in self.case.exhibits if e.id not in matched]
         return out
+
+
+def _outline(region: Any, size: Any) -> dict[str, int] | None:
+    """The matched region as an SVG rectangle over the copy (viewBox = the picture's pixels)."""
+    if not (isinstance(region, list) and len(region) == 4 and isinstance(size, list)):
+        return None
+    if len(size) != 2 or not all(isinstance(v, int) for v in [*region, *size]):
+        return None
+    left, top, right, bottom = region
+    return {
+        "w": size[0],
+        "h": size[1],
+        "x": left,
+        "y": top,
+        "rw": right - left,
+        "rh": bottom - top,
+        "stroke": max(2, size[0] // 150),
+    }
 
 
 def _grid(value: Any) -> bool:
