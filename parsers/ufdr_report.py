@@ -26,7 +26,8 @@ embedded/quoted messages inside a message are not messages of their own). Proven
 model type and id, ``source_index`` and the ``jumptargets`` file (the raw database Cellebrite
 decoded it from, by its original path).
 
-Calls are emitted as ``kind: call`` messages (the record model has no call type yet).
+Calls are :class:`~triage.model.Call` records (network from ``Source``, direction and result from
+``Type``, ``Duration`` as ``HH:MM:SS``).
 
 Duplicates: when the raw database is inside the same UFDR, its own parser reads it too; this
 parser has the lowest priority so that copy is ingested first and kept, and UFDR messages carry
@@ -54,13 +55,24 @@ from triage.addressing import sender_and_recipients
 from triage.clock import local_to_utc
 from triage.evidence import EvidenceFile
 from triage.identity import party
-from triage.model import Attachment, ContactEntry, Conversation, Message, Party, Record
+from triage.model import (
+    Attachment,
+    Call,
+    CallDirection,
+    CallNetwork,
+    CallResult,
+    ContactEntry,
+    Conversation,
+    Message,
+    Party,
+    Record,
+)
 from triage.registry import Match, ParseContext, Parser, Probe
 from triage.views import shown_as
 
 #: Namespace of Cellebrite's report schema (onbernard/ufdr-rs tests; IPED UfedXmlReader).
 CELLEBRITE_NS = "http://pa.cellebrite.com/report/2.0"
-MESSAGE_MODELS = {"InstantMessage", "SMS", "MMS", "Call"}
+MESSAGE_MODELS = {"InstantMessage", "SMS", "MMS"}
 OWNER_ROLES_FROM = {"from"}
 
 
@@ -92,6 +104,22 @@ def parse_timestamp(text: str | None) -> tuple[datetime | None, bool]:
     if value.tzinfo is None:
         return value, False
     return value.astimezone(UTC), True
+
+
+def parse_duration(text: str | None) -> float | None:
+    """A UFDR ``Duration``: ``HH:MM:SS`` (a ``TimeSpan``) or plain seconds."""
+    if not text:
+        return None
+    parts = text.strip().split(":")
+    try:
+        if len(parts) == 1:
+            return float(parts[0])
+        seconds = 0.0
+        for part in parts:
+            seconds = seconds * 60 + float(part)
+        return seconds
+    except ValueError:
+        return None
 
 
 def _truthy(text: str | None) -> bool:
@@ -170,7 +198,7 @@ class _Reader:
             if key in self.seen:
                 return
             self.seen.add(key)
-        if model.type not in MESSAGE_MODELS | {"Contact", "UserAccount"}:
+        if model.type not in MESSAGE_MODELS | {"Call", "Contact", "UserAccount"}:
             self.not_read[model.type] += 1
             self.ctx.warn(
                 self.file.logical,
@@ -181,7 +209,9 @@ class _Reader:
         self.counts[model.type] += 1
         if model.is_deleted:
             self.deleted += 1
-        if model.type in MESSAGE_MODELS:
+        if model.type == "Call":
+            yield self._call(model)
+        elif model.type in MESSAGE_MODELS:
             record = self._message(model, chat)
             if record is not None:
                 yield record
@@ -231,18 +261,7 @@ class _Reader:
         when, has_zone = parse_timestamp(model.get("TimeStamp") or model.get("StartTime"))
         zone_assumed = False
         if when is not None and not has_zone:
-            zone = self.device_zone or ctx.timezone_name
-            try:
-                when, note = local_to_utc(when, ZoneInfo(zone))
-            except (KeyError, ValueError):
-                when, note = local_to_utc(when, ctx.timezone)
-            zone_assumed = True
-            ctx.warn(
-                self.file.logical,
-                "time without offset read in the device time zone",
-                f"{self.locator(model)}: {model.get('TimeStamp')} read in {zone}"
-                + (f" ({note})" if note else ""),
-            )
+            when, zone_assumed = self._local(model, when), True
         elif when is None:
             ctx.warn(self.file.logical, "message without a time", self.locator(model))
 
@@ -271,7 +290,7 @@ class _Reader:
             members = addressed or participants
         else:
             counterpart = self.party_of(sender_model) if sender_model is not None else None
-            if counterpart is None and model.type in ("SMS", "MMS", "Call"):
+            if counterpart is None and model.type in ("SMS", "MMS"):
                 counterpart = addressed[0] if addressed else None
             members = participants
         if direction == "system":
@@ -300,10 +319,6 @@ class _Reader:
         if direction == "outgoing" and sender_model is not None and sender_model.get("Identifier"):
             # The owner is one party whatever his identifier; the one this app knows him by is kept.
             extra["owner_identifier"] = sender_model.get("Identifier")
-        if model.type == "Call":
-            for name in ("Duration", "VideoCall", "NetworkName", "Direction"):
-                if model.get(name):
-                    extra[f"call_{name.lower()}"] = model.get(name)
         if self.device_zone:
             extra["device_timezone"] = self.device_zone
         embedded = sum(
@@ -358,8 +373,6 @@ class _Reader:
     def _kind(
         model: UModel, body: str | None, attachments: list[Attachment], direction: str
     ) -> str:
-        if model.type == "Call":
-            return "call"
         if direction == "system":
             return "system"
         if attachments:
@@ -407,8 +420,6 @@ class _Reader:
         ident = other.raw if other is not None else "unknown"
         if platform == "whatsapp" and "@" in ident:
             key = whatsapp_conversation_id(ident)
-        elif model.type == "Call":
-            key = f"ufdr:call:{other.id if other and other.id else ident}"
         else:
             key = f"ufdr:{platform}:{other.id if other and other.id else ident}"
         if key not in self.conversations:
@@ -458,6 +469,98 @@ class _Reader:
             ms = int(when.timestamp() * 1000)
             return duplicate_key_sms(address, ms, 2 if direction == "outgoing" else 1, body)
         return None
+
+    # -- calls ---------------------------------------------------------------------------------
+    def _call(self, model: UModel) -> Call:
+        """A ``Call`` model as a call record: ``Type`` Incoming/Outgoing/Missed/Rejected
+        (IPED ``UfedXmlReader.java``), the parties by ``Role``, ``Duration``, ``VideoCall``."""
+        source_app = model.get("Source")
+        text = (source_app or "").lower()
+        network: CallNetwork = "cellular"
+        if "whatsapp" in text:
+            network = "whatsapp"
+        elif "messenger" in text or "facebook" in text:
+            network = "messenger"
+        elif "facetime" in text:
+            network = "facetime"
+        elif text and text not in ("phone", "native", "call log", "cellular", "telephony"):
+            network = "other"
+        kind = (model.get("Type") or model.get("Direction") or "").lower()
+        direction: CallDirection = "unknown"
+        if kind == "outgoing":
+            direction = "outgoing"
+        elif kind in ("incoming", "missed", "rejected"):
+            direction = "incoming"
+        duration = parse_duration(model.get("Duration"))
+        result: CallResult = "unknown"
+        if kind == "missed":
+            result = "missed"
+        elif kind == "rejected":
+            result = "rejected"
+        elif duration:
+            result = "answered"
+        elif direction == "outgoing" and duration == 0:
+            result = "not_answered"
+        parties = [
+            p
+            for p in (
+                self.party_of(m)
+                for m in model.children("Parties") + model.children("From") + model.children("To")
+                if not self.is_owner(m)
+            )
+            if p is not None
+        ]
+        when, has_zone = parse_timestamp(model.get("TimeStamp") or model.get("StartTime"))
+        zone_assumed = False
+        if when is not None and not has_zone:
+            when, zone_assumed = self._local(model, when), True
+        counterpart = parties[0] if parties else None
+        conversation_id = None
+        if network == "whatsapp" and counterpart is not None and "@" in counterpart.raw:
+            conversation_id = whatsapp_conversation_id(counterpart.raw)
+        video = model.get("VideoCall")
+        extra: dict[str, Any] = {"ufdr_model": "Call", "deleted_state": model.deleted_state}
+        for key in ("decoding_confidence", "source_index", "extractionId"):
+            if model.attrs.get(key):
+                extra[key] = model.attrs[key]
+        if self.device_zone:
+            extra["device_timezone"] = self.device_zone
+        if model.get("Duration"):
+            extra["duration_raw"] = model.get("Duration")
+        return Call(
+            network=network,
+            timestamp_utc=when,
+            timestamp_raw=model.get("TimeStamp") or model.get("StartTime") or "",
+            direction=direction,
+            result=result,
+            source=self.parser.provenance(self.file, self.locator(model)),
+            duration_s=duration,
+            counterpart=counterpart,
+            participants=parties[1:],
+            is_group=len(parties) > 1,
+            video=_truthy(video) if video is not None else None,
+            conversation_id=conversation_id,
+            app=source_app,
+            result_code=f"Type={model.get('Type')}" if model.get("Type") else None,
+            zone_assumed=zone_assumed,
+            deleted=model.is_deleted,
+            extra=extra,
+        )
+
+    def _local(self, model: UModel, when: datetime) -> datetime:
+        """A zone-less UFDR time read in the device's zone (else the case's), with a warning."""
+        zone = self.device_zone or self.ctx.timezone_name
+        try:
+            utc, note = local_to_utc(when, ZoneInfo(zone))
+        except (KeyError, ValueError):
+            utc, note = local_to_utc(when, self.ctx.timezone)
+        self.ctx.warn(
+            self.file.logical,
+            "time without offset read in the device time zone",
+            f"{self.locator(model)}: {model.get('TimeStamp')} read in {zone}"
+            + (f" ({note})" if note else ""),
+        )
+        return utc
 
     # -- attachments ---------------------------------------------------------------------------
     def _attachments(self, model: UModel) -> list[Attachment]:

@@ -67,11 +67,15 @@ def test_ufdr_models_are_read_with_parties_times_and_deleted_state(cli) -> None:
     )
     assert sms_out["direction"] == "outgoing" and sms_out["recipients"][0]["id"] == "+447700900456"
     call = by_locator["id=call-1"]
-    assert (call["kind"], call["direction"], call["extra"]["call_duration"]) == (
-        "call",
+    assert call["record"] == "call"
+    assert (call["network"], call["direction"], call["result"], call["duration_s"]) == (
+        "cellular",
         "outgoing",
-        "00:02:05",
+        "answered",
+        125.0,
     )
+    assert call["counterpart"]["id"] == "+447700900123" and call["video"] is False
+    assert call["extra"]["deleted_state"] == "Intact"
     assert "UFDR Location models not read" in stderr
 
 
@@ -121,7 +125,9 @@ def test_ufdr_run_keeps_the_raw_database_copy_of_duplicated_messages(tmp_path: P
     dups = sorted(d["locator"] for d in store.duplicates())
     assert [d.split(" ")[2] for d in dups] == ["id=m-1", "id=m-2", "id=m-7"]
     ufdr_only = sum(1 for s in messages if s.message.source.format == "ufdr_report")
-    assert ufdr_only == 6  # m-del, m-reply, m-gone, two SMS, one call
+    assert ufdr_only == 5  # m-del, m-reply, m-gone, two SMS
+    calls = [c for c in store.calls() if c.call.source.format == "ufdr_report"]
+    assert [(c.call.direction, c.call.duration_s) for c in calls] == [("outgoing", 125.0)]
     contacts = [e for _, e in store.contact_entries() if e.source.format == "ufdr_report"]
     assert [(e.name, e.identifiers[0].id) for e in contacts] == [("Alice Brown", "+447700900123")]
     manifest = json.loads(result.manifest_path.read_text())
