@@ -50,6 +50,8 @@ from triage.text_lines import TextLines, decode_head
 HEAD_LINES = 5000
 HEAD_HEADERS = 50
 DETECT_LINES = 400
+#: How far detection reads past a first line that fills the whole head.
+DETECT_BYTES = 128 * 1024 * 1024
 #: Stands for "the owner wrote nothing here": every person message is incoming.
 OWNER_ABSENT = "\x00owner wrote nothing"
 #: Distinct authors remembered; a chat export never has more members than a group allows.
@@ -564,8 +566,10 @@ def _detect_lines(probe: Probe) -> list[str]:
     text = decode_head(probe.head)
     if "\n" in text or "\r" in text or probe.file.size <= len(probe.head):
         return text.lstrip("\ufeff").splitlines()[:DETECT_LINES]
+    if not text.strip():
+        return []  # NULs or blanks only: no text to look past
     found: list[str] = []
-    for line in TextLines(probe.file, max_line=4096):
+    for line in TextLines(probe.file, max_line=4096, max_bytes=DETECT_BYTES):
         found.append(line)
         if len(found) >= DETECT_LINES:
             break

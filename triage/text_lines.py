@@ -76,6 +76,8 @@ class TextLines:
 
     file: EvidenceFile
     max_line: int = MAX_LINE
+    #: Stop after this many bytes (detection reads past one long line, not a whole disk image).
+    max_bytes: int | None = None
     encoding: str = "utf-8"
     replaced: int = 0
     nul_removed: int = 0
@@ -95,6 +97,7 @@ class TextLines:
             pending = ""  # the start of a line whose end is not read yet
             skipping = 0  # length so far of an over-long line being skipped (0: not skipping)
             held = ""  # a chunk's final "\r", which may be the first half of "\r\n"
+            read = skip
             while True:
                 final = not data
                 before = _REPLACED[0]
@@ -142,7 +145,12 @@ class TextLines:
                         skipping, pending = len(pending), pending[:limit]
                 if final:
                     break
-                data = handle.read(CHUNK)
+                read += len(data)
+                data = (
+                    b""
+                    if self.max_bytes is not None and read >= self.max_bytes
+                    else handle.read(CHUNK)
+                )
             if skipping:
                 self._long(skipping)
             if pending:
