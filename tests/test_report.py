@@ -537,9 +537,10 @@ def test_exhibit_without_a_copy_shows_hashes_and_ignores_paths_outside_media(
     assert "secret" not in html
     assert "The picture cannot be shown in the report." in html and "ab" * 32 in html
     assert "not found; matched through a hash the source recorded" in html
-    # The exhibit itself comes from the case file, copied under media/.
+    # The exhibit itself is the media stage's copy under media/ (the case file is not read).
     images = re.findall(r'<img src="([^"]+)"', html)
-    assert len(images) == 1 and images[0].startswith("media/exhibit-")
+    exhibit_copy = next(e["copy"] for e in Store.open(out / "case.sqlite").exhibits())
+    assert images == [exhibit_copy] and exhibit_copy.startswith("media/")
     assert (out / images[0]).read_bytes() == case.exhibits[0].path.read_bytes()
     assert "No message in the sources read carried this copy." in html
 

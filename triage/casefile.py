@@ -437,3 +437,117 @@ def _identifiers(r: _Reader, node: yaml.Node, where: str, region: str) -> list[I
                 )
         out.append(Identifier(kind, value, p))
     return out
+
+
+def case_to_data(case: Case) -> dict[str, Any]:
+    """The case as plain data for the case store's meta, so the report can be rebuilt from the
+    store alone. Source passwords are never included."""
+
+    def ident(i: Identifier) -> dict[str, Any]:
+        p = i.party
+        return {
+            "kind": i.kind,
+            "value": i.value,
+            "party": {"raw": p.raw, "id": p.id, "name": p.name, "scheme": p.scheme},
+        }
+
+    roster = case.roster
+    return {
+        "path": str(case.path),
+        "sha256": case.sha256,
+        "reference": case.reference,
+        "timezone": case.timezone,
+        "region": case.region,
+        "title": case.title,
+        "subject_name": case.subject_name,
+        "subject_identifiers": [ident(i) for i in case.subject_identifiers],
+        "contacts": [
+            {
+                "key": c.key,
+                "name": c.name,
+                "role": c.role,
+                "identifiers": [ident(i) for i in c.identifiers],
+                "aliases": c.aliases,
+                "dates": {k: d.isoformat() for k, d in c.dates.items()},
+                "notes": c.notes,
+            }
+            for c in case.contacts
+        ],
+        "sources": [{"path": str(s.path), "label": s.label} for s in case.sources],
+        "exhibits": [
+            {
+                "id": e.id,
+                "kind": e.kind,
+                "path": str(e.path),
+                "description": e.description,
+                "sensitive": e.sensitive,
+            }
+            for e in case.exhibits
+        ],
+        "roster": None
+        if roster is None
+        else {
+            "csv": str(roster.csv) if roster.csv else None,
+            "pattern": roster.pattern,
+            "anchor": roster.anchor.isoformat() if roster.anchor else None,
+            "overrides": [
+                {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in o.items()}
+                for o in roster.overrides
+            ],
+        },
+        "night": [t.strftime("%H:%M") for t in case.night],
+    }
+
+
+def case_from_data(data: dict[str, Any]) -> Case:
+    """The inverse of :func:`case_to_data`."""
+
+    def ident(d: dict[str, Any]) -> Identifier:
+        return Identifier(d["kind"], d["value"], Party(**d["party"]))
+
+    def day(text: str | None) -> dt.date | None:
+        return dt.date.fromisoformat(text) if text else None
+
+    roster = data.get("roster")
+    return Case(
+        path=Path(data["path"]),
+        sha256=data["sha256"],
+        reference=data["reference"],
+        timezone=data["timezone"],
+        region=data["region"],
+        title=data.get("title"),
+        subject_name=data.get("subject_name"),
+        subject_identifiers=[ident(i) for i in data["subject_identifiers"]],
+        contacts=[
+            CaseContact(
+                key=c["key"],
+                name=c["name"],
+                role=c["role"],
+                identifiers=[ident(i) for i in c["identifiers"]],
+                aliases=list(c["aliases"]),
+                dates={k: dt.date.fromisoformat(v) for k, v in c["dates"].items()},
+                notes=c.get("notes"),
+            )
+            for c in data["contacts"]
+        ],
+        sources=[SourceSpec(Path(s["path"]), s["label"]) for s in data["sources"]],
+        exhibits=[
+            Exhibit(e["id"], e["kind"], Path(e["path"]), e.get("description"), e["sensitive"])
+            for e in data["exhibits"]
+        ],
+        roster=None
+        if roster is None
+        else Roster(
+            csv=Path(roster["csv"]) if roster.get("csv") else None,
+            pattern=roster.get("pattern"),
+            anchor=day(roster.get("anchor")),
+            overrides=[
+                {
+                    k: (dt.date.fromisoformat(v) if k in ("start", "end") and v else v)
+                    for k, v in o.items()
+                }
+                for o in roster["overrides"]
+            ],
+        ),
+        night=tuple(dt.time.fromisoformat(t) for t in data["night"]),  # type: ignore[arg-type]
+    )

@@ -157,6 +157,27 @@ def demo(out: str) -> None:
     _run_case(case_file, Path(out), None)
 
 
+@main.command()
+@click.argument("case_dir", metavar="CASE_DIR", type=click.Path(file_okay=False))
+def report(case_dir: str) -> None:
+    """Rebuild the report of a finished run from its case store (CASE_DIR/case.sqlite) alone.
+
+    The pages and exports are written again into CASE_DIR exactly as the run wrote them; the
+    case file and the evidence are not read.
+
+    Example:
+
+        triage report reports/PSD-2026-0142
+    """
+    from triage.report import NotACaseStore, rebuild_report
+
+    try:
+        index = rebuild_report(Path(case_dir))
+    except NotACaseStore as exc:
+        raise UserError(str(exc)) from None
+    Console(stderr=True, highlight=False).print(f"Report: {shown(str(index))}")
+
+
 def _run_case(case_file: Path, out: Path, date_order: str | None) -> None:
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from triage.analysers import Settings, analysers
-from triage.casefile import Case
+from triage.casefile import Case, case_to_data
 from triage.coverage import AppIndex, not_read
 from triage.evidence import Evidence
 from triage.ingest import (
@@ -168,6 +168,7 @@ def run_case(
             decisions=ctx.decisions,
             media=media.meta(),
             not_read=unread,
+            case=case_to_data(case),
         )
 
         progress.stage("Analysing")
@@ -182,9 +183,11 @@ def run_case(
         report_path = None
         if report:
             progress.stage("Writing report")
-            from triage.report import write_report
+            from triage.report import report_from_store
 
-            report_path = write_report(store, case, out, settings)
+            # The report is a view of the store alone: what `triage report` rebuilds.
+            store.set_meta(settings=settings.values)
+            report_path = report_from_store(store, out)
 
         progress.stage("Verifying evidence is unchanged")
         changed = evidence.verify()

@@ -1,5 +1,40 @@
 """The investigator's report and the exports beside it, rendered from the case store only."""
 
-from triage.report.writer import write_report
+from __future__ import annotations
 
-__all__ = ["write_report"]
+from pathlib import Path
+
+from triage.analysers import Settings
+from triage.casefile import case_from_data
+from triage.report.writer import write_report
+from triage.store import Store
+
+
+class NotACaseStore(ValueError):
+    """The folder holds no case store written by ``triage run`` (or one without its case)."""
+
+
+def report_from_store(store: Store, out: Path) -> Path:
+    """Write the report into ``out`` from the store alone: the case and the run's settings are
+    read from its meta, so a finished case directory is all that is needed."""
+    meta = store.meta()
+    if "case" not in meta:
+        raise NotACaseStore(f"{store.path}: no case recorded in the store (not a triage run)")
+    return write_report(
+        store, case_from_data(meta["case"]), out, Settings(meta.get("settings", {}))
+    )
+
+
+def rebuild_report(case_dir: Path) -> Path:
+    """Rebuild the report of a finished case directory from its ``case.sqlite``."""
+    path = case_dir / "case.sqlite"
+    if not path.is_file():
+        raise NotACaseStore(f"{case_dir}: no case.sqlite (give the --out folder of a triage run)")
+    store = Store.open(path)
+    try:
+        return report_from_store(store, case_dir)
+    finally:
+        store.close()
+
+
+__all__ = ["NotACaseStore", "rebuild_report", "report_from_store", "write_report"]

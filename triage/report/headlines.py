@@ -12,11 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from triage.casefile import Case
+from triage.roster import OUTSIDE_DUTY
 from triage.store import Finding
-
-# Duty statuses that are outside rostered duty. Training counts as duty; "unknown" is reported
-# separately rather than silently counted on either side.
-OUTSIDE_DUTY = ("off_duty", "rest_day", "leave", "sick")
 
 
 @dataclass

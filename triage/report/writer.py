@@ -161,6 +161,7 @@ class Report:
         self.clock = Clock(case.timezone)
         self.meta = store.meta()
         self.findings = store.findings()
+        self.analysers_run = store.analysers_run()
         self.rules = headlines.by_rule(self.findings)
         self.sources = store.sources()
         self.source_index = {s["file"]: s["id"] for s in self.sources}
@@ -385,9 +386,7 @@ class Report:
             self.out / "index.html",
             contacts=contacts,
             headlines=headlines.build(self.case, self.findings),
-            missing=headlines.missing_analyses(
-                self.case, self.findings, self.settings.values.get("analysers") or {}
-            ),
+            missing=headlines.missing_analyses(self.case, self.findings, self.analysers_run),
             sources=self.sources,
             counts=self.store.counts(),
             skipped_reasons=self.skipped_reasons(),
@@ -430,9 +429,7 @@ class Report:
             self.out / "method.html",
             stats=self.store.message_stats(),
             settings=self.settings.values,
-            missing=headlines.missing_analyses(
-                self.case, self.findings, self.settings.values.get("analysers") or {}
-            ),
+            missing=headlines.missing_analyses(self.case, self.findings, self.analysers_run),
         )
         return self.out / "index.html"
 
@@ -479,15 +476,7 @@ class Report:
 
     def contact_messages(self, contact: CaseContact, ctx: dict[str, Any]) -> list[StoredMessage]:
         ids = [mid for mid, key in self.contact_labels.items() if key == contact.key]
-        if ids:
-            return self.store.messages_by_ids(ids)
-        # Without per-message labels, fall back to the conversations the summary names.
-        out: list[StoredMessage] = []
-        for conv in (ctx["summary"] or {}).get("conversations") or []:
-            key = conv.get("key") if isinstance(conv, dict) else conv
-            if key in self.conv_by_key:
-                out.extend(self.store.messages_in_conversation(key))
-        return out
+        return self.store.messages_by_ids(ids)
 
     def write_contact(self, contact: CaseContact, ctx: dict[str, Any]) -> None:
         messages = self.contact_messages(contact, ctx)
@@ -524,17 +513,16 @@ class Report:
         self, contact: CaseContact, messages: list[StoredMessage], ctx: dict[str, Any]
     ) -> dict[str, Any]:
         per_day: dict[dt.date, list[int]] = {}
-        counts = [[0] * 24 for _ in range(7)]
         for stored in messages:
             when = self.clock.local(stored.message.timestamp_utc)
             if when is None:
                 continue
             entry = per_day.setdefault(when.date(), [0, 0])
             entry[0 if stored.message.direction == "outgoing" else 1] += 1
-            counts[when.weekday()][when.hour] += 1
         markers = [(d, name.replace("_", " ")) for name, d in sorted(contact.dates.items())]
+        # The weekday-and-hour grid is the duty analyser's; without it the chart is not drawn.
         duty = ctx["duty"] or {}
-        heat = duty.get("heatmap") if _grid(duty.get("heatmap")) else counts
+        heat = duty.get("heatmap") if _grid(duty.get("heatmap")) else None
         overlay = duty.get("duty_heatmap") if _grid(duty.get("duty_heatmap")) else None
         return {
             "timeline": svg.timeline(
@@ -547,9 +535,8 @@ class Report:
             "heatmap": svg.heatmap(
                 heat, overlay, f"Messages with {contact.name} by weekday and hour"
             )
-            if messages
+            if messages and heat is not None
             else None,
-            "heat_from_findings": heat is not counts,
             "share": svg.share_bar(
                 [(n, c, colour) for _, n, c, colour in ctx["split"]["counts"]],
                 ctx["split"]["total"],
@@ -633,24 +620,9 @@ class Report:
             return None
         return target.relative_to(self.out.resolve()).as_posix()
 
-    def _exhibit_image(self, exhibit_id: str) -> str | None:
-        """The case's exhibit picture, copied into ``media/`` (the case file is a report input)."""
-        for exhibit in self.case.exhibits:
-            if exhibit.id != exhibit_id or exhibit.kind != "image":
-                continue
-            suffix = exhibit.path.suffix.lower()
-            if suffix not in IMAGE_SUFFIXES or not exhibit.path.is_file():
-                return None
-            data = exhibit.path.read_bytes()
-            name = f"media/exhibit-{hashlib.sha256(data).hexdigest()}{suffix}"
-            (self.out / "media").mkdir(exist_ok=True)
-            target = self.out / name
-            if not target.exists():
-                target.write_bytes(data)
-            return name
-        return None
-
     def exhibits(self) -> list[dict[str, Any]]:
+        # The media stage's copies of the exhibits (never the case file's paths again).
+        copies = {e["id"]: e["copy"] for e in self.store.exhibits() if e.get("copy")}
         out = []
         matched = set()
         for n, f in enumerate(self.rules.get("exhibit.match", []), 1):
@@ -663,7 +635,7 @@ class Report:
                     "exhibit_id": d.get("exhibit_id") or f.subject,
                     "description": d.get("exhibit_description"),
                     "exhibit_image": self._media(d.get("exhibit_copy"))
-                    or self._exhibit_image(d.get("exhibit_id") or f.subject or ""),
+                    or self._media(copies.get(d.get("exhibit_id") or f.subject or "")),
                     "file_image": self._media(d.get("file_copy")),
                     "file": d.get("file"),
                     "also_at": [x for x in d.get("files") or [] if x != d.get("file")],

@@ -1,0 +1,97 @@
+"""The case store as the run's one source of truth: the report rebuilt from it alone, the
+model-derived row mapping, and item 16 of issue 12 (app notices are never messages with anyone)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from triage.casefile import case_from_data, case_to_data, load_case
+from triage.cli import main
+from triage.model import iso_utc
+from triage.run import run_case
+from triage.store import Store
+from triage.store.codec import _utc_text
+
+REPORT_FILES = ("*.html", "contacts/*.html", "conversations/*.html", "*.csv", "findings.json")
+
+
+def report_bytes(out: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(out)): p.read_bytes()
+        for pattern in REPORT_FILES
+        for p in out.glob(pattern)
+    }
+
+
+def test_triage_report_rebuilds_the_run_pages_from_the_store_alone(
+    demo_case: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    run_case(load_case(demo_case), out)
+    before = report_bytes(out)
+    assert len([p for p in before if p.startswith("conversations/")]) > 3
+    # Nothing but the store (and the media copies beside it) is needed: move the case away.
+    shutil.rmtree(demo_case.parent)
+    for name in before:
+        (out / name).unlink()
+    result = CliRunner().invoke(main, ["report", str(out)])
+    assert result.exit_code == 0, result.output
+    assert report_bytes(out) == before
+
+
+def test_triage_report_refuses_a_folder_without_a_store(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["report", str(tmp_path)])
+    assert result.exit_code != 0 and "no case.sqlite" in result.output
+
+
+def test_case_round_trips_through_the_store_meta(demo_case: Path) -> None:
+    case = load_case(demo_case)
+    again = case_from_data(case_to_data(case))
+    assert again == case
+
+
+def test_utc_text_is_iso_utc() -> None:
+    for when in (
+        dt.datetime(2026, 3, 29, 0, 59, 59, tzinfo=dt.UTC),
+        dt.datetime(2026, 3, 29, 2, 0, 0, 123456, tzinfo=dt.timezone(dt.timedelta(hours=1))),
+        dt.datetime(1999, 12, 31, 23, 59, tzinfo=dt.timezone(dt.timedelta(hours=-5, minutes=-30))),
+    ):
+        assert _utc_text(when) == iso_utc(when)
+    assert _utc_text(None) is None
+
+
+TXT = (
+    "12/03/2026, 21:40 - Messages and calls are end-to-end encrypted. No one outside of this "
+    "chat, not even WhatsApp, can read or listen to them. Tap to learn more.\n"
+    "12/03/2026, 21:41 - PC Test: Hello, it's PC Test from earlier\n"
+    "12/03/2026, 21:45 - Katie L: Oh hi\n"
+    "12/03/2026, 21:46 - PC Test: Are you ok?\n"
+)
+
+
+def test_export_notices_are_not_messages_with_a_contact(tmp_path: Path) -> None:
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    (evidence / "WhatsApp Chat with Katie L.txt").write_text(TXT, "utf-8")
+    case_path = tmp_path / "case.yaml"
+    case_path.write_text(
+        "case:\n  reference: TEST/16\nsubject:\n  name: PC Test\n"
+        "contacts:\n  - name: Female A\n    role: victim\n    identifiers:\n"
+        '      - phone: "07700 900123"\n    aliases: [Katie L]\n'
+        "sources:\n  - evidence\n",
+        "utf-8",
+    )
+    result = run_case(load_case(case_path), tmp_path / "out")
+    store = Store.open(result.store_path)
+    notices = [s for s in store.messages() if s.message.is_system]
+    assert len(notices) == 1
+    summary = next(f for f in store.findings() if f.rule == "contact.summary")
+    split = next(f for f in store.findings() if f.rule == "duty.contact-split")
+    assert summary.data["message_count"] == 3 == split.data["total"]
+    assert summary.data["first_sender"] == "subject"
+    assert summary.data["first_message_id"] != notices[0].id
+    assert notices[0].id not in summary.refs and notices[0].id not in split.refs
