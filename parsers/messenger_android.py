@@ -47,6 +47,7 @@ from triage.identity import party
 from triage.model import Attachment, ContactEntry, Conversation, IdSpace, Message, Party, Record
 from triage.registry import ParseContext, Parser
 from triage.sqlite_meta import is_autoincrement, table_columns
+from triage.sqlite_rows import RecordGuard
 
 _UID_NAME = re.compile(r"^msys_database_(\d+)$")
 
@@ -181,92 +182,100 @@ class MessengerThreadsDb2(_AppBase):
             has_int_key = _integer_key(conn, "messages") is not None
             current = None
             keys = DuplicateKeys([])
+            guard = RecordGuard(ctx, file.logical)
             for row in conn.execute(query):
                 rowid, msg_id, thread_key, text, sender_raw, ts, msg_type = row[:7]
                 more = dict(zip(optional, row[7:], strict=True))
                 locator = f"messages.msg_id={msg_id}"
-                ids = self._thread_ids(thread_key, members, uid)
-                if thread_key != current:
-                    current = thread_key
-                    names = [users.get(i, (None, {}))[0] or f"fb:{i}" for i in ids]
-                    keys = DuplicateKeys(names)
-                    conv = Conversation(
-                        id=f"messenger:thread:{thread_key}",
-                        title=None,
-                        is_group=str(thread_key).startswith("GROUP") or len(ids) > 2,
-                        participants=[
-                            p for i in ids if (p := fb_party(i, users.get(i, (None, {}))[0]))
-                        ],
+                with guard(locator):
+                    ids = self._thread_ids(thread_key, members, uid)
+                    if thread_key != current:
+                        current = thread_key
+                        names = [users.get(i, (None, {}))[0] or f"fb:{i}" for i in ids]
+                        keys = DuplicateKeys(names)
+                        conv = Conversation(
+                            id=f"messenger:thread:{thread_key}",
+                            title=None,
+                            is_group=str(thread_key).startswith("GROUP") or len(ids) > 2,
+                            participants=[
+                                p for i in ids if (p := fb_party(i, users.get(i, (None, {}))[0]))
+                            ],
+                        )
+                    sender_obj = _json(sender_raw) or {}
+                    if sender_raw and not isinstance(sender_obj, dict):
+                        ctx.warn(file.logical, "unreadable sender JSON", locator)
+                        sender_obj = {}
+                    sender_key = str(sender_obj.get("user_key") or "")
+                    sender_id = (
+                        sender_key.split(":", 1)[1] if ":" in sender_key else sender_key or None
                     )
-                sender_obj = _json(sender_raw) or {}
-                if sender_raw and not isinstance(sender_obj, dict):
-                    ctx.warn(file.logical, "unreadable sender JSON", locator)
-                    sender_obj = {}
-                sender_key = str(sender_obj.get("user_key") or "")
-                sender_id = sender_key.split(":", 1)[1] if ":" in sender_key else sender_key or None
-                sender_name = sender_obj.get("name") or users.get(sender_id or "", (None, {}))[0]
-                when = from_unix_ms(ts)
-                if when is None:
-                    ctx.warn(file.logical, "message without a date", locator)
-                admin = _json(more.get("generic_admin_message_extensible_data"))
-                attachments = self._attachments(more.get("attachments"))
-                extra: dict[str, Any] = {"msg_id": msg_id, "msg_type": msg_type}
-                if admin is not None:
-                    extra["admin_data"] = admin
-                shares = _json(more.get("shares"))
-                if shares:
-                    extra["shares"] = shares
-                if reactions.get(msg_id):
-                    extra["reactions"] = reactions[msg_id]
-                if msg_type == -1:
-                    kind = "other"
-                    extra["note"] = (
-                        "msg_type -1 (left out of chats by ALEAPP; meaning undocumented)"
+                    sender_name = (
+                        sender_obj.get("name") or users.get(sender_id or "", (None, {}))[0]
                     )
-                elif isinstance(admin, dict) and "call_duration" in admin:
-                    kind = "call"
-                elif admin is not None:
-                    kind = "system"
-                elif attachments:
-                    kind = "media"
-                elif text:
-                    kind = "text"
-                else:
-                    kind = "other"
-                if msg_type not in (0, -1):
-                    ctx.warn(
-                        file.logical, "msg_type not publicly documented", f"{locator}: {msg_type}"
+                    when = from_unix_ms(ts)
+                    if when is None:
+                        ctx.warn(file.logical, "message without a date", locator)
+                    admin = _json(more.get("generic_admin_message_extensible_data"))
+                    attachments = self._attachments(more.get("attachments"))
+                    extra: dict[str, Any] = {"msg_id": msg_id, "msg_type": msg_type}
+                    if admin is not None:
+                        extra["admin_data"] = admin
+                    shares = _json(more.get("shares"))
+                    if shares:
+                        extra["shares"] = shares
+                    if reactions.get(msg_id):
+                        extra["reactions"] = reactions[msg_id]
+                    if msg_type == -1:
+                        kind = "other"
+                        extra["note"] = (
+                            "msg_type -1 (left out of chats by ALEAPP; meaning undocumented)"
+                        )
+                    elif isinstance(admin, dict) and "call_duration" in admin:
+                        kind = "call"
+                    elif admin is not None:
+                        kind = "system"
+                    elif attachments:
+                        kind = "media"
+                    elif text:
+                        kind = "text"
+                    else:
+                        kind = "other"
+                    if msg_type not in (0, -1):
+                        ctx.warn(
+                            file.logical,
+                            "msg_type not publicly documented",
+                            f"{locator}: {msg_type}",
+                        )
+                    if uid is not None and sender_id == uid:
+                        direction, author = "outgoing", None
+                    else:
+                        author = fb_party(sender_id, sender_name) if sender_id else None
+                        direction = "incoming" if uid is not None else "unknown"
+                    if kind == "system":
+                        direction = "system"
+                    sender, recipients = sender_and_recipients(
+                        direction, me, author, conv.participants, conv.is_group
                     )
-                if uid is not None and sender_id == uid:
-                    direction, author = "outgoing", None
-                else:
-                    author = fb_party(sender_id, sender_name) if sender_id else None
-                    direction = "incoming" if uid is not None else "unknown"
-                if kind == "system":
-                    direction = "system"
-                sender, recipients = sender_and_recipients(
-                    direction, me, author, conv.participants, conv.is_group
-                )
-                yield Message(
-                    platform=PLATFORM,
-                    conversation=conv,
-                    timestamp_utc=when,
-                    timestamp_raw=str(ts),
-                    zone_assumed=False,
-                    direction=direction,
-                    sender=sender,
-                    recipients=recipients,
-                    body=text,
-                    kind=kind,
-                    source=self.provenance(file, locator),
-                    attachments=attachments,
-                    record_id=rowid if has_int_key else None,
-                    id_space="messages" if has_int_key else None,
-                    extra=extra,
-                    duplicate_key=keys.key(
-                        sender_name or f"fb:{sender_id}", when, text, len(attachments)
-                    ),
-                )
+                    yield Message(
+                        platform=PLATFORM,
+                        conversation=conv,
+                        timestamp_utc=when,
+                        timestamp_raw=str(ts),
+                        zone_assumed=False,
+                        direction=direction,
+                        sender=sender,
+                        recipients=recipients,
+                        body=text,
+                        kind=kind,
+                        source=self.provenance(file, locator),
+                        attachments=attachments,
+                        record_id=rowid if has_int_key else None,
+                        id_space="messages" if has_int_key else None,
+                        extra=extra,
+                        duplicate_key=keys.key(
+                            sender_name or f"fb:{sender_id}", when, text, len(attachments)
+                        ),
+                    )
             yield from _id_space(self, file, conn, "messages", ctx)
 
     @staticmethod
@@ -373,68 +382,72 @@ class MessengerMsys(_AppBase):
             current = None
             keys = DuplicateKeys([])
             conv = Conversation(id="")
+            guard = RecordGuard(ctx, file.logical)
             for row in conn.execute(query):
                 rowid, message_id, thread_key, sender_id, text, ts = row[:6]
                 more = dict(zip(optional, row[6:], strict=True))
                 locator = f"messages.message_id={message_id}"
-                if thread_key != current:
-                    current = thread_key
-                    ids = sorted(senders.get(str(thread_key), set()) | ({uid} if uid else set()))
-                    if str(thread_key) in contacts and str(thread_key) not in ids:
-                        # A one-to-one thread is keyed by the other user's id (ALEAPP joins
-                        # call_log.thread_key to contacts.id).
-                        ids.append(str(thread_key))
-                    keys = DuplicateKeys([contacts.get(i) or f"fb:{i}" for i in ids])
-                    conv = Conversation(
-                        id=f"messenger:thread:{thread_key}",
-                        title=None,
-                        is_group=len(ids) > 2,
-                        participants=[p for i in ids if (p := fb_party(i, contacts.get(i)))],
+                with guard(locator):
+                    if thread_key != current:
+                        current = thread_key
+                        ids = sorted(
+                            senders.get(str(thread_key), set()) | ({uid} if uid else set())
+                        )
+                        if str(thread_key) in contacts and str(thread_key) not in ids:
+                            # A one-to-one thread is keyed by the other user's id (ALEAPP joins
+                            # call_log.thread_key to contacts.id).
+                            ids.append(str(thread_key))
+                        keys = DuplicateKeys([contacts.get(i) or f"fb:{i}" for i in ids])
+                        conv = Conversation(
+                            id=f"messenger:thread:{thread_key}",
+                            title=None,
+                            is_group=len(ids) > 2,
+                            participants=[p for i in ids if (p := fb_party(i, contacts.get(i)))],
+                        )
+                    sender_id = str(sender_id) if sender_id is not None else None
+                    sender_name = contacts.get(sender_id or "")
+                    when = from_unix_ms(ts)
+                    if when is None:
+                        ctx.warn(file.logical, "message without a date", locator)
+                    files = attachments.get(message_id, [])
+                    admin = bool(more.get("is_admin_message"))
+                    kind = "system" if admin else "media" if files else "text" if text else "other"
+                    if uid is not None and sender_id == uid:
+                        direction, author = "outgoing", None
+                    else:
+                        author = fb_party(sender_id, sender_name)
+                        direction = "incoming" if uid is not None else "unknown"
+                    if admin:
+                        direction = "system"
+                    sender, recipients = sender_and_recipients(
+                        direction, me, author, conv.participants, conv.is_group
                     )
-                sender_id = str(sender_id) if sender_id is not None else None
-                sender_name = contacts.get(sender_id or "")
-                when = from_unix_ms(ts)
-                if when is None:
-                    ctx.warn(file.logical, "message without a date", locator)
-                files = attachments.get(message_id, [])
-                admin = bool(more.get("is_admin_message"))
-                kind = "system" if admin else "media" if files else "text" if text else "other"
-                if uid is not None and sender_id == uid:
-                    direction, author = "outgoing", None
-                else:
-                    author = fb_party(sender_id, sender_name)
-                    direction = "incoming" if uid is not None else "unknown"
-                if admin:
-                    direction = "system"
-                sender, recipients = sender_and_recipients(
-                    direction, me, author, conv.participants, conv.is_group
-                )
-                extra: dict[str, Any] = {"message_id": message_id, **more}
-                if reactions.get(message_id):
-                    extra["reactions"] = reactions[message_id]
-                yield Message(
-                    platform=PLATFORM,
-                    conversation=conv,
-                    timestamp_utc=when,
-                    timestamp_raw=str(ts),
-                    zone_assumed=False,
-                    direction=direction,
-                    sender=sender,
-                    recipients=recipients,
-                    body=text,
-                    kind=kind,
-                    source=self.provenance(file, locator),
-                    attachments=files,
-                    record_id=rowid if has_int_key else None,
-                    id_space="messages" if has_int_key else None,
-                    order_key=more.get("primary_sort_key")
-                    if isinstance(more.get("primary_sort_key"), int)
-                    else None,
-                    extra=extra,
-                    duplicate_key=keys.key(
-                        sender_name or f"fb:{sender_id}", when, text, len(files)
-                    ),
-                )
+                    extra: dict[str, Any] = {"message_id": message_id, **more}
+                    if reactions.get(message_id):
+                        extra["reactions"] = reactions[message_id]
+                    yield Message(
+                        platform=PLATFORM,
+                        conversation=conv,
+                        timestamp_utc=when,
+                        timestamp_raw=str(ts),
+                        zone_assumed=False,
+                        direction=direction,
+                        sender=sender,
+                        recipients=recipients,
+                        body=text,
+                        kind=kind,
+                        source=self.provenance(file, locator),
+                        attachments=files,
+                        record_id=rowid if has_int_key else None,
+                        id_space="messages" if has_int_key else None,
+                        order_key=more.get("primary_sort_key")
+                        if isinstance(more.get("primary_sort_key"), int)
+                        else None,
+                        extra=extra,
+                        duplicate_key=keys.key(
+                            sender_name or f"fb:{sender_id}", when, text, len(files)
+                        ),
+                    )
             yield from self._calls(file, conn, ctx, contacts, me)
             yield from _id_space(self, file, conn, "messages", ctx)
 

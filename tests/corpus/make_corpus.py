@@ -665,6 +665,34 @@ def _heic(folder: Path) -> None:
     (folder / "broken.heic").write_bytes(ftyp + noise(2000, 13))
 
 
+MESSENGER_DBS = ROOT / "fixtures" / "messenger" / "generated" / "android" / "data" / "data"
+
+
+@case(
+    "messenger_android_bad_rows",
+    "13.2",
+    ["bad record skipped", "messages.msg_id=", "messages.message_id="],
+    -1,  # set when built: the fixture's messages less the two made unreadable
+)
+def _messenger_android(folder: Path) -> None:
+    from triage.ingest import iter_records
+    from triage.model import Message
+    from triage.registry import ParseContext
+
+    base = MESSENGER_DBS / "com.facebook.orca" / "databases"
+    for name in ("threads_db2", "msys_database_100000000000001"):
+        shutil.copy(base / name, folder / name)
+    # Each bad row must cost exactly its own message: the clean copy's count, less two.
+    clean = [r for _, r in iter_records([folder], ParseContext()) if isinstance(r, Message)]
+    CASES["messenger_android_bad_rows"].messages = len(clean) - 2
+    for name, key in (("threads_db2", "msg_id"), ("msys_database_100000000000001", "message_id")):
+        conn = sqlite3.connect(folder / name)
+        first = conn.execute(f"SELECT {key} FROM messages ORDER BY rowid LIMIT 1").fetchone()[0]
+        conn.execute(f"UPDATE messages SET timestamp_ms = 1e30 WHERE {key} = ?", (first,))
+        conn.commit()
+        conn.close()
+
+
 def build(out: Path, names: list[str] | None = None) -> dict[str, Path]:
     """Build the named cases (all by default) into ``out/<name>/``; returns name -> folder."""
     made = {}
