@@ -545,6 +545,13 @@ class _Reader:
             zone_assumed=zone_assumed,
             deleted=model.is_deleted,
             extra=extra,
+            # msgstore.db keys its calls by call_log.call_id (parsers/whatsapp_android.py); a UFDR
+            # Identifier that is that id meets it (unconfirmed), any other value meets nothing.
+            duplicate_key=(
+                f"whatsapp:call:{model.get('Identifier')}"
+                if network == "whatsapp" and model.get("Identifier")
+                else None
+            ),
         )
 
     def _local(self, model: UModel, when: datetime) -> datetime:

@@ -36,10 +36,10 @@ def test_ufdr_models_are_read_with_parties_times_and_deleted_state(cli) -> None:
     ufdr = ufdr_rows(rows)
     by_locator = {r["source"]["locator"].split(" ")[2]: r for r in ufdr}
     # Six chat messages (the quoted one inside m-reply is not a message; m-1 again at top level
-    # is the same model), two SMS and one call.
+    # is the same model), two SMS and two calls.
     assert sorted(by_locator) == sorted(
         ["id=m-1", "id=m-2", "id=m-7", "id=m-del", "id=m-reply", "id=m-gone", "id=s-1", "id=s-2"]
-        + ["id=call-1"]
+        + ["id=call-1", "id=call-2"]
     )
     out = by_locator["id=m-2"]
     assert out["direction"] == "outgoing" and out["sender"]["id"] == "owner"
@@ -76,6 +76,13 @@ def test_ufdr_models_are_read_with_parties_times_and_deleted_state(cli) -> None:
     )
     assert call["counterpart"]["id"] == "+447700900123" and call["video"] is False
     assert call["extra"]["deleted_state"] == "Intact"
+    wa_call = by_locator["id=call-2"]
+    assert (wa_call["network"], wa_call["result"], wa_call["video"]) == (
+        "whatsapp",
+        "not_answered",
+        True,
+    )
+    assert wa_call["conversation"] == "whatsapp:447700900123@s.whatsapp.net"
     assert "UFDR Location models not read" in stderr
 
 
@@ -127,7 +134,11 @@ def test_ufdr_run_keeps_the_raw_database_copy_of_duplicated_messages(tmp_path: P
     ufdr_only = sum(1 for s in messages if s.message.source.format == "ufdr_report")
     assert ufdr_only == 5  # m-del, m-reply, m-gone, two SMS
     calls = [c for c in store.calls() if c.call.source.format == "ufdr_report"]
+    # The WhatsApp call is msgstore.db's call_log row too: that copy is kept.
     assert [(c.call.direction, c.call.duration_s) for c in calls] == [("outgoing", 125.0)]
+    assert [d["duplicate_key"] for d in store.call_duplicates()] == [
+        "whatsapp:call:CALL0000000000000002"
+    ]
     contacts = [e for _, e in store.contact_entries() if e.source.format == "ufdr_report"]
     assert [(e.name, e.identifiers[0].id) for e in contacts] == [("Alice Brown", "+447700900123")]
     manifest = json.loads(result.manifest_path.read_text())
