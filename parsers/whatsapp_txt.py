@@ -653,6 +653,8 @@ class _State:
         self._authors: dict[str, tuple[str, Party, list[Party]]] = {}
         self._times: dict[str, tuple[datetime | None, str | None, bool]] = {}
         self._days: dict[tuple[int, int, int], timedelta | None] = {}
+        # header date as written -> (year, month, day, that day's UTC offset or None)
+        self._dates: dict[tuple[Any, ...], tuple[int, int, int, timedelta | None]] = {}
         self._cuts: dict[int, list[dict[str, int]]] = {}
         self._key_prefix = hashlib.sha256((scan.first_header or "").encode() + b"\x1e")
         self._plain_times = decision.day_first is not None and not self.assumed
@@ -696,17 +698,29 @@ class _State:
         self, m: re.Match[str], day_first: bool
     ) -> tuple[datetime | None, str | None, bool]:
         """(UTC time, note, whether the 12 h clock was impossible) of one header's date."""
-        p, q, year_text = g.split_date(m["a"], m["b"], m["c"], self.scan.year_pos)
-        if year_text is None:
+        written = (*m.group("a", "b", "c", "era"), day_first)
+        date = self._dates.get(written)
+        if date is None:
+            p, q, year_text = g.split_date(written[0], written[1], written[2], self.scan.year_pos)
+            if year_text is None:
+                date = (0, 0, 0, None)
+            else:
+                day, month = (p, q) if day_first else (q, p)
+                year = g.year_value(year_text, bool(written[3]))
+                offset = self._days.get((year, month, day), _UNSET)
+                if offset is _UNSET:
+                    offset = self._day_offset(year, month, day)
+                date = (year, month, day, offset)
+            if len(self._dates) >= MAX_TIMES:
+                self._dates.clear()
+            self._dates[written] = date
+        year, month, day, offset = date
+        if not year:
             return None, None, False
-        day, month = (p, q) if day_first else (q, p)
         hour, impossible = g.clock_hour(int(m["h"]), m["ap"])
-        year = g.year_value(year_text, bool(m["era"]))
         minute = int(m["mi"])
-        second = int(m["s"] or 0)
-        offset = self._days.get((year, month, day), _UNSET)
-        if offset is _UNSET:
-            offset = self._day_offset(year, month, day)
+        seconds = m["s"]
+        second = int(seconds) if seconds else 0
         if offset is not None:
             # No clock change that day: one offset for every minute of it.
             utc = datetime(year, month, day, hour, minute, second, tzinfo=UTC) - offset
