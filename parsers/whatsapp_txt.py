@@ -884,7 +884,7 @@ class _State:
                 caption = "\n".join(([marker.caption] if marker.caption else []) + more)
                 body = caption if caption.strip() else None
                 extra["media_marker"] = marker.label
-            elif not more and first_marker[:3].casefold() == "mis" and g.call_marker(first_marker):
+            elif not more and first_marker[:1] in "Mm" and g.call_marker(first_marker):
                 kind = "call"
             elif first_marker == "null" and not more:
                 # Android prints view-once media as the body "null" (whats_json english_android).

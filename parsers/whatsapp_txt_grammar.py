@@ -794,7 +794,11 @@ def split_author(rest: str) -> tuple[str | None, str]:
             return rest[:-1], ""  # empty body ("03/02/17, 18:42 - Luke: ", Pustur test)
         return None, rest
     author = rest[:idx]
-    if author.count('"') % 2 or author.count("“") != author.count("”") or len(author) > 80:
+    if (
+        idx > 80
+        or ('"' in author and author.count('"') % 2)
+        or (("“" in author or "”" in author) and author.count("“") != author.count("”"))
+    ):
         return None, rest
     return author, rest[idx + 2 :]
 
