@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from triage.recovery.signature import TableSignature
+from triage.recovery.signature import TableSignature, first_bytes
 from triage.sqlitefile.btree import local_size
 from triage.sqlitefile.record import Corrupt, decode_value, read_varint, serial_size, varint_size
 
@@ -54,6 +54,8 @@ class Carved:
     values: list[Any]
     lost: set[int] = field(default_factory=set)
     overflow_pages: list[int] = field(default_factory=list)
+    anchor: int = -1  # the offset and state it was carved at, to carve it again shorter
+    mode: str = ""
 
     @property
     def partial(self) -> bool:
@@ -120,6 +122,9 @@ class Carver:
         self.max_header = 9 * self.max_count + 2
         self.ipk_first = sig.rowid_column == 0
         self._zero_run = re.compile(b"\x00{%d,}" % max(self.max_count - 1, 2))
+        # Cheap first-byte tests that rule out most offsets before any parsing.
+        self._ok0 = first_bytes(sig, 0)
+        self._ok1 = first_bytes(sig, 1)
 
     def carve(self, buf: bytes | memoryview, lo: int, hi: int) -> list[Carved]:
         """Records found in ``buf[lo:hi]``, non-overlapping, in offset order."""
@@ -136,14 +141,42 @@ class Carver:
             while skip_i < len(skip) and skip[skip_i][1] <= p:
                 skip_i += 1
             zeroed = skip_i < len(skip) and skip[skip_i][0] <= p
+            byte = buf[p]
             for state in STATES[1:]:
-                if zeroed and state != "record":
+                if state == "record":
+                    first = p + 1 if byte < 0x80 else p + 2  # after a 1- or 2-byte length
+                    if byte < self.min_header or first >= hi or not self._ok0[buf[first]]:
+                        continue
+                elif zeroed:
+                    continue
+                elif state == "types":
+                    if not self._ok0[byte]:
+                        continue
+                elif not (self.ipk_first and self._ok1[byte]):
                     continue
                 carved = self._try(buf, lo, hi, p, state)
                 if carved is not None:
+                    carved.anchor, carved.mode = p, state
                     found.append(carved)
                     break
-        return self._resolve(found)
+        return self._resolve(self._overwritten(buf, lo, found))
+
+    def _overwritten(self, buf: bytes | memoryview, lo: int, found: list[Carved]) -> list[Carved]:
+        """A record that another record starts inside was partly overwritten by it (a cell
+        written later into the freed space): its bytes from there on are the other's, so it is
+        carved again up to that point and keeps only the fields before it."""
+        starts = sorted(c.start for c in found)
+        out = []
+        for c in found:
+            inner = [s for s in starts if c.start < s < c.end]
+            if not inner:
+                out.append(c)
+                continue
+            shorter = self._try(buf, lo, inner[0], c.anchor, c.mode)
+            if shorter is not None:
+                shorter.anchor, shorter.mode = c.anchor, c.mode
+                out.append(shorter)
+        return out
 
     def _try(self, buf: bytes | memoryview, lo: int, hi: int, p: int, state: str) -> Carved | None:
         sig = self.sig

@@ -84,7 +84,9 @@ class RecoverySource:
 class RecoveredRecord:
     """A row that is not live. ``fields`` holds the surviving values by column name; ``lost``
     names the columns whose value did not survive. ``status`` is ``deleted`` or ``changed``
-    (``live_rowid`` then names the live row it is another version of)."""
+    (``live_rowid`` then names the live row it is another version of). ``also_found`` counts
+    the other copies of it found in other places (byte-identical cells repeated in later page
+    images are read once and not counted)."""
 
     table: str
     rowid: int | None
@@ -228,6 +230,8 @@ class Scanner:
         }
         self.found: list[_Found] = []
         self._seen_images: set[bytes] = set()
+        self._seen_regions: set[bytes] = set()
+        self._seen_cells: set[bytes] = set()
 
     # --- live rows -----------------------------------------------------------------------------
 
@@ -321,11 +325,17 @@ class Scanner:
             if page_no * self.image.page_size <= len(self.image.data):
                 self._count("superseded file pages")
                 self._old_page(self.image.file_page(page_no), page_no, None)
+        # Free space is carved in the oldest image of each page per log generation only: what a
+        # later image has in free space was deleted after the oldest, which holds it as a cell.
+        first: set[tuple[int, int, int]] = set()
         for frame in wal.frames:
+            key = (frame.page_no, frame.salt1, frame.salt2)
+            oldest = key not in first
+            first.add(key)
             if frame.latest or not frame.page_no:
                 continue
             self._count("older WAL frames")
-            self._old_page(wal.page(frame), frame.page_no, frame)
+            self._old_page(wal.page(frame), frame.page_no, frame, oldest)
 
     # --- one page ------------------------------------------------------------------------------
 
@@ -339,14 +349,17 @@ class Scanner:
             )
         return RecoverySource(kind, page_no, offset, detail=detail)
 
-    def _old_page(self, page: memoryview, page_no: int, frame: WalFrame | None) -> None:
-        """An earlier image of a page (WAL frame or superseded file copy)."""
+    def _old_page(
+        self, page: memoryview, page_no: int, frame: WalFrame | None, free: bool = True
+    ) -> None:
+        """An earlier image of a page (WAL frame or superseded file copy); ``free``: carve its
+        free space too."""
         digest = hashlib.sha1(page).digest()
         if digest in self._seen_images:
             return
         self._seen_images.add(digest)
         kind = "superseded" if frame is None else "wal"
-        self._old_leaf(page, page_no, kind, None, frame)
+        self._old_leaf(page, page_no, kind, None, frame, free)
 
     def _old_leaf(
         self,
@@ -355,6 +368,7 @@ class Scanner:
         kind: str,
         detail: str | None,
         frame: WalFrame | None,
+        free: bool = True,
     ) -> bool:
         """Cells and free space of a page that may still be a table leaf; ``False`` when its
         header is not a table leaf's (the caller then carves the whole page)."""
@@ -369,6 +383,12 @@ class Scanner:
         for ptr in pointers:
             try:
                 cell = table_leaf_cell(page, ptr, self.image.usable)
+                # The same cell in many frames: decoded once (later copies would be duplicates).
+                cell_key = bytes(page[ptr : cell.end])
+                if cell.overflow_page is None:
+                    if cell_key in self._seen_cells:
+                        continue
+                    self._seen_cells.add(cell_key)
                 as_of = True if kind in ("freelist", "unreferenced") else frame
                 payload, complete = self.image.payload(page, cell, as_of)
                 serials, _ = parse_header(payload)
@@ -392,7 +412,8 @@ class Scanner:
                 break
         tables = sorted(owners) or list(self.sigs)
         free_kind = kind if kind in ("freelist", "unreferenced", "superseded") else "free-block"
-        self._page_free_space(page, page_no, tables, frame, free_kind, detail)
+        if free:
+            self._page_free_space(page, page_no, tables, frame, free_kind, detail)
         return True
 
     def _page_free_space(
@@ -477,6 +498,13 @@ class Scanner:
             self._add(carved, self._source(kind, page_no, carved.start, frame, detail))
 
     def _carve(self, page: memoryview, lo: int, hi: int, tables: Iterable[str]) -> list[Carved]:
+        # Older images of a page mostly repeat the same free bytes: carving bytes already
+        # carved could only find copies of records already found.
+        tables = list(tables)
+        digest = hashlib.sha1(page[lo:hi]).digest() + ",".join(tables).encode()
+        if digest in self._seen_regions:
+            return []
+        self._seen_regions.add(digest)
         found: list[Carved] = []
         for name in tables:
             found.extend(self.carvers[name].carve(page, lo, hi))

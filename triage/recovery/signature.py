@@ -70,10 +70,11 @@ class TableSignature:
         self._allowed = [
             {s for s in range(0, 14) if serial_class(s) in cls} for cls in self.classes
         ]
+        self._rowid_column = next((i for i, c in enumerate(self.columns) if c.rowid_alias), None)
 
     @property
     def rowid_column(self) -> int | None:
-        return next((i for i, c in enumerate(self.columns) if c.rowid_alias), None)
+        return self._rowid_column
 
     @property
     def names(self) -> list[str]:
@@ -104,3 +105,12 @@ class TableSignature:
 def fits(sig: TableSignature, serials: list[int]) -> bool:
     """Whether an intact record's serial types fit the table (field count and every type)."""
     return len(serials) in sig.field_counts and all(sig.allows(i, s) for i, s in enumerate(serials))
+
+
+def first_bytes(sig: TableSignature, column: int) -> bytes:
+    """A 256-entry table: 1 where a serial type of ``column`` may start with that byte (bytes
+    from 0x80 start multi-byte varints, which only long TEXT or BLOB values need)."""
+    if column >= len(sig.columns):
+        return bytes(256)
+    long_ok = bool({"text", "blob"} & sig.classes[column])
+    return bytes(int(sig.allows(column, b)) if b < 0x80 else int(long_ok) for b in range(256))
