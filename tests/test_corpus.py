@@ -71,6 +71,11 @@ def test_corpus_case(name: str, corpus: dict[str, Path], tmp_path: Path) -> None
     if spec.command == "parse":
         lines = [json.loads(line) for line in result.stdout.splitlines()]
         assert len(lines) == spec.messages, stderr
+        # detect walks the same damage and must survive it too.
+        found = CliRunner().invoke(main, ["detect", str(folder)], env={"COLUMNS": "2000"})
+        assert found.exit_code == 0 and "internal error" not in found.output, found.output
+        for forbidden in spec.forbid:
+            assert forbidden not in found.output, f"{name}: {forbidden!r} reached the terminal"
     assert snapshot(folder) == before
 
 
