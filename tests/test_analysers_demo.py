@@ -65,6 +65,23 @@ MESSENGER (C_SCRIPT, Female C by display name): out 03/04 22:15 off*, in 22:40 o
   out 22:41 off*, out 04/04 23:05 on* (night), in 05/04 00:20 on*, out 00:22 on* (unsent)
   -> 3 of 6 outside; 2 of 4 he sent.
 
+CALLS (A_CALLS in the Android calllog.db; B_CALLS in the old iPhone's CallHistory.storedata),
+local time, status, * = night:
+  Female A: out 02/03 11:05 180 s on (day)       out 05/03 22:30 0 s rest*   out 05/03 22:35 420 s rest*
+            in  06/03 23:40 600 s rest*           out 12/03 23:50 0 s on*     in  14/03 21:30 missed rest
+            out 20/03 23:55 0 s on*               out 21/03 00:05 0 s on* (20th night)
+            in  30/03 22:15 95 s rest* (BST)      out 08/04 22:40 0 s leave*  out 12/04 21:15 240 s on
+            out 14/04 23:00 0 s rest*
+    -> 12 calls: 9 placed by him, 3 received; 5 connected, 180+420+600+95+240 = 1535 s of talk;
+       1 incoming missed, 6 outgoing not answered. On duty 5, rest 6, leave 1: 7 of 12 outside;
+       of his 9, 4 outside (05/03 x2, 08/04, 14/04). Night 9, 6 of them outside. First call
+       02/03 11:05 GMT (his), after the first SMS at 10:15: the first contact is that message.
+  Female B (iPhone): out 16/03 22:20 0 s rest*, out 16/03 22:25 35 s rest* (ZANSWERED 0, but it
+            lasted), in 17/03 08:30 missed on (day), out FaceTime audio 27/03 21:50 0 s on (night)
+    -> 4 calls: 3 his, 1 received; 1 connected (35 s); 2 of 4 outside, 2 of his 3; 2 at night.
+  Two more calls (sergeant, mother) are with no case contact. The address book (contacts2.db)
+  holds Witness D's number as "D witness job", with no message or call.
+
 Gaps: the sms rows are numbered 1-51 in time order (generate.py sorts all 51 rows); the deleted
 rows are ids 15 (7 March 21:47, between A's 14 at 21:45 and A's 16 at 9 March 12:10) and 36
 (22 March 20:50, between A's 35 at 21 March 21:05 and A's 37 at 23 March 21:15). AOSP ``sms._id``
@@ -179,7 +196,9 @@ def test_demo_headline_numbers(demo_case: Path, tmp_path: Path) -> None:
     assert r.one("contact.summary", "contact-3").data["platforms"] == ["messenger"]
     assert r.one("contact.none-found", "contact-4").why == (
         "No messages with Witness D were found in the sources read. "
-        "This does not show that there was no contact."
+        "This does not show that there was no contact. The phone's address book holds "
+        "Witness D's identifier under 'D witness job'. No message or call with that entry was "
+        "found."
     )
 
     wa_gaps = [g for g in r.findings("gap.id") if g.data["table"] == "message"]
@@ -261,3 +280,57 @@ def test_demo_with_the_shift_pattern_gives_the_same_split(demo_case: Path, tmp_p
     assert dict(sms.all) == {"on_duty": 17, "off_duty": 2, "rest_day": 17, "leave": 2}
     assert outside(sms.out) == 13
     assert r.one("duty.roster").data["description"].startswith("shift pattern 4on4off")
+
+
+def test_demo_call_numbers(demo_case: Path, tmp_path: Path) -> None:
+    """The calls worked out by hand in CALLS above; the message numbers are unchanged."""
+    r = run(demo_case, tmp_path / "out")
+    a = r.one("contact.summary", "contact-1").data
+    assert a["message_count"] == 50
+    calls = a["calls"]
+    assert (calls["count"], calls["outgoing"], calls["incoming"]) == (12, 9, 3)
+    assert (calls["answered"], calls["talk_seconds"]) == (5, 1535)
+    assert (calls["unanswered_incoming"], calls["not_answered_outgoing"]) == (1, 6)
+    assert calls["networks"] == ["cellular"] and calls["first_caller"] == "subject"
+    assert (calls["first_utc"], calls["last_utc"]) == (
+        "2026-03-02T11:05:00Z",
+        "2026-04-14T22:00:00Z",
+    )
+    assert a["first_contact"] == {"kind": "message", "utc": "2026-03-02T10:15:00Z", "by": "subject"}
+    assert calls["refs"][0]["locator"] == "calls._id=1"
+    assert calls["refs"][0]["file"].endswith("databases/calllog.db")
+    split = r.one("duty.contact-split", "contact-1")
+    c = split.data["calls"]
+    assert c["status_counts"] == counts(on_duty=5, rest_day=6, leave=1)
+    assert (c["total"], c["outside_duty"], c["outgoing_total"], c["outgoing_outside_duty"]) == (
+        12,
+        7,
+        9,
+        4,
+    )
+    assert c["night"] == {"count": 9, "outside_duty": 6}
+    assert "7 of 12 calls with Female A were outside rostered duty (4 of the 9 he placed)." in (
+        split.why
+    )
+    assert split.data["total"] == 50  # the messages are counted as before
+
+    b = r.one("contact.summary", "contact-2").data
+    bc = b["calls"]
+    assert (bc["count"], bc["outgoing"], bc["incoming"], bc["answered"]) == (4, 3, 1, 1)
+    assert bc["talk_seconds"] == 35 and bc["networks"] == ["cellular", "facetime"]
+    assert bc["refs"][0]["format"] == "ios_callhistory"
+    b_split = r.one("duty.contact-split", "contact-2").data["calls"]
+    assert (b_split["outside_duty"], b_split["outgoing_outside_duty"]) == (2, 2)
+    assert b_split["night"] == {"count": 2, "outside_duty": 2}
+
+    d = r.one("contact.none-found", "contact-4").data
+    assert d["address_book_only"] is True and d["calls"]["count"] == 0
+    assert d["address_book_names"] == ["D witness job"]
+    assert d["address_book_entries"][0]["locator"] == "raw_contacts._id=5"
+    # The officer saved Female A as "Katie DV job" in both address books.
+    entries = a["address_book_entries"]
+    assert {(e["name"], e["locator"].split("=")[0]) for e in entries} == {
+        ("Katie DV job", "wa_contacts._id"),
+        ("Katie DV job", "raw_contacts._id"),
+    }
+    assert len(list(r.store.calls())) == 18  # 12 + 4 + sergeant + mother

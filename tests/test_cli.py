@@ -23,6 +23,9 @@ def test_detect_finds_demo_sources_in_zip_and_folder(cli) -> None:
         "android-extraction.zip!/data/data/com.whatsapp/databases/wa.db": "whatsapp_android_contacts",
         "facebook-danreeve-2026-05-01.zip!/your_facebook_activity/messages/inbox/"
         "jesstate_10157000000000123/message_1.json": "messenger_dyi_json",
+        "android-extraction.zip!/data/data/com.android.providers.contacts/databases/calllog.db": "android_calllog",
+        "android-extraction.zip!/data/data/com.android.providers.contacts/databases/contacts2.db": "android_contacts",
+        "iphone-extract/private/var/mobile/Library/CallHistoryDB/CallHistory.storedata": "ios_callhistory",
     }
     # Nothing in the demo is left without a reason.
     assert all(r["reason"] for r in rows.values())
@@ -35,7 +38,13 @@ def test_parse_prints_valid_jsonl(cli) -> None:
     assert result.exit_code == 0, result.output
     lines = [line for line in result.stdout.splitlines() if line.strip()]
     records = [json.loads(line) for line in lines]
+    calls = [r for r in records if r.get("record") == "call"]
+    records = [r for r in records if r.get("record") is None]
     assert len(records) >= 40
+    # The calls in calllog.db, in the call schema (README, "The JSONL schema").
+    assert len(calls) == 14
+    call_keys = {"network", "direction", "result", "duration_s", "counterpart", "participants"}
+    assert all(call_keys <= set(c) and c["source"]["format"] == "android_calllog" for c in calls)
     keys = {
         "platform",
         "conversation",

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from triage.analysers import Analyser, Settings
+from triage.analysers.calls import calls_by_contact, sentence, summarise
 from triage.analysers.parties import (
     ContactIndex,
     local_date,
@@ -26,7 +27,7 @@ from triage.analysers.parties import (
 from triage.casefile import Case, CaseContact
 from triage.identity import normalise_name
 from triage.model import Party, iso_utc
-from triage.store import Finding, MessageFacts, Store
+from triage.store import Finding, MessageFacts, Store, StoredCall
 
 TOP_CORRESPONDENTS = 10
 # Key dates in the case file whose meaning is "the case was closed" (contact after it is counted).
@@ -97,13 +98,15 @@ class ContactsAnalyser(Analyser):
 
         others = self._others(store, index, parties, contacts_of, case)
         book = self._address_book(store, index)
+        calls = calls_by_contact(store, index, case)
         findings: list[Finding] = []
         for contact in case.contacts:
             tally = tallies[contact.key]
+            mine = calls[contact.key]
             if tally.messages:
-                findings.extend(self._summary(tally, case, book.get(contact.key, [])))
+                findings.extend(self._summary(tally, case, book.get(contact.key, []), mine))
             else:
-                findings.append(self._none_found(tally, book.get(contact.key, [])))
+                findings.append(self._none_found(tally, book.get(contact.key, []), mine, case))
         findings.append(self._top(others, store, index, top_n))
         return findings
 
@@ -175,7 +178,11 @@ class ContactsAnalyser(Analyser):
 
     # -- per contact -----------------------------------------------------------------------------
     def _summary(
-        self, tally: _ContactTally, case: Case, book: list[dict[str, Any]]
+        self,
+        tally: _ContactTally,
+        case: Case,
+        book: list[dict[str, Any]],
+        calls: list[StoredCall],
     ) -> list[Finding]:
         contact = tally.contact
         messages = tally.messages
@@ -249,6 +256,11 @@ class ContactsAnalyser(Analyser):
             "address_book_entries": book,
             "status_updates": len(tally.status_updates),
         }
+        call_summary = summarise(calls, contact.key, self._index)
+        data["calls"] = call_summary
+        data["first_contact"] = _first_contact(
+            data["first_utc"], first_sender, call_summary["first_utc"], call_summary["first_caller"]
+        )
         span = (
             f" between {local_text(first.timestamp_utc, case)} and "
             f"{local_text(last.timestamp_utc, case)}"
@@ -265,6 +277,10 @@ class ContactsAnalyser(Analyser):
             f"on {', '.join(platforms)}{span}: {counts.get('outgoing', 0)} sent by the device "
             f"owner, {counts.get('incoming', 0)} received. The first was sent by {who}."
         )
+        if calls:
+            why += " " + sentence(call_summary, contact.name, case, calls)
+            if data["first_contact"]["kind"] == "call":
+                why += " The first contact of any kind was a call."
         if "first_policing_contact" in key_dates and first_day is not None:
             gap = key_dates["first_policing_contact"]["days_to_first_message"]
             when = local_day_text(contact.dates["first_policing_contact"])
@@ -318,7 +334,13 @@ class ContactsAnalyser(Analyser):
             )
         return findings
 
-    def _none_found(self, tally: _ContactTally, book: list[dict[str, Any]]) -> Finding:
+    def _none_found(
+        self,
+        tally: _ContactTally,
+        book: list[dict[str, Any]],
+        calls: list[StoredCall],
+        case: Case,
+    ) -> Finding:
         contact = tally.contact
         searched = [
             {"scheme": i.party.scheme, "id": i.party.id, "raw": i.value}
@@ -333,12 +355,17 @@ class ContactsAnalyser(Analyser):
                 f" {plural(len(tally.status_updates), 'WhatsApp Status update')} posted by "
                 f"{contact.name} {'is' if len(tally.status_updates) == 1 else 'are'} on the phone."
             )
+        call_summary = summarise(calls, contact.key, self._index)
+        if calls:
+            why += " " + sentence(call_summary, contact.name, case, calls)
         names = ordered_unique(r["name"] for r in book if r["name"])
         if names:
             why += (
                 f" The phone's address book holds {contact.name}'s identifier under "
                 f"{', '.join(repr(n) for n in names)}."
             )
+            if not calls:
+                why += " No message or call with that entry was found."
         return Finding(
             analyser=self.name,
             rule="contact.none-found",
@@ -352,7 +379,12 @@ class ContactsAnalyser(Analyser):
                 "identifiers_searched": searched,
                 "address_book_names": names,
                 "address_book_entries": book,
+                "address_book_only": bool(book) and not calls,
                 "status_updates": len(tally.status_updates),
+                "calls": call_summary,
+                "first_contact": _first_contact(
+                    None, "unknown", call_summary["first_utc"], call_summary["first_caller"]
+                ),
             },
             refs=tally.status_updates,
         )
@@ -411,3 +443,19 @@ def _longest_streak(days: list[dt.date]) -> dict[str, Any]:
         if length > best[0]:
             best = (length, run_start, day)
     return {"days": best[0], "start": best[1].isoformat(), "end": best[2].isoformat()}
+
+
+def _first_contact(
+    message_utc: str | None, message_by: str, call_utc: str | None, call_by: str
+) -> dict[str, Any]:
+    """The first contact of any kind: the earlier of the first message and the first call
+    (a message when both share the same second)."""
+    options = [
+        (t, kind, by)
+        for t, kind, by in ((message_utc, "message", message_by), (call_utc, "call", call_by))
+        if t is not None
+    ]
+    if not options:
+        return {"kind": None, "utc": None, "by": "unknown"}
+    utc, kind, by = min(options, key=lambda o: (o[0][:-1], o[1] != "message"))
+    return {"kind": kind, "utc": utc, "by": by}

@@ -17,11 +17,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from triage.analysers import Analyser, Settings
-from triage.analysers.parties import local_text, night_at, plural
+from triage.analysers.calls import call_ref, calls_by_contact
+from triage.analysers.parties import ContactIndex, local_text, night_at, plural
 from triage.casefile import Case
 from triage.model import iso_utc
 from triage.roster import OUTSIDE_DUTY, STATUSES, Roster, RosterError, is_night, load_roster
-from triage.store import Finding, MessageFacts, Store
+from triage.store import Finding, MessageFacts, Store, StoredCall
 
 HOUR = dt.timedelta(hours=1)
 LABEL_BATCH = 50_000
@@ -40,6 +41,10 @@ class DutyAnalyser(Analyser):
         zone = case.zone
         contact_labels = store.labels("contacts", "contacts")
         first, last = store.time_span()
+        # The roster must cover the calls too, which may start before the first message.
+        spans = [t for t in (first, last, *store.call_time_span()) if t is not None]
+        if spans:
+            first, last = min(spans), max(spans)
         roster: Roster | None = None
         error: str | None = None
         some_day = dt.date(2000, 1, 1)
@@ -89,14 +94,20 @@ class DutyAnalyser(Analyser):
         )
 
         findings = [self._roster_finding(case, roster, overall, error)]
+        calls = calls_by_contact(store, ContactIndex(case), case)
         for contact in case.contacts:
             items = store.facts_by_ids(mine[contact.key])
-            if not items:
+            if not items and not calls[contact.key]:
                 continue
             heatmap = store.local_heatmap(mine[contact.key]) if same_zone else None
-            findings.append(
-                self._split(case, contact.key, contact.name, items, status, night, roster, heatmap)
+            finding = self._split(
+                case, contact.key, contact.name, items, status, night, roster, heatmap
             )
+            if calls[contact.key]:
+                part, why = _call_split(case, contact.name, calls[contact.key], status_of, roster)
+                finding.data["calls"] = part
+                finding.why = why if not items else f"{finding.why} {why}"
+            findings.append(finding)
             on_duty = [s for s in items if status[s.id] == "on_duty"]
             if on_duty:
                 findings.append(self._on_duty(case, contact.key, contact.name, on_duty))
@@ -361,3 +372,50 @@ class _StatusClock:
                 dt.datetime.fromisoformat(minute + ":00+00:00")
             )
         return found
+
+
+def _call_split(
+    case: Case,
+    name: str,
+    calls: list[StoredCall],
+    status_of: _StatusClock,
+    roster: Roster | None,
+) -> tuple[dict[str, Any], str]:
+    """The ``calls`` object of ``duty.contact-split`` and its sentence: each call placed by its
+    start time against the roster and the night window, as messages are."""
+    statuses = {s.id: status_of(iso_utc(s.call.timestamp_utc)) for s in calls}
+    nights = {
+        s.id: s.call.timestamp_utc is not None
+        and is_night(s.call.timestamp_utc.astimezone(case.zone), case.night)
+        for s in calls
+    }
+
+    def tally(items: list[StoredCall]) -> dict[str, int]:
+        c = Counter(statuses[s.id] for s in items)
+        return {k: c.get(k, 0) for k in STATUSES}
+
+    counts = tally(calls)
+    outside = sum(counts[k] for k in OUTSIDE_DUTY)
+    outgoing = [s for s in calls if s.call.direction == "outgoing"]
+    out_outside = sum(tally(outgoing)[k] for k in OUTSIDE_DUTY)
+    at_night = [s for s in calls if nights[s.id]]
+    night_outside = sum(tally(at_night)[k] for k in OUTSIDE_DUTY)
+    part = {
+        "total": len(calls),
+        "outside_duty": outside if roster is not None else None,
+        "outgoing_total": len(outgoing),
+        "outgoing_outside_duty": out_outside if roster is not None else None,
+        "status_counts": counts,
+        "night": {"count": len(at_night), "outside_duty": night_outside},
+        "refs": [{**call_ref(s), "status": statuses[s.id], "night": nights[s.id]} for s in calls],
+    }
+    if roster is None:
+        why = f"{plural(len(calls), 'call')} with {name} cannot be placed against a roster."
+    else:
+        why = f"{outside} of {plural(len(calls), 'call')} with {name} were outside rostered duty"
+        if outgoing:
+            why += f" ({out_outside} of the {len(outgoing)} he placed)"
+        why += "."
+    if at_night:
+        why += f" {plural(len(at_night), 'call')} fell in the night window."
+    return part, why

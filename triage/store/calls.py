@@ -188,6 +188,14 @@ class CallsAggregate:
             (*ids, *ids),
         ).fetchall()
 
+    def call_time_span(self) -> tuple[dt.datetime | None, dt.datetime | None]:
+        """The first and last UTC times of all dated calls."""
+        first, last = self.conn.execute(
+            "SELECT MIN(timestamp_utc), MAX(timestamp_utc) FROM calls"
+        ).fetchone()
+        parse = dt.datetime.fromisoformat
+        return (parse(first) if first else None, parse(last) if last else None)
+
     def call_counts_by_source(self) -> dict[int, int]:
         """source id -> calls stored from it (duplicates not counted)."""
         return dict(
