@@ -63,7 +63,7 @@ from triage.media.hashes import default_workers, hash_bytes, hash_media
 from triage.media.inventory import MediaFile
 from triage.media.matching import PERCEPTUAL, MatchProfile, load_profile, min_distances
 from triage.media.pipeline import PIPELINE_VERSION, pdqhash
-from triage.media.regions import probes_of
+from triage.media.regions import is_screenshot, probes_of
 
 PHOTOS = {
     "skimage/data": [
@@ -443,7 +443,7 @@ def region_minima(records: list, exhibits: ExhibitSet) -> np.ndarray:
 def layouts(exhibits: ExhibitSet, records: list) -> np.ndarray:
     """(exhibits, records) pairs where both are screenshots (both have candidate regions)."""
     ex = np.array([bool(i.crops is not None and i.crops.has_regions) for i in exhibits.images])
-    rec = np.array([bool(r.regions) for r in records])
+    rec = np.array([is_screenshot(r) for r in records])
     return ex[:, None] & rec[None, :]
 
 

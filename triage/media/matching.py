@@ -22,7 +22,7 @@ import yaml
 from triage.media.cache import HashRecord
 from triage.media.exhibits import ExhibitSet, profiles_dir
 from triage.media.pipeline import ORIENTATIONS
-from triage.media.regions import best_hit, probes_of
+from triage.media.regions import best_hit, is_screenshot, probes_of
 
 PERCEPTUAL = ("phash", "pdq", "dhash")  # also the order of preference between equal bands
 WORDS = {"phash": 1, "dhash": 1, "pdq": 4}
@@ -426,7 +426,7 @@ def find_matches(
     for match in exact_matches(usable, exhibits) + [
         m
         for m in perceptual_matches([(lg, r) for lg, r in usable if not r.error], exhibits, profile)
-        if not (m.exhibit in layouts and by_file[m.file].regions)
+        if not (m.exhibit in layouts and is_screenshot(by_file[m.file]))
     ]:
         key = (match.exhibit, match.file)
         held = chosen.get(key)

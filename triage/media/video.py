@@ -20,6 +20,7 @@ a phone video by the share of its frames that find a matching frame, with the ti
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -79,7 +80,7 @@ class VideoFrames:
 def _targets(duration: float | None, budget: int) -> list[float]:
     if not duration or duration <= 0:
         return [SAMPLE_SECONDS * i for i in range(budget)]
-    count = int(duration / SAMPLE_SECONDS) + 1
+    count = math.ceil(duration / SAMPLE_SECONDS - 1e-6)  # times before the end only
     if count <= budget:
         return [SAMPLE_SECONDS * i for i in range(count)]
     step = duration / budget
@@ -122,9 +123,9 @@ def hash_video(
             duration = container.duration / 1_000_000
         targets = _targets(duration, budget)
         out = VideoFrames(duration, stream.codec_context.width, stream.codec_context.height)
-        if duration and int(duration / SAMPLE_SECONDS) + 1 > budget:
+        if duration and len(targets) == budget and duration / SAMPLE_SECONDS > budget:
             out.sampled = f"{budget} frames evenly spaced (frame budget)"
-        seek = bool(duration) and int(duration / SAMPLE_SECONDS) + 1 > 2 * budget
+        seek = bool(duration) and duration / SAMPLE_SECONDS > 2 * budget
         try:
             picked = (
                 _seek_frames(container, stream, targets)
