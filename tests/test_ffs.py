@@ -78,7 +78,11 @@ def check_android(result, manifest: dict, label: str) -> None:
         "partially read",
         "partially read by whatsapp_android: column message_media.file_hash missing",
     )
-    assert len(unread) == 4
+    assert unread["data/data/com.whatsapp/databases"] == (
+        "unknown schema",
+        "1 database(s) beside the messages with no known schema, not read: axolotl.db",
+    )
+    assert len(unread) == 5
     # The renamed copy's messages are the main database's, and threads_db2 holds the msys
     # mailbox again: each counted once.
     store = Store.open(result.store_path)
@@ -125,6 +129,7 @@ def test_android_full_file_system_tar_gz_and_folder_read_the_same(tmp_path: Path
         "encrypted",
         "unread app",
         "partially read",
+        "unknown schema",
     }
 
 

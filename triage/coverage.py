@@ -245,6 +245,7 @@ def not_read(evidence: Evidence, detections: list[Detection]) -> list[NotRead]:
     index = AppIndex(detections)
     found: list[NotRead] = list(_encrypted_ufdrs(evidence))
     apps: dict[tuple[str, str], list[str]] = {}
+    unknown: dict[tuple[str, str | None], list[str]] = {}
     for d in detections:
         path = d.file.logical
         crypt = CRYPT_NAME.search(d.file.name)
@@ -275,7 +276,20 @@ def not_read(evidence: Evidence, detections: list[Detection]) -> list[NotRead]:
                 d.reason = f"not read: looks like {miss}"
                 found.append(NotRead(path, "unknown schema", d.reason, index.label(path)))
             elif any(loc in path for loc in MESSAGING_LOCATIONS):
-                found.append(NotRead(path, "unknown schema", d.reason, index.label(path)))
+                folder = path.rsplit("/", 1)[0]
+                unknown.setdefault((folder, index.label(path)), []).append(d.file.name)
+    # An app's own folder holds many small databases besides its messages: one line per folder.
+    for (folder, label), names in sorted(unknown.items(), key=lambda i: i[0][0]):
+        shown = ", ".join(sorted(names)[:8]) + (" ..." if len(names) > 8 else "")
+        found.append(
+            NotRead(
+                folder,
+                "unknown schema",
+                f"{len(names)} database(s) beside the messages with no known schema, not read: "
+                f"{shown}",
+                label,
+            )
+        )
     for (name, root), files in sorted(apps.items()):
         app = next(a for a in UNREAD_APPS if a.name == name)
         dbs = sorted({f for f in files if f in app.databases or f.endswith((".db", ".sqlite"))})
