@@ -21,6 +21,16 @@ so single runs are noisy):
   ``df_from_whatsapp`` (a pandas DataFrame in memory), for reference.
 
 Peak RSS is read for each child process from ``wait4``.
+
+Measured (2 shared cores, other sessions' tests running; 200,000 lines, 175,323 items, 16.3 MB),
+fastest of 3 runs each:
+
+* before this work (main at 9b0ba20, load ~4): ``triage parse --jsonl`` 11.2 s CPU,
+  ``whatstk-to-csv`` 4.2 s CPU: ratio 0.38 (CPU);
+* after (60f91a9, load 2.9-3.0): ``triage parse --jsonl`` 5.03 s wall / 4.58 s CPU, peak RSS
+  43 MiB; ``whatstk-to-csv`` 4.79 s wall / 3.71 s CPU, peak RSS 324 MiB: ratio 0.95 (wall),
+  0.83 (CPU). In one process, parsing only: 2.19 s against ``df_from_whatsapp`` 1.66 s, 0.77.
+  The issue's target (>= 2) is not met.
 """
 
 from __future__ import annotations
