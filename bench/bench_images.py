@@ -63,7 +63,7 @@ from triage.media.hashes import default_workers, hash_bytes, hash_media
 from triage.media.inventory import MediaFile
 from triage.media.matching import PERCEPTUAL, MatchProfile, load_profile, min_distances
 from triage.media.pipeline import PIPELINE_VERSION, pdqhash
-from triage.media.regions import is_screenshot, probes_of
+from triage.media.regions import probes_of
 
 PHOTOS = {
     "skimage/data": [
@@ -308,10 +308,6 @@ def robustness(workdir: Path) -> None:
     other = np.array([[lb != la for lb, _ in labels] for la, _ in labels])
 
     match_mask, review_mask = band_masks(dist, profile)
-    # As in find_matches: a screenshot exhibit against a screenshot is judged by regions only.
-    layout = layouts(exhibits, records)
-    match_mask &= ~layout
-    review_mask &= ~layout
     tier1 = match_mask | review_mask
     started = time.perf_counter()
     minima = region_minima(records, exhibits)
@@ -358,9 +354,6 @@ def robustness(workdir: Path) -> None:
         if found is not None:
             extra[method] = found[0].astype(np.int32)
     x_match, x_review = band_masks(extra, profile)
-    x_layout = layouts(var_ex, records)
-    x_match &= ~x_layout
-    x_review &= ~x_layout
     x_minima = region_minima(records, var_ex)
     xr_match, xr_review = region_masks(x_minima, profile)
     print(
@@ -438,13 +431,6 @@ def region_minima(records: list, exhibits: ExhibitSet) -> np.ndarray:
             masked = np.where(dd[None, :] <= limits, dp[None, :], 99)
             out[:, e, j] = masked.min(axis=1)
     return out
-
-
-def layouts(exhibits: ExhibitSet, records: list) -> np.ndarray:
-    """(exhibits, records) pairs where both are screenshots (both have candidate regions)."""
-    ex = np.array([bool(i.crops is not None and i.crops.has_regions) for i in exhibits.images])
-    rec = np.array([is_screenshot(r) for r in records])
-    return ex[:, None] & rec[None, :]
 
 
 def region_masks(minima: np.ndarray, profile: MatchProfile) -> tuple[np.ndarray, np.ndarray]:

@@ -86,16 +86,6 @@ def test_a_ten_percent_crop_is_matched_through_a_crop_of_the_exhibit() -> None:
         assert match.exhibit_crop is not None and any(match.exhibit_crop)
 
 
-def test_two_screenshots_of_one_app_do_not_match_on_their_interface() -> None:
-    # The exhibit itself is a screenshot; another screenshot of the same app with another photo
-    # shares the whole layout, which the whole-image tier alone would call a copy.
-    exhibit_shot = screenshot(photo(7))
-    record = hash_bytes(jpeg(screenshot(photo(8)), 75))
-    assert find_matches([("other.jpg", record)], exhibits_of(exhibit_shot), load_profile()) == []
-    same = hash_bytes(jpeg(screenshot(photo(7)), 70))
-    assert find_matches([("same.jpg", same)], exhibits_of(exhibit_shot), load_profile())
-
-
 def test_demo_exhibit_arriving_as_a_screenshot(demo_case: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     run_case(load_case(demo_case), out)

@@ -22,7 +22,7 @@ import yaml
 from triage.media.cache import HashRecord
 from triage.media.exhibits import ExhibitSet, profiles_dir
 from triage.media.pipeline import ORIENTATIONS
-from triage.media.regions import best_hit, is_screenshot, probes_of
+from triage.media.regions import best_hit, probes_of
 
 PERCEPTUAL = ("phash", "pdq", "dhash")  # also the order of preference between equal bands
 WORDS = {"phash": 1, "dhash": 1, "pdq": 4}
@@ -418,16 +418,10 @@ def find_matches(
     match over review; phash over PDQ over dHash at equal band), in file then exhibit order."""
     profile = profile or load_profile()
     usable = [(logical, r) for logical, r in files if r is not None]
-    by_file = dict(usable)
     chosen: dict[tuple[str, str], Match] = {}
-    # Both pictures screenshots (each has a picture area inside an interface): their whole-image
-    # hashes mostly compare the interface, so only the crop-resistant tier judges them.
-    layouts = {i.reference for i in exhibits.images if i.crops is not None and i.crops.has_regions}
-    for match in exact_matches(usable, exhibits) + [
-        m
-        for m in perceptual_matches([(lg, r) for lg, r in usable if not r.error], exhibits, profile)
-        if not (m.exhibit in layouts and is_screenshot(by_file[m.file]))
-    ]:
+    for match in exact_matches(usable, exhibits) + perceptual_matches(
+        [(lg, r) for lg, r in usable if not r.error], exhibits, profile
+    ):
         key = (match.exhibit, match.file)
         held = chosen.get(key)
         if held is None:

@@ -46,7 +46,6 @@ MAX_REGION = 0.92  # ...and must not exceed (then it is the whole picture: the f
 MAX_REGIONS = 4
 PEEL_TOLERANCE = 4  # grey levels between neighbours...
 PEEL_SHARE = 0.96  # ...within which this share of a row's pixels lie: a flat margin
-SCREENSHOT_SHARE = 0.6  # a region under this share of the picture: an interface surrounds it
 CROP_MARGINS = (0.0, 0.04, 0.08, 0.12)  # exhibit crop grid, share of each side removed
 
 
@@ -166,7 +165,7 @@ class ExhibitCrops:
     margins: list[tuple[float, float, float, float]]  # left, top, right, bottom
     phash: np.ndarray  # uint64
     dhash: np.ndarray
-    has_regions: bool = False  # margins (-1, -1, -1, -1) mark the exhibit's own regions
+    # margins (-1, -1, -1, -1) mark the exhibit's own candidate regions (a screenshot exhibit)
 
 
 def exhibit_crops(img: Image.Image, reference: str) -> ExhibitCrops:
@@ -199,19 +198,7 @@ def exhibit_crops(img: Image.Image, reference: str) -> ExhibitCrops:
         margins,
         np.array(phashes, dtype=np.uint64),
         np.array(dhashes, dtype=np.uint64),
-        has_regions=any(_share(r["box"], img.size) < SCREENSHOT_SHARE for r in regions),
     )
-
-
-def _share(box: list[int], size: tuple[int, int]) -> float:
-    return (box[2] - box[0]) * (box[3] - box[1]) / max(1, size[0] * size[1])
-
-
-def is_screenshot(record: Any) -> bool:
-    """A picture whose largest candidate region leaves much of it to an interface around."""
-    regions = getattr(record, "regions", None) or []
-    size = (record.width or 0, record.height or 0)
-    return any(_share(r["box"], size) < SCREENSHOT_SHARE for r in regions)
 
 
 def _popcount(values: np.ndarray) -> np.ndarray:
