@@ -142,6 +142,11 @@ def test_ufdr_run_keeps_the_raw_database_copy_of_duplicated_messages(tmp_path: P
     contacts = [e for _, e in store.contact_entries() if e.source.format == "ufdr_report"]
     assert [(e.name, e.identifiers[0].id) for e in contacts] == [("Alice Brown", "+447700900123")]
     manifest = json.loads(result.manifest_path.read_text())
+    report = next(s for s in manifest["sources"] if s["file"] == "phone.ufdr!/report.xml")
+    assert report["skipped_by_reason"] == {
+        "UFDR Location models not read (not messages, calls or contacts)": 1
+    }
+    assert report["recognised"] == ["device time zone Europe/London"]
     decisions = manifest["decisions"]["phone.ufdr!/report.xml"]
     assert decisions["ufdr_device_timezone"] == "Europe/London"
     assert decisions["ufdr_models_not_read"] == {"Location": 1}

@@ -17,6 +17,7 @@ from typing import Any
 
 from triage import __version__
 from triage.casefile import Case
+from triage.coverage import source_facts
 from triage.ingest import SourceResult
 from triage.registry import all_parsers
 from triage.views import stored_as
@@ -81,6 +82,9 @@ def write_manifest(
                 "parser": s.parser,
                 "parser_version": s.parser_version,
                 "counts": dict(sorted(s.counts.items())),
+                # Rows or parts skipped while reading it, by reason (details under "warnings").
+                "skipped_by_reason": _problems(warnings, s.file.logical),
+                "recognised": source_facts(decisions.get(s.file.logical, {})),
                 "error": s.error,
             }
             for s in sources
@@ -94,6 +98,14 @@ def write_manifest(
     path = out / MANIFEST_NAME
     path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n", "utf-8")
     return path
+
+
+def _problems(warnings: list[dict[str, Any]], file: str) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for warning in warnings:
+        if warning["file"] == file:
+            out[warning["category"]] = out.get(warning["category"], 0) + warning["count"]
+    return dict(sorted(out.items()))
 
 
 def stable_view(manifest: dict[str, Any]) -> dict[str, Any]:
