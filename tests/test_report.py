@@ -478,6 +478,31 @@ def test_messages_csv_has_case_contact_and_duty_columns(demo_report: Path) -> No
     assert summer["timestamp_local"].endswith("+01:00")
 
 
+def test_calls_csv_has_every_call_with_contact_and_duty(demo_case: Path, tmp_path: Path) -> None:
+    run_case(load_case(demo_case), tmp_path / "out")  # the real analysers place the calls
+    with open(tmp_path / "out" / "calls.csv", encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    # 12 with Female A, 4 with Female B, one each from the sergeant and the mother.
+    assert len(rows) == 18
+    assert sum(r["case_contact_key"] == "contact-1" for r in rows) == 12
+    assert sum(r["case_contact_key"] == "contact-2" for r in rows) == 4
+    first = rows[0]
+    assert (first["timestamp_local"], first["direction"], first["result"]) == (
+        "2026-03-02T11:05:00+00:00",
+        "outgoing",
+        "answered",
+    )
+    assert (first["case_contact"], first["duty_status"], first["night"]) == (
+        "Female A",
+        "on_duty",
+        "0",
+    )
+    assert first["source_locator"] == "calls._id=1" and first["source_format"] == "android_calllog"
+    # A cell starting with + is guarded against formula use.
+    sergeant = next(r for r in rows if r["counterpart_id"] == "'+447700900222")
+    assert sergeant["case_contact_key"] == "" and sergeant["duty_status"] == ""
+
+
 def test_report_is_reproducible(demo_report: Path, demo_case: Path) -> None:
     before = {p: p.read_bytes() for p in demo_report.rglob("*") if p.is_file()}
     case = load_case(demo_case)

@@ -95,6 +95,14 @@ def test_demo_report_loads_offline_and_headlines_match_findings(
             "contact": f["subject"],
             "outside": sum(f["data"]["status_counts"][s] for s in OUTSIDE_DUTY),
             "total": f["data"]["total"],
+            **(
+                {
+                    "calls": f["data"]["calls"]["total"],
+                    "calls_outside": f["data"]["calls"]["outside_duty"],
+                }
+                if "calls" in f["data"]
+                else {}
+            ),
         }
         for f in findings
         if f["rule"] == "duty.contact-split"

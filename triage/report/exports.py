@@ -1,6 +1,7 @@
 """Spreadsheet- and machine-friendly exports written beside the HTML report.
 
-``findings.json`` (schema in the README), ``messages.csv`` and ``findings.csv`` (UTF-8 with a BOM
+``findings.json`` (schema in the README), ``messages.csv``, ``calls.csv`` and ``findings.csv``
+(UTF-8 with a BOM
 so spreadsheet programs open them as UTF-8; cells that start with = + - @ are prefixed with an
 apostrophe so a message body can never run as a formula).
 """
@@ -15,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from triage.casefile import Case
+from triage.model import iso_utc
 from triage.store import Store
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -162,6 +164,85 @@ class _LocalTime:
                 self.offsets.clear()
             offset = self.offsets[utc[:16]] = when.astimezone(self.zone).utcoffset() or timedelta()
         return (when + offset).replace(tzinfo=timezone(offset)).isoformat()
+
+
+CALL_COLUMNS = (
+    "call_id",
+    "timestamp_utc",
+    "timestamp_local",
+    "network",
+    "video",
+    "direction",
+    "result",
+    "result_code",
+    "duration_s",
+    "counterpart",
+    "counterpart_id",
+    "counterpart_name",
+    "participants",
+    "is_group",
+    "conversation",
+    "app",
+    "deleted",
+    "source_file",
+    "source_sha256",
+    "source_format",
+    "source_locator",
+    "case_contact_key",
+    "case_contact",
+    "duty_status",
+    "night",
+)
+
+
+def write_calls_csv(store: Store, path: Path, case: Case | None = None) -> None:
+    """One row per call in time order; the case contact, duty status and night come from the
+    ``duty.contact-split`` findings (empty when no analyser placed the call)."""
+    names = {c.key: c.name for c in case.contacts} if case else {}
+    placed: dict[int, tuple[str, str, bool]] = {}
+    for f in store.findings():
+        if f.rule != "duty.contact-split" or not f.subject:
+            continue
+        for ref in (f.data.get("calls") or {}).get("refs", []):
+            placed.setdefault(ref["call_id"], (f.subject, ref.get("status"), ref.get("night")))
+    local_iso = _LocalTime(ZoneInfo(case.timezone) if case else None)
+    with open(path, "w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(CALL_COLUMNS)
+        for stored in store.calls():
+            c = stored.call
+            utc = iso_utc(c.timestamp_utc)
+            key, status, night = placed.get(stored.id, ("", "", None))
+            other = c.counterpart
+            writer.writerow(
+                (
+                    stored.id,
+                    _text(utc),
+                    local_iso(utc),
+                    _text(c.network),
+                    "" if c.video is None else int(c.video),
+                    _text(c.direction),
+                    _text(c.result),
+                    _text(c.result_code),
+                    "" if c.duration_s is None else c.duration_s,
+                    _text(other.raw if other else None),
+                    _text(other.id if other else None),
+                    _text(other.name if other else None),
+                    _text("; ".join(p.id or p.raw for p in c.participants)),
+                    int(c.is_group),
+                    _text(c.conversation_id),
+                    _text(c.app),
+                    int(c.deleted),
+                    _text(c.source.file),
+                    _text(c.source.sha256),
+                    _text(c.source.format),
+                    _text(c.source.locator),
+                    _text(key),
+                    _text(names.get(key, "")),
+                    _text(status),
+                    "" if night is None else int(bool(night)),
+                )
+            )
 
 
 def write_findings_csv(store: Store, path: Path) -> None:

@@ -85,26 +85,33 @@ def build(case: Case, findings: list[Finding]) -> list[Headline]:
         ]
         if none:
             text += f" No messages were found with {', '.join(none)} in the sources read."
-        out.append(
-            Headline(
-                "contact.summary",
-                text,
-                "#contacts",
-                {"found": found, "contacts": len(case.contacts)},
-            )
+        numbers = {"found": found, "contacts": len(case.contacts)}
+        with_calls = sum(
+            1
+            for f in [*summaries.values(), *rules.get("contact.none-found", [])]
+            if int((f.data.get("calls") or {}).get("count") or 0)
         )
+        if with_calls:
+            text += f" Calls were found with {with_calls} of them."
+            numbers["with_calls"] = with_calls
+        out.append(Headline("contact.summary", text, "#contacts", numbers))
 
     for f in sorted(
         rules.get("duty.contact-split", []), key=lambda f: order.get(f.subject or "", 99)
     ):
         total = int(f.data.get("total") or 0)
-        if not total:
+        calls = f.data.get("calls") or {}
+        n_calls = int(calls.get("total") or 0)
+        if not total and not n_calls:
             continue
         counts = f.data.get("status_counts") or {}
         outside = outside_duty(f.data)
         name = names.get(f.subject or "", f.subject or "?")
         unknown = int(counts.get("unknown", 0) or 0)
-        if unknown == total:
+        numbers: dict[str, Any] = {"outside": outside, "total": total, "contact": f.subject}
+        if not total:
+            text = f"No messages with {name} were found"
+        elif unknown == total:
             text = (
                 f"The duty status of the {plural(total, 'message')} with {name} is unknown "
                 "(no roster period covers them)"
@@ -119,14 +126,21 @@ def build(case: Case, findings: list[Finding]) -> list[Headline]:
         night = night_count(f.data.get("night"))
         if night:
             text += f"; {night:,} at night"
-        out.append(
-            Headline(
-                "duty.contact-split",
-                text + ".",
-                f"contacts/{f.subject}.html",
-                {"outside": outside, "total": total, "contact": f.subject},
+        text += "."
+        if n_calls:
+            # Messages and calls separately and together, as investigators count both.
+            text += (
+                f" {plural(n_calls, 'call')} and {plural(total, 'message')} with {name} "
+                f"({n_calls + total:,} in all)"
             )
-        )
+            if calls.get("outside_duty") is not None:
+                text += f"; {calls['outside_duty']:,} of the calls outside rostered duty"
+            call_night = night_count(calls.get("night"))
+            if call_night:
+                text += f", {call_night:,} at night"
+            text += "."
+            numbers.update(calls=n_calls, calls_outside=calls.get("outside_duty"))
+        out.append(Headline("duty.contact-split", text, f"contacts/{f.subject}.html", numbers))
 
     for f in sorted(
         rules.get("contact.after-closure", []), key=lambda f: order.get(f.subject or "", 99)

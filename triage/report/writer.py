@@ -34,7 +34,12 @@ from triage.coverage import source_facts
 from triage.model import Party, parse_iso_utc
 from triage.report import headlines, svg
 from triage.report.chat import render_chat
-from triage.report.exports import write_findings_csv, write_findings_json, write_messages_csv
+from triage.report.exports import (
+    write_calls_csv,
+    write_findings_csv,
+    write_findings_json,
+    write_messages_csv,
+)
 from triage.store import Finding, Store, StoredMessage
 from triage.terminal import bidi_visible
 
@@ -698,6 +703,7 @@ def write_report(store: Store, case: Case, out: Path, settings: Settings) -> Pat
     index = Report(store, case, out, settings).write()
     write_findings_json(store, out / "findings.json")
     write_messages_csv(store, out / "messages.csv", case)
+    write_calls_csv(store, out / "calls.csv", case)
     write_findings_csv(store, out / "findings.csv")
     return index
 
