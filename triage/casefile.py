@@ -21,6 +21,9 @@ from triage.identity import normalise_name, party
 from triage.model import Party
 
 ROLES = ("victim", "witness", "complainant", "other")
+# Roles of the case file's `people:` list: officers and others who are not contacts of interest
+# but whom the group analyser names (colleagues in the subject's group chats).
+PEOPLE_ROLES = ("colleague", "supervisor", "other")
 IDENTIFIER_KINDS = (
     "phone",
     "email",
@@ -112,6 +115,10 @@ class Case:
     roster: Roster | None = None
     night: tuple[dt.time, dt.time] = (dt.time(22, 0), dt.time(6, 0))
     title: str | None = None
+    # Colleagues and others named in `people:` (keys "person-1"...), matched to group members.
+    people: list[CaseContact] = field(default_factory=list)
+    # Lexicon files named in `lexicons:`; empty means the shipped default.
+    lexicons: list[Path] = field(default_factory=list)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -216,7 +223,19 @@ def load_case(path: Path | str) -> Case:
     r = _Reader(name)
     base = path.parent
     top = r.mapping(
-        root, "", ("case", "subject", "contacts", "roster", "night", "exhibits", "sources")
+        root,
+        "",
+        (
+            "case",
+            "subject",
+            "contacts",
+            "people",
+            "roster",
+            "night",
+            "exhibits",
+            "sources",
+            "lexicons",
+        ),
     )
     for required in ("case", "sources"):
         if required not in top:
@@ -291,6 +310,46 @@ def load_case(path: Path | str) -> Case:
             )
             if not contacts[-1].identifiers and not aliases:
                 raise r.fail(node, f"{where}.identifiers", "give at least one identifier or alias")
+
+    people: list[CaseContact] = []
+    if "people" in top:
+        for i, node in enumerate(r.sequence(top["people"], "people")):
+            where = f"people[{i}]"
+            c = r.mapping(node, where, ("name", "role", "identifiers", "aliases", "notes"))
+            for required in ("name", "role"):
+                if required not in c:
+                    raise r.fail(node, f"{where}.{required}", "missing")
+            aliases = (
+                [
+                    r.text(a, f"{where}.aliases[{j}]")
+                    for j, a in enumerate(r.sequence(c["aliases"], f"{where}.aliases"))
+                ]
+                if "aliases" in c
+                else []
+            )
+            people.append(
+                CaseContact(
+                    key=f"person-{i + 1}",
+                    name=r.text(c["name"], f"{where}.name"),
+                    role=r.choice(c["role"], f"{where}.role", PEOPLE_ROLES),
+                    identifiers=_identifiers(r, c["identifiers"], f"{where}.identifiers", region)
+                    if "identifiers" in c
+                    else [],
+                    aliases=aliases,
+                    notes=r.text(c["notes"], f"{where}.notes") if "notes" in c else None,
+                )
+            )
+            if not people[-1].identifiers and not aliases:
+                raise r.fail(node, f"{where}.identifiers", "give at least one identifier or alias")
+
+    lexicons = (
+        [
+            _existing(r, n, f"lexicons[{j}]", base)
+            for j, n in enumerate(r.sequence(top["lexicons"], "lexicons"))
+        ]
+        if "lexicons" in top
+        else []
+    )
 
     roster = None
     if "roster" in top:
@@ -393,6 +452,8 @@ def load_case(path: Path | str) -> Case:
         exhibits=exhibits,
         roster=roster,
         night=night,
+        people=people,
+        lexicons=lexicons,
     )
 
 
@@ -452,6 +513,18 @@ def case_to_data(case: Case) -> dict[str, Any]:
         }
 
     roster = case.roster
+
+    def person(c: CaseContact) -> dict[str, Any]:
+        return {
+            "key": c.key,
+            "name": c.name,
+            "role": c.role,
+            "identifiers": [ident(i) for i in c.identifiers],
+            "aliases": c.aliases,
+            "dates": {k: d.isoformat() for k, d in c.dates.items()},
+            "notes": c.notes,
+        }
+
     return {
         "path": str(case.path),
         "sha256": case.sha256,
@@ -473,6 +546,8 @@ def case_to_data(case: Case) -> dict[str, Any]:
             }
             for c in case.contacts
         ],
+        "people": [person(c) for c in case.people],
+        "lexicons": [str(p) for p in case.lexicons],
         "sources": [{"path": str(s.path), "label": s.label} for s in case.sources],
         "exhibits": [
             {
@@ -550,4 +625,16 @@ def case_from_data(data: dict[str, Any]) -> Case:
             ],
         ),
         night=tuple(dt.time.fromisoformat(t) for t in data["night"]),  # type: ignore[arg-type]
+        people=[
+            CaseContact(
+                key=c["key"],
+                name=c["name"],
+                role=c["role"],
+                identifiers=[ident(i) for i in c["identifiers"]],
+                aliases=list(c["aliases"]),
+                notes=c.get("notes"),
+            )
+            for c in data.get("people", [])
+        ],
+        lexicons=[Path(p) for p in data.get("lexicons", [])],
     )

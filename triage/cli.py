@@ -182,11 +182,13 @@ def _run_case(case_file: Path, out: Path, date_order: str | None) -> None:
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from triage.casefile import CaseFileError, load_case
+    from triage.lexicon import load_lexicons
     from triage.run import EvidenceChanged, run_case
     from triage.run import Progress as RunProgress
 
     try:
         case = load_case(case_file)
+        load_lexicons(case.lexicons)  # a bad lexicon is named before anything is read
     except CaseFileError as exc:
         raise UserError(str(exc)) from None
     console = Console(stderr=True, highlight=False)

@@ -37,6 +37,13 @@ def analysers() -> list[Analyser]:
     from triage.analysers.contacts import ContactsAnalyser
     from triage.analysers.duty import DutyAnalyser
     from triage.analysers.gaps import GapsAnalyser
+    from triage.analysers.lexicon import LexiconAnalyser
     from triage.analysers.media import MediaAnalyser
 
-    return [ContactsAnalyser(), DutyAnalyser(), GapsAnalyser(), MediaAnalyser()]
+    return [
+        ContactsAnalyser(),
+        DutyAnalyser(),
+        GapsAnalyser(),
+        MediaAnalyser(),
+        LexiconAnalyser(),
+    ]

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from triage.store.calls import CallsAggregate, StoredCall
 from triage.store.codec import dumps, loads
 from triage.store.findings import Finding, FindingsAggregate
+from triage.store.groups import GroupsAggregate
 from triage.store.media import MediaAggregate, media_records_at
 from triage.store.messages import MessageFacts, MessagesAggregate, StoredMessage
 from triage.store.meta import MetaAggregate
@@ -36,10 +37,18 @@ AGGREGATES: tuple[type, ...] = (
     CallsAggregate,
     FindingsAggregate,
     MediaAggregate,
+    GroupsAggregate,
 )
 
 
-class Store(MetaAggregate, MessagesAggregate, CallsAggregate, FindingsAggregate, MediaAggregate):
+class Store(
+    MetaAggregate,
+    MessagesAggregate,
+    CallsAggregate,
+    FindingsAggregate,
+    MediaAggregate,
+    GroupsAggregate,
+):
     """The case store of one run (an SQLite file in the output directory).
 
     ``timezone`` is the case's zone: each message's local wall time is stored beside its UTC
