@@ -1,7 +1,6 @@
 """Robustness and speed benchmark for triage.media (not run in CI).
 
-Robustness: real photographs that ship inside Python packages (the 23 of
-shared/reference/image_matching.md section 4: scikit-image ``skimage/data``, scikit-learn
+Robustness: real photographs that ship inside Python packages (23 of them: scikit-image ``skimage/data``, scikit-learn
 ``sklearn/datasets/images``, matplotlib ``sample_data/grace_hopper.jpg``, PyWavelets
 ``pywt/data`` aero/ascent) each get 12 WhatsApp-like variants. Every base is an exhibit (hashed in
 8 orientations, through the same pipeline as the evidence); recall is measured on the 12 true pairs

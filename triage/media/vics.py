@@ -2,7 +2,7 @@
 
 The VICS data model is shared only with law enforcement and vendors; the shape read here is the
 one reconstructed from open importers (sepinf-inc/IPED ``iped-engine/.../hashdb/HashDBTool.java``,
-abrignoni/GLEAPP ``gleapp/projectvic.py``; summarised in shared/reference/landscape.md section c):
+abrignoni/GLEAPP ``gleapp/projectvic.py``):
 
 * root object; v1.x carries ``"odata.metadata": ".../DataModels/1.x.xml#Media"``, v2.0
   ``"@odata.context": ".../2.0.xml/<US|UK|CUSTOM|Default>/$metadata#Media"``;
