@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import io
+import json
 import random
+from pathlib import Path
 
 import av
 import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
+from triage.casefile import load_case
 from triage.media.exhibits import exhibit_from_bytes
 from triage.media.video import (
     VideoError,
@@ -17,6 +20,7 @@ from triage.media.video import (
     match_video,
     sniff_video,
 )
+from triage.run import run_case
 
 LIMITS = {"match": 10, "review": 16, "review_dhash": 12}
 
@@ -99,3 +103,29 @@ def test_frame_budget_bounds_a_long_video() -> None:
 def test_not_a_video_is_a_clear_error() -> None:
     with pytest.raises(VideoError):
         hash_video(b"\x00\x00\x00\x18ftypisom" + b"\x00" * 100)
+
+
+def test_run_finds_an_exhibit_in_a_phone_video_and_shows_its_frames(
+    demo_case: Path, tmp_path: Path
+) -> None:
+    folder = demo_case.parent
+    exhibit = Image.open(folder / "exhibits" / "EX-KL-1.jpg").convert("RGB")
+    camera = folder / "evidence" / "sdcard-copy" / "DCIM" / "Camera"
+    (camera / "VID_20260315_2210.mp4").write_bytes(clip([scene(50), exhibit, scene(51)], 2.0))
+    out = tmp_path / "out"
+    run_case(load_case(demo_case), out)
+    data = json.loads((out / "findings.json").read_text())
+    (finding,) = [
+        f
+        for f in data["findings"]
+        if f["rule"] == "exhibit.match" and f["data"]["via"] == "video_frame"
+    ]
+    d = finding["data"]
+    assert d["exhibit_id"] == "EX/KL/1" and d["file"].endswith("VID_20260315_2210.mp4")
+    assert {f["t"] for f in d["video"]["matching_frames"]} == {2.0, 3.0}
+    assert d["video"]["frames_hashed"] == 6
+    assert "frame of a video" in finding["why"] and "2 s" in finding["why"]
+    shown = d["video"]["shown"]
+    assert shown and all((out / f["copy"]).is_file() for f in shown)
+    page = (out / "exhibits.html").read_text("utf-8")
+    assert "Video frames" in page and 'class="evidence blurred" id="fig-' in page

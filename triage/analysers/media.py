@@ -86,6 +86,14 @@ class MediaAnalyser(Analyser):
             region = match["data"].get("region")
             if match["method"] == "region":
                 why += " " + self._region_text(match["data"])
+            video = match["data"].get("video")
+            if video:
+                times = ", ".join(f"{f['t']:g} s" for f in video["matching_frames"][:10])
+                why += (
+                    f" It is a frame of a video: {len(video['matching_frames'])} of the "
+                    f"{video['frames_hashed']} frames sampled ({video['sampled']}) match, at "
+                    f"{times}."
+                )
             if full_gone:
                 why += " No full-size copy of that picture was found in the sources read."
             if linked:
@@ -120,8 +128,10 @@ class MediaAnalyser(Analyser):
                         "exhibit_id": match["exhibit_id"],
                         "reference": match["reference"],
                         "exhibit_description": description,
-                        "file": match["file"] if match["via"] == "file" else None,
-                        "files": sorted({m["file"] for m in group if m["via"] == "file"}),
+                        "file": match["file"] if match["via"] in ("file", "video_frame") else None,
+                        "files": sorted(
+                            {m["file"] for m in group if m["via"] in ("file", "video_frame")}
+                        ),
                         "via": match["via"],
                         "sha256": match["sha256"],
                         "method": match["method"],
@@ -132,6 +142,7 @@ class MediaAnalyser(Analyser):
                         "exhibit_copy": exhibit.get("copy"),
                         "file_copy": match["copy"],
                         "thumbnail": thumbnail,
+                        "video": video,
                         "region": region,
                         "picture_size": match["data"].get("picture_size"),
                         "exhibit_crop": match["data"].get("exhibit_crop"),
@@ -178,6 +189,8 @@ class MediaAnalyser(Analyser):
 
     @staticmethod
     def _where(match: dict[str, Any]) -> str:
+        if match["via"] == "video_frame":
+            return f"in the video {match['file']}"
         if match["via"] == "thumbnail":
             thumb = match["data"]["thumbnail"]
             return f"in the app's database ({thumb.get('locator')})"

@@ -41,6 +41,7 @@ from triage.media.thumbnails import (
     is_thumbnail_file,
     thumbnail_facts,
 )
+from triage.media.video_stage import video_files, video_matches
 from triage.store import Store, media_records_at
 
 MEDIA_DIR = "media"
@@ -58,6 +59,7 @@ class MediaResult:
     unreadable: list[tuple[str, str]] = field(default_factory=list)
     matches: int = 0
     thumbnails: int = 0  # app-kept previews held as bytes in the store, hashed and compared
+    videos: int = 0  # videos whose sampled frames were hashed and compared
     settings: dict[str, Any] = field(default_factory=dict)
     # (exhibit file, line or None, reason) for exhibits or hash-list rows that could not be used
     problems: list[tuple[str, int | None, str]] = field(default_factory=list)
@@ -75,6 +77,7 @@ class MediaResult:
             "unreadable": [list(u) for u in self.unreadable],
             "matches": self.matches,
             "thumbnails": self.thumbnails,
+            "videos": self.videos,
             "settings": self.settings,
         }
 
@@ -192,6 +195,15 @@ def run_media(
                 "data": data,
             }
         )
+    videos, problems, result.videos = video_matches(
+        video_files(found.others), exhibits, profile, out, MEDIA_DIR
+    )
+    result.unreadable = sorted(set(result.unreadable + problems))
+    for row in videos:
+        row["exhibit_id"] = owner_of.get(row["exhibit"], row["exhibit"])
+        row["reference"] = row.pop("exhibit")
+        row["attachment_id"] = None
+    rows += videos
     store.add_media_matches(rows)
     result.matches = len(rows)
     return result

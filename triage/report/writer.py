@@ -654,6 +654,11 @@ class Report:
                     if isinstance(d.get("thumbnail"), dict)
                     else None,
                     "outline": _outline(d.get("region"), d.get("picture_size")),
+                    "video_frames": [
+                        {**f, "image": self._media(f.get("copy"))}
+                        for f in ((d.get("video") or {}).get("shown") or [])
+                        if isinstance(f, dict)
+                    ],
                     "messages": [
                         {
                             **entry,
