@@ -102,7 +102,14 @@ def naive_export(db: Path, out: Path) -> int:
     return n
 
 
-def run_triage(case: Path, out: Path, report: bool) -> tuple[float, float, int]:
+# Deleted-row recovery (issue 19) reads every page of msgstore.db again in Python; this turns it
+# off in the child so its share of the run can be told apart from the rest.
+NO_RECOVERY = "import parsers.whatsapp_recovered as r; r.recover_evidence = lambda *a, **k: None; "
+
+
+def run_triage(
+    case: Path, out: Path, report: bool, recovery: bool = True
+) -> tuple[float, float, int]:
     """(seconds, peak RSS MiB, exit code) of ``triage run`` in a child process."""
     code = (
         "import sys; from triage.cli import main; sys.argv = ['triage'] + sys.argv[1:]; main()"
@@ -113,6 +120,8 @@ def run_triage(case: Path, out: Path, report: bool) -> tuple[float, float, int]:
             " run_case(load_case(Path(sys.argv[2])), Path(sys.argv[4]), report=False)"
         )
     )
+    if not recovery:
+        code = NO_RECOVERY + code
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     started = time.perf_counter()
     proc = subprocess.Popen(
@@ -134,7 +143,7 @@ def tree_bytes(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
-def bench(rows: int, folder: Path, report: bool) -> None:
+def bench(rows: int, folder: Path, report: bool, recovery: bool = True) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     db = folder / "msgstore.db"
     if not db.exists():
@@ -145,8 +154,8 @@ def bench(rows: int, folder: Path, report: bool) -> None:
     started = time.perf_counter()
     exported = naive_export(db, folder / "naive.jsonl")
     naive = time.perf_counter() - started
-    out = folder / "out"
-    seconds, rss, code = run_triage(case, out, report)
+    out = folder / ("out" if recovery else "out-no-recovery")
+    seconds, rss, code = run_triage(case, out, report, recovery)
     store = out / "case.sqlite"
     messages = 0
     if store.exists():
@@ -158,7 +167,8 @@ def bench(rows: int, folder: Path, report: bool) -> None:
     per = max(messages, 1)
     print(f"== {rows:,} rows (msgstore.db {db.stat().st_size / 1e6:.0f} MB)")
     print(f"naive export:      {naive:.2f}s ({exported:,} lines)")
-    print(f"triage run:        {seconds:.2f}s, exit {code}{'' if report else ' (no report)'}")
+    what = ("" if report else " (no report)") + ("" if recovery else " (no deleted-row recovery)")
+    print(f"triage run:        {seconds:.2f}s, exit {code}{what}")
     print(f"ratio:             {seconds / naive:.1f}")
     print(f"peak RSS:          {rss:.0f} MiB")
     print(f"messages stored:   {messages:,}")
@@ -172,11 +182,18 @@ def main() -> None:
     parser.add_argument("--rows", type=int, nargs="+", default=[300_000, 1_000_000])
     parser.add_argument("--keep", type=Path, help="build databases and outputs here and keep them")
     parser.add_argument("--no-report", action="store_true", help="run without writing the report")
+    parser.add_argument(
+        "--also-without-recovery",
+        action="store_true",
+        help="run each size a second time with deleted-row recovery turned off",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = args.keep or Path(tmp)
         for rows in args.rows:
             bench(rows, base / f"rows-{rows}", report=not args.no_report)
+            if args.also_without_recovery:
+                bench(rows, base / f"rows-{rows}", report=not args.no_report, recovery=False)
 
 
 if __name__ == "__main__":
