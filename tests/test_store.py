@@ -95,3 +95,36 @@ def test_export_notices_are_not_messages_with_a_contact(tmp_path: Path) -> None:
     assert summary.data["first_sender"] == "subject"
     assert summary.data["first_message_id"] != notices[0].id
     assert notices[0].id not in summary.refs and notices[0].id not in split.refs
+
+
+def _msg(key: str, locator: str):  # noqa: ANN202 - a Message
+    from triage.model import Conversation, Message, Party, Provenance
+
+    her = Party("+447700900123", "+447700900123", scheme="phone")
+    return Message(
+        platform="sms",
+        conversation=Conversation("sms:thread:1", participants=[her]),
+        timestamp_utc=dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC),
+        timestamp_raw="0",
+        zone_assumed=False,
+        direction="incoming",
+        sender=her,
+        recipients=[Party("(device owner)", "owner", scheme="owner")],
+        body="same",
+        kind="text",
+        source=Provenance("a.db", "0" * 64, "test", locator),
+        duplicate_key=key,
+    )
+
+
+def test_copies_are_kept_once_across_ingests_and_indexing(tmp_path: Path) -> None:
+    store = Store.create(tmp_path / "s.sqlite")
+    first = store.add_source("a.db", "0" * 64, 1, "test", "1")
+    store.ingest(first, [_msg("k1", "sms._id=1"), _msg("k1", "sms._id=1 again")])
+    store.index()  # lets the in-memory keys go
+    second = store.add_source("b.xml", "1" * 64, 1, "test", "1")
+    store.ingest(second, [_msg("k1", "smses[0]"), _msg("k2", "smses[1]")])
+    assert [s.message.source.locator for s in store.messages()] == ["sms._id=1", "smses[1]"]
+    assert [d["locator"] for d in store.duplicates()] == ["sms._id=1 again", "smses[0]"]
+    # The parties of both messages are stored once.
+    assert len(store.parties()) == 2

@@ -13,6 +13,8 @@ times, ids and flags, into a :class:`MessageFacts` tuple with no parties, body o
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
 import itertools
 import operator
 import queue
@@ -46,6 +48,7 @@ from triage.store.codec import (
 )
 
 BATCH = 5000
+_key_digest = functools.partial(hashlib.blake2b, digest_size=16)
 #: Live rows only: messages recovered from deleted content are shown, never counted.
 LIVE = "m.recovered = 0"
 
@@ -174,7 +177,9 @@ class MessagesAggregate:
         self._next_message = (
             1 + c.execute("SELECT COALESCE(MAX(id), 0) FROM messages").fetchone()[0]
         )
-        self._seen_keys: dict[str, int] = {}
+        self._seen_keys: dict[bytes, int] = {}
+        # Whether _seen_keys holds every stored key (false once released by index()).
+        self._keys_in_memory = self._next_message == 1
         self._party_ids: dict[tuple, int] = {}
         self._parties: dict[int, Party] = {}
         for pid, raw, ident, name, scheme in c.execute(
@@ -239,6 +244,15 @@ class MessagesAggregate:
         Rows are built here while a writer thread inserts the previous batch: SQLite releases
         the interpreter lock while it writes, so parsing and writing use both cores."""
         self._indexed = False
+        if not self._keys_in_memory:
+            self._seen_keys = {
+                _key_digest(key.encode()).digest(): mid
+                for mid, key in self.conn.execute(
+                    "SELECT id, duplicate_key FROM messages WHERE duplicate_key IS NOT NULL"
+                    " ORDER BY id"
+                )
+            }
+            self._keys_in_memory = True
         if not getattr(self, "threaded", False):
             iterator = iter(records)
             while batch := list(itertools.islice(iterator, BATCH)):
@@ -275,7 +289,11 @@ class MessagesAggregate:
             raise failure[0]
 
     def index(self) -> None:
-        """Build the message indexes (after ingest; idempotent)."""
+        """Build the message indexes (after ingest; idempotent). The duplicate keys kept in
+        memory during ingest are let go; a later ingest reads them back from the store."""
+        if self._seen_keys:
+            self._seen_keys = {}
+            self._keys_in_memory = False
         if not getattr(self, "_indexed", False):
             try:
                 self.conn.executescript(INDEXES)
@@ -308,11 +326,14 @@ class MessagesAggregate:
                 self._collect_call(source_id, record, parties, files, calls)
             elif isinstance(record, Message):
                 key = record.duplicate_key
-                if key is not None and key in self._seen_keys:
+                # Keys are remembered by a 128-bit digest: a third of the memory of the text at
+                # a million messages, and no two different keys share one in practice.
+                digest = _key_digest(key.encode()).digest() if key is not None else None
+                if digest is not None and digest in self._seen_keys:
                     dups.append(
                         (
                             key,
-                            self._seen_keys[key],
+                            self._seen_keys[digest],
                             source_id,
                             record.source.file,
                             record.source.locator,
@@ -321,8 +342,8 @@ class MessagesAggregate:
                     continue
                 mid = self._next_message
                 self._next_message += 1
-                if key is not None:
-                    self._seen_keys[key] = mid
+                if digest is not None:
+                    self._seen_keys[digest] = mid
                 conv = record.conversation
                 conv_id = self._conv_ids.get(conv.id)
                 if conv_id is None:
@@ -550,23 +571,27 @@ class MessagesAggregate:
             f" {where} ORDER BY {TIME_ORDER}"
         )
         parse = dt.datetime.fromisoformat
+        # SQLite hands back a new string per row; a phone's millions of rows share a few
+        # platforms, directions, kinds, id spaces and chats, so each is kept once.
+        pool: dict[str, str] = {}
+        shared = pool.setdefault
         for row in self.conn.execute(sql, params):
             (mid, conv, platform, ts, local, direction, kind, deleted, zone_assumed, status,
              record_id, order_key, id_space, file_id, locator, is_group) = row  # fmt: skip
             yield MessageFacts(
                 mid,
-                conv,
-                platform,
+                shared(conv, conv),
+                shared(platform, platform),
                 parse(ts) if ts else None,
                 local,
-                direction,
-                kind,
+                shared(direction, direction),
+                shared(kind, kind),
                 bool(deleted),
                 bool(zone_assumed),
                 bool(status),
                 record_id,
                 order_key,
-                id_space,
+                None if id_space is None else shared(id_space, id_space),
                 files[file_id][0],
                 locator,
                 bool(is_group),
