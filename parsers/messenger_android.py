@@ -29,6 +29,7 @@ table that has an integer primary key.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import sqlite3
@@ -40,6 +41,7 @@ from parsers.messenger_common import (
     DuplicateKeys,
     case_owner_fb_ids,
 )
+from parsers.messenger_recovered import recovered_rows
 from triage.addressing import sender_and_recipients
 from triage.clock import from_unix_ms
 from triage.evidence import EvidenceFile
@@ -183,10 +185,16 @@ class MessengerThreadsDb2(_AppBase):
             current = None
             keys = DuplicateKeys([])
             guard = RecordGuard(ctx, file.logical)
-            for row in conn.execute(query):
+            rows = itertools.chain(
+                ((row, None) for row in conn.execute(query)),
+                recovered_rows(file, ctx, optional),
+            )
+            for row, recovered in rows:
                 rowid, msg_id, thread_key, text, sender_raw, ts, msg_type = row[:7]
                 more = dict(zip(optional, row[7:], strict=True))
                 locator = f"messages.msg_id={msg_id}"
+                if recovered:
+                    locator = f"messages (recovered: {recovered['source']})"
                 with guard(locator):
                     ids = self._thread_ids(thread_key, members, uid)
                     if thread_key != current:
@@ -256,6 +264,8 @@ class MessengerThreadsDb2(_AppBase):
                     sender, recipients = sender_and_recipients(
                         direction, me, author, conv.participants, conv.is_group
                     )
+                    if recovered:
+                        extra["recovered"] = recovered
                     yield Message(
                         platform=PLATFORM,
                         conversation=conv,
@@ -272,9 +282,12 @@ class MessengerThreadsDb2(_AppBase):
                         record_id=rowid if has_int_key else None,
                         id_space="messages" if has_int_key else None,
                         extra=extra,
-                        duplicate_key=keys.key(
+                        duplicate_key=None
+                        if recovered
+                        else keys.key(
                             sender_name or f"fb:{sender_id}", when, text, len(attachments)
                         ),
+                        recovered=bool(recovered),
                     )
             yield from _id_space(self, file, conn, "messages", ctx)
 

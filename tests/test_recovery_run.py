@@ -170,3 +170,22 @@ def test_recovered_ios_messages(tmp_path: Path) -> None:
     assert photos.direction == "incoming" and photos.platform == "imessage"
     assert photos.extra["guid"] and photos.extra["recovered"]["status"] == "deleted"
     assert photos.conversation.id.startswith("ios:handle:")
+
+
+def test_recovered_messenger_threads_db2_messages(tmp_path: Path) -> None:
+    src = ROOT / "fixtures/messenger/generated/android/data/data/com.facebook.orca/databases"
+    folder = tmp_path / "evidence" / "data/data/com.facebook.orca/databases"
+    shutil.copytree(src, folder)
+    conn = sqlite3.connect(folder / "threads_db2")
+    conn.execute("PRAGMA secure_delete=OFF")
+    conn.execute("DELETE FROM messages WHERE msg_id = 'mid.$cAAAAAA2'")
+    conn.commit()
+    conn.close()
+    messages = [r for _res, r in iter_records([tmp_path / "evidence"], ParseContext())]
+    messages = [m for m in messages if isinstance(m, Message)]
+    [recovered] = [m for m in messages if m.recovered]
+    assert recovered.body == "Yes, at the station"
+    assert recovered.direction == "outgoing"  # the sender is the local user (threads_db2-uid)
+    assert recovered.extra["msg_id"] == "mid.$cAAAAAA2" and recovered.duplicate_key is None
+    assert recovered.extra["recovered"]["status"] == "deleted"
+    assert "mid.$cAAAAAA2" not in {m.extra.get("msg_id") for m in messages if not m.recovered}
