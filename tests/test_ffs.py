@@ -179,3 +179,11 @@ def test_database_missing_a_required_column_is_named(tmp_path: Path, cli) -> Non
         == "not read: looks like whatsapp_android: column message.text_data missing"
     )
     assert any(r.get("not_read") and r["category"] == "unknown schema" for r in rows)
+
+
+def test_run_names_what_was_not_read_in_the_terminal(tmp_path: Path, cli) -> None:
+    shutil.copy(IOS, tmp_path / IOS.name)
+    case = write_case(tmp_path, [IOS.name])
+    result = cli.invoke(main, ["run", str(case), "--out", str(tmp_path / "out")])
+    assert "not read (unread app)" in result.stderr
+    assert "Signal is on the phone" in " ".join(result.stderr.split())

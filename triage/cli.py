@@ -252,6 +252,11 @@ def _run_case(case_file: Path, out: Path, date_order: str | None) -> None:
     console.print(table)
     if result.skipped:
         console.print(f"{len(result.skipped)} file(s) skipped; see the report's coverage section.")
+    for item in result.not_read:
+        console.print(
+            f"[yellow]not read ({shown(item['category'])}):[/] "
+            f"{shown(item['file'])}: {shown(item['reason'])}"
+        )
     total = sum(w["count"] for w in result.warnings)
     if total:
         console.print(
@@ -340,7 +345,7 @@ def detect(paths: tuple[str, ...], as_json: bool) -> None:
             table.add_column("what")
             table.add_column("why", overflow="fold")
             for item in unread:
-                table.add_row(item.file, item.category, item.reason)
+                table.add_row(shown(item.file), shown(item.category), shown(item.reason))
             console.print(table)
 
 

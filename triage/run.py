@@ -54,6 +54,8 @@ class RunResult:
     report_path: Path | None
     sources: list[SourceResult] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    # Relevant things not read or read in part (triage.coverage.NotRead as JSON).
+    not_read: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[dict[str, Any]] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     findings: int = 0
@@ -230,6 +232,7 @@ def run_case(
         report_path=report_path,
         sources=results,
         skipped=skipped,
+        not_read=unread,
         warnings=warnings,
         counts=counts,
         findings=findings,
