@@ -391,13 +391,18 @@ def parse(
     counts: dict[str, dict[str, int]] = {}
     outcome = ReadOutcome()
     for result, record in iter_records(_existing_paths(paths), ctx, outcome):
-        if isinstance(record, Message | Call):
-            if isinstance(record, Message):
-                writer.write(record)
-            else:
-                writer.write_call(record)
-            per_file = counts.setdefault(result.file.logical, {"messages": 0, "calls": 0})
-            per_file["messages" if isinstance(record, Message) else "calls"] += 1
+        if isinstance(record, Message):
+            writer.write(record)
+            what = "messages"
+        elif isinstance(record, Call):
+            writer.write_call(record)
+            what = "calls"
+        else:
+            continue
+        per_file = counts.get(result.file.logical)
+        if per_file is None:
+            per_file = counts[result.file.logical] = {"messages": 0, "calls": 0}
+        per_file[what] += 1
     writer.flush()
     for file, count in counts.items():
         calls = f", {count['calls']:,} calls" if count["calls"] else ""
