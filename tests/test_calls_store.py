@@ -46,3 +46,27 @@ def test_calls_round_trip_and_copies_counted_once(tmp_path: Path) -> None:
 
 def _fields(call: Call) -> dict:
     return {name: getattr(call, name) for name in Call.__slots__}
+
+
+def test_app_calls_shown_in_their_conversation(tmp_path: Path) -> None:
+    from tests.test_analysers_support import run, write_case
+    from triage.report.writer import page_name, slug
+
+    case = write_case(
+        tmp_path,
+        'contacts:\n  - name: Bob\n    role: witness\n    identifiers: [{phone: "07700 900456"}]\n'
+        f"sources:\n  - {WA_CURRENT}\n",
+    )
+    r = run(case, tmp_path / "out")
+    bob = r.one("contact.summary", "contact-1").data
+    assert bob["calls"]["count"] == 1 and bob["calls"]["talk_seconds"] == 95
+    key = "whatsapp:447700900456@s.whatsapp.net"
+    page = (tmp_path / "out" / "conversations" / page_name(slug(key), 1)).read_text()
+    assert page.count('<li class="msg call ') == 1 and "message._id=13" in page
+    alice = (
+        tmp_path
+        / "out"
+        / "conversations"
+        / page_name(slug("whatsapp:447700900123@s.whatsapp.net"), 1)
+    ).read_text()
+    assert "video call (whatsapp) placed by the device owner to" in alice

@@ -498,6 +498,14 @@ def test_calls_csv_has_every_call_with_contact_and_duty(demo_case: Path, tmp_pat
         "0",
     )
     assert first["source_locator"] == "calls._id=1" and first["source_format"] == "android_calllog"
+    # The calls are in the contacts' chronologies, at their time, with provenance.
+    page = (tmp_path / "out" / "contacts" / "contact-1.html").read_text()
+    assert page.count('<li class="msg call ') == 12
+    first_call = page.index('id="c1"')
+    assert page.rindex("Hi Katie, PC Reeve here", 0, first_call) < first_call  # 10:15 before 11:05
+    assert "calls._id=1" in page and "answered, 3:00" in page
+    page_b = (tmp_path / "out" / "contacts" / "contact-2.html").read_text()
+    assert page_b.count('<li class="msg call ') == 4 and "ZCALLRECORD.Z_PK=2" in page_b
     # A cell starting with + is guarded against formula use.
     sergeant = next(r for r in rows if r["counterpart_id"] == "'+447700900222")
     assert sergeant["case_contact_key"] == "" and sergeant["duty_status"] == ""

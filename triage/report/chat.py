@@ -133,6 +133,36 @@ def _message(m: dict[str, Any], root: str, timezone: str, show_contact: bool) ->
     return "".join(parts)
 
 
+def _call(c: dict[str, Any], root: str, show_contact: bool) -> str:
+    """A call in the chronology, at its time: who placed it, its result and duration."""
+    what = ("video call" if c["video"] else "call") + f" ({c['network']})"
+    placed = "placed by the device owner to" if c["direction"] == "outgoing" else "from"
+    if c["direction"] == "unknown":
+        placed = "with"
+    parts = [
+        f'<li class="msg call {_e(c["direction"])}" id="c{c["id"]}"><div class="bubble">'
+        f'<div class="who">{_e(what)} {_e(placed)} {_e(c["with"])}</div>'
+        f'<div class="body">{_e(c["result"])}, {_e(c["duration"])}</div>'
+        f'<div class="meta"><span title="{_e(c["full_time"])}">{_e(c["time"])}</span>'
+    ]
+    if c["status"]:
+        parts.append(f'<span class="badge {_e(c["status"])}">{_e(c["status_name"])}</span>')
+    if c["night"]:
+        parts.append('<span class="badge night">night</span>')
+    if c["contact"] and show_contact:
+        parts.append(f'<span class="badge">{_e(c["contact"])}</span>')
+    source = c["source"]
+    parts.append(_provenance_head("call", source.file, source.sha256, c["source_id"], root))
+    parts.append(
+        f'<dt>record</dt><dd class="mono">{_e(source.locator)}</dd>'
+        f"<dt>parser</dt><dd>{_e(source.format)}</dd>"
+        f'<dt>result code</dt><dd class="mono">{_e(c["result_code"])}</dd>'
+        f'<dt>raw time</dt><dd class="mono">{_e(c["raw_time"])}</dd>'
+        f'<dt>call id</dt><dd class="mono">{c["id"]}</dd></dl></details></div></li>'
+    )
+    return "".join(parts)
+
+
 @functools.lru_cache(maxsize=4096)
 def _provenance_head(
     platform: str, file: str, sha256: str, source_id: int | None, root: str
@@ -160,6 +190,8 @@ def render_chat(
             out.append(f'<li class="day"><span>{_e(row["day"])}</span></li>')
         elif kind == "gap":
             out.append(_gap(row["gap"]))
+        elif kind == "call":
+            out.append(_call(row["c"], root, show_contact))
         else:
             out.append(_message(row["m"], root, timezone, show_contact))
         out.append("\n")

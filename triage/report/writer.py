@@ -31,7 +31,7 @@ from triage import __version__
 from triage.analysers import Settings
 from triage.casefile import Case, CaseContact
 from triage.coverage import source_facts
-from triage.model import Party, parse_iso_utc
+from triage.model import Party, iso_utc, parse_iso_utc
 from triage.report import headlines, svg
 from triage.report.chat import render_chat
 from triage.report.exports import (
@@ -40,7 +40,7 @@ from triage.report.exports import (
     write_findings_json,
     write_messages_csv,
 )
-from triage.store import Finding, Store, StoredMessage
+from triage.store import Finding, Store, StoredCall, StoredMessage
 from triage.terminal import bidi_visible
 
 PAGE_SIZE = 1000
@@ -186,6 +186,18 @@ class Report:
             if isinstance(e.get("message_id"), int)
         }
         self.message_page: dict[int, str] = {}
+        # Calls placed by the analysers: call id -> (contact key, duty status, night).
+        self.call_places: dict[int, tuple[str, str | None, bool | None]] = {
+            ref["call_id"]: (f.subject or "", ref.get("status"), ref.get("night"))
+            for f in self.rules.get("duty.contact-split", [])
+            for ref in (f.data.get("calls") or {}).get("refs", [])
+        }
+        self.calls_by_conversation: dict[str, list[StoredCall]] = {}
+        for stored_call in store.calls():
+            if stored_call.call.conversation_id:
+                self.calls_by_conversation.setdefault(stored_call.call.conversation_id, []).append(
+                    stored_call
+                )
         self._time_cache: dict[dt.datetime, tuple[str, str, str]] = {}
         self._party_cache: dict[int, tuple[str, str]] = {}
         self._party_keep: list[Party | None] = []  # keeps the ids of cached parties unique
@@ -269,6 +281,31 @@ class Report:
             "recovered": m.extra.get("recovered"),
         }
 
+    def call_view(self, stored: StoredCall) -> dict[str, Any]:
+        c = stored.call
+        day, time, full = self._times(c.timestamp_utc)
+        key, status, night = self.call_places.get(stored.id, ("", None, None))
+        return {
+            "id": stored.id,
+            "day": day,
+            "time": time,
+            "full_time": full,
+            "direction": c.direction,
+            "result": c.result.replace("_", " "),
+            "duration": _duration(c.duration_s),
+            "network": c.network,
+            "video": c.video,
+            "with": ", ".join(self._party_texts(p)[1] for p in c.parties) or "withheld or unknown",
+            "status": status,
+            "status_name": STATUS_NAMES.get(status or "", status),
+            "night": bool(night),
+            "contact": self.names.get(key),
+            "source": c.source,
+            "source_id": self.source_index.get(c.source.file),
+            "raw_time": c.timestamp_raw,
+            "result_code": c.result_code,
+        }
+
     def _times(self, when: dt.datetime | None) -> tuple[str, str, str]:
         """(day heading, HH:MM, full local time) of a message time, kept per minute: the same
         minute always reads the same, and a busy chat has many messages in one minute."""
@@ -332,8 +369,11 @@ class Report:
             "recovered": d.get("recovered") or [],
         }
 
-    def timeline_rows(self, messages: list[StoredMessage]) -> list[dict[str, Any]]:
-        """Messages with day headings and deletion gaps placed where they fall."""
+    def timeline_rows(
+        self, messages: list[StoredMessage], calls: list[StoredCall] | None = None
+    ) -> list[dict[str, Any]]:
+        """Messages (and calls, at their time) with day headings and deletion gaps placed where
+        they fall."""
         ids = {s.id for s in messages}
         after: dict[int, list[Finding]] = {}
         before: dict[int, list[Finding]] = {}
@@ -345,7 +385,14 @@ class Report:
                 before.setdefault(a, []).append(gap)
         rows: list[dict[str, Any]] = []
         day = None
-        for stored in messages:
+        for stored in _by_time(messages, calls or []):
+            if isinstance(stored, StoredCall):
+                view = self.call_view(stored)
+                if view["day"] != day:
+                    day = view["day"]
+                    rows.append({"type": "day", "day": day})
+                rows.append({"type": "call", "c": view})
+                continue
             view = self.message_view(stored)
             if view["day"] != day:
                 day = view["day"]
@@ -485,6 +532,9 @@ class Report:
 
     def write_contact(self, contact: CaseContact, ctx: dict[str, Any]) -> None:
         messages = self.contact_messages(contact, ctx)
+        calls = self.store.calls_by_ids(
+            cid for cid, (key, _, _) in self.call_places.items() if key == contact.key
+        )
         pages = max(1, -(-len(messages) // PAGE_SIZE))
         charts = self.contact_charts(contact, messages, ctx)
         conversations = Counter(s.message.conversation.id for s in messages)
@@ -507,7 +557,7 @@ class Report:
                     for key, n in sorted(conversations.items())
                 ],
                 gaps=gaps,
-                rows=self.timeline_rows(chunk),
+                rows=self.timeline_rows(chunk, _calls_for_page(calls, chunk, number == pages)),
                 page=number,
                 pages=pages,
                 page_base=contact.key,
@@ -568,8 +618,10 @@ class Report:
                     yield current
 
             chunks = _chunks(own(), PAGE_SIZE)
+            calls = list(self.calls_by_conversation.get(conv["key"], []))
             for number in range(1, pages + 1):
                 chunk = next(chunks, [])
+                page_calls = _calls_for_page(calls, chunk, number == pages)
                 for stored in chunk:
                     if stored.id in self.linked:
                         self.message_page[stored.id] = (
@@ -580,7 +632,7 @@ class Report:
                     self.out / "conversations" / page_name(base, number),
                     conv=conv,
                     title=self.conversation_title(conv["key"]),
-                    rows=self.timeline_rows(chunk),
+                    rows=self.timeline_rows(chunk, page_calls),
                     page=number,
                     pages=pages,
                     page_base=base,
@@ -714,3 +766,40 @@ def write_report(store: Store, case: Case, out: Path, settings: Settings) -> Pat
 
 
 __all__ = ["PAGE_SIZE", "Clock", "Report", "slug", "write_report"]
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "duration not recorded"
+    whole = round(seconds)
+    minutes, rest = divmod(whole, 60)
+    return f"{minutes}:{rest:02d}" if minutes else f"{rest} s"
+
+
+def _when(item: StoredMessage | StoredCall) -> tuple[bool, str, int, int]:
+    """Time order for messages and calls together (undated last; a message before a call in
+    the same second)."""
+    when = item.call.timestamp_utc if isinstance(item, StoredCall) else item.message.timestamp_utc
+    return (when is None, iso_utc(when) or "", isinstance(item, StoredCall), item.id)
+
+
+def _by_time(
+    messages: list[StoredMessage], calls: list[StoredCall]
+) -> list[StoredMessage | StoredCall]:
+    if not calls:
+        return list(messages)
+    return sorted([*messages, *calls], key=_when)
+
+
+def _calls_for_page(
+    calls: list[StoredCall], chunk: list[StoredMessage], last_page: bool
+) -> list[StoredCall]:
+    """The calls that fall on a page of messages: up to its last message's time (every call
+    left over on the last page); ``calls`` is consumed in time order."""
+    if last_page or not chunk:
+        taken, calls[:] = list(calls), []
+        return taken
+    limit = _when(chunk[-1])
+    taken = [c for c in calls if _when(c) <= limit]
+    calls[:] = [c for c in calls if _when(c) > limit]
+    return taken
