@@ -23,7 +23,10 @@ Schemas supported (facts and their sources: ``fixtures/whatsapp_db/README.md``):
   ``jid_map`` (``@lid`` -> phone jid), ``message_media`` (``file_path`` relative to the WhatsApp
   media root, ``file_hash`` = base64 SHA-256), ``message_revoked``, ``message_system``,
   ``message_edit_info``, ``message_call_log``/``call_log``, ``group_participant_user``,
-  ``receipt_user``, ``deleted_chat_job``. Sources: KnugiHK ``android_handler.py``
+  ``receipt_user``, ``deleted_chat_job``; for groups ``message_quoted`` (a reply's quoted
+  ``key_id``, kept in ``extra["quoted"]``), ``message_system_chat_participant`` (who a notice is
+  about, ``extra["system_participants"]``) and ``receipt_user`` per member delivery/read times
+  (``extra["receipts"]``). Sources: KnugiHK ``android_handler.py``
   (``_get_messages_cursor_new``); abrignoni/ALEAPP ``scripts/artifacts/whatsAppExtended.py``;
   frozenspider/chat-history-manager ``crates/loaders/resources/test/whatsapp-android_2023-10/``
   and ``whatsapp-android_2026-05/msgstore.sql`` (real CREATE TABLE statements).
@@ -74,6 +77,7 @@ from triage.model import (
     Party,
     Record,
     Thumbnail,
+    iso_utc,
 )
 from triage.registry import Match, ParseContext, Parser, Probe
 from triage.sqlite_meta import is_autoincrement, table_columns
@@ -179,6 +183,9 @@ CURRENT_SIDE_TABLES: dict[str, tuple[str, ...]] = {
     "message_thumbnail": ("thumbnail",),
     "message_revoked": ("revoked_key_id", "admin_jid_row_id", "revoke_timestamp"),
     "message_system": ("action_type",),
+    # The message a reply quotes, by its key_id (KnugiHK android_handler.py reads
+    # message_quoted.key_id to link replies; sepinf-inc/IPED ExtractorAndroidNew.java too).
+    "message_quoted": ("key_id", "from_me", "sender_jid_row_id"),
     "message_edit_info": ("edited_timestamp", "original_key_id"),
     "message_call_log": ("call_log_row_id",),
     "missed_call_logs": ("video_call",),
@@ -780,10 +787,36 @@ class _CurrentReader(_Base):
         query = f"SELECT {', '.join(select)} FROM message m {' '.join(joins)} ORDER BY m._id"
         return query, names
 
+    def _per_message(self, table: str, columns: tuple[str, ...]) -> dict[int, list[tuple]]:
+        """message_row_id -> rows of a side table that has several rows per message."""
+        out: dict[int, list[tuple]] = defaultdict(list)
+        if not self.has(table) or not {"message_row_id", *columns} <= table_columns(
+            self.conn, table
+        ):
+            return out
+        for row in self.conn.execute(
+            f"SELECT message_row_id, {', '.join(columns)} FROM {table} ORDER BY _id"
+            if "_id" in table_columns(self.conn, table)
+            else f"SELECT message_row_id, {', '.join(columns)} FROM {table}"
+        ):
+            out[row[0]].append(row[1:])
+        return out
+
+    def _party_ref(self, jid_row: int | None) -> dict[str, str | None] | None:
+        p = self.parties.get(jid_row) if jid_row and jid_row > 0 else None
+        return {"raw": p.raw, "id": p.id} if p is not None else None
+
     def messages(self) -> Iterator[Message]:
         query, names = self._query()
         base, groups = _column_groups(names)
         unknown_chat = self.make_chat(None, None, None, [])
+        # Who a group notice is about (added, removed...: IPED reads the users from
+        # message_system_chat_participant) and each member's delivery and read times of a
+        # message (receipt_user; times in ms, 0 or -1 when not reached).
+        affected = self._per_message("message_system_chat_participant", ("user_jid_row_id",))
+        receipts = self._per_message(
+            "receipt_user", ("receipt_user_jid_row_id", "receipt_timestamp", "read_timestamp")
+        )
         for values in self.conn.execute(query):
             # Side-table columns are copied only for rows that have a side-table row: most
             # messages have none, and this loop runs once per message.
@@ -840,6 +873,30 @@ class _CurrentReader(_Base):
                         extra["sender_lid"] = raw
                 if row.get("message_system.present") is not None:
                     extra["action_type"] = row.get("message_system.action_type")
+                    users = [self._party_ref(_int(u)) for (u,) in affected.get(rowid, [])]
+                    if users:
+                        extra["system_participants"] = [u for u in users if u]
+                if row.get("message_quoted.present") is not None:
+                    extra["quoted"] = {
+                        "key_id": row.get("message_quoted.key_id"),
+                        "from_me": bool(row.get("message_quoted.from_me")),
+                        "sender": self._party_ref(
+                            _int(row.get("message_quoted.sender_jid_row_id"))
+                        ),
+                    }
+                if rowid in receipts:
+                    extra["receipts"] = [
+                        {
+                            "party": self._party_ref(_int(user)),
+                            "delivered_utc": iso_utc(from_unix_ms(_int(got) or 0))
+                            if (_int(got) or 0) > 0
+                            else None,
+                            "read_utc": iso_utc(from_unix_ms(_int(read) or 0))
+                            if (_int(read) or 0) > 0
+                            else None,
+                        }
+                        for user, got, read in receipts[rowid]
+                    ]
                 if kind == "call":
                     yield self._bubble_call(
                         row, chat, locator, rowid, from_me, sender, label, extra

@@ -200,4 +200,11 @@ def test_analysers_run_in_order() -> None:
 
     # duty and gaps read the labels contacts writes, so contacts must run first; media reads the
     # labels of both contacts and duty.
-    assert [a.name for a in analysers()] == ["contacts", "duty", "gaps", "media", "lexicon"]
+    assert [a.name for a in analysers()] == [
+        "contacts",
+        "duty",
+        "gaps",
+        "media",
+        "lexicon",
+        "groups",
+    ]

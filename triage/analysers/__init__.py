@@ -37,6 +37,7 @@ def analysers() -> list[Analyser]:
     from triage.analysers.contacts import ContactsAnalyser
     from triage.analysers.duty import DutyAnalyser
     from triage.analysers.gaps import GapsAnalyser
+    from triage.analysers.groups import GroupsAnalyser
     from triage.analysers.lexicon import LexiconAnalyser
     from triage.analysers.media import MediaAnalyser
 
@@ -46,4 +47,5 @@ def analysers() -> list[Analyser]:
         GapsAnalyser(),
         MediaAnalyser(),
         LexiconAnalyser(),
+        GroupsAnalyser(),
     ]

@@ -1,0 +1,117 @@
+"""Group participation on the demo case, hand-derived from fixtures/demo/generate.py.
+
+"Team 4" (WhatsApp chat 6, WA_GROUP_SCRIPT; BST, so UTC is local less one hour), members listed
+in group_participant_user: Hollis (07700 900333) and Carter (07700 900444), both `people:` of
+role colleague in case.yaml.
+  20/04 19:00 he adds Hollis and Carter (system, action 12, two users)   -> 2 events "added"
+  20/04 19:05 Hollis posts a picture (image/jpeg) "Look at the state of this slag"
+  20/04 19:07 he replies quoting it: "Ha. Fancy a drink after shift?"
+      receipts: Hollis delivered 19:07 read 19:08; Carter delivered 19:09 read 19:40
+  20/04 19:20 he posts a video (video/mp4)
+      receipts: Hollis delivered 19:21, not read; Carter delivered 19:22 read 19:41
+  21/04 09:00 Carter leaves (system, action 5, about himself)           -> 1 event "left"
+Member table:
+  subject: 2 messages, video 1, 1 reply to another's post, first 18:00Z (the notice), last
+           18:20Z; no receipts (his own messages)
+  Hollis:  1 message, image 1, no reply, first = last 18:05Z; delivered 2, read 1 (last 18:08Z)
+  Carter:  0 messages; delivered 2, read 2 (last 18:41Z); first = last 08:00Z on 21/04 (the
+           notice he wrote by leaving); events added, left
+Lexicon (default): Hollis "slag" -> derogatory 1; his "Fancy a drink" -> meet 1.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from triage.casefile import load_case
+from triage.run import run_case
+from triage.store import Store
+
+GROUP = "whatsapp:120363000000000077@g.us"
+
+
+def test_demo_group_member_table(demo_case: Path, tmp_path: Path) -> None:
+    run = run_case(load_case(demo_case), tmp_path / "out", report=False)
+    store = Store.open(run.store_path)
+    found = {(f.rule, f.subject): f for f in store.findings()}
+    group = found[("group.participation", GROUP)].data
+    table = {
+        m["name"]: (
+            m["messages"],
+            m["media"],
+            m["replies_to_others"],
+            m["first_utc"],
+            m["last_utc"],
+            m["delivered"],
+            m["read"],
+            m["last_read_utc"],
+            [e["event"] for e in m["events"]],
+            m["person_key"],
+        )
+        for m in group["members"]
+    }
+    assert table == {
+        "PC 2291 Daniel Reeve": (
+            2,
+            {"video": 1},
+            1,
+            "2026-04-20T18:00:00Z",
+            "2026-04-20T18:20:00Z",
+            0,
+            0,
+            None,
+            [],
+            None,
+        ),
+        "PC 3307 Mark Hollis": (
+            1,
+            {"image": 1},
+            0,
+            "2026-04-20T18:05:00Z",
+            "2026-04-20T18:05:00Z",
+            2,
+            1,
+            "2026-04-20T18:08:00Z",
+            ["added"],
+            "person-1",
+        ),
+        "PC 4112 Lee Carter": (
+            0,
+            {},
+            0,
+            "2026-04-21T08:00:00Z",
+            "2026-04-21T08:00:00Z",
+            2,
+            2,
+            "2026-04-20T18:41:00Z",
+            ["added", "left"],
+            "person-2",
+        ),
+    }
+    events = [(e["event"], e["action_type"], e["by"], e["member"]) for e in group["events"]]
+    assert events == [
+        ("added", 12, "subject", "+447700900333"),
+        ("added", 12, "subject", "+447700900444"),
+        ("left", 5, "+447700900444", "+447700900444"),
+    ]
+    assert [(m["member"], m["type"]) for m in group["media"]] == [
+        ("+447700900333", "image"),
+        ("subject", "video"),
+    ]
+    assert "PC 4112 Lee Carter who wrote none" in found[("group.participation", GROUP)].why
+    lex = found[("lexicon.group", GROUP)].data
+    assert lex["categories"] == {
+        "meet": {"hits": 1, "messages": 1},
+        "derogatory": {"hits": 1, "messages": 1},
+    }
+    assert {m["member"]: m["categories"] for m in lex["members"]} == {
+        "+447700900333": {"derogatory": {"hits": 1, "messages": 1}},
+        "subject": {"meet": {"hits": 1, "messages": 1}},
+    }
+    # Shift B keeps its two writers and no events.
+    shift = found[("group.participation", "whatsapp:120363000000000042@g.us")].data
+    assert [(m["name"], m["messages"]) for m in shift["members"]] == [
+        ("PC 2291 Daniel Reeve", 1),
+        ("Sarge Patel", 2),
+    ]
+    store.close()
