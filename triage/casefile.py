@@ -101,6 +101,15 @@ class Roster:
 
 
 @dataclass
+class AuditSpec:
+    """The case file's ``audit:`` section: exports of police-system audit trails."""
+
+    files: list[Path]
+    profile: str
+    users: list[str]
+
+
+@dataclass
 class Case:
     path: Path
     sha256: str
@@ -119,6 +128,8 @@ class Case:
     people: list[CaseContact] = field(default_factory=list)
     # Lexicon files named in `lexicons:`; empty means the shipped default.
     lexicons: list[Path] = field(default_factory=list)
+    audit: AuditSpec | None = None
+    tasking: Path | None = None
 
     @property
     def zone(self) -> ZoneInfo:
@@ -235,6 +246,8 @@ def load_case(path: Path | str) -> Case:
             "exhibits",
             "sources",
             "lexicons",
+            "audit",
+            "tasking",
         ),
     )
     for required in ("case", "sources"):
@@ -438,6 +451,9 @@ def load_case(path: Path | str) -> Case:
     if not sources:
         raise r.fail(top["sources"], "sources", "list at least one file, folder or archive")
 
+    audit = _audit(r, top["audit"], base) if "audit" in top else None
+    tasking = _existing(r, top["tasking"], "tasking", base) if "tasking" in top else None
+
     return Case(
         path=path,
         sha256=hashlib.sha256(raw).hexdigest(),
@@ -454,7 +470,28 @@ def load_case(path: Path | str) -> Case:
         night=night,
         people=people,
         lexicons=lexicons,
+        audit=audit,
+        tasking=tasking,
     )
+
+
+def _audit(r: _Reader, node: yaml.Node, base: Path) -> AuditSpec:
+    a = r.mapping(node, "audit", ("files", "profile", "users"))
+    for required in ("files", "profile", "users"):
+        if required not in a:
+            raise r.fail(node, f"audit.{required}", "missing")
+    files = [
+        _existing(r, n, f"audit.files[{i}]", base)
+        for i, n in enumerate(r.sequence(a["files"], "audit.files"))
+    ]
+    users = [
+        r.text(n, f"audit.users[{i}]") for i, n in enumerate(r.sequence(a["users"], "audit.users"))
+    ]
+    if not files:
+        raise r.fail(a["files"], "audit.files", "list at least one audit export")
+    if not users:
+        raise r.fail(a["users"], "audit.users", "give the subject officer's user id(s)")
+    return AuditSpec(files, r.text(a["profile"], "audit.profile"), users)
 
 
 def _existing(r: _Reader, node: yaml.Node, where: str, base: Path) -> Path:
@@ -571,6 +608,14 @@ def case_to_data(case: Case) -> dict[str, Any]:
             ],
         },
         "night": [t.strftime("%H:%M") for t in case.night],
+        "audit": None
+        if case.audit is None
+        else {
+            "files": [str(f) for f in case.audit.files],
+            "profile": case.audit.profile,
+            "users": case.audit.users,
+        },
+        "tasking": str(case.tasking) if case.tasking else None,
     }
 
 
@@ -637,4 +682,12 @@ def case_from_data(data: dict[str, Any]) -> Case:
             for c in data.get("people", [])
         ],
         lexicons=[Path(p) for p in data.get("lexicons", [])],
+        audit=AuditSpec(
+            [Path(f) for f in data["audit"]["files"]],
+            data["audit"]["profile"],
+            data["audit"]["users"],
+        )
+        if data.get("audit")
+        else None,
+        tasking=Path(data["tasking"]) if data.get("tasking") else None,
     )

@@ -222,6 +222,8 @@ def _run_case(case_file: Path, out: Path, date_order: str | None) -> None:
         )
         try:
             result = run_case(case, out, date_order=date_order, progress=hooks)
+        except CaseFileError as exc:  # an audit profile that does not fit its export
+            raise UserError(str(exc)) from None
         except EvidenceChanged as exc:
             raise click.ClickException(
                 f"evidence changed during the run, results must not be used: {plain(exc)}"

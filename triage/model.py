@@ -367,6 +367,33 @@ def call_to_json(call: Call) -> dict[str, Any]:
     }
 
 
+@dataclass(slots=True)
+class AuditEvent:
+    """One row of a police system's audit trail: who looked up whom, when, on which system.
+
+    Read from a force export (CSV or XLSX) through a mapping profile (``profiles/audit/``). The
+    subject fields are what the row records of the person or record looked up, as the export
+    holds them; ``subject_phone`` is the number normalised to E.164 where it reads as one (its
+    text is kept in ``subject_phone_raw``). ``zone_assumed`` is set when the export's times carry
+    no zone and the profile's zone was applied. Audit rows are not messages: they are stored in
+    their own aggregate (``triage.store.audit``) and never counted as contact.
+    """
+
+    timestamp_utc: datetime | None
+    timestamp_raw: str
+    user: str
+    source: Provenance
+    system: str | None = None
+    action: str | None = None
+    subject_name: str | None = None
+    subject_dob: str | None = None
+    subject_phone: str | None = None
+    subject_phone_raw: str | None = None
+    subject_address: str | None = None
+    subject_ref: str | None = None
+    zone_assumed: bool = False
+
+
 Record = Message | Call | ContactEntry | IdSpace | DeletionTrace
 
 

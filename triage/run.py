@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from triage.analysers import Settings, analysers
+from triage.audit_stage import import_audit, prepare_audit
 from triage.casefile import Case, case_to_data
 from triage.coverage import AppIndex, not_read
 from triage.evidence import Evidence
@@ -74,6 +75,8 @@ def run_case(
 ) -> RunResult:
     """Run ``case`` into the output directory ``out`` (created; an existing store is replaced)."""
     progress = progress or Progress()
+    # A profile that does not fit its export stops the run before anything is read (exit 2).
+    audit_plan = prepare_audit(case)
     started = dt.datetime.now(dt.UTC)
     out.mkdir(parents=True, exist_ok=True)
     # Picture hashes of a previous run into the same directory: nothing is decoded twice.
@@ -147,6 +150,10 @@ def run_case(
         skipped.extend(ctx.unread_files)
         outcome.problems.extend(ctx.unread_files)
         outcome.sources = results
+
+        audit = import_audit(audit_plan, case, evidence, store, ctx)
+        if audit:
+            settings.values["audit"] = audit
 
         progress.stage("Hashing pictures and comparing them with the exhibits")
         media = run_media(evidence, store, case, out, cache)

@@ -4,7 +4,7 @@ This package owns all SQL of the case store. It is split by aggregate, one modul
 :class:`Store` is their union: :mod:`~triage.store.meta` (settings, sources, warnings, which
 analysers ran), :mod:`~triage.store.messages` (parties, conversations, messages, attachments,
 address-book entries, id spaces, deletion traces), :mod:`~triage.store.calls` (calls, their
-participants and copies), :mod:`~triage.store.findings` (findings and
+participants and copies), :mod:`~triage.store.audit` (police-system audit rows), :mod:`~triage.store.findings` (findings and
 per-message labels) and :mod:`~triage.store.media` (picture hashes, exhibits, matches). A new
 record type adds its own module with a ``SCHEMA`` and a mixin class, listed in
 :data:`AGGREGATES` (see docs/STORE.md).
@@ -20,6 +20,7 @@ import sqlite3
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from triage.store.audit import AuditAggregate, StoredAudit
 from triage.store.calls import CallsAggregate, StoredCall
 from triage.store.codec import dumps, loads
 from triage.store.findings import Finding, FindingsAggregate
@@ -28,7 +29,7 @@ from triage.store.media import MediaAggregate, media_records_at
 from triage.store.messages import MessageFacts, MessagesAggregate, StoredMessage
 from triage.store.meta import MetaAggregate
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 DEFAULT_ZONE = "Europe/London"
 
 AGGREGATES: tuple[type, ...] = (
@@ -38,6 +39,7 @@ AGGREGATES: tuple[type, ...] = (
     FindingsAggregate,
     MediaAggregate,
     GroupsAggregate,
+    AuditAggregate,
 )
 
 
@@ -48,6 +50,7 @@ class Store(
     FindingsAggregate,
     MediaAggregate,
     GroupsAggregate,
+    AuditAggregate,
 ):
     """The case store of one run (an SQLite file in the output directory).
 
@@ -106,6 +109,7 @@ class Store(
             "duplicates",
             "findings",
             "deletion_traces",
+            "audit_events",
         )
         return {t: self.conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables}
 
@@ -115,6 +119,7 @@ __all__ = [
     "Finding",
     "MessageFacts",
     "Store",
+    "StoredAudit",
     "StoredCall",
     "StoredMessage",
     "media_records_at",
