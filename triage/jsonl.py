@@ -21,19 +21,15 @@ from triage.model import (
     Call,
     Conversation,
     Message,
-    Party,
     call_to_json,
     conversation_to_json,
     json_evidence_value,
     message_to_json,
-    party_to_json,
 )
 
 BATCH = 1024
 #: Conversations remembered; a source rarely has more, and the cache then restarts.
 MAX_CONVERSATIONS = 4096
-#: Parties remembered (a source's authors and members); the cache then restarts.
-MAX_PARTIES = 65536
 
 
 # Datetimes and dataclasses go through json_evidence_value, as with the standard encoder.
@@ -73,9 +69,6 @@ class JsonlWriter:
         self.lines: list[bytes] = []
         # id -> (the conversation, kept alive so its id is not reused; its encoded form)
         self._conversations: dict[int, tuple[Conversation, orjson.Fragment]] = {}
-        # Parties are frozen values and recur on every line of their author: each distinct one
-        # is encoded once.
-        self._parties: dict[Party, orjson.Fragment | dict[str, Any] | None] = {}
 
     def _conversation(self, conv: Conversation) -> orjson.Fragment | dict[str, Any]:
         found = self._conversations.get(id(conv))
@@ -91,28 +84,8 @@ class JsonlWriter:
         self._conversations[id(conv)] = (conv, fragment)
         return fragment
 
-    def _party(self, party: Party | None) -> orjson.Fragment | dict[str, Any] | None:
-        if party is None:
-            return None
-        try:
-            found = self._parties.get(party)
-        except TypeError:  # a field holding an unhashable value (a BLOB as bytearray)
-            return party_to_json(party)
-        if found is not None:
-            return found
-        form = party_to_json(party)
-        try:
-            found = orjson.Fragment(orjson.dumps(form))
-        except (TypeError, orjson.JSONEncodeError):
-            return form
-        if len(self._parties) >= MAX_PARTIES:
-            self._parties.clear()
-        self._parties[party] = found
-        return found
-
     def write(self, msg: Message) -> None:
-        form = message_to_json(msg, self._conversation(msg.conversation), party=self._party)
-        self.lines.append(encode_line(form))
+        self.lines.append(encode_line(message_to_json(msg, self._conversation(msg.conversation))))
         if len(self.lines) >= BATCH:
             self.flush()
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, get_args
@@ -472,16 +471,11 @@ def conversation_to_json(conv: Conversation) -> dict[str, Any]:
     }
 
 
-def message_to_json(
-    msg: Message,
-    conversation: Any = None,
-    party: Callable[[Party | None], Any] = party_to_json,
-) -> dict[str, Any]:
+def message_to_json(msg: Message, conversation: Any = None) -> dict[str, Any]:
     """The stable JSONL form of a message (documented field by field in the README).
 
-    ``conversation``: the conversation's form when the caller already has it; ``party``: the
-    form of :func:`party_to_json`, from a writer that serialises each distinct party once
-    (:mod:`triage.jsonl`)."""
+    ``conversation``: the conversation's form when the caller already has it (a writer that
+    serialises each conversation once: :mod:`triage.jsonl`)."""
     return {
         "platform": msg.platform,
         "conversation": (
@@ -491,8 +485,8 @@ def message_to_json(
         "timestamp_raw": msg.timestamp_raw,
         "zone_assumed": msg.zone_assumed,
         "direction": msg.direction,
-        "sender": party(msg.sender),
-        "recipients": [party(p) for p in msg.recipients],
+        "sender": party_to_json(msg.sender),
+        "recipients": [party_to_json(p) for p in msg.recipients],
         "body": msg.body,
         "kind": msg.kind,
         "deleted": msg.deleted,
