@@ -31,6 +31,14 @@ fastest of 3 runs each:
   43 MiB; ``whatstk-to-csv`` 4.79 s wall / 3.71 s CPU, peak RSS 324 MiB: ratio 0.95 (wall),
   0.83 (CPU). In one process, parsing only: 2.19 s against ``df_from_whatsapp`` 1.66 s, 0.77.
   The issue's target (>= 2) is not met.
+* again at 84e789e (main, 1 December 2026, load 2.4-3.0 on 2 cores): ``triage parse --jsonl``
+  8.10 s wall / 5.89 s CPU, 43 MiB; ``whatstk-to-csv`` 5.32 s wall / 4.20 s CPU, 325 MiB: ratio
+  0.66 (wall), 0.71 (CPU); in one process 3.99 s against 1.63 s, 0.42. The same build against
+  5808cdc, alternating 4 times: 5.6-6.7 s CPU against 5.6-6.5 s: no change beyond the noise.
+  Each JSON line is about 1,284 bytes (the conversation with its participants, both party
+  forms, provenance and ``extra`` on every line, as the schema says): 225 MB of output for a
+  16.3 MB export, against a CSV about the size of the input, so writing alone takes about what
+  whatstk takes in all. 2x needs a leaner line (a schema decision), not a faster loop.
 """
 
 from __future__ import annotations
