@@ -33,8 +33,9 @@ fastest of 3 runs each:
   The issue's target (>= 2) is not met.
 * again at 84e789e (main, 1 December 2026, load 2.4-3.0 on 2 cores): ``triage parse --jsonl``
   8.10 s wall / 5.89 s CPU, 43 MiB; ``whatstk-to-csv`` 5.32 s wall / 4.20 s CPU, 325 MiB: ratio
-  0.66 (wall), 0.71 (CPU); in one process 3.99 s against 1.63 s, 0.42. The same build against
-  5808cdc, alternating 4 times: 5.6-6.7 s CPU against 5.6-6.5 s: no change beyond the noise.
+  0.66 (wall), 0.71 (CPU); in one process 3.99 s against 1.63 s, 0.42. The command with the
+  CLI counting loop simplified (its last change here) against 5808cdc, alternating 3 times
+  (load 3.5-4.7): 4.6-5.2 s CPU against 4.9-5.3 s: within the noise.
   Each JSON line is about 1,284 bytes (the conversation with its participants, both party
   forms, provenance and ``extra`` on every line, as the schema says): 225 MB of output for a
   16.3 MB export, against a CSV about the size of the input, so writing alone takes about what
