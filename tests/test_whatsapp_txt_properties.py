@@ -115,6 +115,10 @@ words = st.text(alphabet="abcdefghijklmnopqrstuvwxyz ", min_size=1, max_size=40)
 @given(st.sampled_from(sorted(LAYOUTS)), when, words)
 def test_header_round_trip_in_every_layout(layout: str, moment: datetime, text: str) -> None:
     assume(layout != "23_ios_reiwa_era" or moment.year >= 2019)  # Reiwa began in 2019
+    # A body that is itself a marker ("image omitted", "missed voice call") is read as what it
+    # marks, not as text: the round trip holds for plain text only.
+    assume(g.media_marker(text) is None and g.deletion_marker(text) is None)
+    assume(not g.call_marker(text) and g.strip_edited(text) == (text, False))
     render, bracket, eol = make_fixtures.V[layout]
     line = render(moment) + f"Alice: {text}"
     with tempfile.TemporaryDirectory() as tmp:
