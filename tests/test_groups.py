@@ -114,4 +114,18 @@ def test_demo_group_member_table(demo_case: Path, tmp_path: Path) -> None:
         ("PC 2291 Daniel Reeve", 1),
         ("Sarge Patel", 2),
     ]
+    from triage.report.exports import write_group_members_csv, write_lexicon_hits_csv
+
+    write_group_members_csv(store, tmp_path / "group_members.csv")
+    rows = (tmp_path / "group_members.csv").read_text(encoding="utf-8-sig").splitlines()
+    carter = [r for r in rows if "Lee Carter" in r]
+    assert len(rows) == 1 + 2 + 3 and len(carter) == 1
+    assert (
+        "person-2,colleague,True,0,,0,2026-04-21T08:00:00Z,2026-04-21T08:00:00Z,2,2," in carter[0]
+    )
+    write_lexicon_hits_csv(store, tmp_path / "lexicon_hits.csv")
+    hits = (tmp_path / "lexicon_hits.csv").read_text(encoding="utf-8-sig").splitlines()
+    # 9 hits with Female A, 1 with Female C (test_lexicon), 2 in Team 4.
+    assert len(hits) == 1 + 12
+    assert sum(",derogatory,slag," in h for h in hits) == 1
     store.close()

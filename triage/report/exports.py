@@ -267,3 +267,73 @@ def write_findings_csv(store: Store, path: Path) -> None:
                     )
                 ]
             )
+
+
+def write_group_members_csv(store: Store, path: Path) -> None:
+    """One row per group conversation and member, from the groups analyser's findings."""
+    with open(path, "w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(
+            (
+                "conversation", "title", "member", "name", "is_subject", "contact_key",
+                "person_key", "person_role", "listed_member", "messages", "media",
+                "replies_to_others", "first_utc", "last_utc", "delivered", "read",
+                "last_read_utc", "events",
+            )
+        )  # fmt: skip
+        for f in store.findings("groups"):
+            for m in f.data["members"]:
+                writer.writerow(
+                    [
+                        _cell(v)
+                        for v in (
+                            f.subject,
+                            f.data.get("title") or "",
+                            m["member"],
+                            m["name"],
+                            m["is_subject"],
+                            m["contact_key"] or "",
+                            m["person_key"] or "",
+                            m["person_role"] or "",
+                            m["listed_member"],
+                            m["messages"],
+                            " ".join(f"{k}:{n}" for k, n in sorted(m["media"].items())),
+                            m["replies_to_others"],
+                            m["first_utc"] or "",
+                            m["last_utc"] or "",
+                            m["delivered"],
+                            m["read"],
+                            m["last_read_utc"] or "",
+                            " ".join(f"{e['event']}@{e['timestamp_utc']}" for e in m["events"]),
+                        )
+                    ]
+                )
+
+
+def write_lexicon_hits_csv(store: Store, path: Path) -> None:
+    """One row per lexicon hit (message, category, term, offsets in the searched text)."""
+    hits = store.labels("lexicon", "hits")
+    refs = store.provenance_of(hits)
+    with open(path, "w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(
+            ("message_id", "timestamp_utc", "category", "term", "start", "end", "file", "locator")
+        )
+        for mid, rows in hits.items():
+            when, source = refs[mid]
+            for h in rows:
+                writer.writerow(
+                    [
+                        _cell(v)
+                        for v in (
+                            mid,
+                            when or "",
+                            h["category"],
+                            h["term"],
+                            h["start"],
+                            h["end"],
+                            source.file,
+                            source.locator,
+                        )
+                    ]
+                )

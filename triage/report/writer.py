@@ -38,6 +38,8 @@ from triage.report.exports import (
     write_calls_csv,
     write_findings_csv,
     write_findings_json,
+    write_group_members_csv,
+    write_lexicon_hits_csv,
     write_messages_csv,
 )
 from triage.store import Finding, Store, StoredCall, StoredMessage
@@ -762,6 +764,8 @@ def write_report(store: Store, case: Case, out: Path, settings: Settings) -> Pat
     write_messages_csv(store, out / "messages.csv", case)
     write_calls_csv(store, out / "calls.csv", case)
     write_findings_csv(store, out / "findings.csv")
+    write_group_members_csv(store, out / "group_members.csv")
+    write_lexicon_hits_csv(store, out / "lexicon_hits.csv")
     return index
 
 
