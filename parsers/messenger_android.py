@@ -46,7 +46,18 @@ from triage.addressing import sender_and_recipients
 from triage.clock import from_unix_ms
 from triage.evidence import EvidenceFile
 from triage.identity import party
-from triage.model import Attachment, ContactEntry, Conversation, IdSpace, Message, Party, Record
+from triage.model import (
+    Attachment,
+    Call,
+    CallDirection,
+    CallResult,
+    ContactEntry,
+    Conversation,
+    IdSpace,
+    Message,
+    Party,
+    Record,
+)
 from triage.registry import ParseContext, Parser
 from triage.sqlite_meta import is_autoincrement, table_columns
 from triage.sqlite_rows import RecordGuard
@@ -545,7 +556,11 @@ class MessengerMsys(_AppBase):
         ctx: ParseContext,
         contacts: dict[str, str | None],
         me: Party,
-    ) -> Iterator[Message]:
+    ) -> Iterator[Call]:
+        """``call_log`` rows as calls (``call_direction`` 1 out / 2 in, ``call_media_type`` 2
+        video, ``call_duration`` s: abrignoni/ALEAPP ``scripts/artifacts/FacebookMessenger.py``).
+        What ``has_been_seen`` means is not documented, so it is kept as a fact and the result
+        comes from the duration only."""
         cols = table_columns(conn, "call_log")
         if not {"call_timestamp_ms", "thread_key"} <= cols:
             return
@@ -564,6 +579,7 @@ class MessengerMsys(_AppBase):
             data = dict(zip(wanted, row[3:], strict=True))
             other = fb_party(thread_key, contacts.get(str(thread_key)))
             code = data.get("call_direction")
+            direction: CallDirection
             if code == 1:
                 direction = "outgoing"
             elif code == 2:
@@ -571,21 +587,20 @@ class MessengerMsys(_AppBase):
             else:
                 ctx.warn(file.logical, "unknown call_log.call_direction", f"rowid={rowid}: {code}")
                 direction = "unknown"
-            sender, recipients = sender_and_recipients(direction, me, other)
-            yield Message(
-                platform=PLATFORM,
-                conversation=Conversation(
-                    id=f"messenger:thread:{thread_key}",
-                    participants=[p for p in (other,) if p],
-                ),
+            duration = data.get("call_duration")
+            result: CallResult = "answered" if duration else "unknown"
+            yield Call(
+                network="messenger",
                 timestamp_utc=from_unix_ms(ts),
                 timestamp_raw=str(ts),
-                zone_assumed=False,
                 direction=direction,
-                sender=sender,
-                recipients=recipients,
-                body=None,
-                kind="call",
+                result=result,
                 source=self.provenance(file, f"call_log.rowid={rowid}"),
-                extra={**data, "video": data.get("call_media_type") == 2},
+                duration_s=duration,
+                counterpart=other,
+                video=None if "call_media_type" not in data else data["call_media_type"] == 2,
+                conversation_id=f"messenger:thread:{thread_key}",
+                app="com.facebook.orca",
+                result_code=f"call_direction={code}",
+                extra=data,
             )

@@ -17,7 +17,7 @@ from triage.cli import main
 from triage.evidence import Evidence
 from triage.identity import party
 from triage.ingest import iter_records
-from triage.model import ContactEntry, IdSpace, Message
+from triage.model import Call, ContactEntry, IdSpace, Message
 from triage.registry import ParseContext, all_parsers, detect
 
 GEN = Path(__file__).resolve().parent.parent / "fixtures" / "messenger" / "generated"
@@ -251,19 +251,19 @@ def test_priorities_json_before_e2ee_before_html() -> None:
 def test_json_and_html_copies_counted_once_and_json_kept() -> None:
     everything, _ = records([GEN])
     msgs = [r for _, r in everything if isinstance(r, Message)]
-    # Every message has a key except msys call_log rows, which have no copy elsewhere.
-    assert [m.source.locator for m in msgs if not m.duplicate_key] == ["call_log.rowid=1"]
+    # Every message has a key (the msys call_log row is a call, not a message).
+    assert [m.source.locator for m in msgs if not m.duplicate_key] == []
     html = [m for m in msgs if m.source.format == "messenger_dyi_html"]
     json_keys = {m.duplicate_key for m in msgs if m.source.format == "messenger_dyi_json"}
     # 7 in dyi_html_2023 and 4 in dyi_json_and_html, every one a copy of a JSON message.
     assert len(html) == 11 and all(m.duplicate_key in json_keys for m in html)
     # 67 in the original fixtures, plus 8 (dyi_json_damaged), 8 (dyi_json_and_html: 4 + their
     # 4 HTML copies) and 3 (e2ee_mojibake).
-    assert len(msgs) == 86
-    assert len({m.duplicate_key for m in msgs}) == 70  # 69 keys + the keyless call
+    assert len(msgs) == 85
+    assert len({m.duplicate_key for m in msgs}) == 69
 
     kept = store([GEN])
-    assert len(kept) == 70
+    assert len(kept) == 69
     bob = [(p, m) for p, m in kept if "bobsmith" in m.conversation.id]
     assert len(bob) == 5 and {p for p, _ in bob} == {"messenger_dyi_json"}
     # The JSON copy is the fuller one: exact times, the call and the reaction survive.
@@ -326,8 +326,9 @@ def test_threads_db2_and_msys() -> None:
 
     msys = [m for m in msgs if m.source.format == "messenger_msys"]
     assert [m.body for m in msys if m.kind == "text"][-1] == "Call me back"
-    call = next(m for m in msys if m.kind == "call")
-    assert call.direction == "incoming" and call.extra["video"] is True
+    (call,) = [r for _, r in found if isinstance(r, Call)]
+    assert (call.network, call.direction, call.video) == ("messenger", "incoming", True)
+    assert call.source.locator == "call_log.rowid=1" and call.counterpart.scheme == "facebook"
 
     contacts = [r for _, r in found if isinstance(r, ContactEntry)]
     greg = next(c for c in contacts if c.name == "Greg Hall" and len(c.identifiers) > 1)
