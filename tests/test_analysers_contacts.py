@@ -207,4 +207,7 @@ def test_analysers_run_in_order() -> None:
         "media",
         "lexicon",
         "groups",
+        # audit reads duty's roster logic and contacts' labels; chronology reads audit and gaps.
+        "audit",
+        "chronology",
     ]

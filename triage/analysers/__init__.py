@@ -34,6 +34,8 @@ class Analyser(ABC):
 
 def analysers() -> list[Analyser]:
     """The analysers, in the order they run: contacts first (duty and gaps read its labels)."""
+    from triage.analysers.audit import AuditAnalyser
+    from triage.analysers.chronology import ChronologyAnalyser
     from triage.analysers.contacts import ContactsAnalyser
     from triage.analysers.duty import DutyAnalyser
     from triage.analysers.gaps import GapsAnalyser
@@ -48,4 +50,6 @@ def analysers() -> list[Analyser]:
         MediaAnalyser(),
         LexiconAnalyser(),
         GroupsAnalyser(),
+        AuditAnalyser(),
+        ChronologyAnalyser(),
     ]

@@ -810,6 +810,20 @@ class MessagesAggregate:
             return []
         return self._attachment_dicts(f"WHERE {' OR '.join(clauses)}", tuple(params))
 
+    def attachment_mimes(self, message_ids: Iterable[int]) -> dict[int, list[str]]:
+        """message id -> MIME types of its attachments (messages without any left out)."""
+        wanted = sorted(set(message_ids))
+        out: dict[int, list[str]] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            for mid, mime in self.conn.execute(
+                "SELECT message_id, mime FROM attachments WHERE mime IS NOT NULL AND message_id"
+                f" IN ({','.join('?' * len(chunk))}) ORDER BY id",
+                chunk,
+            ):
+                out.setdefault(mid, []).append(mime)
+        return out
+
     def attachment_rows(self) -> list[dict[str, Any]]:
         return self._attachment_dicts("", ())
 
