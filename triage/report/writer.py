@@ -449,6 +449,7 @@ class Report:
             self.write_contact(contact, ctx)
         self.write_conversations()
         self.render("exhibits.html.j2", self.out / "exhibits.html", exhibits=self.exhibits())
+        self.write_groups()
         self.render(
             "gaps.html.j2", self.out / "gaps.html", gaps=[self.gap_view(g) for g in self.gaps]
         )
@@ -602,6 +603,31 @@ class Report:
             if ctx["split"]
             else None,
         }
+
+    # -- groups and lexicon hits -------------------------------------------------------------------
+    def write_groups(self) -> None:
+        groups = []
+        for f in self.store.findings("groups"):
+            names = {m["member"]: m["name"] for m in f.data["members"]}
+            member_of = self.store.labels("groups", "member")
+            by_member: dict[str, list[StoredMessage]] = {}
+            for stored in self.store.messages_by_ids(f.refs):
+                by_member.setdefault(member_of.get(stored.id, "unknown"), []).append(stored)
+            rows = {k: self.timeline_rows(v) for k, v in by_member.items()}
+            groups.append({"f": f, "names": names, "by_member": rows})
+        lexicon = [f for f in self.store.findings("lexicon")]
+        summary = next((f for f in lexicon if f.rule == "lexicon.summary"), None)
+        hits = [f for f in lexicon if f.rule != "lexicon.summary"]
+        ids = {h["message_id"] for f in hits for h in f.data["messages"]}
+        bodies = {s.id: s.message.body or "" for s in self.store.messages_by_ids(ids)}
+        self.render(
+            "groups.html.j2",
+            self.out / "groups.html",
+            groups=groups,
+            lexicon=summary,
+            hits=hits,
+            bodies=bodies,
+        )
 
     # -- conversations -----------------------------------------------------------------------------
     def write_conversations(self) -> None:
