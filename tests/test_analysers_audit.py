@@ -111,3 +111,20 @@ def test_chronology_events_in_order_each_with_a_source(demo_store: Store) -> Non
         if e["source"]["kind"] in ("audit", "message", "call"):
             assert e["source"]["sha256"] and e["source"]["locator"]
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+
+
+def test_report_chronology_page_and_csv_are_views_of_the_store(demo_case, tmp_path) -> None:
+    import csv
+
+    out = tmp_path / "out"
+    run_case(load_case(demo_case), out)
+    store = Store.open(out / "case.sqlite")
+    events = one(store, "chronology.timeline", "contact-1").data["events"]
+    page = (out / "chronology" / "contact-1.html").read_text("utf-8")
+    assert page.count('<tr id="event-') == len(events)
+    assert "audit/rms-audit-export.csv" in page and "<script" not in page.split("</head>")[1]
+    assert "chronology/contact-1.html" in (out / "contacts" / "contact-1.html").read_text("utf-8")
+    with open(out / "chronology.csv", encoding="utf-8-sig", newline="") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["contact"] == "Female A"]
+    assert [r["title"] for r in rows] == [e["title"] for e in events]
+    assert rows[2]["kind"] == "lookup" and rows[2]["locator"] == "row 3"

@@ -32,7 +32,7 @@ from triage.analysers import Settings
 from triage.casefile import Case, CaseContact
 from triage.coverage import source_facts
 from triage.model import Party, iso_utc, parse_iso_utc
-from triage.report import headlines, svg
+from triage.report import chronology, headlines, svg
 from triage.report.chat import render_chat
 from triage.report.exports import (
     write_calls_csv,
@@ -424,7 +424,7 @@ class Report:
     def write(self) -> Path:
         self.out.mkdir(parents=True, exist_ok=True)
         # Pages of an earlier run into the same folder must not survive next to this run's pages.
-        for folder in ("contacts", "conversations"):
+        for folder in ("contacts", "conversations", "chronology"):
             for old in (self.out / folder).glob("*.html"):
                 old.unlink()
         for old in self.out.glob("correspondents-p*.html"):
@@ -448,6 +448,9 @@ class Report:
         for contact, ctx in zip(self.case.contacts, contacts, strict=True):
             self.write_contact(contact, ctx)
         self.write_conversations()
+        for timeline in chronology.timelines(self.store):
+            page = self.out / "chronology" / f"{timeline.subject}.html"
+            self.render("chronology.html.j2", page, timeline=timeline)
         self.render("exhibits.html.j2", self.out / "exhibits.html", exhibits=self.exhibits())
         self.write_groups()
         self.render(
@@ -790,6 +793,7 @@ def write_report(store: Store, case: Case, out: Path, settings: Settings) -> Pat
     write_messages_csv(store, out / "messages.csv", case)
     write_calls_csv(store, out / "calls.csv", case)
     write_findings_csv(store, out / "findings.csv")
+    chronology.write_chronology_csv(store, out / "chronology.csv")
     write_group_members_csv(store, out / "group_members.csv")
     write_lexicon_hits_csv(store, out / "lexicon_hits.csv")
     return index
