@@ -15,7 +15,7 @@ karlicoss/HPI ``my/smscalls.py``):
 
 Older "Call Logs Backup & Restore" files carry only ``number, duration, date, type,
 readable_date, contact_name`` (phillipgreenii/mobilecombackup ``testdata/to_process/00/
-calls-test.xml``). Read by streaming, as the messages backup is (``parsers/sms_backup_xml.py``).
+calls-test.xml``). Read by streaming, as the messages backup is (``parsers/sms_backup_stream.py``).
 Schema facts and fixtures: ``fixtures/calls/README.md``.
 """
 
@@ -24,13 +24,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from typing import Any
-from xml.etree.ElementTree import Element, ParseError
-
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import iterparse
+from xml.etree.ElementTree import Element
 
 from parsers.android_calllog import OLD_WITHHELD, PRESENTATION, TYPES, VIDEO
-from parsers.sms_backup_xml import UNKNOWN_NAMES, _RepairingReader, as_int, value
+from parsers.sms_backup_stream import UNKNOWN_NAMES, BackupElements, as_int, value
 from triage.clock import from_unix_ms
 from triage.evidence import EvidenceFile
 from triage.identity import party
@@ -42,7 +39,7 @@ _ROOT = re.compile(r"<calls[\s>]")
 
 class SmsBackupCallsXml(Parser):
     name = "sms_backup_calls_xml"
-    version = "1"
+    version = "2"
     description = '"SMS Backup & Restore" call-log backup XML'
     # A backup is a copy of the phone's call log: when both are present, the database is kept.
     priority = 10
@@ -56,49 +53,14 @@ class SmsBackupCallsXml(Parser):
         return Match(self, 30 + (10 if "<call " in head else 0))
 
     def parse(self, file: EvidenceFile, ctx: ParseContext) -> Iterator[Record]:
-        declared: int | None = None
-        seen = 0
-        root: Element | None = None
-        depth = 0
-        with file.open() as handle:
-            events = iterparse(_RepairingReader(handle), events=("start", "end"))
+        stream = BackupElements(file, ctx, "calls", ("call",), "calls")
+        for _, n, elem in stream:
+            locator = f"calls/call[{n}]"
             try:
-                for event, elem in events:
-                    if event == "start":
-                        depth += 1
-                        if depth == 1:
-                            root = elem
-                            declared = as_int(elem.get("count"))
-                            ctx.decide(
-                                file.logical,
-                                backup_count=elem.get("count"),
-                                backup_date=elem.get("backup_date"),
-                            )
-                        continue
-                    depth -= 1
-                    if depth != 1:
-                        continue
-                    if elem.tag == "call":
-                        seen += 1
-                        locator = f"calls/call[{seen}]"
-                        try:
-                            yield self._call(file, ctx, elem, locator)
-                        except (ValueError, TypeError) as exc:
-                            ctx.warn(file.logical, "unreadable element", f"{locator}: {exc}")
-                    else:
-                        ctx.warn(file.logical, "unknown element", f"<{elem.tag}> under <calls>")
-                    elem.clear()
-                    if root is not None:
-                        root.clear()
-            except DefusedXmlException as exc:
-                ctx.warn(file.logical, "XML refused", f"{type(exc).__name__}: {exc}")
-            except ParseError as exc:
-                line, column = getattr(exc, "position", (0, 0))
-                ctx.warn(
-                    file.logical,
-                    "XML not well-formed",
-                    f"line {line} column {column}: {exc} (calls before it were read)",
-                )
+                yield self._call(file, ctx, elem, locator)
+            except (ValueError, TypeError) as exc:
+                ctx.warn(file.logical, "unreadable element", f"{locator}: {exc}")
+        seen, declared = stream.seen["call"], stream.declared
         if declared is not None and declared != seen:
             ctx.warn(
                 file.logical,

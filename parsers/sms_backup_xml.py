@@ -34,10 +34,7 @@ import hashlib
 import re
 from collections.abc import Iterator
 from typing import Any
-from xml.etree.ElementTree import Element, ParseError
-
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import iterparse
+from xml.etree.ElementTree import Element
 
 from parsers.android_mmssms import (
     ADDR_ROLES,
@@ -50,6 +47,7 @@ from parsers.android_mmssms import (
     duplicate_key_sms,
     mms_parties,
 )
+from parsers.sms_backup_stream import UNKNOWN_NAMES, BackupElements, as_int, value
 from triage.addressing import sender_and_recipients
 from triage.clock import from_unix_ms
 from triage.evidence import EvidenceFile
@@ -60,71 +58,6 @@ _ROOT = re.compile(r"<smses[\s>]")
 # base64 is decoded in slices of this many characters (a multiple of 4) so a large inline
 # video never needs its decoded bytes in memory at once.
 B64_SLICE = 4 * 256 * 1024
-UNKNOWN_NAMES = {"(Unknown)", ""}
-# iterparse asks its source for 16 KiB at a time; expat rescans an unfinished token on every
-# feed, so a multi-megabyte base64 attribute fed in 16 KiB pieces costs quadratic time.
-# Larger reads keep it linear while memory stays bounded by one chunk plus one element.
-READ_CHUNK = 4 * 1024 * 1024
-# With its "store emojis" option the app writes each UTF-16 surrogate as its own character
-# reference ("&#55357;&#56846;"), which XML forbids and expat rejects ("reference to invalid
-# character number"; see README). Pairs are rejoined into one reference, lone halves become
-# U+FFFD, and the repair is counted and reported.
-_CHARREF = re.compile(rb"&#(x[0-9a-fA-F]+|[0-9]+);")
-_SURROGATE_PAIR = re.compile(rb"&#(x[0-9a-fA-F]+|[0-9]+);&#(x[0-9a-fA-F]+|[0-9]+);")
-
-
-def _codepoint(ref: bytes) -> int:
-    return int(ref[1:], 16) if ref[:1] in (b"x", b"X") else int(ref)
-
-
-class _RepairingReader:
-    """A binary stream for iterparse: large reads, surrogate character references repaired."""
-
-    def __init__(self, stream: Any) -> None:
-        self.stream = stream
-        self.pending = b""
-        self.repaired = 0
-
-    def _pair(self, match: re.Match[bytes]) -> bytes:
-        high, low = _codepoint(match.group(1)), _codepoint(match.group(2))
-        if 0xD800 <= high <= 0xDBFF and 0xDC00 <= low <= 0xDFFF:
-            self.repaired += 1
-            combined = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
-            return b"&#%d;" % combined
-        return match.group(0)
-
-    def _lone(self, match: re.Match[bytes]) -> bytes:
-        if 0xD800 <= _codepoint(match.group(1)) <= 0xDFFF:
-            self.repaired += 1
-            return b"&#65533;"
-        return match.group(0)
-
-    def read(self, size: int = -1) -> bytes:
-        data = self.pending + self.stream.read(max(size, READ_CHUNK))
-        self.pending = b""
-        if not data:
-            return b""
-        # Hold back a possibly split reference (a surrogate pair is 16 bytes) for the next read.
-        cut = data.find(b"&", max(0, len(data) - 32))
-        if cut != -1 and len(data) >= READ_CHUNK:
-            data, self.pending = data[:cut], data[cut:]
-        if b"&#" in data:
-            data = _SURROGATE_PAIR.sub(self._pair, data)
-            data = _CHARREF.sub(self._lone, data)
-        return data
-
-
-def value(elem: Element, key: str) -> str | None:
-    """An attribute with the literal ``"null"`` read as NULL."""
-    raw = elem.get(key)
-    return None if raw is None or raw == "null" else raw
-
-
-def as_int(text: str | None) -> int | None:
-    try:
-        return int(text) if text is not None else None
-    except ValueError:
-        return None
 
 
 class SmsBackupXml(Parser):
@@ -144,65 +77,17 @@ class SmsBackupXml(Parser):
         return Match(self, score)
 
     def parse(self, file: EvidenceFile, ctx: ParseContext) -> Iterator[Record]:
-        declared: int | None = None
-        seen = {"sms": 0, "mms": 0}
-        root: Element | None = None
-        depth = 0
-        with file.open() as handle:
-            reader = _RepairingReader(handle)
-            events = iterparse(reader, events=("start", "end"))
+        stream = BackupElements(file, ctx, "smses", ("sms", "mms"), "records")
+        for tag, n, elem in stream:
+            locator = f"smses/{tag}[{n}]"
             try:
-                for event, elem in events:
-                    if event == "start":
-                        depth += 1
-                        if depth == 1:
-                            root = elem
-                            if elem.tag != "smses":
-                                ctx.warn(file.logical, "unexpected root element", elem.tag)
-                            declared = as_int(elem.get("count"))
-                            ctx.decide(
-                                file.logical,
-                                backup_count=elem.get("count"),
-                                backup_date=elem.get("backup_date"),
-                                backup_set=elem.get("backup_set"),
-                            )
-                        continue
-                    depth -= 1
-                    if depth != 1:
-                        continue  # children of <mms> are read with their parent
-                    tag = elem.tag
-                    if tag in seen:
-                        seen[tag] += 1
-                        locator = f"smses/{tag}[{seen[tag]}]"
-                        try:
-                            if tag == "sms":
-                                yield self._sms(file, ctx, elem, locator)
-                            else:
-                                yield self._mms(file, ctx, elem, locator)
-                        except (ValueError, OSError) as exc:
-                            ctx.warn(file.logical, "unreadable element", f"{locator}: {exc}")
-                    else:
-                        ctx.warn(file.logical, "unknown element", f"<{tag}> under <smses>")
-                    # Drop what has been read: the element and the root's reference to it.
-                    elem.clear()
-                    if root is not None:
-                        root.clear()
-            except DefusedXmlException as exc:
-                # DTD entities or external references: refused, as a backup never has them.
-                ctx.warn(file.logical, "XML refused", f"{type(exc).__name__}: {exc}")
-            except ParseError as exc:
-                line, column = getattr(exc, "position", (0, 0))
-                ctx.warn(
-                    file.logical,
-                    "XML not well-formed",
-                    f"line {line} column {column}: {exc} (records before it were read)",
-                )
-            if reader.repaired:
-                ctx.warn(
-                    file.logical,
-                    "surrogate character references repaired",
-                    f"{reader.repaired} UTF-16 surrogate references (emoji) rejoined or replaced",
-                )
+                if tag == "sms":
+                    yield self._sms(file, ctx, elem, locator)
+                else:
+                    yield self._mms(file, ctx, elem, locator)
+            except (ValueError, OSError) as exc:
+                ctx.warn(file.logical, "unreadable element", f"{locator}: {exc}")
+        seen, declared = stream.seen, stream.declared
         total = seen["sms"] + seen["mms"]
         if declared is not None and declared != total:
             ctx.warn(

@@ -136,13 +136,13 @@ def test_surrogate_references_from_emoji_option(tmp_path: Path) -> None:
 def test_surrogate_pair_split_across_reads(monkeypatch: pytest.MonkeyPatch) -> None:
     import io
 
-    from parsers import sms_backup_xml
+    from parsers import sms_backup_stream
 
-    monkeypatch.setattr(sms_backup_xml, "READ_CHUNK", 40)
+    monkeypatch.setattr(sms_backup_stream, "READ_CHUNK", 40)
     text = b'<smses><sms body="' + b"x" * 21 + b'&#55357;&#56846;" /></smses>'
     for shift in range(0, 20):
         padded = text.replace(b"x" * 21, b"x" * (21 + shift))
-        reader = sms_backup_xml._RepairingReader(io.BytesIO(padded))
+        reader = sms_backup_stream.RepairingReader(io.BytesIO(padded))
         out = b"".join(iter(lambda r=reader: r.read(16), b""))
         assert b"&#128526;" in out and b"&#55357;" not in out, shift
 
