@@ -26,7 +26,8 @@ Schemas supported (facts and their sources: ``fixtures/whatsapp_db/README.md``):
   ``receipt_user``, ``deleted_chat_job``; for groups ``message_quoted`` (a reply's quoted
   ``key_id``, kept in ``extra["quoted"]``), ``message_system_chat_participant`` (who a notice is
   about, ``extra["system_participants"]``) and ``receipt_user`` per member delivery/read times
-  (``extra["receipts"]``). Sources: KnugiHK ``android_handler.py``
+  (``extra["receipts"]``), and reactions from ``message_add_on`` + ``message_add_on_reaction``
+  (who, emoji, when, on the reacted-to message: ``extra["reactions"]``). Sources: KnugiHK ``android_handler.py``
   (``_get_messages_cursor_new``); abrignoni/ALEAPP ``scripts/artifacts/whatsAppExtended.py``;
   frozenspider/chat-history-manager ``crates/loaders/resources/test/whatsapp-android_2023-10/``
   and ``whatsapp-android_2026-05/msgstore.sql`` (real CREATE TABLE statements).
@@ -802,6 +803,44 @@ class _CurrentReader(_Base):
             out[row[0]].append(row[1:])
         return out
 
+    def _reactions(self) -> dict[int, list[dict[str, Any]]]:
+        """parent message row -> its reactions (message_add_on joined to message_add_on_reaction).
+
+        Columns as KnugiHK android_handler.py reads them; an empty ``reaction`` is a reaction
+        taken back (WhatsApp's own code selects those rows by ``reaction = ''``), kept with
+        ``removed`` so nothing is dropped silently.
+        """
+        out: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        need_add_on = {"_id", "parent_message_row_id", "sender_jid_row_id", "from_me", "timestamp"}
+        if not (self.has("message_add_on") and self.has("message_add_on_reaction")):
+            return out
+        if not need_add_on <= table_columns(self.conn, "message_add_on") or not {
+            "message_add_on_row_id",
+            "reaction",
+        } <= table_columns(self.conn, "message_add_on_reaction"):
+            self.warn(
+                "reaction tables without the expected columns; reactions not read",
+                "message_add_on/message_add_on_reaction",
+            )
+            return out
+        for rowid, parent, sender, from_me, stamp, emoji in self.conn.execute(
+            "SELECT a._id, a.parent_message_row_id, a.sender_jid_row_id, a.from_me, "
+            "a.timestamp, r.reaction FROM message_add_on a JOIN message_add_on_reaction r "
+            "ON r.message_add_on_row_id = a._id ORDER BY a._id"
+        ):
+            stamp = _int(stamp) or 0
+            out[_int(parent) or 0].append(
+                {
+                    "add_on_row_id": rowid,
+                    "from_me": bool(from_me),
+                    "party": None if from_me else self._party_ref(_int(sender)),
+                    "emoji": emoji or None,
+                    "removed": not emoji,
+                    "timestamp_utc": iso_utc(from_unix_ms(stamp)) if stamp > 0 else None,
+                }
+            )
+        return out
+
     def _party_ref(self, jid_row: int | None) -> dict[str, str | None] | None:
         p = self.parties.get(jid_row) if jid_row and jid_row > 0 else None
         return {"raw": p.raw, "id": p.id} if p is not None else None
@@ -817,6 +856,7 @@ class _CurrentReader(_Base):
         receipts = self._per_message(
             "receipt_user", ("receipt_user_jid_row_id", "receipt_timestamp", "read_timestamp")
         )
+        reactions = self._reactions()
         for values in self.conn.execute(query):
             # Side-table columns are copied only for rows that have a side-table row: most
             # messages have none, and this loop runs once per message.
@@ -884,6 +924,8 @@ class _CurrentReader(_Base):
                             _int(row.get("message_quoted.sender_jid_row_id"))
                         ),
                     }
+                if rowid in reactions:
+                    extra["reactions"] = reactions[rowid]
                 if rowid in receipts:
                     extra["receipts"] = [
                         {

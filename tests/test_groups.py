@@ -9,12 +9,15 @@ role colleague in case.yaml.
       receipts: Hollis delivered 19:07 read 19:08; Carter delivered 19:09 read 19:40
   20/04 19:20 he posts a video (video/mp4)
       receipts: Hollis delivered 19:21, not read; Carter delivered 19:22 read 19:41
+  20/04 19:25 Hollis reacts to the video with U+1F602 (message_add_on + message_add_on_reaction,
+      WA_GROUP_REACTIONS)                                              -> Hollis 1 reaction
   21/04 09:00 Carter leaves (system, action 5, about himself)           -> 1 event "left"
 Member table:
-  subject: 2 messages, video 1, 1 reply to another's post, first 18:00Z (the notice), last
+  subject: 2 messages, video 1, 1 reply to another's post, 0 reactions, first 18:00Z (the notice), last
            18:20Z; no receipts (his own messages)
-  Hollis:  1 message, image 1, no reply, first = last 18:05Z; delivered 2, read 1 (last 18:08Z)
-  Carter:  0 messages; delivered 2, read 2 (last 18:41Z); first = last 08:00Z on 21/04 (the
+  Hollis:  1 message, image 1, no reply, 1 reaction to another's post (the reaction is not a row
+           he wrote, so first/last stay on his picture), first = last 18:05Z; delivered 2, read 1 (last 18:08Z)
+  Carter:  0 messages, 0 reactions; delivered 2, read 2 (last 18:41Z); first = last 08:00Z on 21/04 (the
            notice he wrote by leaving); events added, left
 Lexicon (default): Hollis "slag" -> derogatory 1; his "Fancy a drink" -> meet 1.
 """
@@ -40,6 +43,7 @@ def test_demo_group_member_table(demo_case: Path, tmp_path: Path) -> None:
             m["messages"],
             m["media"],
             m["replies_to_others"],
+            m["reactions_to_others"],
             m["first_utc"],
             m["last_utc"],
             m["delivered"],
@@ -55,6 +59,7 @@ def test_demo_group_member_table(demo_case: Path, tmp_path: Path) -> None:
             2,
             {"video": 1},
             1,
+            0,
             "2026-04-20T18:00:00Z",
             "2026-04-20T18:20:00Z",
             0,
@@ -67,6 +72,7 @@ def test_demo_group_member_table(demo_case: Path, tmp_path: Path) -> None:
             1,
             {"image": 1},
             0,
+            1,
             "2026-04-20T18:05:00Z",
             "2026-04-20T18:05:00Z",
             2,
@@ -78,6 +84,7 @@ def test_demo_group_member_table(demo_case: Path, tmp_path: Path) -> None:
         "PC 4112 Lee Carter": (
             0,
             {},
+            0,
             0,
             "2026-04-21T08:00:00Z",
             "2026-04-21T08:00:00Z",
@@ -108,6 +115,19 @@ def test_demo_group_member_table(demo_case: Path, tmp_path: Path) -> None:
         "+447700900333": {"derogatory": {"hits": 1, "messages": 1}},
         "subject": {"meet": {"hits": 1, "messages": 1}},
     }
+    # The reaction is typed data on the reacted-to message (the subject's video).
+    video = next(m["message_id"] for m in group["media"] if m["type"] == "video")
+    (reacted,) = store.messages_by_ids([video])
+    assert reacted.message.extra["reactions"] == [
+        {
+            "add_on_row_id": 1,
+            "from_me": False,
+            "party": {"raw": "447700900333@s.whatsapp.net", "id": "+447700900333"},
+            "emoji": "\U0001f602",
+            "removed": False,
+            "timestamp_utc": "2026-04-20T18:25:00Z",
+        }
+    ]
     # Shift B keeps its two writers and no events.
     shift = found[("group.participation", "whatsapp:120363000000000042@g.us")].data
     assert [(m["name"], m["messages"]) for m in shift["members"]] == [
@@ -121,7 +141,7 @@ def test_demo_group_member_table(demo_case: Path, tmp_path: Path) -> None:
     carter = [r for r in rows if "Lee Carter" in r]
     assert len(rows) == 1 + 2 + 3 and len(carter) == 1
     assert (
-        "person-2,colleague,True,0,,0,2026-04-21T08:00:00Z,2026-04-21T08:00:00Z,2,2," in carter[0]
+        "person-2,colleague,True,0,,0,0,2026-04-21T08:00:00Z,2026-04-21T08:00:00Z,2,2," in carter[0]
     )
     write_lexicon_hits_csv(store, tmp_path / "lexicon_hits.csv")
     hits = (tmp_path / "lexicon_hits.csv").read_text(encoding="utf-8-sig").splitlines()

@@ -210,3 +210,29 @@ def test_report_of_the_real_pipeline_loads_cleanly(
             line.startswith(f"Messages were found with {len(names)} of 4 case contacts")
             for line in shown
         ), shown
+
+
+def test_group_messages_filter_by_member(browser: Browser, demo_report: Path) -> None:
+    """Team 4 on groups.html: the control is hidden in the HTML (no script: every member's
+    section is listed) and report.js shows it; choosing Hollis hides the other members' rows."""
+    html = (demo_report / "groups.html").read_text("utf-8")
+    assert re.search(r'<p class="member-filter" data-group="g\d+" hidden>', html)
+    load(browser, demo_report / "groups.html")
+    team = (
+        "[...document.querySelectorAll('select.member-filter')]"
+        ".find(s => [...s.options].some(o => o.textContent === 'PC 3307 Mark Hollis'))"
+    )
+    assert browser.evaluate(f"!({team}).parentElement.hidden")
+
+    def choose(value: str) -> list[str]:
+        return browser.evaluate(
+            f"(() => {{ const s = {team}; s.value = '{value}';"
+            " s.dispatchEvent(new Event('change', {bubbles: true}));"
+            " return [...document.querySelectorAll('section.member-rows')]"
+            ".filter(x => x.dataset.group === s.dataset.group && !x.hidden)"
+            ".map(x => x.dataset.member); })()"
+        )
+
+    assert choose("+447700900333") == ["+447700900333"]
+    assert choose("") == ["subject", "+447700900333", "+447700900444"]
+    assert browser.problems() == []

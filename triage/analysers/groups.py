@@ -2,7 +2,8 @@
 
 For every group conversation, per member (the subject for his own rows): messages written,
 media shared by type (from the attachment's MIME type), replies to another member's post (a
-quoted message the source names, WhatsApp ``message_quoted``), first and last row they wrote,
+quoted message the source names, WhatsApp ``message_quoted``), reactions to another member's
+post (WhatsApp ``message_add_on_reaction``; a reaction taken back is not counted), first and last row they wrote,
 membership events from system rows (WhatsApp ``message_system.action_type`` with the members a
 notice is about), and delivery and read receipts where the source keeps them (WhatsApp
 ``receipt_user``). Members are matched to case contacts and to the case file's ``people:``
@@ -89,6 +90,7 @@ class GroupsAnalyser(Analyser):
                         "messages": 0,
                         "media": {},
                         "replies_to_others": 0,
+                        "reactions_to_others": 0,
                         "first_utc": None,
                         "last_utc": None,
                         "delivered": 0,
@@ -159,6 +161,15 @@ class GroupsAnalyser(Analyser):
                     )
                     if target is not author:
                         author["replies_to_others"] += 1
+                # A reaction sits on the message reacted to; it counts for whoever reacted.
+                for reaction in extra.get("reactions") or []:
+                    reactor = (
+                        member(None, True)
+                        if reaction.get("from_me")
+                        else by_ref(reaction.get("party"))
+                    )
+                    if reaction.get("emoji") and reactor is not author:
+                        reactor["reactions_to_others"] += 1
                 for receipt in extra.get("receipts") or []:
                     reader = by_ref(receipt.get("party"))
                     if receipt.get("delivered_utc"):

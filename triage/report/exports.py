@@ -277,7 +277,7 @@ def write_group_members_csv(store: Store, path: Path) -> None:
             (
                 "conversation", "title", "member", "name", "is_subject", "contact_key",
                 "person_key", "person_role", "listed_member", "messages", "media",
-                "replies_to_others", "first_utc", "last_utc", "delivered", "read",
+                "replies_to_others", "reactions_to_others", "first_utc", "last_utc", "delivered", "read",
                 "last_read_utc", "events",
             )
         )  # fmt: skip
@@ -299,6 +299,7 @@ def write_group_members_csv(store: Store, path: Path) -> None:
                             m["messages"],
                             " ".join(f"{k}:{n}" for k, n in sorted(m["media"].items())),
                             m["replies_to_others"],
+                            m.get("reactions_to_others", 0),
                             m["first_utc"] or "",
                             m["last_utc"] or "",
                             m["delivered"],

@@ -19,5 +19,23 @@
       if (control) { toggle(control); }
     }
   });
+  // Groups page: show one member's messages. The control stays hidden without script, so every
+  // member's section is listed; values are compared, never written into the page as markup.
+  function filterMembers(select) {
+    var group = select.getAttribute("data-group");
+    var wanted = select.value;
+    var sections = document.querySelectorAll("section.member-rows");
+    for (var i = 0; i < sections.length; i++) {
+      var s = sections[i];
+      if (s.getAttribute("data-group") !== group) { continue; }
+      s.hidden = wanted !== "" && s.getAttribute("data-member") !== wanted;
+    }
+  }
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target && target.matches && target.matches("select.member-filter")) { filterMembers(target); }
+  });
+  var filters = document.querySelectorAll("p.member-filter");
+  for (var j = 0; j < filters.length; j++) { filters[j].hidden = false; }
   document.documentElement.classList.add("js");
 })();
