@@ -120,6 +120,31 @@ def test_ios_callhistory() -> None:
     assert rows[1]["result_code"] == "ZORIGINATED=0,ZANSWERED=0"
 
 
+def test_ios_addressbook() -> None:
+    result = CliRunner().invoke(main, ["parse", str(FIXTURES / "ios_addressbook"), "--jsonl"])
+    assert result.exit_code == 0, result.output
+    # An address book holds no calls or messages: nothing on the JSONL stream.
+    assert result.stdout == ""
+    entries = [
+        r
+        for _, r in iter_records([FIXTURES / "ios_addressbook"], ParseContext())
+        if isinstance(r, ContactEntry)
+    ]
+    got = [(e.name, [p.id for p in e.identifiers], e.source.locator) for e in entries]
+    assert got == [
+        ("Katie DV job", [KATIE], "ABPerson.ROWID=1"),
+        ("Sarah witness", [SARAH, "sarah@example.org"], "ABPerson.ROWID=2"),
+        ("Area car desk", ["+447700900777"], "ABPerson.ROWID=3"),
+        ("Mum", [], "ABPerson.ROWID=4"),
+    ]
+    assert {e.source.format for e in entries} == {"ios_addressbook"}
+    assert entries[0].identifiers[0].raw == "07700 900123"
+    # Built-in labels are stored wrapped (_$!<Mobile>!$_); a user label is kept as typed.
+    assert entries[0].extra["phone_labels"] == ["Mobile"]
+    assert entries[2].extra["phone_labels"] == ["desk line"]
+    assert entries[2].extra["organization"] == "Area car desk"
+
+
 def test_sms_backup_calls_xml() -> None:
     rows, _ = _parse(FIXTURES / "sms_backup_calls")
     assert {r["source"]["format"] for r in rows} == {"sms_backup_calls_xml"}
@@ -152,5 +177,6 @@ def test_detection_by_content() -> None:
         "calllog.db": "android_calllog",
         "contacts2.db": "android_contacts",
         "CallHistory.storedata": "ios_callhistory",
+        "AddressBook.sqlitedb": "ios_addressbook",
         "calls-20260501120000.xml": "sms_backup_calls_xml",
     }
