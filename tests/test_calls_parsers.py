@@ -145,6 +145,33 @@ def test_ios_addressbook() -> None:
     assert entries[2].extra["organization"] == "Area car desk"
 
 
+def test_whatsapp_ios_call_history() -> None:
+    rows, stderr = _parse(FIXTURES / "whatsapp_ios_calls")
+    assert {(r["source"]["format"], r["network"]) for r in rows} == {
+        ("whatsapp_ios_calls", "whatsapp")
+    }
+    assert _facts(rows) == [
+        ("ZWACDCALLEVENT.Z_PK=1", "whatsapp", "incoming", "answered", 75.0, KATIE),
+        ("ZWACDCALLEVENT.Z_PK=2", "whatsapp", "incoming", "missed", 0.0, KATIE),
+        ("ZWACDCALLEVENT.Z_PK=3", "whatsapp", "incoming", "rejected", 0.0, KATIE),
+        # The owner created the call: the creator jid is no participant's.
+        ("ZWACDCALLEVENT.Z_PK=4", "whatsapp", "outgoing", "answered", 310.0, KATIE),
+        ("ZWACDCALLEVENT.Z_PK=5", "whatsapp", "outgoing", "not_answered", 0.0, KATIE),
+        ("ZWACDCALLEVENT.Z_PK=6", "whatsapp", "outgoing", "unknown", 95.0, KATIE),
+    ]
+    # Apple epoch: 2026-03-18T21:00:00Z is 795560400 s after 2001-01-01.
+    assert rows[0]["timestamp_utc"] == "2026-03-18T21:00:00Z"
+    assert rows[0]["timestamp_raw"] == "795560400"
+    assert [r["video"] for r in rows] == [False, False, True, True, False, False]
+    assert rows[0]["conversation"] == "whatsapp:447700900123@s.whatsapp.net"
+    group = rows[5]
+    assert group["is_group"] and group["conversation"] is None
+    assert [p["id"] for p in group["participants"]] == ["+447700900777"]
+    assert group["result_code"] == "ZOUTCOME=7"
+    assert rows[0]["duplicate_key"] == "whatsapp:call:CALL0001ABCDEF"
+    assert "unknown ZOUTCOME x1 (e.g. ZWACDCALLEVENT.Z_PK=6: ZOUTCOME=7)" in stderr
+
+
 def test_sms_backup_calls_xml() -> None:
     rows, _ = _parse(FIXTURES / "sms_backup_calls")
     assert {r["source"]["format"] for r in rows} == {"sms_backup_calls_xml"}
@@ -178,5 +205,6 @@ def test_detection_by_content() -> None:
         "contacts2.db": "android_contacts",
         "CallHistory.storedata": "ios_callhistory",
         "AddressBook.sqlitedb": "ios_addressbook",
+        "CallHistory.sqlite": "whatsapp_ios_calls",
         "calls-20260501120000.xml": "sms_backup_calls_xml",
     }
