@@ -67,6 +67,10 @@ class CaseContact:
     aliases: list[str] = field(default_factory=list)
     dates: dict[str, dt.date] = field(default_factory=dict)
     notes: str | None = None
+    date_of_birth: dt.date | None = None
+    # Record references held on police systems (crime, intelligence, person record numbers), as
+    # written; audit lookups of one of them match her exactly.
+    records: list[str] = field(default_factory=list)
 
     def match_ids(self) -> set[str]:
         """Every normalised identifier that means this contact, names and aliases included."""
@@ -212,6 +216,18 @@ class _Reader:
         raise self.fail(node, where, "expected true or false")
 
 
+def _records(r: _Reader, node: yaml.Node, where: str) -> list[str]:
+    refs = []
+    for j, item in enumerate(r.sequence(node, where)):
+        ref = r.text(item, f"{where}[{j}]").strip()
+        if not ref:
+            raise r.fail(item, f"{where}[{j}]", "expected a record reference, got an empty string")
+        if ref in refs:
+            raise r.fail(item, f"{where}[{j}]", f"{ref} is listed twice")
+        refs.append(ref)
+    return refs
+
+
 def load_case(path: Path | str) -> Case:
     """Read and validate a case file; raises :class:`CaseFileError` with a one-line message."""
     path = Path(path)
@@ -289,7 +305,20 @@ def load_case(path: Path | str) -> Case:
     if "contacts" in top:
         for i, node in enumerate(r.sequence(top["contacts"], "contacts")):
             where = f"contacts[{i}]"
-            c = r.mapping(node, where, ("name", "role", "identifiers", "aliases", "dates", "notes"))
+            c = r.mapping(
+                node,
+                where,
+                (
+                    "name",
+                    "role",
+                    "identifiers",
+                    "aliases",
+                    "dates",
+                    "notes",
+                    "date_of_birth",
+                    "records",
+                ),
+            )
             for required in ("name", "role"):
                 if required not in c:
                     raise r.fail(node, f"{where}.{required}", "missing")
@@ -319,6 +348,10 @@ def load_case(path: Path | str) -> Case:
                     aliases=aliases,
                     dates=dates,
                     notes=r.text(c["notes"], f"{where}.notes") if "notes" in c else None,
+                    date_of_birth=r.date(c["date_of_birth"], f"{where}.date_of_birth")
+                    if "date_of_birth" in c
+                    else None,
+                    records=_records(r, c["records"], f"{where}.records") if "records" in c else [],
                 )
             )
             if not contacts[-1].identifiers and not aliases:
@@ -580,6 +613,8 @@ def case_to_data(case: Case) -> dict[str, Any]:
                 "aliases": c.aliases,
                 "dates": {k: d.isoformat() for k, d in c.dates.items()},
                 "notes": c.notes,
+                "date_of_birth": c.date_of_birth.isoformat() if c.date_of_birth else None,
+                "records": c.records,
             }
             for c in case.contacts
         ],
@@ -647,6 +682,10 @@ def case_from_data(data: dict[str, Any]) -> Case:
                 aliases=list(c["aliases"]),
                 dates={k: dt.date.fromisoformat(v) for k, v in c["dates"].items()},
                 notes=c.get("notes"),
+                date_of_birth=dt.date.fromisoformat(c["date_of_birth"])
+                if c.get("date_of_birth")
+                else None,
+                records=list(c.get("records") or []),
             )
             for c in data["contacts"]
         ],

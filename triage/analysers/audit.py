@@ -3,14 +3,22 @@
 Only rows of the user ids the case file's ``audit.users`` names are analysed. Each lookup is
 matched to the case contacts on what it records of the person looked up:
 
+- ``record reference``: the record reference looked up is one of the contact's ``records`` in
+  the case file (after case and space folding): exact;
 - ``number``: the phone number looked up is one of the contact's numbers (exact, after
   normalisation): strong;
-- ``name and date of birth``: the same name and date of birth as another of these lookups that
-  matched her by number: strong;
+- ``name and date of birth``: the name looked up is one of hers and the date of birth is her
+  case-file ``date_of_birth``, or both are those of another of these lookups that matched her by
+  number: strong;
 - ``name``: the name looked up is the contact's name, alias or name identifier after case and
   space folding: medium (two people can share a name);
 - ``first name and initial``: the first names agree and the contact's alias gives only the
-  initial of the surname looked up: weak.
+  initial of the surname looked up: weak;
+- ``date of birth``: only the date of birth is hers (no name looked up, or another name): weak,
+  as many people share a date of birth.
+
+The strongest method names the match; ``fields`` lists every mapped subject field of the lookup
+that agrees with the case file (reference, phone, name, date_of_birth).
 
 For each lookup: the lag to the next device contact of any kind with her (a message or a call;
 app notices and Status updates are not contact), the rostered duty status at its time (the duty
@@ -38,11 +46,18 @@ from triage.store import Finding, Store, StoredAudit
 from triage.tasking import WINDOW_DAYS, Tasking, TaskingError, explains, read_tasking
 
 STRENGTH = {
+    "record reference": "exact",
     "number": "strong",
     "name and date of birth": "strong",
     "name": "medium",
     "first name and initial": "weak",
+    "date of birth": "weak",
 }
+
+
+def _ref(text: str) -> str:
+    """A record reference folded for comparison: case and spaces are not part of it."""
+    return "".join(text.split()).casefold()
 
 
 @dataclass
@@ -164,6 +179,7 @@ class _Lookup:
     stored: StoredAudit
     status: str = "unknown"
     matches: dict[str, str] = field(default_factory=dict)  # contact key -> method
+    fields: dict[str, list[str]] = field(default_factory=dict)  # contact key -> fields that agree
     tasking: Tasking | None = None
 
     @property
@@ -250,31 +266,51 @@ class AuditAnalyser(Analyser):
     def _match(case: Case, lookups: list[_Lookup]) -> None:
         numbers = {c.key: c.match_ids() for c in case.contacts}
         names = {c.key: _contact_names(c) for c in case.contacts}
+        records = {c.key: {_ref(r) for r in c.records} for c in case.contacts}
         linked: dict[tuple[str, str], str] = {}
         for lk in lookups:
             e = lk.stored.event
+            looked = normalise_name(e.subject_name) if e.subject_name else None
+            dob = _dob(e.subject_dob)
             for contact in case.contacts:
+                agree = []
+                if e.subject_ref and _ref(e.subject_ref) in records[contact.key]:
+                    agree.append("reference")
                 if e.subject_phone and e.subject_phone in numbers[contact.key]:
+                    agree.append("phone")
+                if looked and looked in names[contact.key]:
+                    agree.append("name")
+                if dob and contact.date_of_birth and dob == contact.date_of_birth.isoformat():
+                    agree.append("date_of_birth")
+                if agree:
+                    lk.fields[contact.key] = agree
+                if "reference" in agree:
+                    lk.matches[contact.key] = "record reference"
+                elif "phone" in agree:
                     lk.matches[contact.key] = "number"
-                    if e.subject_name and e.subject_dob:
-                        linked[(normalise_name(e.subject_name), _dob(e.subject_dob) or "")] = (
-                            contact.key
-                        )
+                elif "name" in agree and "date_of_birth" in agree:
+                    lk.matches[contact.key] = "name and date of birth"
+                if "phone" in agree and looked and dob:
+                    linked[(looked, dob)] = contact.key
         for lk in lookups:
             e = lk.stored.event
-            if not e.subject_name:
-                continue
-            looked = normalise_name(e.subject_name)
-            key = linked.get((looked, _dob(e.subject_dob) or ""))
-            if key is not None and key not in lk.matches and e.subject_dob:
+            looked = normalise_name(e.subject_name) if e.subject_name else None
+            dob = _dob(e.subject_dob)
+            key = linked.get((looked, dob)) if looked and dob else None
+            if key is not None and key not in lk.matches:
                 lk.matches[key] = "name and date of birth"
+                lk.fields[key] = sorted({*lk.fields.get(key, []), "name", "date_of_birth"})
             for contact in case.contacts:
                 if contact.key in lk.matches:
                     continue
-                if looked in names[contact.key]:
+                agree = lk.fields.get(contact.key, [])
+                if "name" in agree:
                     lk.matches[contact.key] = "name"
-                elif _initial_match(looked, names[contact.key]):
+                elif looked and _initial_match(looked, names[contact.key]):
                     lk.matches[contact.key] = "first name and initial"
+                    lk.fields[contact.key] = [*agree, "name"]
+                elif "date_of_birth" in agree:
+                    lk.matches[contact.key] = "date of birth"
 
     # -- findings --------------------------------------------------------------------------------
     def _view(self, case: Case, lk: _Lookup, tasks: list[Tasking] | None) -> dict[str, Any]:
@@ -306,7 +342,12 @@ class AuditAnalyser(Analyser):
                 else "none found in the list supplied"
             ),
             "matches": [
-                {"contact": key, "method": method, "strength": STRENGTH[method]}
+                {
+                    "contact": key,
+                    "method": method,
+                    "strength": STRENGTH[method],
+                    "fields": lk.fields.get(key, []),
+                }
                 for key, method in lk.matches.items()
             ],
         }
@@ -366,6 +407,7 @@ class AuditAnalyser(Analyser):
             view = self._view(case, lk, tasks)
             view["method"] = lk.matches[contact.key]
             view["strength"] = STRENGTH[view["method"]]
+            view["fields"] = lk.fields.get(contact.key, [])
             nxt = next((d for d in rows if lk.when is not None and d.when >= lk.when), None)
             view["next_contact"] = None
             if nxt is not None and lk.when is not None:
@@ -385,7 +427,8 @@ class AuditAnalyser(Analyser):
             )
             views.append(view)
         lags = [
-            f"{local_text(lk.when, case)} ({v['method']}): "
+            f"{local_text(lk.when, case)} ({v['method']}, {v['strength']}; "
+            f"fields matched: {', '.join(v['fields']).replace('_', ' ')}): "
             + (
                 f"next contact {v['next_contact']['lag']} later by {v['next_contact']['kind']}"
                 if v["next_contact"]
