@@ -28,6 +28,7 @@ import yaml
 from triage.casefile import CaseFileError
 from triage.identity import normalise_phone
 from triage.model import AuditEvent, Provenance
+from triage.shipped import profiles_dir as shipped_profiles
 
 FIELDS = (
     "time",
@@ -74,8 +75,8 @@ class AuditProfile:
 
 
 def profiles_dir() -> Path:
-    """``profiles/audit/`` shipped with triage (next to the package in a checkout)."""
-    return Path(__file__).resolve().parents[1] / "profiles" / "audit"
+    """``profiles/audit/`` shipped with triage."""
+    return shipped_profiles("audit")
 
 
 def load_profile(spec: str, base: Path | None = None) -> AuditProfile:

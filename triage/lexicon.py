@@ -25,6 +25,7 @@ import ahocorasick
 import yaml
 
 from triage.casefile import CaseFileError, _Reader
+from triage.shipped import profiles_dir as shipped_profiles
 
 CATEGORIES: tuple[str, ...] = (
     "endearment",  # terms of endearment
@@ -79,8 +80,8 @@ class Lexicon:
 
 
 def lexicons_dir() -> Path:
-    """``profiles/lexicons/`` shipped with triage (next to the package in a checkout)."""
-    return Path(__file__).resolve().parents[1] / "profiles" / "lexicons"
+    """``profiles/lexicons/`` shipped with triage."""
+    return shipped_profiles("lexicons")
 
 
 def default_lexicon_path() -> Path:

@@ -38,6 +38,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from triage.casefile import Case, CaseFileError
+from triage.shipped import profiles_dir as shipped_profiles
 
 STATUSES: tuple[str, ...] = (
     "on_duty",
@@ -69,8 +70,8 @@ class RosterError(CaseFileError):
 
 
 def profiles_dir() -> Path:
-    """``profiles/duty/`` shipped with triage (next to the package in a checkout)."""
-    return Path(__file__).resolve().parents[1] / "profiles" / "duty"
+    """``profiles/duty/`` shipped with triage."""
+    return shipped_profiles("duty")
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,14 +33,15 @@ from triage.media.pipeline import (
 )
 from triage.media.regions import ExhibitCrops, exhibit_crops
 from triage.media.vics import VicsError, iter_vics_media, truthy
+from triage.shipped import profiles_dir as shipped_profiles
 
 HEX = re.compile(r"^[0-9a-fA-F]+$")
 HASH_LENGTHS = {32: "md5", 40: "sha1", 64: "sha256"}
 
 
 def profiles_dir() -> Path:
-    """The ``profiles/`` folder shipped with triage (next to the package in a checkout)."""
-    return Path(__file__).resolve().parents[2] / "profiles"
+    """The ``profiles/`` folder shipped with triage."""
+    return shipped_profiles()
 
 
 # -- exhibit pictures ------------------------------------------------------------------------------
