@@ -228,23 +228,41 @@ def _records(r: _Reader, node: yaml.Node, where: str) -> list[str]:
     return refs
 
 
-def load_case(path: Path | str) -> Case:
-    """Read and validate a case file; raises :class:`CaseFileError` with a one-line message."""
-    path = Path(path)
+def _aliases(r: Any, c: dict[str, Any], where: str) -> list[str]:
+    """``aliases:`` of a contact or a person: display names, each a string."""
+    if "aliases" not in c:
+        return []
+    seq = r.sequence(c["aliases"], f"{where}.aliases")
+    return [r.text(a, f"{where}.aliases[{j}]") for j, a in enumerate(seq)]
+
+
+def compose_yaml(path: Path, what: str, error: type[Exception]) -> tuple[bytes, yaml.Node | None]:
+    """The bytes of a user-written YAML file and its node tree (nodes keep their line numbers).
+
+    Every YAML file a user edits (case files, lexicons) is read by this one rule, so an unreadable
+    file, text that is not UTF-8 and invalid YAML give the same one-line ``error`` naming the file
+    and the line.
+    """
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise CaseFileError(f"{path}: cannot read the case file ({exc.strerror})") from None
-    name = path.name
+        raise error(f"{path}: cannot read {what} ({exc.strerror})") from None
     try:
-        root = yaml.compose(raw.decode("utf-8-sig"))
+        return raw, yaml.compose(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
-        raise CaseFileError(f"{name}: not UTF-8 text") from None
+        raise error(f"{path.name}: not UTF-8 text") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" line {mark.line + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        raise CaseFileError(f"{name}{line}: not valid YAML: {problem}") from None
+        raise error(f"{path.name}{line}: not valid YAML: {problem}") from None
+
+
+def load_case(path: Path | str) -> Case:
+    """Read and validate a case file; raises :class:`CaseFileError` with a one-line message."""
+    path = Path(path)
+    raw, root = compose_yaml(path, "the case file", CaseFileError)
+    name = path.name
     if root is None:
         raise CaseFileError(f"{name}: the case file is empty")
     r = _Reader(name)
@@ -322,14 +340,7 @@ def load_case(path: Path | str) -> Case:
             for required in ("name", "role"):
                 if required not in c:
                     raise r.fail(node, f"{where}.{required}", "missing")
-            aliases = (
-                [
-                    r.text(a, f"{where}.aliases[{j}]")
-                    for j, a in enumerate(r.sequence(c["aliases"], f"{where}.aliases"))
-                ]
-                if "aliases" in c
-                else []
-            )
+            aliases = _aliases(r, c, where)
             dates = {}
             if "dates" in c:
                 dn = c["dates"]
@@ -365,14 +376,7 @@ def load_case(path: Path | str) -> Case:
             for required in ("name", "role"):
                 if required not in c:
                     raise r.fail(node, f"{where}.{required}", "missing")
-            aliases = (
-                [
-                    r.text(a, f"{where}.aliases[{j}]")
-                    for j, a in enumerate(r.sequence(c["aliases"], f"{where}.aliases"))
-                ]
-                if "aliases" in c
-                else []
-            )
+            aliases = _aliases(r, c, where)
             people.append(
                 CaseContact(
                     key=f"person-{i + 1}",

@@ -24,7 +24,7 @@ from typing import Literal
 import ahocorasick
 import yaml
 
-from triage.casefile import CaseFileError, _Reader
+from triage.casefile import CaseFileError, _Reader, compose_yaml
 from triage.shipped import profiles_dir as shipped_profiles
 
 CATEGORIES: tuple[str, ...] = (
@@ -91,21 +91,8 @@ def default_lexicon_path() -> Path:
 def load_lexicon(path: Path | str) -> Lexicon:
     """Read and validate one lexicon file; raises :class:`LexiconError` naming line and field."""
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise LexiconError(f"{path}: cannot read the lexicon ({exc.strerror})") from None
+    raw, root = compose_yaml(path, "the lexicon", LexiconError)
     name = path.name
-    try:
-        root = yaml.compose(raw.decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        raise LexiconError(f"{name}: not UTF-8 text") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" line {mark.line + 1}" if mark else ""
-        raise LexiconError(
-            f"{name}{line}: not valid YAML: {getattr(exc, 'problem', exc)}"
-        ) from None
     if root is None:
         raise LexiconError(f"{name}: the lexicon is empty")
     try:
