@@ -109,7 +109,9 @@ def naive_export(db: Path, out: Path) -> int:
 
 # Deleted-row recovery (issue 19) reads every page of msgstore.db again in Python; this turns it
 # off in the child so its share of the run can be told apart from the rest.
-NO_RECOVERY = "import parsers.whatsapp_recovered as r; r.recover_evidence = lambda *a, **k: None; "
+NO_RECOVERY = (
+    "import triage.parsers.whatsapp_recovered as r; r.recover_evidence = lambda *a, **k: None; "
+)
 
 
 def run_triage(

@@ -1,6 +1,6 @@
 """Benchmark: stream a ~1 GB "SMS Backup & Restore" XML with inline base64 media.
 
-Shows that :mod:`parsers.sms_backup_xml` reads backups in bounded memory: the peak RSS must stay
+Shows that :mod:`triage.parsers.sms_backup_xml` reads backups in bounded memory: the peak RSS must stay
 far below the file size. Not run in CI (it writes and reads a gigabyte). Usage::
 
     python bench/bench_sms_xml.py [--size-mb 1024] [--media-kb 512] [--sms-per-mms 40]
@@ -21,7 +21,8 @@ import time
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
-from parsers.sms_backup_xml import SmsBackupXml
+from triage.parsers.sms_backup_xml import SmsBackupXml
+
 from triage.evidence import Evidence
 from triage.model import Message
 from triage.registry import ParseContext

@@ -1,6 +1,6 @@
 """Benchmark: stream a generated ~500 MB Cellebrite UFDR ``report.xml``.
 
-Shows that :mod:`parsers.ufdr_report` reads a report in bounded memory (target: peak RSS under
+Shows that :mod:`triage.parsers.ufdr_report` reads a report in bounded memory (target: peak RSS under
 300 MiB for a 500 MB file) and at what rate. Not run in CI. Usage::
 
     python bench/bench_ufdr.py [--size-mb 500] [--chat-messages 400] [--big-chat 50000]
@@ -111,7 +111,8 @@ def generate(path: Path, size_mb: int, per_chat: int, big_chat: int) -> dict[str
 def parse_child(path: Path) -> None:
     """Run in the child: parse, then print the figures as JSON."""
     sys.path.insert(0, str(ROOT))
-    from parsers.ufdr_report import UfdrReport
+    from triage.parsers.ufdr_report import UfdrReport
+
     from triage.evidence import Evidence
     from triage.model import Message
     from triage.registry import ParseContext

@@ -22,7 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from parsers.whatsapp_android import WhatsAppAndroid  # noqa: E402
+from triage.parsers.whatsapp_android import WhatsAppAndroid  # noqa: E402
+
 from triage.evidence import Evidence  # noqa: E402
 from triage.model import IdSpace, Message  # noqa: E402
 from triage.registry import ParseContext  # noqa: E402

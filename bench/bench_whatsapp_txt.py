@@ -58,7 +58,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from parsers.whatsapp_txt import WhatsAppTxt  # noqa: E402
+from triage.parsers.whatsapp_txt import WhatsAppTxt  # noqa: E402
+
 from triage.evidence import Evidence  # noqa: E402
 from triage.registry import ParseContext  # noqa: E402
 

@@ -32,7 +32,8 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
-from parsers.android_calllog import CALLS_REQUIRED, read_calls_table
+from triage.parsers.android_calllog import CALLS_REQUIRED, read_calls_table
+
 from triage.evidence import EvidenceFile
 from triage.identity import party
 from triage.model import ContactEntry, Party, Record

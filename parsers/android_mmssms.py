@@ -35,7 +35,8 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
-from parsers.android_mmssms_recovered import recovered_sms
+from triage.parsers.android_mmssms_recovered import recovered_sms
+
 from triage.addressing import sender_and_recipients
 from triage.clock import from_unix_ms, from_unix_s
 from triage.evidence import EvidenceFile

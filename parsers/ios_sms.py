@@ -4,10 +4,10 @@ Location: ``/private/var/mobile/Library/SMS/sms.db`` (macOS ``~/Library/Messages
 Versions: the iOS 6+ schema (``message``/``handle``/``chat`` with join tables) through iOS 18;
 iOS 10-era files store dates in seconds, iOS 11+ in nanoseconds, both since 2001-01-01 UTC
 (told apart by magnitude in :func:`triage.clock.from_apple`). The iOS <= 5 layout (``madrid``
-columns, no ``handle`` table) is a different format, read by :mod:`parsers.ios_sms_legacy`.
+columns, no ``handle`` table) is a different format, read by :mod:`triage.parsers.ios_sms_legacy`.
 
 * ``message``: ``ROWID`` (AUTOINCREMENT), ``guid``, ``text`` (NULL on many iOS 16+ rows, whose
-  body is then only in ``attributedBody``, a typedstream: :mod:`parsers.typedstream`),
+  body is then only in ``attributedBody``, a typedstream: :mod:`triage.parsers.typedstream`),
   ``handle_id`` -> ``handle.ROWID`` (0 for many sent/group rows), ``service`` ('iMessage', 'SMS',
   'RCS'), ``is_from_me``, ``date``/``date_read``/``date_delivered``, ``item_type`` (non-zero =
   group/system event), ``associated_message_guid``/``associated_message_type`` (2000-2007
@@ -39,8 +39,9 @@ import sqlite3
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
-from parsers.ios_sms_recovered import recovered_ios_messages
-from parsers.typedstream import TypedStreamError, decode_attributed_body
+from triage.parsers.ios_sms_recovered import recovered_ios_messages
+from triage.parsers.typedstream import TypedStreamError, decode_attributed_body
+
 from triage.addressing import sender_and_recipients
 from triage.clock import from_apple
 from triage.evidence import EvidenceFile

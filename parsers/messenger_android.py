@@ -36,12 +36,13 @@ import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
-from parsers.messenger_common import (
+from triage.parsers.messenger_common import (
     PLATFORM,
     DuplicateKeys,
     case_owner_fb_ids,
 )
-from parsers.messenger_recovered import recovered_rows
+from triage.parsers.messenger_recovered import recovered_rows
+
 from triage.addressing import sender_and_recipients
 from triage.clock import from_unix_ms
 from triage.evidence import EvidenceFile

@@ -13,7 +13,7 @@ converted with the case timezone (``ctx.timezone``) and marked ``zone_assumed``;
 noted in ``extra``. No reactions, no unsent flag and no message types are rendered, so the JSON
 form (higher ``priority``) is the copy kept when both are present. Facebook writes the HTML as
 UTF-8; a page re-saved through a wrong encoding shows mojibake (``ZoÃ« Ward``), which is repaired
-only when the thread's own strings say so (:func:`parsers.messenger_common.decide_mojibake`). A
+only when the thread's own strings say so (:func:`triage.parsers.messenger_common.decide_mojibake`). A
 "Participants: A, B and C" header is split on the final "and" too.
 """
 
@@ -27,7 +27,7 @@ from datetime import datetime
 from html.parser import HTMLParser
 from typing import Any
 
-from parsers.messenger_common import (
+from triage.parsers.messenger_common import (
     MESSAGE_HTML,
     PLATFORM,
     DuplicateKeys,
@@ -41,7 +41,8 @@ from parsers.messenger_common import (
     resolve_owner,
     split_participants,
 )
-from parsers.messenger_common import fix_mojibake as repair_text
+from triage.parsers.messenger_common import fix_mojibake as repair_text
+
 from triage.addressing import sender_and_recipients
 from triage.clock import local_to_utc
 from triage.evidence import EvidenceFile, read_text

@@ -35,7 +35,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from parsers.messenger_common import (
+from triage.parsers.messenger_common import (
     MESSAGE_JSON,
     PLATFORM,
     DuplicateKeys,
@@ -49,6 +49,7 @@ from parsers.messenger_common import (
     resolve_media,
     resolve_owner,
 )
+
 from triage.addressing import sender_and_recipients
 from triage.clock import from_unix_ms
 from triage.evidence import EvidenceFile

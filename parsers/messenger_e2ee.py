@@ -14,7 +14,7 @@ adurivault/FBMessage ``README.md``). One JSON file per thread (``<Name>_<N>.json
 (kenn-io/msgvault ``internal/fbmessenger/e2ee_parser.go`` ``rawE2EEExport``; ``timestamp`` is
 UTC ms.) The text is normally proper UTF-8 (adurivault/FBMessage ``js/pre-processing.js`` applies
 no repair), but some exports carry the DYI Latin-1 mojibake (``cafÃ©``): the repair is decided
-per file from its own strings (:func:`parsers.messenger_common.decide_mojibake`) and recorded. Messages that are also in the download's
+per file from its own strings (:func:`triage.parsers.messenger_common.decide_mojibake`) and recorded. Messages that are also in the download's
 ``e2ee_cutover`` thread get the same ``duplicate_key`` as there; the DYI JSON copy has the higher
 priority and is kept.
 """
@@ -26,7 +26,7 @@ import posixpath
 from collections.abc import Iterator
 from typing import Any
 
-from parsers.messenger_common import (
+from triage.parsers.messenger_common import (
     PLATFORM,
     DuplicateKeys,
     Owner,
@@ -40,6 +40,7 @@ from parsers.messenger_common import (
     resolve_owner,
     thread_participants_json,
 )
+
 from triage.addressing import sender_and_recipients
 from triage.clock import from_unix_ms
 from triage.evidence import EvidenceFile

@@ -26,8 +26,9 @@ from collections.abc import Iterator
 from typing import Any
 from xml.etree.ElementTree import Element
 
-from parsers.android_calllog import OLD_WITHHELD, PRESENTATION, TYPES, VIDEO
-from parsers.sms_backup_stream import UNKNOWN_NAMES, BackupElements, as_int, value
+from triage.parsers.android_calllog import OLD_WITHHELD, PRESENTATION, TYPES, VIDEO
+from triage.parsers.sms_backup_stream import UNKNOWN_NAMES, BackupElements, as_int, value
+
 from triage.clock import from_unix_ms
 from triage.evidence import EvidenceFile
 from triage.identity import party

@@ -36,7 +36,7 @@ from collections.abc import Iterator
 from typing import Any
 from xml.etree.ElementTree import Element
 
-from parsers.android_mmssms import (
+from triage.parsers.android_mmssms import (
     ADDR_ROLES,
     MMS_BOXES,
     OWNER_PLACEHOLDERS,
@@ -47,7 +47,8 @@ from parsers.android_mmssms import (
     duplicate_key_sms,
     mms_parties,
 )
-from parsers.sms_backup_stream import UNKNOWN_NAMES, BackupElements, as_int, value
+from triage.parsers.sms_backup_stream import UNKNOWN_NAMES, BackupElements, as_int, value
+
 from triage.addressing import sender_and_recipients
 from triage.clock import from_unix_ms
 from triage.evidence import EvidenceFile

@@ -4,7 +4,7 @@ A ``.ufdr`` is a zip with ``report.xml`` at its root and the extracted files bes
 (DFIRScience/UFDR2DIR ``README.md``, ``ufdr2dir.py`` opens ``report.xml`` from the zip); the zip is
 walked by :mod:`triage.evidence` like any archive, its tagged files are shown under their paths on
 the phone (:mod:`triage.ufdr_files`), this parser reads ``report.xml`` (streamed by
-:mod:`parsers.ufdr_xml`) and the raw databases beside it are read by their own parsers.
+:mod:`triage.parsers.ufdr_xml`) and the raw databases beside it are read by their own parsers.
 
 Models read (field names as in sepinf-inc/IPED
 ``iped-parsers/iped-parsers-impl/src/main/java/iped/parsers/ufed/model/{Chat,InstantMessage,Party,
@@ -48,9 +48,10 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from parsers.android_mmssms import cached_party, duplicate_key_sms
-from parsers.ufdr_xml import ChatHeader, TaggedFile, UModel, read_report
-from parsers.whatsapp_common import conversation_id as whatsapp_conversation_id
+from triage.parsers.android_mmssms import cached_party, duplicate_key_sms
+from triage.parsers.ufdr_xml import ChatHeader, TaggedFile, UModel, read_report
+from triage.parsers.whatsapp_common import conversation_id as whatsapp_conversation_id
+
 from triage.addressing import sender_and_recipients
 from triage.clock import local_to_utc
 from triage.evidence import EvidenceFile

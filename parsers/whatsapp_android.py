@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from parsers.whatsapp_common import (
+from triage.parsers.whatsapp_common import (
     DB_PRIORITY,
     PLATFORM,
     STATUS_JID,
@@ -63,8 +63,9 @@ from parsers.whatsapp_common import (
     jid_string,
     text_value,
 )
-from parsers.whatsapp_contacts import load_wa_names
-from parsers.whatsapp_recovered import recovered_messages
+from triage.parsers.whatsapp_contacts import load_wa_names
+from triage.parsers.whatsapp_recovered import recovered_messages
+
 from triage.addressing import sender_and_recipients
 from triage.clock import from_unix_ms
 from triage.evidence import EvidenceFile

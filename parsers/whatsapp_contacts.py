@@ -25,7 +25,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 
-from parsers.whatsapp_common import jid_party, whatsapp_id_to_jid
+from triage.parsers.whatsapp_common import jid_party, whatsapp_id_to_jid
+
 from triage.evidence import EvidenceFile
 from triage.model import ContactEntry, Record
 from triage.registry import ParseContext, Parser

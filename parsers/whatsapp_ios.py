@@ -31,7 +31,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
-from parsers.whatsapp_common import (
+from triage.parsers.whatsapp_common import (
     DB_PRIORITY,
     PLATFORM,
     PartyCache,
@@ -44,7 +44,8 @@ from parsers.whatsapp_common import (
     media_candidates,
     text_value,
 )
-from parsers.whatsapp_contacts import load_ios_contact_names
+from triage.parsers.whatsapp_contacts import load_ios_contact_names
+
 from triage.addressing import sender_and_recipients
 from triage.clock import from_apple
 from triage.evidence import EvidenceFile

@@ -23,7 +23,8 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
-from parsers.whatsapp_common import PLATFORM, conversation_id, is_group_jid, jid_party
+from triage.parsers.whatsapp_common import PLATFORM, conversation_id, is_group_jid, jid_party
+
 from triage.clock import from_apple
 from triage.evidence import EvidenceFile
 from triage.model import Call, CallDirection, CallResult, Party, Record

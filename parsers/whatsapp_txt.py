@@ -6,7 +6,7 @@ Format (public peers' parsers and test exports: Pustur/whatsapp-chat-parser ``sr
 ``whatstk/whatsapp/parser.py``; the file cited per variant in ``fixtures/whatsapp_txt/README.md``):
 
 * one item per header line ``[DATE, TIME:SS] Author: body`` (iOS) or ``DATE, TIME - Author: body``
-  (Android), every separator, clock and date layout listed in :mod:`parsers.whatsapp_txt_grammar`;
+  (Android), every separator, clock and date layout listed in :mod:`triage.parsers.whatsapp_txt_grammar`;
   lines without a header continue the item above (multi-line bodies, blank lines, captions);
 * local wall-clock time with no zone and no stated day/month order: the order is inferred per file
   from the dates (reported with its evidence); where the dates cannot tell, it is assumed from the
@@ -35,7 +35,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from parsers import whatsapp_txt_grammar as g
+from triage.parsers import whatsapp_txt_grammar as g
+
 from triage.addressing import sender_and_recipients
 from triage.clock import local_to_utc
 from triage.evidence import EvidenceFile

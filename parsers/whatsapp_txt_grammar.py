@@ -1,6 +1,6 @@
 """Line grammar, date-order inference and body markers of WhatsApp "Export chat" text files.
 
-This module defines no parser; :mod:`parsers.whatsapp_txt` drives it. Everything here is pure
+This module defines no parser; :mod:`triage.parsers.whatsapp_txt` drives it. Everything here is pure
 string work so it can be tested and benchmarked on its own.
 
 Header shapes supported (facts from public peer test files, see ``fixtures/whatsapp_txt/README.md``):

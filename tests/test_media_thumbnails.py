@@ -10,8 +10,8 @@ import sqlite3
 from pathlib import Path
 
 from PIL import Image
+from triage.parsers.whatsapp_android import WhatsAppAndroid  # noqa: F401 - registers the parser
 
-from parsers.whatsapp_android import WhatsAppAndroid  # noqa: F401 - registers the parser
 from triage.casefile import load_case
 from triage.ingest import iter_records
 from triage.media.thumbnails import is_thumbnail_file

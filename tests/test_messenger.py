@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from triage.parsers.messenger_common import DuplicateKeys, fix_mojibake
+from triage.parsers.messenger_dyi_html import build_tree, find_blocks, parse_time
 
-from parsers.messenger_common import DuplicateKeys, fix_mojibake
-from parsers.messenger_dyi_html import build_tree, find_blocks, parse_time
 from triage.cli import main
 from triage.evidence import Evidence
 from triage.identity import party

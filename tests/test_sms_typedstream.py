@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from parsers.typedstream import TypedStreamError, decode_attributed_body
+from triage.parsers.typedstream import TypedStreamError, decode_attributed_body
 
 HEADER = b"\x04\x0bstreamtyped\x81\xe8\x03"
 

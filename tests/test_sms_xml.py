@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from triage.parsers.android_mmssms import AndroidMmsSms
+from triage.parsers.sms_backup_xml import SmsBackupXml
 
-from parsers.android_mmssms import AndroidMmsSms
-from parsers.sms_backup_xml import SmsBackupXml
 from tests.test_sms_helpers import GEN, Parsed, cli_jsonl
 
 XML = GEN / "xml" / "sms-20231115080000.xml"
@@ -136,7 +136,7 @@ def test_surrogate_references_from_emoji_option(tmp_path: Path) -> None:
 def test_surrogate_pair_split_across_reads(monkeypatch: pytest.MonkeyPatch) -> None:
     import io
 
-    from parsers import sms_backup_stream
+    from triage.parsers import sms_backup_stream
 
     monkeypatch.setattr(sms_backup_stream, "READ_CHUNK", 40)
     text = b'<smses><sms body="' + b"x" * 21 + b'&#55357;&#56846;" /></smses>'

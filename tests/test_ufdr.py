@@ -9,7 +9,8 @@ import shutil
 import zipfile
 from pathlib import Path
 
-from parsers.ufdr_xml import read_report
+from triage.parsers.ufdr_xml import read_report
+
 from tests.conftest import ROOT
 from tests.test_run import write_case
 from triage.casefile import load_case

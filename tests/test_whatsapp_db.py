@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from triage.parsers.whatsapp_android import WhatsAppAndroid
 
-from parsers.whatsapp_android import WhatsAppAndroid
 from triage.cli import main
 from triage.evidence import Evidence
 from triage.ingest import iter_records

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from triage.parsers.whatsapp_txt import WhatsAppTxt
+from triage.parsers.whatsapp_txt_grammar import OrderEvidence, decide_order, media_marker, to_hour
 
-from parsers.whatsapp_txt import WhatsAppTxt
-from parsers.whatsapp_txt_grammar import OrderEvidence, decide_order, media_marker, to_hour
 from triage.cli import main
 from triage.evidence import Evidence
 from triage.ingest import iter_records

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from triage.parsers import whatsapp_txt_grammar as g
 
-from parsers import whatsapp_txt_grammar as g
 from triage.ingest import iter_records
 from triage.model import Message
 from triage.registry import ParseContext

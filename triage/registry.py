@@ -219,11 +219,11 @@ class Parser(ABC):
 
 def all_parsers() -> list[Parser]:
     """One instance of every parser class defined in the ``parsers`` package."""
-    import parsers
+    import triage.parsers as parsers
 
     found: list[Parser] = []
     for info in sorted(pkgutil.iter_modules(parsers.__path__), key=lambda i: i.name):
-        module = importlib.import_module(f"parsers.{info.name}")
+        module = importlib.import_module(f"triage.parsers.{info.name}")
         for obj in vars(module).values():
             if (
                 isinstance(obj, type)

@@ -16,8 +16,8 @@ from xml.etree.ElementTree import ParseError
 
 from defusedxml import DefusedXmlException
 
-from parsers.ufdr_xml import read_report
 from triage.evidence import SQLITE_COMPANIONS, Container, Evidence, Notice
+from triage.parsers.ufdr_xml import read_report
 from triage.views import ViewContainer
 
 
