@@ -5,12 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
+
 from tests.test_analysers_support import Sms, build_mmssms, run, write_case
 from triage.analysers import Settings
 from triage.analysers.contacts import ContactsAnalyser
 from triage.analysers.duty import DutyAnalyser
 from triage.casefile import load_case
 from triage.model import Conversation, Message, Party, Provenance
+from triage.roster import RosterError
 from triage.store import Store
 
 A = "07700 900123"
@@ -197,14 +200,12 @@ def test_system_rows_not_counted_and_assumed_zones_reported(tmp_path: Path) -> N
     assert sorted(store.labels("duty", "status").values()) == ["on_duty", "rest_day", "rest_day"]
 
 
-def test_unreadable_roster_is_reported_not_fatal(tmp_path: Path) -> None:
+def test_unreadable_roster_stops_the_run_before_reading(tmp_path: Path) -> None:
     case = make_case(tmp_path)
     (tmp_path / "roster.csv").write_text("start,end,type\n2026-03-01 07:00,2026-03-01 17:00,x\n")
-    r = run(case, tmp_path / "out", report=False)
-    finding = r.one("duty.roster")
-    assert (
-        finding.data["error"]
-        == "roster.csv line 2: type: expected one of duty, rest, leave, sick, training"
+    with pytest.raises(RosterError) as raised:
+        run(case, tmp_path / "out", report=False)
+    assert str(raised.value) == (
+        "roster.csv line 2: type: 'x' is not one of duty, rest, leave, sick, training"
     )
-    assert finding.why.startswith("The duty roster in the case file could not be read (roster.csv")
-    assert set(r.store.labels("duty", "status").values()) == {"unknown"}
+    assert not (tmp_path / "out" / "case.sqlite").exists()

@@ -409,6 +409,11 @@ def load_case(path: Path | str) -> Case:
             roster.csv = _existing(r, rn["csv"], "roster.csv", base)
         if "pattern" in rn:
             roster.pattern = r.text(rn["pattern"], "roster.pattern")
+            # Imported here: triage.roster builds on this module's Case.
+            from triage.roster import find_pattern, unknown_pattern
+
+            if find_pattern(roster.pattern, base) is None:
+                raise r.fail(rn["pattern"], "roster.pattern", unknown_pattern(roster.pattern))
             if "anchor" not in rn:
                 raise r.fail(top["roster"], "roster.anchor", "a shift pattern needs an anchor date")
         if "anchor" in rn:

@@ -87,6 +87,14 @@ class Period:
 
 
 @dataclass(frozen=True, slots=True)
+class RosterNote:
+    """Something read from a roster but doubtful: ``text`` is the whole line shown to the user."""
+
+    file: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Shift:
     """One day of a shift pattern: ``None`` times mean a rest day."""
 
@@ -118,44 +126,120 @@ def _parse_local(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text.strip().replace("T", " "))
 
 
-def read_csv(path: Path, zone: ZoneInfo) -> list[Period]:
-    """Periods of a roster CSV (header ``start,end,type``)."""
+HEADER = ("start", "end", "type")
+
+
+def read_csv(path: Path, zone: ZoneInfo, notes: list[RosterNote] | None = None) -> list[Period]:
+    """Periods of a roster CSV (header ``start,end,type``; other columns are ignored).
+
+    Any row that cannot be read is a :class:`RosterError` naming the file, the line and the field:
+    a roster read in part would place messages outside duty on the strength of periods that are
+    not there. What is read but doubtful (a type written in capitals, overlapping periods) is
+    appended to ``notes`` so the run can say so.
+    """
     periods: list[Period] = []
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        header = [h.strip().lower() for h in reader.fieldnames or []]
-        if not {"start", "end", "type"} <= set(header):
-            raise RosterError(f"{path.name} line 1: expected the header start,end,type")
-        reader.fieldnames = header
-        for row in reader:
-            line = reader.line_num
-            if not any((v or "").strip() for v in row.values()):
-                continue
+    try:
+        handle = open(path, encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise RosterError(f"{path.name}: cannot read the roster ({exc.strerror})") from None
+    with handle:
+        try:
+            rows = list(csv.reader(handle))
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise RosterError(f"{path.name}: not a readable CSV file ({exc})") from None
+    header = [h.strip().lower() for h in rows[0]] if rows else []
+    if not set(HEADER) <= set(header):
+        found = ",".join(h.strip() for h in rows[0]) if rows else "nothing"
+        raise RosterError(
+            f"{path.name} line 1: header: expected the columns start,end,type (found {found})"
+        )
+    column = {name: header.index(name) for name in HEADER}
+    for line, row in enumerate(rows[1:], 2):
+        if not any(v.strip() for v in row):
+            continue
+        if len(row) < len(header):
+            missing = header[len(row)]
+            raise RosterError(
+                f"{path.name} line {line}: {missing}: missing (the row has {len(row)} of "
+                f"{len(header)} columns)"
+            )
+        if len(row) > len(header):
+            raise RosterError(
+                f"{path.name} line {line}: the row has {len(row)} columns, the header {len(header)}"
+            )
+        values = {name: row[i].strip() for name, i in column.items()}
+        times = {}
+        for name in ("start", "end"):
             try:
-                start = _parse_local(row["start"] or "")
-                end = _parse_local(row["end"] or "")
+                times[name] = _parse_local(values[name])
             except ValueError:
                 raise RosterError(
-                    f"{path.name} line {line}: start/end: expected local times as YYYY-MM-DD HH:MM"
+                    f"{path.name} line {line}: {name}: {values[name]!r} is not a local time "
+                    "written YYYY-MM-DD HH:MM"
                 ) from None
-            kind = (row["type"] or "").strip().lower()
-            if kind not in PERIOD_TYPES:
-                raise RosterError(
-                    f"{path.name} line {line}: type: expected one of {', '.join(PERIOD_TYPES)}"
-                )
-            if end <= start:
-                raise RosterError(f"{path.name} line {line}: end: must be after start")
-            periods.append(
-                Period(
-                    utc_bound(start, zone, earliest=True),
-                    utc_bound(end, zone, earliest=False),
-                    kind,
-                    start,
-                    end,
-                    f"{path.name} line {line}",
+        start, end = times["start"], times["end"]
+        kind = values["type"].lower()
+        if kind not in PERIOD_TYPES:
+            raise RosterError(
+                f"{path.name} line {line}: type: {values['type']!r} is not one of "
+                f"{', '.join(PERIOD_TYPES)}"
+            )
+        if kind != values["type"] and notes is not None:
+            notes.append(
+                RosterNote(
+                    path.name, f"{path.name} line {line}: type {values['type']!r} read as {kind!r}"
                 )
             )
+        if end <= start:
+            raise RosterError(
+                f"{path.name} line {line}: end: {values['end']} is not after the start "
+                f"{values['start']}"
+            )
+        periods.append(
+            Period(
+                utc_bound(start, zone, earliest=True),
+                utc_bound(end, zone, earliest=False),
+                kind,
+                start,
+                end,
+                f"{path.name} line {line}",
+            )
+        )
+    if not periods:
+        raise RosterError(f"{path.name}: no periods (the roster has a header and no rows)")
+    if notes is not None:
+        notes.extend(RosterNote(path.name, text) for text in overlaps(periods))
     return periods
+
+
+def overlaps(periods: list[Period]) -> list[str]:
+    """Overlapping periods that contradict each other, worded with both places.
+
+    One overlap is what rosters normally hold and is not listed: a shift that began before a rest,
+    leave or sick period and runs into it (a night shift into the first rest day); the module
+    docstring says how it is classified. Every other overlap (two shifts, two whole-day periods,
+    a shift starting inside a rest or leave day) is listed: duty still wins there, but the roster
+    says two things at once.
+    """
+    out = []
+    ordered = sorted(periods, key=lambda p: (p.start, p.end))
+    for i, a in enumerate(ordered):
+        for b in ordered[i + 1 :]:
+            if b.start >= a.end:
+                break
+            working = (a.type in _WORKING, b.type in _WORKING)
+            if working == (True, False):  # a shift begun before the rest day it runs into
+                continue
+            winner = min((a.type, b.type), key=_PRECEDENCE.__getitem__)
+            out.append(
+                f"{a.origin} ({_span(a)}) overlaps {b.origin} ({_span(b)}); "
+                f"{winner} is used where they overlap"
+            )
+    return out
+
+
+def _span(p: Period) -> str:
+    return f"{p.type} {p.local_start:%Y-%m-%d %H:%M} to {p.local_end:%Y-%m-%d %H:%M}"
 
 
 def _time(value: object, where: str) -> dt.time:
@@ -166,6 +250,21 @@ def _time(value: object, where: str) -> dt.time:
         raise RosterError(f"{where}: expected a time as HH:MM") from None
 
 
+def find_pattern(name: str, base: Path | None = None) -> Path | None:
+    """The file of a shift pattern named in the case file: a path (relative to ``base``) when the
+    name looks like one, else ``profiles/duty/<name>.yaml``; ``None`` when there is none."""
+    candidates = []
+    if name.endswith((".yaml", ".yml")) or "/" in name:
+        candidates.append((base or Path.cwd()) / name)
+    candidates.append(profiles_dir() / f"{name}.yaml")
+    return next((p for p in candidates if p.is_file()), None)
+
+
+def unknown_pattern(name: str) -> str:
+    known = ", ".join(sorted(p.stem for p in profiles_dir().glob("*.yaml")))
+    return f"no shift pattern {name!r} (known: {known}; or a path to your own .yaml)"
+
+
 def load_pattern(name: str, base: Path | None = None) -> Pattern:
     """A shift pattern by name (``profiles/duty/<name>.yaml``) or by path (relative to ``base``).
 
@@ -173,15 +272,15 @@ def load_pattern(name: str, base: Path | None = None) -> Pattern:
     first being the anchor date, each ``rest`` or ``{start: HH:MM, end: HH:MM, label: ...}`` (an end
     not after the start is on the next day).
     """
-    candidates = []
-    if name.endswith((".yaml", ".yml")) or "/" in name:
-        candidates.append((base or Path.cwd()) / name)
-    candidates.append(profiles_dir() / f"{name}.yaml")
-    path = next((p for p in candidates if p.is_file()), None)
+    path = find_pattern(name, base)
     if path is None:
-        known = ", ".join(sorted(p.stem for p in profiles_dir().glob("*.yaml")))
-        raise RosterError(f"roster.pattern: no shift pattern {name!r} (known: {known})")
-    data = yaml.safe_load(path.read_text("utf-8")) or {}
+        raise RosterError(f"roster.pattern: {unknown_pattern(name)}")
+    try:
+        data = yaml.safe_load(path.read_text("utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise RosterError(f"{path.name}: not a readable shift pattern ({exc})") from None
+    if not isinstance(data, dict):
+        raise RosterError(f"{path.name}: expected a mapping with name, description and days")
     days_raw = data.get("days")
     if not isinstance(days_raw, list) or not days_raw:
         raise RosterError(f"{path.name}: days: expected a list with one entry per day")
@@ -257,6 +356,8 @@ class Roster:
     covered_from: dt.date | None = None  # every date from here on is covered (patterns)
     covered_dates: set[dt.date] = field(default_factory=set)
     description: str = ""
+    # What was read but is doubtful (overlapping periods, a type in capitals), one line each.
+    notes: list[RosterNote] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._day_types: dict[dt.date, set[str]] = {}
@@ -370,8 +471,9 @@ def load_roster(case: Case, first: dt.date, last: dt.date) -> Roster | None:
     covered_from = None
     covered: set[dt.date] = set()
     descriptions = []
+    notes: list[RosterNote] = []
     if spec.csv is not None:
-        rows = read_csv(spec.csv, zone)
+        rows = read_csv(spec.csv, zone, notes)
         periods.extend(rows)
         if rows:
             lo = min(p.local_start.date() for p in rows)
@@ -402,7 +504,20 @@ def load_roster(case: Case, first: dt.date, last: dt.date) -> Roster | None:
         covered.update(replaced)
         descriptions.append(f"{len(replaced)} overridden days")
     periods.sort(key=lambda p: (p.start, p.end, p.type))
-    return Roster(zone, periods, covered_from, covered, "; ".join(descriptions))
+    return Roster(zone, periods, covered_from, covered, "; ".join(descriptions), notes)
+
+
+def check_roster(case: Case) -> list[RosterNote]:
+    """Read the case's roster in full before any evidence is read: a roster given but unreadable
+    is a case-file error (:class:`RosterError`, one line naming file, line and field), never a
+    run that reports every message as "unknown". Returns the notes on what was read but is
+    doubtful, for the run's warnings."""
+    if case.roster is None:
+        return []
+    anchor = case.roster.anchor or dt.date(2000, 1, 1)
+    roster = load_roster(case, anchor, anchor)
+    assert roster is not None
+    return roster.notes
 
 
 def is_night(local: dt.datetime, night: tuple[dt.time, dt.time]) -> bool:

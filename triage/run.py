@@ -29,6 +29,7 @@ from triage.limits import limits_in_force
 from triage.manifest import write_manifest
 from triage.media.stage import picture_files, previous_cache, run_media
 from triage.registry import ParseContext
+from triage.roster import check_roster
 from triage.store import Store
 
 STORE_NAME = "case.sqlite"
@@ -77,6 +78,8 @@ def run_case(
     progress = progress or Progress()
     # A profile that does not fit its export stops the run before anything is read (exit 2).
     audit_plan = prepare_audit(case)
+    # So does a roster that cannot be read: one line naming file, line and field (exit 2).
+    roster_notes = check_roster(case)
     started = dt.datetime.now(dt.UTC)
     out.mkdir(parents=True, exist_ok=True)
     # Picture hashes of a previous run into the same directory: nothing is decoded twice.
@@ -97,6 +100,8 @@ def run_case(
             "limits": limits_in_force(),
         }
     )
+    for note in roster_notes:
+        ctx.warn(note.file, "doubtful roster entry", note.text)
     results: list[SourceResult] = []
     skipped: list[tuple[str, str]] = []
     with Evidence() as evidence:

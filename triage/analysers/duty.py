@@ -129,6 +129,7 @@ class DutyAnalyser(Analyser):
             "night": [case.night[0].strftime("%H:%M"), case.night[1].strftime("%H:%M")],
             "periods": len(roster.periods) if roster is not None else 0,
             "status_counts": {k: counts.get(k, 0) for k in STATUSES},
+            "notes": [n.text for n in roster.notes] if roster is not None else [],
         }
         if error is not None:
             why = (
@@ -152,6 +153,13 @@ class DutyAnalyser(Analyser):
                 why += (
                     f" {plural(counts['unknown'], 'message')} fall outside the dates the roster "
                     "covers (or are undated) and are shown as 'unknown'."
+                )
+            if roster.notes:
+                why += (
+                    f" The roster was read with {plural(len(roster.notes), 'doubt')}: "
+                    + "; ".join(n.text for n in roster.notes[:5])
+                    + (f"; and {len(roster.notes) - 5} more" if len(roster.notes) > 5 else "")
+                    + "."
                 )
             title = "Duty roster used"
         return Finding(

@@ -37,6 +37,12 @@ def outside_duty(data: dict[str, Any]) -> int:
     return sum(int(counts.get(s, 0) or 0) for s in OUTSIDE_DUTY)
 
 
+def roster_used(data: dict[str, Any]) -> bool:
+    """Whether a duty split was made against a roster: the analyser writes ``outside_duty`` as
+    null when none was given, and "0 of N outside duty" would then read as "never off duty"."""
+    return "outside_duty" not in data or data["outside_duty"] is not None
+
+
 def night_count(value: Any) -> int:
     """``night`` is a count, or an object with a ``count`` (analysers may add detail)."""
     if isinstance(value, dict):
@@ -112,9 +118,10 @@ def build(case: Case, findings: list[Finding]) -> list[Headline]:
         if not total:
             text = f"No messages with {name} were found"
         elif unknown == total:
-            text = (
-                f"The duty status of the {plural(total, 'message')} with {name} is unknown "
+            text = f"The duty status of the {plural(total, 'message')} with {name} is unknown " + (
                 "(no roster period covers them)"
+                if roster_used(f.data)
+                else "(no duty roster was given)"
             )
         else:
             text = (

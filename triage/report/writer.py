@@ -506,6 +506,8 @@ class Report:
             split = {
                 "total": int(duty.data["total"]),
                 "outside": headlines.outside_duty(duty.data),
+                # Without a roster nothing is outside duty or inside it: never "0 of N".
+                "roster": headlines.roster_used(duty.data),
                 "night": headlines.night_count(duty.data.get("night")),
                 "counts": [
                     (k, STATUS_NAMES[k], int(status_counts.get(k) or 0), STATUS_COLOURS[k])
