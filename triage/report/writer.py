@@ -47,7 +47,7 @@ from triage.terminal import bidi_visible
 
 PAGE_SIZE = 1000
 LIST_PAGE_SIZE = 2000
-ASSETS = ("report.css", "report.js")
+ASSETS = ("report.css", "report.js", "browse.css", "browse.js")
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp"}
 STATUS_NAMES = {
     "on_duty": "on duty",
