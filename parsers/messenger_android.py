@@ -10,7 +10,10 @@ Android 16 / com.facebook.orca vc 343213368):
   ``video``), ``snippet``), ``threads(thread_key)``, ``thread_users(user_key, first_name,
   last_name, username, ...)``, ``message_reactions(msg_id, reaction, ...)``. The local user id is
   the first line of the sibling file ``threads_db2-uid``. ALEAPP leaves out rows with
-  ``msg_type = -1`` and admin rows; here they are kept and marked.
+  ``msg_type = -1`` and admin rows; here they are kept and marked. Call rows (``msg_type`` 9, and
+  203 with ``admin_text_thread_rtc_event`` ``group_call_ended``; sleuthkit/autopsy
+  ``InternalPythonModules/android/fbmessenger.py``) are :class:`Call` records, stamped at the end
+  of the call; a recovered call row stays a recovered message (recovered rows are messages).
 * ``msys_database_<uid>`` (current "MSYS" mailbox of Messenger and of the Facebook app):
   ``messages(message_id, thread_key, sender_id, text, timestamp_ms, is_admin_message)``,
   ``contacts(id, name, normalized_name_for_search, username, phone_number, email_address,
@@ -29,6 +32,7 @@ table that has an integer primary key.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import json
 import re
@@ -40,6 +44,8 @@ from triage.parsers.messenger_common import (
     PLATFORM,
     DuplicateKeys,
     case_owner_fb_ids,
+    entry_result,
+    thread_call,
 )
 from triage.parsers.messenger_recovered import recovered_rows
 
@@ -72,6 +78,16 @@ def fb_party(user_id: str | int | None, name: str | None = None) -> Party | None
         return None
     text = str(user_id).strip()
     return party(text if text.upper().startswith("FACEBOOK:") else f"FACEBOOK:{text}", name=name)
+
+
+def _is_call_row(msg_type: Any, event: str, admin: Any) -> bool:
+    """A ``messages`` row that records a call: ``msg_type`` 9 (one-to-one call event), 203 with
+    the ``group_call_ended`` event (the ``group_call_started`` row of the same call is a notice),
+    or admin data with ``call_duration`` (sleuthkit/autopsy ``fbmessenger.py``; ALEAPP
+    ``FacebookMessenger.py`` reads ``call_duration`` from that JSON)."""
+    if msg_type == 203:
+        return event == "group_call_ended"
+    return msg_type == 9 or (isinstance(admin, dict) and "call_duration" in admin)
 
 
 def _json(value: Any) -> Any:
@@ -155,7 +171,7 @@ class _AppBase(Parser):
 
 class MessengerThreadsDb2(_AppBase):
     name = "messenger_threads_db2"
-    version = "2"
+    version = "3"
     description = "Facebook Messenger for Android threads_db2 (older mailbox)"
     required_tables = {
         "messages": {"msg_id", "thread_key", "text", "sender", "timestamp_ms", "msg_type"},
@@ -183,6 +199,7 @@ class MessengerThreadsDb2(_AppBase):
                     "shares",
                     "generic_admin_message_extensible_data",
                     "snippet",
+                    "admin_text_thread_rtc_event",
                 )
                 if c in cols
             ]
@@ -245,6 +262,24 @@ class MessengerThreadsDb2(_AppBase):
                         extra["shares"] = shares
                     if reactions.get(msg_id):
                         extra["reactions"] = reactions[msg_id]
+                    event = str(more.get("admin_text_thread_rtc_event") or "").replace("-", "_")
+                    if not recovered and _is_call_row(msg_type, event, admin):
+                        yield self._db2_call(
+                            file,
+                            rowid if has_int_key else None,
+                            locator,
+                            conv,
+                            me,
+                            uid,
+                            sender_id,
+                            sender_name,
+                            ts,
+                            msg_type,
+                            event,
+                            admin if isinstance(admin, dict) else {},
+                            msg_id,
+                        )
+                        continue
                     if msg_type == -1:
                         kind = "other"
                         extra["note"] = (
@@ -252,7 +287,8 @@ class MessengerThreadsDb2(_AppBase):
                         )
                     elif isinstance(admin, dict) and "call_duration" in admin:
                         kind = "call"
-                    elif admin is not None:
+                    elif admin is not None or event:
+                        # An app notice, such as the group_call_started row of a group call.
                         kind = "system"
                     elif attachments:
                         kind = "media"
@@ -260,7 +296,7 @@ class MessengerThreadsDb2(_AppBase):
                         kind = "text"
                     else:
                         kind = "other"
-                    if msg_type not in (0, -1):
+                    if msg_type not in (0, -1, 8, 9, 203):
                         ctx.warn(
                             file.logical,
                             "msg_type not publicly documented",
@@ -302,6 +338,70 @@ class MessengerThreadsDb2(_AppBase):
                         recovered=bool(recovered),
                     )
             yield from _id_space(self, file, conn, "messages", ctx)
+
+    def _db2_call(
+        self,
+        file: EvidenceFile,
+        record_id: int | None,
+        locator: str,
+        conv: Conversation,
+        me: Party,
+        uid: str | None,
+        sender_id: str | None,
+        sender_name: str | None,
+        ts: Any,
+        msg_type: Any,
+        event: str,
+        admin: dict[str, Any],
+        msg_id: Any,
+    ) -> Call:
+        """A call-ended row as the call: placed by ``caller_id`` (else the row's sender), ended
+        at ``timestamp_ms``, so it started ``call_duration`` seconds earlier (sleuthkit/autopsy
+        ``InternalPythonModules/android/fbmessenger.py`` ``analyzeCallLogs``; ALEAPP does the
+        same sum); ``video`` from the admin data; a ``missed_call`` event was not connected."""
+        caller_id = str(admin.get("caller_id") or sender_id or "") or None
+        if uid is None or caller_id is None:
+            direction: CallDirection = "unknown"
+        else:
+            direction = "outgoing" if caller_id == uid else "incoming"
+        duration = admin.get("call_duration")
+        if not isinstance(duration, int | float) or isinstance(duration, bool):
+            duration = None
+        ended = from_unix_ms(ts)
+        started = ended - dt.timedelta(seconds=duration) if ended and duration else ended
+        caller = None
+        if direction != "outgoing" and caller_id is not None:
+            caller = next(
+                (p for p in conv.participants if p.id == f"fb:{caller_id}"),
+                fb_party(caller_id, sender_name),
+            )
+        others = [p for p in conv.participants if p.id != me.id and p.id != f"fb:{uid}"]
+        video = admin.get("video")
+        extra: dict[str, Any] = {"msg_id": msg_id, "msg_type": msg_type, "admin_data": admin}
+        if event:
+            extra["rtc_event"] = event
+        if ended is not None:
+            extra["ended_utc"] = ended.isoformat()
+        call = thread_call(
+            direction=direction,
+            caller=caller,
+            others=others,
+            is_group=conv.is_group,
+            source=self.provenance(file, locator),
+            timestamp_utc=started,
+            timestamp_raw=str(ts),
+            result=entry_result(direction, duration, event == "missed_call"),
+            result_code=f"msg_type={msg_type}"
+            + (f"; admin_text_thread_rtc_event={event}" if event else ""),
+            conversation_id=conv.id,
+            duration_s=duration,
+            video=video if isinstance(video, bool) else None,
+            app="com.facebook.orca",
+            extra=extra,
+        )
+        # The row still takes its id in ``messages`` (its IdSpace lists every row).
+        call.record_id = record_id
+        return call
 
     @staticmethod
     def _users(conn: sqlite3.Connection) -> dict[str, tuple[str | None, dict[str, Any]]]:

@@ -10,6 +10,9 @@
   (DYI JSON, DYI HTML, the end-to-end-encrypted export, the Android app databases).
 * :func:`download_owner` works out whose download a DYI folder is.
 * :func:`resolve_media` finds a media file named by a DYI/E2EE ``uri`` inside the evidence only.
+* :func:`thread_call` builds the :class:`~triage.model.Call` of a call entry in a thread (the
+  downloads and ``threads_db2`` keep calls as thread entries), and :func:`call_sentence` reads the
+  English call sentence a download prints for one.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from datetime import datetime
 
 from triage.evidence import Container, EvidenceFile
 from triage.identity import normalise_name, party
-from triage.model import Attachment, Party
+from triage.model import Attachment, Call, CallDirection, CallResult, Party, Provenance
 from triage.registry import ParseContext
 
 #: Where the messages folder sits in the three DYI layouts (kenn-io/msgvault
@@ -427,3 +430,89 @@ def resolve_media(
             return Attachment(name, found.logical, found.sha256, mime, found.size)
     ctx.warn(file.logical, "media file not found in evidence", f"{locator}: {uri}")
     return Attachment(name, None, None, mime, None, None, f"not found in evidence: {uri}")
+
+
+# -- calls kept as thread entries -------------------------------------------------------------
+#: The sentences a download writes for a call entry (the JSON ``content`` of a ``Call``, printed
+#: as the body of the HTML block): (pattern, whose side placed the call, result when it says).
+#: English only; an entry in another language is not recognised here (see the fixture README).
+CALL_SENTENCES: tuple[tuple[re.Pattern[str], CallDirection, CallResult | None], ...] = (
+    (re.compile(r"^You called (?P<name>.+?)\.?$"), "outgoing", None),
+    (re.compile(r"^(?P<name>.+?) called you\.?$"), "incoming", None),
+    (re.compile(r"^(?P<name>.+?) missed your call\.?$"), "outgoing", "not_answered"),
+    (re.compile(r"^You missed a call from (?P<name>.+?)\.?$"), "incoming", "missed"),
+)
+
+
+def call_sentence(text: str | None) -> tuple[CallDirection, CallResult | None] | None:
+    """(direction, result or ``None``) of a download's call sentence, ``None`` for other text."""
+    line = " ".join((text or "").split())
+    for pattern, direction, result in CALL_SENTENCES:
+        if pattern.match(line):
+            return direction, result
+    return None
+
+
+def entry_result(
+    direction: CallDirection, duration: float | None, missed: bool, said: CallResult | None = None
+) -> CallResult:
+    """A call entry's result: missed (or not answered, when the owner placed it) when the entry
+    is flagged missed or lasted 0 s (as kenn-io/msgvault ``json_parser.go`` ``renderCallBody``
+    reads DYI calls), answered when it lasted longer, else what the entry's sentence says."""
+    if missed or duration == 0:
+        return {"incoming": "missed", "outgoing": "not_answered"}.get(direction, "unknown")
+    if duration is not None and duration > 0:
+        return "answered"
+    return said or "unknown"
+
+
+def thread_call(
+    *,
+    direction: str,
+    caller: Party | None,
+    others: list[Party],
+    is_group: bool,
+    source: Provenance,
+    timestamp_utc: datetime | None,
+    timestamp_raw: str,
+    result: CallResult,
+    result_code: str,
+    conversation_id: str,
+    duration_s: float | None = None,
+    video: bool | None = None,
+    zone_assumed: bool = False,
+    app: str | None = None,
+    duplicate_key: str | None = None,
+    extra: dict | None = None,
+) -> Call:
+    """The call of one thread entry. ``caller`` is the entry's sender (whoever placed the call),
+    ``others`` the thread's participants other than the owner. The counterpart of a one-to-one
+    call is the other participant; of a group call, the caller when someone else placed it,
+    with everyone else as participants."""
+    way: CallDirection = direction if direction in ("incoming", "outgoing") else "unknown"  # type: ignore[assignment]
+    if not is_group and len(others) == 1:
+        counterpart, participants = others[0], []
+    elif way != "outgoing" and caller is not None:
+        counterpart = caller
+        participants = [p for p in others if p.id != caller.id]
+    else:
+        counterpart, participants = None, list(others)
+    return Call(
+        network="messenger",
+        timestamp_utc=timestamp_utc,
+        timestamp_raw=timestamp_raw,
+        direction=way,
+        result=result,
+        source=source,
+        duration_s=duration_s,
+        counterpart=counterpart,
+        participants=participants,
+        is_group=is_group,
+        video=video,
+        conversation_id=conversation_id,
+        app=app,
+        result_code=result_code,
+        zone_assumed=zone_assumed,
+        duplicate_key=duplicate_key,
+        extra=extra or {},
+    )

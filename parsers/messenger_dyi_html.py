@@ -15,6 +15,12 @@ form (higher ``priority``) is the copy kept when both are present. Facebook writ
 UTF-8; a page re-saved through a wrong encoding shows mojibake (``ZoÃ« Ward``), which is repaired
 only when the thread's own strings say so (:func:`triage.parsers.messenger_common.decide_mojibake`). A
 "Participants: A, B and C" header is split on the final "and" too.
+
+The page has no message types, so a call entry is known by its sentence alone ("You called X.",
+"X called you.", "X missed your call.", "You missed a call from X.": the ``content`` of the JSON
+``Call`` entry, printed as the block's body; English only). Such a block is a
+:class:`~triage.model.Call` with no duration (the page does not give one) and the same
+``duplicate_key`` as its JSON copy, which is the one kept.
 """
 
 from __future__ import annotations
@@ -31,15 +37,18 @@ from triage.parsers.messenger_common import (
     MESSAGE_HTML,
     PLATFORM,
     DuplicateKeys,
+    call_sentence,
     decide_mojibake,
     download_owner,
     download_root,
+    entry_result,
     name_party,
     numbered_siblings,
     owner_party,
     resolve_media,
     resolve_owner,
     split_participants,
+    thread_call,
 )
 from triage.parsers.messenger_common import fix_mojibake as repair_text
 
@@ -221,7 +230,7 @@ def title_and_participants(root: Node) -> tuple[str | None, list[str]]:
 
 class MessengerDyiHtml(Parser):
     name = "messenger_dyi_html"
-    version = "3"
+    version = "4"
     description = "Facebook Messenger download (DYI) HTML thread, message_N.html"
     # Same messages as the JSON form with less in them (minutes, no reactions): kept second.
     priority = 20
@@ -331,6 +340,31 @@ class MessengerDyiHtml(Parser):
                     direction, me, author, others, is_group=True
                 )
                 body = block.body or None
+                key = keys.key(block.sender, when, body, len(attachments))
+                said = None if attachments else call_sentence(body)
+                if said is not None:
+                    way = direction if direction in ("incoming", "outgoing") else "unknown"
+                    yield thread_call(
+                        direction=way,
+                        caller=author if way != "outgoing" else None,
+                        others=others,
+                        is_group=conv.is_group,
+                        source=self.provenance(f, locator),
+                        timestamp_utc=when,
+                        timestamp_raw=block.time_text,
+                        result=entry_result(way, None, False, said[1]),
+                        result_code=f"sentence={body}",
+                        conversation_id=conv.id,
+                        zone_assumed=True,
+                        duplicate_key=key,
+                        extra={
+                            "sender_name": block.sender,
+                            "content": body,
+                            "time_precision": block.precision,
+                            "time_basis": "time of the call entry in the thread",
+                        },
+                    )
+                    continue
                 kind = "media" if attachments else ("text" if body else "other")
                 extra: dict[str, Any] = {
                     "sender_name": block.sender,
@@ -354,5 +388,5 @@ class MessengerDyiHtml(Parser):
                     source=self.provenance(f, locator),
                     attachments=attachments,
                     extra=extra,
-                    duplicate_key=keys.key(block.sender, when, body, len(attachments)),
+                    duplicate_key=key,
                 )

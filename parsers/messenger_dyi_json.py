@@ -21,6 +21,12 @@ Formats: every DYI message download layout seen up to 2025 —
   with a BOM. Media ``uri`` values are relative to the download root (``messages/inbox/...``, in
   newer layouts sometimes without the activity folder), resolved inside the evidence only.
 * There are no user ids: parties are display names (scheme ``name``).
+* A ``Call`` entry (``type`` ``Call``, or ``call_duration`` present when ``type`` is gone) is a
+  :class:`~triage.model.Call`, not a message: its sender placed the call, ``call_duration`` is in
+  seconds, ``missed`` flags a missed call; missed or 0 s is not connected, longer is answered
+  (msgvault ``json_parser.go`` ``renderCallBody``). Its time is the entry's ``timestamp_ms``
+  (whether that is the start or the end of the call is not documented). Its ``duplicate_key`` is
+  the one the entry would have as a message, so the HTML copy of the call meets it.
 * A shared link (``share.link``) is kept in the body after the text. A damaged
   ``message_N.json`` (cut short, broken part-way) is named in the warnings with the reason; the
   messages before the damage are read, and its siblings are read in full. One bad message (a
@@ -33,6 +39,7 @@ import json
 import posixpath
 import re
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 from triage.parsers.messenger_common import (
@@ -40,20 +47,23 @@ from triage.parsers.messenger_common import (
     PLATFORM,
     DuplicateKeys,
     Owner,
+    call_sentence,
     download_owner,
     download_root,
+    entry_result,
     fix_all,
     name_party,
     numbered_siblings,
     owner_party,
     resolve_media,
     resolve_owner,
+    thread_call,
 )
 
 from triage.addressing import sender_and_recipients
 from triage.clock import from_unix_ms
 from triage.evidence import EvidenceFile
-from triage.model import Attachment, Conversation, Message, Party, Record
+from triage.model import Attachment, Call, Conversation, Message, Party, Record
 from triage.registry import Match, ParseContext, Parser, Probe
 from triage.sqlite_rows import RecordGuard
 
@@ -165,7 +175,7 @@ def read_thread_file(
 
 class MessengerDyiJson(Parser):
     name = "messenger_dyi_json"
-    version = "3"
+    version = "4"
     description = "Facebook Messenger download (DYI) JSON thread, message_N.json"
     # The fullest copy of a download: ids of sections, reactions, exact ms times.
     priority = 40
@@ -295,7 +305,7 @@ class MessengerDyiJson(Parser):
         keys: DuplicateKeys,
         extra_thread: dict[str, Any],
         ctx: ParseContext,
-    ) -> Message:
+    ) -> Message | Call:
         locator = f"{data_file.name} messages[{index}]"
         if not isinstance(raw, dict):
             ctx.warn(file.logical, "message is not an object", locator)
@@ -333,6 +343,11 @@ class MessengerDyiJson(Parser):
         )
         if not sender_name:
             ctx.warn(file.logical, "message without a sender", locator)
+        key = keys.key(sender_name, when, content or _share_link(raw), len(attachments))
+        if kind == "call":
+            return self._call(
+                raw, data_file, locator, conv, owner, when, stamp, sender, direction, key, ctx
+            )
 
         extra: dict[str, Any] = {"sender_name": sender_name, **extra_thread}
         for k in ("type", "share", "call_duration", "missed", "is_geoblocked_for_viewer"):
@@ -366,9 +381,56 @@ class MessengerDyiJson(Parser):
             deleted=unsent,
             attachments=attachments,
             extra=extra,
-            duplicate_key=keys.key(
-                sender_name, when, content or _share_link(raw), len(attachments)
-            ),
+            duplicate_key=key,
+        )
+
+    def _call(
+        self,
+        raw: dict[str, Any],
+        data_file: EvidenceFile,
+        locator: str,
+        conv: Conversation,
+        owner: Owner,
+        when: datetime | None,
+        stamp: Any,
+        sender: Party | None,
+        direction: str,
+        key: str,
+        ctx: ParseContext,
+    ) -> Call:
+        """A ``Call`` entry: placed by its sender, ``call_duration`` in seconds, ``missed``."""
+        duration = raw.get("call_duration")
+        if not isinstance(duration, int | float) or isinstance(duration, bool):
+            if duration is not None:
+                ctx.warn(data_file.logical, "call_duration is not a number", locator)
+            duration = None
+        missed = raw.get("missed") is True
+        content = raw.get("content") if isinstance(raw.get("content"), str) else None
+        said = call_sentence(content)
+        way = direction if direction in ("incoming", "outgoing") else "unknown"
+        result = entry_result(way, duration, missed, said[1] if said else None)
+        others = [p for p in conv.participants if not owner.is_name(p.raw)]
+        extra: dict[str, Any] = {
+            "sender_name": raw.get("sender_name"),
+            "time_basis": "time of the call entry in the thread",
+        }
+        if content:
+            extra["content"] = content
+        return thread_call(
+            direction=way,
+            caller=sender if way != "outgoing" else None,
+            others=others,
+            is_group=conv.is_group,
+            source=self.provenance(data_file, locator),
+            timestamp_utc=when,
+            timestamp_raw=str(stamp),
+            result=result,
+            result_code=f"type={raw.get('type')}; call_duration={raw.get('call_duration')}; "
+            f"missed={raw.get('missed')}",
+            conversation_id=conv.id,
+            duration_s=duration,
+            duplicate_key=key,
+            extra=extra,
         )
 
     @staticmethod

@@ -17,6 +17,11 @@ no repair), but some exports carry the DYI Latin-1 mojibake (``cafÃ©``): the r
 per file from its own strings (:func:`triage.parsers.messenger_common.decide_mojibake`) and recorded. Messages that are also in the download's
 ``e2ee_cutover`` thread get the same ``duplicate_key`` as there; the DYI JSON copy has the higher
 priority and is kept.
+
+A call entry (``type`` ``Call``, the DYI JSON word, or a text that is one of the download's call
+sentences, see :func:`triage.parsers.messenger_common.call_sentence`) is a
+:class:`~triage.model.Call`; which ``type`` values an E2EE export writes is not publicly
+documented, so this is an assumption named in the fixture README. No duration is given.
 """
 
 from __future__ import annotations
@@ -30,14 +35,17 @@ from triage.parsers.messenger_common import (
     PLATFORM,
     DuplicateKeys,
     Owner,
+    call_sentence,
     decide_mojibake,
     download_owner,
     download_root,
+    entry_result,
     fix_all,
     name_party,
     owner_party,
     resolve_media,
     resolve_owner,
+    thread_call,
     thread_participants_json,
 )
 
@@ -71,7 +79,7 @@ def _is_e2ee(data: dict[str, Any] | None) -> bool:
 
 class MessengerE2ee(Parser):
     name = "messenger_e2ee"
-    version = "3"
+    version = "4"
     description = "Facebook Messenger end-to-end-encrypted chat export (secure storage JSON)"
     # Between the download's JSON (fuller thread metadata) and its HTML (minute times).
     priority = 30
@@ -152,6 +160,33 @@ class MessengerE2ee(Parser):
                 sender, recipients = sender_and_recipients(
                     direction, me, author, others, is_group=True
                 )
+                key = keys.key(sender_name, when, text, len(attachments))
+                said = call_sentence(text)
+                if (
+                    not unsent
+                    and not attachments
+                    and (str(raw.get("type") or "").casefold() == "call" or said is not None)
+                ):
+                    way = direction if direction in ("incoming", "outgoing") else "unknown"
+                    yield thread_call(
+                        direction=way,
+                        caller=author if way != "outgoing" else None,
+                        others=others,
+                        is_group=conv.is_group,
+                        source=self.provenance(file, locator),
+                        timestamp_utc=when,
+                        timestamp_raw=str(stamp),
+                        result=entry_result(way, None, False, said[1] if said else None),
+                        result_code=f"type={raw.get('type')}",
+                        conversation_id=conv.id,
+                        duplicate_key=key,
+                        extra={
+                            "sender_name": sender_name,
+                            "content": text,
+                            "time_basis": "time of the call entry in the thread",
+                        },
+                    )
+                    continue
                 extra: dict[str, Any] = {"sender_name": sender_name}
                 if raw.get("type"):
                     extra["type"] = raw["type"]
@@ -174,7 +209,7 @@ class MessengerE2ee(Parser):
                     deleted=unsent,
                     attachments=attachments,
                     extra=extra,
-                    duplicate_key=keys.key(sender_name, when, text, len(attachments)),
+                    duplicate_key=key,
                 )
 
     @staticmethod

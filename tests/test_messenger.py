@@ -128,18 +128,12 @@ def test_directions_owner_from_autofill_and_kinds() -> None:
     ctx = ParseContext()
     msgs = messages([BOB_JSON.parent.parent.parent], ctx)
     bob = [m for m in msgs if "bobsmith" in m.conversation.id]
-    assert [m.direction for m in bob] == [
-        "incoming",
-        "outgoing",
-        "incoming",
-        "outgoing",
-        "incoming",
-    ]
-    assert [m.kind for m in bob] == ["text", "text", "media", "call", "text"]
+    # The thread's two call entries are calls, not messages (tests/test_messenger_calls.py).
+    assert [m.direction for m in bob] == ["incoming", "outgoing", "incoming", "incoming"]
+    assert [m.kind for m in bob] == ["text", "text", "media", "text"]
     assert bob[0].body == "Meet at the café?"
     assert bob[1].body == "Yes 😢 running late"
     assert bob[1].extra["reactions"] == [{"reaction": "👍", "actor": "Bob Smith"}]
-    assert bob[3].extra["call_duration"] == 65
     assert bob[0].sender.scheme == "name" and bob[0].sender.id == "bob smith"
     assert bob[1].sender.name == OWNER and bob[1].recipients[0].id == "bob smith"
     assert bob[0].timestamp_utc == datetime(2023, 1, 14, 9, 30, 5, 120000, tzinfo=UTC)
@@ -202,7 +196,7 @@ def test_html_times_are_local_and_zone_assumed() -> None:
     ctx = ParseContext()
     msgs = messages([HTML_2023], ctx)
     bob = [m for m in msgs if "bobsmith" in m.conversation.id]
-    assert len(bob) == 5
+    assert len(bob) == 4
     assert all(m.zone_assumed for m in bob)
     # "Jan 14, 2023, 9:30 AM" is GMT; "Jun 10, 2023, 3:05 PM" is BST (UTC+1).
     assert bob[0].timestamp_utc == datetime(2023, 1, 14, 9, 30, tzinfo=UTC)
@@ -211,13 +205,7 @@ def test_html_times_are_local_and_zone_assumed() -> None:
     assert bob[2].extra["time_precision"] == "minute"
     assert "zone not stated" in bob[2].extra["time_note"]
     assert bob[0].body == "Meet at the café?"  # proper UTF-8 in HTML, not re-"repaired"
-    assert [m.direction for m in bob] == [
-        "incoming",
-        "outgoing",
-        "incoming",
-        "outgoing",
-        "incoming",
-    ]
+    assert [m.direction for m in bob] == ["incoming", "outgoing", "incoming", "incoming"]
     assert (
         bob[2].attachments[0].sha256
         == hashlib.sha256(
@@ -234,8 +222,11 @@ def test_html_is_read_by_structure_not_class_names() -> None:
     for cls in ("_a6-g", "_2ph_", "_a6-h", "_a6-i", "_a6-p", "_a72d", "_3-94", "_a6-o", "pam"):
         page = page.replace(cls, "zz" + cls.strip("_"))
     blocks = find_blocks(build_tree(page), {"Bob Smith", OWNER})
-    assert [b.sender for b in blocks] == ["Bob Smith", OWNER, "Bob Smith", OWNER, "Bob Smith"]
-    assert blocks[2].media == ["messages/inbox/bobsmith_1234567890/photos/331122_n.jpg"]
+    # Newest first, as the page shows them.
+    assert [b.sender for b in blocks] == ["Bob Smith", "Bob Smith", OWNER, "Bob Smith", OWNER] + [
+        "Bob Smith"
+    ]
+    assert blocks[3].media == ["messages/inbox/bobsmith_1234567890/photos/331122_n.jpg"]
     assert parse_time("Oct 19, 2019 at 2:37 PM") == (datetime(2019, 10, 19, 14, 37), "minute")
     assert parse_time("19 Oct 2019, 14:37") == (datetime(2019, 10, 19, 14, 37), "minute")
     assert parse_time("Jun 24, 2023 8:22:31 pm") == (datetime(2023, 6, 24, 20, 22, 31), "second")
@@ -255,19 +246,20 @@ def test_json_and_html_copies_counted_once_and_json_kept() -> None:
     assert [m.source.locator for m in msgs if not m.duplicate_key] == []
     html = [m for m in msgs if m.source.format == "messenger_dyi_html"]
     json_keys = {m.duplicate_key for m in msgs if m.source.format == "messenger_dyi_json"}
-    # 7 in dyi_html_2023 and 4 in dyi_json_and_html, every one a copy of a JSON message.
-    assert len(html) == 11 and all(m.duplicate_key in json_keys for m in html)
-    # 67 in the original fixtures, plus 8 (dyi_json_damaged), 8 (dyi_json_and_html: 4 + their
-    # 4 HTML copies) and 3 (e2ee_mojibake).
-    assert len(msgs) == 85
-    assert len({m.duplicate_key for m in msgs}) == 69
+    # 6 in dyi_html_2023 (its two call blocks are calls) and 4 in dyi_json_and_html, every one
+    # a copy of a JSON message.
+    assert len(html) == 10 and all(m.duplicate_key in json_keys for m in html)
+    # 85 before three call entries (bob's in the JSON and in the HTML, the threads_db2 one)
+    # became calls; the calls added since are calls too.
+    assert len(msgs) == 82
+    assert len({m.duplicate_key for m in msgs}) == 67
 
     kept = store([GEN])
-    assert len(kept) == 69
+    assert len(kept) == 67
     bob = [(p, m) for p, m in kept if "bobsmith" in m.conversation.id]
-    assert len(bob) == 5 and {p for p, _ in bob} == {"messenger_dyi_json"}
-    # The JSON copy is the fuller one: exact times, the call and the reaction survive.
-    assert bob[3][1].kind == "call" and "reactions" in bob[1][1].extra
+    assert len(bob) == 4 and {p for p, _ in bob} == {"messenger_dyi_json"}
+    # The JSON copy is the fuller one: exact times and the reaction survive.
+    assert "reactions" in bob[1][1].extra
 
 
 def test_e2ee_export_merged_with_cutover_without_double_counting() -> None:
@@ -317,8 +309,8 @@ def test_threads_db2_and_msys() -> None:
     found, _ = records([ANDROID], ctx)
     msgs = [r for _, r in found if isinstance(r, Message)]
     db2 = [m for m in msgs if m.source.format == "messenger_threads_db2"]
-    assert [m.direction for m in db2] == ["incoming", "outgoing", "incoming", "outgoing"]
-    assert [m.kind for m in db2] == ["text", "text", "media", "call"]
+    assert [m.direction for m in db2] == ["incoming", "outgoing", "incoming"]
+    assert [m.kind for m in db2] == ["text", "text", "media"]
     assert db2[0].sender.id == "fb:100000000000002" and db2[0].sender.name == "Greg Hall"
     assert db2[0].sender.scheme == "facebook"
     assert db2[1].extra["reactions"] == [{"reaction": "👍"}]
@@ -326,7 +318,7 @@ def test_threads_db2_and_msys() -> None:
 
     msys = [m for m in msgs if m.source.format == "messenger_msys"]
     assert [m.body for m in msys if m.kind == "text"][-1] == "Call me back"
-    (call,) = [r for _, r in found if isinstance(r, Call)]
+    (call,) = [r for _, r in found if isinstance(r, Call) and r.source.format == "messenger_msys"]
     assert (call.network, call.direction, call.video) == ("messenger", "incoming", True)
     assert call.source.locator == "call_log.rowid=1" and call.counterpart.scheme == "facebook"
 
@@ -342,7 +334,7 @@ def test_threads_db2_and_msys() -> None:
     assert all("id_space_messages" in d for f, d in ctx.decisions.items() if "databases" in f)
 
     # The same mailbox in both databases is kept once (msys and threads_db2, 3 shared messages).
-    keys = [m.duplicate_key for m in msgs if m.kind != "call"]
+    keys = [m.duplicate_key for m in msgs]
     assert len(keys) == 7 and len(set(keys)) == 4
     assert party("FACEBOOK:100000000000002").id == db2[0].sender.id
 
@@ -351,7 +343,7 @@ def test_threads_db2_without_uid_file_uses_case_owner(tmp_path: Path) -> None:
     shutil.copy(ANDROID / "threads_db2", tmp_path / "threads_db2")
     ctx = ParseContext()
     msgs = messages([tmp_path / "threads_db2"], ctx)
-    assert {m.direction for m in msgs if m.kind != "call"} == {"unknown"}
+    assert {m.direction for m in msgs} == {"unknown"}
     assert any("owner unknown" in w.category for w in ctx.warnings.values())
 
     owner = party("FACEBOOK:100000000000001")
@@ -366,6 +358,8 @@ def test_cli_parse_jsonl(folder: Path) -> None:
     result = CliRunner().invoke(main, ["parse", str(folder), "--jsonl"])
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    calls = [r for r in lines if r.get("record") == "call"]
+    lines = [r for r in lines if r.get("record") != "call"]
     assert lines and all(r["platform"] == "messenger" for r in lines)
     if folder == DYI_2025:
         assert len(lines) == 39
@@ -374,8 +368,13 @@ def test_cli_parse_jsonl(folder: Path) -> None:
         assert any(r["body"] == "Crème brûlée 🍮 at Zoë’s" for r in lines)
         unsent = [r for r in lines if r["deleted"]]
         assert len(unsent) == 1 and unsent[0]["kind"] == "deleted"
+        assert calls == []
     else:
-        assert len(lines) == 7 and all(r["zone_assumed"] for r in lines)
+        assert len(lines) == 6 and all(r["zone_assumed"] for r in lines)
+        assert [(c["direction"], c["result"]) for c in calls] == [
+            ("outgoing", "unknown"),
+            ("incoming", "missed"),
+        ]
 
 
 def test_html_without_participants_header(tmp_path: Path) -> None:
@@ -387,13 +386,7 @@ def test_html_without_participants_header(tmp_path: Path) -> None:
     (dest / "message_1.html").write_text(page)
     ctx = ParseContext(owner_names=[OWNER])
     msgs = messages([tmp_path], ctx)
-    assert [m.direction for m in msgs] == [
-        "incoming",
-        "outgoing",
-        "incoming",
-        "outgoing",
-        "incoming",
-    ]
+    assert [m.direction for m in msgs] == ["incoming", "outgoing", "incoming", "incoming"]
     assert {p.id for p in msgs[0].conversation.participants} == {"bob smith", "zoë ward"}
     assert any("Participants" in w.category for w in ctx.warnings.values())
 
