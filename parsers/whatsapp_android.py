@@ -57,6 +57,7 @@ from triage.parsers.whatsapp_common import (
     PartyCache,
     build_attachment,
     conversation_id,
+    copy_key,
     is_group_jid,
     is_status_jid,
     jid_party,
@@ -564,6 +565,7 @@ class _Base:
             order_key=order_key,
             extra=extra,
             duplicate_key=duplicate,
+            copy_key=copy_key(sender, key_id, kind, deleted),
             id_space=locator.split(".", 1)[0] if rowid is not None else None,
             status_update=chat.is_status,
         )

@@ -43,6 +43,20 @@ def jid_string(user: str | None, server: str | None, raw: str | None) -> str | N
     return f"{user or ''}@{server or ''}"
 
 
+def copy_key(sender: Party | None, key_id: Any, kind: str, deleted: bool) -> str | None:
+    """``Message.copy_key`` of a WhatsApp message: its author and ``key_id``.
+
+    The sending app assigns the message id and every copy keeps it (the sender's own, each
+    recipient's, every group member's: ``key_id`` on Android, ``ZSTANZAID`` on iOS), while
+    ``from_me`` and, in a one-to-one chat, the chat jid depend on whose phone holds the copy. The
+    author is the normalised sender, the device owner's own identifier on his outgoing copy. App
+    notices get none (each phone writes its own); a message deleted for everyone keeps apart
+    from a live copy of it, so both are shown."""
+    if not key_id or kind == "system" or sender is None or not sender.id:
+        return None
+    return f"{PLATFORM}:{sender.id}:{key_id}" + (":deleted" if deleted else "")
+
+
 def text_value(value: Any) -> tuple[str | None, bool]:
     """A body as text. Some rows hold the body as a BLOB (KnugiHK android_handler.py
     ``_process_binary_message`` handles the same case); it is decoded with replacement and the

@@ -37,6 +37,7 @@ from triage.parsers.whatsapp_common import (
     PartyCache,
     build_attachment,
     conversation_id,
+    copy_key,
     find_media,
     is_group_jid,
     is_status_jid,
@@ -407,6 +408,7 @@ class _Reader:
             order_key=row.get("ZSORT"),
             extra=extra,
             duplicate_key=duplicate,
+            copy_key=copy_key(sender, key_id, kind, deleted),
             id_space="ZWAMESSAGE",
             status_update=bool(chat["status"]),
         )

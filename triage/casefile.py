@@ -21,6 +21,9 @@ from triage.identity import normalise_name, party
 from triage.model import Party
 
 ROLES = ("victim", "witness", "complainant", "other")
+# What a seized device is to the subject: a work device (issued by the force: contact with a case
+# contact on it is a finding of its own), a personal one, or another (an account download).
+DEVICE_KINDS = ("work", "personal", "other")
 # Roles of the case file's `people:` list: officers and others who are not contacts of interest
 # but whom the group analyser names (colleagues in the subject's group chats).
 PEOPLE_ROLES = ("colleague", "supervisor", "other")
@@ -94,6 +97,8 @@ class SourceSpec:
     label: str
     # Opens an encrypted iOS backup in this source; never written to the manifest or report.
     password: str | None = field(default=None, repr=False)
+    # The key of the device this source was extracted from (see :class:`Device`).
+    device: str = "device-1"
 
 
 @dataclass
@@ -102,6 +107,24 @@ class Roster:
     pattern: str | None = None
     anchor: dt.date | None = None
     overrides: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Device:
+    """One seized device (or account download) of the subject, from the case file's ``devices:``.
+
+    ``identifiers`` are the device's own owner identifiers (its SIM numbers, WhatsApp and Facebook
+    accounts); the subject's identifiers mean him on every device. ``roster`` overrides the case
+    roster for this device's records. A case file with a plain ``sources:`` list has one device,
+    ``device-1``, with no identifiers of its own (``declared`` false).
+    """
+
+    key: str  # "device-1", ...: stable id for records, findings and report pages
+    label: str
+    kind: str  # one of DEVICE_KINDS
+    identifiers: list[Identifier] = field(default_factory=list)
+    roster: Roster | None = None
+    declared: bool = True
 
 
 @dataclass
@@ -134,18 +157,43 @@ class Case:
     lexicons: list[Path] = field(default_factory=list)
     audit: AuditSpec | None = None
     tasking: Path | None = None
+    # The devices the sources came from; a case file without ``devices:`` has one.
+    devices: list[Device] = field(default_factory=lambda: [_single_device()])
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
-    def owner_parties(self) -> list[Party]:
-        return [i.party for i in self.subject_identifiers if i.kind != "name"]
+    @property
+    def several_devices(self) -> bool:
+        """Whether records are told apart by device (a case file with ``devices:``)."""
+        return any(d.declared for d in self.devices)
 
-    def owner_names(self) -> list[str]:
-        return [i.value for i in self.subject_identifiers if i.kind == "name"] + (
+    def device(self, key: str | None) -> Device | None:
+        return next((d for d in self.devices if d.key == key), None)
+
+    def owner_parties(self, device: str | None = None) -> list[Party]:
+        """The subject's identifiers. For ``device``: its own (so its first one sends its
+        outgoing messages), then the subject's; with no device given, every device's too: any
+        of them means him, whichever device holds the record."""
+        out: list[Party] = []
+        for i in self._owner_identifiers(device):
+            if i.kind != "name" and i.party not in out:
+                out.append(i.party)
+        return out
+
+    def owner_names(self, device: str | None = None) -> list[str]:
+        return [i.value for i in self._owner_identifiers(device) if i.kind == "name"] + (
             [self.subject_name] if self.subject_name else []
         )
+
+    def _owner_identifiers(self, device: str | None) -> list[Identifier]:
+        devices = [d for d in self.devices if device is None or d.key == device]
+        return [i for d in devices for i in d.identifiers] + self.subject_identifiers
+
+
+def _single_device() -> Device:
+    return Device(key="device-1", label="the device", kind="other", declared=False)
 
 
 class _Reader:
@@ -279,14 +327,20 @@ def load_case(path: Path | str) -> Case:
             "night",
             "exhibits",
             "sources",
+            "devices",
             "lexicons",
             "audit",
             "tasking",
         ),
     )
-    for required in ("case", "sources"):
-        if required not in top:
-            raise r.fail(root, required, "missing; see the case-file reference in the README")
+    if "case" not in top:
+        raise r.fail(root, "case", "missing; see the case-file reference in the README")
+    if "sources" in top and "devices" in top:
+        raise r.fail(
+            top["devices"], "devices", "give sources: inside each device, or sources: alone"
+        )
+    if "sources" not in top and "devices" not in top:
+        raise r.fail(root, "sources", "missing; see the case-file reference in the README")
 
     case_node = r.mapping(top["case"], "case", ("reference", "title", "timezone", "region"))
     if "reference" not in case_node:
@@ -401,44 +455,7 @@ def load_case(path: Path | str) -> Case:
         else []
     )
 
-    roster = None
-    if "roster" in top:
-        rn = r.mapping(top["roster"], "roster", ("csv", "pattern", "anchor", "overrides"))
-        roster = Roster()
-        if "csv" in rn:
-            roster.csv = _existing(r, rn["csv"], "roster.csv", base)
-        if "pattern" in rn:
-            roster.pattern = r.text(rn["pattern"], "roster.pattern")
-            # Imported here: triage.roster builds on this module's Case.
-            from triage.roster import find_pattern, unknown_pattern
-
-            if find_pattern(roster.pattern, base) is None:
-                raise r.fail(rn["pattern"], "roster.pattern", unknown_pattern(roster.pattern))
-            if "anchor" not in rn:
-                raise r.fail(top["roster"], "roster.anchor", "a shift pattern needs an anchor date")
-        if "anchor" in rn:
-            roster.anchor = r.date(rn["anchor"], "roster.anchor")
-        if roster.csv is None and roster.pattern is None:
-            raise r.fail(top["roster"], "roster", "give either csv: or pattern: with anchor:")
-        if "overrides" in rn:
-            for j, node in enumerate(r.sequence(rn["overrides"], "roster.overrides")):
-                where = f"roster.overrides[{j}]"
-                o = r.mapping(node, where, ("start", "end", "type", "note"))
-                for required in ("start", "end", "type"):
-                    if required not in o:
-                        raise r.fail(node, f"{where}.{required}", "missing")
-                roster.overrides.append(
-                    {
-                        "start": r.date(o["start"], f"{where}.start"),
-                        "end": r.date(o["end"], f"{where}.end"),
-                        "type": r.choice(
-                            o["type"],
-                            f"{where}.type",
-                            ("duty", "rest", "leave", "sick", "training"),
-                        ),
-                        "note": r.text(o["note"], f"{where}.note") if "note" in o else None,
-                    }
-                )
+    roster = _roster(r, top["roster"], "roster", base) if "roster" in top else None
 
     night = (dt.time(22, 0), dt.time(6, 0))
     if "night" in top:
@@ -474,24 +491,13 @@ def load_case(path: Path | str) -> Case:
                 )
             )
 
-    sources: list[SourceSpec] = []
-    for i, node in enumerate(r.sequence(top["sources"], "sources")):
-        where = f"sources[{i}]"
-        password = None
-        if isinstance(node, yaml.ScalarNode):
-            spec_path = _existing(r, node, where, base)
-            label = node.value
-        else:
-            s = r.mapping(node, where, ("path", "label", "password"))
-            if "path" not in s:
-                raise r.fail(node, f"{where}.path", "missing")
-            spec_path = _existing(r, s["path"], f"{where}.path", base)
-            label = r.text(s["label"], f"{where}.label") if "label" in s else s["path"].value
-            if "password" in s:
-                password = r.text(s["password"], f"{where}.password")
-        sources.append(SourceSpec(spec_path, label, password))
-    if not sources:
-        raise r.fail(top["sources"], "sources", "list at least one file, folder or archive")
+    if "devices" in top:
+        devices = _devices(r, top["devices"], base, region)
+        sources = [s for _, device_sources in devices for s in device_sources]
+        device_list = [d for d, _ in devices]
+    else:
+        sources = _sources(r, top["sources"], "sources", base, "device-1")
+        device_list = [_single_device()]
 
     audit = _audit(r, top["audit"], base) if "audit" in top else None
     tasking = _existing(r, top["tasking"], "tasking", base) if "tasking" in top else None
@@ -514,7 +520,117 @@ def load_case(path: Path | str) -> Case:
         lexicons=lexicons,
         audit=audit,
         tasking=tasking,
+        devices=device_list,
     )
+
+
+def _roster(r: _Reader, node: yaml.Node, where: str, base: Path) -> Roster:
+    """A ``roster:`` mapping (the case's, or a device's override at ``devices[i].roster``)."""
+    rn = r.mapping(node, where, ("csv", "pattern", "anchor", "overrides"))
+    roster = Roster()
+    if "csv" in rn:
+        roster.csv = _existing(r, rn["csv"], f"{where}.csv", base)
+    if "pattern" in rn:
+        roster.pattern = r.text(rn["pattern"], f"{where}.pattern")
+        # Imported here: triage.roster builds on this module's Case.
+        from triage.roster import find_pattern, unknown_pattern
+
+        if find_pattern(roster.pattern, base) is None:
+            raise r.fail(rn["pattern"], f"{where}.pattern", unknown_pattern(roster.pattern))
+        if "anchor" not in rn:
+            raise r.fail(node, f"{where}.anchor", "a shift pattern needs an anchor date")
+    if "anchor" in rn:
+        roster.anchor = r.date(rn["anchor"], f"{where}.anchor")
+    if roster.csv is None and roster.pattern is None:
+        raise r.fail(node, where, "give either csv: or pattern: with anchor:")
+    if "overrides" in rn:
+        for j, item in enumerate(r.sequence(rn["overrides"], f"{where}.overrides")):
+            here = f"{where}.overrides[{j}]"
+            o = r.mapping(item, here, ("start", "end", "type", "note"))
+            for required in ("start", "end", "type"):
+                if required not in o:
+                    raise r.fail(item, f"{here}.{required}", "missing")
+            roster.overrides.append(
+                {
+                    "start": r.date(o["start"], f"{here}.start"),
+                    "end": r.date(o["end"], f"{here}.end"),
+                    "type": r.choice(
+                        o["type"], f"{here}.type", ("duty", "rest", "leave", "sick", "training")
+                    ),
+                    "note": r.text(o["note"], f"{here}.note") if "note" in o else None,
+                }
+            )
+    return roster
+
+
+def _sources(r: _Reader, node: yaml.Node, where: str, base: Path, device: str) -> list[SourceSpec]:
+    """A ``sources:`` list (the case's, or a device's at ``devices[i].sources``)."""
+    sources: list[SourceSpec] = []
+    for i, item in enumerate(r.sequence(node, where)):
+        here = f"{where}[{i}]"
+        password = None
+        if isinstance(item, yaml.ScalarNode):
+            spec_path = _existing(r, item, here, base)
+            label = item.value
+        else:
+            s = r.mapping(item, here, ("path", "label", "password"))
+            if "path" not in s:
+                raise r.fail(item, f"{here}.path", "missing")
+            spec_path = _existing(r, s["path"], f"{here}.path", base)
+            label = r.text(s["label"], f"{here}.label") if "label" in s else s["path"].value
+            if "password" in s:
+                password = r.text(s["password"], f"{here}.password")
+        sources.append(SourceSpec(spec_path, label, password, device))
+    if not sources:
+        raise r.fail(node, where, "list at least one file, folder or archive")
+    return sources
+
+
+def _devices(
+    r: _Reader, node: yaml.Node, base: Path, region: str
+) -> list[tuple[Device, list[SourceSpec]]]:
+    """The ``devices:`` list: each device with its own sources."""
+    out: list[tuple[Device, list[SourceSpec]]] = []
+    labels: dict[str, int] = {}
+    # Two devices cannot share a source, nor two sources a label (evidence is named by it).
+    taken: dict[str | Path, str] = {}
+    for i, item in enumerate(r.sequence(node, "devices")):
+        where = f"devices[{i}]"
+        d = r.mapping(item, where, ("label", "kind", "identifiers", "sources", "roster"))
+        for required in ("label", "kind", "sources"):
+            if required not in d:
+                raise r.fail(item, f"{where}.{required}", "missing")
+        label = r.text(d["label"], f"{where}.label")
+        if label in labels:
+            raise r.fail(
+                d["label"], f"{where}.label", f"{label!r} is already devices[{labels[label]}]"
+            )
+        labels[label] = i
+        key = f"device-{i + 1}"
+        device = Device(
+            key=key,
+            label=label,
+            kind=r.choice(d["kind"], f"{where}.kind", DEVICE_KINDS),
+            identifiers=_identifiers(r, d["identifiers"], f"{where}.identifiers", region)
+            if "identifiers" in d
+            else [],
+            roster=_roster(r, d["roster"], f"{where}.roster", base) if "roster" in d else None,
+        )
+        sources = _sources(r, d["sources"], f"{where}.sources", base, key)
+        for j, spec in enumerate(sources):
+            for mark, what in ((spec.label, f"label {spec.label!r}"), (spec.path, spec.path.name)):
+                if mark in taken:
+                    raise r.fail(
+                        d["sources"].value[j],
+                        f"{where}.sources[{j}]",
+                        f"{what} is also a source of {taken[mark]}; give each source once,"
+                        " with its own label",
+                    )
+                taken[mark] = label
+        out.append((device, sources))
+    if not out:
+        raise r.fail(node, "devices", "list at least one device")
+    return out
 
 
 def _audit(r: _Reader, node: yaml.Node, base: Path) -> AuditSpec:
@@ -629,7 +745,20 @@ def case_to_data(case: Case) -> dict[str, Any]:
         ],
         "people": [person(c) for c in case.people],
         "lexicons": [str(p) for p in case.lexicons],
-        "sources": [{"path": str(s.path), "label": s.label} for s in case.sources],
+        "sources": [
+            {"path": str(s.path), "label": s.label, "device": s.device} for s in case.sources
+        ],
+        "devices": [
+            {
+                "key": d.key,
+                "label": d.label,
+                "kind": d.kind,
+                "identifiers": [ident(i) for i in d.identifiers],
+                "roster": _roster_data(d.roster),
+                "declared": d.declared,
+            }
+            for d in case.devices
+        ],
         "exhibits": [
             {
                 "id": e.id,
@@ -640,17 +769,7 @@ def case_to_data(case: Case) -> dict[str, Any]:
             }
             for e in case.exhibits
         ],
-        "roster": None
-        if roster is None
-        else {
-            "csv": str(roster.csv) if roster.csv else None,
-            "pattern": roster.pattern,
-            "anchor": roster.anchor.isoformat() if roster.anchor else None,
-            "overrides": [
-                {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in o.items()}
-                for o in roster.overrides
-            ],
-        },
+        "roster": _roster_data(roster),
         "night": [t.strftime("%H:%M") for t in case.night],
         "audit": None
         if case.audit is None
@@ -668,9 +787,6 @@ def case_from_data(data: dict[str, Any]) -> Case:
 
     def ident(d: dict[str, Any]) -> Identifier:
         return Identifier(d["kind"], d["value"], Party(**d["party"]))
-
-    def day(text: str | None) -> dt.date | None:
-        return dt.date.fromisoformat(text) if text else None
 
     roster = data.get("roster")
     return Case(
@@ -698,25 +814,15 @@ def case_from_data(data: dict[str, Any]) -> Case:
             )
             for c in data["contacts"]
         ],
-        sources=[SourceSpec(Path(s["path"]), s["label"]) for s in data["sources"]],
+        sources=[
+            SourceSpec(Path(s["path"]), s["label"], device=s.get("device", "device-1"))
+            for s in data["sources"]
+        ],
         exhibits=[
             Exhibit(e["id"], e["kind"], Path(e["path"]), e.get("description"), e["sensitive"])
             for e in data["exhibits"]
         ],
-        roster=None
-        if roster is None
-        else Roster(
-            csv=Path(roster["csv"]) if roster.get("csv") else None,
-            pattern=roster.get("pattern"),
-            anchor=day(roster.get("anchor")),
-            overrides=[
-                {
-                    k: (dt.date.fromisoformat(v) if k in ("start", "end") and v else v)
-                    for k, v in o.items()
-                }
-                for o in roster["overrides"]
-            ],
-        ),
+        roster=_roster_from(roster),
         night=tuple(dt.time.fromisoformat(t) for t in data["night"]),  # type: ignore[arg-type]
         people=[
             CaseContact(
@@ -738,4 +844,48 @@ def case_from_data(data: dict[str, Any]) -> Case:
         if data.get("audit")
         else None,
         tasking=Path(data["tasking"]) if data.get("tasking") else None,
+        devices=[
+            Device(
+                key=d["key"],
+                label=d["label"],
+                kind=d["kind"],
+                identifiers=[ident(i) for i in d["identifiers"]],
+                roster=_roster_from(d.get("roster")),
+                declared=d["declared"],
+            )
+            for d in data["devices"]
+        ]
+        if data.get("devices")
+        else [_single_device()],
+    )
+
+
+def _roster_data(roster: Roster | None) -> dict[str, Any] | None:
+    if roster is None:
+        return None
+    return {
+        "csv": str(roster.csv) if roster.csv else None,
+        "pattern": roster.pattern,
+        "anchor": roster.anchor.isoformat() if roster.anchor else None,
+        "overrides": [
+            {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in o.items()}
+            for o in roster.overrides
+        ],
+    }
+
+
+def _roster_from(data: dict[str, Any] | None) -> Roster | None:
+    if data is None:
+        return None
+    return Roster(
+        csv=Path(data["csv"]) if data.get("csv") else None,
+        pattern=data.get("pattern"),
+        anchor=dt.date.fromisoformat(data["anchor"]) if data.get("anchor") else None,
+        overrides=[
+            {
+                k: (dt.date.fromisoformat(v) if k in ("start", "end") and v else v)
+                for k, v in o.items()
+            }
+            for o in data["overrides"]
+        ],
     )

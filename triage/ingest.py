@@ -108,11 +108,15 @@ def open_inputs(
     evidence: Evidence,
     inputs: list[tuple[Path, str]],
     passwords: dict[str, str] | None = None,
+    opened: dict[int, str] | None = None,
 ) -> list[Detection]:
     """Open every input (path, label) and run detection over all files they contain;
-    ``passwords`` by label open encrypted iOS backups."""
+    ``passwords`` by label open encrypted iOS backups; ``opened`` is filled with the label of
+    the input each container was opened from (by the container's id)."""
     for path, label in inputs:
-        evidence.add_input(path, label, (passwords or {}).get(label))
+        for container in evidence.add_input(path, label, (passwords or {}).get(label)):
+            if opened is not None:
+                opened[id(container)] = label
     return detect(list(evidence.files()))
 
 

@@ -43,6 +43,7 @@ def write_manifest(
     changed: list[str],
     not_read: list[dict[str, Any]] | None = None,
     media_cache: dict[str, int] | None = None,
+    devices: list[dict[str, Any]] | None = None,
 ) -> Path:
     used = {s.parser for s in sources}
     manifest = {
@@ -73,6 +74,8 @@ def write_manifest(
             if p.name in used
         ],
         "inputs": inputs,
+        # The devices examined (triage.devices.devices_examined): kind, identifiers, sources.
+        "devices": devices or [],
         "sources": [
             {
                 "file": s.file.logical,

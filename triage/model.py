@@ -153,6 +153,14 @@ class Message:
     # live row: ``extra["recovered"]`` says where it was read, its confidence and which fields
     # did not survive. The store keeps such messages out of every live count.
     recovered: bool = False
+    # The key of the case file device (``device-1``...) whose sources hold this message; set at
+    # ingest, since a parser reads a file and does not know which phone it was extracted from.
+    device: str | None = None
+    # Identifies the same message held on another of the subject's devices: the same event seen
+    # from the other end (a WhatsApp message's author and ``key_id``, which the sending app
+    # assigns and every member's copy keeps, whichever way round ``from_me`` is). The case store
+    # keeps the first copy and lists the others with the copies of ``duplicate_key``.
+    copy_key: str | None = None
 
     @property
     def is_system(self) -> bool:
@@ -308,6 +316,8 @@ class Call:
     extra: dict[str, Any] = field(default_factory=dict)
     # Identifies the same call read from a second copy of the same data (WhatsApp's call id).
     duplicate_key: str | None = None
+    # The case file device whose sources hold this call (see ``Message.device``).
+    device: str | None = None
 
     @property
     def parties(self) -> list[Party]:

@@ -17,6 +17,7 @@ from triage.analysers import Settings, analysers
 from triage.audit_stage import import_audit, prepare_audit
 from triage.casefile import Case, case_to_data
 from triage.coverage import AppIndex, not_read
+from triage.devices import DeviceMap, DeviceTagger, devices_examined
 from triage.evidence import Evidence
 from triage.ingest import (
     ReadOutcome,
@@ -106,11 +107,14 @@ def run_case(
     skipped: list[tuple[str, str]] = []
     with Evidence() as evidence:
         progress.stage("Detecting sources")
+        opened: dict[int, str] = {}
         detections = open_inputs(
             evidence,
             [(s.path, s.label) for s in case.sources],
             {s.label: s.password for s in case.sources if s.password},
+            opened,
         )
+        devices = DeviceMap(case, opened)
         unread = [item.to_json() for item in not_read(evidence, detections)]
         apps = AppIndex(detections)
         skipped.extend(report_containers(evidence, ctx))
@@ -134,6 +138,10 @@ def run_case(
             if app:
                 ctx.decide(detection.file.logical, app=app)
             result = SourceResult(detection.file, parser.name, parser.version)
+            device = devices.device_of(detection.file)
+            # The owner of this device: its own identifiers first, then the subject's.
+            ctx.owner = case.owner_parties(device)
+            ctx.owner_names = case.owner_names(device)
             try:
                 detection.file.sha256  # noqa: B018 - hashed before reading: a member may be damaged
             except OSError as exc:
@@ -146,8 +154,11 @@ def run_case(
                 detection.file.size,
                 parser.name,
                 parser.version,
+                device,
             )
-            store.ingest(source_id, _counting(parse_detection(detection, ctx, result), progress))
+            tag = DeviceTagger(device or "device-1", case.several_devices)
+            records = tag(parse_detection(detection, ctx, result))
+            store.ingest(source_id, _counting(records, progress))
             store.finish_source(source_id, result.error)
             results.append(result)
         store.index()
@@ -167,6 +178,10 @@ def run_case(
         for file, line, reason in media.problems:
             ctx.warn(file, "unusable exhibit entry", f"line {line}: {reason}" if line else reason)
         settings.values["media"] = media.settings
+        store.set_media_devices(
+            (m.logical, devices.device_of(m)) for m in evidence.files() if id(m) in pictures
+        )
+        examined = devices_examined(case, evidence)
 
         store.add_skipped(skipped)
         store.add_warnings(
@@ -183,6 +198,7 @@ def run_case(
             media=media.meta(),
             not_read=unread,
             case=case_to_data(case),
+            devices=examined,
         )
 
         progress.stage("Analysing")
@@ -234,6 +250,7 @@ def run_case(
         changed=changed,
         not_read=unread,
         media_cache=media.cache_use(),
+        devices=examined,
     )
     if changed:
         raise EvidenceChanged("; ".join(changed))

@@ -29,7 +29,7 @@ from triage.store.media import MediaAggregate, media_records_at
 from triage.store.messages import MessageFacts, MessagesAggregate, StoredMessage
 from triage.store.meta import MetaAggregate
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 DEFAULT_ZONE = "Europe/London"
 
 AGGREGATES: tuple[type, ...] = (

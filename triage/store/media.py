@@ -13,7 +13,8 @@ SCHEMA = """
 CREATE TABLE media (
   sha256 TEXT PRIMARY KEY, data TEXT);
 CREATE TABLE media_files (
-  id INTEGER PRIMARY KEY, file TEXT, sha256 TEXT, size INTEGER, format TEXT, error TEXT);
+  id INTEGER PRIMARY KEY, file TEXT, sha256 TEXT, size INTEGER, format TEXT, error TEXT,
+  device TEXT);
 CREATE INDEX media_files_file ON media_files (file);
 CREATE TABLE exhibits (
   id TEXT, reference TEXT, kind TEXT, description TEXT, sensitive INTEGER, sha256 TEXT,
@@ -75,6 +76,18 @@ class MediaAggregate:
                 "INSERT INTO media_files (file, sha256, size, format, error) VALUES (?,?,?,?,?)",
                 list(rows),
             )
+
+    def set_media_devices(self, rows: Iterable[tuple[str, str | None]]) -> None:
+        """(logical path, device key) of pictures: the case file device each was found on."""
+        with self.conn:
+            self.conn.executemany(
+                "UPDATE media_files SET device = ? WHERE file = ?",
+                [(device, file) for file, device in rows],
+            )
+
+    def media_devices(self) -> dict[str, str | None]:
+        """logical path -> device key of every picture inventoried."""
+        return dict(self.conn.execute("SELECT file, device FROM media_files ORDER BY id"))
 
     def media_files(self) -> list[dict[str, Any]]:
         cols = ("file", "sha256", "size", "format", "error")

@@ -150,6 +150,7 @@ class MessageFacts(NamedTuple):
     file: str
     locator: str
     is_group: bool
+    device: str | None = None  # the case file device holding it (``Message.device``)
 
     @property
     def is_system(self) -> bool:
@@ -178,6 +179,8 @@ class MessagesAggregate:
             1 + c.execute("SELECT COALESCE(MAX(id), 0) FROM messages").fetchone()[0]
         )
         self._seen_keys: dict[bytes, int] = {}
+        # Copy keys (``Message.copy_key``) stored: digest -> (message id, device).
+        self._seen_copies: dict[bytes, tuple[int, str | None]] = {}
         # Whether _seen_keys holds every stored key (false once released by index()).
         self._keys_in_memory = self._next_message == 1
         self._party_ids: dict[tuple, int] = {}
@@ -252,6 +255,13 @@ class MessagesAggregate:
                     " ORDER BY id"
                 )
             }
+            self._seen_copies = {
+                _key_digest(key.encode()).digest(): (mid, device)
+                for mid, key, device in self.conn.execute(
+                    "SELECT id, copy_key, device FROM messages WHERE copy_key IS NOT NULL"
+                    " ORDER BY id"
+                )
+            }
             self._keys_in_memory = True
         if not getattr(self, "threaded", False):
             iterator = iter(records)
@@ -291,8 +301,9 @@ class MessagesAggregate:
     def index(self) -> None:
         """Build the message indexes (after ingest; idempotent). The duplicate keys kept in
         memory during ingest are let go; a later ingest reads them back from the store."""
-        if self._seen_keys:
+        if self._seen_keys or self._seen_copies:
             self._seen_keys = {}
+            self._seen_copies = {}
             self._keys_in_memory = False
         if not getattr(self, "_indexed", False):
             try:
@@ -340,10 +351,23 @@ class MessagesAggregate:
                         )
                     )
                     continue
+                # The same message on another of the subject's devices meets its first copy by
+                # the same rule: listed as a copy of the kept one, not stored again. On one
+                # device, copies meet by duplicate_key only.
+                copy = record.copy_key
+                copy_digest = _key_digest(copy.encode()).digest() if copy is not None else None
+                kept = self._seen_copies.get(copy_digest) if copy_digest is not None else None
+                if kept is not None and kept[1] != record.device:
+                    dups.append(
+                        (copy, kept[0], source_id, record.source.file, record.source.locator)
+                    )
+                    continue
                 mid = self._next_message
                 self._next_message += 1
                 if digest is not None:
                     self._seen_keys[digest] = mid
+                if copy_digest is not None and kept is None:
+                    self._seen_copies[copy_digest] = (mid, record.device)
                 conv = record.conversation
                 conv_id = self._conv_ids.get(conv.id)
                 if conv_id is None:
@@ -566,7 +590,7 @@ class MessagesAggregate:
         sql = (
             "SELECT m.id, c.key, m.platform, m.timestamp_utc, m.ts_local, m.direction, m.kind,"
             " m.deleted, m.zone_assumed, m.status_update, m.record_id, m.order_key, m.id_space,"
-            " m.file_id, m.locator, c.is_group"
+            " m.file_id, m.locator, c.is_group, m.device"
             f" FROM messages m JOIN conversations c ON c.id = m.conversation_id AND {LIVE}"
             f" {where} ORDER BY {TIME_ORDER}"
         )
@@ -577,7 +601,7 @@ class MessagesAggregate:
         shared = pool.setdefault
         for row in self.conn.execute(sql, params):
             (mid, conv, platform, ts, local, direction, kind, deleted, zone_assumed, status,
-             record_id, order_key, id_space, file_id, locator, is_group) = row  # fmt: skip
+             record_id, order_key, id_space, file_id, locator, is_group, device) = row  # fmt: skip
             yield MessageFacts(
                 mid,
                 shared(conv, conv),
@@ -595,6 +619,7 @@ class MessagesAggregate:
                 files[file_id][0],
                 locator,
                 bool(is_group),
+                None if device is None else shared(device, device),
             )
 
     def facts_by_ids(self, ids: Iterable[int]) -> list[MessageFacts]:

@@ -12,7 +12,7 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE sources (
   id INTEGER PRIMARY KEY, file TEXT NOT NULL, sha256 TEXT, size INTEGER, format TEXT,
   parser_version TEXT, messages INTEGER DEFAULT 0, contacts INTEGER DEFAULT 0,
-  duplicates INTEGER DEFAULT 0, error TEXT);
+  duplicates INTEGER DEFAULT 0, error TEXT, device TEXT);
 CREATE TABLE warnings (
   id INTEGER PRIMARY KEY, file TEXT, category TEXT, count INTEGER, examples TEXT);
 CREATE TABLE skipped (id INTEGER PRIMARY KEY, file TEXT, reason TEXT);
@@ -39,11 +39,21 @@ class MetaAggregate:
             for k, v in self.conn.execute("SELECT key, value FROM meta ORDER BY key")
         }
 
-    def add_source(self, file: str, sha256: str, size: int, fmt: str, parser_version: str) -> int:
+    def add_source(
+        self,
+        file: str,
+        sha256: str,
+        size: int,
+        fmt: str,
+        parser_version: str,
+        device: str | None = None,
+    ) -> int:
+        """A source read; ``device`` is the key of the case file device it came from."""
         with self.conn:
             cur = self.conn.execute(
-                "INSERT INTO sources (file, sha256, size, format, parser_version) VALUES (?,?,?,?,?)",
-                (file, sha256, size, fmt, parser_version),
+                "INSERT INTO sources (file, sha256, size, format, parser_version, device)"
+                " VALUES (?,?,?,?,?,?)",
+                (file, sha256, size, fmt, parser_version, device),
             )
         return int(cur.lastrowid)
 
@@ -71,6 +81,7 @@ class MetaAggregate:
             "contacts",
             "duplicates",
             "error",
+            "device",
         )
         return [
             dict(zip(cols, row, strict=True))
