@@ -37,6 +37,11 @@ LIMITS: dict[str, Limit] = {
         2 * 89_478_485, "pixels of one picture (twice Pillow's warning limit); a larger one is "
         "refused as a decompression bomb and reported"
     ),
+    "xlsx_message_rows": Limit(
+        100_000, "messages listed on the messages sheet of triage.xlsx (writing a spreadsheet "
+        "costs about 100 times the CSV); past it the sheet's last row says how many more there "
+        "are, and messages.csv lists every message"
+    ),
 }  # fmt: skip
 
 

@@ -1,15 +1,16 @@
 """Spreadsheet- and machine-friendly exports written beside the HTML report.
 
 ``findings.json`` (schema in the README), ``messages.csv``, ``calls.csv`` and ``findings.csv``
-(UTF-8 with a BOM
-so spreadsheet programs open them as UTF-8; cells that start with = + - @ are prefixed with an
-apostrophe so a message body can never run as a formula).
+(UTF-8 with a BOM so spreadsheet programs open them as UTF-8; cells that start with = + - @, a tab
+or a carriage return are prefixed with an apostrophe so a message body can never run as a
+formula). ``triage.xlsx`` (:mod:`triage.report.workbook`) holds the same rows as typed cells.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -99,51 +100,56 @@ MESSAGE_COLUMNS = (
 )
 
 
-def write_messages_csv(store: Store, path: Path, case: Case | None = None) -> None:
-    """One row per message; the case contact and duty columns come from the analysers' labels
-    and are empty when no analyser labelled the message."""
+def message_rows(store: Store, case: Case | None = None) -> Iterator[tuple[Any, ...]]:
+    """One row of :data:`MESSAGE_COLUMNS` per message, values as stored (not guarded): the one
+    source of ``messages.csv`` and the workbook's messages sheet. The case contact and duty
+    columns come from the analysers' labels and are empty when no analyser labelled the message."""
     contact_labels = store.labels("contacts", "contact")
     status_labels = store.labels("duty", "status")
     night_labels = store.labels("duty", "night")
     names = {c.key: c.name for c in case.contacts} if case else {}
     local_iso = _LocalTime(ZoneInfo(case.timezone) if case else None)
+    for row in store.message_export_rows():
+        (mid, utc, local, zone_assumed, platform, conv, title, direction, sender_raw,
+         sender_id, recipients, kind, deleted, edited, body, attachments, file, sha256, fmt,
+         locator) = row  # fmt: skip
+        contact = contact_labels.get(mid) or ""
+        night = night_labels.get(mid)
+        yield (
+            mid,
+            utc,
+            local_iso(utc),
+            zone_assumed,
+            platform,
+            conv,
+            title,
+            direction,
+            sender_raw,
+            sender_id,
+            recipients,
+            kind,
+            deleted,
+            edited,
+            body,
+            attachments,
+            file,
+            sha256,
+            fmt,
+            locator,
+            contact,
+            names.get(contact, ""),
+            status_labels.get(mid),
+            "" if night is None else int(bool(night)),
+        )
+
+
+def write_messages_csv(store: Store, path: Path, case: Case | None = None) -> None:
+    """``messages.csv``: :func:`message_rows`, every text cell guarded against formula use."""
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(MESSAGE_COLUMNS)
-        for row in store.message_export_rows():
-            (mid, utc, local, zone_assumed, platform, conv, title, direction, sender_raw,
-             sender_id, recipients, kind, deleted, edited, body, attachments, file, sha256, fmt,
-             locator) = row  # fmt: skip
-            contact = contact_labels.get(mid) or ""
-            night = night_labels.get(mid)
-            writer.writerow(
-                (
-                    mid,
-                    _text(utc),
-                    local_iso(utc),
-                    zone_assumed,
-                    _text(platform),
-                    _text(conv),
-                    _text(title),
-                    _text(direction),
-                    _text(sender_raw),
-                    _text(sender_id),
-                    _text(recipients),
-                    _text(kind),
-                    deleted,
-                    edited,
-                    _text(body),
-                    _text(attachments),
-                    _text(file),
-                    _text(sha256),
-                    _text(fmt),
-                    _text(locator),
-                    _text(contact),
-                    _text(names.get(contact, "")),
-                    _text(status_labels.get(mid)),
-                    "" if night is None else int(bool(night)),
-                )
-            )
+        for row in message_rows(store, case):
+            writer.writerow([_text(v) if isinstance(v, str) or v is None else v for v in row])
 
 
 class _LocalTime:

@@ -42,6 +42,7 @@ from triage.report.exports import (
     write_lexicon_hits_csv,
     write_messages_csv,
 )
+from triage.report.workbook import WORKBOOK_NAME, write_workbook
 from triage.store import Finding, Store, StoredCall, StoredMessage
 from triage.terminal import bidi_visible
 
@@ -798,6 +799,7 @@ def write_report(store: Store, case: Case, out: Path, settings: Settings) -> Pat
     chronology.write_chronology_csv(store, out / "chronology.csv")
     write_group_members_csv(store, out / "group_members.csv")
     write_lexicon_hits_csv(store, out / "lexicon_hits.csv")
+    write_workbook(store, case, out / WORKBOOK_NAME)
     return index
 
 

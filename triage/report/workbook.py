@@ -1,0 +1,340 @@
+"""``triage.xlsx``: the report's tables as one Excel workbook, for investigators who work in Excel.
+
+One sheet per table: messages, findings, contacts, gaps, exhibits. Every sheet has a frozen,
+filterable header row; times are real date cells (in the case timezone, the zone named in the
+header; Excel cells carry no zone) beside the UTC text; counts are numbers.
+
+Evidence text is written as text cells only (``write_string``, with xlsxwriter's conversion of
+strings to formulas, numbers and links switched off), so a message body such as ``=HYPERLINK(...)``
+or ``+44 7700...`` is shown exactly as the source holds it and can never run as a formula. The
+CSVs beside it guard the same cells with a leading apostrophe instead (a CSV has no cell types).
+
+The workbook is a zip; its members carry xlsxwriter's fixed 1980 timestamps and the document's
+"created" property is a fixed date, so two runs of the same case give the same bytes (the run's
+own times are in the manifest).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import xlsxwriter
+
+from triage.casefile import Case
+from triage.limits import limit
+from triage.model import parse_iso_utc
+from triage.report.exports import MESSAGE_COLUMNS, message_rows
+from triage.report.headlines import counterparty_text, roster_used
+from triage.store import Finding, Store
+
+WORKBOOK_NAME = "triage.xlsx"
+# Excel's last row; a sheet that would pass it continues on "messages (2)" and so on.
+MAX_ROWS = 1_048_576
+# A fixed "created" date keeps the bytes of the file the same from run to run.
+CREATED = dt.datetime(2000, 1, 1)
+_OPTIONS = {
+    "constant_memory": True,  # rows are streamed to disk: a million messages fit in little memory
+    "strings_to_formulas": False,
+    "strings_to_numbers": False,
+    "strings_to_urls": False,
+}
+_TIME_COLUMNS = {"timestamp_utc", "timestamp_local"}
+
+
+class _Sheet:
+    """One table written row by row, continued on a new sheet past Excel's row limit."""
+
+    def __init__(self, book: _Book, name: str, header: Sequence[str], widths: dict[str, int]):
+        self.book, self.name, self.header, self.widths = book, name, list(header), widths
+        self.part = 0
+        self._new()
+
+    def _new(self) -> None:
+        self.part += 1
+        name = self.name if self.part == 1 else f"{self.name} ({self.part})"
+        self.ws = self.book.wb.add_worksheet(name)
+        for col, title in enumerate(self.header):
+            self.ws.set_column(col, col, self.widths.get(title, 16))
+            self.ws.write_string(0, col, title, self.book.bold)
+        self.ws.freeze_panes(1, 0)
+        self.row = 1
+
+    def add(self, values: Sequence[Any]) -> None:
+        if self.row >= MAX_ROWS:
+            self._finish()
+            self._new()
+        for col, value in enumerate(values):
+            self.book.put(self.ws, self.row, col, value)
+        self.row += 1
+
+    def _finish(self) -> None:
+        self.ws.autofilter(0, 0, max(self.row - 1, 0), len(self.header) - 1)
+
+    def close(self) -> None:
+        self._finish()
+
+
+class _Book:
+    def __init__(self, path: Path) -> None:
+        self.wb = xlsxwriter.Workbook(str(path), _OPTIONS)
+        self.bold = self.wb.add_format({"bold": True})
+        self.when = self.wb.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+        self.day = self.wb.add_format({"num_format": "yyyy-mm-dd"})
+
+    def put(self, ws: Any, row: int, col: int, value: Any) -> None:
+        if value is None or value == "":
+            return
+        if isinstance(value, bool):
+            ws.write_boolean(row, col, value)
+        elif isinstance(value, int | float):
+            ws.write_number(row, col, value)
+        elif isinstance(value, dt.datetime):
+            if value.year < 1900:  # before Excel's calendar: kept as text
+                ws.write_string(row, col, value.isoformat(sep=" "))
+            else:
+                ws.write_datetime(row, col, value, self.when)
+        elif isinstance(value, dt.date):
+            ws.write_datetime(row, col, value, self.day)
+        else:
+            ws.write_string(row, col, str(value))
+
+
+def write_workbook(store: Store, case: Case, path: Path) -> None:
+    """Write the workbook of the case store's tables to ``path``."""
+    zone = ZoneInfo(case.timezone)
+    book = _Book(path)
+    book.wb.set_properties(
+        {
+            "title": f"{case.reference}: triage tables",
+            "subject": "Messages, findings, contacts, gaps and exhibits from the case store",
+            "comments": f"Times in {case.timezone} unless a column says UTC",
+            "created": CREATED,
+        }
+    )
+    local = _Local(zone)
+    header = [
+        f"timestamp_local ({case.timezone})" if c == "timestamp_local" else c
+        for c in MESSAGE_COLUMNS
+    ]
+    sheet = _Sheet(book, "messages", header, {"body": 60, header[2]: 20, "timestamp_utc": 22})
+    most = limit("xlsx_message_rows")
+    listed = 0
+    rows = message_rows(store, case)
+    for row in rows:
+        if listed == most:
+            more = 1 + sum(1 for _ in rows)
+            sheet.add(
+                [None, None, None, None, None, None, None, None, None, None, None, None, None,
+                 None, f"... and {more:,} more messages, not listed here (limit "
+                 f"TRIAGE_LIMIT_XLSX_MESSAGE_ROWS={most:,}): messages.csv lists every message"]
+            )  # fmt: skip
+            break
+        values = list(row)
+        values[2] = local(row[1])
+        sheet.add(values)
+        listed += 1
+    sheet.close()
+    _table(book, "findings", *_findings(store.findings()))
+    _table(book, "contacts", *_contacts(store, case, local))
+    _table(book, "gaps", *_gaps(store, local))
+    _table(book, "exhibits", *_exhibits(store, case, local))
+    book.wb.close()
+
+
+def _table(
+    book: _Book, name: str, header: list[str], rows: Iterable[Sequence[Any]], wide: str = ""
+) -> None:
+    sheet = _Sheet(book, name, header, {wide: 60} if wide else {})
+    for row in rows:
+        sheet.add(row)
+    sheet.close()
+
+
+class _Local:
+    """UTC text -> a naive local datetime in the case zone (what an Excel date cell holds)."""
+
+    def __init__(self, zone: ZoneInfo) -> None:
+        self.zone = zone
+
+    def __call__(self, utc: Any) -> dt.datetime | None:
+        if not isinstance(utc, str) or not utc:
+            return None
+        try:
+            when = parse_iso_utc(utc)
+        except ValueError:
+            return None
+        if when is None:
+            return None
+        return when.astimezone(self.zone).replace(tzinfo=None)
+
+
+def _findings(findings: list[Finding]) -> tuple[list[str], Iterator[list[Any]], str]:
+    header = ["finding_id", "analyser", "rule", "subject", "title", "why", "weight", "message_ids"]
+    rows = (
+        [
+            f.id,
+            f.analyser,
+            f.rule,
+            f.subject,
+            f.title,
+            f.why,
+            f.weight,
+            " ".join(str(r) for r in f.refs),
+        ]
+        for f in findings
+    )
+    return header, rows, "why"
+
+
+def _contacts(
+    store: Store, case: Case, local: _Local
+) -> tuple[list[str], Iterator[list[Any]], str]:
+    header = [
+        "contact_key",
+        "name",
+        "role",
+        "identifiers",
+        "messages",
+        "sent_by_device_owner",
+        "received",
+        "platforms",
+        f"first ({case.timezone})",
+        f"last ({case.timezone})",
+        "outside_rostered_duty",
+        "sent_by_device_owner_outside_duty",
+        "summary",
+    ]
+    by_subject: dict[tuple[str, str | None], Finding] = {}
+    for f in store.findings():
+        by_subject.setdefault((f.rule, f.subject), f)
+
+    def rows() -> Iterator[list[Any]]:
+        for c in case.contacts:
+            summary = by_subject.get(("contact.summary", c.key))
+            duty = by_subject.get(("duty.contact-split", c.key))
+            s = summary.data if summary else {}
+            counts = s.get("counts") or {}
+            d = duty.data if duty else {}
+            no_roster = bool(duty) and not roster_used(d)
+            yield [
+                c.key,
+                c.name,
+                c.role,
+                "; ".join(f"{i.kind}: {i.value}" for i in c.identifiers)
+                + "".join(f"; alias: {a}" for a in c.aliases),
+                s.get("message_count", 0 if summary or duty else None),
+                counts.get("outgoing"),
+                counts.get("incoming"),
+                ", ".join(s.get("platforms") or []),
+                local(s.get("first_utc")),
+                local(s.get("last_utc")),
+                "no roster" if no_roster else d.get("outside_duty"),
+                "no roster" if no_roster else d.get("outgoing_outside_duty"),
+                summary.why if summary else "",
+            ]
+
+    return header, rows(), "summary"
+
+
+def _gaps(store: Store, local: _Local) -> tuple[list[str], Iterator[list[Any]], str]:
+    header = [
+        "finding_id",
+        "conversation",
+        "case_contact_key",
+        "strength",
+        "ids_missing_at_least",
+        "missing_from",
+        "missing_to",
+        "file",
+        "table",
+        "id_column",
+        "after (local)",
+        "before (local)",
+        "window_start_utc",
+        "window_end_utc",
+        "why",
+    ]
+    rows = (
+        [
+            f.id,
+            f.subject,
+            f.data.get("contact_key"),
+            f.data.get("strength"),
+            f.data.get("missing_min"),
+            f.data.get("missing_from"),
+            f.data.get("missing_to"),
+            f.data.get("file"),
+            f.data.get("table"),
+            f.data.get("id_column"),
+            local(f.data.get("window_start_utc")),
+            local(f.data.get("window_end_utc")),
+            f.data.get("window_start_utc"),
+            f.data.get("window_end_utc"),
+            f.why,
+        ]
+        for f in store.findings()
+        if f.rule == "gap.id"
+    )
+    return header, rows, "why"
+
+
+def _exhibits(
+    store: Store, case: Case, local: _Local
+) -> tuple[list[str], Iterator[list[Any]], str]:
+    names = {c.key: c.name for c in case.contacts}
+    header = [
+        "finding_id",
+        "exhibit_id",
+        "description",
+        "band",
+        "method",
+        "distance",
+        "orientation",
+        "file",
+        "sha256",
+        "message_id",
+        "sent_or_received (local)",
+        "timestamp_utc",
+        "direction",
+        "platform",
+        "with",
+        "duty_status",
+        "why",
+    ]
+
+    def rows() -> Iterator[list[Any]]:
+        for f in store.findings():
+            if f.rule != "exhibit.match":
+                continue
+            d = f.data
+            base = [
+                f.id,
+                d.get("exhibit_id") or f.subject,
+                d.get("exhibit_description"),
+                d.get("band"),
+                d.get("method"),
+                d.get("distance"),
+                d.get("orientation"),
+                d.get("file"),
+                d.get("sha256"),
+            ]
+            messages = [m for m in d.get("messages") or [] if isinstance(m, dict)]
+            # One row per message that carried the picture; one row when none did.
+            for m in messages or [{}]:
+                yield [
+                    *base,
+                    m.get("message_id"),
+                    local(m.get("timestamp_utc")),
+                    m.get("timestamp_utc"),
+                    m.get("direction"),
+                    m.get("platform"),
+                    counterparty_text(m, names) if m else None,
+                    m.get("duty_status"),
+                    f.why,
+                ]
+
+    return header, rows(), "why"
