@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from triage.recovery.carve import Carved, Carver
+from triage.recovery.live import LiveRows
 from triage.recovery.signature import TableSignature, fits
 from triage.sqlitefile.btree import (
     TABLE_LEAF,
@@ -195,7 +196,7 @@ class Scanner:
         if self.image.wal_ignored:
             self.result.notes.append("the -wal's page size differs from the database's: not read")
         self.sigs: dict[str, TableSignature] = {}
-        self.live: dict[str, dict[int, list[Any]]] = {}
+        self.live: dict[str, LiveRows] = {}
         self.owner: dict[int, tuple[str, str]] = {}
         schema = read_schema(self.image)
         for entry in schema:
@@ -220,10 +221,10 @@ class Scanner:
         for page_no in self.image.pointer_map_pages():
             self.owner.setdefault(page_no, ("ptrmap", ""))
         for name, sig in self.sigs.items():
-            rows = self._live_rows(sig)
-            self.live[name] = rows
-            sig.learn(rows.values())
-            self.result.tables[name] = TableReport(name, len(rows))
+            keys = [sig.names.index(k) for k in sig.key_columns if k in sig.names]
+            live = self.live[name] = LiveRows(self.image, sig, keys)
+            sig.learn(live.samples())
+            self.result.tables[name] = TableReport(name, len(live))
         self.carvers = {
             name: Carver(sig, self.image.usable, self.image.encoding, self._overflow_page)
             for name, sig in self.sigs.items()
@@ -232,21 +233,6 @@ class Scanner:
         self._seen_images: set[bytes] = set()
         self._seen_regions: set[bytes] = set()
         self._seen_cells: set[bytes] = set()
-
-    # --- live rows -----------------------------------------------------------------------------
-
-    def _live_rows(self, sig: TableSignature) -> dict[int, list[Any]]:
-        rows: dict[int, list[Any]] = {}
-        for page_no, cell in self.image.table_cells(sig.root):
-            payload, _complete = self.image.payload(self.image.page(page_no), cell)
-            try:
-                values = decode_record(payload, self.image.encoding)
-            except (Corrupt, IndexError):
-                values = []
-            if sig.rowid_column is not None and sig.rowid_column < len(values):
-                values[sig.rowid_column] = cell.rowid
-            rows[cell.rowid] = values + [None] * (len(sig.columns) - len(values))
-        return rows
 
     def _overflow_page(self, page_no: int) -> memoryview | None:
         if not 1 < page_no <= self.image.page_count:
@@ -530,13 +516,6 @@ class Scanner:
         sig = self.sigs[name]
         live = self.live[name]
         ipk = sig.rowid_column
-        keys = [sig.names.index(k) for k in sig.key_columns if k in sig.names]
-        live_by_key: dict[tuple[int, Any], int] = {}
-        for rowid, values in live.items():
-            for k in keys:
-                if values[k] is not None:
-                    live_by_key.setdefault((k, values[k]), rowid)
-        live_values = {self._content(v, ipk, set()) for v in live.values()}
 
         rank = {"intact": 0, "cell": 0, "record": 1, "types": 2, "rebuilt": 3}
         found.sort(key=lambda f: (len(f.lost), rank[f.state]))
@@ -545,17 +524,18 @@ class Scanner:
         for f in found:
             match_rowid = f.rowid if f.rowid is not None and f.rowid in live else None
             if match_rowid is None:
-                for k in keys:
-                    if k not in f.lost and (k, f.values[k]) in live_by_key:
-                        match_rowid = live_by_key[(k, f.values[k])]
-                        break
+                for k in live.keys:
+                    if k not in f.lost:
+                        match_rowid = live.by_key(k, f.values[k])
+                        if match_rowid is not None:
+                            break
             torn = f.source.frame_state == "torn"
             if match_rowid is not None:
-                if torn or self._agrees(f, live[match_rowid], ipk):
+                if torn or self._agrees(f, live.values(match_rowid), ipk):
                     # A stale copy of a live row; from a frame whose checksum fails, a
                     # difference may be the damage itself, so it is not shown as a change.
                     continue
-            elif not f.lost - {ipk} and self._content(f.values, ipk, set()) in live_values:
+            elif not f.lost - {ipk} and live.has_content(self._content(f.values, ipk, set()), ipk):
                 continue  # same values as a live row, rowid lost
             dup = self._duplicate(f, index, ipk)
             if dup is not None:

@@ -17,6 +17,7 @@ the usable size and P the payload length, X = U - 35 for table leaves and ((U - 
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 
 from triage.sqlitefile.record import Corrupt, read_varint, signed64
@@ -95,12 +96,12 @@ def page_header(page: bytes | memoryview, page_no: int, usable: int) -> PageHead
 def cell_pointers(page: bytes | memoryview, header: PageHeader, usable: int) -> list[int]:
     """Offsets of the page's cells, each checked to lie inside the cell content area."""
     start = header.offset + header.size
-    out = []
-    for i in range(header.cell_count):
-        ptr = int.from_bytes(page[start + 2 * i : start + 2 * i + 2], "big")
-        if ptr < header.pointers_end or ptr >= usable:
-            raise Corrupt(f"cell pointer {ptr} outside the page")
-        out.append(ptr)
+    out = list(struct.unpack_from(f">{header.cell_count}H", page, start))
+    if out:
+        lowest, end = min(out), start + 2 * header.cell_count
+        if lowest < end or max(out) >= usable:
+            bad = next(p for p in out if p < end or p >= usable)
+            raise Corrupt(f"cell pointer {bad} outside the page")
     return out
 
 
@@ -119,7 +120,7 @@ def freeblocks(page: bytes | memoryview, header: PageHeader, usable: int) -> lis
     return out
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LeafCell:
     """A table leaf cell: its rowid, payload length and where the local payload sits."""
 
@@ -138,11 +139,18 @@ class LeafCell:
 def table_leaf_cell(page: bytes | memoryview, offset: int, usable: int) -> LeafCell:
     """The table leaf cell at ``offset`` (bounds checked against the usable size)."""
     try:
-        payload_len, pos = read_varint(page, offset)
+        # Most payload lengths take one or two bytes: read those inline (this runs per cell).
+        first = page[offset]
+        if first < 0x80:
+            payload_len, pos = first, offset + 1
+        elif page[offset + 1] < 0x80:
+            payload_len, pos = (first & 0x7F) << 7 | page[offset + 1], offset + 2
+        else:
+            payload_len, pos = read_varint(page, offset)
         rowid, pos = read_varint(page, pos)
     except IndexError as exc:
         raise Corrupt("cell header runs past the page") from exc
-    local = local_size(payload_len, usable)
+    local = payload_len if payload_len <= usable - 35 else local_size(payload_len, usable)
     overflow = None
     if local < payload_len:
         if pos + local + 4 > usable:
@@ -150,7 +158,16 @@ def table_leaf_cell(page: bytes | memoryview, offset: int, usable: int) -> LeafC
         overflow = int.from_bytes(page[pos + local : pos + local + 4], "big")
     elif pos + local > usable:
         raise Corrupt("cell runs past the page")
-    return LeafCell(offset, signed64(rowid), payload_len, pos, local, overflow)
+    return LeafCell(
+        offset, signed64(rowid) if rowid >= 1 << 63 else rowid, payload_len, pos, local, overflow
+    )
+
+
+def spills(page: bytes | memoryview, offset: int, usable: int) -> bool:
+    """Whether the table leaf cell at ``offset`` may have an overflow page (its payload length
+    is over the spill threshold); a cell that does not spill needs no more reading to know."""
+    payload_len, _pos = read_varint(page, offset)
+    return payload_len > usable - 35
 
 
 def interior_child(page: bytes | memoryview, offset: int) -> int:

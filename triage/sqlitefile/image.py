@@ -31,6 +31,7 @@ from triage.sqlitefile.btree import (
     index_overflow,
     interior_child,
     page_header,
+    spills,
     table_leaf_cell,
 )
 from triage.sqlitefile.record import ENCODINGS, Corrupt
@@ -257,6 +258,8 @@ class DatabaseImage:
                     if header.kind == TABLE_INTERIOR:
                         stack.append(interior_child(page, ptr))
                     elif header.kind == TABLE_LEAF:
+                        if not spills(page, ptr, self.usable):
+                            continue
                         cell = table_leaf_cell(page, ptr, self.usable)
                         if cell.overflow_page:
                             overflows.append(cell.overflow_page)
