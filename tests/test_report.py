@@ -349,7 +349,8 @@ def test_every_page_is_offline_and_locked_down(demo_report: Path) -> None:
 
 def test_headlines_are_built_from_the_findings(demo_report: Path) -> None:
     findings = json.loads((demo_report / "findings.json").read_text())["findings"]
-    index = (demo_report / "index.html").read_text("utf-8")
+    # The sentences as read: their numbers are links to filtered views (tests/test_report_browse).
+    index = re.sub(r"</?a\b[^>]*>", "", (demo_report / "index.html").read_text("utf-8"))
     summaries = [f for f in findings if f["rule"] == "contact.summary"]
     assert f"Messages were found with {len(summaries)} of 4 case contacts." in index
     none = [f["data"]["name"] for f in findings if f["rule"] == "contact.none-found"]

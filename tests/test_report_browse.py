@@ -5,6 +5,7 @@ behind it, and searching the whole case. One demo run serves every test of this 
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 from tests.browser import Browser, chromium_path
 from tests.conftest import DEMO
 from triage.casefile import load_case
+from triage.roster import OUTSIDE_DUTY
 from triage.run import run_case
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
@@ -85,3 +87,89 @@ def test_every_page_fits_a_phone_screen(browser: Browser, report: Path) -> None:
         browser.screenshot(ARTIFACTS / "report-index-phone.png", full_page=True)
     finally:
         browser.call("Emulation.clearDeviceMetricsOverride")
+
+
+def _expected_ids(view: str, findings: list[dict]) -> tuple[set[int], set[int]]:
+    """(message ids, call ids) a view must show, read from findings.json by the view's kind."""
+    by = {(f["rule"], f["subject"]): f for f in findings}
+    kind, _, contact = view.partition("-contact-")
+    contact = f"contact-{contact}" if contact else ""
+    if kind in ("outside", "outside-sent", "night"):
+        field = {
+            "outside": "outside_duty_ids",
+            "outside-sent": "outgoing_outside_duty_ids",
+            "night": "night_ids",
+        }[kind]
+        return set(by[("duty.contact-split", contact)]["data"][field]), set()
+    if kind == "calls-outside":
+        refs = by[("duty.contact-split", contact)]["data"]["calls"]["refs"]
+        return set(), {r["call_id"] for r in refs if r["status"] in OUTSIDE_DUTY}
+    if kind == "after-closure":
+        return {r["message_id"] for r in by[("contact.after-closure", contact)]["refs"]}, set()
+    if view == "exhibit-messages":
+        return {
+            m["message_id"]
+            for f in findings
+            if f["rule"] == "exhibit.match"
+            for m in f["data"]["messages"]
+        }, set()
+    if view == "deleted":
+        return {
+            i for f in findings if f["rule"] == "gap.marker" for i in f["data"]["message_ids"]
+        }, set()
+    raise AssertionError(f"unexpected view {view}")
+
+
+def test_headline_numbers_open_exactly_their_messages(browser: Browser, report: Path) -> None:
+    """Every number linked on the first screen opens a view listing exactly the messages (or
+    calls) its finding names; from there a message opens in its conversation, marked."""
+    findings = json.loads((report / "findings.json").read_text())["findings"]
+    load(browser, (report / "index.html").as_uri())
+    links = browser.evaluate(
+        "[...document.querySelectorAll('ul.headlines a.count, table.contacts a.count')]"
+        ".map(a => [a.closest('li, tr').dataset.rule || 'table', a.textContent, a.href])"
+    )
+    to_views = {href for _, _, href in links if "/views/" in href}
+    # The demo's headline numbers: 31 of 50 off duty, 5 after closure, the exhibit messages.
+    texts = {(rule, text) for rule, text, _ in links}
+    assert {("duty.contact-split", "31"), ("contact.after-closure", "5 messages")} <= texts
+    assert any(rule == "exhibit.match" and "sent to" in text for rule, text, _ in links)
+    assert len(to_views) >= 6
+    for href in sorted(to_views):
+        load(browser, href)
+        name = href.rsplit("/", 1)[1].removesuffix(".html")
+        shown = browser.evaluate(
+            "[...document.querySelectorAll('.view-list li.msg')].map(li => li.id)"
+        )
+        messages = {int(i[1:]) for i in shown if i.startswith("m")}
+        calls = {int(i[1:]) for i in shown if i.startswith("c")}
+        assert (messages, calls) == _expected_ids(name, findings), name
+        assert len(shown) == len(messages) + len(calls)
+    # The 31 messages outside duty with Female A, then one of them in its conversation.
+    outside = next(f for f in findings if f["rule"] == "duty.contact-split")
+    assert len(outside["data"]["outside_duty_ids"]) == outside["data"]["outside_duty"] == 31
+    # The messages that sent an exhibit say which exhibit, and arrive marked in the chat.
+    load(browser, (report / "views" / "exhibit-messages.html").as_uri())
+    badges = browser.evaluate(
+        "[...document.querySelectorAll('li.msg')].map(li =>"
+        " [li.id, [...li.querySelectorAll('a.badge.exhibit')].map(a => a.textContent)])"
+    )
+    carried = {
+        f"m{m['message_id']}": f["data"]["exhibit_id"]
+        for f in findings
+        if f["rule"] == "exhibit.match"
+        for m in f["data"]["messages"]
+    }
+    for li_id, texts_shown in badges:
+        assert f"carried exhibit {carried[li_id]}" in texts_shown
+    first = badges[0][0]
+    browser.click(f"#{first} a.small")
+    browser.wait_for("Page.frameNavigated", 10)
+    browser.drain(0.3)
+    assert browser.evaluate("location.pathname").count("/conversations/") == 1
+    assert browser.evaluate("[...document.querySelectorAll('li.arrived')].map(e => e.id)") == [
+        first
+    ]
+    assert browser.evaluate(f"document.querySelector('#{first}').matches(':target')")
+    assert "carried exhibit" in browser.evaluate(f"document.querySelector('#{first}').innerText")
+    assert browser.problems() == []

@@ -281,6 +281,16 @@ class DutyAnalyser(Analyser):
                     "window": [f"{case.night[0]:%H:%M}", f"{case.night[1]:%H:%M}"],
                 },
                 "zone_assumed": zone_assumed,
+                # The messages behind each count, so a report can list exactly those.
+                "outside_duty_ids": [s.id for s in mine if status[s.id] in OUTSIDE_DUTY]
+                if roster is not None
+                else None,
+                "outgoing_outside_duty_ids": [
+                    s.id for s in outgoing if status[s.id] in OUTSIDE_DUTY
+                ]
+                if roster is not None
+                else None,
+                "night_ids": [s.id for s in nights],
                 "timezone": case.timezone,
                 "period": period,
                 "heatmap": heatmap,

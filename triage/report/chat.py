@@ -121,6 +121,13 @@ def _message(m: dict[str, Any], root: str, timezone: str, show_contact: bool) ->
         )
     if m["contact"] and show_contact:
         parts.append(f'<span class="badge">{_e(m["contact"])}</span>')
+    for exhibit, n in m.get("exhibits") or ():
+        parts.append(
+            f'<a class="badge exhibit" href="{root}exhibits.html#match-{n}">'
+            f"carried exhibit {_e(exhibit)}</a>"
+        )
+    if m.get("place"):
+        parts.append(f'<a class="small" href="{root}{_e(m["place"])}">in its conversation</a>')
     source = m["source"]
     parts.append(_provenance_head(m["platform"], source.file, source.sha256, m["source_id"], root))
     parts.append(

@@ -32,7 +32,7 @@ from triage.analysers import Settings
 from triage.casefile import Case, CaseContact
 from triage.coverage import source_facts
 from triage.model import Party, iso_utc, parse_iso_utc
-from triage.report import chronology, headlines, svg
+from triage.report import chronology, headlines, svg, views
 from triage.report.chat import render_chat
 from triage.report.exports import (
     write_calls_csv,
@@ -188,6 +188,8 @@ class Report:
             for e in f.data.get("messages") or []
             if isinstance(e.get("message_id"), int)
         }
+        self.views = views.Views(self.rules, {c.key: c.name for c in case.contacts})
+        self.linked |= self.views.message_ids()
         self.message_page: dict[int, str] = {}
         # Calls placed by the analysers: call id -> (contact key, duty status, night).
         self.call_places: dict[int, tuple[str, str | None, bool | None]] = {
@@ -282,6 +284,7 @@ class Report:
             "source_id": self.source_index.get(m.source.file),
             "raw_time": m.timestamp_raw,
             "recovered": m.extra.get("recovered"),
+            "exhibits": self.views.exhibits_of(stored.id),
         }
 
     def call_view(self, stored: StoredCall) -> dict[str, Any]:
@@ -449,6 +452,7 @@ class Report:
         for contact, ctx in zip(self.case.contacts, contacts, strict=True):
             self.write_contact(contact, ctx)
         self.write_conversations()
+        self.views.write(self)
         for timeline in chronology.timelines(self.store):
             page = self.out / "chronology" / f"{timeline.subject}.html"
             self.render("chronology.html.j2", page, timeline=timeline)
