@@ -15,7 +15,12 @@ Format (public peers' parsers and test exports: Pustur/whatsapp-chat-parser ``sr
   ``zone_assumed``;
 * Android system lines have no author; iOS prints them under the chat name with a leading LRM;
 * media as ``<attached: NAME>`` / ``NAME (file attached)`` linked to the zip member beside the text,
-  or as an omitted-media placeholder; deletion placeholders and ``<This message was edited>``.
+  or as an omitted-media placeholder; deletion placeholders and ``<This message was edited>``;
+* a call line, printed under the caller's name (Android ``Missed voice call``; iOS ``Missed voice
+  call, Tap to call back``, ``Voice call, No answer``, ``Video call, 12 min``, ``Silenced voice
+  call, Focus mode``: :func:`triage.parsers.whatsapp_txt_grammar.call_line`, English only), is a
+  :class:`~triage.model.Call` with what the line says (result, duration where printed), its local
+  time read as for messages (``zone_assumed``) and ``extra["from_text_export"]``.
 
 The file is read twice as a stream (one pass to fix the layout, date order, authors and chat
 facts; one to yield messages), so memory stays bounded whatever the export's length; the text is
@@ -41,7 +46,17 @@ from triage.addressing import sender_and_recipients
 from triage.clock import local_to_utc
 from triage.evidence import EvidenceFile
 from triage.identity import normalise_name, party
-from triage.model import Attachment, Conversation, Message, Party, Provenance, Record
+from triage.model import (
+    Attachment,
+    Call,
+    CallDirection,
+    CallResult,
+    Conversation,
+    Message,
+    Party,
+    Provenance,
+    Record,
+)
 from triage.registry import Match, ParseContext, Parser, Probe
 from triage.text_lines import TextLines, decode_head
 
@@ -141,7 +156,7 @@ class WhatsAppTxt(Parser):
     """WhatsApp "Export chat" text (Android and iOS, every locale layout), bare or in a zip."""
 
     name = "whatsapp_txt"
-    version = "3"
+    version = "4"
     description = 'WhatsApp "Export chat" text (.txt, or _chat.txt in a zip with media)'
 
     # -- detection -------------------------------------------------------------------------------
@@ -818,7 +833,7 @@ class _State:
         return utc
 
     # -- messages --------------------------------------------------------------------------------
-    def message(self, header: _Header, more: list[str]) -> Message:
+    def message(self, header: _Header, more: list[str]) -> Message | Call:
         self.index += 1
         while more and not more[-1].strip():
             more = more[:-1]  # blank lines between items belong to no message
@@ -885,8 +900,8 @@ class _State:
                 caption = "\n".join(([marker.caption] if marker.caption else []) + more)
                 body = caption if caption.strip() else None
                 extra["media_marker"] = marker.label
-            elif not more and first_marker[:1] in "Mm" and g.call_marker(first_marker):
-                kind = "call"
+            elif not more and "call" in first_marker and (said := g.call_line(first_marker)):
+                return self.call(header, timestamp, said, direction, sender, recipients, extra)
             elif first_marker == "null" and not more:
                 # Android prints view-once media as the body "null" (whats_json english_android).
                 kind = "other"
@@ -911,6 +926,56 @@ class _State:
             edited=edited,
             attachments=attachments,
             extra=extra,
+        )
+
+    def call(
+        self,
+        header: _Header,
+        timestamp: datetime | None,
+        said: g.CallLine,
+        direction: str,
+        sender: Party | None,
+        recipients: list[Party],
+        extra: dict[str, Any],
+    ) -> Call:
+        """A call line as the call it records. The line is printed under the caller's name, so
+        its direction is the line's; the result is what the line says (a duration is a
+        connected call; "No answer" and a missed call the owner placed were not answered)."""
+        way: CallDirection = direction if direction in ("incoming", "outgoing") else "unknown"  # type: ignore[assignment]
+        result: CallResult
+        if said.outcome == "duration":
+            result = "answered"
+        elif said.outcome == "elsewhere":
+            result = "answered_elsewhere"
+        elif said.outcome == "no_answer" or said.state in ("missed", "silenced"):
+            result = {"incoming": "missed", "outgoing": "not_answered"}.get(way, "unknown")  # type: ignore[assignment]
+        else:
+            result = "unknown"
+        if said.state == "silenced":
+            extra["silenced"] = said.detail
+        extra["from_text_export"] = True
+        start, end = header.match.span("dt")
+        is_group = said.group or self.conversation.is_group
+        if way == "outgoing":
+            counterpart = recipients[0] if len(recipients) == 1 and not is_group else None
+        else:
+            counterpart = sender
+        return Call(
+            network="whatsapp",
+            timestamp_utc=timestamp,
+            timestamp_raw=header.body_text[start:end],
+            direction=way,
+            result=result,
+            source=Provenance(self.logical, self.sha256, "whatsapp_txt", f"line {header.line_no}"),
+            duration_s=said.seconds,
+            counterpart=counterpart,
+            is_group=is_group,
+            video=said.video,
+            conversation_id=self.conversation.id,
+            result_code=f"line text={g.strip_invisible(header.first).strip()}",
+            zone_assumed=True,
+            extra=extra,
+            duplicate_key=self.duplicate_key(header, []),
         )
 
     def duplicate_key(self, header: _Header, more: list[str]) -> str:

@@ -703,11 +703,66 @@ def media_marker(body: str, lrm: bool = False, sibling_exists: Any = None) -> Me
     return None
 
 
-CALL_PHRASES = {"missed voice call", "missed video call", "missed group voice call"}
+@dataclass(frozen=True)
+class CallLine:
+    """What a call line of an export says. ``state`` is ``missed``, ``silenced`` or ``None``;
+    ``outcome`` what the detail after the comma says (``no_answer``, ``elsewhere``,
+    ``duration``, ``call_back``, or ``None``); ``seconds`` the duration when one is printed."""
+
+    video: bool
+    group: bool
+    state: str | None
+    outcome: str | None
+    seconds: int | None
+    detail: str | None
+
+
+# Android prints a missed call as "Missed voice call" / "Missed video call" / "Missed group voice
+# call" under the caller's name (whats_json test/data/languages/english_android.txt); iOS adds a
+# detail after a comma: "Missed voice call, Tap to call back", "Voice call, No answer", "Video
+# call, 6 min", "Voice call, Answered on other device", "Silenced voice call, Focus mode" (public
+# iOS export samples; see fixtures/whatsapp_txt/README.md). English only.
+_CALL_LINE = re.compile(
+    r"(?P<state>missed |silenced )?(?P<group>group )?(?P<media>voice|video) call"
+    r"(?:[,.] (?P<detail>.{1,60}))?"
+)
+_CALL_DURATION = re.compile(r"(?:(\d{1,3}) (hr|h|min|sec|s)\b ?)+")
+_CALL_UNITS = {"hr": 3600, "h": 3600, "min": 60, "sec": 1, "s": 1}
+
+
+def call_line(body: str) -> CallLine | None:
+    """A call line's facts, or ``None`` for any other text. A bare "Voice call" with nothing
+    after it, or with a detail that is not one of the app's, is a person's text."""
+    folded = _fold(strip_invisible(body))
+    m = _CALL_LINE.fullmatch(folded)
+    if m is None:
+        return None
+    state = (m["state"] or "").strip() or None
+    detail = m["detail"]
+    outcome: str | None = None
+    seconds: int | None = None
+    if detail is not None:
+        if detail in ("tap to call back", "click to call back"):
+            outcome = "call_back"
+        elif detail == "no answer":
+            outcome = "no_answer"
+        elif detail == "answered on other device":
+            outcome = "elsewhere"
+        elif _CALL_DURATION.fullmatch(detail):
+            outcome = "duration"
+            seconds = sum(
+                int(n) * _CALL_UNITS[unit]
+                for n, unit in re.findall(r"(\d+) (hr|h|min|sec|s)", detail)
+            )
+        elif state != "silenced":
+            return None  # "Video call, tonight?": typed by a person
+    elif state is None:
+        return None
+    return CallLine(m["media"] == "video", m["group"] is not None, state, outcome, seconds, detail)
 
 
 def call_marker(body: str) -> bool:
-    return body.lstrip()[:3].casefold() == "mis" and _fold(body) in CALL_PHRASES
+    return call_line(body) is not None
 
 
 # System events, for bodies that are not "Author: text" and to tell a group chat. Android prints
