@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from triage.casefile import CaseFileError, load_case
+from triage.casefile import CaseFileError, case_from_data, case_to_data, load_case
 from triage.cli import main
 
 GOOD = """\
@@ -98,3 +98,18 @@ def test_cli_prints_one_line_error_and_exit_2(tmp_path: Path, cli) -> None:
         "error: case.yaml line 16: contacts[1].role: expected one of victim, witness, complainant, other"
     ]
     assert "Traceback" not in result.output
+
+
+def test_examiner_and_production_date_for_the_printed_exhibit(tmp_path: Path) -> None:
+    """case.examiner and case.produced are optional, kept in the case store's copy of the case
+    (so `triage report` prints them again), and a wrong date names its line."""
+    assert load_case(write(tmp_path, GOOD)).produced is None
+    extra = "  reference: T/1\n  examiner: DC 1 A Examiner\n  produced: 2026-05-04"
+    case = load_case(write(tmp_path, GOOD.replace("  reference: T/1", extra)))
+    assert (case.examiner, str(case.produced)) == ("DC 1 A Examiner", "2026-05-04")
+    again = case_from_data(case_to_data(case))
+    assert (again.examiner, again.produced) == (case.examiner, case.produced)
+    wrong = GOOD.replace("  reference: T/1", "  reference: T/1\n  produced: 4 May")
+    with pytest.raises(CaseFileError) as err:
+        load_case(write(tmp_path, wrong))
+    assert str(err.value) == "case.yaml line 3: case.produced: expected a date as YYYY-MM-DD"

@@ -6,7 +6,10 @@ behind it, and searching the whole case. One demo run serves every test of this 
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -173,3 +176,57 @@ def test_headline_numbers_open_exactly_their_messages(browser: Browser, report: 
     assert browser.evaluate(f"document.querySelector('#{first}').matches(':target')")
     assert "carried exhibit" in browser.evaluate(f"document.querySelector('#{first}').innerText")
     assert browser.problems() == []
+
+
+def _print_to_pdf(page: Path, pdf: Path) -> list[str]:
+    """The page printed by headless Chromium's own ``--print-to-pdf`` (the browser's header and
+    footer off: the report's are its own), as the text of each PDF page."""
+    pypdf = pytest.importorskip("pypdf", reason="pypdf is a test dependency (pip install .[test])")
+    with tempfile.TemporaryDirectory() as profile:
+        done = subprocess.run(
+            [
+                chromium_path(),
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--no-first-run",
+                f"--user-data-dir={profile}",
+                "--no-pdf-header-footer",
+                f"--print-to-pdf={pdf}",
+                page.as_uri(),
+            ],
+            capture_output=True,
+            timeout=120,
+        )
+    assert done.returncode == 0 and pdf.is_file(), done.stderr[-2000:]
+    return [p.extract_text() for p in pypdf.PdfReader(pdf).pages]
+
+
+def test_printed_contact_page_is_an_exhibit(report: Path, tmp_path: Path) -> None:
+    """Printed, a contact's messages keep their number, their time with its zone and the source
+    record under each; every sheet has the case reference, production date, examiner and
+    "Page N of M" (from the case file's case.produced and case.examiner)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    pages = _print_to_pdf(report / "contacts" / "contact-1.html", ARTIFACTS / "contact-1.pdf")
+    assert len(pages) > 2
+    for n, text in enumerate(pages, 1):
+        assert "Case DEMO/PSD/2026/0042" in text, n
+        assert f"Page {n} of {len(pages)}" in text, n
+        assert "Produced 4 May 2026, by DC 4410 Sam Okafor, Digital Forensics Unit" in text, n
+    whole = "".join(pages).replace("\n", "")
+    assert 'Open "provenance"' not in whole and "Under each message" in whole
+    findings = json.loads((report / "findings.json").read_text())["findings"]
+    summary = next(
+        f for f in findings if f["rule"] == "contact.summary" and f["subject"] == "contact-1"
+    )
+    assert len(summary["refs"]) == 50
+    for ref in summary["refs"]:
+        assert f"No. {ref['message_id']} " in whole, ref
+        assert f"record: {ref['locator']}" in whole, ref
+    # Printed times carry their zone (GMT before the spring change, BST after).
+    assert re.search(r"No\. \d+ \w{3} \d\d \w{3} 2026 \d\d:\d\d GMT", whole)
+    assert re.search(r"No\. \d+ \w{3} \d\d \w{3} 2026 \d\d:\d\d BST", whole)
+    # The SHA-256 of the source under the messages (a line break may fall inside it).
+    assert summary["refs"][0]["sha256"] in whole

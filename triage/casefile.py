@@ -151,6 +151,8 @@ class Case:
     roster: Roster | None = None
     night: tuple[dt.time, dt.time] = (dt.time(22, 0), dt.time(6, 0))
     title: str | None = None
+    examiner: str | None = None  # case.examiner: who produces the report as an exhibit
+    produced: dt.date | None = None  # case.produced: the exhibit's production date
     # Colleagues and others named in `people:` (keys "person-1"...), matched to group members.
     people: list[CaseContact] = field(default_factory=list)
     # Lexicon files named in `lexicons:`; empty means the shipped default.
@@ -342,7 +344,9 @@ def load_case(path: Path | str) -> Case:
     if "sources" not in top and "devices" not in top:
         raise r.fail(root, "sources", "missing; see the case-file reference in the README")
 
-    case_node = r.mapping(top["case"], "case", ("reference", "title", "timezone", "region"))
+    case_node = r.mapping(
+        top["case"], "case", ("reference", "title", "timezone", "region", "examiner", "produced")
+    )
     if "reference" not in case_node:
         raise r.fail(top["case"], "case.reference", "missing")
     reference = r.text(case_node["reference"], "case.reference")
@@ -363,6 +367,10 @@ def load_case(path: Path | str) -> Case:
         if region not in phonenumbers.SUPPORTED_REGIONS:
             raise r.fail(case_node["region"], "case.region", "not a known two-letter region code")
     title = r.text(case_node["title"], "case.title") if "title" in case_node else None
+    # Who produces the printed report as an exhibit, and on which date: given in the case file
+    # so the pages stay the same for the same inputs (printed on every page's header and footer).
+    examiner = r.text(case_node["examiner"], "case.examiner") if "examiner" in case_node else None
+    produced = r.date(case_node["produced"], "case.produced") if "produced" in case_node else None
 
     subject_name = None
     subject_ids: list[Identifier] = []
@@ -507,6 +515,8 @@ def load_case(path: Path | str) -> Case:
         sha256=hashlib.sha256(raw).hexdigest(),
         reference=reference,
         title=title,
+        examiner=examiner,
+        produced=produced,
         timezone=timezone,
         region=region,
         subject_name=subject_name,
@@ -727,6 +737,8 @@ def case_to_data(case: Case) -> dict[str, Any]:
         "timezone": case.timezone,
         "region": case.region,
         "title": case.title,
+        "examiner": case.examiner,
+        "produced": case.produced.isoformat() if case.produced else None,
         "subject_name": case.subject_name,
         "subject_identifiers": [ident(i) for i in case.subject_identifiers],
         "contacts": [
@@ -796,6 +808,8 @@ def case_from_data(data: dict[str, Any]) -> Case:
         timezone=data["timezone"],
         region=data["region"],
         title=data.get("title"),
+        examiner=data.get("examiner"),
+        produced=dt.date.fromisoformat(data["produced"]) if data.get("produced") else None,
         subject_name=data.get("subject_name"),
         subject_identifiers=[ident(i) for i in data["subject_identifiers"]],
         contacts=[

@@ -94,7 +94,10 @@ def _message(m: dict[str, Any], root: str, timezone: str, show_contact: bool) ->
         parts.append(f'<div class="nobody">({_e(m["kind"])}{deleted}, no text)</div>')
     if m["attachments"]:
         parts.append(_attachments(m["attachments"]))
-    parts.append(f'<div class="meta"><span title="{_e(m["full_time"])}">{_e(m["time"])}</span>')
+    parts.append(
+        f'<div class="meta"><span class="no">No. {m["id"]}</span>'
+        + _time(m["time"], m["full_time"])
+    )
     if m["zone_assumed"]:
         parts.append(
             '<span class="badge flag" title="The source stores local time without a zone; '
@@ -150,7 +153,8 @@ def _call(c: dict[str, Any], root: str, show_contact: bool) -> str:
         f'<li class="msg call {_e(c["direction"])}" id="c{c["id"]}"><div class="bubble">'
         f'<div class="who">{_e(what)} {_e(placed)} {_e(c["with"])}</div>'
         f'<div class="body">{_e(c["result"])}, {_e(c["duration"])}</div>'
-        f'<div class="meta"><span title="{_e(c["full_time"])}">{_e(c["time"])}</span>'
+        f'<div class="meta"><span class="no">Call {c["id"]}</span>'
+        + _time(c["time"], c["full_time"])
     ]
     if c["status"]:
         parts.append(f'<span class="badge {_e(c["status"])}">{_e(c["status_name"])}</span>')
@@ -168,6 +172,16 @@ def _call(c: dict[str, Any], root: str, show_contact: bool) -> str:
         f'<dt>call id</dt><dd class="mono">{c["id"]}</dd></dl></details></div></li>'
     )
     return "".join(parts)
+
+
+@functools.lru_cache(maxsize=4096)
+def _time(short: str, full: str) -> str:
+    """The time as the chat shows it (HH:MM, the full time with its zone on hover) and, for
+    print, the full time with its zone (print.css shows one or the other)."""
+    return (
+        f'<span class="time" title="{_e(full)}">{_e(short)}</span>'
+        f'<span class="when-print">{_e(full)}</span>'
+    )
 
 
 @functools.lru_cache(maxsize=4096)

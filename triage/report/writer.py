@@ -32,7 +32,7 @@ from triage.analysers import Settings
 from triage.casefile import Case, CaseContact
 from triage.coverage import source_facts
 from triage.model import Party, iso_utc, parse_iso_utc
-from triage.report import chronology, headlines, svg, views
+from triage.report import chronology, headlines, printing, svg, views
 from triage.report.chat import render_chat
 from triage.report.exports import (
     write_calls_csv,
@@ -438,6 +438,7 @@ class Report:
         for name in ASSETS:
             data = resources.files("triage.report").joinpath("static", name).read_bytes()
             (assets / name).write_bytes(data)
+        printing.write_print_css(assets, self.case)
         contacts = [self.contact_context(c) for c in self.case.contacts]
         self.render(
             "index.html.j2",
