@@ -162,6 +162,8 @@ def run_case(
             store.finish_source(source_id, result.error)
             results.append(result)
         store.index()
+        # One WhatsApp call recorded by the app and by the phone's call log is one call.
+        store.merge_call_copies()
         # Files of a source its parser could not read (a corrupt message_2.json).
         skipped.extend(ctx.unread_files)
         outcome.problems.extend(ctx.unread_files)

@@ -45,6 +45,8 @@ def call_ref(s: StoredCall) -> dict[str, Any]:
         "sha256": c.source.sha256,
         "format": c.source.format,
         "locator": c.source.locator,
+        # The same call read from other records (a second copy, the phone's own call log).
+        "copies": [{"file": f, "sha256": h, "locator": loc} for f, h, loc in s.copies],
     }
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from triage.call_copies import RULE, CallFacts, same_calls
 from triage.model import Call, Party, Provenance
 from triage.store.codec import CALL_SCALAR_NAMES, CALL_SCALARS, dumps, loads
 
@@ -61,6 +62,8 @@ class StoredCall:
     call: Call
     counterpart_party: int | None = None
     participant_parties: tuple[int, ...] = ()
+    # Other records of the same call not counted again: (file, sha256, locator) each.
+    copies: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def party_ids(self) -> tuple[int, ...]:
@@ -144,6 +147,11 @@ class CallsAggregate:
         parties = self._parties
         files = self._files
         n = len(_DECODERS)
+        copies: dict[int, list[tuple[str, str, str]]] = {}
+        for kept, file_id, locator in self.conn.execute(
+            "SELECT kept_call_id, file_id, locator FROM call_duplicates ORDER BY id"
+        ):
+            copies.setdefault(kept, []).append((files[file_id][0], files[file_id][1], locator))
         for row in self.conn.execute(f"{_SELECT} {where} ORDER BY {TIME_ORDER}", params):
             cid, source_id, counterpart, file_id, locator, extra = row[:6]
             values = row[6 : 6 + n]
@@ -159,7 +167,7 @@ class CallsAggregate:
                 extra=loads(extra) if extra else {},
                 **fields,
             )
-            yield StoredCall(cid, source_id, call, counterpart, members)
+            yield StoredCall(cid, source_id, call, counterpart, members, tuple(copies.get(cid, ())))
 
     def calls_by_ids(self, ids: Iterable[int]) -> list[StoredCall]:
         """The calls with these store ids, in time order."""
@@ -201,6 +209,46 @@ class CallsAggregate:
         return dict(
             self.conn.execute("SELECT source_id, COUNT(*) FROM calls GROUP BY source_id ORDER BY 1")
         )
+
+    def merge_call_copies(self) -> int:
+        """Apply :mod:`triage.call_copies` to the stored WhatsApp calls: each copy of a call
+        seen twice on one device moves to ``call_duplicates`` (with the rule as its key) under
+        the call kept. Returns how many copies were moved."""
+        facts = [
+            CallFacts(
+                cid,
+                source_id,
+                device,
+                counterpart,
+                direction,
+                dt.datetime.fromisoformat(when),
+                sum(v is not None for v in (duration, video, conversation)) + (result != "unknown"),
+            )
+            for cid, source_id, device, counterpart, direction, when, duration, video, conversation, result in self.conn.execute(
+                "SELECT c.id, c.source_id, s.device,"
+                " p.scheme || ':' || COALESCE(p.pid, 'raw:' || p.raw), c.direction,"
+                " c.timestamp_utc, c.duration_s, c.video, c.conversation_id, c.result"
+                " FROM calls c JOIN sources s ON s.id = c.source_id"
+                " JOIN parties p ON p.id = c.counterpart_party"
+                " WHERE c.network = 'whatsapp' AND c.timestamp_utc IS NOT NULL ORDER BY c.id"
+            )
+        ]
+        moved = 0
+        with self.conn:
+            for kept, copies in same_calls(facts):
+                marks = ",".join("?" * len(copies))
+                self.conn.execute(
+                    "INSERT INTO call_duplicates (duplicate_key, kept_call_id, source_id, file_id,"
+                    f" locator) SELECT ?, ?, source_id, file_id, locator FROM calls WHERE id IN"
+                    f" ({marks}) ORDER BY id",
+                    (RULE, kept, *copies),
+                )
+                self.conn.execute(
+                    f"DELETE FROM call_participants WHERE call_id IN ({marks})", copies
+                )
+                self.conn.execute(f"DELETE FROM calls WHERE id IN ({marks})", copies)
+                moved += len(copies)
+        return moved
 
     def call_duplicates(self) -> list[dict[str, Any]]:
         return [
