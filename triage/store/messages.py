@@ -902,6 +902,10 @@ class MessagesAggregate:
             )
         return out
 
+    def live_message_count(self) -> int:
+        """How many live messages the store holds (those :meth:`message_export_rows` lists)."""
+        return self.conn.execute(f"SELECT COUNT(*) FROM messages m WHERE {LIVE}").fetchone()[0]
+
     def message_stats(self) -> dict[str, int]:
         """Whole-store counts the report's method section needs: undated, zone-assumed, deleted
         and edited messages."""
