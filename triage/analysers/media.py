@@ -86,6 +86,14 @@ class MediaAnalyser(Analyser):
             region = match["data"].get("region")
             if match["method"] == "region":
                 why += " " + self._region_text(match["data"])
+            verified = match["data"].get("verified")
+            if verified:
+                why += (
+                    " Checked on the pixels: laid over the exhibit, the picture's content lines "
+                    f"up (correlation {verified['ncc']:.2f}, fine detail "
+                    f"{verified['detail_ncc']:.2f}, {round(verified['tiles'] * 100)} % of its "
+                    "tiles agree)."
+                )
             video = match["data"].get("video")
             if video:
                 times = ", ".join(f"{f['t']:g} s" for f in video["matching_frames"][:10])
@@ -146,6 +154,7 @@ class MediaAnalyser(Analyser):
                         "region": region,
                         "picture_size": match["data"].get("picture_size"),
                         "exhibit_crop": match["data"].get("exhibit_crop"),
+                        "verified": verified,
                         "full_copy_found": not full_gone,
                         "messages": linked,
                         "unknown_recipients": unknown,

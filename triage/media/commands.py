@@ -239,7 +239,10 @@ def match_command(
             digested, unreadable = digest_files(found.others, workers)
             files.extend(digested)
             skipped.extend(unreadable)
-        matches = find_matches(files, exhibits, profile)
+        readers = {item.logical: item for item, _ in run.results}
+        matches = find_matches(
+            files, exhibits, profile, load=lambda logical: readers[logical].read()
+        )
         changed = evidence.verify()
     result = {
         "pipeline": PIPELINE_VERSION,

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import yaml
+from PIL import Image
 
 from triage.evidence import Evidence, EvidenceFile, is_archive_name
 from triage.media.hashes import digest_bytes
@@ -72,6 +73,8 @@ class ExhibitImage:
     width: int | None = None  # the picture's own size (after EXIF rotation)
     height: int | None = None
     crops: ExhibitCrops | None = field(default=None, repr=False)  # crop-resistant tier
+    # Grey working image (pipeline steps 1-4), kept to verify crop-resistant candidates on pixels
+    working: Image.Image | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -108,6 +111,7 @@ def exhibit_from_bytes(data: bytes, reference: str) -> ExhibitImage:
         width=width,
         height=height,
         crops=exhibit_crops(img, reference),
+        working=img.convert("L"),
     )
     for orientation in ORIENTATIONS:
         plain = perceptual(orient(img, orientation))

@@ -20,9 +20,18 @@ import numpy as np
 import yaml
 
 from triage.media.cache import HashRecord
-from triage.media.exhibits import ExhibitSet, profiles_dir
+from triage.media.exhibits import ExhibitImage, ExhibitSet, profiles_dir
 from triage.media.pipeline import ORIENTATIONS
-from triage.media.regions import best_hit, probes_of
+from triage.media.regions import Probe, RegionHit, best_hit, hits, probes_of
+from triage.media.verify import (
+    Alignment,
+    Pictures,
+    PixelSource,
+    VerifyLimits,
+    confirm_whole,
+    picture_part,
+    verify_hit,
+)
 
 PERCEPTUAL = ("phash", "pdq", "dhash")  # also the order of preference between equal bands
 WORDS = {"phash": 1, "dhash": 1, "pdq": 4}
@@ -47,6 +56,10 @@ class RegionBands:
 
     match: tuple[int, int] | None = None  # (phash, dhash) limits for band "match"
     review: tuple[int, int] | None = None  # and for band "review"
+    # Wider limits whose pairs are proposed and then verified on the pixels (:mod:`.verify`),
+    # with what the alignment must reach; both None = no verification step.
+    candidates: tuple[int, int] | None = None
+    verify: VerifyLimits | None = None
 
 
 @dataclass(slots=True)
@@ -123,9 +136,20 @@ def load_profile(path: Path | str | None = None) -> MatchProfile:
         path=_shown_path(path),
         name=str(data.get("name", path.stem)),
         regions=RegionBands(
-            match=_limits(regions.get("match"), path), review=_limits(regions.get("review"), path)
+            match=_limits(regions.get("match"), path),
+            review=_limits(regions.get("review"), path),
+            candidates=_limits(regions.get("candidates"), path),
+            verify=_verify_limits(regions.get("verify"), path),
         ),
     )
+
+
+def _verify_limits(spec: Any, path: Path) -> VerifyLimits | None:
+    if spec is None:
+        return None
+    if not isinstance(spec, dict) or set(spec) != {"ncc", "detail", "tiles"}:
+        raise ValueError(f"{path}: regions: verify needs ncc, detail and tiles, got {spec!r}")
+    return VerifyLimits(float(spec["ncc"]), float(spec["detail"]), float(spec["tiles"]))
 
 
 def _limits(spec: Any, path: Path) -> tuple[int, int] | None:
@@ -199,6 +223,9 @@ class Match:
     # the margins (left, top, right, bottom shares) of the exhibit crop that matched.
     region: list[int] | None = None
     exhibit_crop: list[float] | None = None
+    # Pixel verification (:mod:`.verify`): correlations of the best alignment and where the
+    # compared part lies on the exhibit (its working-image pixels scaled to its own pixels).
+    verified: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -362,22 +389,39 @@ def perceptual_matches(
     return out
 
 
+def _verified(found: Alignment, exhibit: ExhibitImage) -> dict[str, Any]:
+    """What the report says about a pixel verification: correlations, and the part's place on
+    the exhibit in the exhibit's own pixels."""
+    work = exhibit.working
+    assert work is not None
+    sx = (exhibit.width or work.size[0]) / work.size[0]
+    sy = (exhibit.height or work.size[1]) / work.size[1]
+    left, top, right, bottom = found.box
+    return {
+        "ncc": round(found.ncc, 3),
+        "detail_ncc": round(found.detail_ncc, 3),
+        "tiles": round(found.tiles, 3),
+        "exhibit_box": [round(left * sx), round(top * sy), round(right * sx), round(bottom * sy)],
+    }
+
+
 def region_matches(
     files: Sequence[tuple[str, HashRecord]],
     exhibits: ExhibitSet,
     profile: MatchProfile,
     skip: set[tuple[str, str]] | frozenset[tuple[str, str]] = frozenset(),
+    pictures: Pictures | None = None,
 ) -> list[Match]:
     """The crop-resistant tier for (exhibit, file) pairs not in ``skip``: the file's candidate
-    regions and whole picture against a grid of crops of the exhibit (:mod:`.regions`)."""
-    bands = [
-        (b, lim)
-        for b, lim in (("match", profile.regions.match), ("review", profile.regions.review))
-        if lim
-    ]
-    if not bands:
+    regions and whole picture against a grid of crops of the exhibit (:mod:`.regions`). Pairs
+    within the ``match`` limits count on their hashes; pairs only within the wider
+    ``candidates`` limits count when their pixels verify (``pictures`` gives them)."""
+    limits = profile.regions
+    bands = [(b, lim) for b, lim in (("match", limits.match), ("review", limits.review)) if lim]
+    check = limits.verify if (pictures is not None and limits.candidates) else None
+    if not bands and check is None:
         return []
-    widest = (max(lim[0] for _, lim in bands), max(lim[1] for _, lim in bands))
+    widest = (max(lim[0] for _, lim in bands), max(lim[1] for _, lim in bands)) if bands else None
     out: list[Match] = []
     for logical, record in files:
         probes = probes_of(record)
@@ -386,11 +430,19 @@ def region_matches(
         for image in exhibits.images:
             if image.crops is None or (image.reference, logical) in skip:
                 continue
-            hit = best_hit(probes, image.crops, *widest)
-            if hit is None:
-                continue
-            band = next((b for b, (lp, ld) in bands if hit.phash <= lp and hit.dhash <= ld), None)
-            if band is None:
+            if check is not None and image.working is not None:
+                hit, verified = _verify_candidates(
+                    probes, image, record, logical, pictures, limits, check
+                )
+                band = "match" if hit else None
+            else:
+                hit = best_hit(probes, image.crops, *widest) if widest else None
+                verified = None
+                band = next(
+                    (b for b, (lp, ld) in bands if hit and hit.phash <= lp and hit.dhash <= ld),
+                    None,
+                )
+            if band is None or hit is None:
                 continue
             out.append(
                 Match(
@@ -403,19 +455,63 @@ def region_matches(
                     sha256=record.sha256,
                     also={"dhash": hit.dhash},
                     region=hit.box,
-                    exhibit_crop=list(hit.crop) if hit.crop[0] >= 0 else None,
+                    exhibit_crop=None if hit.own_region else list(hit.crop),
+                    verified=verified,
                 )
             )
     return out
+
+
+VERIFY_HITS = 3  # closest candidate hits verified per pair: bounds the cost of a busy pair
+
+
+def _verify_candidates(
+    probes: list[Probe],
+    image: ExhibitImage,
+    record: HashRecord,
+    logical: str,
+    pictures: Pictures,
+    limits: RegionBands,
+    check: VerifyLimits,
+) -> tuple[RegionHit | None, dict[str, Any] | None]:
+    """The first of a pair's closest candidate hits whose pixels verify, with what was measured.
+    A hit whose part of the picture is too small or plain to verify still counts on its hashes
+    if they are within the ``match`` limits; one whose part is interface never counts. (None,
+    None) when no hit counts."""
+    assert limits.candidates is not None and image.crops is not None
+    found = hits(probes, image.crops, *limits.candidates)
+    if not found:
+        return None, None
+    picture = pictures.get(logical, record.format)
+    if picture is None or not record.width or not record.height:
+        strict = limits.match
+        hit = best_hit(probes, image.crops, *strict) if strict else None
+        return hit, None
+    own = (record.width, record.height)
+    for hit in found[:VERIFY_HITS]:
+        if picture_part(picture, own, hit, bool(record.regions)) is False:
+            continue
+        aligned = verify_hit(image.working, picture, own, hit, bool(record.regions))
+        if check.passed(aligned):
+            return hit, _verified(aligned, image)  # type: ignore[arg-type]
+        strict = limits.match
+        if aligned is None and strict and hit.phash <= strict[0] and hit.dhash <= strict[1]:
+            return hit, None
+    return None, None
 
 
 def find_matches(
     files: Sequence[tuple[str, HashRecord]],
     exhibits: ExhibitSet,
     profile: MatchProfile | None = None,
+    load: PixelSource | None = None,
 ) -> list[Match]:
     """Exact and perceptual matches, one per (exhibit, file): the strongest band wins (exact over
-    match over review; phash over PDQ over dHash at equal band), in file then exhibit order."""
+    match over review; phash over PDQ over dHash at equal band), in file then exhibit order.
+
+    ``load`` gives a file's bytes by its logical path: with it, candidate pairs are verified on
+    their pixels (:mod:`.verify`): the crop-resistant tier's wider candidates, and whole-image
+    matches between two pictures that both show interface (two screenshots of one app)."""
     profile = profile or load_profile()
     usable = [(logical, r) for logical, r in files if r is not None]
     chosen: dict[tuple[str, str], Match] = {}
@@ -432,16 +528,54 @@ def find_matches(
         better.also = {worse.method: worse.distance, **worse.also, **better.also}
         better.also.pop(better.method, None)
         chosen[key] = better
+    pictures = Pictures(load) if load is not None and profile.regions.verify else None
+    if pictures is not None:
+        _confirm_screens(chosen, dict(usable), exhibits, pictures, profile.regions.verify)
     # Second pass, only for pairs no whole-image test passed.
     strong = {k for k, m in chosen.items() if m.band in ("exact", "match")}
     for match in region_matches(
-        [(lg, r) for lg, r in usable if not r.error], exhibits, profile, strong
+        [(lg, r) for lg, r in usable if not r.error], exhibits, profile, strong, pictures
     ):
         key = (match.exhibit, match.file)
         held = chosen.get(key)
         if held is None or BAND_ORDER[match.band] < BAND_ORDER[held.band]:
             chosen[key] = match
     return sorted(chosen.values(), key=lambda m: (m.file, m.exhibit))
+
+
+def _confirm_screens(
+    chosen: dict[tuple[str, str], Match],
+    records: dict[str, HashRecord],
+    exhibits: ExhibitSet,
+    pictures: Pictures,
+    check: VerifyLimits,
+) -> None:
+    """Drop whole-image matches between two pictures that both show interface when their
+    picture areas do not verify (:func:`.verify.confirm_whole`); a pair whose areas are too
+    small or plain to verify keeps its match."""
+    images = {image.reference: image for image in exhibits.images}
+    for key, match in list(chosen.items()):
+        image, record = images.get(match.exhibit), records.get(match.file)
+        if match.band == "exact" or image is None or record is None or image.working is None:
+            continue
+        if not (record.regions and image.crops is not None and image.crops.own_region.any()):
+            continue
+        picture = pictures.get(match.file, record.format)
+        if picture is None or not record.width:
+            continue
+        found = confirm_whole(
+            image.working,
+            match.orientation or "original",
+            picture,
+            (record.width, record.height or 0),
+            record.regions,
+        )
+        if found is None:
+            continue
+        if check.passed(found):
+            match.verified = _verified(found, image)
+        else:
+            del chosen[key]
 
 
 # -- digests recorded by apps -----------------------------------------------------------------

@@ -29,7 +29,7 @@ the picture's own pixels) and outlines it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import imagehash
@@ -60,17 +60,33 @@ def _hash_pair(grey: Image.Image) -> tuple[int, int]:
     )
 
 
-def candidate_boxes(img: Image.Image) -> list[tuple[int, int, int, int]]:
-    """Boxes (left, top, right, bottom in ``img`` pixels) of large textured areas that are not
-    the whole picture, largest first."""
-    grey = np.asarray(img.convert("L"), dtype=np.float32)
+def _texture_map(grey: np.ndarray) -> tuple[np.ndarray | None, int]:
+    """Which blocks of a grey picture are textured (not flat interface colour), and the block
+    side in pixels; None when the picture is too small for a map."""
     height, width = grey.shape
     block = max(2, min(height, width) // BLOCKS_ACROSS)
     rows, cols = height // block, width // block
     if rows < 8 or cols < 8:
-        return []
+        return None, block
     tiles = grey[: rows * block, : cols * block].reshape(rows, block, cols, block)
-    textured = tiles.std(axis=(1, 3)) > TEXTURE_STD
+    return tiles.std(axis=(1, 3)) > TEXTURE_STD, block
+
+
+def textured_share(img: Image.Image) -> float | None:
+    """Share of a picture's blocks that are textured: 0.6-0.9 for photographs, about 0.1-0.3
+    for a chat screenshot (wallpaper, bars, bubbles); None when too small to say."""
+    textured, _ = _texture_map(np.asarray(img.convert("L"), dtype=np.float32))
+    return None if textured is None else float(textured.mean())
+
+
+def candidate_boxes(img: Image.Image) -> list[tuple[int, int, int, int]]:
+    """Boxes (left, top, right, bottom in ``img`` pixels) of large textured areas that are not
+    the whole picture, largest first."""
+    grey = np.asarray(img.convert("L"), dtype=np.float32)
+    textured, block = _texture_map(grey)
+    if textured is None:
+        return []
+    rows, cols = textured.shape
     # Closing bridges the flat patches inside a photo (sky, a wall) without joining it to the
     # text bubbles two or more blocks away.
     closed = ndimage.binary_closing(textured, structure=np.ones((3, 3)), iterations=1)
@@ -165,7 +181,13 @@ class ExhibitCrops:
     margins: list[tuple[float, float, float, float]]  # left, top, right, bottom
     phash: np.ndarray  # uint64
     dhash: np.ndarray
-    # margins (-1, -1, -1, -1) mark the exhibit's own candidate regions (a screenshot exhibit)
+    # True for the exhibit's own candidate regions (a screenshot exhibit), not grid crops
+    own_region: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+
+    @property
+    def region_margins(self) -> list[tuple[float, float, float, float]]:
+        """Margins of the exhibit's own candidate regions (empty unless it shows interface)."""
+        return [m for m, own in zip(self.margins, self.own_region, strict=True) if own]
 
 
 def exhibit_crops(img: Image.Image, reference: str) -> ExhibitCrops:
@@ -190,14 +212,18 @@ def exhibit_crops(img: Image.Image, reference: str) -> ExhibitCrops:
     # of one app share their layout, so their whole-image hashes say little.
     regions = region_hashes(img, img.size)
     for region in regions:
-        margins.append((-1.0, -1.0, -1.0, -1.0))
+        left, top, right, bottom = region["box"]
+        margins.append((left / width, top / height, 1 - right / width, 1 - bottom / height))
         phashes.append(int(region["phash"], 16))
         dhashes.append(int(region["dhash"], 16))
+    own = np.zeros(len(margins), dtype=bool)
+    own[len(margins) - len(regions) :] = True
     return ExhibitCrops(
         reference,
         margins,
         np.array(phashes, dtype=np.uint64),
         np.array(dhashes, dtype=np.uint64),
+        own,
     )
 
 
@@ -213,42 +239,72 @@ class RegionHit:
     exhibit: str
     phash: int
     dhash: int
-    box: list[int] | None  # region of the phone's picture (working-image pixels), None = whole
-    crop: tuple[float, float, float, float]  # margins of the exhibit crop that matched
+    box: list[int] | None  # region of the phone's picture (its own pixels), None = whole
+    crop: tuple[float, float, float, float]  # margins of the exhibit part that matched
+    own_region: bool = False  # the exhibit part is one of its candidate regions, not a grid crop
+    probe: str = "region"  # which part of the phone's picture: "region", "whole" or "trimmed"
 
 
-def best_hit(
-    probes: Sequence[tuple[list[int] | None, int, int]],
+# (box or None, phash, dhash, kind) of a phone picture: see :func:`probes_of`
+Probe = tuple[list[int] | None, int, int, str]
+
+
+def hits(
+    probes: Sequence[Probe],
     crops: ExhibitCrops,
     phash_limit: int,
     dhash_limit: int,
-) -> RegionHit | None:
-    """The closest (region or whole picture, exhibit crop) pair whose pHash and dHash are both
-    within their limits; ``probes`` are (box or None, phash, dhash) of the phone's picture."""
-    best: RegionHit | None = None
-    for box, phash, dhash in probes:
+) -> list[RegionHit]:
+    """Per probe of the phone's picture (:func:`probes_of`), the closest exhibit crop whose
+    pHash and dHash are both within their limits; closest first."""
+    out: list[RegionHit] = []
+    cut = np.array(
+        [0.0 if own else sum(m) for m, own in zip(crops.margins, crops.own_region, strict=True)]
+    )
+    for box, phash, dhash, kind in probes:
         dp = _popcount(crops.phash ^ np.uint64(phash))
         dd = _popcount(crops.dhash ^ np.uint64(dhash))
         ok = (dp <= phash_limit) & (dd <= dhash_limit)
         if not ok.any():
             continue
-        # The least-cropped exhibit variant that passes: a crop is reported only when needed.
-        cut = np.array([sum(m) if m[0] >= 0 else 0.0 for m in crops.margins])
-        score = np.where(ok, cut * 1e4 + dp * 64 + dd, np.inf)
+        # Closest first; between equals the least-cropped exhibit part (a crop is reported
+        # only when needed).
+        score = np.where(ok, (dp.astype(np.float64) + dd) * 16 + cut, np.inf)
         i = int(score.argmin())
-        if best is None or (int(dp[i]), int(dd[i])) < (best.phash, best.dhash):
-            best = RegionHit(crops.reference, int(dp[i]), int(dd[i]), box, crops.margins[i])
-    return best
+        out.append(
+            RegionHit(
+                crops.reference,
+                int(dp[i]),
+                int(dd[i]),
+                box,
+                crops.margins[i],
+                bool(crops.own_region[i]),
+                kind,
+            )
+        )
+    out.sort(key=lambda h: (h.phash + h.dhash, h.phash))
+    return out
 
 
-def probes_of(record: Any) -> list[tuple[list[int] | None, int, int]]:
-    """(box, phash, dhash) of a hash record: its regions, then the whole picture (trimmed and
-    untrimmed), as integers."""
-    out: list[tuple[list[int] | None, int, int]] = []
+def best_hit(
+    probes: Sequence[Probe],
+    crops: ExhibitCrops,
+    phash_limit: int,
+    dhash_limit: int,
+) -> RegionHit | None:
+    """The closest of :func:`hits`, or None."""
+    found = hits(probes, crops, phash_limit, dhash_limit)
+    return found[0] if found else None
+
+
+def probes_of(record: Any) -> list[Probe]:
+    """(box, phash, dhash, kind) of a hash record as integers: its candidate regions (box in the
+    picture's own pixels), then the whole picture untrimmed and trimmed (box None)."""
+    out: list[Probe] = []
     for region in getattr(record, "regions", None) or []:
-        out.append((region["box"], int(region["phash"], 16), int(region["dhash"], 16)))
-    for suffix in ("", "_trim"):
+        out.append((region["box"], int(region["phash"], 16), int(region["dhash"], 16), "region"))
+    for suffix, kind in (("", "whole"), ("_trim", "trimmed")):
         p, d = getattr(record, f"phash{suffix}"), getattr(record, f"dhash{suffix}")
         if p and d:
-            out.append((None, int(p, 16), int(d, 16)))
+            out.append((None, int(p, 16), int(d, 16), kind))
     return out

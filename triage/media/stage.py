@@ -129,11 +129,18 @@ def run_media(
     profile = load_profile()
     result.settings = {"matching": profile.to_dict(), "pipeline": PIPELINE_VERSION}
 
-    matches = find_matches(sorted(hashed.items()), exhibits, profile)
+    by_logical = {m.logical: m for m in found.images}
+    # Candidate pairs are verified on their pixels, read again from the evidence (read-only).
+    matches = find_matches(
+        sorted(hashed.items()), exhibits, profile, load=lambda lg: by_logical[lg].read()
+    )
     stored_thumbs = store.thumbnails()
     thumbs = hash_thumbnails(stored_thumbs)
     by_thumb = {t.key: t for t in thumbs}
-    for match in find_matches([(t.key, t.record) for t in thumbs], exhibits, profile):
+    thumb_matches = find_matches(
+        [(t.key, t.record) for t in thumbs], exhibits, profile, load=lambda k: by_thumb[k].data
+    )
+    for match in thumb_matches:
         match.via = "thumbnail"
         matches.append(match)
     result.thumbnails = len(thumbs)
@@ -145,7 +152,6 @@ def run_media(
         if row["source_hash"]
     ]
     matches += match_source_hashes(attachment_hashes, exhibits)
-    by_logical = {m.logical: m for m in found.images}
     rows = []
     for match in matches:
         copy = None
@@ -160,6 +166,8 @@ def run_media(
             data["region"] = match.region
             data["exhibit_crop"] = match.exhibit_crop
             data["picture_size"] = [record.width, record.height] if record else None
+        if match.verified:
+            data["verified"] = match.verified
         if match.via == "file" and match.file in by_logical:
             copy = _copy_picture(by_logical[match.file], match.sha256, out)
             if is_thumbnail_file(match.file, thumb_paths):

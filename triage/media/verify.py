@@ -1,0 +1,287 @@
+"""Verification by registration: does the phone's picture really show the exhibit's pixels?
+
+The crop-resistant tier (:mod:`triage.media.regions`) proposes pairs whose hashes of *some*
+region and *some* exhibit crop are near. Near hashes are a weak signal for crops and screenshots:
+a pHash of a textured picture moves a dozen bits with a 2 % shift, while two unrelated pictures
+(or two screenshots of one app's layout) can land that close too. So a proposed pair is checked
+on the pixels, the way an examiner would lay one picture over the other:
+
+* the phone picture's region (its whole, for a crop) is taken without an outer band
+  (:data:`INNER`), so the part compared lies inside the exhibit even when the region box is a
+  few pixels too large or the crop guessed from the grid is off;
+* it is reduced to :data:`TEMPLATE_SIDE` pixels and slid over the exhibit, reduced at a few
+  scales around the one the proposal implies (:data:`SCALE_STEPS`), by normalised
+  cross-correlation computed with FFTs (every offset at once);
+* the best alignment must correlate on the grey levels (:data:`MIN_NCC`) *and* on their local
+  detail (the picture minus its blur, :data:`MIN_DETAIL_NCC`): smooth pictures correlate on grey
+  levels almost anywhere, but their detail does not line up unless the content is the same, and
+  the detail of a screenshot's photo is not that of another photo in the same layout.
+
+Both sides come from the same decode pipeline (working images, :mod:`.pipeline`). NCC is
+indifferent to brightness and contrast, so a colour filter or a brightened copy still verifies.
+The thresholds and their measured margins are in ``profiles/matching.yaml`` (``verify``) and
+``bench/bench_images.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+from triage.media.pipeline import ImageError, decode, orient, trim_box
+from triage.media.regions import RegionHit, textured_share
+
+TEMPLATE_SIDE = 64  # the compared part is reduced to this many pixels on its longer side
+INNER = 0.08  # share of each side of the region left out of the template
+SCALE_STEPS = (0.88, 0.91, 0.94, 0.97, 1.0, 1.03, 1.06, 1.09, 1.12)  # around the implied scale
+DETAIL_BLUR = 2.0  # Gaussian radius (template pixels) removed to leave the detail
+MIN_TEMPLATE = 24  # a template smaller than this on its shorter side says too little
+MIN_DETAIL_STD = 1.0  # a template with less detail than this (grey levels) cannot be verified
+MIN_TEXTURED = 0.45  # the part must be picture content: photos measure 0.58+, chat screens 0.1-0.3
+TILES = 4  # the part is cut into TILES x TILES tiles for the local check...
+TILE_FLAT = 2.0  # ...a tile whose detail std is below this on both sides is left out...
+TILE_NCC = 0.4  # ...and the others must each correlate at least this much
+
+
+@dataclass(frozen=True, slots=True)
+class Alignment:
+    """The best placement of the picture's part on the exhibit: correlations and where."""
+
+    ncc: float  # grey levels
+    detail_ncc: float  # local detail (picture minus its blur)
+    scale: float  # picture pixels per exhibit pixel (working images)
+    box: tuple[int, int, int, int]  # where the compared part lies in the exhibit's working image
+    tiles: float = 0.0  # share of the part's tiles whose detail agrees on their own
+
+
+def grey(img: Image.Image) -> Image.Image:
+    return img if img.mode == "L" else img.convert("L")
+
+
+def _detail(img: Image.Image) -> np.ndarray:
+    plain = np.asarray(img, dtype=np.float32)
+    blurred = np.asarray(img.filter(ImageFilter.GaussianBlur(DETAIL_BLUR)), dtype=np.float32)
+    return plain - blurred
+
+
+def _ncc_map(search: np.ndarray, template: np.ndarray) -> np.ndarray:
+    """Normalised cross-correlation of ``template`` at every offset where it lies wholly inside
+    ``search`` (FFT products for the numerator, integral images for the window statistics)."""
+    th, tw = template.shape
+    sh, sw = search.shape
+    t0 = template - template.mean()
+    t_norm = float(np.sqrt((t0 * t0).sum()))
+    shape = (sh + th, sw + tw)
+    spec = np.fft.rfft2(search, shape) * np.conj(np.fft.rfft2(t0, shape))
+    numerator = np.fft.irfft2(spec, shape)[: sh - th + 1, : sw - tw + 1]
+    n = th * tw
+
+    def window_sums(a: np.ndarray) -> np.ndarray:
+        c = np.pad(a, ((1, 0), (1, 0))).cumsum(0).cumsum(1)
+        return c[th:, tw:] - c[:-th, tw:] - c[th:, :-tw] + c[:-th, :-tw]
+
+    s1 = window_sums(search.astype(np.float64))
+    s2 = window_sums(search.astype(np.float64) ** 2)
+    variance = np.maximum(s2 - s1 * s1 / n, 0.0)
+    denominator = np.sqrt(variance) * t_norm
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(denominator > 1e-6 * n, numerator / denominator, 0.0)
+    return out
+
+
+def tile_agreement(a: np.ndarray, b: np.ndarray) -> float:
+    """Share of the tiles of two aligned detail images that correlate on their own (flat on
+    both sides: left out; flat on one side only: disagree). A picture that shares only its
+    interface with the exhibit agrees on the interface tiles and fails on the rest."""
+    height, width = a.shape
+    agree = counted = 0
+    for i in range(TILES):
+        for j in range(TILES):
+            ys = slice(i * height // TILES, (i + 1) * height // TILES)
+            xs = slice(j * width // TILES, (j + 1) * width // TILES)
+            ta, tb = a[ys, xs], b[ys, xs]
+            sa, sb = float(ta.std()), float(tb.std())
+            if sa < TILE_FLAT and sb < TILE_FLAT:
+                continue
+            counted += 1
+            if sa < TILE_FLAT or sb < TILE_FLAT:
+                continue
+            r = float(((ta - ta.mean()) * (tb - tb.mean())).mean() / (sa * sb))
+            agree += r >= TILE_NCC
+    return agree / counted if counted else 0.0
+
+
+def align(
+    exhibit: Image.Image,
+    picture: Image.Image,
+    box: tuple[int, int, int, int] | None,
+    scale: float,
+) -> Alignment | None:
+    """Best placement of ``picture`` (its ``box``, working-image pixels; None = all of it) on
+    ``exhibit``, searched at :data:`SCALE_STEPS` around ``scale`` (picture pixels per exhibit
+    pixel); None when the part is too small or too plain to say anything; an alignment with
+    all measures 0 when the part is interface rather than picture content."""
+    exhibit, picture = grey(exhibit), grey(picture)
+    left, top, right, bottom = box or (0, 0, *picture.size)
+    dx, dy = (right - left) * INNER, (bottom - top) * INNER
+    part = picture.crop((round(left + dx), round(top + dy), round(right - dx), round(bottom - dy)))
+    factor = TEMPLATE_SIDE / max(part.size)
+    size = (max(1, round(part.size[0] * factor)), max(1, round(part.size[1] * factor)))
+    if min(size) < MIN_TEMPLATE:
+        return None
+    textured = textured_share(part)
+    if textured is not None and textured < MIN_TEXTURED:
+        # Interface, not picture content: nothing in it can confirm the exhibit.
+        return Alignment(0.0, 0.0, scale, (0, 0, 0, 0), 0.0)
+    template = part.resize(size, Image.Resampling.BOX if factor < 1 else Image.Resampling.BILINEAR)
+    t_plain = np.asarray(template, dtype=np.float32)
+    t_detail = _detail(template)
+    if t_detail.std() < MIN_DETAIL_STD:
+        return None
+    best: Alignment | None = None
+    for step in SCALE_STEPS:
+        # exhibit pixels -> template pixels
+        ratio = factor * scale * step
+        width, height = round(exhibit.size[0] * ratio), round(exhibit.size[1] * ratio)
+        if width < size[0] or height < size[1]:
+            continue
+        shown = exhibit.resize(
+            (width, height), Image.Resampling.BOX if ratio < 1 else Image.Resampling.BILINEAR
+        )
+        plain = _ncc_map(np.asarray(shown, dtype=np.float32), t_plain)
+        detail = _ncc_map(_detail(shown), t_detail)
+        # The placement is chosen on detail (sharper peak), then judged on both.
+        y, x = np.unravel_index(int(detail.argmax()), detail.shape)
+        if best is not None and detail[y, x] <= best.detail_ncc:
+            continue
+        shown_detail = _detail(shown)[y : y + size[1], x : x + size[0]]
+        found = Alignment(
+            ncc=float(plain[y, x]),
+            detail_ncc=float(detail[y, x]),
+            scale=scale * step,
+            box=(
+                round(x / ratio),
+                round(y / ratio),
+                round((x + size[0]) / ratio),
+                round((y + size[1]) / ratio),
+            ),
+            tiles=tile_agreement(t_detail, shown_detail),
+        )
+        best = found
+    return best
+
+
+def picture_part(
+    picture: Image.Image, own_size: tuple[int, int], hit: RegionHit, has_regions: bool
+) -> tuple[int, int, int, int] | None | bool:
+    """The part of the phone's working image a hit stands for, in working-image pixels (None =
+    all of it), or False when that part is not verified on its own: a picture with interface
+    regions is compared by its regions only (its whole, trimmed or not, is mostly interface, the
+    same in every screenshot of one app), and an untrimmed whole with bars is mostly bars."""
+    if hit.probe == "region" and hit.box is not None:
+        sx, sy = picture.size[0] / own_size[0], picture.size[1] / own_size[1]
+        left, top, right, bottom = hit.box
+        return (round(left * sx), round(top * sy), round(right * sx), round(bottom * sy))
+    if has_regions:
+        return False
+    trim = trim_box(picture)
+    if hit.probe == "trimmed":
+        return tuple(trim.as_list()) if trim else None  # type: ignore[return-value]
+    return False if trim is not None else None
+
+
+def verify_hit(
+    exhibit: Image.Image,
+    picture: Image.Image,
+    own_size: tuple[int, int],
+    hit: RegionHit,
+    has_regions: bool,
+) -> Alignment | None:
+    """:func:`align` for one crop-resistant hit, at the scale its exhibit crop implies; None when
+    the hit's part of the picture cannot be verified."""
+    box = picture_part(picture, own_size, hit, has_regions)
+    if box is False:
+        return None
+    width = (box[2] - box[0]) if box else picture.size[0]  # type: ignore[index]
+    left, _, right, _ = hit.crop
+    shown = exhibit.size[0] * (1 - left - right)
+    if shown <= 0 or width <= 0:
+        return None
+    return align(exhibit, picture, box, width / shown)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyLimits:
+    """What a best alignment must reach to count (``profiles/matching.yaml`` ``regions.verify``)."""
+
+    ncc: float
+    detail: float
+    tiles: float
+
+    def passed(self, found: Alignment | None) -> bool:
+        return (
+            found is not None
+            and found.ncc >= self.ncc
+            and found.detail_ncc >= self.detail
+            and found.tiles >= self.tiles
+        )
+
+
+PixelSource = Callable[[str], bytes | None]
+
+
+class Pictures:
+    """Grey working images of the phone's pictures, decoded again on demand (only candidate
+    pairs need pixels; hash records do not keep them) and kept for the exhibits that follow."""
+
+    def __init__(self, load: PixelSource, keep: int = 64) -> None:
+        self.load = load
+        self.keep = keep
+        self._held: dict[str, Image.Image | None] = {}
+        self.decoded = 0
+
+    def get(self, logical: str, fmt: str | None) -> Image.Image | None:
+        if logical in self._held:
+            return self._held[logical]
+        img: Image.Image | None = None
+        try:
+            data = self.load(logical)
+        except OSError:  # unreadable now: the pair is simply not verified
+            data = None
+        if data is not None and fmt:
+            try:
+                img = decode(data, fmt)[0].convert("L")
+                self.decoded += 1
+            except ImageError:
+                img = None
+        if len(self._held) >= self.keep:
+            self._held.pop(next(iter(self._held)))
+        self._held[logical] = img
+        return img
+
+
+def confirm_whole(
+    exhibit: Image.Image,
+    orientation: str,
+    picture: Image.Image,
+    own_size: tuple[int, int],
+    regions: list[dict],
+) -> Alignment | None:
+    """For a whole-image match between two pictures that both show interface (a screenshot
+    exhibit and a screenshot on the phone): the best alignment of the picture's regions on the
+    exhibit (in the orientation that matched). Their shared layout is what made the whole-image
+    hashes agree, so only the picture areas say whether the content is the same. None when no
+    region can be verified."""
+    shown = orient(exhibit, orientation)
+    sx = picture.size[0] / own_size[0]
+    scale = picture.size[0] / shown.size[0]
+    best: Alignment | None = None
+    for region in regions[:3]:
+        box = tuple(round(v * sx) for v in region["box"])
+        found = align(shown, picture, box, scale)  # type: ignore[arg-type]
+        if found is not None and (best is None or found.detail_ncc > best.detail_ncc):
+            best = found
+    return best
