@@ -138,9 +138,13 @@ def contract_findings(store: Store, case: Case, out: Path) -> None:
         )
         status_counts = {s: 0 for s in ("on_duty", *OUTSIDE_DUTY, "training", "unknown")}
         heat = [[0] * 24 for _ in range(7)]
-        for _, local, status, _night in rows:
+        sent = sent_outside = 0
+        for s, local, status, _night in rows:
             status_counts[status] += 1
             heat[local.weekday()][local.hour] += 1
+            if s.message.direction == "outgoing":
+                sent += 1
+                sent_outside += status in OUTSIDE_DUTY
         duty_heat = [[1.0 if d < 5 and 7 <= h < 17 else 0.0 for h in range(24)] for d in range(7)]
         findings.append(
             Finding(
@@ -151,6 +155,8 @@ def contract_findings(store: Store, case: Case, out: Path) -> None:
                 subject=contact.key,
                 data={
                     "total": len(rows),
+                    "outgoing_total": sent,
+                    "outgoing_outside_duty": sent_outside,
                     "status_counts": status_counts,
                     "by_direction": {},
                     "night": sum(1 for r in rows if r[3]),
@@ -363,6 +369,19 @@ def test_headlines_are_built_from_the_findings(demo_report: Path) -> None:
             f"{outside} of {f['data']['total']} messages with {name} were sent or received "
             "outside rostered duty"
         ) in index
+        # The number investigators ask for: his own messages, beside the exchanged ones, on the
+        # first screen (headline and contacts table) and on the contact page.
+        sent, sent_outside = f["data"]["outgoing_total"], f["data"]["outgoing_outside_duty"]
+        assert f", including {sent_outside} of the {sent} messages he sent" in index
+        row = index[index.index(f'<tr id="row-{f["subject"]}">') :]
+        row = row[: row.index("</tr>")]
+        assert f"{outside} of {f['data']['total']}" in row
+        assert f"{sent_outside} of the {sent} he sent" in row
+        contact = (demo_report / "contacts" / f"{f['subject']}.html").read_text("utf-8")
+        assert (
+            f"{outside} of {f['data']['total']} messages sent or received outside rostered duty; "
+            f"{sent_outside} of the {sent} messages he sent"
+        ) in contact
     assert "1 exhibit match, sent to an unknown number (+447700900999)." in index
     assert "1 deletion gap in message ids, 1 adjacent to case-contact conversations." in index
 

@@ -43,6 +43,15 @@ def roster_used(data: dict[str, Any]) -> bool:
     return "outside_duty" not in data or data["outside_duty"] is not None
 
 
+def sent_outside(data: dict[str, Any]) -> tuple[int, int] | None:
+    """(messages he sent outside rostered duty, messages he sent), as the duty analyser counted
+    them; ``None`` when it gave no such count (no roster, or nothing sent)."""
+    sent, outside = data.get("outgoing_total"), data.get("outgoing_outside_duty")
+    if isinstance(sent, int) and isinstance(outside, int) and sent:
+        return outside, sent
+    return None
+
+
 def night_count(value: Any) -> int:
     """``night`` is a count, or an object with a ``count`` (analysers may add detail)."""
     if isinstance(value, dict):
@@ -130,6 +139,10 @@ def build(case: Case, findings: list[Finding]) -> list[Headline]:
             )
             if unknown:
                 text += f" (duty status unknown for {unknown:,})"
+            sent = sent_outside(f.data)
+            if sent:
+                text += f", including {sent[0]:,} of the {plural(sent[1], 'message')} he sent"
+                numbers.update(sent_outside=sent[0], sent=sent[1])
         night = night_count(f.data.get("night"))
         if night:
             text += f"; {night:,} at night"

@@ -514,6 +514,7 @@ class Report:
                 "outside": headlines.outside_duty(duty.data),
                 # Without a roster nothing is outside duty or inside it: never "0 of N".
                 "roster": headlines.roster_used(duty.data),
+                "sent": headlines.sent_outside(duty.data),
                 "night": headlines.night_count(duty.data.get("night")),
                 "counts": [
                     (k, STATUS_NAMES[k], int(status_counts.get(k) or 0), STATUS_COLOURS[k])
