@@ -429,6 +429,24 @@ def test_exhibit_page_shows_both_pictures_blurred(demo_report: Path) -> None:
     )
 
 
+def test_every_picture_on_every_page_stays_blurred_until_confirmed(demo_report: Path) -> None:
+    """The media stage's copies (exhibits, matched pictures) may be intimate images: no page may
+    link to one, and every one shown is inside a blurred figure with its reveal button."""
+    shown = 0
+    for page in pages(demo_report):
+        html = page.read_text("utf-8")
+        assert not re.search(r'href="[^"]*media/', html), page
+        for figure in re.finditer(r"<figure\b[^>]*>.*?</figure>", html, re.S):
+            for _ in re.finditer(r'<img src="[^"]*media/', figure.group(0)):
+                shown += 1
+                head = figure.group(0)[: figure.group(0).index(">") + 1]
+                assert 'class="evidence blurred"' in head, page
+                assert 'button type="button" class="reveal"' in figure.group(0), page
+        outside = re.sub(r"<figure\b[^>]*>.*?</figure>", "", html, flags=re.S)
+        assert not re.search(r"<img\b[^>]*media/", outside), page
+    assert shown == 2
+
+
 def test_missing_analyses_are_named_not_hidden(
     demo_case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

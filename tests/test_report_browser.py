@@ -150,14 +150,21 @@ def test_blurred_exhibit_unblurs_on_click(browser: Browser, demo_report: Path) -
     assert browser.evaluate(f"document.querySelector('{figure} img').naturalWidth") > 0
     ARTIFACTS.mkdir(exist_ok=True)
     browser.screenshot(ARTIFACTS / "report-exhibits-blurred.png")
+    # No link to the picture file while it is blurred: it cannot be opened unblurred in a click.
+    link = f"document.querySelector('{figure} a.open-file')"
+    assert browser.evaluate(f"{link}.hasAttribute('href')") is False
+    assert browser.evaluate(f"{link}.hidden") is True
     browser.click(f"{figure} button.reveal")
     browser.drain(0.3)
     assert browser.evaluate(filter_of) == "none"
+    assert browser.evaluate(f"{link}.getAttribute('href')").startswith("media/")
+    assert browser.evaluate(f"{link}.hidden") is False
     assert browser.evaluate(f"document.querySelector('{figure} button.reveal').innerText") == (
         "Blur again"
     )
     browser.click(f"{figure} button.reveal")
     assert "blur" in browser.evaluate(filter_of)
+    assert browser.evaluate(f"{link}.hasAttribute('href')") is False
     assert browser.problems() == []
 
 

@@ -8,6 +8,13 @@
     var hidden = figure.classList.toggle("blurred");
     button.setAttribute("aria-pressed", hidden ? "false" : "true");
     button.textContent = hidden ? "Show picture" : "Blur again";
+    // The link to the picture file exists only while the reader has chosen to look: an
+    // intimate picture never opens unblurred in one click from a blurred page.
+    var links = figure.querySelectorAll("a.open-file");
+    for (var i = 0; i < links.length; i++) {
+      if (hidden) { links[i].removeAttribute("href"); } else { links[i].setAttribute("href", links[i].getAttribute("data-file")); }
+      links[i].hidden = hidden;
+    }
   }
   document.addEventListener("click", function (event) {
     var target = event.target;
