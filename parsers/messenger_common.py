@@ -385,9 +385,13 @@ def resolve_owner(
 
 
 def owner_party(ctx: ParseContext, owner: Owner) -> Party:
-    """The device owner's party (``ctx.owner_party()``) carrying the name this source uses."""
+    """The device owner's party (``ctx.owner_party()``, so his id is the case file's) as this
+    source names him: a download names its author by display name, and that name is what the
+    source holds (``raw``), not the case file's phone number."""
     base = ctx.owner_party()
-    return replace(base, name=owner.name) if owner.name and not base.name else base
+    if not owner.name:
+        return base
+    return replace(base, raw=owner.name, name=base.name or owner.name)
 
 
 def name_party(name: str) -> Party:

@@ -517,6 +517,18 @@ def test_messages_csv_has_case_contact_and_duty_columns(demo_report: Path) -> No
     assert first["timestamp_local"] == "2026-03-02T10:15:00+00:00"
     summer = next(r for r in rows if r["timestamp_utc"].startswith("2026-04-14"))
     assert summer["timestamp_local"].endswith("+01:00")
+    # The Messenger download names its author by display name: the sender is what the source
+    # says, with the owner's id from the case file (not his phone number as if the source said it).
+    sent = [r for r in rows if r["platform"] == "messenger" and r["direction"] == "outgoing"]
+    assert sent and {(r["sender"], r["sender_id"]) for r in sent} == {
+        ("Dan Reeve", "'+447700900001")
+    }
+    phone = "07700 900001"
+    assert all(
+        r["sender"] == phone
+        for r in rows
+        if r["platform"] == "sms" and r["direction"] == "outgoing"
+    )
 
 
 def test_calls_csv_has_every_call_with_contact_and_duty(demo_case: Path, tmp_path: Path) -> None:
