@@ -95,6 +95,8 @@ def test_demo_report_loads_offline_and_headlines_match_findings(
             "contact": f["subject"],
             "outside": sum(f["data"]["status_counts"][s] for s in OUTSIDE_DUTY),
             "total": f["data"]["total"],
+            "sent": f["data"]["outgoing_total"],
+            "sent_outside": f["data"]["outgoing_outside_duty"],
             **(
                 {
                     "calls": f["data"]["calls"]["total"],
