@@ -382,7 +382,7 @@ def test_headlines_are_built_from_the_findings(demo_report: Path) -> None:
             f"{outside} of {f['data']['total']} messages sent or received outside rostered duty; "
             f"{sent_outside} of the {sent} messages he sent"
         ) in contact
-    assert "1 exhibit match, sent to an unknown number (+447700900999)." in index
+    assert "1 exhibit match, sent to an unknown number (+44 7700 900999)." in index
     assert "1 deletion gap in message ids, 1 adjacent to case-contact conversations." in index
 
 
@@ -423,7 +423,7 @@ def test_exhibit_page_shows_both_pictures_blurred(demo_report: Path) -> None:
     for src in images:
         assert src.startswith("media/") and (demo_report / src).is_file()
     assert html.count('<figure class="evidence blurred"') == 2
-    assert "pdq" in html and "12" in html and "+447700900999" in html
+    assert "pdq" in html and "12" in html and "+44 7700 900999" in html
     assert re.search(r'href="conversations/sms-thread-\d+-[0-9a-f]{8}\.html#m\d+"', html) or (
         re.search(r'href="conversations/mms-[^"]+#m\d+"', html)
     )
@@ -720,7 +720,10 @@ def test_the_list_of_conversations_is_paginated(
     listed = []
     for number in range(1, expected + 1):
         page = out / ("correspondents.html" if number == 1 else f"correspondents-p{number}.html")
-        listed += re.findall(r'<span class="small muted mono">([^<]+)</span>', page.read_text())
+        listed += re.findall(
+            r'<span class="small muted mono recorded" title="conversation key">([^<]+)</span>',
+            page.read_text(),
+        )
     assert not (out / f"correspondents-p{expected + 1}.html").exists()
     assert sorted(listed) == sorted(c["key"] for c in conversations)
     counts = {c["key"]: c["messages"] for c in conversations}

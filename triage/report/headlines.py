@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from triage.casefile import Case
+from triage.report.naming import found_of
 from triage.roster import OUTSIDE_DUTY
 from triage.store import Finding
 
@@ -70,11 +71,9 @@ def counterparty_text(entry: dict[str, Any], names: dict[str, str]) -> str:
     """How an exhibit message's other party is named: the case contact, or the number as found."""
     key = entry.get("contact_key")
     party = entry.get("counterparty") or {}
-    ident = str(party.get("id") or "")
-    # A normalised phone number reads better than a WhatsApp jid, and the same number reached
+    # A formatted phone number reads better than a WhatsApp jid, and the same number reached
     # over two apps is then named once.
-    shown = party.get("name") or (ident if ident.startswith("+") else None) or party.get("raw")
-    shown = shown or party.get("id")
+    shown = found_of(party)
     if key and key in names:
         return names[key]
     if shown:

@@ -42,6 +42,7 @@ from triage.report.exports import (
     write_lexicon_hits_csv,
     write_messages_csv,
 )
+from triage.report.naming import Namer, found_of
 from triage.report.workbook import WORKBOOK_NAME, write_workbook
 from triage.store import Finding, Store, StoredCall, StoredMessage
 from triage.terminal import bidi_visible
@@ -179,7 +180,8 @@ class Report:
         self.status_labels: dict[int, str] = store.labels("duty", "status")
         self.night_labels: dict[int, bool] = store.labels("duty", "night")
         self.names = {c.key: c.name for c in case.contacts}
-        self.party_names = self._party_names()
+        self.namer = Namer(case)
+        self.party_names = self.namer.known
         self.gaps = self.rules.get("gap.id", [])
         # Message ids other pages link to, so links can name the conversation page holding them.
         self.linked: set[int] = {
@@ -208,31 +210,15 @@ class Report:
         self._party_keep: list[Party | None] = []  # keeps the ids of cached parties unique
 
     # -- helpers used by templates -----------------------------------------------------------------
-    def _party_names(self) -> dict[str, str]:
-        names: dict[str, str] = {}
-        for contact in self.case.contacts:
-            for ident in contact.match_ids():
-                names.setdefault(ident, contact.name)
-        for ident in self.case.owner_parties():
-            if ident.id:
-                names[ident.id] = self.case.subject_name or "device owner"
-        names["owner"] = self.case.subject_name or "device owner"
-        return names
-
     def party(self, p: Party | None) -> str:
-        if p is None:
-            return "unknown"
-        known = self.party_names.get(p.id or "")
-        shown = p.name or p.raw or p.id or "unknown"
-        if known and known != shown:
-            return f"{known} ({shown})" if p.id != "owner" else known
-        return shown
+        return self.namer.full(p)
 
     def short(self, p: Party | None) -> str:
-        """The name a chat bubble shows: the case name when known, else the party as found."""
-        if p is None:
-            return "unknown"
-        return self.party_names.get(p.id or "") or p.name or p.raw or p.id or "unknown"
+        return self.namer.short(p)
+
+    def found(self, entry: dict[str, Any] | None) -> str:
+        """A party written into a finding (``{raw, id, name}``), named as the report names it."""
+        return found_of(entry) or "unknown"
 
     def finding(self, rule: str, subject: str | None) -> Finding | None:
         for f in self.rules.get(rule, []):
@@ -245,10 +231,7 @@ class Report:
 
     def conversation_title(self, key: str) -> str:
         conv = self.conv_by_key.get(key)
-        if not conv:
-            return key
-        parties = ", ".join(self.party(p) for p in conv["participants"])
-        return parties or conv["title"] or key
+        return self.namer.conversation(conv) if conv else key
 
     # -- message view ------------------------------------------------------------------------------
     def message_view(self, stored: StoredMessage) -> dict[str, Any]:
@@ -257,6 +240,12 @@ class Report:
         day, time, full = self._times(m.timestamp_utc)
         sender_short, sender_full = self._party_texts(m.sender)
         recipients = [self._party_texts(p) for p in m.recipients]
+        # To a group or the Status updates, a message is addressed to it, not to its members.
+        addressed = (
+            self.namer.addressed_to(m, self.conversation_title(m.conversation.id))
+            if m.status_update or m.conversation.is_group
+            else None
+        )
         return {
             "id": stored.id,
             "day": day,
@@ -265,10 +254,18 @@ class Report:
             "zone_assumed": m.zone_assumed,
             "direction": m.direction,
             "sender": sender_short,
-            "recipients": ", ".join(short for short, _ in recipients),
+            "recipients": addressed or ", ".join(short for short, _ in recipients),
+            "recorded": _recorded(m),
             "parties": "From "
             + sender_full
-            + (" to " + ", ".join(full for _, full in recipients) if recipients else ""),
+            + (f" to {addressed}" if addressed else "")
+            + (
+                (" (" if addressed else " to ")
+                + ", ".join(full for _, full in recipients)
+                + (")" if addressed else "")
+                if recipients
+                else ""
+            ),
             "body": m.body,
             "kind": m.kind,
             "deleted": m.deleted,
@@ -810,6 +807,13 @@ def write_report(store: Store, case: Case, out: Path, settings: Settings) -> Pat
 
 
 __all__ = ["PAGE_SIZE", "Clock", "Report", "slug", "write_report"]
+
+
+def _recorded(m: Any) -> str:
+    """Sender and recipients exactly as the source held them (JIDs, numbers as written)."""
+    sender = m.sender.raw if m.sender else "not named"
+    to = "; ".join(p.raw for p in m.recipients)
+    return f"from {sender}" + (f" to {to}" if to else "")
 
 
 def _duration(seconds: float | None) -> str:

@@ -877,14 +877,15 @@ class MessagesAggregate:
 
     # -- report readers --------------------------------------------------------------------------
     def conversation_summaries(self) -> list[dict[str, Any]]:
-        """Per conversation: key, platform, title, is_group, participants, message count and the
-        first/last UTC times (``None`` when no message is dated), ordered by key."""
+        """Per conversation: key, platform, title, is_group, participants, message count, the
+        first/last UTC times (``None`` when no message is dated) and how many of its messages
+        are WhatsApp Status updates, ordered by key."""
         self.index()
         objects = self._conversation_objects()
         out = []
-        for cid, key, platform, title, is_group, n, first, last in self.conn.execute(
+        for cid, key, platform, title, is_group, n, first, last, status in self.conn.execute(
             "SELECT c.id, c.key, c.platform, c.title, c.is_group, COUNT(m.id),"
-            " MIN(m.timestamp_utc), MAX(m.timestamp_utc)"
+            " MIN(m.timestamp_utc), MAX(m.timestamp_utc), COALESCE(SUM(m.status_update), 0)"
             " FROM conversations c LEFT JOIN messages m ON m.conversation_id = c.id"
             " GROUP BY c.id ORDER BY c.key"
         ):
@@ -898,6 +899,7 @@ class MessagesAggregate:
                     "messages": n,
                     "first_utc": first,
                     "last_utc": last,
+                    "status_updates": status,
                 }
             )
         return out
