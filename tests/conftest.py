@@ -31,3 +31,16 @@ def demo_case(tmp_path: Path) -> Path:
 @pytest.fixture
 def cli() -> CliRunner:
     return CliRunner()
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo case run end to end once per test module (real parsers, analysers, report);
+    returns the output folder. For tests that only read the report."""
+    from triage.casefile import load_case
+    from triage.run import run_case
+
+    target = tmp_path_factory.mktemp("demo-run") / "demo"
+    shutil.copytree(DEMO, target, ignore=shutil.ignore_patterns("generate.py", "__pycache__"))
+    run_case(load_case(target / "case.yaml"), target.parent / "out")
+    return target.parent / "out"

@@ -261,6 +261,37 @@ def test_demo_headline_numbers(demo_case: Path, tmp_path: Path) -> None:
         ["sms._id=35", "sms._id=37"],
     ]
 
+    # One rule places every gap: the three WhatsApp ones lie between Female A's and Female B's
+    # chats by their neighbours, but the records recovered at 11, 14 and 22 (and, for 22, the
+    # chat's dangling last-message pointers) are all of Female A's chat, so they are hers.
+    her_chat = "whatsapp:447700900123@s.whatsapp.net"
+    assert [(g.subject, g.data["contact_key"], g.data["attributed_by"]) for g in wa_gaps] == [
+        (her_chat, "contact-1", ["recovered records"]),
+        (her_chat, "contact-1", ["recovered records"]),
+        (her_chat, "contact-1", ["deletion traces", "recovered records"]),
+    ]
+    traces = r.findings("gap.trace")
+    assert [t.data["missing_ids"] for t in traces] == [[22], [22]]
+    assert all(t.data["gaps"] == [wa_gaps[2].data["key"]] for t in traces)
+    assert [x["locator"] for x in wa_gaps[2].data["traces"]] == [t.data["locator"] for t in traces]
+    # Each gap counted once: five gaps, five for Female A, none for Female B; "elsewhere" is
+    # every other conversation, hers left out; one unit (per 100 messages with row ids).
+    rates = {f.subject: f.data for f in r.findings("gap.contact-rate")}
+    assert sum(d["gaps"] for d in rates.values()) == len(r.findings("gap.id")) == 5
+    a, b, c = rates["contact-1"], rates["contact-2"], rates["contact-3"]
+    assert (a["gaps"], a["messages"], a["per_100"]) == (5, 50, 10.0)
+    assert (a["elsewhere_gaps"], a["elsewhere_messages"], a["elsewhere_per_100"]) == (0, 26, 0.0)
+    assert (b["gaps"], b["per_100"], b["elsewhere_gaps"], b["elsewhere_per_100"]) == (
+        0,
+        0.0,
+        5,
+        7.1,
+    )
+    assert b["messages"] + b["elsewhere_messages"] == a["messages"] + a["elsewhere_messages"]
+    assert (c["messages"], c["per_100"]) == (0, None)
+    assert "No rate" in r.one("gap.contact-rate", "contact-3").why
+    assert "10.0 per 100 messages" in r.one("gap.contact-rate", "contact-1").why
+
     # Mum, the sergeant, the bank and the unknown number that received the MMS are not contacts.
     top = {c["id"] for c in r.one("correspondents.top").data["correspondents"]}
     assert {"+447700900777", "+447700900222", "+447700900999", "HSBC-UK"} <= top

@@ -113,10 +113,17 @@ def test_autoincrement_gaps_are_certain_with_windows(tmp_path: Path) -> None:
     assert (space["table"], space["autoincrement"], space["high_water"]) == ("sms", True, 12)
     assert (space["id_gaps"], space["missing_min"], space["rows"]) == (4, 7, 5)
 
-    # Female A's 4 messages border the leading, 5 and 8-9 gaps (3); the phone has 4 gaps in 5.
+    # Only gap 5 lies in Female A's thread (4 messages with row ids); the leading gap and 8-9
+    # border her messages but lie in no single conversation: counted apart, in neither rate.
+    # Elsewhere (mum's thread, 1 message) no gap is placed: the trailing one is unattributed.
     rate = r.one("gap.contact-rate", "contact-1").data
-    assert (rate["gaps_adjacent"], rate["messages"], rate["rate"]) == (3, 4, 0.75)
-    assert (rate["baseline_gaps"], rate["baseline_messages"], rate["baseline_rate"]) == (4, 5, 0.8)
+    assert (rate["gaps"], rate["messages"], rate["per_100"]) == (1, 4, 25.0)
+    assert (rate["elsewhere_gaps"], rate["elsewhere_messages"], rate["elsewhere_per_100"]) == (
+        0,
+        1,
+        0.0,
+    )
+    assert rate["unplaced_gaps"] == 2
 
 
 def test_plain_integer_ids_give_possible_gaps_and_no_trailing(tmp_path: Path) -> None:
@@ -265,7 +272,7 @@ def test_discounts_order_gaps_traces_and_markers(wa_store) -> None:
 
     rate = rule("gap.contact-rate")[0].data
     # Discounted gaps are not counted: none left next to Female A, none on the phone.
-    assert (rate["gaps_adjacent"], rate["baseline_gaps"], rate["messages"]) == (0, 0, 5)
+    assert (rate["gaps"], rate["elsewhere_gaps"], rate["messages"]) == (0, 0, 5)
     assert (rate["order_gaps"], rate["markers"], rate["messages_total"]) == (1, 2, 7)
     assert rate["traces"] == 1  # the deleted_chat_job of her chat
 

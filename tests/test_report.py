@@ -180,6 +180,7 @@ def contract_findings(store: Store, case: Case, out: Path) -> None:
             refs=[before.id, after.id],
             data={
                 "file": sms_file,
+                "format": "android_mmssms",
                 "table": "sms",
                 "id_column": "_id",
                 "missing_from": 15,
@@ -383,7 +384,10 @@ def test_headlines_are_built_from_the_findings(demo_report: Path) -> None:
             f"{sent_outside} of the {sent} messages he sent"
         ) in contact
     assert "1 exhibit match, sent to an unknown number (+44 7700 900999)." in index
-    assert "1 deletion gap in message ids, 1 adjacent to case-contact conversations." in index
+    assert (
+        "1 gap in the record numbers of message databases, 1 in conversations with case contacts."
+        in index
+    )
 
 
 def test_contact_page_has_charts_gaps_duty_and_provenance(demo_report: Path) -> None:
@@ -393,7 +397,10 @@ def test_contact_page_has_charts_gaps_duty_and_provenance(demo_report: Path) -> 
     assert "rostered duty in at least half of the weeks" in html  # the duty overlay legend
     # The deletion gap sits between the two messages that bracket it.
     chat = html[html.index('<ol class="chat">') :]
-    gap = chat.index("Deletion gap: at least 1 id missing between Sat 07 Mar 2026 21:45 GMT")
+    gap = chat.index(
+        "Gap in the record numbers: At least 1 record missing (record 15 in the Android SMS/MMS "
+        "sms table), in the conversation Female A (+44 7700 900123), between 7 Mar 2026 21:45 GMT"
+    )
     assert chat.rindex('id="m', 0, gap) < gap < chat.index('id="m', gap)
     store = Store.open(demo_report / "case.sqlite")
     ids = sorted(k for k, v in store.labels("contacts", "contact").items() if v == "contact-1")
@@ -403,7 +410,7 @@ def test_contact_page_has_charts_gaps_duty_and_provenance(demo_report: Path) -> 
     assert '<span class="badge on_duty">on duty</span>' in html
     assert '<span class="badge off_duty">off duty</span>' in html
     # Times are in the case timezone: 10:15 UTC on 2 March is 10:15 GMT; BST after 29 March.
-    assert "Mon 02 Mar 2026 10:15 GMT" in html and "BST" in html
+    assert "2 Mar 2026 10:15 GMT" in html and "BST" in html
     findings = json.loads((demo_report / "findings.json").read_text())["findings"]
     none = next(f for f in findings if f["rule"] == "contact.none-found")
     page = (demo_report / "contacts" / f"{none['subject']}.html").read_text("utf-8")

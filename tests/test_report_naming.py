@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -14,22 +13,12 @@ from triage.casefile import load_case
 from triage.model import Conversation, Message, Party, Provenance
 from triage.report.naming import STATUS_TITLE, Namer, found_text, phone_text
 from triage.report.writer import page_name, slug
-from triage.run import run_case
 from triage.store import Store
 
 
-@pytest.fixture(scope="module")
-def demo_case_module(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    target = tmp_path_factory.mktemp("naming") / "demo"
-    shutil.copytree(DEMO, target, ignore=shutil.ignore_patterns("generate.py", "__pycache__"))
-    return target / "case.yaml"
-
-
-@pytest.fixture(scope="module")
-def demo_out(demo_case_module: Path) -> Path:
-    out = demo_case_module.parent.parent / "out"
-    run_case(load_case(demo_case_module), out)
-    return out
+@pytest.fixture
+def demo_out(demo_run: Path) -> Path:
+    return demo_run
 
 
 def _page_of(out: Path, key: str) -> str:
@@ -80,8 +69,8 @@ def test_numbers_are_formatted_and_jids_only_under_provenance(demo_out: Path) ->
     assert "<h1>Female C (Jess Tate)</h1>" in messenger
 
 
-def test_naming_rule_on_its_own(demo_case_module: Path) -> None:
-    case = load_case(demo_case_module)
+def test_naming_rule_on_its_own() -> None:
+    case = load_case(DEMO / "case.yaml")
     namer = Namer(case)
     assert phone_text("+447700900999") == "+44 7700 900999"
     assert phone_text("HSBC-UK") is None and phone_text("+44abc") is None

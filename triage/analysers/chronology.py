@@ -22,6 +22,7 @@ from typing import Any
 from triage.analysers import Analyser, Settings
 from triage.analysers.audit import DeviceContact, device_contacts
 from triage.analysers.contacts import CLOSURE_KEYS
+from triage.analysers.parties import local_day_text, plural
 from triage.casefile import Case, CaseContact
 from triage.model import iso_utc
 from triage.roster import OUTSIDE_DUTY
@@ -265,7 +266,8 @@ class ChronologyAnalyser(Analyser):
                     "local": start.astimezone(zone).strftime("%Y-%m-%dT%H:%M:%S"),
                     "kind": "week",
                     "title": (
-                        f"Week of {monday.isoformat()}: {m} messages, {w['calls']} calls"
+                        f"Week of {local_day_text(monday)}: {plural(m, 'message')}, "
+                        f"{plural(w['calls'], 'call')}"
                         + (
                             f"; {w['night'] / m:.0%} of messages at night, {w['outside_duty'] / m:.0%} outside rostered duty"
                             if m

@@ -42,6 +42,12 @@ SYSTEM_REASON = (
     "a neighbouring row is a system row; apps create and remove their own system rows in the "
     "same id space"
 )
+UNATTRIBUTED = "unattributed"
+NEIGHBOURS = "both neighbours"
+BASIS_WHY = {
+    "recovered records": "records recovered from deleted database content",
+    "deletion traces": "deletion traces the database keeps",
+}
 PLAIN_ID_REASON = (
     "{table}.{column} is not AUTOINCREMENT, so ids can be reused and a hole is only a possible "
     "sign of removed rows"
@@ -111,15 +117,25 @@ class _Gap:
     discounted: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     recovered: list[dict] = field(default_factory=list)
+    attributed_by: list[str] = field(default_factory=list)
+    traces: list[DeletionTrace] = field(default_factory=list)
 
     @property
     def missing_min(self) -> int:
         return self.missing_to - self.missing_from + 1
 
+    @property
+    def key(self) -> str:
+        """Names the gap in other findings (a deletion trace names the gap its ids fall in)."""
+        return (
+            f"{self.space.file}#{self.space.table}.{self.column}:"
+            f"{self.missing_from}-{self.missing_to}"
+        )
+
 
 class GapsAnalyser(Analyser):
     name = "gaps"
-    version = "2"
+    version = "3"
 
     def run(self, store: Store, case: Case, settings: Settings) -> Iterable[Finding]:
         contact_of_message: dict[int, list[str]] = store.labels("contacts", "contacts")
@@ -132,6 +148,7 @@ class GapsAnalyser(Analyser):
         conv_contacts: dict[str, list[str]] = {}
         markers: dict[str, list[_Row]] = {}
         placed: set[int] = set()
+        placed_in: Counter[str] = Counter()  # messages with row ids per conversation
         # Per contact: [messages, messages with row ids] (the rate's denominators).
         totals: dict[str, list[int]] = {c.key: [0, 0] for c in case.contacts}
         for facts in store.message_facts():
@@ -143,6 +160,7 @@ class GapsAnalyser(Analyser):
                     known.append(key)
             if _place(row, by_file):
                 placed.add(row.id)
+                placed_in[row.conversation] += 1
             for key in keys:
                 if key in totals:
                     totals[key][0] += 1
@@ -157,6 +175,7 @@ class GapsAnalyser(Analyser):
                 gaps.extend(_order_gaps(sp))
 
         _fill(store.recovered_messages(), spaces, gaps)
+        _attribute(gaps, traces)
 
         findings: list[Finding] = []
         for sp in spaces:
@@ -173,9 +192,15 @@ class GapsAnalyser(Analyser):
             keys = [c.key for c in index.contacts_for(ident)]
             if keys:
                 conv_contacts[conv] = keys
+        gaps_of_trace: dict[int, list[str]] = {}
+        for g in gaps:
+            for t in g.traces:
+                gaps_of_trace.setdefault(id(t), []).append(g.key)
         for trace in traces:
-            findings.append(self._trace_finding(trace, conv_contacts, names))
-        findings.extend(self._rates(case, placed, gaps, markers, totals, conv_contacts, traces))
+            findings.append(
+                self._trace_finding(trace, conv_contacts, names, gaps_of_trace.get(id(trace), []))
+            )
+        findings.extend(self._rates(case, placed_in, gaps, markers, totals, conv_contacts, traces))
         return findings
 
     # -- findings --------------------------------------------------------------------------------
@@ -237,7 +262,7 @@ class GapsAnalyser(Analyser):
         conv_contacts: dict[str, list[str]],
         names: dict[str, str],
     ) -> Finding:
-        contacts = conv_contacts.get(g.conversation, []) if g.conversation != "unattributed" else []
+        contacts = conv_contacts.get(g.conversation, []) if g.conversation != UNATTRIBUTED else []
         contact_key = contacts[0] if contacts else None
         # The case contacts whose conversations the surviving neighbours belong to, even when the
         # two neighbours are in different conversations (then the gap is unattributed).
@@ -256,7 +281,7 @@ class GapsAnalyser(Analyser):
             if contact_key
             else (
                 f"conversation {g.conversation}"
-                if g.conversation != "unattributed"
+                if g.conversation != UNATTRIBUTED
                 else "no single conversation (the surviving neighbours are in different "
                 "conversations, or there is only one)"
             )
@@ -274,6 +299,12 @@ class GapsAnalyser(Analyser):
             f"{local_text(end, case) if end else 'after the last record'}. Strength: {g.strength}."
             " This counts missing numbers, not deleted messages."
         )
+        if g.attributed_by and g.attributed_by != [NEIGHBOURS]:
+            why += (
+                " It is placed in that conversation because "
+                + " and ".join(BASIS_WHY[b] for b in g.attributed_by)
+                + " name it for every missing id."
+            )
         if adjacent and not contact_key:
             why += (
                 " The surviving neighbours are messages with "
@@ -284,6 +315,12 @@ class GapsAnalyser(Analyser):
             why += " Why: " + "; ".join(g.reasons) + "."
         if g.discounted:
             why += " Discounted: " + "; ".join(g.discounted) + "."
+        if g.traces:
+            why += (
+                " Deletion traces name these ids: "
+                + "; ".join(f"{t.kind} ({t.source.locator})" for t in g.traces)
+                + "."
+            )
         if g.recovered:
             why += (
                 f" {plural(len(g.recovered), 'record')} recovered from deleted database content "
@@ -305,8 +342,10 @@ class GapsAnalyser(Analyser):
             weight=weight * (0.5 if g.discounted else 1.0),
             subject=g.conversation,
             data={
+                "key": g.key,
                 "file": g.space.file,
                 "sha256": g.space.sha256,
+                "format": g.space.format,
                 "table": g.space.table,
                 "id_column": g.column,
                 "missing_from": g.missing_from,
@@ -323,6 +362,14 @@ class GapsAnalyser(Analyser):
                 "conversation": g.conversation,
                 "contact_key": contact_key,
                 "adjacent_contacts": adjacent,
+                "attributed_by": g.attributed_by,
+                "between": sorted({n.conversation for n in (g.before, g.after) if n is not None})
+                if g.conversation == UNATTRIBUTED
+                else [],
+                "traces": [
+                    {"kind": t.kind, "locator": t.source.locator, "detail": t.detail}
+                    for t in g.traces
+                ],
                 "reasons": g.reasons,
                 "discounted": g.discounted,
                 "notes": g.notes,
@@ -332,9 +379,13 @@ class GapsAnalyser(Analyser):
         )
 
     def _trace_finding(
-        self, t: DeletionTrace, conv_contacts: dict[str, list[str]], names: dict[str, str]
+        self,
+        t: DeletionTrace,
+        conv_contacts: dict[str, list[str]],
+        names: dict[str, str],
+        gap_keys: list[str],
     ) -> Finding:
-        conv = t.conversation_id or "unattributed"
+        conv = t.conversation_id or UNATTRIBUTED
         contacts = conv_contacts.get(conv, [])
         contact_key = contacts[0] if contacts else None
         where = f" (conversation with {names[contact_key]})" if contact_key else ""
@@ -347,6 +398,11 @@ class GapsAnalyser(Analyser):
                 f"{t.source.file} {t.source.locator}{where}: {t.detail} ({t.kind};{count} "
                 f"strength: {t.strength}). Shown as the parser recorded it; it is a trace of "
                 "removed data, not a count of deleted messages."
+                + (
+                    f" Its ids fall in {plural(len(gap_keys), 'gap')} in the record numbers."
+                    if gap_keys
+                    else ""
+                )
             ),
             weight={"certain": 0.6, "probable": 0.45, "possible": 0.25}.get(t.strength, 0.3),
             subject=conv,
@@ -362,6 +418,7 @@ class GapsAnalyser(Analyser):
                 "format": t.source.format,
                 "locator": t.source.locator,
                 "contact_key": contact_key,
+                "gaps": gap_keys,
             },
         )
 
@@ -402,42 +459,62 @@ class GapsAnalyser(Analyser):
     def _rates(
         self,
         case: Case,
-        placed: set[int],
+        placed_in: Counter[str],
         gaps: list[_Gap],
         markers: dict[str, list[_Row]],
         totals: dict[str, list[int]],
         conv_contacts: dict[str, list[str]],
         traces: list[DeletionTrace],
     ) -> list[Finding]:
+        """Per contact: id gaps placed in her conversations per 100 messages with row ids there,
+        against the same for every other conversation. A gap counts once, for the conversation
+        it is placed in (docs/FINDINGS.md); a gap placed in no single conversation is in neither
+        rate and is counted apart."""
         counted = [g for g in gaps if g.rule == "gap.id" and not g.discounted]
-        baseline_messages = len(placed)
-        baseline = round(len(counted) / baseline_messages, 4) if baseline_messages else None
+        all_placed = sum(placed_in.values())
         out: list[Finding] = []
         for contact in case.contacts:
             convs = {c for c, keys in conv_contacts.items() if contact.key in keys}
-            total, mine_placed = totals[contact.key]
+            total = totals[contact.key][0]
             if not total:
                 continue
-            adjacent = [
+            mine = [g for g in counted if g.conversation in convs]
+            elsewhere = [
+                g for g in counted if g.conversation != UNATTRIBUTED and g.conversation not in convs
+            ]
+            unplaced = [
                 g
                 for g in counted
-                if any(n is not None and n.conversation in convs for n in (g.before, g.after))
+                if g.conversation == UNATTRIBUTED
+                and any(n is not None and n.conversation in convs for n in (g.before, g.after))
             ]
+            messages = sum(placed_in[c] for c in convs)
+            other_messages = all_placed - messages
+            per_100 = _per_100(len(mine), messages)
+            elsewhere_per_100 = _per_100(len(elsewhere), other_messages)
             order_adjacent = [g for g in gaps if g.rule == "gap.order" and g.conversation in convs]
             marker_count = sum(len(markers.get(c, [])) for c in convs)
             trace_count = sum(1 for t in traces if t.conversation_id in convs)
-            rate = round(len(adjacent) / mine_placed, 4) if mine_placed else None
-            by_strength = Counter(g.strength for g in adjacent)
+            by_strength = Counter(g.strength for g in mine)
             why = (
-                f"{plural(len(adjacent), 'id gap')} {'sits' if len(adjacent) == 1 else 'sit'} "
-                f"next to messages in conversations with "
-                f"{contact.name} ({plural(mine_placed, 'message')} with row ids"
-                + (f": {rate * 100:.1f} per 100" if rate is not None else "")
-                + f"), against {plural(len(counted), 'id gap')} across the "
-                f"{plural(baseline_messages, 'message')} with row ids on the phone"
-                + (f" ({baseline * 100:.1f} per 100)" if baseline is not None else "")
+                f"{plural(len(mine), 'id gap')} in conversations with {contact.name} "
+                f"({plural(messages, 'message')} with row ids"
+                + (f": {per_100:.1f} per 100 messages" if per_100 is not None else "")
+                + f"); elsewhere on the phone, {plural(len(elsewhere), 'id gap')} in "
+                f"{plural(other_messages, 'message')} with row ids"
+                + (
+                    f" ({elsewhere_per_100:.1f} per 100 messages)"
+                    if elsewhere_per_100 is not None
+                    else ""
+                )
                 + "."
             )
+            if unplaced:
+                why += (
+                    f" {plural(len(unplaced), 'more id gap')} next to her messages "
+                    f"{'lies' if len(unplaced) == 1 else 'lie'} between conversations or at the "
+                    "ends of the numbering and is counted in neither."
+                )
             if marker_count:
                 why += (
                     f" {plural(marker_count, 'message')} in those conversations "
@@ -445,35 +522,79 @@ class GapsAnalyser(Analyser):
                 )
             if trace_count:
                 why += f" The database records {plural(trace_count, 'deletion trace')} for them."
-            if not mine_placed:
-                why += " None of the messages with this contact come from a source with row ids."
+            if not messages:
+                why += (
+                    " No rate: none of the messages with this contact comes from a source with "
+                    "row ids."
+                )
             out.append(
                 Finding(
                     analyser=self.name,
                     rule="gap.contact-rate",
-                    title=f"Gaps around {contact.name}'s conversations compared with the phone",
+                    title=f"Gaps in {contact.name}'s conversations compared with the phone",
                     why=why,
                     weight=0.4,
                     subject=contact.key,
                     data={
-                        "gaps_adjacent": len(adjacent),
-                        "messages": mine_placed,
-                        "rate": rate,
-                        "baseline_gaps": len(counted),
-                        "baseline_messages": baseline_messages,
-                        "baseline_rate": baseline,
+                        "gaps": len(mine),
+                        "messages": messages,
+                        "per_100": per_100,
+                        "elsewhere_gaps": len(elsewhere),
+                        "elsewhere_messages": other_messages,
+                        "elsewhere_per_100": elsewhere_per_100,
+                        "unplaced_gaps": len(unplaced),
                         "by_strength": {k: by_strength.get(k, 0) for k in _WEAKER},
                         "order_gaps": len(order_adjacent),
                         "markers": marker_count,
                         "traces": trace_count,
                         "messages_total": total,
                     },
-                    refs=sorted(
-                        {n.id for g in adjacent for n in (g.before, g.after) if n is not None}
-                    ),
+                    refs=sorted({n.id for g in mine for n in (g.before, g.after) if n is not None}),
                 )
             )
         return out
+
+
+def _per_100(count: int, messages: int) -> float | None:
+    """The one unit of every gap rate: gaps per 100 messages with row ids, one decimal."""
+    return round(100 * count / messages, 1) if messages else None
+
+
+def _attribute(gaps: list[_Gap], traces: list[DeletionTrace]) -> None:
+    """Which conversation each gap belongs to, by one rule: the conversation that records
+    recovered into the gap, or deletion traces the database keeps, name for every missing id;
+    else the conversation both surviving neighbours are in; else none (``unattributed``: the
+    gap lies between conversations or before the first or after the last record).
+
+    Deletion traces whose ids fall in an id gap are linked to it either way."""
+    by_file: dict[str, list[DeletionTrace]] = {}
+    for t in traces:
+        if t.missing_ids:
+            by_file.setdefault(t.source.file, []).append(t)
+    for g in gaps:
+        if g.conversation != UNATTRIBUTED:
+            g.attributed_by = [NEIGHBOURS]
+        if g.rule != "gap.id":
+            continue
+        named: dict[int, set[str]] = {}
+        basis: set[str] = set()
+        for r in g.recovered:
+            if isinstance(r.get("key"), int) and r.get("conversation"):
+                named.setdefault(r["key"], set()).add(r["conversation"])
+                basis.add("recovered records")
+        for t in by_file.get(g.space.file, []):
+            hits = [i for i in t.missing_ids if g.missing_from <= i <= g.missing_to]
+            if not hits:
+                continue
+            g.traces.append(t)
+            if t.conversation_id:
+                for i in hits:
+                    named.setdefault(i, set()).add(t.conversation_id)
+                basis.add("deletion traces")
+        conversations = set().union(*named.values()) if named else set()
+        if len(named) == g.missing_min and len(conversations) == 1:
+            g.conversation = conversations.pop()
+            g.attributed_by = sorted(basis)
 
 
 def _place(row: _Row, by_file: dict[str, list[_Space]]) -> bool:
@@ -643,9 +764,9 @@ def _discount(
 
 def _shared_conversation(before: _Row | None, after: _Row | None, position: str) -> str:
     if position != "interior" or before is None or after is None:
-        return "unattributed"
+        return UNATTRIBUTED
     a, b = before.conversation, after.conversation
-    return a if a == b else "unattributed"
+    return a if a == b else UNATTRIBUTED
 
 
 def _fill(recovered: Iterable[StoredMessage], spaces: list[_Space], gaps: list[_Gap]) -> None:

@@ -136,7 +136,7 @@ def local_day_text(day: dt.date) -> str:
 
 
 def plural(n: int, word: str, words: str | None = None) -> str:
-    return f"{n} {word if n == 1 else (words or word + 's')}"
+    return f"{n:,} {word if n == 1 else (words or word + 's')}"
 
 
 def ordered_unique(values: Iterable[str]) -> list[str]:

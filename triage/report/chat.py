@@ -14,20 +14,26 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from triage.report.gap_text import LABEL
+
 
 def _e(value: Any) -> str:
     return str(escape("" if value is None else value))
 
 
-def _gap(g: dict[str, Any]) -> str:
-    minimum = g["minimum"]
-    position = g.get("position")
-    extra = f", {_e(position)}" if position and position != "interior" else ""
+def _gap(g: dict[str, Any], root: str) -> str:
+    """A gap where it falls among the messages, in the words of the gaps page (gap_text)."""
+    traces = ", ".join(
+        f'<a href="{root}gaps.html#trace-{_e(t["id"])}">{_e(t["kind"])}</a>' for t in g["traces"]
+    )
     return (
-        f'<li class="gap" id="gap-{_e(g["id"])}">Deletion gap: at least {_e(minimum)} '
-        f"{'id' if minimum == 1 else 'ids'} missing between {_e(g['start'])} and {_e(g['end'])} "
-        f'<span class="small">({_e(g["table"])}.{_e(g["id_column"])} {_e(g["range"])}; '
-        f"{_e(g['strength'])}{extra})</span>{_filled(g.get('recovered') or [], g.get('conversation_key'))}</li>"
+        f'<li class="gap" id="gap-{_e(g["id"])}">{_e(LABEL)}: {_e(g["sentence"])}'
+        + (f' <span class="small">Deletion traces: {traces}.</span>' if traces else "")
+        + f"{_filled(g.get('recovered') or [], g.get('conversation_key'))}"
+        '<details class="prov"><summary>provenance</summary><dl>'
+        f'<dt>numbering</dt><dd class="mono">{_e(g["technical"])}</dd>'
+        f'<dt>file</dt><dd class="path">{_e(g["file"])}</dd>'
+        f"<dt>strength</dt><dd>{_e(g['strength'])}</dd></dl></details></li>"
     )
 
 
@@ -211,7 +217,7 @@ def render_chat(
         if kind == "day":
             out.append(f'<li class="day"><span>{_e(row["day"])}</span></li>')
         elif kind == "gap":
-            out.append(_gap(row["gap"]))
+            out.append(_gap(row["gap"], root))
         elif kind == "call":
             out.append(_call(row["c"], root, show_contact))
         else:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from triage.casefile import Case
+from triage.report.formats import count, date
 from triage.report.naming import found_of
 from triage.roster import OUTSIDE_DUTY
 from triage.store import Finding
@@ -26,7 +27,7 @@ class Headline:
 
 
 def plural(n: int, one: str, many: str | None = None) -> str:
-    return f"{n:,} {one if n == 1 else (many or one + 's')}"
+    return count(n, one, many)
 
 
 def outside_duty(data: dict[str, Any]) -> int:
@@ -171,7 +172,7 @@ def build(case: Case, findings: list[Finding]) -> list[Headline]:
                 Headline(
                     "contact.after-closure",
                     f"{plural(count, 'message')} with {name} after the case closed "
-                    f"({f.data.get('closure_date')}).",
+                    f"({date(f.data.get('closure_date'))}).",
                     f"contacts/{f.subject}.html",
                     {"count": count, "contact": f.subject},
                 )
@@ -205,16 +206,27 @@ def build(case: Case, findings: list[Finding]) -> list[Headline]:
 
     gaps = rules.get("gap.id", [])
     if gaps:
-        adjacent = sum(
-            1 for f in gaps if f.data.get("contact_key") or f.data.get("adjacent_contacts")
+        # Each gap once, where the gaps analyser placed it (docs/FINDINGS.md).
+        placed = sum(1 for f in gaps if f.data.get("contact_key"))
+        between = sum(
+            1
+            for f in gaps
+            if not f.data.get("contact_key")
+            and f.subject == "unattributed"
+            and f.data.get("adjacent_contacts")
         )
+        text = (
+            f"{plural(len(gaps), 'gap')} in the record numbers of message databases, "
+            f"{placed:,} in conversations with case contacts"
+        )
+        if between:
+            text += f" and {between:,} between a case contact's conversation and another"
         out.append(
             Headline(
                 "gap.id",
-                f"{plural(len(gaps), 'deletion gap')} in message ids, {adjacent:,} adjacent to "
-                "case-contact conversations.",
+                text + ".",
                 "gaps.html",
-                {"gaps": len(gaps), "adjacent": adjacent},
+                {"gaps": len(gaps), "in_contact_conversations": placed, "between": between},
             )
         )
     markers = rules.get("gap.marker", [])

@@ -32,7 +32,7 @@ from triage.analysers import Settings
 from triage.casefile import Case, CaseContact
 from triage.coverage import source_facts
 from triage.model import Party, iso_utc, parse_iso_utc
-from triage.report import chronology, headlines, printing, svg, views
+from triage.report import chronology, formats, gap_text, headlines, printing, svg, views
 from triage.report.chat import render_chat
 from triage.report.exports import (
     write_calls_csv,
@@ -79,7 +79,11 @@ def environment() -> Environment:
         lstrip_blocks=True,
         finalize=_shown,
     )
-    env.filters["thousands"] = lambda n: f"{n:,}" if isinstance(n, int) else n
+    env.filters["thousands"] = formats.number
+    env.filters["number"] = formats.number
+    env.filters["count"] = formats.count
+    env.filters["date"] = formats.date
+    env.filters["per100"] = formats.per_100
     env.filters["flatten"] = flatten
     return env
 
@@ -126,11 +130,11 @@ class Clock:
         when = self.local(value)
         if when is None:
             return str(value) if isinstance(value, str) and value else "no time recorded"
-        return when.strftime("%a %d %b %Y %H:%M %Z")
+        return formats.moment(when)
 
     def day(self, value: dt.datetime | str | None) -> str:
         when = self.local(value)
-        return when.strftime("%A %d %B %Y") if when else "No time recorded"
+        return formats.day_heading(when) if when else "No time recorded"
 
     def time(self, value: dt.datetime | str | None) -> str:
         when = self.local(value)
@@ -183,6 +187,10 @@ class Report:
         self.namer = Namer(case)
         self.party_names = self.namer.known
         self.gaps = self.rules.get("gap.id", [])
+        self.traces_by_gap: dict[str, list[Finding]] = {}
+        for trace in self.rules.get("gap.trace", []):
+            for key in trace.data.get("gaps") or []:
+                self.traces_by_gap.setdefault(str(key), []).append(trace)
         # Message ids other pages link to, so links can name the conversation page holding them.
         self.linked: set[int] = {
             int(e["message_id"])
@@ -321,9 +329,9 @@ class Report:
                 self._time_cache.clear()
             local = when.astimezone(self.clock.zone)
             found = self._time_cache[key] = (
-                local.strftime("%A %d %B %Y"),
+                formats.day_heading(local),
                 local.strftime("%H:%M"),
-                local.strftime("%a %d %b %Y %H:%M %Z"),
+                formats.moment(local),
             )
         return found
 
@@ -337,54 +345,30 @@ class Report:
         return found
 
     def gap_view(self, f: Finding) -> dict[str, Any]:
-        d = f.data
-        low, high = d.get("missing_from"), d.get("missing_to")
-        minimum = d.get("missing_min")
-        if minimum is None and isinstance(low, int) and isinstance(high, int):
-            minimum = high - low + 1
-        if low is None or high is None:
-            span = "?" if low is None and high is None else str(low if low is not None else high)
-        else:
-            span = f"{low}-{high}" if low != high else f"{low}"
-        return {
-            "id": f.id,
-            "subject": f.subject,
-            "conversation": self.conversation_title(f.subject or "")
-            if f.subject in self.conv_by_key
-            else (f.subject or "unattributed"),
-            "conversation_key": f.subject if f.subject in self.conv_by_key else None,
-            "contact": self.names.get(d.get("contact_key") or ""),
-            "contact_key": d.get("contact_key"),
-            "minimum": minimum if minimum is not None else "?",
-            "range": span,
-            "file": d.get("file"),
-            "table": d.get("table"),
-            "id_column": d.get("id_column"),
-            "start": self.clock.full(d.get("window_start_utc"))
-            if d.get("window_start_utc")
-            else "before the first message read",
-            "end": self.clock.full(d.get("window_end_utc"))
-            if d.get("window_end_utc")
-            else "after the last message read",
-            "strength": d.get("strength"),
-            "position": d.get("position"),
-            "why": f.why,
-            "recovered": d.get("recovered") or [],
-        }
+        return gap_text.view(
+            f,
+            lambda key: self.conversation_title(key) if key in self.conv_by_key else None,
+            self.names,
+            self.clock.full,
+            self.traces_by_gap.get(str(f.data.get("key")), []),
+        )
 
     def timeline_rows(
         self, messages: list[StoredMessage], calls: list[StoredCall] | None = None
     ) -> list[dict[str, Any]]:
         """Messages (and calls, at their time) with day headings and deletion gaps placed where
         they fall."""
-        ids = {s.id for s in messages}
+        # A gap is drawn beside a surviving neighbour in the conversation it is placed in (a gap
+        # between conversations, beside either neighbour): the gaps page says the same.
+        conv_of = {s.id: s.message.conversation.id for s in messages}
         after: dict[int, list[Finding]] = {}
         before: dict[int, list[Finding]] = {}
         for gap in self.gaps:
             b, a = gap.data.get("before_message_id"), gap.data.get("after_message_id")
-            if b in ids:
+            placed = gap.subject != "unattributed"
+            if b in conv_of and (not placed or conv_of[b] == gap.subject):
                 after.setdefault(b, []).append(gap)
-            elif a in ids:
+            elif a in conv_of and (not placed or conv_of[a] == gap.subject):
                 before.setdefault(a, []).append(gap)
         rows: list[dict[str, Any]] = []
         day = None
@@ -555,7 +539,10 @@ class Report:
             for g in self.gaps
             if g.data.get("contact_key") == contact.key
             or g.subject in conversations
-            or contact.key in (g.data.get("adjacent_contacts") or [])
+            or (
+                g.subject == "unattributed"
+                and contact.key in (g.data.get("adjacent_contacts") or [])
+            )
         ]
         for number in range(1, pages + 1):
             chunk = messages[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
