@@ -14,6 +14,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from triage.report import plain
 from triage.report.gap_text import LABEL
 
 
@@ -140,7 +141,8 @@ def _message(m: dict[str, Any], root: str, timezone: str, show_contact: bool) ->
     source = m["source"]
     parts.append(_provenance_head(m["platform"], source.file, source.sha256, m["source_id"], root))
     parts.append(
-        f'<dt>record</dt><dd class="mono">{_e(source.locator)}</dd>'
+        f"<dt>record</dt><dd>{_e(_record(source.format, source.locator))}</dd>"
+        f'<dt>locator</dt><dd class="mono">{_e(source.locator)}</dd>'
         f'<dt>addressed</dt><dd class="mono">{_e(m["recorded"])}</dd>'
         + (_recovery(recovered) if recovered else "")
         + f"<dt>parser</dt><dd>{_e(source.format)}</dd>"
@@ -179,6 +181,11 @@ def _call(c: dict[str, Any], root: str, show_contact: bool) -> str:
         f'<dt>call id</dt><dd class="mono">{c["id"]}</dd></dl></details></div></li>'
     )
     return "".join(parts)
+
+
+@functools.lru_cache(maxsize=65536)
+def _record(fmt: str, locator: str) -> str:
+    return plain.locator(fmt, locator)
 
 
 @functools.lru_cache(maxsize=4096)

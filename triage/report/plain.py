@@ -27,6 +27,7 @@ APPS = (
 )
 _ROW = re.compile(r"^(?P<table>[A-Za-z_][\w]*)\.(?P<column>[\w]+)=(?P<id>-?\d+)$")
 _LINE = re.compile(r"^line (?P<n>\d+)$")
+_ENTRY = re.compile(r"^(?P<file>\S+) (?P<list>\w+)\[(?P<i>\d+)\]$")
 
 GLOSSARY = (
     (
@@ -72,6 +73,16 @@ GLOSSARY = (
         "similar picture, for review",
         "close to the exhibit but not close enough to call it the same picture: a person must "
         "look.",
+    ),
+    (
+        "certain, probable, possible",
+        "how strongly the numbering shows that records are missing: certain where the database "
+        "never reuses a number, probable for a per-chat order number, possible where numbers "
+        "can be reused.",
+    ),
+    (
+        "zone assumed",
+        "the source stores local time without saying which zone; the case's zone was assumed.",
     ),
     (
         "SHA-256",
@@ -126,6 +137,10 @@ def locator(fmt: str | None, text: str | None) -> str:
     line = _LINE.match(text)
     if line:
         return f"line {int(line['n']):,} of the {app(fmt)} file"
+    entry = _ENTRY.match(text)
+    if entry:
+        # Exported JSON lists are numbered from 0; people count from 1.
+        return f"entry {int(entry['i']) + 1:,} of the {entry['list']} list in {entry['file']}"
     return text
 
 

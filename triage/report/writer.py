@@ -32,7 +32,7 @@ from triage.analysers import Settings
 from triage.casefile import Case, CaseContact
 from triage.coverage import source_facts
 from triage.model import Party, iso_utc, parse_iso_utc
-from triage.report import chronology, formats, gap_text, headlines, printing, svg, views
+from triage.report import chronology, formats, gap_text, headlines, plain, printing, svg, views
 from triage.report.chat import render_chat
 from triage.report.exports import (
     write_calls_csv,
@@ -185,6 +185,8 @@ class Report:
         self.night_labels: dict[int, bool] = store.labels("duty", "night")
         self.names = {c.key: c.name for c in case.contacts}
         self.namer = Namer(case)
+        self.glossary = plain.GLOSSARY
+        self.plain = plain
         self.party_names = self.namer.known
         self.gaps = self.rules.get("gap.id", [])
         self.traces_by_gap: dict[str, list[Finding]] = {}
@@ -723,6 +725,12 @@ class Report:
                     "other_measures": d.get("also") if isinstance(d.get("also"), dict) else {},
                     "sha256": d.get("sha256"),
                     "method": d.get("method"),
+                    "plain": plain.match(d.get("method"), d.get("band"), d.get("via")),
+                    "thumbnail_record": plain.locator(
+                        None, (d.get("thumbnail") or {}).get("locator")
+                    )
+                    if isinstance(d.get("thumbnail"), dict)
+                    else None,
                     "distance": d.get("distance"),
                     "band": d.get("band"),
                     "orientation": d.get("orientation"),
