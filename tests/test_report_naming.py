@@ -26,9 +26,9 @@ def _page_of(out: Path, key: str) -> str:
 
 
 def _visible(html: str) -> str:
-    """The page without what is shown "as recorded": provenance and raw-identifier spans."""
+    """The page without what is shown "as recorded": provenance, raw identifiers and keys."""
     html = re.sub(r'<details class="prov">.*?</details>', "", html, flags=re.S)
-    return re.sub(r'<span class="[^"]*\brecorded\b[^"]*"[^>]*>[^<]*</span>', "", html)
+    return re.sub(r'<span class="[^"]*\b(recorded|mono)\b[^"]*"[^>]*>[^<]*</span>', "", html)
 
 
 def test_group_is_titled_by_its_name_and_messages_go_to_the_group(demo_out: Path) -> None:
