@@ -126,7 +126,7 @@ def timeline(
         parts.append(
             f'<line x1="{_num(x)}" x2="{_num(x)}" y1="{top + plot_h}" y2="{top + plot_h + 5}" '
             f'stroke="{MUTED}"/><text x="{_num(x)}" y="{top + plot_h + 18}" '
-            f'text-anchor="middle">{tick.strftime(label)}</text>'
+            f'text-anchor="middle">{_tick(tick, label)}</text>'
         )
     parts.append("</g>")
     for index in sorted(buckets):
@@ -151,7 +151,7 @@ def timeline(
             f'<line x1="{_num(x)}" x2="{_num(x)}" y1="{y_label + 3}" y2="{top + plot_h}" '
             f'stroke="#b44d12" stroke-width="1.5" stroke-dasharray="4 3"/>'
             f'<text x="{_num(x + dx)}" y="{y_label}" text-anchor="{anchor}" {FONT} '
-            f'font-size="12" fill="#8a3b0e">{escape(label)} {day.strftime("%d %b")}</text>'
+            f'font-size="12" fill="#8a3b0e">{escape(label)} {day.day} {day:%b}</text>'
         )
     legend_y = height - 8
     parts.append(
@@ -262,3 +262,8 @@ def share_bar(parts_in: Sequence[tuple[str, int, str]], total: int, label: str) 
         f'<rect x="0" y="0" width="{width}" height="{height}" fill="none" stroke="{GRID}"/></svg>'
     )
     return Markup("".join(parts))
+
+
+def _tick(day: dt.date, label: str) -> str:
+    """An axis label as the report writes dates (``2 Mar``, ``Mar 2026``: no leading zero)."""
+    return f"{day.day} {day:%b}" if label == "%d %b" else day.strftime(label)
