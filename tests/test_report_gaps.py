@@ -74,3 +74,12 @@ def test_rates_in_one_unit_and_elsewhere_leaves_the_contact_out(demo_run: Path) 
     assert not re.search(r"\b0\.\d{4}\b", re.sub(r"<[^>]+>", "", contact))
     index = (demo_run / "index.html").read_text("utf-8")
     assert "5 gaps in the record numbers of message databases, 5 in conversations with" in index
+
+
+def test_chronology_links_each_gap_to_its_row(demo_run: Path) -> None:
+    gaps_page = (demo_run / "gaps.html").read_text("utf-8")
+    chronology = (demo_run / "chronology" / "contact-1.html").read_text("utf-8")
+    linked = re.findall(r'href="\.\./gaps\.html#gap-(\d+)"', chronology)
+    assert linked
+    for gid in linked:
+        assert f'<tr id="gap-{gid}">' in gaps_page
