@@ -141,8 +141,8 @@ def _message(m: dict[str, Any], root: str, timezone: str, show_contact: bool) ->
     source = m["source"]
     parts.append(_provenance_head(m["platform"], source.file, source.sha256, m["source_id"], root))
     parts.append(
-        f"<dt>record</dt><dd>{_e(_record(source.format, source.locator))}</dd>"
-        f'<dt>locator</dt><dd class="mono">{_e(source.locator)}</dd>'
+        f'<dt>record</dt><dd class="mono">{_e(source.locator)}</dd>'
+        f"<dt>that is</dt><dd>{_e(_record(source.format, source.locator))}</dd>"
         f'<dt>addressed</dt><dd class="mono">{_e(m["recorded"])}</dd>'
         + (_recovery(recovered) if recovered else "")
         + f"<dt>parser</dt><dd>{_e(source.format)}</dd>"
