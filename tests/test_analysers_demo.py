@@ -81,6 +81,10 @@ local time, status, * = night:
     -> 4 calls: 3 his, 1 received; 1 connected (35 s); 2 of 4 outside, 2 of his 3; 2 at night.
   Two more calls (sergeant, mother) are with no case contact. The address book (contacts2.db)
   holds Witness D's number as "D witness job", with no message or call.
+  The old iPhone's address book (AddressBook.sqlitedb, IOS_ADDRESS_BOOK) has Female B's
+  07700 900456 as "Sarah RTC witness" (ABPerson.ROWID=1) and his mother: Female B's saved names
+  are "Sarah witness" (contacts2.db raw_contacts._id=2, wa.db wa_contacts._id=4) and "Sarah RTC
+  witness"; no other number changes.
 
 Gaps: the sms rows are numbered 1-51 in time order (generate.py sorts all 51 rows); the deleted
 rows are ids 15 (7 March 21:47, between A's 14 at 21:45 and A's 16 at 9 March 12:10) and 36
@@ -365,3 +369,21 @@ def test_demo_call_numbers(demo_case: Path, tmp_path: Path) -> None:
         ("Katie DV job", "raw_contacts._id"),
     }
     assert len(list(r.store.calls())) == 18  # 12 + 4 + sergeant + mother
+    # Female B: "Sarah witness" in the Android book and WhatsApp's, and on the old iPhone
+    # (AddressBook.sqlitedb, IOS_ADDRESS_BOOK) "Sarah RTC witness" for the same 07700 900456.
+    assert b["address_book_names"] == ["Sarah witness", "Sarah RTC witness"]
+    assert [
+        (e["name"], e["locator"], e["identifier"]["id"]) for e in b["address_book_entries"]
+    ] == [
+        ("Sarah witness", "raw_contacts._id=2", "+447700900456"),
+        ("Sarah witness", "wa_contacts._id=4", "+447700900456"),
+        ("Sarah RTC witness", "ABPerson.ROWID=1", "+447700900456"),
+    ]
+    ios = b["address_book_entries"][2]
+    assert (
+        ios["file"] == "iphone-extract/private/var/mobile/Library/AddressBook/AddressBook.sqlitedb"
+    )
+    page = (tmp_path / "out" / "contacts" / "contact-2.html").read_text("utf-8")
+    assert "Sarah witness; Sarah RTC witness" in page
+    # His mother is in the iPhone's book too, but she is no case contact: no finding names her.
+    assert not any("Mum" in str(f.data) for f in r.findings("contact.summary"))

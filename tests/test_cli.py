@@ -26,6 +26,7 @@ def test_detect_finds_demo_sources_in_zip_and_folder(cli) -> None:
         "android-extraction.zip!/data/data/com.android.providers.contacts/databases/calllog.db": "android_calllog",
         "android-extraction.zip!/data/data/com.android.providers.contacts/databases/contacts2.db": "android_contacts",
         "iphone-extract/private/var/mobile/Library/CallHistoryDB/CallHistory.storedata": "ios_callhistory",
+        "iphone-extract/private/var/mobile/Library/AddressBook/AddressBook.sqlitedb": "ios_addressbook",
     }
     # Nothing in the demo is left without a reason.
     assert all(r["reason"] for r in rows.values())
