@@ -21,6 +21,7 @@ from triage.model import iso_utc
 from triage.store import Store
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_GUARDED = frozenset(FORMULA_START)
 FINDINGS_SCHEMA = 1
 
 
@@ -148,8 +149,15 @@ def write_messages_csv(store: Store, path: Path, case: Case | None = None) -> No
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(MESSAGE_COLUMNS)
-        for row in message_rows(store, case):
-            writer.writerow([_text(v) if isinstance(v, str) or v is None else v for v in row])
+        # _text inlined: this runs for every cell of every message.
+        guard = _GUARDED
+        writer.writerows(
+            [
+                ("'" + v if v[:1] in guard else v) if type(v) is str else ("" if v is None else v)
+                for v in row
+            ]
+            for row in message_rows(store, case)
+        )
 
 
 class _LocalTime:
@@ -159,10 +167,24 @@ class _LocalTime:
     def __init__(self, zone: ZoneInfo | None) -> None:
         self.zone = zone
         self.offsets: dict[str, timedelta] = {}
+        self.minutes: dict[str, tuple[str, str] | tuple[()]] = {}
 
     def __call__(self, utc: str | None) -> str:
         if self.zone is None or not utc:
             return ""
+        # "YYYY-MM-DDTHH:MM:SS[.mmm]Z": in a zone a whole number of minutes from UTC the
+        # seconds read the same, so the local minute and offset text are kept per UTC minute.
+        if len(utc) in (20, 24) and utc[-1] == "Z":
+            minute = self.minutes.get(utc[:16])
+            if minute is None:
+                minute = self.minutes[utc[:16]] = self._minute(utc)
+            if minute and (len(utc) == 20 or utc[19] == "."):
+                # isoformat writes no fraction for zero microseconds, six digits otherwise.
+                fraction = utc[19:23] + "000" if len(utc) == 24 and utc[20:23] != "000" else ""
+                return f"{minute[0]}{utc[16:19]}{fraction}{minute[1]}"
+        return self._isoformat(utc)
+
+    def _isoformat(self, utc: str) -> str:
         when = datetime.fromisoformat(utc)
         offset = self.offsets.get(utc[:16])
         if offset is None:
@@ -170,6 +192,21 @@ class _LocalTime:
                 self.offsets.clear()
             offset = self.offsets[utc[:16]] = when.astimezone(self.zone).utcoffset() or timedelta()
         return (when + offset).replace(tzinfo=timezone(offset)).isoformat()
+
+    def _minute(self, utc: str) -> tuple[str, str] | tuple[()]:
+        """(local "YYYY-MM-DDTHH:MM", "+HH:MM") of a UTC minute; empty where the fast path
+        would not give what ``isoformat`` gives (offsets with seconds, years before 1000)."""
+        if len(self.minutes) > 100_000:
+            self.minutes.clear()
+        try:
+            whole = self._isoformat(utc[:16] + ":00Z")
+            when = datetime.fromisoformat(utc[:16] + ":00+00:00")
+        except (ValueError, OverflowError):
+            return ()
+        offset = when.astimezone(self.zone).utcoffset() or timedelta()
+        if offset % timedelta(minutes=1) or len(whole) != 25 or when.year < 1000:
+            return ()
+        return whole[:16], whole[19:]
 
 
 CALL_COLUMNS = (
