@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from triage.cli import main
 from triage.ingest import iter_records
+from triage.jsonl import read_records
 from triage.model import ContactEntry
 from triage.registry import ParseContext
 
@@ -21,7 +22,7 @@ SARAH = "+447700900456"
 def _parse(path: Path) -> tuple[list[dict], str]:
     result = CliRunner().invoke(main, ["parse", str(path), "--jsonl"])
     assert result.exit_code == 0, result.output
-    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    rows = list(read_records(result.stdout.splitlines()))
     assert all(r["record"] == "call" for r in rows)
     return rows, result.stderr
 

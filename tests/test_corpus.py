@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from triage.cli import main
+from triage.jsonl import read_records
 
 CORPUS = Path(__file__).resolve().parent / "corpus" / "make_corpus.py"
 _spec = importlib.util.spec_from_file_location("make_corpus", CORPUS)
@@ -69,7 +70,7 @@ def test_corpus_case(name: str, corpus: dict[str, Path], tmp_path: Path) -> None
     for expected in spec.stdout:
         assert expected in result.stdout, f"{name}: {expected!r} not in the JSONL"
     if spec.command == "parse":
-        lines = [json.loads(line) for line in result.stdout.splitlines()]
+        lines = list(read_records(result.stdout.splitlines()))
         # Call lines ("record": "call") are not messages.
         assert len([x for x in lines if x.get("record") != "call"]) == spec.messages, stderr
         # detect walks the same damage and must survive it too.
@@ -139,4 +140,4 @@ def test_the_nesting_limit_is_configurable(
         monkeypatch.delenv("TRIAGE_LIMIT_ARCHIVE_NESTING")
         limit.cache_clear()
     assert "nesting limit" not in result.stderr
-    assert len(result.stdout.splitlines()) == 4 * make_corpus.GOOD_CHAT_LINES
+    assert len(list(read_records(result.stdout.splitlines()))) == 4 * make_corpus.GOOD_CHAT_LINES

@@ -12,6 +12,7 @@ from pathlib import Path
 from tests.conftest import ROOT
 from triage.casefile import load_case
 from triage.cli import main
+from triage.jsonl import read_records
 from triage.run import run_case
 from triage.store import Store
 
@@ -52,7 +53,7 @@ def case_file(folder: Path, source: str, password: str | None) -> Path:
 def parse(cli, path: Path) -> tuple[list[dict], str]:
     """The message lines of ``triage parse`` (call lines, ``"record": "call"``, left out)."""
     result = cli.invoke(main, ["parse", str(path)])
-    rows = [json.loads(x) for x in result.stdout.splitlines() if x.startswith("{")]
+    rows = list(read_records(result.stdout.splitlines()))
     return [r for r in rows if r.get("record") != "call"], result.stderr
 
 

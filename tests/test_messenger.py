@@ -17,6 +17,7 @@ from triage.cli import main
 from triage.evidence import Evidence
 from triage.identity import party
 from triage.ingest import iter_records
+from triage.jsonl import read_records
 from triage.model import Call, ContactEntry, IdSpace, Message
 from triage.registry import ParseContext, all_parsers, detect
 
@@ -357,9 +358,9 @@ def test_threads_db2_without_uid_file_uses_case_owner(tmp_path: Path) -> None:
 def test_cli_parse_jsonl(folder: Path) -> None:
     result = CliRunner().invoke(main, ["parse", str(folder), "--jsonl"])
     assert result.exit_code == 0, result.output
-    lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
-    calls = [r for r in lines if r.get("record") == "call"]
-    lines = [r for r in lines if r.get("record") != "call"]
+    lines = list(read_records(result.stdout.splitlines()))
+    calls = [r for r in lines if r["record"] == "call"]
+    lines = [r for r in lines if r["record"] != "call"]
     assert lines and all(r["platform"] == "messenger" for r in lines)
     if folder == DYI_2025:
         assert len(lines) == 39

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from tests.test_analysers_support import run, write_case
 from triage.cli import main
 from triage.ingest import iter_records
+from triage.jsonl import read_records
 from triage.model import Call, Message
 from triage.registry import ParseContext
 
@@ -28,7 +29,7 @@ def calls(paths: list[Path], ctx: ParseContext | None = None) -> list[Call]:
 def jsonl(path: Path) -> list[dict]:
     result = CliRunner().invoke(main, ["parse", str(path), "--jsonl"])
     assert result.exit_code == 0, result.output
-    return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    return list(read_records(result.stdout.splitlines()))
 
 
 def test_dyi_json_call_entries_are_calls() -> None:

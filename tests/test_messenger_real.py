@@ -10,6 +10,7 @@ from pathlib import Path
 
 from tests.conftest import ROOT
 from triage.cli import main
+from triage.jsonl import read_records
 from triage.store import Store
 
 GEN = ROOT / "fixtures" / "messenger" / "generated"
@@ -19,9 +20,7 @@ GINA = "your_facebook_activity/messages/inbox/ginaross_7770001"
 def _parse(cli, path: Path, code: int = 0) -> tuple[list[dict], str]:
     result = cli.invoke(main, ["parse", str(path), "--jsonl"])
     assert result.exit_code == code, result.stderr
-    return [json.loads(line) for line in result.stdout.splitlines()], " ".join(
-        result.stderr.split()
-    )
+    return list(read_records(result.stdout.splitlines())), " ".join(result.stderr.split())
 
 
 def _run(cli, tmp_path: Path, source: Path, code: int = 0) -> tuple[Path, str]:

@@ -3,6 +3,7 @@ never raise on arbitrary input, and round-trip where a round trip exists."""
 
 from __future__ import annotations
 
+import io
 import json
 import math
 from datetime import UTC, datetime, timedelta
@@ -13,8 +14,8 @@ from hypothesis import strategies as st
 
 from triage.clock import from_apple, from_unix_ms, from_unix_s, local_to_utc
 from triage.identity import normalise_phone, party
-from triage.jsonl import encode_line
-from triage.model import Conversation, Message, Provenance, message_to_json
+from triage.jsonl import JsonlWriter, read_records
+from triage.model import Conversation, Message, Provenance
 from triage.terminal import plain
 
 FAST = settings(max_examples=150, deadline=None)
@@ -107,9 +108,16 @@ def test_jsonl_writer_takes_any_body_and_extra(body: str | None, extra: dict) ->
         source=Provenance(file="f", sha256="0" * 64, format="android_mmssms", locator="sms._id=1"),
         extra=extra,
     )
-    line = encode_line(message_to_json(msg)).decode("utf-8")
-    assert line.endswith("\n") and "\n" not in line[:-1]
-    back = json.loads(line)
+    out = io.BytesIO()
+    writer = JsonlWriter(out)
+    writer.write(msg)
+    writer.flush()
+    text = out.getvalue().decode("utf-8")
+    # schema, source, conversation and the message: one JSON object per line
+    lines = text.split("\n")
+    assert len(lines) == 5 and lines[-1] == ""
+    assert all(json.loads(line) for line in lines[:-1])
+    (back,) = read_records(lines)
     assert back["body"] == body  # text round-trips exactly
     for key, value in extra.items():
         if isinstance(value, bytes):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from click.testing import CliRunner
 
 from triage.cli import main
 from triage.ingest import iter_records
+from triage.jsonl import read_records
 from triage.model import DeletionTrace, IdSpace, Message
 from triage.registry import ParseContext
 
@@ -44,5 +44,5 @@ class Parsed:
 def cli_jsonl(path: Path) -> tuple[list[dict], str]:
     result = CliRunner().invoke(main, ["parse", str(path), "--jsonl"])
     assert result.exit_code == 0, result.output
-    lines = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+    lines = list(read_records(result.stdout.splitlines()))
     return lines, result.stderr

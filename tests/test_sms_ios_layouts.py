@@ -10,6 +10,7 @@ from pathlib import Path
 from tests.conftest import ROOT
 from triage.cli import main
 from triage.ingest import iter_records
+from triage.jsonl import read_records
 from triage.model import IdSpace
 from triage.registry import ParseContext
 
@@ -19,7 +20,7 @@ GEN = ROOT / "fixtures" / "sms" / "generated"
 def _jsonl(cli, path: Path) -> tuple[list[dict], str]:
     result = cli.invoke(main, ["parse", str(path), "--jsonl"])
     assert result.exit_code == 0, result.stderr
-    return [json.loads(line) for line in result.stdout.splitlines()], result.stderr
+    return list(read_records(result.stdout.splitlines())), result.stderr
 
 
 def test_partial_copy_without_chat_tables_is_read_and_the_gap_reported(cli) -> None:

@@ -15,6 +15,7 @@ from tests.conftest import ROOT
 from tests.test_run import write_case
 from triage.casefile import load_case
 from triage.cli import main
+from triage.jsonl import read_records
 from triage.run import run_case
 from triage.store import Store
 
@@ -24,7 +25,7 @@ PROTECTED = ROOT / "fixtures" / "ufdr" / "generated" / "protected.ufdr"
 
 def parse_jsonl(cli, *paths: Path) -> tuple[list[dict], str]:
     result = cli.invoke(main, ["parse", *map(str, paths)])
-    rows = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    rows = list(read_records(result.stdout.splitlines()))
     return rows, result.stderr
 
 

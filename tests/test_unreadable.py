@@ -14,6 +14,7 @@ import pytest
 from tests.conftest import ROOT
 from triage.cli import main
 from triage.evidence import sha256_file
+from triage.jsonl import read_records
 
 GEN = ROOT / "fixtures" / "unreadable" / "generated"
 DB = "data/user_de/0/com.android.providers.telephony/databases"
@@ -72,7 +73,7 @@ def test_torn_wal_reads_the_committed_rows_and_says_how_many_frames_were_ignored
     before = _snapshot(folder)
     result = cli.invoke(main, ["parse", str(folder)])
     assert result.exit_code == 3, result.output  # partly read
-    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    lines = list(read_records(result.stdout.splitlines()))
     bodies = [m["body"] for m in lines if not m["recovered"]]
     # Rows 1-3 are in the main file, row 4 in the WAL's committed transaction; row 5 is in the
     # transaction whose checksum breaks, which SQLite (and so the tool) does not apply.

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import shutil
 import sqlite3
 from collections import Counter
@@ -22,6 +21,7 @@ from triage.parsers.whatsapp_android import WhatsAppAndroid
 from triage.cli import main
 from triage.evidence import Evidence
 from triage.ingest import iter_records
+from triage.jsonl import read_records
 from triage.model import Call, ContactEntry, DeletionTrace, IdSpace, Message
 from triage.registry import ParseContext, detect
 
@@ -379,7 +379,7 @@ def test_same_chat_shares_conversation_id_across_platforms(current: Parsed, ios:
 def test_cli_parse_jsonl() -> None:
     result = CliRunner().invoke(main, ["parse", str(CURRENT / DB_DIR / "msgstore.db"), "--jsonl"])
     assert result.exit_code == 0, result.output
-    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    lines = list(read_records(result.stdout.splitlines()))
     assert len(lines) == 17
     # 15 messages and 2 calls; a call line says so and carries its own fields.
     calls = [line for line in lines if line.get("record") == "call"]
@@ -407,7 +407,7 @@ def test_cli_parse_jsonl() -> None:
 def test_cli_ios_jsonl() -> None:
     result = CliRunner().invoke(main, ["parse", str(IOS), "--jsonl"])
     assert result.exit_code == 0, result.output
-    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    lines = list(read_records(result.stdout.splitlines()))
     assert len(lines) == 10
     assert {line["source"]["format"] for line in lines} == {"whatsapp_ios"}
 

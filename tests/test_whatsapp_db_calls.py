@@ -4,12 +4,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from tests.conftest import ROOT
 from triage.cli import main
 from triage.ingest import iter_records
+from triage.jsonl import read_records
 from triage.model import IdSpace
 from triage.registry import ParseContext
 from triage.store import Store
@@ -22,7 +22,7 @@ BOB_CONV = "whatsapp:447700900456@s.whatsapp.net"
 def _jsonl(cli, path: Path) -> list[dict]:
     result = cli.invoke(main, ["parse", str(path), "--jsonl"])
     assert result.exit_code == 0, result.stderr
-    return [json.loads(line) for line in result.stdout.splitlines()]
+    return list(read_records(result.stdout.splitlines()))
 
 
 def _spaces(path: Path) -> list[IdSpace]:

@@ -20,6 +20,7 @@ from triage.parsers.whatsapp_txt_grammar import OrderEvidence, decide_order, med
 from triage.cli import main
 from triage.evidence import Evidence
 from triage.ingest import iter_records
+from triage.jsonl import read_records
 from triage.model import Message, Party, iso_utc
 from triage.registry import ParseContext, Probe, detect
 
@@ -155,7 +156,7 @@ def test_cli_jsonl_ios_zip_with_media() -> None:
     path = FIX / "media" / "WhatsApp Chat - Family.zip"
     result = CliRunner().invoke(main, ["parse", str(path), "--jsonl"])
     assert result.exit_code == 0, result.output
-    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    rows = list(read_records(result.stdout.splitlines()))
     assert len(rows) == 17
     assert {r["source"]["file"] for r in rows} == {f"{path}!/_chat.txt"}
     assert [r["kind"] for r in rows].count("system") == 4
@@ -465,7 +466,7 @@ def test_date_order_override() -> None:
         main, ["parse", str(FIX / "order" / "dmy_by_decrease.txt"), "--date-order", "MDY"]
     )
     assert result.exit_code == 0
-    first = json.loads(result.stdout.splitlines()[0])
+    first = next(read_records(result.stdout.splitlines()))
     assert first["timestamp_utc"] == "2022-11-01T09:00:00Z"
 
 
@@ -581,8 +582,7 @@ def test_streams_a_long_export_in_bounded_memory(tmp_path: Path) -> None:
 
 def _jsonl_by_file(result_stdout: str) -> dict[str, list[dict]]:
     by_file: dict[str, list[dict]] = {}
-    for line in result_stdout.splitlines():
-        row = json.loads(line)
+    for row in read_records(result_stdout.splitlines()):
         by_file.setdefault(Path(row["source"]["file"]).name, []).append(row)
     return by_file
 
@@ -691,12 +691,12 @@ def test_assumed_order_through_parse_warns_and_date_order_overrides() -> None:
     result = CliRunner().invoke(main, ["parse", str(path), "--jsonl"])
     assert result.exit_code == 0
     assert "date order assumed" in result.stderr and "case region GB" in result.stderr
-    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    rows = list(read_records(result.stdout.splitlines()))
     assert rows[0]["timestamp_utc"] == "2022-02-01T09:00:00Z"
     assert rows[0]["extra"]["date_order_assumed"] == "day first"
     result = CliRunner().invoke(main, ["parse", str(path), "--jsonl", "--date-order", "MDY"])
     assert "date order assumed" not in result.stderr
-    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    rows = list(read_records(result.stdout.splitlines()))
     assert rows[0]["timestamp_utc"] == "2022-01-02T09:00:00Z"
     assert "date_order_assumed" not in rows[0]["extra"]
 
@@ -743,7 +743,7 @@ def test_utf16_and_nul_bytes_are_read(name: str) -> None:
     path = FIX / "text" / name
     result = CliRunner().invoke(main, ["parse", str(path), "--jsonl"])
     assert result.exit_code == 0, result.stderr
-    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    rows = list(read_records(result.stdout.splitlines()))
     assert [r["body"] for r in rows[1:]] == ["Hi Bob, café at 6?", "Yes 👍"]
     assert rows[1]["timestamp_utc"] == "2022-03-23T13:31:00Z"
     if name == "nul_bytes.txt":
@@ -757,7 +757,7 @@ def test_invalid_utf8_is_counted_and_reported() -> None:
     result = CliRunner().invoke(main, ["parse", str(path), "--jsonl"])
     assert result.exit_code == 0
     assert "3 invalid UTF-8 sequences replaced" in result.stderr
-    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    rows = list(read_records(result.stdout.splitlines()))
     assert [r["body"] for r in rows[1:]] == ["Hi \ufffdBob, café at 6?", "Y\ufffdes\ufffd 👍"]
 
 

@@ -376,10 +376,11 @@ def parse(
 ) -> None:
     """Print the normalised messages and calls read from PATHS as JSON lines.
 
-    Each line is one message in the stable schema documented in the README (platform,
-    conversation, timestamp_utc, direction, sender, body, attachments, source...), or one call
-    (a line with "record": "call": network, direction, result, duration_s...). Warnings and a
-    count per source go to stderr, so stdout stays valid JSONL.
+    The stable schema of the README, version 2: each line has a "record" key. A message line
+    ("message": timestamp_utc, direction, body, kind, locator...) or a call line ("call":
+    network, direction, result, duration_s...) refers by key to its conversation, parties and
+    source file, each written once on its own line before first use. Warnings and a count per
+    source go to stderr, so stdout stays valid JSONL.
 
     Example:
 

@@ -5,7 +5,7 @@ report read them back from the store. Nothing downstream ever needs to know whic
 came from beyond what :class:`Provenance` says.
 
 Records are plain dataclasses so they are cheap to build in a generator and easy to serialise
-(:func:`message_to_json` is the stable JSONL interface documented in the README).
+(:mod:`triage.jsonl` writes them as the JSONL interface documented in the README).
 """
 
 from __future__ import annotations
@@ -344,38 +344,6 @@ def check_call(call: Call) -> None:
     check_parties(call.parties, where)
 
 
-def call_to_json(call: Call) -> dict[str, Any]:
-    """The stable JSONL form of a call (documented field by field in the README)."""
-    return {
-        "record": "call",
-        "network": call.network,
-        "video": call.video,
-        "timestamp_utc": iso_utc(call.timestamp_utc),
-        "timestamp_raw": call.timestamp_raw,
-        "zone_assumed": call.zone_assumed,
-        "direction": call.direction,
-        "result": call.result,
-        "result_code": call.result_code,
-        "duration_s": call.duration_s,
-        "counterpart": party_to_json(call.counterpart),
-        "participants": [party_to_json(p) for p in call.participants],
-        "is_group": call.is_group,
-        "conversation": call.conversation_id,
-        "app": call.app,
-        "deleted": call.deleted,
-        "source": {
-            "file": call.source.file,
-            "sha256": call.source.sha256,
-            "format": call.source.format,
-            "locator": call.source.locator,
-        },
-        "record_id": call.record_id,
-        "order_key": call.order_key,
-        "duplicate_key": call.duplicate_key,
-        "extra": call.extra,
-    }
-
-
 @dataclass(slots=True)
 class AuditEvent:
     """One row of a police system's audit trail: who looked up whom, when, on which system.
@@ -470,52 +438,6 @@ def attachment_to_json(att: Attachment) -> dict[str, Any]:
 
 def attachment_from_json(data: dict[str, Any]) -> Attachment:
     return Attachment(**{k: data.get(k) for k in Attachment.__slots__ if k != "thumbnail"})
-
-
-def conversation_to_json(conv: Conversation) -> dict[str, Any]:
-    return {
-        "id": conv.id,
-        "title": conv.title,
-        "is_group": conv.is_group,
-        "participants": [party_to_json(p) for p in conv.participants],
-    }
-
-
-def message_to_json(msg: Message, conversation: Any = None) -> dict[str, Any]:
-    """The stable JSONL form of a message (documented field by field in the README).
-
-    ``conversation``: the conversation's form when the caller already has it (a writer that
-    serialises each conversation once: :mod:`triage.jsonl`)."""
-    return {
-        "platform": msg.platform,
-        "conversation": (
-            conversation if conversation is not None else conversation_to_json(msg.conversation)
-        ),
-        "timestamp_utc": iso_utc(msg.timestamp_utc),
-        "timestamp_raw": msg.timestamp_raw,
-        "zone_assumed": msg.zone_assumed,
-        "direction": msg.direction,
-        "sender": party_to_json(msg.sender),
-        "recipients": [party_to_json(p) for p in msg.recipients],
-        "body": msg.body,
-        "kind": msg.kind,
-        "deleted": msg.deleted,
-        "edited": msg.edited,
-        "attachments": [attachment_to_json(a) for a in msg.attachments],
-        "source": {
-            "file": msg.source.file,
-            "sha256": msg.source.sha256,
-            "format": msg.source.format,
-            "locator": msg.source.locator,
-        },
-        "record_id": msg.record_id,
-        "order_key": msg.order_key,
-        "duplicate_key": msg.duplicate_key,
-        "id_space": msg.id_space,
-        "status_update": msg.status_update,
-        "recovered": msg.recovered,
-        "extra": msg.extra,
-    }
 
 
 def json_evidence_value(value: Any) -> Any:
