@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from triage.parsers.whatsapp_txt_grammar import call_line
 
 from tests.test_analysers_support import run, write_case
 from triage.cli import main
+from triage.jsonl import read_records
 
 KATE = (
     Path(__file__).resolve().parent.parent / "fixtures/whatsapp_txt/calls/WhatsApp Chat - Kate.txt"
@@ -24,7 +24,7 @@ CAROL = (
 def jsonl(*paths: Path) -> list[dict]:
     result = CliRunner().invoke(main, ["parse", *map(str, paths), "--jsonl"])
     assert result.exit_code == 0, result.output
-    return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    return list(read_records(result.stdout.splitlines()))
 
 
 def test_ios_call_lines_are_calls_with_what_the_line_says() -> None:
