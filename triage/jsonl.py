@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
 import orjson
@@ -52,22 +52,28 @@ MAX_CONVERSATIONS = 4096
 #: Parties remembered; past this the cache restarts the same way.
 MAX_PARTIES = 1 << 16
 
-# Datetimes and dataclasses go through json_evidence_value, as with the standard encoder.
-_OPTIONS = (
-    orjson.OPT_APPEND_NEWLINE | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
-)
+# Dataclasses go through json_evidence_value, as with the standard encoder; datetimes are
+# written by orjson in ISO 8601 (UTC as "Z"), as iso_utc writes a UTC time in whole seconds.
+_OPTIONS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_UTC_Z | orjson.OPT_PASSTHROUGH_DATACLASS
+_dumps = orjson.dumps
 
 
 def encode_line(record: dict[str, Any]) -> bytes:
     """One JSON line (with its newline) for a record, whatever the source put in its fields
     (BLOBs as ``base64:``, see :func:`triage.model.json_evidence_value`)."""
     try:
-        return orjson.dumps(record, default=json_evidence_value, option=_OPTIONS)
+        return _dumps(record, default=json_evidence_value, option=_OPTIONS)
     except (TypeError, orjson.JSONEncodeError):
-        text = json.dumps(
-            record, default=json_evidence_value, separators=(",", ":"), ensure_ascii=True
-        )
+        text = json.dumps(record, default=_standard, separators=(",", ":"), ensure_ascii=True)
         return text.encode("ascii") + b"\n"
+
+
+def _standard(value: Any) -> Any:
+    """For the standard encoder: a datetime in the text ``orjson`` gives it, anything else as
+    :func:`triage.model.json_evidence_value` writes it."""
+    if isinstance(value, datetime):
+        return _dumps(value, option=orjson.OPT_UTC_Z)[1:-1].decode("ascii")
+    return json_evidence_value(value)
 
 
 class JsonlWriter:
@@ -81,11 +87,12 @@ class JsonlWriter:
         self._conversations: dict[int, tuple[Conversation, int]] = {}
         self._conversation_count = 0
         self._parties: dict[Party, int] = {}
+        # id -> (the party, kept alive; its key): most parsers reuse one object per party.
+        self._party_ids: dict[int, tuple[Party, int]] = {}
         self._party_count = 0
         self._sources: dict[tuple[str, str, str], int] = {}
-        # The last source and time written: consecutive records mostly share them.
+        # The last source written: consecutive records mostly share it.
         self._last_source: tuple[str | None, str | None, str | None, int] = (None, None, None, 0)
-        self._last_time: tuple[datetime | None, str | None] = (None, None)
 
     def _start(self) -> None:
         self._started = True
@@ -113,6 +120,9 @@ class JsonlWriter:
         return found
 
     def _party(self, party: Party) -> int:
+        known = self._party_ids.get(id(party))
+        if known is not None and known[0] is party:
+            return known[1]
         found = self._parties.get(party)
         if found is None:
             if len(self._parties) >= MAX_PARTIES:
@@ -131,6 +141,9 @@ class JsonlWriter:
                     }
                 )
             )
+        if len(self._party_ids) >= MAX_PARTIES:
+            self._party_ids.clear()
+        self._party_ids[id(party)] = (party, found)
         return found
 
     def _conversation(self, conv: Conversation) -> int:
@@ -157,36 +170,50 @@ class JsonlWriter:
         )
         return key
 
-    def _time(self, value: datetime | None) -> str | None:
-        last, text = self._last_time
-        if value is last:
-            return text
-        text = iso_utc(value)
-        self._last_time = (value, text)
-        return text
+    def _time(self, value: datetime | None) -> datetime | str | None:
+        """The timestamp as the line gives it: a UTC time in whole seconds is left to ``orjson``
+        (``2024-03-12T08:42:00Z``, the text :func:`iso_utc` gives, without a Python call); any
+        other (milliseconds, another zone) as :func:`iso_utc` writes it."""
+        if value is None or (value.tzinfo is UTC and not value.microsecond and value.year >= 1000):
+            return value
+        return iso_utc(value)
 
     def write(self, msg: Message) -> None:
         if not self._started:
             self._start()
+        conv = msg.conversation
+        known = self._conversations.get(id(conv))
+        conv_key = known[1] if known is not None and known[0] is conv else self._conversation(conv)
+        time = msg.timestamp_utc
+        if time is not None and (time.tzinfo is not UTC or time.microsecond or time.year < 1000):
+            time = iso_utc(time)
         party = self._party
         sender = msg.sender
+        sender_key = None if sender is None else party(sender)
+        recipients = msg.recipients
+        recipient_keys = [party(p) for p in recipients] if recipients else []
+        attachments = msg.attachments
+        src = msg.source
+        file, sha256, fmt, src_key = self._last_source
+        if src.file is not file or src.sha256 is not sha256 or src.format is not fmt:
+            src_key = self._source(src)
         record = {
             "record": "message",
             "platform": msg.platform,
-            "conversation": self._conversation(msg.conversation),
-            "timestamp_utc": self._time(msg.timestamp_utc),
+            "conversation": conv_key,
+            "timestamp_utc": time,
             "timestamp_raw": msg.timestamp_raw,
             "zone_assumed": msg.zone_assumed,
             "direction": msg.direction,
-            "sender": None if sender is None else party(sender),
-            "recipients": [party(p) for p in msg.recipients],
+            "sender": sender_key,
+            "recipients": recipient_keys,
             "body": msg.body,
             "kind": msg.kind,
             "deleted": msg.deleted,
             "edited": msg.edited,
-            "attachments": [attachment_to_json(a) for a in msg.attachments],
-            "source": self._source(msg.source),
-            "locator": msg.source.locator,
+            "attachments": [attachment_to_json(a) for a in attachments] if attachments else [],
+            "source": src_key,
+            "locator": src.locator,
             "record_id": msg.record_id,
             "order_key": msg.order_key,
             "duplicate_key": msg.duplicate_key,
@@ -195,8 +222,12 @@ class JsonlWriter:
             "recovered": msg.recovered,
             "extra": msg.extra,
         }
-        self.lines.append(encode_line(record))
-        if len(self.lines) >= BATCH:
+        lines = self.lines
+        try:
+            lines.append(_dumps(record, default=json_evidence_value, option=_OPTIONS))
+        except (TypeError, orjson.JSONEncodeError):
+            lines.append(encode_line(record))
+        if len(lines) >= BATCH:
             self.flush()
 
     def write_call(self, call: Call) -> None:
