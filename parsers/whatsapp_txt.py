@@ -36,9 +36,9 @@ import posixpath
 import re
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from triage.parsers import whatsapp_txt_grammar as g
 
@@ -75,11 +75,38 @@ MAX_AUTHORS = 5000
 #: Header times and local days remembered (a chat rarely spans more; the cache then restarts).
 MAX_TIMES = 8192
 _UNSET: Any = object()
+#: The leading fields of Message, which :meth:`_State.message` passes by position; checked here
+#: so that a change to the model stops the import instead of filling the wrong fields.
+_MESSAGE_FIELDS = (
+    "platform",
+    "conversation",
+    "timestamp_utc",
+    "timestamp_raw",
+    "zone_assumed",
+    "direction",
+    "sender",
+    "recipients",
+    "body",
+    "kind",
+    "source",
+    "deleted",
+    "edited",
+    "attachments",
+    "record_id",
+    "order_key",
+    "extra",
+    "duplicate_key",
+)
+if tuple(f.name for f in fields(Message))[: len(_MESSAGE_FIELDS)] != _MESSAGE_FIELDS:
+    raise ImportError("triage.model.Message fields changed: update _MESSAGE_FIELDS and its use")
+# Times of day as offsets from midnight, made once (a reading adds one to its day's midnight).
+_MINUTES = [timedelta(minutes=n) for n in range(24 * 60)]
+_SECONDS = [timedelta(seconds=n) for n in range(60)]
 
 
-@dataclass(slots=True)
-class _Header:
-    """One header line read with the file's strict grammar."""
+class _Header(NamedTuple):
+    """One header line read with the file's strict grammar (a named tuple: one is made per
+    item, and it is cheaper to build than a dataclass)."""
 
     line_no: int
     raw: str
@@ -669,11 +696,16 @@ class _State:
         self._authors: dict[str, tuple[str, Party, list[Party]]] = {}
         self._times: dict[str, tuple[datetime | None, str | None, bool]] = {}
         self._days: dict[tuple[int, int, int], timedelta | None] = {}
-        # header date as written -> (year, month, day, that day's UTC offset or None)
-        self._dates: dict[tuple[Any, ...], tuple[int, int, int, timedelta | None]] = {}
+        # by day-first or not: header date as written -> (year, month, day, that local
+        # midnight in UTC or None)
+        self._dates: dict[bool, dict[tuple[Any, ...], tuple[int, int, int, datetime | None]]] = {
+            True: {},
+            False: {},
+        }
         self._cuts: dict[int, list[dict[str, int]]] = {}
         self._key_prefix = hashlib.sha256((scan.first_header or "").encode() + b"\x1e")
         self._plain_times = decision.day_first is not None and not self.assumed
+        self._day_first = bool(decision.day_first)
 
     def is_owner_author(self, author: str) -> bool:
         return self.owner_norm is not None and normalise_name(author) == self.owner_norm
@@ -714,38 +746,51 @@ class _State:
         self, m: re.Match[str], day_first: bool
     ) -> tuple[datetime | None, str | None, bool]:
         """(UTC time, note, whether the 12 h clock was impossible) of one header's date."""
-        written = (*m.group("a", "b", "c", "era"), day_first)
-        date = self._dates.get(written)
+        written = m.group("a", "b", "c", "era")
+        dates = self._dates[day_first]
+        date = dates.get(written)
         if date is None:
-            p, q, year_text = g.split_date(written[0], written[1], written[2], self.scan.year_pos)
-            if year_text is None:
-                date = (0, 0, 0, None)
-            else:
-                day, month = (p, q) if day_first else (q, p)
-                year = g.year_value(year_text, bool(written[3]))
-                offset = self._days.get((year, month, day), _UNSET)
-                if offset is _UNSET:
-                    offset = self._day_offset(year, month, day)
-                date = (year, month, day, offset)
-            if len(self._dates) >= MAX_TIMES:
-                self._dates.clear()
-            self._dates[written] = date
-        year, month, day, offset = date
+            date = self._date(written, day_first)
+            if len(dates) >= MAX_TIMES:
+                dates.clear()
+            dates[written] = date
+        year, month, day, midnight = date
         if not year:
             return None, None, False
-        hour, impossible = g.clock_hour(int(m["h"]), m["ap"])
-        minute = int(m["mi"])
-        seconds = m["s"]
+        h, mi, seconds, ap = m.group("h", "mi", "s", "ap")
+        hour, impossible = g.clock_hour(int(h), ap) if ap else (int(h), False)
+        minute = int(mi)
         second = int(seconds) if seconds else 0
-        if offset is not None:
-            # No clock change that day: one offset for every minute of it.
-            utc = datetime(year, month, day, hour, minute, second, tzinfo=UTC) - offset
-            return utc, None, impossible
+        if hour > 23 or minute > 59 or second > 59:
+            return None, "invalid", impossible
+        if midnight is not None:
+            # No clock change that day: its UTC midnight plus the time of day.
+            utc = midnight + _MINUTES[hour * 60 + minute]
+            return (utc + _SECONDS[second] if second else utc), None, impossible
         naive = g.naive_datetime(day, month, year, hour, minute, second)
         if naive is None:
             return None, "invalid", impossible
         utc, note = local_to_utc(naive, self.ctx.timezone)
         return utc, note, impossible
+
+    def _date(
+        self, written: tuple[Any, ...], day_first: bool
+    ) -> tuple[int, int, int, datetime | None]:
+        """(year, month, day, the UTC time of that local midnight or ``None`` on a day with a
+        clock change) of a header date as written; year 0 when it has no year."""
+        p, q, year_text = g.split_date(written[0], written[1], written[2], self.scan.year_pos)
+        date: tuple[int, int, int, datetime | None] = (0, 0, 0, None)
+        if year_text is not None:
+            day, month = (p, q) if day_first else (q, p)
+            year = g.year_value(year_text, bool(written[3]))
+            offset = self._days.get((year, month, day), _UNSET)
+            if offset is _UNSET:
+                offset = self._day_offset(year, month, day)
+            midnight = None
+            if offset is not None:
+                midnight = datetime(year, month, day, tzinfo=UTC) - offset
+            date = (year, month, day, midnight)
+        return date
 
     def _day_offset(self, year: int, month: int, day: int) -> timedelta | None:
         """The zone's UTC offset on a local day without a clock change, else ``None`` (the day's
@@ -850,12 +895,18 @@ class _State:
         m = header.match
         timestamp = None
         if self._plain_times:
-            # The common case inline: a header time already read, with nothing to report.
-            cached = self._times.get(m["dt"])
-            if cached is not None and cached[1] is None and not cached[2]:
-                timestamp = cached[0]
-            else:
-                timestamp = self.timestamp(header, extra)
+            # The common case inline: consecutive items often share a minute, and the reading
+            # depends on the header text only.
+            times = self._times
+            cached = times.get(m["dt"])
+            if cached is None:
+                cached = self._reading(m, self._day_first)
+                if len(times) >= MAX_TIMES:
+                    times.clear()
+                times[m["dt"]] = cached
+            timestamp = cached[0]
+            if cached[1] is not None or cached[2]:
+                timestamp = self._noted(header, extra, *cached)
         else:
             timestamp = self.timestamp(header, extra)
         first = header.first
@@ -909,23 +960,26 @@ class _State:
             if body is not None and "<" in body:
                 body, edited = g.strip_edited(body)
         start, end = m.span("dt")
+        # In the order of _MESSAGE_FIELDS (keywords cost a third of building the message).
         return Message(
-            duplicate_key=self.duplicate_key(header, more),
-            platform="whatsapp",
-            conversation=self.conversation,
-            timestamp_utc=timestamp,
-            timestamp_raw=header.body_text[start:end],
-            zone_assumed=True,
-            direction=direction,
-            sender=sender,
-            recipients=recipients,
-            body=body,
-            kind=kind,
-            source=Provenance(self.logical, self.sha256, "whatsapp_txt", f"line {line_no}"),
-            deleted=deleted,
-            edited=edited,
-            attachments=attachments,
-            extra=extra,
+            "whatsapp",
+            self.conversation,
+            timestamp,
+            header.body_text[start:end],
+            True,  # zone_assumed
+            direction,  # type: ignore[arg-type]
+            sender,
+            recipients,
+            body,
+            kind,  # type: ignore[arg-type]
+            Provenance(self.logical, self.sha256, "whatsapp_txt", f"line {line_no}"),
+            deleted,
+            edited,
+            attachments,
+            None,  # record_id
+            None,  # order_key
+            extra,
+            self.duplicate_key(header, more),
         )
 
     def call(
@@ -987,10 +1041,9 @@ class _State:
         # sha256 over "\x1e".join([first line, line number, text, *more lines]), the
         # first line's share hashed once per file.
         digest = self._key_prefix.copy()
-        digest.update(f"{header.line_no}\x1e{header.body_text}".encode())
-        for line in more:
-            digest.update(b"\x1e" + line.encode())
-        return f"whatsapp_txt:{digest.hexdigest()[:32]}"
+        text = f"{header.line_no}\x1e{header.body_text}"
+        digest.update((text + "\x1e" + "\x1e".join(more) if more else text).encode())
+        return "whatsapp_txt:" + digest.hexdigest()[:32]
 
     def addressing(self, author: str) -> tuple[str, Party, list[Party]]:
         """(direction, sender, recipients) of a person's message, fixed per author."""

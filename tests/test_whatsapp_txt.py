@@ -665,6 +665,30 @@ def test_impossible_12_hour_times_read_as_24_hour_and_flagged() -> None:
     assert warning.count == 2 and warning.examples[0] == "line 2: '23/03/2022, 23:59 PM'"
 
 
+def test_time_of_day_out_of_range_is_an_invalid_date_and_reading_goes_on(tmp_path: Path) -> None:
+    # A damaged or hand-edited export: "25:00" and "10:61" are no time of day. Each item is
+    # kept undated and reported; the items after them are read as before.
+    path = tmp_path / "WhatsApp Chat with Odd.txt"
+    path.write_text(
+        "01/02/2022, 10:00 - Alice: hi\n"
+        "01/02/2022, 25:00 - Bob: odd\n"
+        "13/02/2022, 10:61 - Bob: odd2\n"
+        "13/02/2022, 11:00 - Alice: after\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["parse", str(path)])
+    assert result.exit_code == 0, result.stderr
+    rows = list(read_records(result.stdout.splitlines()))
+    assert [(r["body"], r["timestamp_utc"]) for r in rows] == [
+        ("hi", "2022-02-01T10:00:00Z"),
+        ("odd", None),
+        ("odd2", None),
+        ("after", "2022-02-13T11:00:00Z"),
+    ]
+    assert "invalid date x2 (e.g. line 2: '01/02/2022, 25:00')" in result.stderr
+    assert "stopped early" not in result.stderr
+
+
 # --- day/month order the dates cannot decide (issue 12 item 2) --------------------------------------
 
 
