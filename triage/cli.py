@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections import Counter
 from pathlib import Path
 
 import click
@@ -391,22 +392,19 @@ def parse(
     except Exception as exc:
         raise UserError(f"--timezone {timezone}: not a known time zone ({exc})") from exc
     writer = JsonlWriter(click.get_binary_stream("stdout"))
-    counts: dict[str, dict[str, int]] = {}
+    write, write_call = writer.write, writer.write_call
     outcome = ReadOutcome()
-    for result, record in iter_records(_existing_paths(paths), ctx, outcome):
+    for _, record in iter_records(_existing_paths(paths), ctx, outcome):
         if isinstance(record, Message):
-            writer.write(record)
-            what = "messages"
+            write(record)
         elif isinstance(record, Call):
-            writer.write_call(record)
-            what = "calls"
-        else:
-            continue
-        per_file = counts.get(result.file.logical)
-        if per_file is None:
-            per_file = counts[result.file.logical] = {"messages": 0, "calls": 0}
-        per_file[what] += 1
+            write_call(record)
     writer.flush()
+    # Per file, from what ingest counted for each source while it checked the records.
+    counts: dict[str, Counter[str]] = {}
+    for source in outcome.sources:
+        if source.counts["messages"] or source.counts["calls"]:
+            counts.setdefault(source.file.logical, Counter()).update(source.counts)
     for file, count in counts.items():
         calls = f", {count['calls']:,} calls" if count["calls"] else ""
         err.print(f"{count['messages']:>8,} messages{calls}  {shown(file)}")

@@ -136,22 +136,23 @@ def parse_detection(
     """Run one detected source's parser, counting records and turning a crash into a warning."""
     assert detection.parser is not None
     parser = detection.parser
-    last = "start of file"
+    last: Message | Call | ContactEntry | None = None  # the last record with a locator
     _check_wal(detection.file, ctx)
+    counts = result.counts
     try:
         for record in parser.parse(detection.file, ctx):
             if isinstance(record, Message):
                 check_message(record)
-                result.counts["messages"] += 1
-                last = record.source.locator
+                counts["messages"] += 1
+                last = record
             elif isinstance(record, Call):
                 check_call(record)
-                result.counts["calls"] += 1
-                last = record.source.locator
+                counts["calls"] += 1
+                last = record
             elif isinstance(record, ContactEntry):
                 check_parties(record.identifiers, record.source.locator)
-                result.counts["contacts"] += 1
-                last = record.source.locator
+                counts["contacts"] += 1
+                last = record
             elif isinstance(record, IdSpace):
                 result.counts["id spaces"] += 1
             elif isinstance(record, DeletionTrace):
@@ -160,7 +161,8 @@ def parse_detection(
     except Exception as exc:  # one broken source must not stop the run
         _report_damage(detection.file, ctx)
         log.debug("parser %s failed on %s", parser.name, detection.file.logical, exc_info=True)
-        result.error = f"{type(exc).__name__}: {exc} (after {last})"
+        after = "start of file" if last is None else last.source.locator
+        result.error = f"{type(exc).__name__}: {exc} (after {after})"
         ctx.warn(detection.file.logical, "parser stopped early", result.error)
         return
     _report_damage(detection.file, ctx)
