@@ -183,7 +183,7 @@ class WhatsAppTxt(Parser):
     """WhatsApp "Export chat" text (Android and iOS, every locale layout), bare or in a zip."""
 
     name = "whatsapp_txt"
-    version = "4"
+    version = "5"
     description = 'WhatsApp "Export chat" text (.txt, or _chat.txt in a zip with media)'
 
     # -- detection -------------------------------------------------------------------------------
