@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -155,3 +156,34 @@ def test_nothing_written_without_records() -> None:
 def test_read_records_refuses_what_it_cannot_resolve(lines: list[str], error: str) -> None:
     with pytest.raises(SchemaError, match=error):
         list(read_records(lines))
+
+
+def test_times_are_written_alike_by_orjson_and_by_the_fallback_encoder() -> None:
+    # A lone surrogate makes orjson refuse the line; the standard encoder then writes it, and a
+    # time must read the same either way (the message's own and one inside extra).
+    def line(body: str) -> dict:
+        msg = Message(
+            platform="sms",
+            conversation=Conversation(id="sms:thread:1"),
+            timestamp_utc=datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC),
+            timestamp_raw="1704164645000",
+            zone_assumed=False,
+            direction="incoming",
+            sender=None,
+            recipients=[],
+            body=body,
+            kind="text",
+            source=Provenance("mmssms.db", "0" * 64, "android_mmssms", "sms._id=1"),
+            extra={"seen": datetime(2024, 1, 2, 3, 4, 6, 250000, tzinfo=UTC)},
+        )
+        out = io.BytesIO()
+        writer = JsonlWriter(out)
+        writer.write(msg)
+        writer.flush()
+        (row,) = read_records(out.getvalue().split(b"\n"))
+        return row
+
+    plain, odd = line("ok"), line("bad \udc80 half")
+    assert plain["timestamp_utc"] == odd["timestamp_utc"] == "2024-01-02T03:04:05Z"
+    assert plain["extra"] == odd["extra"] == {"seen": "2024-01-02T03:04:06.250000Z"}
+    assert odd["body"] == "bad \udc80 half"

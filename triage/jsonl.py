@@ -285,7 +285,11 @@ def read_records(lines: Iterable[str | bytes]) -> Iterator[dict[str, Any]]:
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        row = orjson.loads(line)
+        try:
+            row = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            # A lone surrogate the writer escaped (the standard encoder's line): orjson refuses it.
+            row = json.loads(line)
         kind = row.get("record")
         if not started:
             if kind != "schema" or row.get("schema") != SCHEMA:
