@@ -41,6 +41,12 @@ fastest of 3 runs each:
   forms, provenance and ``extra`` on every line, as the schema says): 225 MB of output for a
   16.3 MB export, against a CSV about the size of the input, so writing alone takes about what
   whatstk takes in all. 2x needs a leaner line (a schema decision), not a faster loop.
+* JSONL version 2 and the per-item speed-ups (speed-txt, 2 December 2026, load 6.1-8.9 on 2
+  shared cores), in one session: before (40d3e0a) ``triage parse --jsonl`` 14.51 s wall /
+  7.16 s CPU against ``whatstk-to-csv`` 11.77 s / 5.70 s: ratio 0.81 (wall), 0.81 (CPU); after
+  10.12 s wall / 5.00 s CPU, 43 MiB, 119.7 MB written (683 bytes a record, was 1,313) against
+  13.06 s / 6.12 s: ratio 1.29 (wall), 1.22 (CPU). In one process (CPU): 2.57 s against
+  ``df_from_whatsapp`` 1.96 s, 0.78. The target (>= 2) is still not met.
 """
 
 from __future__ import annotations

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from click.testing import CliRunner
 from tests.test_analysers_support import run, write_case
 from triage.call_copies import RULE, WINDOW_S, CallFacts, same_calls
 from triage.cli import main
+from triage.jsonl import read_records
 
 TWICE = Path(__file__).resolve().parent.parent / "fixtures/calls/generated/ios_whatsapp_twice"
 T0 = datetime(2026, 3, 18, 21, 0, tzinfo=UTC)
@@ -45,8 +45,8 @@ def test_rule_pairs_nearest_copy_from_another_source_only() -> None:
 def test_parse_prints_every_record_as_read() -> None:
     result = CliRunner().invoke(main, ["parse", str(TWICE), "--jsonl"])
     assert result.exit_code == 0, result.output
-    lines = [json.loads(x) for x in result.stdout.splitlines() if x.startswith("{")]
-    calls = [c for c in lines if c.get("record") == "call"]
+    lines = list(read_records(result.stdout.splitlines()))
+    calls = [c for c in lines if c["record"] == "call"]
     assert (
         sorted(c["source"]["format"] for c in calls)
         == ["ios_callhistory"] * 5 + ["whatsapp_ios_calls"] * 4
