@@ -67,6 +67,7 @@ def test_every_page_writes_dates_and_counts_one_way(demo_run: Path) -> None:
         assert not re.search(
             r"\b1 (messages|days|calls|records|gaps|conversations|sources|attachments)\b", text
         ), page
+        assert not re.search(r"\w\(s\)", text), page  # "2 members", never "2 member(s)"
     index = (demo_run / "index.html").read_text("utf-8")
     assert "after the case closed (10 Apr 2026)." in index
     status = next((demo_run / "conversations").glob("whatsapp-status-broadcast-*.html"))

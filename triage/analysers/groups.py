@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from triage.analysers import Analyser, Settings
-from triage.analysers.parties import ContactIndex
+from triage.analysers.parties import ContactIndex, plural
 from triage.casefile import Case
 from triage.model import Party
 from triage.store import Finding, Store
@@ -185,9 +185,11 @@ class GroupsAnalyser(Analyser):
                 m["name"] for m in table if not m["messages"] and (m["read"] or m["delivered"])
             ]
             why = (
-                f"Group conversation {title or key} ({platform}): {len(table)} member(s) seen, "
-                f"{writers} of them wrote messages, {len(media)} media item(s) were posted and "
-                f"{len(events)} membership event(s) recorded."
+                f"Group conversation {title or key} ({platform}): "
+                f"{plural(len(table), 'member')} seen, {writers:,} of them wrote messages, "
+                f"{plural(len(media), 'media item')} "
+                f"{'was' if len(media) == 1 else 'were'} posted and "
+                f"{plural(len(events), 'membership event')} recorded."
             )
             if readers_only:
                 why += (

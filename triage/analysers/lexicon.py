@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from triage.analysers import Analyser, Settings
+from triage.analysers.parties import plural
 from triage.casefile import Case
 from triage.lexicon import CATEGORIES, Matcher, load_lexicons
 from triage.store import Finding, Store
@@ -124,7 +125,7 @@ class LexiconAnalyser(Analyser):
                     subject=conv,
                     title="Lexicon terms in a group conversation",
                     why=self._why("this group conversation", counts)
-                    + f" {len(members)} member(s) wrote them.",
+                    + f" {plural(len(members), 'member')} wrote them.",
                     weight=0.4,
                     data={"categories": counts, "members": members, "messages": hits_of[conv]},
                     refs=[h["message_id"] for h in hits_of[conv]],
@@ -166,7 +167,8 @@ class LexiconAnalyser(Analyser):
     @staticmethod
     def _why(where: str, counts: dict[str, dict[str, int]]) -> str:
         parts = [
-            f"{c['messages']} message(s) with {c['hits']} term(s) of the category {category}"
+            f"{plural(c['messages'], 'message')} with {plural(c['hits'], 'term')} of the "
+            f"category {category}"
             for category, c in counts.items()
         ]
         return f"In {where}: " + "; ".join(parts) + "."

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from triage.analysers import Analyser, Settings
-from triage.analysers.parties import ContactIndex
+from triage.analysers.parties import ContactIndex, plural
 from triage.casefile import Case
 from triage.model import iso_utc
 from triage.store import Finding, Store, StoredMessage
@@ -169,9 +169,9 @@ class MediaAnalyser(Analyser):
                 rule="media.summary",
                 title="Pictures hashed",
                 why=(
-                    f"{meta.get('pictures', 0)} pictures were found by content and compared with "
-                    f"{len(exhibits)} exhibit(s); {len(meta.get('unreadable', []))} could not be "
-                    "read and are listed."
+                    f"{plural(int(meta.get('pictures', 0) or 0), 'picture')} found by content "
+                    f"and compared with {plural(len(exhibits), 'exhibit')}; "
+                    f"{len(meta.get('unreadable', [])):,} could not be read and are listed."
                 ),
                 data={
                     "images": meta.get("pictures", 0),
