@@ -391,9 +391,8 @@ def robustness(workdir: Path) -> None:
             extra[method] = found[0].astype(np.int32)
     loads.clear()
     started, cpu = time.perf_counter(), cpu_seconds()
-    x_match, x_review = found_masks(
-        find_matches(files, var_ex, profile, load=load), var_ex, len(records)
-    )
+    x_found = find_matches(files, var_ex, profile, load=load)
+    x_match, x_review = found_masks(x_found, var_ex, len(records))
     spent, cpu = time.perf_counter() - started, cpu_seconds() - cpu
     print(
         f"  find_matches: {spent:.1f} s, {cpu / len(records) * 1000:.1f} ms CPU per picture, "
@@ -404,6 +403,13 @@ def robustness(workdir: Path) -> None:
         f"  whole-image tier alone: band match {int(t_match[other].sum())}, "
         f"match+review {int((t_match | t_review)[other].sum())}"
     )
+    for m in x_found:
+        e, j = [i.reference for i in var_ex.images].index(m.exhibit), int(m.file[1:])
+        if other[e, j]:
+            print(
+                f"    {m.exhibit} ~ {bases[labels[j][0]][0]}|{labels[j][1]}: {m.method} "
+                f"{m.distance} {m.band} {m.verified or ''}"
+            )
     closest = ", ".join(f"{m} {int(d[other].min())}" for m, d in extra.items())
     print(
         f"  {int(other.sum())} pairs; band match: {int(x_match[other].sum())}, "
@@ -602,12 +608,168 @@ def speed(workdir: Path, count: int) -> None:
         )
 
 
+# -- video ---------------------------------------------------------------------------------------
+CLIP_SIZE = (480, 320)
+CLIP_SECONDS = 10
+CLIP_FPS = 25
+# (name, start trimmed off in s, size, fps, crf): how a phone's copy differs from the exhibit.
+CLIP_VARIANTS = (
+    ("reencode", 0.0, CLIP_SIZE, 15, 35),
+    ("trim_3s", 3.0, CLIP_SIZE, CLIP_FPS, 23),
+    ("scale_half", 0.0, (240, 160), CLIP_FPS, 28),
+    ("whatsapp", 2.0, (360, 240), 20, 32),
+)
+
+
+def pan_frames(img: Image.Image, seconds: float, fps: int) -> list[Image.Image]:
+    """A slow pan and zoom over the photo (so neighbouring seconds differ, as filmed scenes do)."""
+    w, h = img.size
+    out = []
+    count = round(seconds * fps)
+    for n in range(count):
+        a = n / max(1, count - 1)
+        zoom = 0.8 - 0.2 * a
+        cw, ch = w * zoom, h * zoom
+        left, top = (w - cw) * a, (h - ch) * (0.5 + 0.5 * np.sin(2 * np.pi * a)) / 1.0
+        top = min(max(0.0, top), h - ch)
+        box = (round(left), round(top), round(left + cw), round(top + ch))
+        out.append(img.crop(box).resize(CLIP_SIZE, Image.Resampling.BILINEAR))
+    return out
+
+
+def encode(frames: list[Image.Image], fps: int, size: tuple[int, int], crf: int) -> bytes:
+    import av
+
+    out = io.BytesIO()
+    with av.open(out, "w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=fps, options={"crf": str(crf)})
+        stream.width, stream.height = size
+        stream.pix_fmt = "yuv420p"
+        for img in frames:
+            frame = av.VideoFrame.from_image(img.resize(size, Image.Resampling.BILINEAR))
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return out.getvalue()
+
+
+def reencode(data: bytes, start: float, size: tuple[int, int], fps: int, crf: int) -> bytes:
+    """What a phone or an app does to a clip: decode it, drop the first ``start`` seconds,
+    resample to ``fps``, scale and encode again (generation loss included)."""
+    import av
+
+    with av.open(io.BytesIO(data)) as container:
+        decoded = [(f.time, f.to_image()) for f in container.decode(video=0)]
+    frames, t, index = [], start, 0
+    while True:
+        while index + 1 < len(decoded) and decoded[index + 1][0] <= t + 1e-6:
+            index += 1
+        if t > decoded[-1][0] + 1e-6:
+            break
+        frames.append(decoded[index][1])
+        t += 1 / fps
+    return encode(frames, fps, size, crf)
+
+
+def video_bench(workdir: Path) -> None:
+    from triage.media.video import FRAME_BUDGET, VIDEO_SHARE, hash_video, match_picture, match_video
+
+    photos = find_photos()
+    if len(photos) < 2:
+        print("video bench: need at least two photos; see the module docstring")
+        return
+    profile = load_profile()
+    band = profile.bands["phash"]
+    limits = {
+        "match": band.match,
+        "review": band.review,
+        "review_dhash": band.review_needs.get("dhash", 64),
+    }
+    print(
+        f"\nvideo bench: {len(photos)} clips of {CLIP_SECONDS} s, {CLIP_SIZE[0]}x{CLIP_SIZE[1]} at "
+        f"{CLIP_FPS} fps (H.264, PyAV), a pan and zoom over each photo; variants: "
+        + ", ".join(
+            f"{n} (trim {s:g} s, {w}x{h}, {f} fps, crf {c})" for n, s, (w, h), f, c in CLIP_VARIANTS
+        )
+        + "; picture = the frame at 5 s saved as JPEG"
+    )
+    started = time.perf_counter()
+    exhibits, copies, stills = [], [], []
+    for _name, path in photos:
+        frames = pan_frames(load_photo(path), CLIP_SECONDS, CLIP_FPS)
+        data = encode(frames, CLIP_FPS, CLIP_SIZE, 23)
+        exhibits.append(data)
+        copies.append([reencode(data, s, size, f, c) for _, s, size, f, c in CLIP_VARIANTS])
+        buffer = io.BytesIO()
+        frames[5 * CLIP_FPS].save(buffer, "JPEG", quality=85)
+        stills.append(buffer.getvalue())
+    print(f"  clips made in {time.perf_counter() - started:.0f} s")
+    cpu, wall = cpu_seconds(), time.perf_counter()
+    hashed_ex = [hash_video(d)[0] for d in exhibits]
+    hashed = [[hash_video(d)[0] for d in row] for row in copies]
+    spent_cpu, spent = cpu_seconds() - cpu, time.perf_counter() - wall
+    n_videos = len(exhibits) * (1 + len(CLIP_VARIANTS))
+    n_frames = sum(len(v.frames) for v in hashed_ex) + sum(len(v.frames) for r in hashed for v in r)
+    print(
+        f"  {n_videos} videos hashed ({n_frames} frames, budget {FRAME_BUDGET} a video) in "
+        f"{spent:.1f} s: {spent_cpu / n_videos * 1000:.0f} ms CPU a video, "
+        f"{spent_cpu / n_frames * 1000:.1f} ms CPU a sampled frame"
+    )
+    print(f"  exhibit video vs phone video (share of exhibit frames matched >= {VIDEO_SHARE}):")
+    print(f"  {'variant':12s}{'recall':>8s}{'share':>8s}{'offset':>9s}{'false':>7s}")
+    for k, (name, start, *_rest) in enumerate(CLIP_VARIANTS):
+        found, shares, errors, false = 0, [], [], 0
+        for e, ex in enumerate(hashed_ex):
+            for c in range(len(hashed_ex)):
+                hit = match_video("EX", ex.frames, "copy", hashed[c][k].frames, limits)
+                if c == e:
+                    found += hit is not None
+                    if hit is not None:
+                        shares.append(hit.share)
+                        errors.append(abs(hit.offset + start))
+                elif hit is not None:
+                    false += 1
+        print(
+            f"  {name:12s}{found / len(hashed_ex) * 100:7.1f}%"
+            f"{np.median(shares) if shares else 0:8.2f}"
+            f"{np.median(errors) if errors else 0:8.2f}s{false:7d}"
+        )
+    pairs = len(hashed_ex) * (len(hashed_ex) - 1) * len(CLIP_VARIANTS)
+    print(f"  (false: of {pairs} exhibit-vs-other-clip pairs; offset: median error in seconds)")
+    found = false = 0
+    for e, still in enumerate(stills):
+        exhibit = exhibit_from_bytes(still, "still")
+        variants = [
+            {
+                "phash": v.phash,
+                "dhash": v.dhash,
+                "phash_trim": v.phash_trim,
+                "dhash_trim": v.dhash_trim,
+            }
+            for v in exhibit.variants
+        ]
+        for c in range(len(hashed_ex)):
+            for k in range(len(CLIP_VARIANTS)):
+                hit = match_picture("still", variants, "clip", hashed[c][k].frames, limits)
+                if c == e:
+                    found += hit is not None
+                elif hit is not None:
+                    false += 1
+    total = len(stills) * len(CLIP_VARIANTS)
+    print(
+        f"  exhibit picture (frame at 5 s) in the phone's copies: recall {found / total * 100:.1f} % "
+        f"of {total}, false {false} of {total * (len(hashed_ex) - 1)}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/triage-bench-images"))
     parser.add_argument("--speed-count", type=int, default=500)
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-robustness", action="store_true")
+    parser.add_argument("--skip-video", action="store_true")
     parser.add_argument(
         "--without-pdq", action="store_true", help="hide pdqhash: the default install's pipeline"
     )
@@ -616,6 +778,8 @@ def main() -> None:
     print(f"cores available: {default_workers()}; pdqhash: {'yes' if pdqhash else 'no'}")
     if not args.skip_robustness:
         robustness(args.workdir)
+    if not args.skip_video:
+        video_bench(args.workdir)
     if not args.skip_speed:
         speed(args.workdir, args.speed_count)
 

@@ -147,3 +147,19 @@ def test_a_verify_section_must_name_all_three_limits(tmp_path) -> None:  # noqa:
     path.write_text("phash: {match: 10}\nregions:\n  verify: {ncc: 0.5}\n", encoding="utf-8")
     with pytest.raises(ValueError, match="verify needs ncc, detail and tiles"):
         load_profile(path)
+
+
+def test_screens_with_a_plain_picture_match_only_when_they_are_the_same_screen() -> None:
+    dim = Image.new("RGB", (900, 600), (60, 64, 70)).filter(ImageFilter.GaussianBlur(2))
+    ImageDraw.Draw(dim).ellipse([380, 230, 520, 370], fill=(90, 92, 96))
+    other = Image.new("RGB", (900, 600), (130, 120, 110))
+    ImageDraw.Draw(other).rectangle([100, 100, 300, 500], fill=(150, 140, 130))
+    shot = jpeg(chat(dim, 500), 85)
+    exhibits = exhibit_set(SHOT=shot)
+    same, different = jpeg(chat(dim, 500), 60), jpeg(chat(other, 500), 60)
+    files = [("same.jpg", hash_bytes(same)), ("different.jpg", hash_bytes(different))]
+    pixels = {"same.jpg": same, "different.jpg": different}
+    whole = {m.file for m in perceptual_matches(files, exhibits, load_profile())}
+    assert "same.jpg" in whole
+    matched = {m.file for m in find_matches(files, exhibits, load=pixels.__getitem__)}
+    assert matched == {"same.jpg"}

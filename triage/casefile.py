@@ -85,7 +85,7 @@ class CaseContact:
 @dataclass
 class Exhibit:
     id: str
-    kind: str  # image | hash_list | vics
+    kind: str  # image | video | hash_list | vics
     path: Path
     description: str | None = None
     sensitive: bool = True
@@ -478,11 +478,13 @@ def load_case(path: Path | str) -> Case:
         for i, node in enumerate(r.sequence(top["exhibits"], "exhibits")):
             where = f"exhibits[{i}]"
             e = r.mapping(
-                node, where, ("id", "image", "hash_list", "vics", "description", "sensitive")
+                node,
+                where,
+                ("id", "image", "video", "hash_list", "vics", "description", "sensitive"),
             )
-            kinds = [k for k in ("image", "hash_list", "vics") if k in e]
+            kinds = [k for k in ("image", "video", "hash_list", "vics") if k in e]
             if len(kinds) != 1:
-                raise r.fail(node, where, "give exactly one of image:, hash_list:, vics:")
+                raise r.fail(node, where, "give exactly one of image:, video:, hash_list:, vics:")
             if "id" not in e:
                 raise r.fail(node, f"{where}.id", "missing (the exhibit reference, e.g. ABC/1)")
             exhibits.append(

@@ -174,7 +174,7 @@ def run_case(
             settings.values["audit"] = audit
 
         progress.stage("Hashing pictures and comparing them with the exhibits")
-        media = run_media(evidence, store, case, out, cache)
+        media = run_media(evidence, store, case, out, cache, status=progress.stage)
         for file, reason in media.unreadable:
             ctx.warn(file, "unreadable picture", reason)
         for file, line, reason in media.problems:

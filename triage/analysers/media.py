@@ -20,6 +20,8 @@ from triage.model import iso_utc
 from triage.store import Finding, Store, StoredMessage
 
 BAND_WEIGHT = {"exact": 1.0, "match": 0.9, "review": 0.5}
+# Matches whose ``file`` is a file on the device (the others name a database record).
+ON_DEVICE = ("file", "video_frame", "video")
 
 
 class MediaAnalyser(Analyser):
@@ -95,7 +97,20 @@ class MediaAnalyser(Analyser):
                     "tiles agree)."
                 )
             video = match["data"].get("video")
-            if video:
+            exhibit_copy = exhibit.get("copy")
+            if video and match["via"] == "video":
+                why += " " + self._video_text(video)
+                exhibit_copy = next(
+                    (f["exhibit_copy"] for f in video.get("shown", []) if f.get("exhibit_copy")),
+                    exhibit_copy,
+                )
+            elif video and "exhibit_t" in video:
+                why += (
+                    f" It matches the exhibit video's frame at {video['exhibit_t']:g} s (a still "
+                    "or screenshot of the clip)."
+                )
+                exhibit_copy = video.get("exhibit_copy") or exhibit_copy
+            elif video:
                 times = ", ".join(f"{f['t']:g} s" for f in video["matching_frames"][:10])
                 why += (
                     f" It is a frame of a video: {len(video['matching_frames'])} of the "
@@ -136,10 +151,8 @@ class MediaAnalyser(Analyser):
                         "exhibit_id": match["exhibit_id"],
                         "reference": match["reference"],
                         "exhibit_description": description,
-                        "file": match["file"] if match["via"] in ("file", "video_frame") else None,
-                        "files": sorted(
-                            {m["file"] for m in group if m["via"] in ("file", "video_frame")}
-                        ),
+                        "file": match["file"] if match["via"] in ON_DEVICE else None,
+                        "files": sorted({m["file"] for m in group if m["via"] in ON_DEVICE}),
                         "via": match["via"],
                         "sha256": match["sha256"],
                         "method": match["method"],
@@ -147,7 +160,7 @@ class MediaAnalyser(Analyser):
                         "band": match["band"],
                         "orientation": match["orientation"],
                         "also": match["data"].get("also", {}),
-                        "exhibit_copy": exhibit.get("copy"),
+                        "exhibit_copy": exhibit_copy,
                         "file_copy": match["copy"],
                         "thumbnail": thumbnail,
                         "video": video,
@@ -197,7 +210,28 @@ class MediaAnalyser(Analyser):
         return found + [{"message_id": m} for m in thumbs_at.get(match["file"], [])]
 
     @staticmethod
+    def _video_text(video: dict[str, Any]) -> str:
+        """An exhibit video found in a phone video: how much of it, and where in time."""
+        if video.get("share") is None:
+            return ""
+        matched = len(video.get("matching_frames") or [])
+        text = (
+            f"{matched} of the {video.get('exhibit_frames')} frames sampled from the exhibit "
+            f"video ({round(video['share'] * 100)} %) have a matching frame in this video"
+        )
+        offset = video.get("offset")
+        if offset:
+            text += (
+                f"; the exhibit's 0 s is at {offset:g} s in this video"
+                if offset > 0
+                else f"; this video's 0 s is the exhibit's {-offset:g} s"
+            )
+        return text + "."
+
+    @staticmethod
     def _where(match: dict[str, Any]) -> str:
+        if match["via"] == "video":
+            return f"in the video {match['file']}"
         if match["via"] == "video_frame":
             return f"in the video {match['file']}"
         if match["via"] == "thumbnail":
@@ -235,6 +269,8 @@ class MediaAnalyser(Analyser):
                 f"crop-resistant comparison: phash distance {match['distance']} and dhash "
                 f"distance {also.get('dhash')}"
             )
+        if match["method"] == "frames":
+            return f"sampled frames compared by phash, closest distance {match['distance']}"
         if match["method"] in ("sha256", "md5", "sha1"):
             return f"identical {match['method'].upper()}"
         return f"{match['method']} distance {match['distance']}"

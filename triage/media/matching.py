@@ -30,6 +30,7 @@ from triage.media.verify import (
     VerifyLimits,
     confirm_whole,
     picture_part,
+    same_screen,
     verify_hit,
 )
 
@@ -494,8 +495,11 @@ def _verify_candidates(
         aligned = verify_hit(image.working, picture, own, hit, bool(record.regions))
         if check.passed(aligned):
             return hit, _verified(aligned, image)  # type: ignore[arg-type]
+        # Too small or plain to verify, or a region whose picture is too plain to tell from
+        # interface: hashes within the ``match`` limits decide, as without pixels.
         strict = limits.match
-        if aligned is None and strict and hit.phash <= strict[0] and hit.dhash <= strict[1]:
+        unverifiable = aligned is None or (aligned.interface and hit.probe == "region")
+        if unverifiable and strict and hit.phash <= strict[0] and hit.dhash <= strict[1]:
             return hit, None
     return None, None
 
@@ -569,8 +573,13 @@ def _confirm_screens(
             picture,
             (record.width, record.height or 0),
             record.regions,
+            (bool(match.exhibit_trimmed), bool(match.file_trimmed)),
         )
         if found is None:
+            # No picture area to go by (a plain photo, or none): the same screen, or dropped.
+            trims = (bool(match.exhibit_trimmed), bool(match.file_trimmed))
+            if not same_screen(image.working, match.orientation or "original", picture, trims):
+                del chosen[key]
             continue
         if check.passed(found):
             match.verified = _verified(found, image)

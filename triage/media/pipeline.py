@@ -62,7 +62,7 @@ except ImportError:  # pragma: no cover - depends on the environment
 
 # Bump the leading number whenever a step above changes; the library versions are appended
 # because a Pillow or imagehash upgrade alone can flip hash bits (imagehash #32).
-PIPELINE_STEPS = 3  # 3: candidate regions for the crop-resistant tier (triage.media.regions)
+PIPELINE_STEPS = 4  # 3: candidate regions (triage.media.regions); 4: outlined regions too
 # JPEG draft: libjpeg decodes at the smallest DCT scale (1/2, 1/4, 1/8) whose result is still at
 # least DRAFT_SIZE on both sides. Pictures whose shorter side is over CAMERA_MIN_SIDE are camera
 # originals (messaging apps send at most 1600 px on the long side), and decode at 1/8 with

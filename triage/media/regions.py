@@ -60,11 +60,11 @@ def _hash_pair(grey: Image.Image) -> tuple[int, int]:
     )
 
 
-def _texture_map(grey: np.ndarray) -> tuple[np.ndarray | None, int]:
+def _texture_map(grey: np.ndarray, block: int | None = None) -> tuple[np.ndarray | None, int]:
     """Which blocks of a grey picture are textured (not flat interface colour), and the block
-    side in pixels; None when the picture is too small for a map."""
+    side in pixels (by default from the picture's size); None when too small for a map."""
     height, width = grey.shape
-    block = max(2, min(height, width) // BLOCKS_ACROSS)
+    block = block or max(2, min(height, width) // BLOCKS_ACROSS)
     rows, cols = height // block, width // block
     if rows < 8 or cols < 8:
         return None, block
@@ -72,10 +72,17 @@ def _texture_map(grey: np.ndarray) -> tuple[np.ndarray | None, int]:
     return tiles.std(axis=(1, 3)) > TEXTURE_STD, block
 
 
-def textured_share(img: Image.Image) -> float | None:
-    """Share of a picture's blocks that are textured: 0.6-0.9 for photographs, about 0.1-0.3
-    for a chat screenshot (wallpaper, bars, bubbles); None when too small to say."""
-    textured, _ = _texture_map(np.asarray(img.convert("L"), dtype=np.float32))
+def texture_block(img: Image.Image) -> int:
+    """The block side of a picture's texture map, in its pixels."""
+    return max(2, min(img.size) // BLOCKS_ACROSS)
+
+
+def textured_share(img: Image.Image, block: int | None = None) -> float | None:
+    """Share of a picture's blocks that are textured: 0.5-0.9 for photographs, about 0.1-0.3
+    for a chat screenshot (wallpaper, bars, bubbles); None when too small to say. A part of a
+    picture is measured with the whole picture's ``block`` (:func:`texture_block`): the
+    share depends on the block size."""
+    textured, _ = _texture_map(np.asarray(img.convert("L"), dtype=np.float32), block)
     return None if textured is None else float(textured.mean())
 
 
@@ -90,11 +97,34 @@ def candidate_boxes(img: Image.Image) -> list[tuple[int, int, int, int]]:
     # Closing bridges the flat patches inside a photo (sky, a wall) without joining it to the
     # text bubbles two or more blocks away.
     closed = ndimage.binary_closing(textured, structure=np.ones((3, 3)), iterations=1)
-    labels, count = ndimage.label(closed)
-    if count == 0:
-        return []
-    boxes = []
-    total = rows * cols
+    # A photo shown on a flat interface has a textured outline (the step from the bubble's
+    # colour to its pixels) even when its inside is plain (a dim or blurred picture): the
+    # textured map with its enclosed holes filled, not closed (closing would join the photo to
+    # a text bubble just above it), gives that photo as one solid area, its content box.
+    outlined = ndimage.binary_fill_holes(textured)
+    # An outlined box is the photo's edge to within a block: only a thin frame is peeled (a
+    # plain band inside the photo is not a margin).
+    boxes: dict[tuple[int, int, int, int], tuple[int, int | None]] = {}
+    for mask, most in ((closed, None), (outlined, 2 * block)):
+        for area, box in _component_boxes(mask, rows * cols):
+            boxes.setdefault(box, (area, most))
+    ordered = sorted(boxes.items(), key=lambda b: -b[1][0])
+    out: list[tuple[int, int, int, int]] = []
+    for box, (_, most) in ordered:
+        if len(out) == MAX_REGIONS:
+            break
+        peeled = _peel(grey, tuple(v * block for v in box), most)  # type: ignore[arg-type]
+        if peeled not in out:
+            out.append(peeled)
+    return out
+
+
+def _component_boxes(mask: np.ndarray, total: int) -> list[tuple[int, tuple[int, int, int, int]]]:
+    """(area, box in blocks) of the mask's components that could be a picture: the dense core
+    of each (:func:`_dense_core`), between :data:`MIN_REGION` and :data:`MAX_REGION` of the
+    picture, mostly filled, not a thin strip."""
+    labels, count = ndimage.label(mask)
+    out = []
     for index, found in enumerate(ndimage.find_objects(labels), start=1):
         if found is None:
             continue
@@ -106,9 +136,8 @@ def candidate_boxes(img: Image.Image) -> list[tuple[int, int, int, int]]:
         aspect = (xs.stop - xs.start) / (ys.stop - ys.start)
         if not 0.25 <= aspect <= 4.0:
             continue
-        boxes.append((area, (xs.start * block, ys.start * block, xs.stop * block, ys.stop * block)))
-    boxes.sort(key=lambda b: -b[0])
-    return [_peel(grey, box) for _, box in boxes[:MAX_REGIONS]]
+        out.append((area, (xs.start, ys.start, xs.stop, ys.stop)))
+    return out
 
 
 def _flat_rows(grey: np.ndarray) -> np.ndarray:
@@ -118,13 +147,17 @@ def _flat_rows(grey: np.ndarray) -> np.ndarray:
     return steps.mean(axis=1) <= 1 - PEEL_SHARE
 
 
-def _peel(grey: np.ndarray, box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+def _peel(
+    grey: np.ndarray, box: tuple[int, int, int, int], most: int | None = None
+) -> tuple[int, int, int, int]:
     """``box`` with flat margins of any colour cut from each side (the block map is coarse and
-    a message bubble frames the picture it shows)."""
+    a message bubble frames the picture it shows), at most 30 % of a side or ``most`` pixels."""
     left, top, right, bottom = box
     view = grey[top:bottom, left:right]
     rows, cols = _flat_rows(view), _flat_rows(view.T)
     cut = max(1, int(0.3 * len(rows))), max(1, int(0.3 * len(cols)))
+    if most is not None:
+        cut = min(cut[0], most), min(cut[1], most)
     t = next((i for i in range(cut[0]) if not rows[i]), cut[0])
     b = next((i for i in range(cut[0]) if not rows[len(rows) - 1 - i]), cut[0])
     lf = next((i for i in range(cut[1]) if not cols[i]), cut[1])

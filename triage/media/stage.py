@@ -17,6 +17,7 @@ The ``media`` analyser then links matches to the messages that carried them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,15 @@ from triage.media.thumbnails import (
     is_thumbnail_file,
     thumbnail_facts,
 )
-from triage.media.video_stage import video_files, video_matches
+from triage.media.video import VideoError
+from triage.media.video_stage import (
+    VideoExhibit,
+    load_video_exhibit,
+    save_frame,
+    stills_of_videos,
+    video_files,
+    video_matches,
+)
 from triage.store import Store, media_records_at
 
 MEDIA_DIR = "media"
@@ -97,6 +106,7 @@ def run_media(
     out: Path,
     cache: MemoryHashCache,
     workers: int | None = None,
+    status: Callable[[str], None] | None = None,
 ) -> MediaResult:
     result = MediaResult()
     found = inventory(evidence.files())
@@ -123,7 +133,9 @@ def run_media(
         for sha, record in sorted({r.sha256: r for r in hashed.values()}.items())
     )
 
-    exhibits, exhibit_rows, owner_of = _load_case_exhibits(case, evidence, out)
+    exhibits, video_exhibits, exhibit_rows, owner_of = _load_case_exhibits(
+        case, evidence, out, status
+    )
     store.add_exhibits(exhibit_rows)
     result.problems = [(p.source, p.line, p.reason) for p in exhibits.problems]
     profile = load_profile()
@@ -203,8 +215,23 @@ def run_media(
                 "data": data,
             }
         )
+    # Stills of an exhibit video among the pictures: copied for the report like picture matches.
+    for row in stills_of_videos(sorted(hashed.items()), video_exhibits, profile, out, MEDIA_DIR):
+        row["copy"] = _copy_picture(by_logical[row["file"]], row["sha256"], out)
+        row["exhibit_id"] = owner_of.get(row["exhibit"], row["exhibit"])
+        row["reference"] = row.pop("exhibit")
+        row["attachment_id"] = None
+        rows.append(row)
+    found_videos = video_files(found.others)
+    seen: dict[str, int] = {}
+
+    def frame_status(video: str, done: int, total: int) -> None:
+        if status is not None:
+            number = seen.setdefault(video, len(seen) + 1)
+            status(f"Video {number}/{len(found_videos)} {video}: frame {done}/{total}")
+
     videos, problems, result.videos = video_matches(
-        video_files(found.others), exhibits, profile, out, MEDIA_DIR
+        found_videos, exhibits, profile, out, MEDIA_DIR, frame_status, video_exhibits
     )
     result.unreadable = sorted(set(result.unreadable + problems))
     for row in videos:
@@ -256,17 +283,43 @@ def _copy_picture(item: MediaFile, sha256: str | None, out: Path) -> str | None:
 
 
 def _load_case_exhibits(
-    case: Case, evidence: Evidence, out: Path
-) -> tuple[ExhibitSet, list[dict[str, Any]], dict[str, str]]:
-    """The case file's exhibits as an :class:`ExhibitSet`, their store rows, and which case
-    exhibit each matching reference belongs to (hash-list rows carry their own references)."""
+    case: Case, evidence: Evidence, out: Path, status: Callable[[str], None] | None = None
+) -> tuple[ExhibitSet, list[VideoExhibit], list[dict[str, Any]], dict[str, str]]:
+    """The case file's exhibits as an :class:`ExhibitSet` and exhibit videos, their store rows,
+    and which case exhibit each matching reference belongs to (hash-list rows carry their own
+    references)."""
     exhibits = ExhibitSet()
+    videos: list[VideoExhibit] = []
     rows: list[dict[str, Any]] = []
     owner_of: dict[str, str] = {}
     categories = load_category_profile()
     for spec in case.exhibits:
         file = _exhibit_file(evidence, spec.path, f"exhibit {spec.id}")
-        if spec.kind == "image":
+        if spec.kind == "video":
+            with file.open() as handle:
+                data = handle.read()
+            try:
+                video = load_video_exhibit(
+                    data,
+                    spec.id,
+                    (lambda d, t, i=spec.id: status(f"Exhibit video {i}: frame {d}/{t}"))
+                    if status
+                    else None,
+                )
+            except VideoError as exc:
+                exhibits.problems.append(ListProblem(spec.id, None, str(exc)))
+                rows.append(_exhibit_row(spec, None, None, {"error": str(exc)}))
+                continue
+            videos.append(video)
+            owner_of[spec.id] = spec.id
+            first = video.images[0] if video.images else None
+            name = (
+                save_frame(first, video.digests.sha256, video.frames.frames[0]["t"], out, MEDIA_DIR)
+                if first
+                else None
+            )
+            rows.append(_exhibit_row(spec, video.to_dict(), name, {}))
+        elif spec.kind == "image":
             with file.open() as handle:
                 data = handle.read()
             try:
@@ -291,7 +344,7 @@ def _load_case_exhibits(
                     spec, None, None, {"read_as": kind, "entries": len(exhibits.hashes) - before}
                 )
             )
-    return exhibits, rows, owner_of
+    return exhibits, videos, rows, owner_of
 
 
 def _exhibit_file(evidence: Evidence, path: Path, label: str) -> EvidenceFile:

@@ -32,7 +32,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from triage.media.pipeline import ImageError, decode, orient, trim_box
-from triage.media.regions import RegionHit, textured_share
+from triage.media.regions import RegionHit, texture_block, textured_share
 
 TEMPLATE_SIDE = 64  # the compared part is reduced to this many pixels on its longer side
 INNER = 0.08  # share of each side of the region left out of the template
@@ -55,6 +55,7 @@ class Alignment:
     scale: float  # picture pixels per exhibit pixel (working images)
     box: tuple[int, int, int, int]  # where the compared part lies in the exhibit's working image
     tiles: float = 0.0  # share of the part's tiles whose detail agrees on their own
+    interface: bool = False  # the part is interface, not picture content: it cannot agree
 
 
 def grey(img: Image.Image) -> Image.Image:
@@ -132,10 +133,10 @@ def align(
     size = (max(1, round(part.size[0] * factor)), max(1, round(part.size[1] * factor)))
     if min(size) < MIN_TEMPLATE:
         return None
-    textured = textured_share(part)
+    textured = textured_share(part, texture_block(picture))
     if textured is not None and textured < MIN_TEXTURED:
         # Interface, not picture content: nothing in it can confirm the exhibit.
-        return Alignment(0.0, 0.0, scale, (0, 0, 0, 0), 0.0)
+        return Alignment(0.0, 0.0, scale, (0, 0, 0, 0), 0.0, interface=True)
     template = part.resize(size, Image.Resampling.BOX if factor < 1 else Image.Resampling.BILINEAR)
     t_plain = np.asarray(template, dtype=np.float32)
     t_detail = _detail(template)
@@ -263,25 +264,79 @@ class Pictures:
         return img
 
 
+SCREEN_SIDE = 128  # two whole screens are compared at this size, tile by tile...
+SCREEN_TILES = 8  # ...on an 8 x 8 grid...
+SAME_SCREEN = 0.9  # ...and this share of the tiles must agree: the same screen...
+SCREEN_LEVELS = 4.0  # ...a plain tile agreeing when its mean grey is within this many levels
+
+
+def same_screen(
+    exhibit: Image.Image, orientation: str, picture: Image.Image, trimmed: tuple[bool, bool]
+) -> bool:
+    """Whether two interface pictures whose whole-image hashes agree are the same screen (one
+    saved again), when neither shows a picture area that can be verified: their detail must
+    agree almost everywhere (text, avatars and the plain picture included), not only on the
+    layout they share with every screen of the app; plain tiles by their grey level."""
+    shown = orient(exhibit, orientation)
+    box_e = trim_box(shown) if trimmed[0] else None
+    box_p = trim_box(picture) if trimmed[1] else None
+    if box_e is not None:
+        shown = shown.crop(tuple(box_e.as_list()))
+    if box_p is not None:
+        picture = picture.crop(tuple(box_p.as_list()))
+    factor = SCREEN_SIDE / max(picture.size)
+    size = (max(8, round(picture.size[0] * factor)), max(8, round(picture.size[1] * factor)))
+    small_a = grey(picture).resize(size, Image.Resampling.BOX)
+    small_b = grey(shown).resize(size, Image.Resampling.BOX)
+    a, b = _detail(small_a), _detail(small_b)
+    levels_a = np.asarray(small_a, dtype=np.float32)
+    levels_b = np.asarray(small_b, dtype=np.float32)
+    height, width = a.shape
+    agree = counted = 0
+    for i in range(SCREEN_TILES):
+        for j in range(SCREEN_TILES):
+            ys = slice(i * height // SCREEN_TILES, (i + 1) * height // SCREEN_TILES)
+            xs = slice(j * width // SCREEN_TILES, (j + 1) * width // SCREEN_TILES)
+            ta, tb = a[ys, xs], b[ys, xs]
+            sa, sb = float(ta.std()), float(tb.std())
+            counted += 1
+            if sa < TILE_FLAT and sb < TILE_FLAT:
+                # Plain on both sides (wallpaper, a bar, a plain photo): the same grey or not.
+                gap = abs(float(levels_a[ys, xs].mean()) - float(levels_b[ys, xs].mean()))
+                agree += gap <= SCREEN_LEVELS
+                continue
+            if sa >= TILE_FLAT and sb >= TILE_FLAT:
+                r = float(((ta - ta.mean()) * (tb - tb.mean())).mean() / (sa * sb))
+                agree += r >= TILE_NCC
+    return counted > 0 and agree / counted >= SAME_SCREEN
+
+
 def confirm_whole(
     exhibit: Image.Image,
     orientation: str,
     picture: Image.Image,
     own_size: tuple[int, int],
     regions: list[dict],
+    trimmed: tuple[bool, bool] = (False, False),
 ) -> Alignment | None:
     """For a whole-image match between two pictures that both show interface (a screenshot
     exhibit and a screenshot on the phone): the best alignment of the picture's regions on the
-    exhibit (in the orientation that matched). Their shared layout is what made the whole-image
+    exhibit, in the orientation that matched and at the scale of the forms that matched
+    (``trimmed``: exhibit, picture). Their shared layout may be what made the whole-image
     hashes agree, so only the picture areas say whether the content is the same. None when no
-    region can be verified."""
+    region is picture content large enough to verify."""
     shown = orient(exhibit, orientation)
     sx = picture.size[0] / own_size[0]
-    scale = picture.size[0] / shown.size[0]
+    box_e = trim_box(shown) if trimmed[0] else None
+    box_p = trim_box(picture) if trimmed[1] else None
+    width_e = (box_e.right - box_e.left) if box_e else shown.size[0]
+    width_p = (box_p.right - box_p.left) if box_p else picture.size[0]
     best: Alignment | None = None
     for region in regions[:3]:
         box = tuple(round(v * sx) for v in region["box"])
-        found = align(shown, picture, box, scale)  # type: ignore[arg-type]
-        if found is not None and (best is None or found.detail_ncc > best.detail_ncc):
+        found = align(shown, picture, box, width_p / width_e)  # type: ignore[arg-type]
+        if found is None or found.interface:
+            continue
+        if best is None or found.detail_ncc > best.detail_ncc:
             best = found
     return best

@@ -739,7 +739,11 @@ class Report:
                     else None,
                     "outline": _outline(d.get("region"), d.get("picture_size")),
                     "video_frames": [
-                        {**f, "image": self._media(f.get("copy"))}
+                        {
+                            **f,
+                            "image": self._media(f.get("copy")),
+                            "exhibit_image": self._media(f.get("exhibit_copy")),
+                        }
                         for f in ((d.get("video") or {}).get("shown") or [])
                         if isinstance(f, dict)
                     ],
