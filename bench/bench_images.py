@@ -23,21 +23,31 @@ bubble of a 1080x2340 chat screenshot with coloured bars and text bubbles, then 
 crop-resistant tier (``triage.media.regions``: candidate regions and a 256-crop grid of each
 exhibit, pHash and dHash together), reported per variant kind with its own sweep.
 
-Measured 2026-12-01 (pipeline triage-media/3, 23 photos x 14 variants = 322 true pairs, 7 084
-false pairs, 99 176 extra negatives; other helpers' jobs running, load average 4-6):
+Measured 2026-12-01 (pipeline triage-media/3, before pixel verification; load 4-6): whole-image
+tier -> with the hash-only crop-resistant tier: crop_5pct 95.7 -> 95.7 %, crop_10pct 69.6 ->
+78.3 %, screenshot_chat 0 -> 65.2 %, every other kind 100 %; 0 false pairs; 58 extra negatives
+(screenshot_chat vs screenshot_chat, one interface layout) from the whole-image tier.
 
-* per kind, whole-image tier -> with the crop-resistant tier: every kind 100 % except crop_5pct
-  95.7 % (brick) -> 95.7 %, crop_10pct 69.6 % -> 78.3 %, screenshot_chat 0 % -> 65.2 %;
-  thumb_100 100 %. Overall 95.7 % (match band 94.7 %); 0 false pairs; the crop-resistant tier
-  adds 0 extra negatives. The whole-image tier has 58 extra negatives, all screenshot_chat
-  against screenshot_chat (two screenshots of one interface layout).
-* crop-resistant sweep: pHash <= 4 and dHash <= 6 (shipped) finds 54.8 % of what the first tier
-  missed with 0 / 0 false; <= 6 / <= 6 74.2 % with 2 extra negatives; <= 12 / <= 14 96.8 % with 81.
-  Misses: textures (brick, grass, gravel, hubble) and screenshots of low-detail pictures.
-* CPU per picture of the hashing pipeline (150 x 3000x2000 JPEG, same machine and load): 26.3
-  (1 process) / 25.9 (2) ms before the region step, 27.4 / 29.5 ms with it (1.04x / 1.14x).
+Measured 2026-12-02 (pipeline triage-media/4: outlined regions; candidates within pHash 14 /
+dHash 16 verified on the pixels by ``triage.media.verify``; whole-image matches between two
+interface pictures confirmed on their picture areas; load average 11-13), what ``find_matches``
+reports with the pixels at hand:
 
-Options: ``--skip-speed``, ``--skip-robustness``, ``--speed-count N``, ``--workdir DIR``,
+* every kind 100 % (crop_5pct, crop_10pct and screenshot_chat included), overall 100 %;
+  0 of 7 084 false pairs; 0 of 99 176 extra negatives (the whole-image tier alone: 58);
+* find_matches 24.8 ms CPU per picture with 23 exhibits (97 of 322 pictures decoded again to be
+  verified); 382 ms with the 322 variant exhibits of the extra-negative run;
+* hashing CPU per picture (20 x 3000x2000 JPEG, old and new tree interleaved, 3 x 3 passes):
+  median 22.5 ms before, 25.2 ms after (1.12x), noise at that load about +-20 %.
+
+Video (``video_bench``, same day, load 8-12): 23 clips of 10 s (480x320, 25 fps, H.264 through
+PyAV, a pan and zoom over each photo), each decoded and encoded again as ``reencode`` (15 fps,
+crf 35), ``trim_3s``, ``scale_half`` (240x160) and ``whatsapp`` (2 s cut, 360x240, 20 fps, crf
+32): exhibit video found in each kind of copy 100 % (median share of its frames 1.00 / 0.80 /
+1.00 / 0.80, median offset error 0.00 s), 0 false of 2 024 pairs per kind; the frame at 5 s as
+a picture exhibit found in 100 % of 92 copies, 0 false; 11.7 ms CPU per sampled frame.
+
+Options: ``--skip-speed``, ``--skip-robustness``, ``--skip-video``, ``--speed-count N``, ``--workdir DIR``,
 ``--without-pdq`` (the default install's pipeline: pdqhash is the optional ``pdq`` extra).
 
 Measured 2026-11-21 on the 2-core development machine with nothing else running (load average
