@@ -28,7 +28,10 @@ features landed since (devices, workbook, filtered views), load 6-10 on the 2 co
 say little and the CPU-time ratio is the figure to compare: 300,000 rows: naive CPU 1.68 s,
 run CPU 120.4 s (wall 422 s), CPU-time ratio 71.5; peak RSS 335 MiB; 637 bytes/message in
 case.sqlite, 2200 in the whole output. 1,000,000 rows with recovery: peak RSS 875 MiB (was 1055),
-CPU 326 s.
+CPU 326 s. Same-time A/B at 300k (both runs together, load 6-13): CPU 118.5 s and 337 MiB with
+the speed-run changes, 145.4 s and 423 MiB with them reverted; every output byte-identical but
+the manifest's times and triage.xlsx's zip (its sheet data identical). Targets: RSS met, ratio
+not met.
 """
 
 from __future__ import annotations
