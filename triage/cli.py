@@ -184,6 +184,7 @@ def _run_case(case_file: Path, out: Path, date_order: str | None) -> None:
 
     from triage.casefile import CaseFileError, load_case
     from triage.lexicon import load_lexicons
+    from triage.output_dir import OutputRefused, refuse_inside_sources, unexpected_contents
     from triage.run import EvidenceChanged, run_case
     from triage.run import Progress as RunProgress
 
@@ -193,6 +194,13 @@ def _run_case(case_file: Path, out: Path, date_order: str | None) -> None:
     except CaseFileError as exc:
         raise UserError(str(exc)) from None
     console = Console(stderr=True, highlight=False)
+    try:
+        refuse_inside_sources(out, ((s.path, s.label) for s in case.sources))
+    except OutputRefused as exc:
+        raise UserError(str(exc)) from None
+    crowded = unexpected_contents(out)
+    if crowded:
+        console.print(f"[yellow]warning:[/] {shown(crowded)}")
     console.print(
         f"Case {shown(case.reference)}: {len(case.sources)} source(s), output to {shown(out)}"
     )

@@ -29,6 +29,7 @@ from triage.ingest import (
 from triage.limits import limits_in_force
 from triage.manifest import write_manifest
 from triage.media.stage import picture_files, previous_cache, run_media
+from triage.output_dir import refuse_inside_sources
 from triage.registry import ParseContext
 from triage.roster import check_roster
 from triage.store import Store
@@ -81,6 +82,7 @@ def run_case(
     audit_plan = prepare_audit(case)
     # So does a roster that cannot be read: one line naming file, line and field (exit 2).
     roster_notes = check_roster(case)
+    refuse_inside_sources(out, ((s.path, s.label) for s in case.sources))
     started = dt.datetime.now(dt.UTC)
     out.mkdir(parents=True, exist_ok=True)
     # Picture hashes of a previous run into the same directory: nothing is decoded twice.
@@ -222,7 +224,15 @@ def run_case(
             report_path = report_from_store(store, out)
 
         progress.stage("Verifying evidence is unchanged")
-        changed = evidence.verify()
+        try:
+            changed = evidence.verify()
+        except Exception as exc:
+            if report_path is not None:
+                _mark_failed(store, out, f"internal error while verifying the evidence: {exc}")
+            raise
+        if changed and report_path is not None:
+            # The pages already written must not look like a valid result.
+            _mark_failed(store, out, "evidence changed during the run: " + "; ".join(changed))
         inputs = [
             {
                 "file": rec.logical,
@@ -270,6 +280,15 @@ def run_case(
         problems=outcome.problems,
         status=outcome.status(ctx, other_reads=media.pictures_hashed),
     )
+
+
+def _mark_failed(store: Store, out: Path, why: str) -> None:
+    """Record in the store that the run failed, and why, and write the report again from it:
+    every page then carries the failure (the report stays a view of the store alone)."""
+    from triage.report import report_from_store
+
+    store.set_meta(run_failed=why)
+    report_from_store(store, out)
 
 
 def _counting(records, progress: Progress):  # noqa: ANN001, ANN202 - a pass-through generator
