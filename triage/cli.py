@@ -183,6 +183,7 @@ def _run_case(case_file: Path, out: Path, date_order: str | None) -> None:
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from triage.casefile import CaseFileError, load_case
+    from triage.contact_overlap import shared_identifiers
     from triage.lexicon import load_lexicons
     from triage.output_dir import OutputRefused, refuse_inside_sources, unexpected_contents
     from triage.run import EvidenceChanged, run_case
@@ -201,6 +202,8 @@ def _run_case(case_file: Path, out: Path, date_order: str | None) -> None:
     crowded = unexpected_contents(out)
     if crowded:
         console.print(f"[yellow]warning:[/] {shown(crowded)}")
+    for shared in shared_identifiers(case.contacts):
+        console.print(f"[yellow]warning:[/] {shown(shared.sentence())}.")
     console.print(
         f"Case {shown(case.reference)}: {len(case.sources)} source(s), output to {shown(out)}"
     )

@@ -2,7 +2,8 @@
 
 Writes the per-message label ``contact`` (the first matching case contact's key) and ``contacts``
 (every matching key, for the rare message that names two), and the findings ``contact.summary``,
-``contact.after-closure``, ``contact.none-found`` and ``correspondents.top`` (docs/FINDINGS.md).
+``contact.after-closure``, ``contact.none-found``, ``correspondents.top`` and
+``contact.shared-identifier`` (docs/FINDINGS.md).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from triage.analysers.parties import (
     plural,
 )
 from triage.casefile import Case, CaseContact
+from triage.contact_overlap import shared_identifiers
 from triage.identity import normalise_name
 from triage.model import Party, iso_utc
 from triage.store import Finding, MessageFacts, Store, StoredCall
@@ -108,7 +110,34 @@ class ContactsAnalyser(Analyser):
             else:
                 findings.append(self._none_found(tally, book.get(contact.key, []), mine, case))
         findings.append(self._top(others, store, index, top_n))
+        findings.extend(self._shared(case, tallies))
         return findings
+
+    def _shared(self, case: Case, tallies: dict[str, _ContactTally]) -> list[Finding]:
+        """``contact.shared-identifier``: one identifier given for two or more contacts."""
+        out = []
+        for shared in shared_identifiers(case.contacts):
+            common = set.intersection(*({m.id for m in tallies[k].messages} for k in shared.keys))
+            why = f"{shared.sentence()}. {plural(len(common), 'message')} counted for each of them."
+            out.append(
+                Finding(
+                    analyser=self.name,
+                    rule="contact.shared-identifier",
+                    title=f"One identifier for {len(shared.keys)} case contacts",
+                    why=why,
+                    weight=0.6,
+                    subject=None,
+                    data={
+                        "identifier": shared.identifier,
+                        "written": list(shared.written),
+                        "contacts": list(shared.keys),
+                        "names": list(shared.names),
+                        "messages_in_common": len(common),
+                    },
+                    refs=sorted(common),
+                )
+            )
+        return out
 
     @staticmethod
     def _others(
