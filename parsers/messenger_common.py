@@ -193,7 +193,8 @@ class Owner:
 
 
 def case_owner_names(ctx: ParseContext) -> set[str]:
-    """The case file subject's names, normalised (``owner_names`` and name-scheme identifiers)."""
+    """The case file subject's names, normalised: ``subject.name`` and every ``- name:`` among
+    ``subject.identifiers`` (the parse context's ``owner_names``), and name-scheme identifiers."""
     names = {normalise_name(n) for n in ctx.owner_names if n}
     names |= {p.id for p in ctx.owner if p.scheme == "name" and p.id}
     return names
@@ -208,7 +209,7 @@ def owner_from_case(ctx: ParseContext, names: Iterable[str]) -> Owner | None:
     wanted = case_owner_names(ctx)
     for name in names:
         if name and normalise_name(name) in wanted:
-            return Owner(name, None, "case file owner_names matches a participant")
+            return Owner(name, None, "a name of the case file's subject matches a participant")
     return None
 
 
@@ -378,7 +379,8 @@ def resolve_owner(
         ctx.warn(
             file.logical,
             "owner unknown: directions are 'unknown'",
-            f"{owner.basis}; give the subject's Facebook name(s) as owner_names in the case file",
+            f"{owner.basis}; add the name he uses on Facebook to the case file as "
+            "subject.identifiers: - name: <his Facebook name>",
         )
     ctx.decide(file.logical, owner=owner.name or owner.fb_id, owner_basis=owner.basis)
     return owner

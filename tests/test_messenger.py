@@ -154,7 +154,13 @@ def test_owner_from_case_file_and_unknown_owner(tmp_path: Path) -> None:
     ctx = ParseContext()
     msgs = messages([tmp_path / "dl"], ctx)
     assert {m.direction for m in msgs} == {"unknown"}
-    assert any("owner unknown" in w.category for w in ctx.warnings.values())
+    unknown = next(w for w in ctx.warnings.values() if "owner unknown" in w.category)
+    # The advice is worded in the case file's own keys (README "The case file").
+    assert unknown.examples[0].endswith(
+        "add the name he uses on Facebook to the case file as "
+        "subject.identifiers: - name: <his Facebook name>"
+    )
+    assert "owner_names" not in unknown.examples[0]
 
 
 def test_owner_is_the_participant_common_to_every_thread() -> None:

@@ -188,6 +188,7 @@ def _run_case(case_file: Path, out: Path, date_order: str | None) -> None:
     from triage.output_dir import OutputRefused, refuse_inside_sources, unexpected_contents
     from triage.run import EvidenceChanged, run_case
     from triage.run import Progress as RunProgress
+    from triage.run_summary import count, print_summary, started_line
 
     try:
         case = load_case(case_file)
@@ -204,9 +205,7 @@ def _run_case(case_file: Path, out: Path, date_order: str | None) -> None:
         console.print(f"[yellow]warning:[/] {shown(crowded)}")
     for shared in shared_identifiers(case.contacts):
         console.print(f"[yellow]warning:[/] {shown(shared.sentence())}.")
-    console.print(
-        f"Case {shown(case.reference)}: {len(case.sources)} source(s), output to {shown(out)}"
-    )
+    console.print(started_line(case, out))
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -241,31 +240,12 @@ def _run_case(case_file: Path, out: Path, date_order: str | None) -> None:
                 f"evidence changed during the run, results must not be used: {plain(exc)}"
             ) from None
 
-    table = Table(title=f"Sources read for {shown(case.reference)}")
-    table.add_column("source", overflow="fold")
-    table.add_column("format")
-    table.add_column("messages", justify="right")
-    table.add_column("contacts", justify="right")
-    table.add_column("problems", overflow="fold")
-    problems: dict[str, int] = {}
-    for w in result.warnings:
-        problems[w["file"]] = problems.get(w["file"], 0) + w["count"]
-    for s in result.sources:
-        table.add_row(
-            shown(s.file.logical),
-            s.parser,
-            f"{s.counts['messages']:,}",
-            f"{s.counts['contacts']:,}",
-            shown(s.error or "")
-            + (
-                f"{problems.get(s.file.logical, 0)} warnings"
-                if problems.get(s.file.logical)
-                else ""
-            ),
-        )
-    console.print(table)
+    print_summary(console, case, result)
     if result.skipped:
-        console.print(f"{len(result.skipped)} file(s) skipped; see the report's coverage section.")
+        console.print(
+            f"{count(len(result.skipped), 'other file')} not read (not message sources); "
+            "the report's coverage page lists them with why"
+        )
     for item in result.not_read:
         console.print(
             f"[yellow]not read ({shown(item['category'])}):[/] "
@@ -274,11 +254,12 @@ def _run_case(case_file: Path, out: Path, date_order: str | None) -> None:
     total = sum(w["count"] for w in result.warnings)
     if total:
         console.print(
-            f"[yellow]{total} problem(s) reported while reading; see the report's warnings.[/]"
+            f"[yellow]{count(total, 'problem')} reported while reading; the report's coverage "
+            "page lists them.[/]"
         )
     for file, reason in result.problems:
         console.print(f"[yellow]not read:[/] {shown(file)}: {shown(reason)}")
-    console.print(f"{result.findings} finding(s). Report: {shown(result.report_path)}")
+    console.print(f"{count(result.findings, 'finding')}. Report: {shown(result.report_path)}")
     click.echo(str(result.report_path))
     if result.status == EXIT_NOTHING_READ:
         console.print("[red]nothing readable[/] in the case's sources (exit status 4)")
