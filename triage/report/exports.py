@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from triage.casefile import Case
 from triage.model import iso_utc
+from triage.report.coverage_view import all_pictures
 from triage.store import Store
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -381,3 +382,26 @@ def write_lexicon_hits_csv(store: Store, path: Path) -> None:
                         )
                     ]
                 )
+
+
+def write_pictures_csv(store: Store, path: Path) -> None:
+    """``pictures.csv``: every picture found, hashed or unreadable and why (the coverage page
+    lists the first of them)."""
+    unreadable = (store.meta().get("media") or {}).get("unreadable") or []
+    with open(path, "w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(("file", "format", "size", "sha256", "status", "why"))
+        for p in all_pictures(store.media_files(), unreadable):
+            writer.writerow(
+                [
+                    _cell(v)
+                    for v in (
+                        p["file"],
+                        p["format"] or "",
+                        "" if p["size"] is None else p["size"],
+                        p["sha256"] or "",
+                        p["status"],
+                        p["why"],
+                    )
+                ]
+            )

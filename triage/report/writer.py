@@ -32,7 +32,17 @@ from triage.analysers import Settings
 from triage.casefile import Case, CaseContact
 from triage.coverage import source_facts
 from triage.model import Party, iso_utc, parse_iso_utc
-from triage.report import chronology, formats, gap_text, headlines, plain, printing, svg, views
+from triage.report import (
+    chronology,
+    coverage_view,
+    formats,
+    gap_text,
+    headlines,
+    plain,
+    printing,
+    svg,
+    views,
+)
 from triage.report.chat import render_chat
 from triage.report.exports import (
     write_calls_csv,
@@ -41,6 +51,7 @@ from triage.report.exports import (
     write_group_members_csv,
     write_lexicon_hits_csv,
     write_messages_csv,
+    write_pictures_csv,
 )
 from triage.report.naming import Namer, found_of
 from triage.report.workbook import WORKBOOK_NAME, write_workbook
@@ -470,6 +481,7 @@ class Report:
             warnings=self.store.warnings(),
             duplicates=self.store.duplicates(),
             counts=self.store.counts(),
+            **self.coverage_context(),
         )
         self.render(
             "method.html.j2",
@@ -665,6 +677,23 @@ class Report:
                     total=conv["messages"],
                 )
 
+    def coverage_context(self) -> dict[str, Any]:
+        """Each source of the case file and each picture, for the coverage page."""
+        unreadable = (self.meta.get("media") or {}).get("unreadable") or []
+        pictures = coverage_view.all_pictures(self.store.media_files(), unreadable)
+        return {
+            "by_source": coverage_view.source_coverage(
+                self.case,
+                self.sources,
+                pictures,
+                self.store.skipped(),
+                self.meta.get("not_read") or [],
+            ),
+            "pictures": pictures[: coverage_view.PICTURES_LISTED],
+            "pictures_total": len(pictures),
+            "pictures_unreadable": sum(1 for p in pictures if p["status"] == "unreadable"),
+        }
+
     def problems_by_file(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for warning in self.store.warnings():
@@ -801,6 +830,7 @@ def write_report(store: Store, case: Case, out: Path, settings: Settings) -> Pat
     chronology.write_chronology_csv(store, out / "chronology.csv")
     write_group_members_csv(store, out / "group_members.csv")
     write_lexicon_hits_csv(store, out / "lexicon_hits.csv")
+    write_pictures_csv(store, out / "pictures.csv")
     write_workbook(store, case, out / WORKBOOK_NAME)
     return index
 
