@@ -107,3 +107,41 @@ def test_a_good_run_has_no_failure_banner(cli, tmp_path: Path) -> None:
     result = cli.invoke(main, ["run", str(make_case(tmp_path)), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     assert not any("This run failed" in p.read_text("utf-8") for p in _pages(tmp_path / "out"))
+
+
+def test_run_stopping_before_its_report_marks_the_earlier_pages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from triage.casefile import load_case
+    from triage.roster import RosterError
+    from triage.run import run_case
+    from triage.store import Store
+
+    case_path = make_case(tmp_path)
+    out = tmp_path / "out"
+    run_case(load_case(case_path), out)
+    pages = _pages(out)
+    assert pages and not any("This run failed" in p.read_text("utf-8") for p in pages)
+
+    # Refused before anything is replaced: the earlier run's pages stay as they were.
+    roster = tmp_path / "roster.csv"
+    good = roster.read_text("utf-8")
+    roster.write_text("start,end,type\n", "utf-8")
+    with pytest.raises(RosterError):
+        run_case(load_case(case_path), out)
+    assert not any("This run failed" in p.read_text("utf-8") for p in _pages(out))
+    roster.write_text(good, "utf-8")
+
+    import triage.run as run_module
+
+    def boom():  # noqa: ANN202 - stands in for the analysers
+        raise RuntimeError("disk full while analysing")
+
+    monkeypatch.setattr(run_module, "analysers", boom)
+    with pytest.raises(RuntimeError):
+        run_case(load_case(case_path), out)
+    for page in _pages(out):
+        html = page.read_text("utf-8")
+        assert html.count("This run failed; its results must not be used.") == 1, page
+        assert "internal error: RuntimeError: disk full while analysing" in html, page
+    assert "RuntimeError" in Store.open(out / "case.sqlite").meta()["run_failed"]

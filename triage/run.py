@@ -76,7 +76,36 @@ def run_case(
     progress: Progress | None = None,
     report: bool = True,
 ) -> RunResult:
-    """Run ``case`` into the output directory ``out`` (created; an existing store is replaced)."""
+    """Run ``case`` into the output directory ``out`` (created; an existing store is replaced).
+
+    A run that stops with an error once it has replaced the store records why in the store and
+    marks every report page in ``out`` with it (:mod:`triage.report.failed`)."""
+    opened: list[Store] = []
+    try:
+        return _run(case, out, date_order, progress, report, opened)
+    except EvidenceChanged:
+        raise  # recorded and shown on every page where it was found
+    except Exception as exc:
+        if opened:
+            why = f"the run stopped with an internal error: {type(exc).__name__}: {exc}"
+            try:
+                opened[0].set_meta(run_failed=why)
+            except Exception:  # noqa: BLE001 - the store may be what failed; the pages still say it
+                pass
+            from triage.report.failed import mark_pages
+
+            mark_pages(out, why)
+        raise
+
+
+def _run(
+    case: Case,
+    out: Path,
+    date_order: str | None,
+    progress: Progress | None,
+    report: bool,
+    opened: list[Store],
+) -> RunResult:
     progress = progress or Progress()
     # A profile that does not fit its export stops the run before anything is read (exit 2).
     audit_plan = prepare_audit(case)
@@ -88,6 +117,7 @@ def run_case(
     # Picture hashes of a previous run into the same directory: nothing is decoded twice.
     cache = previous_cache(out / STORE_NAME)
     store = Store.create(out / STORE_NAME, case.timezone)
+    opened.append(store)
     ctx = ParseContext(
         timezone=case.timezone,
         region=case.region,
