@@ -23,7 +23,8 @@ peak RSS 377 MiB (248); 552 bytes/message in case.sqlite, 1827 in the whole outp
 (640 MiB without recovery); 554 / 1830 bytes/message. Before issue 11 (300k, load 6.8): 168 s,
 ratio 36, 926 / 2201 bytes/message.
 
-After the speed-run changes (recovery holds live rows compactly, streaming XLSX writer), with the
+After the speed-run changes (recovery holds live rows compactly; a streaming XLSX writer, since
+replaced by xlsxwriter again, which costs about 15 s CPU more at 300k), with the
 features landed since (devices, workbook, filtered views), load 6-10 on the 2 cores, so wall times
 say little and the CPU-time ratio is the figure to compare: 300,000 rows: naive CPU 1.68 s,
 run CPU 120.4 s (wall 422 s), CPU-time ratio 71.5; peak RSS 335 MiB; 637 bytes/message in

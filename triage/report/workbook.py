@@ -4,12 +4,12 @@ One sheet per table: messages, findings, contacts, gaps, exhibits. Every sheet h
 filterable header row; times are real date cells (in the case timezone, the zone named in the
 header; Excel cells carry no zone) beside the UTC text; counts are numbers.
 
-Evidence text is written as text cells only (inline strings: :mod:`triage.report.xlsx` never turns
-a string into a formula, number or link), so a message body such as ``=HYPERLINK(...)``
+Evidence text is written as text cells only (``write_string``, with xlsxwriter's conversion of
+strings to formulas, numbers and links switched off), so a message body such as ``=HYPERLINK(...)``
 or ``+44 7700...`` is shown exactly as the source holds it and can never run as a formula. The
 CSVs beside it guard the same cells with a leading apostrophe instead (a CSV has no cell types).
 
-The workbook is a zip; its members carry a fixed 1980 timestamp and the document's
+The workbook is a zip; its members carry xlsxwriter's fixed 1980 timestamps and the document's
 "created" property is a fixed date, so two runs of the same case give the same bytes (the run's
 own times are in the manifest).
 """
@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import xlsxwriter
+
 from triage.casefile import Case
 from triage.limits import limit
 from triage.model import parse_iso_utc
-from triage.report import xlsx
 from triage.report.exports import MESSAGE_COLUMNS, message_rows
 from triage.report.headlines import counterparty_text, roster_used
 from triage.store import Finding, Store
@@ -35,6 +36,12 @@ WORKBOOK_NAME = "triage.xlsx"
 MAX_ROWS = 1_048_576
 # A fixed "created" date keeps the bytes of the file the same from run to run.
 CREATED = dt.datetime(2000, 1, 1)
+_OPTIONS = {
+    "constant_memory": True,  # rows are streamed to disk: a million messages fit in little memory
+    "strings_to_formulas": False,
+    "strings_to_numbers": False,
+    "strings_to_urls": False,
+}
 _TIME_COLUMNS = {"timestamp_utc", "timestamp_local"}
 
 
@@ -49,33 +56,64 @@ class _Sheet:
     def _new(self) -> None:
         self.part += 1
         name = self.name if self.part == 1 else f"{self.name} ({self.part})"
-        widths = [self.widths.get(title, 16) for title in self.header]
-        self.ws = self.book.wb.add_sheet(name, self.header, widths)
+        self.ws = self.book.wb.add_worksheet(name)
+        for col, title in enumerate(self.header):
+            self.ws.set_column(col, col, self.widths.get(title, 16))
+            self.ws.write_string(0, col, title, self.book.bold)
+        self.ws.freeze_panes(1, 0)
+        self.row = 1
 
     def add(self, values: Sequence[Any]) -> None:
-        if self.ws.rows >= MAX_ROWS:
+        if self.row >= MAX_ROWS:
+            self._finish()
             self._new()
-        self.ws.add(values)
+        for col, value in enumerate(values):
+            self.book.put(self.ws, self.row, col, value)
+        self.row += 1
+
+    def _finish(self) -> None:
+        self.ws.autofilter(0, 0, max(self.row - 1, 0), len(self.header) - 1)
 
     def close(self) -> None:
-        pass
+        self._finish()
 
 
 class _Book:
-    def __init__(self, path: Path, properties: dict[str, str]) -> None:
-        self.wb = xlsx.Workbook(path, properties, CREATED)
+    def __init__(self, path: Path) -> None:
+        self.wb = xlsxwriter.Workbook(str(path), _OPTIONS)
+        self.bold = self.wb.add_format({"bold": True})
+        self.when = self.wb.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+        self.day = self.wb.add_format({"num_format": "yyyy-mm-dd"})
+
+    def put(self, ws: Any, row: int, col: int, value: Any) -> None:
+        if value is None or value == "":
+            return
+        if isinstance(value, bool):
+            ws.write_boolean(row, col, value)
+        elif isinstance(value, int | float):
+            ws.write_number(row, col, value)
+        elif isinstance(value, dt.datetime):
+            if value.year < 1900:  # before Excel's calendar: kept as text
+                ws.write_string(row, col, value.isoformat(sep=" "))
+            else:
+                ws.write_datetime(row, col, value, self.when)
+        elif isinstance(value, dt.date):
+            ws.write_datetime(row, col, value, self.day)
+        else:
+            ws.write_string(row, col, str(value))
 
 
 def write_workbook(store: Store, case: Case, path: Path) -> None:
     """Write the workbook of the case store's tables to ``path``."""
     zone = ZoneInfo(case.timezone)
-    book = _Book(
-        path,
+    book = _Book(path)
+    book.wb.set_properties(
         {
             "title": f"{case.reference}: triage tables",
             "subject": "Messages, findings, contacts, gaps and exhibits from the case store",
             "comments": f"Times in {case.timezone} unless a column says UTC",
-        },
+            "created": CREATED,
+        }
     )
     local = _Local(zone)
     header = [
