@@ -103,6 +103,7 @@ def devices_examined(case: Case, evidence: Evidence) -> list[dict[str, Any]]:
                 "key": device.key,
                 "label": device.label,
                 "kind": device.kind,
+                "declared": device.declared,
                 "identifiers": [
                     {"kind": i.kind, "value": i.value, "id": i.party.id} for i in device.identifiers
                 ],

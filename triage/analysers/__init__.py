@@ -37,6 +37,7 @@ def analysers() -> list[Analyser]:
     from triage.analysers.audit import AuditAnalyser
     from triage.analysers.chronology import ChronologyAnalyser
     from triage.analysers.contacts import ContactsAnalyser
+    from triage.analysers.devices import DevicesAnalyser
     from triage.analysers.duty import DutyAnalyser
     from triage.analysers.gaps import GapsAnalyser
     from triage.analysers.groups import GroupsAnalyser
@@ -46,6 +47,7 @@ def analysers() -> list[Analyser]:
     return [
         ContactsAnalyser(),
         DutyAnalyser(),
+        DevicesAnalyser(),
         GapsAnalyser(),
         MediaAnalyser(),
         LexiconAnalyser(),

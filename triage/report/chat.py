@@ -73,6 +73,12 @@ def _attachments(items: list[Any]) -> str:
     return "".join(out)
 
 
+def _copy(c: dict[str, Any]) -> str:
+    """Another copy of the message, read from another source (and device): where it is."""
+    on = f" (on {_e(c['device'])})" if c.get("device") else ""
+    return f'<dt>also held{on}</dt><dd class="mono">{_e(c["file"])} {_e(c["locator"])}</dd>'
+
+
 def _recovery(r: dict[str, Any]) -> str:
     """Where a recovered record was read and what of it did not survive."""
     lost = ", ".join(r["lost_fields"]) or "none"
@@ -138,12 +144,15 @@ def _message(m: dict[str, Any], root: str, timezone: str, show_contact: bool) ->
         )
     if m.get("place"):
         parts.append(f'<a class="small" href="{root}{_e(m["place"])}">in its conversation</a>')
+    if m.get("device"):
+        parts.append(f'<span class="badge device">{_e(m["device"])}</span>')
     source = m["source"]
     parts.append(_provenance_head(m["platform"], source.file, source.sha256, m["source_id"], root))
     parts.append(
         f'<dt>record</dt><dd class="mono">{_e(source.locator)}</dd>'
         f"<dt>that is</dt><dd>{_e(_record(source.format, source.locator))}</dd>"
         f'<dt>addressed</dt><dd class="mono">{_e(m["recorded"])}</dd>'
+        + "".join(_copy(c) for c in m.get("copies") or [])
         + (_recovery(recovered) if recovered else "")
         + f"<dt>parser</dt><dd>{_e(source.format)}</dd>"
         f'<dt>raw time</dt><dd class="mono">{_e(m["raw_time"])}</dd>'

@@ -195,6 +195,10 @@ class Report:
         self.status_labels: dict[int, str] = store.labels("duty", "status")
         self.night_labels: dict[int, bool] = store.labels("duty", "night")
         self.names = {c.key: c.name for c in case.contacts}
+        # Each message's device is shown when the case has several (case file ``devices:``),
+        # with every other copy of it the sources hold.
+        self.device_labels = {d.key: d.label for d in case.devices} if case.several_devices else {}
+        self.copies = store.copies_of(d["kept_message_id"] for d in store.duplicates())
         self.namer = Namer(case)
         self.glossary = plain.GLOSSARY
         self.plain = plain
@@ -303,6 +307,11 @@ class Report:
             "raw_time": m.timestamp_raw,
             "recovered": m.extra.get("recovered"),
             "exhibits": self.views.exhibits_of(stored.id),
+            "device": self.device_labels.get(m.device or ""),
+            "copies": [
+                {**c, "device": self.device_labels.get(c["device"] or "")}
+                for c in self.copies.get(stored.id, [])
+            ],
         }
 
     def call_view(self, stored: StoredCall) -> dict[str, Any]:

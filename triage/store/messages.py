@@ -820,6 +820,25 @@ class MessagesAggregate:
             )
         ]
 
+    def copies_of(self, ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
+        """Kept message id -> every other copy of it (``duplicates``): the device of the source
+        it was read from, its file and locator, in the order read. Messages with no other copy
+        are left out."""
+        wanted = sorted(set(ids))
+        out: dict[int, list[dict[str, Any]]] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            for kept, device, file, locator in self.conn.execute(
+                "SELECT d.kept_message_id, s.device, d.src_file, d.src_locator FROM duplicates d"
+                " JOIN sources s ON s.id = d.source_id"
+                f" WHERE d.kept_message_id IN ({','.join('?' * len(chunk))}) ORDER BY d.id",
+                chunk,
+            ):
+                out.setdefault(kept, []).append(
+                    {"device": device, "file": file, "locator": locator}
+                )
+        return out
+
     def attachments_for(
         self, *, path: str | None = None, sha256: str | None = None
     ) -> list[dict[str, Any]]:

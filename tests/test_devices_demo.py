@@ -1,0 +1,125 @@
+"""The demo case with his personal phone (fixtures/demo/case-two-phones.yaml): hand-derived
+per-device and combined figures.
+
+Derivation (fixtures/demo/generate.py):
+
+Work phone (android-extraction.zip, sdcard-copy): the single-device demo's figures for Female A
+(tests/test_analysers_demo.py): 38 SMS + 12 WhatsApp = 50 messages, 32 sent by him, 18 received;
+31 of the 50 outside rostered duty. 12 calls with her (calllog.db). Female B: 4 SMS + 2 WhatsApp
+= 6 messages, 1 outside duty; her 4 calls are on the old iPhone (a device of kind other), so
+none is on the work phone.
+
+Personal phone (personal-phone.zip, PERSONAL_SCRIPT), roster 4 on / 4 off from 1 March (offset
+% 8: 0-1 day 07:00-17:00, 2-3 nights, 4-7 rest):
+  15/04 (offset 45, phase 5: rest) 20:10 out, 20:40 in, 20:42 out -> 3 outside
+  18/04 (phase 0: day shift) 12:30 out                            -> on duty
+  19/04 (phase 1: day shift, ended 17:00) 18:30 out, 18:45 in     -> 2 off duty, outside
+  -> 6 messages with Female A, 4 his, 2 hers, 5 outside rostered duty.
+  15/04 19:55 from his work number (447700900001) to this phone: between his own devices.
+  Team 4: Hollis's picture (20/04 19:05) and his reply sent from the work number (19:07), copies
+  of work msgstore rows 26 and 27 (key_ids 3EB0DE...1A and ...1B); rows 8 and 9 of this
+  database (7 PERSONAL_SCRIPT rows come first in time).
+
+Combined for Female A: 50 + 6 = 56 events, none held on both phones, so 56 copies.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DEMO
+from triage.casefile import load_case
+from triage.run import run_case
+from triage.store import Store
+
+
+@pytest.fixture(scope="module")
+def two_phones(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    out = tmp_path_factory.mktemp("two-phones")
+    result = run_case(load_case(DEMO / "case-two-phones.yaml"), out)
+    store = Store.open(result.store_path)
+    yield store
+    store.close()
+
+
+def finding(store: Store, rule: str, subject: str | None = None):  # noqa: ANN201
+    (found,) = [f for f in store.findings() if f.rule == rule and f.subject == subject]
+    return found
+
+
+def test_female_a_per_device_and_combined(two_phones: Store) -> None:
+    split = finding(two_phones, "device.contact-split", "contact-1")
+    assert split.why == (
+        "56 messages with Female A: 50 on his work phone, 6 on his personal phone; 31 of the"
+        " work phone messages outside rostered duty."
+    )
+    assert (split.data["counts"], split.data["events"], split.data["copies"]) == (
+        "events",
+        56,
+        56,
+    )
+    rows = {r["device"]: r for r in split.data["per_device"]}
+    assert {
+        k: (r["messages"], r["outgoing"], r["incoming"], r["outside_duty"]) for k, r in rows.items()
+    } == {
+        "device-1": (50, 32, 18, 31),
+        "device-2": (6, 4, 2, 5),
+    }
+    # The contact summary counts events: the combined figure.
+    assert finding(two_phones, "contact.summary", "contact-1").data["message_count"] == 56
+
+
+def test_work_phone_contact_lists_contacts_reached_from_the_work_phone(two_phones: Store) -> None:
+    work = finding(two_phones, "device.work-phone-contact", "device-1")
+    assert [(r["name"], r["messages"], r["calls"]) for r in work.data["contacts"]] == [
+        ("Female A", 50, 12),
+        ("Female B", 6, 0),
+    ]
+    assert [f.subject for f in two_phones.findings() if f.rule == "device.work-phone-contact"] == [
+        "device-1"
+    ]
+
+
+def test_message_between_his_own_numbers_is_labelled_and_never_contact(two_phones: Store) -> None:
+    own = finding(two_phones, "device.own-devices")
+    assert own.data == {"count": 1, "devices": ["device-2"]}
+    (stored,) = two_phones.messages_by_ids(own.refs)
+    assert stored.message.body == "Test from the work phone"
+    assert two_phones.labels("devices", "own_device") == {stored.id: True}
+    assert stored.id not in two_phones.labels("contacts", "contact")
+    top = finding(two_phones, "correspondents.top").data["correspondents"]
+    assert not {"+447700900001", "+447700900002"} & {r["id"] for r in top}
+
+
+def test_group_on_both_phones_is_one_event_seen_twice(two_phones: Store) -> None:
+    personal = "personal-phone.zip!/data/data/com.whatsapp/databases/msgstore.db"
+    copies = [d for d in two_phones.duplicates() if d["file"] == personal]
+    assert [(d["locator"], d["duplicate_key"]) for d in copies] == [
+        ("message._id=8", "whatsapp:120363000000000077@g.us:0:3EB0DE0000000000001A"),
+        ("message._id=9", "whatsapp:+447700900001:3EB0DE0000000000001B"),
+    ]
+    kept = two_phones.messages_by_ids(d["kept_message_id"] for d in copies)
+    # The kept copies are the work phone's: Hollis's post, and his own reply (outgoing there).
+    assert [(s.message.device, s.message.direction, s.message.extra["key_id"]) for s in kept] == [
+        ("device-1", "incoming", "3EB0DE0000000000001A"),
+        ("device-1", "outgoing", "3EB0DE0000000000001B"),
+    ]
+    provenance = two_phones.copies_of(s.id for s in kept)
+    assert [c for s in kept for c in provenance[s.id]] == [
+        {"device": "device-2", "file": personal, "locator": "message._id=8"},
+        {"device": "device-2", "file": personal, "locator": "message._id=9"},
+    ]
+
+
+def test_report_names_every_device_and_each_message_device(two_phones: Store) -> None:
+    out = Path(two_phones.path).parent
+    index = (out / "index.html").read_text()
+    for label in ("Work phone", "Personal phone", "Old iPhone", "Facebook download"):
+        assert f"{label} (" in index
+    devices = {d["key"]: d for d in two_phones.meta()["devices"]}
+    assert devices["device-2"]["sources"][0]["sha256"] in index
+    pages = "".join(p.read_text() for p in (out / "conversations").glob("*.html"))
+    assert 'badge device">Personal phone' in pages and 'badge device">Work phone' in pages
+    assert "also held (on Personal phone)" in pages
