@@ -203,6 +203,8 @@ def test_analysers_run_in_order() -> None:
     assert [a.name for a in analysers()] == [
         "contacts",
         "duty",
+        # devices reads the labels of contacts and duty.
+        "devices",
         "gaps",
         "media",
         "lexicon",

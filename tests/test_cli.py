@@ -28,6 +28,8 @@ def test_detect_finds_demo_sources_in_zip_and_folder(cli) -> None:
         "android-extraction.zip!/data/data/com.android.providers.contacts/databases/contacts2.db": "android_contacts",
         "iphone-extract/private/var/mobile/Library/CallHistoryDB/CallHistory.storedata": "ios_callhistory",
         "iphone-extract/private/var/mobile/Library/AddressBook/AddressBook.sqlitedb": "ios_addressbook",
+        # His personal phone, read by case-two-phones.yaml (case.yaml does not list it).
+        "personal-phone.zip!/data/data/com.whatsapp/databases/msgstore.db": "whatsapp_android",
     }
     # Nothing in the demo is left without a reason.
     assert all(r["reason"] for r in rows.values())
