@@ -5,6 +5,7 @@ behind it, and searching the whole case. One demo run serves every test of this 
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import shutil
@@ -230,3 +231,78 @@ def test_printed_contact_page_is_an_exhibit(report: Path, tmp_path: Path) -> Non
     assert re.search(r"No\. \d+ \d{1,2} \w{3} 2026 \d\d:\d\d BST", whole)
     # The SHA-256 of the source under the messages (a line break may fall inside it).
     assert summary["refs"][0]["sha256"] in whole
+
+
+def _search(browser: Browser, report: Path, fragment: str) -> list[int]:
+    """Open the search page with a search in its address and wait for the whole count."""
+    browser.open("about:blank")  # a new hash on the same page would load nothing
+    load(browser, (report / "search.html").as_uri() + "#" + fragment)
+    for _ in range(200):
+        done = browser.evaluate("document.documentElement.getAttribute('data-search-done')")
+        if done is not None:
+            break
+        browser.drain(0.05)
+    assert done is not None, fragment
+    while browser.evaluate("!document.getElementById('more').hidden"):
+        browser.click("#more")
+    shown = browser.evaluate(
+        "[...document.querySelectorAll('#results li')].map(li => +li.dataset.message)"
+    )
+    assert len(shown) == int(done), fragment
+    assert browser.problems() == [], fragment
+    return shown
+
+
+def test_search_and_filters_across_the_case(browser: Browser, report: Path) -> None:
+    """The search page finds what messages.csv holds for the same question (text, contact,
+    duty status, platform, dates, deleted), the recovered rows the gap findings list, and opens
+    a result in its conversation, marked."""
+    rows = list(csv.DictReader((report / "messages.csv").open(encoding="utf-8-sig")))
+    findings = json.loads((report / "findings.json").read_text())["findings"]
+    recovered = {
+        r["message_id"] for f in findings if f["rule"] == "gap.id" for r in f["data"]["recovered"]
+    }
+    assert recovered
+
+    def expect(keep) -> set[int]:
+        return {int(r["message_id"]) for r in rows if keep(r)}
+
+    found = _search(browser, report, "q=YOU&contact=0&duty=outside")
+    assert set(found) - recovered == expect(
+        lambda r: (
+            "you" in r["body"].lower()
+            and r["case_contact_key"] == "contact-1"
+            and r["duty_status"] in OUTSIDE_DUTY
+        )
+    )
+    assert len(found) > 5
+    # Two words: both must appear.
+    assert set(_search(browser, report, "q=you%20ok")) - recovered == expect(
+        lambda r: "you" in r["body"].lower() and "ok" in r["body"].lower()
+    )
+    # Platform and a date range in the case timezone (both ends included).
+    load(browser, (report / "search.html").as_uri())
+    platforms = browser.evaluate(
+        "[...document.querySelector('select[name=platform]').options].map(o => o.textContent)"
+    )
+    whatsapp = platforms.index("whatsapp") - 1  # after "any"
+    dated = _search(browser, report, f"platform={whatsapp}&from=2026-03-29&to=2026-04-13")
+    assert set(dated) - recovered == expect(
+        lambda r: (
+            r["platform"] == "whatsapp"
+            and "2026-03-29" <= r["timestamp_local"][:10] <= "2026-04-13"
+        )
+    )
+    assert dated
+    assert set(_search(browser, report, "deleted=1")) == expect(lambda r: r["deleted"] == "1")
+    assert set(_search(browser, report, "recovered=1")) == recovered
+    # Evidence text is shown as text: the bodies on the page equal the CSV's.
+    first = _search(browser, report, "q=you&contact=0&duty=outside")[0]
+    text = browser.evaluate("document.querySelector('#results li .text').textContent")
+    assert text == next(r["body"] for r in rows if int(r["message_id"]) == first)
+    browser.click("#results li a")
+    browser.wait_for("Page.frameNavigated", 10)
+    browser.drain(0.3)
+    assert browser.evaluate("[...document.querySelectorAll('li.arrived')].map(e => e.id)") == [
+        f"m{first}"
+    ]

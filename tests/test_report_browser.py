@@ -184,9 +184,11 @@ def test_injected_markup_shows_as_text_and_never_runs(browser: Browser, tmp_path
     run_case(load_case(case_path), out)
     for page in sorted(out.rglob("*.html")):
         load(browser, page)
-        # Only the report's own script files: none inline, none injected by the evidence.
+        # Only the report's own script files (and the search index's): none inline, none
+        # injected by the evidence.
         assert browser.evaluate(
-            "[...document.scripts].every(s => s.src && /\\/assets\\/[a-z]+\\.js$/.test(s.src))"
+            "[...document.scripts].every(s => s.src &&"
+            " /\\/(assets\\/[a-z]+|search\\/(index|part-\\d{4}))\\.js$/.test(s.src))"
         )
         assert browser.evaluate("document.querySelectorAll('script:not([src])').length") == 0
         assert browser.evaluate("document.querySelectorAll('img[src=\"x\"]').length") == 0

@@ -40,6 +40,7 @@ from triage.report import (
     headlines,
     plain,
     printing,
+    search,
     svg,
     views,
 )
@@ -60,7 +61,7 @@ from triage.terminal import bidi_visible
 
 PAGE_SIZE = 1000
 LIST_PAGE_SIZE = 2000
-ASSETS = ("report.css", "report.js", "browse.css", "browse.js")
+ASSETS = ("report.css", "report.js", "browse.css", "browse.js", "search.js")
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp"}
 STATUS_NAMES = {
     "on_duty": "on duty",
@@ -455,8 +456,13 @@ class Report:
         )
         for contact, ctx in zip(self.case.contacts, contacts, strict=True):
             self.write_contact(contact, ctx)
+        self.search = search.SearchIndex(self)
         self.write_conversations()
         self.views.write(self)
+        self.search.write(self.out)
+        self.render(
+            "search.html.j2", self.out / "search.html", total=self.store.counts()["messages"]
+        )
         for timeline in chronology.timelines(self.store):
             page = self.out / "chronology" / f"{timeline.subject}.html"
             self.render("chronology.html.j2", page, timeline=timeline)
@@ -669,6 +675,7 @@ class Report:
             for number in range(1, pages + 1):
                 chunk = next(chunks, [])
                 page_calls = _calls_for_page(calls, chunk, number == pages)
+                self.search.add(chunk, base, number)
                 for stored in chunk:
                     if stored.id in self.linked:
                         self.message_page[stored.id] = (

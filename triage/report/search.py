@@ -1,0 +1,195 @@
+"""The search index of the whole case, written beside the pages for ``search.html``.
+
+The report opens from the file system under a Content-Security-Policy that allows script only
+from the report's own files, so the index is not data fetched at run time (a browser refuses
+``fetch`` of ``file://``) but script files: ``search/index.js`` (the tables every part shares:
+contacts, platforms, duty statuses, conversations, parties, the case timezone's UTC offsets) and
+``search/part-NNNN.js``, each a column-wise block of up to :data:`PART_SIZE` messages in time
+order. ``assets/search.js`` loads the parts one after the other and searches each as it arrives,
+so the first results show before the whole index is read.
+
+The index is a view of the case store as the writer reads it (every message of every
+conversation page, recovered rows marked), with the labels the analysers wrote (case contact,
+duty status, night): nothing is computed here that a page does not show. Bodies are kept as the
+source has them; ``search.js`` writes them into the page as text, never as markup.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+import orjson
+
+from triage.roster import OUTSIDE_DUTY
+from triage.store import StoredMessage
+
+if TYPE_CHECKING:
+    from triage.report.writer import Report
+
+FOLDER = "search"
+PART_SIZE = 10_000
+# Flag bits of each message (``f`` in a part); search.js reads the same values.
+DELETED, RECOVERED, EDITED, OUTGOING, INCOMING, NIGHT, ATTACHMENTS = (1, 2, 4, 8, 16, 32, 64)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+class SearchIndex:
+    """Collects one compact row per message while the conversation pages are written, then
+    writes the index in time order."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        self.rows: list[tuple[Any, ...]] = []
+        self.tables: dict[str, dict[Any, int]] = {
+            "platforms": {},
+            "statuses": {},
+            "conversations": {},
+            "parties": {},
+        }
+        self.contacts = {c.key: i for i, c in enumerate(report.case.contacts)}
+
+    def _code(self, table: str, value: Any) -> int:
+        codes = self.tables[table]
+        found = codes.get(value)
+        if found is None:
+            found = codes[value] = len(codes)
+        return found
+
+    def add(self, chunk: list[StoredMessage], base: str, page: int) -> None:
+        """The messages of one conversation page (``base`` its slug, ``page`` its number)."""
+        r = self.report
+        for stored in chunk:
+            m = stored.message
+            sender = r._party_texts(m.sender)[0]
+            recipients = ", ".join(r._party_texts(p)[0] for p in m.recipients)
+            who = (
+                f"{sender} to {recipients}" if m.direction == "outgoing" and recipients else sender
+            )
+            flags = (
+                (DELETED if m.deleted else 0)
+                | (RECOVERED if m.extra.get("recovered") else 0)
+                | (EDITED if m.edited else 0)
+                | (OUTGOING if m.direction == "outgoing" else 0)
+                | (INCOMING if m.direction == "incoming" else 0)
+                | (NIGHT if r.night_labels.get(stored.id) else 0)
+                | (ATTACHMENTS if m.attachments else 0)
+            )
+            when = m.timestamp_utc
+            status = r.status_labels.get(stored.id)
+            contact = self.contacts.get(r.contact_labels.get(stored.id, ""), -1)
+            body = m.body or ""
+            if not body and m.attachments:
+                body = ", ".join(a.name or "attachment" for a in m.attachments)
+            self.rows.append(
+                (
+                    when is None,
+                    int((when - _EPOCH).total_seconds()) if when is not None else 0,
+                    stored.id,
+                    body,
+                    self._code("parties", who),
+                    contact,
+                    self._code("platforms", m.platform),
+                    self._code("statuses", status) if status else -1,
+                    flags,
+                    self._code("conversations", (base, r.conversation_title(m.conversation.id))),
+                    page,
+                )
+            )
+
+    def write(self, out: Path) -> int:
+        """Write ``search/index.js`` and the parts; returns the number of parts."""
+        folder = out / FOLDER
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob("part-*.js"):
+            old.unlink()
+        self.rows.sort(key=lambda row: (row[0], row[1], row[2]))
+        parts = 0
+        for start in range(0, len(self.rows), PART_SIZE):
+            block = self.rows[start : start + PART_SIZE]
+            times: list[int | None] = []
+            previous = None
+            for row in block:
+                if row[0]:
+                    times.append(None)
+                    continue
+                # Deltas from the previous dated message: times are sorted, so these are small.
+                times.append(row[1] if previous is None else row[1] - previous)
+                previous = row[1]
+            data = {
+                "t": times,
+                "i": [row[2] for row in block],
+                "b": [row[3] for row in block],
+                "w": [row[4] for row in block],
+                "c": [row[5] for row in block],
+                "p": [row[6] for row in block],
+                "s": [row[7] for row in block],
+                "f": [row[8] for row in block],
+                "k": [row[9] for row in block],
+                "g": [row[10] for row in block],
+            }
+            parts += 1
+            _script(folder / f"part-{parts:04d}.js", f"TriageSearch.part({parts}, ", data)
+        dated = [row[1] for row in self.rows if not row[0]]
+        meta = {
+            "parts": parts,
+            "total": len(self.rows),
+            "timezone": self.report.case.timezone,
+            "offsets": offsets(self.report.case.timezone, dated[0], dated[-1]) if dated else [],
+            "contacts": [c.name for c in self.report.case.contacts],
+            "platforms": list(self.tables["platforms"]),
+            "statuses": list(self.tables["statuses"]),
+            "outside": [s for s in self.tables["statuses"] if s in OUTSIDE_DUTY],
+            "conversations": [list(k) for k in self.tables["conversations"]],
+            "parties": list(self.tables["parties"]),
+            "flags": {
+                "deleted": DELETED,
+                "recovered": RECOVERED,
+                "edited": EDITED,
+                "outgoing": OUTGOING,
+                "incoming": INCOMING,
+                "night": NIGHT,
+                "attachments": ATTACHMENTS,
+            },
+        }
+        _script(folder / "index.js", "TriageSearch.meta(", meta)
+        self.rows = []
+        return parts
+
+
+def _script(path: Path, call: str, data: dict[str, Any]) -> None:
+    """A script file that hands ``data`` to search.js. JSON is valid JavaScript; orjson writes
+    every string escaped, so no body can end the call."""
+    path.write_bytes(call.encode() + orjson.dumps(data) + b");\n")
+
+
+def offsets(timezone: str, first: int, last: int) -> list[list[Any]]:
+    """The case timezone's UTC offsets over the messages' span: [[from UTC second, offset
+    minutes, abbreviation], ...], so search.js shows and filters local times as the pages do
+    without depending on the reader's machine."""
+    zone = ZoneInfo(timezone)
+
+    def at(second: int) -> tuple[int, str]:
+        local = dt.datetime.fromtimestamp(second, dt.UTC).astimezone(zone)
+        offset = local.utcoffset() or dt.timedelta(0)
+        return int(offset.total_seconds() // 60), local.tzname() or ""
+
+    start = first - 2 * 86400
+    out: list[list[Any]] = [[start, *at(start)]]
+    step = 86400
+    second = start
+    while second < last + 2 * 86400:
+        following = second + step
+        if at(following) != at(second):
+            low, high = second, following
+            while high - low > 1:
+                middle = (low + high) // 2
+                if at(middle) == at(low):
+                    low = middle
+                else:
+                    high = middle
+            out.append([high, *at(high)])
+        second = following
+    return out
