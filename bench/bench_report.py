@@ -4,18 +4,27 @@ Not a test and not run in CI. Prints the time to write the report, the size of t
 and of the largest page, the number of pages, and how long headless Chromium takes to load the
 first page and a full conversation page. Targets: first page < 2 MB, load < 5 s.
 
+Search (search.html over the index in search/): for a common word, a word held by one message
+near the end (so every part of the index is read), and a contact filter, the time from
+navigation to the first result shown and to the whole count, each the best of 3. Baseline in the
+same run: the obvious page, every message in one script file and one Array.filter over it
+(``naive/``, built from the same store); the figure is the ratio ours / naive.
+
     python bench/bench_report.py [--messages 500000] [--out bench/out/report]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import shutil
 import sqlite3
 import sys
 import time
 from pathlib import Path
+
+import orjson
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -27,6 +36,7 @@ from triage.run import Progress, run_case  # noqa: E402
 
 CONTACT = "07700 900123"
 START_MS = 1735689600000  # 2025-01-01T00:00:00Z
+RARE = "zebracrossing"  # one message near the end holds it: the search must read every part
 
 
 def build(folder: Path, total: int) -> Path:
@@ -53,6 +63,8 @@ def build(folder: Path, total: int) -> Path:
         for i in range(1, total + 1):
             thread = 1 if i % 25 == 0 else rng.randrange(2, len(addresses) + 1)
             body = " ".join(rng.choice(words) for _ in range(rng.randrange(2, 12)))
+            if i == total - 100:
+                body += " " + RARE
             yield (i, thread, addresses[thread - 1], START_MS + i * step, rng.choice((1, 2)), body)
 
     conn.executemany(
@@ -69,6 +81,59 @@ def build(folder: Path, total: int) -> Path:
         "utf-8",
     )
     return case
+
+
+def naive_search_page(out: Path, store_path: Path) -> Path:
+    """The obvious way, as a baseline: every message in one script file (an array of objects),
+    then one Array.filter over all of it and the first 200 results written into the page."""
+    conn = sqlite3.connect(store_path)
+    rows = conn.execute(
+        "SELECT id, timestamp_utc, body FROM messages ORDER BY timestamp_utc IS NULL, timestamp_utc, id"
+    ).fetchall()
+    conn.close()
+    folder = out / "naive"
+    folder.mkdir(exist_ok=True)
+    data = [{"i": i, "t": t, "b": b or ""} for i, t, b in rows]
+    (folder / "all.js").write_bytes(b"var ALL = " + orjson.dumps(data) + b";\n")
+    (folder / "naive.js").write_text(
+        "var q = decodeURIComponent(location.hash.slice(3)).toLowerCase();\n"
+        "var found = ALL.filter(function (m) { return m.b.toLowerCase().indexOf(q) >= 0; });\n"
+        "var list = document.getElementById('r');\n"
+        "found.slice(0, 200).forEach(function (m) { var li = document.createElement('li');"
+        " li.textContent = m.i + ' ' + m.t + ' ' + m.b; list.appendChild(li); });\n"
+        "document.documentElement.setAttribute('data-first-result-ms',"
+        " String(Math.round(performance.now())));\n"
+        "document.documentElement.setAttribute('data-search-done-ms',"
+        " String(Math.round(performance.now())));\n"
+        "document.documentElement.setAttribute('data-search-done', String(found.length));\n",
+        "utf-8",
+    )
+    page = folder / "naive.html"
+    page.write_text(
+        '<!DOCTYPE html><meta charset="utf-8"><ol id="r"></ol>'
+        '<script src="all.js"></script><script src="naive.js"></script>',
+        "utf-8",
+    )
+    return page
+
+
+def time_search(browser: Browser, url: str, timeout: float = 120.0) -> tuple[float, float, int]:
+    """(ms to the first result, ms to the whole count, count) of one search page load."""
+    browser.call("Page.navigate", url="about:blank")
+    time.sleep(0.3)
+    browser.call("Page.navigate", url=url)
+    deadline = time.monotonic() + timeout
+    first = None
+    while time.monotonic() < deadline:
+        first, end, done = browser.evaluate(
+            "['data-first-result-ms', 'data-search-done-ms', 'data-search-done']"
+            ".map(a => document.documentElement && location.href !== 'about:blank'"
+            " ? document.documentElement.getAttribute(a) : null)"
+        )
+        if done is not None and first is not None:
+            return float(first), float(end), int(done)
+        time.sleep(0.02)
+    raise TimeoutError(url)
 
 
 def main() -> None:
@@ -108,6 +173,34 @@ def main() -> None:
             problems = browser.problems()
             if problems:
                 print("  problems:", problems[:3])
+        index_bytes = sum(p.stat().st_size for p in (out / "search").glob("*.js"))
+        print(
+            f"search index: {len(list((out / 'search').glob('part-*.js')))} parts, "
+            f"{index_bytes / 1e6:.1f} MB"
+        )
+        naive = naive_search_page(args.out, out / "case.sqlite")
+        print(f"naive index: {(naive.parent / 'all.js').stat().st_size / 1e6:.1f} MB")
+        search = (out / "search.html").as_uri()
+        for label, fragment, naive_word in (
+            ("common word 'later'", "q=later", "later"),
+            (f"rare word '{RARE}' (every part read)", f"q={RARE}", RARE),
+            ("contact filter (Contact A, 20,000 messages)", "contact=0", None),
+        ):
+            ours = min(time_search(browser, f"{search}#{fragment}") for _ in range(3))
+            line = (
+                f"search {label}: first result {ours[0] / 1000:.2f} s, "
+                f"all {ours[2]:,} counted {ours[1] / 1000:.2f} s"
+            )
+            if naive_word:
+                base = min(
+                    time_search(browser, f"{naive.as_uri()}#q={naive_word}") for _ in range(3)
+                )
+                line += (
+                    f"; naive first result {base[0] / 1000:.2f} s ({base[2]:,}): "
+                    f"ratio {ours[0] / base[0]:.2f}"
+                )
+            print(line)
+    print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

@@ -459,9 +459,12 @@ class Report:
         self.search = search.SearchIndex(self)
         self.write_conversations()
         self.views.write(self)
-        self.search.write(self.out)
+        parts = self.search.write(self.out)
         self.render(
-            "search.html.j2", self.out / "search.html", total=self.store.counts()["messages"]
+            "search.html.j2",
+            self.out / "search.html",
+            total=self.store.counts()["messages"],
+            parts=parts,
         )
         for timeline in chronology.timelines(self.store):
             page = self.out / "chronology" / f"{timeline.subject}.html"

@@ -18,7 +18,14 @@
   var query = null;        // the running search
 
   window.TriageSearch = {
-    meta: function (m) { meta = m; setup(); loadPart(1); },
+    // search.html names index.js and the first part after this file (all deferred, so they
+    // load together and run in order); the other parts are then asked for all at once, read
+    // side by side and run in order (async = false), each searched as it arrives.
+    meta: function (m) {
+      meta = m;
+      setup();
+      for (var n = 2; n <= meta.parts; n++) { loadPart(n); }
+    },
     part: function (n, data) {
       // Times are deltas from the previous dated message of the part.
       var t = data.t, at = null;
@@ -30,13 +37,13 @@
       data.lower = new Array(data.b.length);
       parts[n] = data;
       loaded = n;
-      if (n < meta.parts) { loadPart(n + 1); }
       if (query) { run(); }
     }
   };
 
   function loadPart(n) {
     var s = document.createElement("script");
+    s.async = false;
     s.src = root + "search/part-" + ("000" + n).slice(-4) + ".js";
     document.head.appendChild(s);
   }
@@ -189,6 +196,7 @@
         }
         q.row = end;
         if (end === n) { q.part++; q.row = 0; }
+        if (!q.shown && q.found.length) { break; }  // show the first results at once
       }
       render();
       if (q.part <= loaded) { q.timer = setTimeout(step, 0); }
@@ -274,7 +282,4 @@
     return li;
   }
 
-  var index = document.createElement("script");
-  index.src = root + "search/index.js";
-  document.head.appendChild(index);
 })();
