@@ -217,3 +217,25 @@ def test_single_device_run_keeps_its_conversation_keys(tmp_path: Path) -> None:
     (stored,) = list(store.messages())
     assert (stored.message.device, stored.message.conversation.id) == ("device-1", "sms:thread:1")
     store.close()
+
+
+def test_device_roster_places_that_devices_records(two_phones: Path, tmp_path: Path) -> None:
+    """The case gives no roster; the personal phone has its own, 4on4off from 1 March: 5 March
+    is day 5 of the cycle, a rest day. The work phone's messages stay unknown."""
+    result = run_case(load_case(two_phones), tmp_path / "out")
+    store = Store.open(result.store_path)
+    status = store.labels("duty", "status")
+    by_device = {(s.message.device, s.message.body): status[s.id] for s in store.messages()}
+    assert by_device == {
+        ("device-1", "work to her"): "unknown",
+        ("device-1", "note to self"): "unknown",
+        ("device-1", "hi"): "unknown",
+        ("device-2", "personal to her"): "rest_day",
+        ("device-2", "note to self"): "rest_day",
+    }
+    (roster,) = [f for f in store.findings() if f.rule == "duty.roster"]
+    assert [(r["device"], r["error"]) for r in roster.data["device_rosters"]] == [
+        ("device-2", None)
+    ]
+    assert "Records of Personal phone are placed against its own roster: " in roster.why
+    store.close()

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import bisect
 import csv
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -512,12 +513,16 @@ def check_roster(case: Case) -> list[RosterNote]:
     is a case-file error (:class:`RosterError`, one line naming file, line and field), never a
     run that reports every message as "unknown". Returns the notes on what was read but is
     doubtful, for the run's warnings."""
-    if case.roster is None:
-        return []
-    anchor = case.roster.anchor or dt.date(2000, 1, 1)
-    roster = load_roster(case, anchor, anchor)
-    assert roster is not None
-    return roster.notes
+    notes: list[RosterNote] = []
+    # The case roster, and each device's own (case file ``devices[i].roster``).
+    for spec in [case.roster, *(d.roster for d in case.devices)]:
+        if spec is None:
+            continue
+        anchor = spec.anchor or dt.date(2000, 1, 1)
+        roster = load_roster(dataclasses.replace(case, roster=spec), anchor, anchor)
+        assert roster is not None
+        notes.extend(roster.notes)
+    return notes
 
 
 def is_night(local: dt.datetime, night: tuple[dt.time, dt.time]) -> bool:

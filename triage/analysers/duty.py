@@ -11,6 +11,7 @@ as "sent or received": they are the app's own notices, not something either pers
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable
@@ -61,6 +62,10 @@ class DutyAnalyser(Analyser):
 
         # Every message's status and night from its times alone: nothing is decoded.
         status_of = _StatusClock(roster)
+        # A device with its own roster in the case file is placed against it; every other
+        # device against the case roster.
+        own_clocks, own_rosters = _device_clocks(case, first, last)
+        device_of = store.message_devices(own_clocks)
         same_zone = store.zone.key == case.timezone
         night_start, night_end = (f"{t:%H:%M:%S}" for t in case.night)
         status: dict[int, str] = {}
@@ -69,7 +74,7 @@ class DutyAnalyser(Analyser):
         labels: list[tuple[int, str, Any]] = []
         mine: dict[str, list[int]] = {c.key: [] for c in case.contacts}
         for mid, ts, local, is_counted in store.message_times():
-            st = status_of(ts)
+            st = own_clocks.get(device_of.get(mid, ""), status_of)(ts)
             if ts is None:
                 nt = None
             elif same_zone and local is not None:
@@ -94,6 +99,13 @@ class DutyAnalyser(Analyser):
         )
 
         findings = [self._roster_finding(case, roster, overall, error)]
+        if own_rosters:
+            findings[0].data["device_rosters"] = own_rosters
+            findings[0].why += "".join(
+                f" Records of {r['label']} are placed against its own roster"
+                + (f": {r['description']}." if r["description"] else f" ({r['error']}).")
+                for r in own_rosters
+            )
         calls = calls_by_contact(store, ContactIndex(case), case)
         for contact in case.contacts:
             items = store.facts_by_ids(mine[contact.key])
@@ -104,7 +116,9 @@ class DutyAnalyser(Analyser):
                 case, contact.key, contact.name, items, status, night, roster, heatmap
             )
             if calls[contact.key]:
-                part, why = _call_split(case, contact.name, calls[contact.key], status_of, roster)
+                part, why = _call_split(
+                    case, contact.name, calls[contact.key], status_of, roster, own_clocks
+                )
                 finding.data["calls"] = part
                 finding.why = why if not items else f"{finding.why} {why}"
             findings.append(finding)
@@ -365,6 +379,40 @@ def duty_share(
     return share, known
 
 
+def _device_clocks(
+    case: Case, first: dt.datetime | None, last: dt.datetime | None
+) -> tuple[dict[str, _StatusClock], list[dict[str, Any]]]:
+    """The status clock of each device with its own roster (case file ``devices[i].roster``),
+    and what ``duty.roster`` says of each: label, description or the error reading it."""
+    clocks: dict[str, _StatusClock] = {}
+    described: list[dict[str, Any]] = []
+    zone = case.zone
+    some_day = dt.date(2000, 1, 1)
+    for device in case.devices:
+        if device.roster is None:
+            continue
+        entry: dict[str, Any] = {
+            "device": device.key,
+            "label": device.label,
+            "description": None,
+            "error": None,
+        }
+        try:
+            own = load_roster(
+                dataclasses.replace(case, roster=device.roster),
+                first.astimezone(zone).date() if first else some_day,
+                last.astimezone(zone).date() if last else some_day,
+            )
+        except (RosterError, OSError, ValueError) as exc:
+            entry["error"] = str(exc)
+            own = None
+        if own is not None:
+            entry["description"] = own.description
+        clocks[device.key] = _StatusClock(own)
+        described.append(entry)
+    return clocks, described
+
+
 class _StatusClock:
     """``Roster.status`` for UTC time text, remembered per minute when every roster boundary
     falls on a whole minute (rosters are written in minutes, so a minute has one status)."""
@@ -398,10 +446,15 @@ def _call_split(
     calls: list[StoredCall],
     status_of: _StatusClock,
     roster: Roster | None,
+    own_clocks: dict[str, _StatusClock] | None = None,
 ) -> tuple[dict[str, Any], str]:
     """The ``calls`` object of ``duty.contact-split`` and its sentence: each call placed by its
     start time against the roster and the night window, as messages are."""
-    statuses = {s.id: status_of(iso_utc(s.call.timestamp_utc)) for s in calls}
+    clocks = own_clocks or {}
+    statuses = {
+        s.id: clocks.get(s.call.device or "", status_of)(iso_utc(s.call.timestamp_utc))
+        for s in calls
+    }
     nights = {
         s.id: s.call.timestamp_utc is not None
         and is_night(s.call.timestamp_utc.astimezone(case.zone), case.night)

@@ -820,6 +820,18 @@ class MessagesAggregate:
             )
         ]
 
+    def message_devices(self, devices: Iterable[str]) -> dict[int, str]:
+        """message id -> device of every message held on one of ``devices``."""
+        wanted = sorted(set(devices))
+        if not wanted:
+            return {}
+        return dict(
+            self.conn.execute(
+                f"SELECT id, device FROM messages WHERE device IN ({','.join('?' * len(wanted))})",
+                wanted,
+            )
+        )
+
     def copies_of(self, ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
         """Kept message id -> every other copy of it (``duplicates``): the device of the source
         it was read from, its file and locator, in the order read. Messages with no other copy
