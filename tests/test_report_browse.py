@@ -105,9 +105,14 @@ def _expected_ids(view: str, findings: list[dict]) -> tuple[set[int], set[int]]:
             "night": "night_ids",
         }[kind]
         return set(by[("duty.contact-split", contact)]["data"][field]), set()
-    if kind == "calls-outside":
+    if kind in ("calls", "calls-outside", "calls-night"):
         refs = by[("duty.contact-split", contact)]["data"]["calls"]["refs"]
-        return set(), {r["call_id"] for r in refs if r["status"] in OUTSIDE_DUTY}
+        keep = {
+            "calls": lambda r: True,
+            "calls-outside": lambda r: r["status"] in OUTSIDE_DUTY,
+            "calls-night": lambda r: r["night"] is True,
+        }[kind]
+        return set(), {r["call_id"] for r in refs if keep(r)}
     if kind == "after-closure":
         return {r["message_id"] for r in by[("contact.after-closure", contact)]["refs"]}, set()
     if view == "exhibit-messages":
@@ -137,6 +142,12 @@ def test_headline_numbers_open_exactly_their_messages(browser: Browser, report: 
     # The demo's headline numbers: 31 of 50 off duty, 5 after closure, the exhibit messages.
     texts = {(rule, text) for rule, text, _ in links}
     assert {("duty.contact-split", "31"), ("contact.after-closure", "5 messages")} <= texts
+    # Female A's calls: all 12, the 7 outside rostered duty, the 9 at night (not her 29 messages).
+    assert {
+        ("duty.contact-split", t) for t in ("12 calls", "7 of the calls", "9 at night")
+    } <= texts
+    assert ("duty.contact-split", "29 at night") in texts
+    assert ("gap.id", "5 gaps") in texts
     assert any(rule == "exhibit.match" and "sent to" in text for rule, text, _ in links)
     assert len(to_views) >= 6
     for href in sorted(to_views):

@@ -93,19 +93,31 @@ class Views:
             )
             calls = d.get("calls") or {}
             refs = calls.get("refs") or []
-            if calls.get("outside_duty") is not None and refs:
-                view = View(
-                    f"calls-outside-{key}",
+            listed = [r for r in refs if isinstance(r.get("call_id"), int)]
+            call_views = (
+                # (kind, title, where the ids come from, which of the listed calls)
+                ("calls", f"Calls with {name}", "the duty analysis's list of calls", listed),
+                (
+                    "calls-outside",
                     f"Calls with {name} outside rostered duty",
                     "the duty analysis's call list, calls placed outside rostered duty",
-                    [f],
-                    call_ids=[
-                        int(r["call_id"])
-                        for r in refs
-                        if r.get("status") in OUTSIDE_DUTY and isinstance(r.get("call_id"), int)
-                    ],
-                )
-                self.by_key[("calls-outside", key)] = view
+                    [r for r in listed if r.get("status") in OUTSIDE_DUTY]
+                    if calls.get("outside_duty") is not None
+                    else [],
+                ),
+                (
+                    "calls-night",
+                    f"Calls with {name} at night",
+                    "the duty analysis's call list, calls in the night window",
+                    [r for r in listed if r.get("night") is True],
+                ),
+            )
+            for kind, title, source, chosen in call_views:
+                if chosen:
+                    self.by_key[(kind, key)] = View(
+                        f"{kind}-{key}", title, source, [f],
+                        call_ids=[int(r["call_id"]) for r in chosen],
+                    )  # fmt: skip
         for f in rules.get("contact.after-closure", []):
             key = f.subject or ""
             self._add(
@@ -179,6 +191,10 @@ class Views:
         out: list[tuple[str, str | None]] = []
         if h.rule == "contact.summary":
             out.append((rf"\b{n.get('found', 0):,} of [\d,]+ case contacts?", "#contacts"))
+            if n.get("with_calls"):
+                out.append(
+                    (rf"(?<=Calls were found with ){n['with_calls']:,} of them", "#contacts")
+                )
         elif h.rule == "duty.contact-split":
             view = self.by_key.get(("outside", key))
             if view:
@@ -195,9 +211,21 @@ class Views:
             night = self.by_key.get(("night", key))
             if night:
                 out.append((rf"\b{night.count:,} at night", night.href))
+            every = self.by_key.get(("calls", key))
+            if every:
+                out.append((rf"\b{every.count:,} calls?(?= and [\d,]+ messages?)", every.href))
             calls = self.by_key.get(("calls-outside", key))
             if calls:
                 out.append((rf"\b{calls.count:,} of the calls", calls.href))
+            night_calls = self.by_key.get(("calls-night", key))
+            if night_calls:
+                # the calls' night figure follows the calls' own clause, never the messages'
+                out.append(
+                    (
+                        rf"(?<=\bcalls outside rostered duty, ){night_calls.count:,} at night|(?<=in all\), ){night_calls.count:,} at night",
+                        night_calls.href,
+                    )
+                )
         elif h.rule == "contact.after-closure":
             view = self.by_key.get(("after-closure", key))
             if view:
@@ -208,7 +236,7 @@ class Views:
             if view:
                 out.append((r"\b(sent to|received from)\b[^;]*?(?=;|\.$|$)", view.href))
         elif h.rule == "gap.id":
-            out.append((r"^[\d,]+ deletion gaps?", "gaps.html"))
+            out.append((r"^[\d,]+ (deletion )?gaps?\b", "gaps.html"))
         elif h.rule == "gap.marker":
             view = self.by_key.get(("deleted", ""))
             if view:
