@@ -99,6 +99,7 @@ MESSAGE_COLUMNS = (
     "case_contact",
     "duty_status",
     "night",
+    "device",  # the case file's label of the device whose sources hold the message
 )
 
 
@@ -110,11 +111,12 @@ def message_rows(store: Store, case: Case | None = None) -> Iterator[tuple[Any, 
     status_labels = store.labels("duty", "status")
     night_labels = store.labels("duty", "night")
     names = {c.key: c.name for c in case.contacts} if case else {}
+    devices = {d.key: d.label for d in case.devices} if case else {}
     local_iso = _LocalTime(ZoneInfo(case.timezone) if case else None)
     for row in store.message_export_rows():
         (mid, utc, local, zone_assumed, platform, conv, title, direction, sender_raw,
          sender_id, recipients, kind, deleted, edited, body, attachments, file, sha256, fmt,
-         locator) = row  # fmt: skip
+         locator, device) = row  # fmt: skip
         contact = contact_labels.get(mid) or ""
         night = night_labels.get(mid)
         yield (
@@ -142,6 +144,7 @@ def message_rows(store: Store, case: Case | None = None) -> Iterator[tuple[Any, 
             names.get(contact, ""),
             status_labels.get(mid),
             "" if night is None else int(bool(night)),
+            devices.get(device, device or ""),
         )
 
 

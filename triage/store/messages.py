@@ -955,7 +955,7 @@ class MessagesAggregate:
         """One flat row per message for ``messages.csv``, in time order, joined in SQL:
         (id, UTC, local, zone_assumed, platform, conversation key, title, direction, sender raw,
         sender id, recipients raw joined by "; ", kind, deleted, edited, body, attachments joined
-        by "; ", file, sha256, format, locator)."""
+        by "; ", file, sha256, format, locator, device key)."""
         self.index()
         sql = f"""
             SELECT m.id, m.timestamp_utc, m.ts_local, m.zone_assumed, m.platform, c.key, c.title,
@@ -965,7 +965,7 @@ class MessagesAggregate:
               m.kind, m.deleted, m.edited, m.body,
               (SELECT group_concat(COALESCE(a.path, a.name, ''), '; ') FROM attachments a
                  WHERE a.message_id = m.id),
-              f.file, f.sha256, f.format, m.locator
+              f.file, f.sha256, f.format, m.locator, m.device
             FROM messages m
               JOIN conversations c ON c.id = m.conversation_id
               JOIN provenance_files f ON f.id = m.file_id
