@@ -75,6 +75,20 @@ class DeviceMap:
         return self._device_of_label.get(label) if label is not None else None
 
 
+def own_numbers(case: Case) -> dict[str, frozenset[str]]:
+    """Device key -> the party ids of its own identifiers; the subject's for a device that lists
+    none (listed for the subject, a number means him on every device, so it cannot tell his
+    devices apart). The own side of each copy in :mod:`triage.message_copies`."""
+    subject = frozenset(
+        i.party.id for i in case.subject_identifiers if i.kind != "name" and i.party.id
+    )
+    out = {}
+    for device in case.devices:
+        mine = frozenset(i.party.id for i in device.identifiers if i.kind != "name" and i.party.id)
+        out[device.key] = mine or subject
+    return out
+
+
 def devices_examined(case: Case, evidence: Evidence) -> list[dict[str, Any]]:
     """Every device of the case with its sources and each source's SHA-256 (an archive or a
     single file: the extraction's hash) or the number of files hashed (a folder), for the

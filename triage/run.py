@@ -17,7 +17,7 @@ from triage.analysers import Settings, analysers
 from triage.audit_stage import import_audit, prepare_audit
 from triage.casefile import Case, case_to_data
 from triage.coverage import AppIndex, not_read
-from triage.devices import DeviceMap, DeviceTagger, devices_examined
+from triage.devices import DeviceMap, DeviceTagger, devices_examined, own_numbers
 from triage.evidence import Evidence
 from triage.ingest import (
     ReadOutcome,
@@ -196,6 +196,9 @@ def _run(
         store.index()
         # One WhatsApp call recorded by the app and by the phone's call log is one call.
         store.merge_call_copies()
+        # An SMS between two of his phones is one message seen twice (triage.message_copies).
+        if case.several_devices:
+            store.merge_text_copies(own_numbers(case))
         # Files of a source its parser could not read (a corrupt message_2.json).
         skipped.extend(ctx.unread_files)
         outcome.problems.extend(ctx.unread_files)

@@ -28,6 +28,7 @@ from triage.store.groups import GroupsAggregate
 from triage.store.media import MediaAggregate, media_records_at
 from triage.store.messages import MessageFacts, MessagesAggregate, StoredMessage
 from triage.store.meta import MetaAggregate
+from triage.store.text_copies import TextCopiesAggregate
 
 SCHEMA_VERSION = 6
 DEFAULT_ZONE = "Europe/London"
@@ -40,6 +41,7 @@ AGGREGATES: tuple[type, ...] = (
     MediaAggregate,
     GroupsAggregate,
     AuditAggregate,
+    TextCopiesAggregate,
 )
 
 
@@ -51,6 +53,7 @@ class Store(
     MediaAggregate,
     GroupsAggregate,
     AuditAggregate,
+    TextCopiesAggregate,
 ):
     """The case store of one run (an SQLite file in the output directory).
 
