@@ -89,7 +89,11 @@ local time, status, * = night:
 Gaps: the sms rows are numbered 1-51 in time order (generate.py sorts all 51 rows); the deleted
 rows are ids 15 (7 March 21:47, between A's 14 at 21:45 and A's 16 at 9 March 12:10) and 36
 (22 March 20:50, between A's 35 at 21 March 21:05 and A's 37 at 23 March 21:15). AOSP ``sms._id``
-is not AUTOINCREMENT, so both are "possible"; the single pdu row has no gap.
+is not AUTOINCREMENT, so both are "possible"; the single pdu row has no gap. Row 52 is the SMS
+he sent to his personal number (OWN_SMS, 15 April 19:55, the newest row, in a thread of its own
+after the MMS's): case.yaml does not know that number, so it is one more message with a
+non-contact, and it moves only the "elsewhere" rates: 26 + 1 = 27 messages with row ids outside
+Female A's conversations, and Female B's elsewhere rate 5 gaps in 71 = 7.0 per 100 (was 70).
 """
 
 from __future__ import annotations
@@ -284,12 +288,12 @@ def test_demo_headline_numbers(demo_case: Path, tmp_path: Path) -> None:
     assert sum(d["gaps"] for d in rates.values()) == len(r.findings("gap.id")) == 5
     a, b, c = rates["contact-1"], rates["contact-2"], rates["contact-3"]
     assert (a["gaps"], a["messages"], a["per_100"]) == (5, 50, 10.0)
-    assert (a["elsewhere_gaps"], a["elsewhere_messages"], a["elsewhere_per_100"]) == (0, 26, 0.0)
+    assert (a["elsewhere_gaps"], a["elsewhere_messages"], a["elsewhere_per_100"]) == (0, 27, 0.0)
     assert (b["gaps"], b["per_100"], b["elsewhere_gaps"], b["elsewhere_per_100"]) == (
         0,
         0.0,
         5,
-        7.1,
+        7.0,
     )
     assert b["messages"] + b["elsewhere_messages"] == a["messages"] + a["elsewhere_messages"]
     assert (c["messages"], c["per_100"]) == (0, None)

@@ -30,6 +30,8 @@ def test_detect_finds_demo_sources_in_zip_and_folder(cli) -> None:
         "iphone-extract/private/var/mobile/Library/AddressBook/AddressBook.sqlitedb": "ios_addressbook",
         # His personal phone, read by case-two-phones.yaml (case.yaml does not list it).
         "personal-phone.zip!/data/data/com.whatsapp/databases/msgstore.db": "whatsapp_android",
+        "personal-phone.zip!/data/user_de/0/com.android.providers.telephony/databases/"
+        "mmssms.db": "android_mmssms",
     }
     # Nothing in the demo is left without a reason.
     assert all(r["reason"] for r in rows.values())
@@ -86,6 +88,9 @@ def test_demo_writes_report_directory(cli, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert {"case.sqlite", "manifest.json", "index.html"} <= {p.name for p in out.iterdir()}
     assert str(out / "index.html") in result.output
+    # The demo is the two-phone case: the first screen names both phones.
+    index = (out / "index.html").read_text("utf-8")
+    assert "Work phone (" in index and "Personal phone (" in index
 
 
 def test_every_command_has_help_with_an_example(cli) -> None:

@@ -15,10 +15,13 @@ Personal phone (personal-phone.zip, PERSONAL_SCRIPT), roster 4 on / 4 off from 1
   18/04 (phase 0: day shift) 12:30 out                            -> on duty
   19/04 (phase 1: day shift, ended 17:00) 18:30 out, 18:45 in     -> 2 off duty, outside
   -> 6 messages with Female A, 4 his, 2 hers, 5 outside rostered duty.
-  15/04 19:55 from his work number (447700900001) to this phone: between his own devices.
+  15/04 19:55 an SMS from his work number to this phone (OWN_SMS): sent on the work phone
+  (mmssms.db sms._id=52, to 07700 900002), received here (this phone's mmssms.db sms._id=1,
+  from +447700900001, date 4 s and date_sent 1 s after the sent copy's date): one event between
+  his own devices, the sent copy kept, the received one listed as its copy.
   Team 4: Hollis's picture (20/04 19:05) and his reply sent from the work number (19:07), copies
-  of work msgstore rows 26 and 27 (key_ids 3EB0DE...1A and ...1B); rows 8 and 9 of this
-  database (7 PERSONAL_SCRIPT rows come first in time).
+  of work msgstore rows 26 and 27 (key_ids 3EB0DE...1A and ...1B); rows 7 and 8 of this
+  database (6 PERSONAL_SCRIPT rows come first in time).
 
 Combined for Female A: 50 + 6 = 56 events, none held on both phones, so 56 copies.
 """
@@ -86,9 +89,22 @@ def test_work_phone_contact_lists_contacts_reached_from_the_work_phone(two_phone
 
 def test_message_between_his_own_numbers_is_labelled_and_never_contact(two_phones: Store) -> None:
     own = finding(two_phones, "device.own-devices")
-    assert own.data == {"count": 1, "devices": ["device-2"]}
+    assert own.data == {"count": 1, "devices": ["device-1", "device-2"]}
     (stored,) = two_phones.messages_by_ids(own.refs)
     assert stored.message.body == "Test from the work phone"
+    # One SMS seen twice: the work phone's sent copy counted, the personal phone's listed.
+    assert (stored.message.device, stored.message.direction) == ("device-1", "outgoing")
+    assert stored.message.source.locator == "sms._id=52"
+    assert two_phones.copies_of([stored.id]) == {
+        stored.id: [
+            {
+                "device": "device-2",
+                "file": "personal-phone.zip!/data/user_de/0/com.android.providers.telephony"
+                "/databases/mmssms.db",
+                "locator": "sms._id=1",
+            }
+        ]
+    }
     assert two_phones.labels("devices", "own_device") == {stored.id: True}
     assert stored.id not in two_phones.labels("contacts", "contact")
     top = finding(two_phones, "correspondents.top").data["correspondents"]
@@ -99,8 +115,8 @@ def test_group_on_both_phones_is_one_event_seen_twice(two_phones: Store) -> None
     personal = "personal-phone.zip!/data/data/com.whatsapp/databases/msgstore.db"
     copies = [d for d in two_phones.duplicates() if d["file"] == personal]
     assert [(d["locator"], d["duplicate_key"]) for d in copies] == [
-        ("message._id=8", "whatsapp:120363000000000077@g.us:0:3EB0DE0000000000001A"),
-        ("message._id=9", "whatsapp:+447700900001:3EB0DE0000000000001B"),
+        ("message._id=7", "whatsapp:120363000000000077@g.us:0:3EB0DE0000000000001A"),
+        ("message._id=8", "whatsapp:+447700900001:3EB0DE0000000000001B"),
     ]
     kept = two_phones.messages_by_ids(d["kept_message_id"] for d in copies)
     # The kept copies are the work phone's: Hollis's post, and his own reply (outgoing there).
@@ -110,8 +126,8 @@ def test_group_on_both_phones_is_one_event_seen_twice(two_phones: Store) -> None
     ]
     provenance = two_phones.copies_of(s.id for s in kept)
     assert [c for s in kept for c in provenance[s.id]] == [
+        {"device": "device-2", "file": personal, "locator": "message._id=7"},
         {"device": "device-2", "file": personal, "locator": "message._id=8"},
-        {"device": "device-2", "file": personal, "locator": "message._id=9"},
     ]
 
 

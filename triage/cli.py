@@ -31,7 +31,8 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 #: Files listed one by one on stderr when nothing at all was read.
 MAX_LISTED = 20
 
-DEMO_CASE = Path(__file__).resolve().parents[1] / "fixtures" / "demo" / "case.yaml"
+# The demo with both of his phones (fixtures/demo/case.yaml is the same case, work phone only).
+DEMO_CASE = Path(__file__).resolve().parents[1] / "fixtures" / "demo" / "case-two-phones.yaml"
 
 
 class UserError(click.ClickException):
@@ -143,7 +144,8 @@ def run(case_file: str, out: str, date_order: str | None) -> None:
     help="Where to write the demo report.",
 )
 def demo(out: str) -> None:
-    """Run the shipped demo case (a synthetic officer's phone) and print where the report is.
+    """Run the shipped demo case (a synthetic officer's work and personal phones, his old
+    iPhone and his Facebook download) and print where the report is.
 
     Example:
 

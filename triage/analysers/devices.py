@@ -210,6 +210,9 @@ class DevicesAnalyser(Analyser):
     def _own_finding(self, store: Store, ids: list[int], case: Case) -> Finding:
         facts = store.facts_by_ids(ids)
         first = next((f.timestamp_utc for f in facts if f.timestamp_utc is not None), None)
+        # Every device holding a copy: the sent copy on one phone, the received one on the other.
+        copies = store.copies_of(ids)
+        held = {f.device for f in facts} | {c["device"] for cs in copies.values() for c in cs}
         return Finding(
             analyser=self.name,
             rule="device.own-devices",
@@ -223,6 +226,6 @@ class DevicesAnalyser(Analyser):
             ),
             weight=0.3,
             subject=None,
-            data={"count": len(ids), "devices": sorted({f.device for f in facts if f.device})},
+            data={"count": len(ids), "devices": sorted(held - {None})},  # type: ignore[operator]
             refs=ids,
         )
