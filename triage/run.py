@@ -212,6 +212,8 @@ def _run(
         media = run_media(evidence, store, case, out, cache, status=progress.stage)
         for file, reason in media.unreadable:
             ctx.warn(file, "unreadable picture", reason)
+        for file, reason in media.damaged:
+            ctx.warn(file, "damaged thumbnail cache record", reason)
         for file, line, reason in media.problems:
             ctx.warn(file, "unusable exhibit entry", f"line {line}: {reason}" if line else reason)
         settings.values["media"] = media.settings
@@ -311,7 +313,7 @@ def _run(
         counts=counts,
         findings=findings,
         problems=outcome.problems,
-        status=outcome.status(ctx, other_reads=media.pictures_hashed),
+        status=outcome.status(ctx, other_reads=media.reads()),
     )
 
 

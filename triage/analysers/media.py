@@ -10,6 +10,7 @@ and ``media.summary``. A copy found only through a digest an app recorded (Whats
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
@@ -85,6 +86,8 @@ class MediaAnalyser(Analyser):
                     "in resolution than the exhibit, so it shows the picture's layout rather "
                     "than its detail."
                 )
+            if thumbnail and thumbnail.get("cache"):
+                why += " " + self._cache_text(thumbnail, case)
             region = match["data"].get("region")
             if match["method"] == "region":
                 why += " " + self._region_text(match["data"])
@@ -185,11 +188,13 @@ class MediaAnalyser(Analyser):
                     f"{plural(int(meta.get('pictures', 0) or 0), 'picture')} found by content "
                     f"and compared with {plural(len(exhibits), 'exhibit')}; "
                     f"{len(meta.get('unreadable', [])):,} could not be read and are listed."
+                    + self._caches_text(meta.get("gallery_caches") or [])
                 ),
                 data={
                     "images": meta.get("pictures", 0),
                     "hashed": meta.get("hashed", 0),
                     "unreadable": [{"file": f, "reason": r} for f, r in meta.get("unreadable", [])],
+                    "gallery_caches": meta.get("gallery_caches") or [],
                     "thresholds": meta.get("settings", {}).get("matching"),
                     "pipeline": meta.get("settings", {}).get("pipeline"),
                 },
@@ -204,10 +209,59 @@ class MediaAnalyser(Analyser):
         if match.get("attachment_id") is not None:
             return store.attachment(match["attachment_id"])
         if match["via"] == "thumbnail":
-            return [{"message_id": match["data"]["thumbnail"]["message_id"]}]
+            thumb = match["data"]["thumbnail"]
+            # A gallery cache's preview belongs to no message: it names the original file.
+            return [{"message_id": thumb["message_id"]}] if "message_id" in thumb else []
         found = store.attachments_for(path=match["file"], sha256=match["sha256"])
         # A preview file an app named for a message (iOS ``.thumb``) links to that message.
         return found + [{"message_id": m} for m in thumbs_at.get(match["file"], [])]
+
+    @staticmethod
+    def _caches_text(caches: list[dict[str, Any]]) -> str:
+        if not caches:
+            return ""
+        thumbs = sum(c["thumbnails"] for c in caches)
+        damaged = sum(c["damaged"] for c in caches)
+        text = (
+            f" {plural(thumbs, 'thumbnail')} read from {plural(len(caches), 'gallery cache file')}"
+            " and compared too"
+        )
+        if damaged:
+            text += f"; {plural(damaged, 'damaged record')} in them, listed with the warnings"
+        return text + "."
+
+    @staticmethod
+    def _cache_text(thumb: dict[str, Any], case: Case) -> str:
+        """What a gallery cache says about the picture its preview was drawn from."""
+        parts = []
+        original = thumb.get("original_path")
+        if original:
+            text = f"The cache names the original file {original}"
+            when = thumb.get("original_time_utc")
+            if when:
+                moment = dt.datetime.fromisoformat(when.replace("Z", "+00:00"))
+                local = moment.astimezone(case.zone)
+                text += f" (time in the cache {local.strftime('%Y-%m-%d %H:%M:%S %Z')})"
+            found = thumb.get("originals_found") or []
+            text += (
+                f"; a file at that place is in the sources read: {', '.join(found)}."
+                if found
+                else "; no file at that place is in the sources read."
+            )
+            parts.append(text)
+        elif thumb.get("media_id") is not None:
+            parts.append(
+                f"The file does not name the original; its block number is the picture's id in "
+                f"the media database ({thumb['media_id']})."
+            )
+        if thumb.get("in_index") is False:
+            parts.append(
+                "The cache's index no longer lists this record (it was replaced or dropped), but "
+                "its bytes are still in the file."
+            )
+        if thumb.get("checksum_ok") is False:
+            parts.append("The record's checksum does not match its bytes: it may be damaged.")
+        return " ".join(parts)
 
     @staticmethod
     def _video_text(video: dict[str, Any]) -> str:
@@ -236,6 +290,8 @@ class MediaAnalyser(Analyser):
             return f"in the video {match['file']}"
         if match["via"] == "thumbnail":
             thumb = match["data"]["thumbnail"]
+            if thumb.get("cache"):
+                return f"in the gallery's thumbnail cache {thumb['cache']} ({thumb.get('locator')})"
             return f"in the app's database ({thumb.get('locator')})"
         if match["via"] == "source_hash":
             return "recorded by the app as a sent or received file (the file itself need not be on the phone)"

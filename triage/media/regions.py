@@ -241,6 +241,24 @@ def exhibit_crops(img: Image.Image, reference: str) -> ExhibitCrops:
                     margins.append((left, top, right, bottom))
                     phashes.append(p)
                     dhashes.append(d)
+    # Gallery and media provider micro-thumbnails are the picture's centre square (Gallery2
+    # MediaItem TYPE_MICROTHUMBNAIL, ThumbnailUtils.extractThumbnail): one crop more.
+    if width != height:
+        side = (1 - min(width, height) / max(width, height)) / 2
+        square = (side, 0.0, side, 0.0) if width > height else (0.0, side, 0.0, side)
+        p, d = _hash_pair(
+            grey.crop(
+                (
+                    round(width * square[0]),
+                    round(height * square[1]),
+                    round(width * (1 - square[2])),
+                    round(height * (1 - square[3])),
+                )
+            )
+        )
+        margins.append(square)
+        phashes.append(p)
+        dhashes.append(d)
     # An exhibit that is itself a screenshot is compared by its picture area too: two screenshots
     # of one app share their layout, so their whole-image hashes say little.
     regions = region_hashes(img, img.size)

@@ -32,12 +32,17 @@ from triage.media.exhibits import (
     exhibit_from_bytes,
     load_category_profile,
 )
-from triage.media.hashes import hash_media
+from triage.media.gallery import (
+    GalleryCaches,
+    cache_kind,
+    originals_present,
+    read_gallery_caches,
+)
+from triage.media.hashes import digest_bytes, hash_bytes, hash_media
 from triage.media.inventory import MediaFile, inventory
 from triage.media.matching import find_matches, load_profile, match_source_hashes
 from triage.media.pipeline import PIPELINE_VERSION, ImageError
 from triage.media.thumbnails import (
-    StoredThumbnail,
     hash_thumbnails,
     is_thumbnail_file,
     thumbnail_facts,
@@ -69,9 +74,17 @@ class MediaResult:
     matches: int = 0
     thumbnails: int = 0  # app-kept previews held as bytes in the store, hashed and compared
     videos: int = 0  # videos whose sampled frames were hashed and compared
+    # Thumbnail caches of Android's gallery read this run (one summary per cache file), and
+    # (cache file, what and where) for each damaged record in them.
+    gallery_caches: list[dict[str, Any]] = field(default_factory=list)
+    damaged: list[tuple[str, str]] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
     # (exhibit file, line or None, reason) for exhibits or hash-list rows that could not be used
     problems: list[tuple[str, int | None, str]] = field(default_factory=list)
+
+    def reads(self) -> int:
+        """Pictures hashed and thumbnails read from gallery caches: what the step read."""
+        return self.pictures_hashed + sum(c["thumbnails"] for c in self.gallery_caches)
 
     def cache_use(self) -> dict[str, int]:
         """How the hashes were obtained this run: for the manifest only."""
@@ -87,6 +100,7 @@ class MediaResult:
             "matches": self.matches,
             "thumbnails": self.thumbnails,
             "videos": self.videos,
+            "gallery_caches": self.gallery_caches,
             "settings": self.settings,
         }
 
@@ -116,6 +130,9 @@ def run_media(
     result.unreadable = sorted(set(found.unreadable + run.errors))
     hashed = {item.logical: record for item, record in run.results}
     result.pictures_hashed = len(hashed)
+    gallery = read_gallery_caches(found.others)
+    gallery_records = _hash_cached_thumbnails(gallery, cache)
+    result.gallery_caches, result.damaged = gallery.files, gallery.damaged
     store.add_media_files(
         (
             m.logical,
@@ -128,10 +145,9 @@ def run_media(
     )
     # One record per content, written in a fixed order so the store is byte-identical whether
     # the records were decoded now or carried from the previous run.
-    store.media_put_many(
-        (sha, record.to_dict())
-        for sha, record in sorted({r.sha256: r for r in hashed.values()}.items())
-    )
+    contents = {r.sha256: r for r in hashed.values()}
+    contents.update((r.sha256, r) for r in gallery_records.values())
+    store.media_put_many((sha, record.to_dict()) for sha, record in sorted(contents.items()))
 
     exhibits, video_exhibits, exhibit_rows, owner_of = _load_case_exhibits(
         case, evidence, out, status
@@ -156,6 +172,12 @@ def run_media(
         match.via = "thumbnail"
         matches.append(match)
     result.thumbnails = len(thumbs)
+    by_cached = {t.key: t for t in gallery.thumbnails}
+    for match in find_matches(
+        sorted(gallery_records.items()), exhibits, profile, load=lambda k: by_cached[k].data
+    ):
+        match.via = "thumbnail"
+        matches.append(match)
     thumb_paths = {t["path"] for t in stored_thumbs if t["path"]}
     sizes = {i.reference: (i.width, i.height) for i in exhibits.images}
     attachment_hashes = [
@@ -186,9 +208,26 @@ def run_media(
                 data["thumbnail"] = thumbnail_facts(
                     hashed[match.file], size, kind="preview file kept by an app or the gallery"
                 )
+        elif match.via == "thumbnail" and match.file in by_cached:
+            cached = by_cached[match.file]
+            record = gallery_records[match.file]
+            copy = _copy_bytes(record, cached.data, out)
+            data["thumbnail"] = thumbnail_facts(
+                record,
+                size,
+                kind="preview kept in the gallery's thumbnail cache",
+                locator=cached.locator(),
+                cache=cached.cache,
+                cache_sha256=cached.cache_sha256,
+                cache_format=cached.cache_format,
+                record_number=cached.number,
+                offset=cached.offset,
+                **cached.facts,
+                originals_found=originals_present(cached.facts.get("original_path"), by_logical),
+            )
         elif match.via == "thumbnail":
             thumb = by_thumb[match.file]
-            copy = _copy_bytes(thumb, out)
+            copy = _copy_bytes(thumb.record, thumb.data, out)
             data["thumbnail"] = thumbnail_facts(
                 thumb.record,
                 size,
@@ -245,8 +284,28 @@ def run_media(
 
 
 def picture_files(evidence: Evidence) -> set[int]:
-    """ids of the evidence files that are pictures (so coverage can say they were hashed)."""
-    return {id(m.file) for m in inventory(evidence.files()).images}
+    """ids of the evidence files the media step reads: pictures, and the gallery's thumbnail
+    caches (so coverage can say they were read)."""
+    found = inventory(evidence.files())
+    return {id(m.file) for m in found.images} | {id(f) for f in found.others if cache_kind(f)}
+
+
+def _hash_cached_thumbnails(
+    gallery: GalleryCaches, cache: MemoryHashCache
+) -> dict[str, HashRecord]:
+    """Hash records of the gallery caches' thumbnails by their key, taken from the cache when
+    an earlier run hashed the same content (a thumbnail is a few kB: decoded in this process)."""
+    digests = {t.key: digest_bytes(t.data) for t in gallery.thumbnails}
+    known = cache.get_many({d.sha256 for d in digests.values()})
+    out: dict[str, HashRecord] = {}
+    for thumb in gallery.thumbnails:
+        digest = digests[thumb.key]
+        record = known.get(digest.sha256)
+        if record is None:
+            record = hash_bytes(thumb.data, digests=digest)
+            known[digest.sha256] = record
+        out[thumb.key] = record
+    return out
 
 
 def _error_for(
@@ -260,14 +319,13 @@ def _error_for(
     return None
 
 
-def _copy_bytes(thumb: StoredThumbnail, out: Path) -> str:
-    """The report's copy of a preview held in the store (the evidence is not reached again)."""
-    record = thumb.record
+def _copy_bytes(record: HashRecord, data: bytes, out: Path) -> str:
+    """The report's copy of a preview held in memory (the evidence is not reached again)."""
     name = f"{MEDIA_DIR}/{record.sha256}.{EXTENSIONS.get(record.format or '', 'bin')}"
     target = out / name
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(thumb.data)
+        target.write_bytes(data)
     return name
 
 

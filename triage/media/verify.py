@@ -181,12 +181,13 @@ def picture_part(
     """The part of the phone's working image a hit stands for, in working-image pixels (None =
     all of it), or False when that part is not verified on its own: a picture with interface
     regions is compared by its regions only (its whole, trimmed or not, is mostly interface, the
-    same in every screenshot of one app), and an untrimmed whole with bars is mostly bars."""
+    same in every screenshot of one app; a photo whose texture map also shows regions is compared
+    whole too), and an untrimmed whole with bars is mostly bars."""
     if hit.probe == "region" and hit.box is not None:
         sx, sy = picture.size[0] / own_size[0], picture.size[1] / own_size[1]
         left, top, right, bottom = hit.box
         return (round(left * sx), round(top * sy), round(right * sx), round(bottom * sy))
-    if has_regions:
+    if has_regions and (textured_share(picture) or 0.0) < MIN_TEXTURED:
         return False
     trim = trim_box(picture)
     if hit.probe == "trimmed":
