@@ -10,12 +10,28 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup, escape
 
+from triage.model import Message
 from triage.report import plain
 from triage.report.gap_text import LABEL
+from triage.store import StoredMessage
+
+if TYPE_CHECKING:
+    from triage.report.writer import Report
+
+# The duty analyser's status codes in words (the labels it writes on each message and call).
+STATUS_NAMES = {
+    "on_duty": "on duty",
+    "off_duty": "off duty",
+    "rest_day": "rest day",
+    "leave": "leave",
+    "sick": "sick",
+    "training": "training",
+    "unknown": "unknown",
+}
 
 
 def _e(value: Any) -> str:
@@ -90,75 +106,179 @@ def _recovery(r: dict[str, Any]) -> str:
     )
 
 
-def _message(m: dict[str, Any], root: str, timezone: str, show_contact: bool) -> str:
-    who = (
-        f"{_e(m['sender'])} to {_e(m['recipients'])}"
-        if m["direction"] == "outgoing"
-        else _e(m["sender"])
-    )
-    parts = [
-        f'<li class="msg {_e(m["direction"])}" id="m{m["id"]}"><div class="bubble">'
-        f'<div class="who" title="{_e(m["parties"])}">{who}</div>'
-    ]
-    if m["body"]:
-        parts.append(f'<div class="body">{_e(m["body"])}</div>')
-    elif not m["attachments"]:
-        deleted = ", content deleted" if m["deleted"] else ""
-        parts.append(f'<div class="nobody">({_e(m["kind"])}{deleted}, no text)</div>')
-    if m["attachments"]:
-        parts.append(_attachments(m["attachments"]))
-    parts.append(
-        f'<div class="meta"><span class="no">No. {m["id"]}</span>'
-        + _time(m["time"], m["full_time"])
-    )
-    if m["zone_assumed"]:
-        parts.append(
+class MessageHtml:
+    """Message bubbles of one kind of page (its ``root``; whether the case contact is shown),
+    written straight from the stored message.
+
+    A phone's messages share most of what a bubble shows: who wrote to whom, the source file,
+    the minute, the badges. Those pieces are escaped once and kept (parties are shared objects in
+    the store, so they are keyed by identity, and the cache keeps them alive); only the body,
+    the record locator, the raw time and the ids are escaped per message.
+    """
+
+    def __init__(self, report: Report, root: str, show_contact: bool) -> None:
+        self.r = report
+        self.root = root
+        self.show_contact = show_contact
+        self.zone_badge = (
             '<span class="badge flag" title="The source stores local time without a zone; '
-            f'{_e(timezone)} was assumed">zone assumed</span>'
+            f'{_e(report.case.timezone)} was assumed">zone assumed</span>'
         )
-    if m["status"]:
-        parts.append(f'<span class="badge {_e(m["status"])}">{_e(m["status_name"])}</span>')
-    if m["night"]:
-        parts.append('<span class="badge night">night</span>')
-    if m["deleted"]:
-        parts.append('<span class="badge flag">deleted/unsent</span>')
-    if m["edited"]:
-        parts.append('<span class="badge flag">edited</span>')
-    recovered = m.get("recovered")
-    if recovered:
-        what = (
-            "recovered: deleted row"
-            if recovered["status"] == "deleted"
-            else "recovered: earlier version of a live row"
+        self._who: dict[tuple[Any, ...], tuple[str, str, str, Any]] = {}
+        self._nobody: dict[tuple[str, bool], str] = {}
+        self._status: dict[str, str] = {}
+        self._contact: dict[str, str] = {}
+        self._device: dict[str, str] = {}
+        self._format: dict[str, str] = {}
+
+    def _parties(self, m: Message) -> tuple[str, str, str, Any]:
+        """(start of the bubble before its id, the rest of its head, the escaped "addressed"
+        text, the parties kept alive) of a message's sender and recipients."""
+        conv = m.conversation
+        key = (
+            m.direction,
+            id(m.sender),
+            *map(id, m.recipients),
+            m.status_update,
+            conv.is_group and conv.id,
         )
+        found = self._who.get(key)
+        if found is not None:
+            return found
+        r = self.r
+        sender_short, sender_full = r._party_texts(m.sender)
+        recipients = [r._party_texts(p) for p in m.recipients]
+        # To a group or the Status updates, a message is addressed to it, not to its members.
+        addressed = (
+            r.namer.addressed_to(m, r.conversation_title(conv.id))
+            if m.status_update or conv.is_group
+            else None
+        )
+        to = addressed or ", ".join(short for short, _ in recipients)
+        parties = (
+            "From "
+            + sender_full
+            + (f" to {addressed}" if addressed else "")
+            + (
+                (" (" if addressed else " to ")
+                + ", ".join(full for _, full in recipients)
+                + (")" if addressed else "")
+                if recipients
+                else ""
+            )
+        )
+        who = f"{_e(sender_short)} to {_e(to)}" if m.direction == "outgoing" else _e(sender_short)
+        found = self._who[key] = (
+            f'<li class="msg {_e(m.direction)}" id="m',
+            f'"><div class="bubble"><div class="who" title="{_e(parties)}">{who}</div>',
+            _e(_recorded(m)),
+            (m.sender, m.recipients),
+        )
+        return found
+
+    def __call__(self, stored: StoredMessage, place: str | None = None) -> str:
+        r = self.r
+        m = stored.message
+        mid = stored.id
+        ident = str(mid)
+        start, head, recorded, _ = self._parties(m)
+        parts = [start, ident, head]
+        if m.body:
+            parts.append(f'<div class="body">{_e(m.body)}</div>')
+        elif not m.attachments:
+            nobody = self._nobody.get((m.kind, m.deleted))
+            if nobody is None:
+                deleted = ", content deleted" if m.deleted else ""
+                nobody = self._nobody[(m.kind, m.deleted)] = (
+                    f'<div class="nobody">({_e(m.kind)}{deleted}, no text)</div>'
+                )
+            parts.append(nobody)
+        if m.attachments:
+            parts.append(_attachments(m.attachments))
+        _, short, full = r._times(m.timestamp_utc)
+        parts.append(f'<div class="meta"><span class="no">No. {ident}</span>{_time(short, full)}')
+        if m.zone_assumed:
+            parts.append(self.zone_badge)
+        status = r.status_labels.get(mid)
+        if status:
+            badge = self._status.get(status)
+            if badge is None:
+                name = STATUS_NAMES.get(status, status)
+                badge = self._status[status] = f'<span class="badge {_e(status)}">{_e(name)}</span>'
+            parts.append(badge)
+        if r.night_labels.get(mid):
+            parts.append('<span class="badge night">night</span>')
+        if m.deleted:
+            parts.append('<span class="badge flag">deleted/unsent</span>')
+        if m.edited:
+            parts.append('<span class="badge flag">edited</span>')
+        recovered = m.extra.get("recovered") if m.extra else None
+        if recovered:
+            what = (
+                "recovered: deleted row"
+                if recovered["status"] == "deleted"
+                else "recovered: earlier version of a live row"
+            )
+            parts.append(
+                f'<span class="badge flag recovered" title="{_e(recovered["source"])}">{_e(what)}, '
+                f"{_e(recovered['confidence'])} confidence</span>"
+            )
+        if self.show_contact:
+            contact = r.names.get(r.contact_labels.get(mid, ""))
+            if contact:
+                badge = self._contact.get(contact)
+                if badge is None:
+                    badge = self._contact[contact] = f'<span class="badge">{_e(contact)}</span>'
+                parts.append(badge)
+        root = self.root
+        for exhibit, n in r.views.exhibits_of(mid):
+            parts.append(
+                f'<a class="badge exhibit" href="{root}exhibits.html#match-{n}">'
+                f"carried exhibit {_e(exhibit)}</a>"
+            )
+        if place:
+            parts.append(f'<a class="small" href="{root}{_e(place)}">in its conversation</a>')
+        if r.device_labels:
+            device = r.device_labels.get(m.device or "")
+            if device:
+                badge = self._device.get(device)
+                if badge is None:
+                    badge = self._device[device] = f'<span class="badge device">{_e(device)}</span>'
+                parts.append(badge)
+        source = m.source
         parts.append(
-            f'<span class="badge flag recovered" title="{_e(recovered["source"])}">{_e(what)}, '
-            f"{_e(recovered['confidence'])} confidence</span>"
+            _provenance_head(
+                m.platform, source.file, source.sha256, r.source_index.get(source.file), root
+            )
         )
-    if m["contact"] and show_contact:
-        parts.append(f'<span class="badge">{_e(m["contact"])}</span>')
-    for exhibit, n in m.get("exhibits") or ():
+        parser = self._format.get(source.format)
+        if parser is None:
+            parser = self._format[source.format] = f"<dt>parser</dt><dd>{_e(source.format)}</dd>"
+        copies = r.copies.get(mid)
         parts.append(
-            f'<a class="badge exhibit" href="{root}exhibits.html#match-{n}">'
-            f"carried exhibit {_e(exhibit)}</a>"
+            f'<dt>record</dt><dd class="mono">{_e(source.locator)}</dd>'
+            f"<dt>that is</dt><dd>{_e(plain.locator(source.format, source.locator))}</dd>"
+            f'<dt>addressed</dt><dd class="mono">{recorded}</dd>'
+            + (
+                "".join(
+                    _copy({**c, "device": r.device_labels.get(c["device"] or "")}) for c in copies
+                )
+                if copies
+                else ""
+            )
+            + (_recovery(recovered) if recovered else "")
+            + parser
+            + f'<dt>raw time</dt><dd class="mono">{_e(m.timestamp_raw)}</dd>'
+            f'<dt>store id</dt><dd class="mono">{ident}</dd></dl></details></div></li>'
         )
-    if m.get("place"):
-        parts.append(f'<a class="small" href="{root}{_e(m["place"])}">in its conversation</a>')
-    if m.get("device"):
-        parts.append(f'<span class="badge device">{_e(m["device"])}</span>')
-    source = m["source"]
-    parts.append(_provenance_head(m["platform"], source.file, source.sha256, m["source_id"], root))
-    parts.append(
-        f'<dt>record</dt><dd class="mono">{_e(source.locator)}</dd>'
-        f"<dt>that is</dt><dd>{_e(_record(source.format, source.locator))}</dd>"
-        f'<dt>addressed</dt><dd class="mono">{_e(m["recorded"])}</dd>'
-        + "".join(_copy(c) for c in m.get("copies") or [])
-        + (_recovery(recovered) if recovered else "")
-        + f"<dt>parser</dt><dd>{_e(source.format)}</dd>"
-        f'<dt>raw time</dt><dd class="mono">{_e(m["raw_time"])}</dd>'
-        f'<dt>store id</dt><dd class="mono">{m["id"]}</dd></dl></details></div></li>'
-    )
-    return "".join(parts)
+        return "".join(parts)
+
+
+def _recorded(m: Message) -> str:
+    """Sender and recipients exactly as the source held them (JIDs, numbers as written)."""
+    sender = m.sender.raw if m.sender else "not named"
+    to = "; ".join(p.raw for p in m.recipients)
+    return f"from {sender}" + (f" to {to}" if to else "")
 
 
 def _call(c: dict[str, Any], root: str, show_contact: bool) -> str:
@@ -192,11 +312,6 @@ def _call(c: dict[str, Any], root: str, show_contact: bool) -> str:
     return "".join(parts)
 
 
-@functools.lru_cache(maxsize=65536)
-def _record(fmt: str, locator: str) -> str:
-    return plain.locator(fmt, locator)
-
-
 @functools.lru_cache(maxsize=4096)
 def _time(short: str, full: str) -> str:
     """The time as the chat shows it (HH:MM, the full time with its zone on hover) and, for
@@ -224,9 +339,10 @@ def _provenance_head(
 
 
 def render_chat(
-    rows: Iterable[dict[str, Any]], root: str, timezone: str, show_contact: bool
+    rows: Iterable[dict[str, Any]], root: str, show_contact: bool, message: MessageHtml
 ) -> Markup:
-    """``rows`` from ``Report.timeline_rows``: day headings, messages and deletion gaps."""
+    """``rows`` from ``Report.timeline_rows``: day headings, messages, calls and deletion gaps;
+    ``message`` writes the message bubbles of this kind of page."""
     out = ['<ol class="chat">']
     for row in rows:
         kind = row["type"]
@@ -237,7 +353,7 @@ def render_chat(
         elif kind == "call":
             out.append(_call(row["c"], root, show_contact))
         else:
-            out.append(_message(row["m"], root, timezone, show_contact))
+            out.append(message(row["s"], row.get("place")))
         out.append("\n")
     out.append("</ol>")
     return Markup("".join(out))

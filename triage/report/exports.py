@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -148,8 +148,18 @@ def message_rows(store: Store, case: Case | None = None) -> Iterator[tuple[Any, 
         )
 
 
-def write_messages_csv(store: Store, path: Path, case: Case | None = None) -> None:
-    """``messages.csv``: :func:`message_rows`, every text cell guarded against formula use."""
+def write_messages_csv(
+    store: Store,
+    path: Path,
+    case: Case | None = None,
+    also: Callable[[tuple[Any, ...]], Any] | None = None,
+) -> None:
+    """``messages.csv``: :func:`message_rows`, every text cell guarded against formula use.
+    ``also`` is handed each row as it is written (the workbook's messages sheet), so the
+    messages are read once for both."""
+    rows: Iterable[tuple[Any, ...]] = message_rows(store, case)
+    if also is not None:
+        rows = _handing(rows, also)
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(MESSAGE_COLUMNS)
@@ -160,8 +170,16 @@ def write_messages_csv(store: Store, path: Path, case: Case | None = None) -> No
                 ("'" + v if v[:1] in guard else v) if type(v) is str else ("" if v is None else v)
                 for v in row
             ]
-            for row in message_rows(store, case)
+            for row in rows
         )
+
+
+def _handing(
+    rows: Iterable[tuple[Any, ...]], also: Callable[[tuple[Any, ...]], Any]
+) -> Iterator[tuple[Any, ...]]:
+    for row in rows:
+        also(row)
+        yield row
 
 
 class _LocalTime:

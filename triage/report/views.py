@@ -261,7 +261,7 @@ class Views:
                 ]
                 for row in rows:
                     if row["type"] == "message":
-                        row["m"]["place"] = report.message_page.get(row["m"]["id"])
+                        row["place"] = report.message_page.get(row["s"].id)
                 report.render(
                     "view.html.j2",
                     folder / _page(view.name, number),

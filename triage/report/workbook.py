@@ -86,6 +86,16 @@ class _Book:
         self.day = self.wb.add_format({"num_format": "yyyy-mm-dd"})
 
     def put(self, ws: Any, row: int, col: int, value: Any) -> None:
+        # Most cells are text or whole numbers: those are told apart first (a value that is
+        # exactly ``str`` or ``int`` takes the same branch below as it would there).
+        kind = type(value)
+        if kind is str:
+            if value:
+                ws.write_string(row, col, value)
+            return
+        if kind is int:
+            ws.write_number(row, col, value)
+            return
         if value is None or value == "":
             return
         if isinstance(value, bool):
@@ -103,46 +113,71 @@ class _Book:
             ws.write_string(row, col, str(value))
 
 
-def write_workbook(store: Store, case: Case, path: Path) -> None:
-    """Write the workbook of the case store's tables to ``path``."""
-    zone = ZoneInfo(case.timezone)
-    book = _Book(path)
-    book.wb.set_properties(
-        {
-            "title": f"{case.reference}: triage tables",
-            "subject": "Messages, findings, contacts, gaps and exhibits from the case store",
-            "comments": f"Times in {case.timezone} unless a column says UTC",
-            "created": CREATED,
-        }
-    )
-    local = _Local(zone)
-    header = [
-        f"timestamp_local ({case.timezone})" if c == "timestamp_local" else c
-        for c in MESSAGE_COLUMNS
-    ]
-    sheet = _Sheet(book, "messages", header, {"body": 60, header[2]: 20, "timestamp_utc": 22})
-    most = limit("xlsx_message_rows")
-    listed = 0
-    rows = message_rows(store, case)
-    for row in rows:
-        if listed == most:
-            more = store.live_message_count() - listed
-            sheet.add(
+class Workbook:
+    """The workbook being written. Its messages sheet takes the rows of
+    :func:`triage.report.exports.message_rows` one by one, so the one pass that writes
+    ``messages.csv`` fills it too; :meth:`close` writes the other sheets."""
+
+    def __init__(self, store: Store, case: Case, path: Path) -> None:
+        self.store, self.case = store, case
+        self.book = _Book(path)
+        self.book.wb.set_properties(
+            {
+                "title": f"{case.reference}: triage tables",
+                "subject": "Messages, findings, contacts, gaps and exhibits from the case store",
+                "comments": f"Times in {case.timezone} unless a column says UTC",
+                "created": CREATED,
+            }
+        )
+        self.local = _Local(ZoneInfo(case.timezone))
+        header = [
+            f"timestamp_local ({case.timezone})" if c == "timestamp_local" else c
+            for c in MESSAGE_COLUMNS
+        ]
+        self.sheet = _Sheet(
+            self.book, "messages", header, {"body": 60, header[2]: 20, "timestamp_utc": 22}
+        )
+        self.most = limit("xlsx_message_rows")
+        self.listed = 0
+        self.full = False
+
+    def message(self, row: tuple[Any, ...]) -> bool:
+        """Add one message row; ``False`` once the sheet holds all it may (the rest are
+        counted in one closing row)."""
+        if self.full:
+            return False
+        if self.listed == self.most:
+            more = self.store.live_message_count() - self.listed
+            self.sheet.add(
                 [None, None, None, None, None, None, None, None, None, None, None, None, None,
                  None, f"... and {more:,} more messages, not listed here (limit "
-                 f"TRIAGE_LIMIT_XLSX_MESSAGE_ROWS={most:,}): messages.csv lists every message"]
+                 f"TRIAGE_LIMIT_XLSX_MESSAGE_ROWS={self.most:,}): messages.csv lists every message"]
             )  # fmt: skip
-            break
+            self.full = True
+            return False
         values = list(row)
-        values[2] = local(row[1])
-        sheet.add(values)
-        listed += 1
-    sheet.close()
-    _table(book, "findings", *_findings(store.findings()))
-    _table(book, "contacts", *_contacts(store, case, local))
-    _table(book, "gaps", *_gaps(store, local))
-    _table(book, "exhibits", *_exhibits(store, case, local))
-    book.wb.close()
+        values[2] = self.local(row[1])
+        self.sheet.add(values)
+        self.listed += 1
+        return True
+
+    def close(self) -> None:
+        self.sheet.close()
+        store, book, local = self.store, self.book, self.local
+        _table(book, "findings", *_findings(store.findings()))
+        _table(book, "contacts", *_contacts(store, self.case, local))
+        _table(book, "gaps", *_gaps(store, local))
+        _table(book, "exhibits", *_exhibits(store, self.case, local))
+        book.wb.close()
+
+
+def write_workbook(store: Store, case: Case, path: Path) -> None:
+    """Write the workbook of the case store's tables to ``path``."""
+    book = Workbook(store, case, path)
+    for row in message_rows(store, case):
+        if not book.message(row):
+            break
+    book.close()
 
 
 def _table(

@@ -44,7 +44,7 @@ from triage.report import (
     svg,
     views,
 )
-from triage.report.chat import render_chat
+from triage.report.chat import STATUS_NAMES, MessageHtml, render_chat
 from triage.report.exports import (
     write_calls_csv,
     write_findings_csv,
@@ -55,7 +55,7 @@ from triage.report.exports import (
     write_pictures_csv,
 )
 from triage.report.naming import Namer, found_of
-from triage.report.workbook import WORKBOOK_NAME, write_workbook
+from triage.report.workbook import WORKBOOK_NAME, Workbook
 from triage.store import Finding, Store, StoredCall, StoredMessage
 from triage.terminal import bidi_visible
 
@@ -63,15 +63,6 @@ PAGE_SIZE = 1000
 LIST_PAGE_SIZE = 2000
 ASSETS = ("report.css", "report.js", "browse.css", "browse.js", "search.js")
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp"}
-STATUS_NAMES = {
-    "on_duty": "on duty",
-    "off_duty": "off duty",
-    "rest_day": "rest day",
-    "leave": "leave",
-    "sick": "sick",
-    "training": "training",
-    "unknown": "unknown",
-}
 STATUS_COLOURS = {
     "on_duty": "#2c6e9b",
     "training": "#7fa7c6",
@@ -192,6 +183,7 @@ class Report:
         self.source_index = {s["file"]: s["id"] for s in self.sources}
         self.conversations = store.conversation_summaries()
         self.conv_by_key = {c["key"]: c for c in self.conversations}
+        self._titles: dict[str, str] = {}
         self.contact_labels: dict[int, str] = store.labels("contacts", "contact")
         self.status_labels: dict[int, str] = store.labels("duty", "status")
         self.night_labels: dict[int, bool] = store.labels("duty", "night")
@@ -234,6 +226,7 @@ class Report:
         self._time_cache: dict[dt.datetime, tuple[str, str, str]] = {}
         self._party_cache: dict[int, tuple[str, str]] = {}
         self._party_keep: list[Party | None] = []  # keeps the ids of cached parties unique
+        self._bubbles: dict[tuple[str, bool], MessageHtml] = {}
 
     # -- helpers used by templates -----------------------------------------------------------------
     def party(self, p: Party | None) -> str:
@@ -256,65 +249,15 @@ class Report:
         return f"{root}conversations/{page_name(slug(key), 1)}"
 
     def conversation_title(self, key: str) -> str:
-        conv = self.conv_by_key.get(key)
-        return self.namer.conversation(conv) if conv else key
+        # Kept per key: every message of a conversation asks for its title (search index, group
+        # bubbles), and naming its participants formats their phone numbers.
+        title = self._titles.get(key)
+        if title is None:
+            conv = self.conv_by_key.get(key)
+            title = self._titles[key] = self.namer.conversation(conv) if conv else key
+        return title
 
-    # -- message view ------------------------------------------------------------------------------
-    def message_view(self, stored: StoredMessage) -> dict[str, Any]:
-        m = stored.message
-        status = self.status_labels.get(stored.id)
-        day, time, full = self._times(m.timestamp_utc)
-        sender_short, sender_full = self._party_texts(m.sender)
-        recipients = [self._party_texts(p) for p in m.recipients]
-        # To a group or the Status updates, a message is addressed to it, not to its members.
-        addressed = (
-            self.namer.addressed_to(m, self.conversation_title(m.conversation.id))
-            if m.status_update or m.conversation.is_group
-            else None
-        )
-        return {
-            "id": stored.id,
-            "day": day,
-            "time": time,
-            "full_time": full,
-            "zone_assumed": m.zone_assumed,
-            "direction": m.direction,
-            "sender": sender_short,
-            "recipients": addressed or ", ".join(short for short, _ in recipients),
-            "recorded": _recorded(m),
-            "parties": "From "
-            + sender_full
-            + (f" to {addressed}" if addressed else "")
-            + (
-                (" (" if addressed else " to ")
-                + ", ".join(full for _, full in recipients)
-                + (")" if addressed else "")
-                if recipients
-                else ""
-            ),
-            "body": m.body,
-            "kind": m.kind,
-            "deleted": m.deleted,
-            "edited": m.edited,
-            "platform": m.platform,
-            "conversation": m.conversation.id,
-            "status": status,
-            "status_name": STATUS_NAMES.get(status or "", status),
-            "night": bool(self.night_labels.get(stored.id)),
-            "contact": self.names.get(self.contact_labels.get(stored.id, "")),
-            "attachments": m.attachments,
-            "source": m.source,
-            "source_id": self.source_index.get(m.source.file),
-            "raw_time": m.timestamp_raw,
-            "recovered": m.extra.get("recovered"),
-            "exhibits": self.views.exhibits_of(stored.id),
-            "device": self.device_labels.get(m.device or ""),
-            "copies": [
-                {**c, "device": self.device_labels.get(c["device"] or "")}
-                for c in self.copies.get(stored.id, [])
-            ],
-        }
-
+    # -- message and call views ----------------------------------------------------------------------
     def call_view(self, stored: StoredCall) -> dict[str, Any]:
         c = stored.call
         day, time, full = self._times(c.timestamp_utc)
@@ -403,17 +346,20 @@ class Report:
                     rows.append({"type": "day", "day": day})
                 rows.append({"type": "call", "c": view})
                 continue
-            view = self.message_view(stored)
-            if view["day"] != day:
-                day = view["day"]
+            heading = self._times(stored.message.timestamp_utc)[0]
+            if heading != day:
+                day = heading
                 rows.append({"type": "day", "day": day})
             rows.extend({"type": "gap", "gap": self.gap_view(g)} for g in before.get(stored.id, []))
-            rows.append({"type": "message", "m": view})
+            rows.append({"type": "message", "s": stored})
             rows.extend({"type": "gap", "gap": self.gap_view(g)} for g in after.get(stored.id, []))
         return rows
 
     def chat(self, rows: list[dict[str, Any]], root: str, show_contact: bool) -> Markup:
-        return render_chat(rows, root, self.case.timezone, show_contact)
+        bubbles = self._bubbles.get((root, show_contact))
+        if bubbles is None:
+            bubbles = self._bubbles[(root, show_contact)] = MessageHtml(self, root, show_contact)
+        return render_chat(rows, root, show_contact, bubbles)
 
     # -- writing -----------------------------------------------------------------------------------
     def render(self, template: str, path: Path, **context: Any) -> None:
@@ -843,25 +789,20 @@ def write_report(store: Store, case: Case, out: Path, settings: Settings) -> Pat
     """Write the report pages and the exports into ``out``; returns the path of ``index.html``."""
     index = Report(store, case, out, settings).write()
     write_findings_json(store, out / "findings.json")
-    write_messages_csv(store, out / "messages.csv", case)
+    # One read of the messages writes messages.csv and the workbook's messages sheet.
+    book = Workbook(store, case, out / WORKBOOK_NAME)
+    write_messages_csv(store, out / "messages.csv", case, also=book.message)
     write_calls_csv(store, out / "calls.csv", case)
     write_findings_csv(store, out / "findings.csv")
     chronology.write_chronology_csv(store, out / "chronology.csv")
     write_group_members_csv(store, out / "group_members.csv")
     write_lexicon_hits_csv(store, out / "lexicon_hits.csv")
     write_pictures_csv(store, out / "pictures.csv")
-    write_workbook(store, case, out / WORKBOOK_NAME)
+    book.close()
     return index
 
 
 __all__ = ["PAGE_SIZE", "Clock", "Report", "slug", "write_report"]
-
-
-def _recorded(m: Any) -> str:
-    """Sender and recipients exactly as the source held them (JIDs, numbers as written)."""
-    sender = m.sender.raw if m.sender else "not named"
-    to = "; ".join(p.raw for p in m.recipients)
-    return f"from {sender}" + (f" to {to}" if to else "")
 
 
 def _duration(seconds: float | None) -> str:
