@@ -102,6 +102,8 @@ if tuple(f.name for f in fields(Message))[: len(_MESSAGE_FIELDS)] != _MESSAGE_FI
 # Times of day as offsets from midnight, made once (a reading adds one to its day's midnight).
 _MINUTES = [timedelta(minutes=n) for n in range(24 * 60)]
 _SECONDS = [timedelta(seconds=n) for n in range(60)]
+_DELETED_STARTS = g.DELETED_STARTS
+_new_tuple = tuple.__new__
 
 
 class _Header(NamedTuple):
@@ -163,16 +165,14 @@ def _lrm_body(raw: str, bracket: bool) -> tuple[bool, bool]:
     return raw[idx + 2 : idx + 3] == g.LRM, g.LRM in raw[idx + 2 :]
 
 
-def _read_header(regex: re.Pattern[str], raw: str, line_no: int, bracket: bool) -> _Header | None:
-    body_text, view = _view(raw)
-    m = regex.match(view)
-    if m is None:
-        return None
-    author, first = g.split_author(body_text[m.start("rest") :])
-    if author is not None:
-        author = author.strip()
-    lrm, lrm_inside = _lrm_body(raw, bracket) if bracket else (False, False)
-    return _Header(line_no, raw, body_text, m, author, first, lrm, lrm_inside)
+def _split_author(rest: str) -> tuple[str | None, str]:
+    """:func:`g.split_author`, with its common case (a short author without quotes) inline."""
+    idx = rest.find(": ")
+    if 0 < idx <= 80:
+        author = rest[:idx]
+        if '"' not in author and "\u201c" not in author and "\u201d" not in author:
+            return author, rest[idx + 2 :]
+    return g.split_author(rest)
 
 
 def _marker_text(text: str) -> str:
@@ -265,28 +265,37 @@ class WhatsAppTxt(Parser):
         year_pos = scan.year_pos
         last_date: tuple[str | None, ...] | None = None
         last_p = last_q = 0
+        same = 0  # headers since the last date change with that same date (counted in bulk)
+        headers = 0
+        authors = scan.authors
+        starts = g.DELETED_STARTS
         for line_no, raw in enumerate(TextLines(file), start=1):
             if raw.isascii():
                 m = match(raw)
                 if m is None:
                     continue
                 body_text = raw
+                rest = m["rest"]
             else:
                 body_text, view = _view(raw)
                 m = match(view)
                 if m is None:
                     continue
-            scan.headers += 1
-            if scan.first_header is None:
+                rest = body_text[m.start("rest") :]
+            headers += 1
+            if headers == 1:
                 scan.first_header = body_text
                 scan.marker = m["ap"]
             date = m.group("a", "b", "c", "era")
             if date == last_date:
                 # Consecutive items of one day: the same evidence again, nothing new to compare.
-                evidence.headers += 1
-                evidence.p_over_12 += last_p > 12
-                evidence.q_over_12 += last_q > 12
+                same += 1
             else:
+                if same:
+                    evidence.headers += same
+                    evidence.p_over_12 += same * (last_p > 12)
+                    evidence.q_over_12 += same * (last_q > 12)
+                    same = 0
                 last_date = date
                 try:
                     p, q, year_text = g.split_date(date[0], date[1], date[2], year_pos)
@@ -295,7 +304,7 @@ class WhatsAppTxt(Parser):
                     last_p, last_q = p, q
                 except (ValueError, IndexError):
                     last_date = None
-            author, first = g.split_author(body_text[m.start("rest") :])
+            author, first = _split_author(rest)
             if author is None:
                 self._scan_system(scan, line_no, _marker_text(first))
                 continue
@@ -305,16 +314,23 @@ class WhatsAppTxt(Parser):
                 header = _Header(line_no, raw, body_text, m, author, first, lrm, lrm_inside)
                 if self._scan_ios(scan, header, _marker_text(first)):
                     continue
-            if g.may_be_deletion(first):
+            if first[:3].casefold() in starts or first[:1].isspace():  # g.may_be_deletion
                 own = g.deletion_marker(_marker_text(first))
                 if own is not None:
                     if own:
                         scan.own_deletion_authors[author] += 1
                     if scan.language is None:
                         self._note_language(scan, line_no, _marker_text(first))
-            authors = scan.authors
-            if author in authors or len(authors) < MAX_AUTHORS:
-                authors[author] += 1
+            count = authors.get(author)
+            if count is not None:
+                authors[author] = count + 1
+            elif len(authors) < MAX_AUTHORS:
+                authors[author] = 1
+        if same:
+            evidence.headers += same
+            evidence.p_over_12 += same * (last_p > 12)
+            evidence.q_over_12 += same * (last_q > 12)
+        scan.headers = headers
         return scan
 
     def _scan_ios(self, scan: _Scan, header: _Header, first: str) -> bool:
@@ -563,15 +579,19 @@ class WhatsAppTxt(Parser):
             if raw.isascii():
                 m = match(raw)
                 body_text = raw
+                if m is not None:
+                    rest = m["rest"]
             else:
                 body_text, view = _view(raw)
                 m = match(view)
+                if m is not None:
+                    rest = body_text[m.start("rest") :]
             if lines.cut:
                 state.cut(pending, line_no, lines.cut)
             if m is not None:
                 if pending is not None:
                     yield message(pending, extra_lines)
-                author, first = g.split_author(body_text[m.start("rest") :])
+                author, first = _split_author(rest)
                 if author is not None:
                     author = author.strip()
                 lrm, lrm_inside = _lrm_body(raw, bracket) if bracket else (False, False)
@@ -880,8 +900,9 @@ class _State:
     # -- messages --------------------------------------------------------------------------------
     def message(self, header: _Header, more: list[str]) -> Message | Call:
         self.index += 1
-        while more and not more[-1].strip():
-            more = more[:-1]  # blank lines between items belong to no message
+        if more and not more[-1].strip():
+            while more and not more[-1].strip():
+                more = more[:-1]  # blank lines between items belong to no message
         line_no = header.line_no
         extra: dict[str, Any] = {"raw_line": header.raw, "index": self.index}
         if more:
@@ -893,27 +914,21 @@ class _State:
             if cuts:
                 extra["lines_cut"] = cuts
         m = header.match
-        timestamp = None
         if self._plain_times:
             # The common case inline: consecutive items often share a minute, and the reading
             # depends on the header text only.
-            times = self._times
-            cached = times.get(m["dt"])
+            key = m["dt"]
+            cached = self._times.get(key)
             if cached is None:
-                cached = self._reading(m, self._day_first)
-                if len(times) >= MAX_TIMES:
-                    times.clear()
-                times[m["dt"]] = cached
-            timestamp = cached[0]
-            if cached[1] is not None or cached[2]:
-                timestamp = self._noted(header, extra, *cached)
+                cached = self._time_of(key, m)
+            timestamp, note, impossible = cached
+            if note is not None or impossible:
+                timestamp = self._noted(header, extra, timestamp, note, impossible)
         else:
             timestamp = self.timestamp(header, extra)
         first = header.first
         first_marker = first.strip() if first.isascii() else _marker_text(first)
-        kind, direction = "text", "unknown"
-        sender: Party | None = None
-        recipients: list[Party] = []
+        kind = "text"
         attachments: list[Attachment] = []
         deleted = edited = False
         body: str | None = "\n".join([first, *more]) if more else first
@@ -923,6 +938,8 @@ class _State:
             self.bracket and self.parser._ios_system(self.scan, header, first_marker)
         ):
             kind = direction = "system"
+            sender: Party | None = None
+            recipients: list[Party] = []
             if author is not None:
                 extra["author"] = author
         else:
@@ -931,17 +948,23 @@ class _State:
             if found is None:
                 direction, sender, recipients = self.addressing(author)
             else:
-                direction, sender, recipients = found[0], found[1], list(found[2])
+                direction, sender, recipients = found[0], found[1], found[2].copy()
+            # g.may_be_deletion inline (a stripped text never starts with a space).
             own = (
                 g.deletion_marker(first_marker)
-                if not more and g.may_be_deletion(first_marker)
+                if not more and first_marker[:3].casefold() in _DELETED_STARTS
                 else None
             )
-            marker = (
-                g.media_marker(first_marker, lrm=header.lrm_inside, sibling_exists=self.sibling)
-                if own is None and _may_be_media(first_marker, header.lrm_inside)
-                else None
-            )
+            marker = None
+            if own is None and first_marker:
+                lrm = header.lrm_inside
+                # _may_be_media inline: rules out most texts before g.media_marker looks closer.
+                if (
+                    lrm
+                    or first_marker[-1] in ">)"
+                    or first_marker[-8:].casefold().endswith(_OMITTED_ENDINGS)
+                ):
+                    marker = g.media_marker(first_marker, lrm=lrm, sibling_exists=self.sibling)
             if own is not None:
                 kind, deleted, body = "deleted", True, None
                 extra["deletion_marker"] = first_marker
@@ -960,6 +983,10 @@ class _State:
             if body is not None and "<" in body:
                 body, edited = g.strip_edited(body)
         start, end = m.span("dt")
+        # The duplicate key (see duplicate_key), inline.
+        digest = self._key_prefix.copy()
+        text = f"{line_no}\x1e{header.body_text}"
+        digest.update((text + "\x1e" + "\x1e".join(more) if more else text).encode())
         # In the order of _MESSAGE_FIELDS (keywords cost a third of building the message).
         return Message(
             "whatsapp",
@@ -972,15 +999,25 @@ class _State:
             recipients,
             body,
             kind,  # type: ignore[arg-type]
-            Provenance(self.logical, self.sha256, "whatsapp_txt", f"line {line_no}"),
+            # Provenance's own constructor, less one Python call (every item makes one).
+            _new_tuple(Provenance, (self.logical, self.sha256, "whatsapp_txt", f"line {line_no}")),
             deleted,
             edited,
             attachments,
             None,  # record_id
             None,  # order_key
             extra,
-            self.duplicate_key(header, more),
+            "whatsapp_txt:" + digest.hexdigest()[:32],
         )
+
+    def _time_of(self, key: str, m: re.Match[str]) -> tuple[datetime | None, str | None, bool]:
+        """The reading of a header time not seen lately, remembered by its text."""
+        cached = self._reading(m, self._day_first)
+        times = self._times
+        if len(times) >= MAX_TIMES:
+            times.clear()
+        times[key] = cached
+        return cached
 
     def call(
         self,

@@ -170,20 +170,29 @@ def compile_shape(shape: Shape) -> re.Pattern[str]:
     """A strict header regex for one file: only lines laid out exactly like its headers match,
     so continuation lines that merely look like dates stay part of the message above."""
     ds = r"\x20" if shape.date_sep == " " else re.escape(shape.date_sep)
-    # Groups absent from this layout are kept as never-matching optional groups, so every
-    # match has the same group names (None when absent).
-    never = "(?!)"
+    # Groups absent from this layout sit in a second branch that never matches, so every match
+    # has the same group names (None when absent) and the header branch tries none of them.
+    absent: list[str] = []
     date = rf"(?P<a>\d{{1,4}}){ds}\x20?(?P<b>\d{{1,4}})"
     if shape.year:
         date += rf"{ds}\x20?(?P<c>{_YEARISH})"
-        date += r"(?P<era>\x20?BE)" if shape.era else rf"(?P<era>{never})?"
+        if shape.era:
+            date += r"(?P<era>\x20?BE)"
+        else:
+            absent.append("era")
     else:
-        date += rf"(?P<c>{never})?(?P<era>{never})?"
+        absent += ["c", "era"]
     date += r"\.?" if shape.date_dot else ""
     ts = re.escape(shape.time_sep)
     time = rf"(?P<h>\d{{1,2}}){ts}(?P<mi>\d{{2}})"
-    time += rf"{ts}(?P<s>\d{{2}})" if shape.seconds else rf"(?P<s>{never})?"
-    time += rf"\s*(?P<ap>{_AMPM})" if shape.ampm else rf"(?P<ap>{never})?"
+    if shape.seconds:
+        time += rf"{ts}(?P<s>\d{{2}})"
+    else:
+        absent.append("s")
+    if shape.ampm:
+        time += rf"\s*(?P<ap>{_AMPM})"
+    else:
+        absent.append("ap")
     time += r"\.?" if shape.time_dot else ""
     s1 = {",": r"\s*,\s*", " ": r"\s+"}.get(shape.s1, rf"\s+{re.escape(shape.s1)}\s+")
     s2 = {
@@ -195,7 +204,9 @@ def compile_shape(shape: Shape) -> re.Pattern[str]:
     }[shape.s2]
     core = f"{time}{s1}{date}" if shape.time_first else f"{date}{s1}{time}"
     opening = r"\[\s*" if shape.bracket else ""
-    return re.compile(rf"^{opening}(?P<dt>{core})\s*{s2}(?P<rest>.*)$", re.S)
+    never = "".join(f"(?P<{name}>)" for name in absent)
+    header = rf"{opening}(?P<dt>{core})\s*{s2}(?P<rest>.*)$"
+    return re.compile(rf"^(?:{header}|(?!){never})" if never else rf"^{header}", re.S)
 
 
 # --- dates ----------------------------------------------------------------------------------------
@@ -540,7 +551,7 @@ _DELETED_PREFIXES = tuple(p + " " for p, own in DELETED_PHRASES.items() if not o
 
 def deletion_marker(body: str) -> bool | None:
     """``None`` when ``body`` is no deletion placeholder; else whether the owner deleted it."""
-    if len(body) > 120 or body.lstrip()[:3].casefold() not in _DELETED_STARTS:
+    if len(body) > 120 or body.lstrip()[:3].casefold() not in DELETED_STARTS:
         return None
     folded = _fold(body)
     if len(folded) > 80:
@@ -553,13 +564,13 @@ def deletion_marker(body: str) -> bool | None:
 
 
 # Cheap first test: nearly every body is rejected on its first three letters.
-_DELETED_STARTS = frozenset(p[:3] for p in DELETED_PHRASES)
+DELETED_STARTS = frozenset(p[:3] for p in DELETED_PHRASES)
 
 
 def may_be_deletion(body: str) -> bool:
     """False for a body that cannot be a deletion placeholder (the cheap part of
-    :func:`deletion_marker`, for the per-line loop)."""
-    return body[:3].casefold() in _DELETED_STARTS or body[:1].isspace()
+    :func:`deletion_marker`, for the per-line loop, which inlines it)."""
+    return body[:3].casefold() in DELETED_STARTS or body[:1].isspace()
 
 
 # Appended to an edited message's body (Dlurak/Whis src/lib/constants/whatsapp.ts).
