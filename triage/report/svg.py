@@ -14,6 +14,8 @@ from html import escape
 
 from markupsafe import Markup
 
+from triage.report.formats import count as plural_count
+
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 INK = "#1f2933"
 MUTED = "#616e7c"
@@ -183,7 +185,7 @@ def heatmap(
     peak = max((max(row) for row in counts), default=0) or 1
     total = int(sum(sum(row) for row in counts))
     desc = (
-        f"{total} messages placed by weekday and hour. A larger dot means more messages "
+        f"{plural_count(total, 'message')} placed by weekday and hour. A larger dot means more messages "
         f"(largest: {_num(peak)})."
         + (
             " Shaded cells were rostered duty for at least part of the period."
@@ -219,7 +221,7 @@ def heatmap(
                 parts.append(
                     f'<circle cx="{x + cell / 2:.0f}" cy="{y + cell / 2:.0f}" r="{_num(radius)}" '
                     f'fill="{DOT}"><title>{DAYS[day]} {hour:02d}:00-{hour:02d}:59: '
-                    f"{_num(count)} messages</title></circle>"
+                    f"{plural_count(int(count), 'message')}</title></circle>"
                 )
     legend_y = top + 7 * cell + 26
     parts.append(
