@@ -21,7 +21,6 @@ from triage.analysers.parties import (
     local_date,
     local_day_text,
     local_text,
-    night_at,
     ordered_unique,
     plural,
 )
@@ -29,7 +28,7 @@ from triage.casefile import Case, CaseContact
 from triage.contact_overlap import shared_identifiers
 from triage.identity import normalise_name
 from triage.model import Party, iso_utc
-from triage.store import Finding, MessageFacts, Store, StoredCall
+from triage.store import Finding, MessageFacts, PartyCount, Store, StoredCall
 
 TOP_CORRESPONDENTS = 10
 # Key dates in the case file whose meaning is "the case was closed" (contact after it is counted).
@@ -154,32 +153,45 @@ class ContactsAnalyser(Analyser):
             for pid, p in parties.items()
             if contacts_of[pid] or not index.is_counterparty(p) or not (p.id or p.raw)
         }
-        start, end = (f"{t:%H:%M:%S}" for t in case.night)
+        # One key per correspondent (several parties can share an id: the same number with
+        # and without a display name); the counting is SQL's, per key and party.
+        key_ids: dict[str, int] = {}
+        keys = {
+            pid: key_ids.setdefault(p.id or p.raw, len(key_ids) + 1)
+            for pid, p in parties.items()
+            if pid not in excluded
+        }
+        night = (f"{case.night[0]:%H:%M:%S}", f"{case.night[1]:%H:%M:%S}")
+        counts: dict[int, list[PartyCount]] = {}
+        for row in store.correspondent_counts(keys, night):
+            counts.setdefault(row.key_id, []).append(row)
+        # Which party of a shared key was met first gives its raw text and scheme, and the
+        # name is the first one met (the rule of counting message by message, in time order).
+        shared = {key for key, rows in counts.items() if len(rows) > 1}
+        met: dict[int, tuple[int, str | None]] = {}
+        for key, pid in store.correspondent_first_parties(shared):
+            name = parties[pid].name
+            found = met.get(key)
+            met[key] = (pid, name) if found is None else (found[0], found[1] or name)
         others: dict[str, _Correspondent] = {}
-        seen: set[str] = set()
-        current = None
-        for mid, pid, ts, platform, local in store.counterparty_rows(excluded):
-            if mid != current:
-                current, seen = mid, set()
-            p = parties[pid]
-            key = p.id or p.raw
-            if key in seen:
-                continue
-            seen.add(key)
-            entry = others.get(key)
-            if entry is None:
-                entry = others[key] = _Correspondent(key, p.raw, p.name, p.scheme)
-            entry.count += 1
-            entry.name = entry.name or p.name
-            entry.platforms.add(platform)
-            if ts is not None:
+        for key_id, rows in counts.items():
+            first_pid, name = met.get(key_id) or (rows[0].party_id, parties[rows[0].party_id].name)
+            first = parties[first_pid]
+            key = first.id or first.raw
+            entry = others[key] = _Correspondent(key, first.raw, name, first.scheme)
+            for row in rows:
+                entry.count += row.messages
+                entry.night += row.night
+                entry.platforms.update(row.platforms)
                 # ISO text without its "Z" orders as time does, fractions of seconds included.
-                if entry.first is None or ts[:-1] < entry.first[:-1]:
-                    entry.first = ts
-                if entry.last is None or ts[:-1] > entry.last[:-1]:
-                    entry.last = ts
-                if local is not None and night_at(local[11:19], start, end):
-                    entry.night += 1
+                if row.first_utc is not None and (
+                    entry.first is None or row.first_utc[:-1] < entry.first[:-1]
+                ):
+                    entry.first = row.first_utc
+                if row.last_utc is not None and (
+                    entry.last is None or row.last_utc[:-1] > entry.last[:-1]
+                ):
+                    entry.last = row.last_utc
         return others
 
     # -- address book ----------------------------------------------------------------------------

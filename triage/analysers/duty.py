@@ -23,7 +23,7 @@ from triage.analysers.parties import ContactIndex, local_text, night_at, plural
 from triage.casefile import Case
 from triage.model import iso_utc
 from triage.roster import OUTSIDE_DUTY, STATUSES, Roster, RosterError, is_night, load_roster
-from triage.store import Finding, MessageFacts, Store, StoredCall
+from triage.store import DutySegment, Finding, MessageFacts, Store, StoredCall
 
 HOUR = dt.timedelta(hours=1)
 LABEL_BATCH = 50_000
@@ -65,35 +65,41 @@ class DutyAnalyser(Analyser):
         # A device with its own roster in the case file is placed against it; every other
         # device against the case roster.
         own_clocks, own_rosters = _device_clocks(case, first, last)
-        device_of = store.message_devices(own_clocks)
         same_zone = store.zone.key == case.timezone
         night_start, night_end = (f"{t:%H:%M:%S}" for t in case.night)
-        status: dict[int, str] = {}
-        night: dict[int, bool | None] = {}
-        overall: Counter[str] = Counter()
-        labels: list[tuple[int, str, Any]] = []
+        wanted = {key for labelled in contact_labels.values() for key in labelled}
+        wanted &= {c.key for c in case.contacts}
         mine: dict[str, list[int]] = {c.key: [] for c in case.contacts}
-        for mid, ts, local, is_counted in store.message_times():
-            st = own_clocks.get(device_of.get(mid, ""), status_of)(ts)
-            if ts is None:
-                nt = None
-            elif same_zone and local is not None:
-                nt = night_at(local[11:19], night_start, night_end)
-            else:
-                nt = is_night(dt.datetime.fromisoformat(ts).astimezone(zone), case.night)
-            if is_counted:
-                overall[st] += 1
-                for key in contact_labels.get(mid, ()):
+        clocks = [status_of, *own_clocks.values()]
+        if (
+            same_zone
+            and all(c.roster is None or c.by_minute for c in clocks)
+            and store.local_times_complete()
+        ):
+            # Counted in SQL: the rosters as segments of equal status, joined by UTC minute.
+            low, high = store.message_minute_span()
+            devices = {device: n for n, device in enumerate(own_clocks, start=1)}
+            segments = [
+                DutySegment(n, start, st)
+                for n, clock in enumerate(clocks)
+                if clock.roster is not None and low is not None and high is not None
+                for start, st in minute_segments(clock.roster, low, high)
+            ]
+            store.write_duty_labels(self.name, segments, devices, (night_start, night_end))
+            overall: Counter[str] = Counter(store.duty_status_counts(self.name))
+            placed = store.duty_labels_of(
+                self.name, (mid for mid, keys in contact_labels.items() if wanted & set(keys))
+            )
+            status = {mid: p.status for mid, p in placed.items() if p.counted}
+            night = {mid: p.night for mid, p in placed.items() if p.counted}
+            for mid in sorted(status):
+                for key in contact_labels[mid]:
                     if key in mine:
                         mine[key].append(mid)
-                        status[mid] = st
-                        night[mid] = nt
-            labels.append((mid, "status", st))
-            labels.append((mid, "night", nt))
-            if len(labels) >= LABEL_BATCH:
-                store.add_labels(self.name, labels)
-                labels = []
-        store.add_labels(self.name, labels)
+        else:
+            status, night, overall = self._label_each(
+                store, case, status_of, own_clocks, contact_labels, mine
+            )
         settings.values.setdefault("duty", {})["roster"] = (
             roster.description if roster is not None else None
         )
@@ -126,6 +132,48 @@ class DutyAnalyser(Analyser):
             if on_duty:
                 findings.append(self._on_duty(case, contact.key, contact.name, on_duty))
         return findings
+
+    def _label_each(
+        self,
+        store: Store,
+        case: Case,
+        status_of: _StatusClock,
+        own_clocks: dict[str, _StatusClock],
+        contact_labels: dict[int, list[str]],
+        mine: dict[str, list[int]],
+    ) -> tuple[dict[int, str], dict[int, bool | None], Counter[str]]:
+        """Status and night of every message worked out one by one: for a store in another
+        zone than the case, or a roster with boundaries inside a minute."""
+        zone = case.zone
+        device_of = store.message_devices(own_clocks)
+        same_zone = store.zone.key == case.timezone
+        night_start, night_end = (f"{t:%H:%M:%S}" for t in case.night)
+        status: dict[int, str] = {}
+        night: dict[int, bool | None] = {}
+        overall: Counter[str] = Counter()
+        labels: list[tuple[int, str, Any]] = []
+        for mid, ts, local, is_counted in store.message_times():
+            st = own_clocks.get(device_of.get(mid, ""), status_of)(ts)
+            if ts is None:
+                nt = None
+            elif same_zone and local is not None:
+                nt = night_at(local[11:19], night_start, night_end)
+            else:
+                nt = is_night(dt.datetime.fromisoformat(ts).astimezone(zone), case.night)
+            if is_counted:
+                overall[st] += 1
+                for key in contact_labels.get(mid, ()):
+                    if key in mine:
+                        mine[key].append(mid)
+                        status[mid] = st
+                        night[mid] = nt
+            labels.append((mid, "status", st))
+            labels.append((mid, "night", nt))
+            if len(labels) >= LABEL_BATCH:
+                store.add_labels(self.name, labels)
+                labels = []
+        store.add_labels(self.name, labels)
+        return status, night, overall
 
     # -- findings --------------------------------------------------------------------------------
     def _roster_finding(
@@ -377,6 +425,40 @@ def duty_share(
         for d in range(7)
     ]
     return share, known
+
+
+def minute_segments(roster: Roster, low: str, high: str) -> list[tuple[str, str]]:
+    """The status of every UTC minute from ``low`` to ``high`` ("YYYY-MM-DDTHH:MM") as
+    segments: (first minute, status), each lasting until the next, equal neighbours merged.
+
+    ``Roster.status`` can change only where a period starts or ends and where the local date
+    changes (local midnight: a date that is or is not covered, a working or rest day). A
+    minute has the status of its first instant (as :class:`_StatusClock` reads it), so every
+    such instant is rounded up to the next whole minute; both readings of a midnight repeated
+    or skipped by a clock change are taken (a spare boundary only splits a segment)."""
+    zone = roster.zone
+    start = dt.datetime.fromisoformat(low + ":00+00:00")
+    end = dt.datetime.fromisoformat(high + ":00+00:00")
+    changes = set(roster.boundaries())
+    day = start.astimezone(zone).date() - dt.timedelta(days=1)
+    last_day = end.astimezone(zone).date() + dt.timedelta(days=1)
+    while day <= last_day:
+        midnight = dt.datetime.combine(day, dt.time(0))
+        changes.update(midnight.replace(tzinfo=zone, fold=f).astimezone(dt.UTC) for f in (0, 1))
+        day += dt.timedelta(days=1)
+    minutes = {start}
+    for t in changes:
+        whole = t.replace(second=0, microsecond=0)
+        if whole != t:
+            whole += dt.timedelta(minutes=1)
+        if start < whole <= end:
+            minutes.add(whole)
+    out: list[tuple[str, str]] = []
+    for t in sorted(minutes):
+        status = roster.status(t)
+        if not out or out[-1][1] != status:
+            out.append((t.isoformat()[:16], status))
+    return out
 
 
 def _device_clocks(

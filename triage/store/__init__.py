@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from triage.store.audit import AuditAggregate, StoredAudit
 from triage.store.calls import CallsAggregate, StoredCall
 from triage.store.codec import dumps, loads
+from triage.store.counts import CountsAggregate, DutyLabel, DutySegment, PartyCount
 from triage.store.findings import Finding, FindingsAggregate
 from triage.store.groups import GroupsAggregate
 from triage.store.media import MediaAggregate, media_records_at
@@ -42,6 +43,7 @@ AGGREGATES: tuple[type, ...] = (
     GroupsAggregate,
     AuditAggregate,
     TextCopiesAggregate,
+    CountsAggregate,
 )
 
 
@@ -54,6 +56,7 @@ class Store(
     GroupsAggregate,
     AuditAggregate,
     TextCopiesAggregate,
+    CountsAggregate,
 ):
     """The case store of one run (an SQLite file in the output directory).
 
@@ -69,7 +72,6 @@ class Store(
             row = conn.execute("SELECT value FROM meta WHERE key = 'store_timezone'").fetchone()
             timezone = loads(row[0]) if row else DEFAULT_ZONE
         self.zone = ZoneInfo(timezone)
-        self.threaded = False
         self._init_messages()
         self._init_calls()
 
@@ -78,8 +80,7 @@ class Store(
         """A new, empty store at ``path`` (an existing file is replaced)."""
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(str(path) + suffix).unlink(missing_ok=True)
-        # Written from one thread at a time: ingest hands batches to a writer thread.
-        conn = sqlite3.connect(path, check_same_thread=False)
+        conn = sqlite3.connect(path)
         conn.execute("PRAGMA journal_mode=DELETE")
         # The store is an output rebuilt by running again, not evidence: no fsync per batch.
         conn.execute("PRAGMA synchronous=OFF")
@@ -89,9 +90,7 @@ class Store(
             [("schema_version", str(SCHEMA_VERSION)), ("store_timezone", dumps(timezone))],
         )
         conn.commit()
-        store = cls(conn, path, timezone)
-        store.threaded = True
-        return store
+        return cls(conn, path, timezone)
 
     @classmethod
     def open(cls, path: Path) -> Store:
@@ -119,8 +118,11 @@ class Store(
 
 __all__ = [
     "AGGREGATES",
+    "DutyLabel",
+    "DutySegment",
     "Finding",
     "MessageFacts",
+    "PartyCount",
     "Store",
     "StoredAudit",
     "StoredCall",

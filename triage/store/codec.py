@@ -114,13 +114,26 @@ CALL_RECORD_FIELDS = ("counterpart", "participants", "source", "extra")
 CALL_SCALARS = _scalars(Call, CALL_RECORD_FIELDS)
 CALL_SCALAR_NAMES = tuple(name for name, *_ in CALL_SCALARS)
 
-# Encoding for ingest: positions (in MESSAGE_SCALAR_NAMES) whose value needs converting; bools
-# go to SQLite as they are (bool is an int).
-MESSAGE_ENCODE = tuple(
-    (n, encode)
-    for n, (_, sql_type, encode, _) in enumerate(MESSAGE_SCALARS)
-    if encode is not _identity and encode is not _to_int
-)
+
+def message_scalar_encoder() -> Callable[[Message, str | None], tuple]:
+    """A function ``(message, utc) -> tuple`` of the message's scalar column values in
+    :data:`MESSAGE_SCALAR_NAMES` order, ``utc`` being the text of ``timestamp_utc`` (worked out
+    by the store with the local time, from one cache). Written out from the model's fields once,
+    as the decoder is; bools go to SQLite as they are (bool is an int)."""
+    values = []
+    for name, _, encode, _ in MESSAGE_SCALARS:
+        if name == "timestamp_utc":
+            values.append("utc")
+        elif encode is _identity or encode is _to_int:
+            values.append(f"r.{name}")
+        else:
+            values.append(f"_encode_{name}(r.{name})")
+    source = f"def scalars(r, utc):\n    return ({', '.join(values)},)\n"
+    namespace: dict[str, Any] = {
+        f"_encode_{name}": encode for name, _, encode, _ in MESSAGE_SCALARS
+    }
+    exec(source, namespace)  # noqa: S102 - our own generated code, no input
+    return namespace["scalars"]
 
 
 def _decoder_source(offset: int) -> str:

@@ -16,10 +16,7 @@ import datetime as dt
 import functools
 import hashlib
 import itertools
-import operator
-import queue
 import sqlite3
-import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -39,12 +36,13 @@ from triage.model import (
     iso_utc,
 )
 from triage.store.codec import (
-    MESSAGE_ENCODE,
     MESSAGE_SCALAR_NAMES,
     MESSAGE_SCALARS,
+    _utc_text,
     dumps,
     loads,
     message_decoder,
+    message_scalar_encoder,
 )
 
 BATCH = 5000
@@ -104,7 +102,10 @@ CREATE INDEX IF NOT EXISTS attachments_sha256 ON attachments (sha256);
 """
 
 _ATTACHMENT_FIELDS = ("name", "path", "sha256", "mime", "size", "source_hash", "note")
-_SCALAR_GETTER = operator.attrgetter(*MESSAGE_SCALAR_NAMES)
+_message_scalars = message_scalar_encoder()
+# Below 2**32 s (year 2106) a float POSIX time is within a microsecond, so its whole seconds
+# are exact (see MessagesAggregate._times).
+_EXACT_SECONDS = 2**32
 _MESSAGE_COLUMNS = (
     "id, source_id, conversation_id, sender_party, file_id, locator, extra, ts_local, "
     + ", ".join(MESSAGE_SCALAR_NAMES)
@@ -184,6 +185,7 @@ class MessagesAggregate:
         # Whether _seen_keys holds every stored key (false once released by index()).
         self._keys_in_memory = self._next_message == 1
         self._party_ids: dict[tuple, int] = {}
+        self._party_objects: dict[int, tuple[Party, int]] = {}
         self._parties: dict[int, Party] = {}
         for pid, raw, ident, name, scheme in c.execute(
             "SELECT id, raw, pid, name, scheme FROM parties ORDER BY id"
@@ -198,16 +200,24 @@ class MessagesAggregate:
         self._files = {i: k for k, i in self._file_ids.items()}
         self._conv_ids: dict[str, int] = dict(c.execute("SELECT key, id FROM conversations"))
         self._conversations: dict[int, Conversation] | None = None
-        self._local_cache: dict[int, str] = {}
+        self._local_cache: dict[int, tuple[str, str]] = {}
 
     # -- writing ---------------------------------------------------------------------------------
     def _party_id(self, p: Party, rows: list[tuple]) -> int:
+        # Parsers share one Party object per person: known objects are found by identity (the
+        # cache holds each object, so its id() is not reused while it is listed).
+        hit = self._party_objects.get(id(p))
+        if hit is not None and hit[0] is p:
+            return hit[1]
         key = _party_key(p)
         found = self._party_ids.get(key)
         if found is None:
             found = self._party_ids[key] = len(self._party_ids) + 1
             self._parties[found] = p
             rows.append((found, p.raw, p.id, p.name, p.scheme))
+        if len(self._party_objects) > 100_000:
+            self._party_objects.clear()
+        self._party_objects[id(p)] = (p, found)
         return found
 
     def _file_id(self, s: Provenance, rows: list[tuple]) -> int:
@@ -219,33 +229,42 @@ class MessagesAggregate:
             rows.append((found, *key))
         return found
 
-    def _local(self, when: dt.datetime | None) -> str | None:
-        """Wall time in the case zone; cached per UTC minute (zones change on whole minutes)."""
+    def _times(self, when: dt.datetime | None) -> tuple[str | None, str | None]:
+        """The UTC text (:func:`triage.model.iso_utc`) and the wall time in the case zone of one
+        time, from one cache per UTC minute (zones change on whole minutes)."""
         if when is None:
-            return None
-        stamp = int(when.timestamp())
+            return None, None
+        posix = when.timestamp()
+        stamp = int(posix)
         minute = stamp - stamp % 60
         base = self._local_cache.get(minute)
         if base is None:
             if len(self._local_cache) > 200_000:
                 self._local_cache.clear()
             local = dt.datetime.fromtimestamp(minute, self.zone)
-            base = self._local_cache[minute] = local.strftime("%Y-%m-%dT%H:%M")
-        return f"{base}:{stamp % 60:02d}"
+            base = self._local_cache[minute] = (
+                dt.datetime.fromtimestamp(minute, dt.UTC).isoformat()[:16],
+                local.strftime("%Y-%m-%dT%H:%M"),
+            )
+        seconds = f":{stamp % 60:02d}"
+        if when.tzinfo is dt.UTC and 0 <= posix < _EXACT_SECONDS:
+            micro = when.microsecond
+            utc = base[0] + seconds + (f".{micro // 1000:03d}Z" if micro else "Z")
+        else:
+            utc = _utc_text(when)
+        return utc, base[1] + seconds
 
-    @staticmethod
-    def _scalars(record: Message) -> list[Any]:
-        values = list(_SCALAR_GETTER(record))
-        for n, encode in MESSAGE_ENCODE:
-            values[n] = encode(values[n])
-        return values
+    def _local(self, when: dt.datetime | None) -> str | None:
+        """Wall time in the case zone (see :meth:`_times`)."""
+        return self._times(when)[1]
 
     def ingest(self, source_id: int, records: Iterable[Record]) -> None:
         """Store records in batches; a message whose ``duplicate_key`` is already stored is not
         stored again but listed in ``duplicates`` with the copy that was kept.
 
-        Rows are built here while a writer thread inserts the previous batch: SQLite releases
-        the interpreter lock while it writes, so parsing and writing use both cores."""
+        One thread builds and writes the rows: a writer thread (tried before) gained no wall
+        time, since the sqlite3 module takes the interpreter lock back for every row it binds,
+        and cost about a tenth more CPU in lock hand-overs."""
         self._indexed = False
         if not self._keys_in_memory:
             self._seen_keys = {
@@ -263,40 +282,13 @@ class MessagesAggregate:
                 )
             }
             self._keys_in_memory = True
-        if not getattr(self, "threaded", False):
-            iterator = iter(records)
-            while batch := list(itertools.islice(iterator, BATCH)):
-                with self.conn:
-                    for sql, rows in self._rows(source_id, batch):
-                        if rows:
-                            self.conn.executemany(sql, rows)
-            return
-        pending: queue.Queue[list[tuple[str, list[tuple]]] | None] = queue.Queue(maxsize=2)
-        failure: list[BaseException] = []
-
-        def writer() -> None:
-            while (batch := pending.get()) is not None:
-                if failure:
-                    continue
-                try:
-                    with self.conn:
-                        for sql, rows in batch:
-                            if rows:
-                                self.conn.executemany(sql, rows)
-                except BaseException as exc:  # re-raised in the ingesting thread below
-                    failure.append(exc)
-
-        thread = threading.Thread(target=writer, name="store-writer", daemon=True)
-        thread.start()
-        try:
-            iterator = iter(records)
-            while not failure and (batch := list(itertools.islice(iterator, BATCH))):
-                pending.put(self._rows(source_id, batch))
-        finally:
-            pending.put(None)
-            thread.join()
-        if failure:
-            raise failure[0]
+        iterator = iter(records)
+        while batch := list(itertools.islice(iterator, BATCH)):
+            rows = self._rows(source_id, batch)
+            with self.conn:
+                for sql, values in rows:
+                    if values:
+                        self.conn.executemany(sql, values)
 
     def index(self) -> None:
         """Build the message indexes (after ingest; idempotent). The duplicate keys kept in
@@ -332,19 +324,23 @@ class MessagesAggregate:
             "call_duplicates": [],
         }
         party_id = self._party_id
+        file_id = self._file_id
+        times = self._times
+        scalars = _message_scalars
+        seen_keys = self._seen_keys
+        seen_copies = self._seen_copies
+        conv_ids = self._conv_ids
         for record in records:
-            if isinstance(record, Call):
-                self._collect_call(source_id, record, parties, files, calls)
-            elif isinstance(record, Message):
+            if isinstance(record, Message):
                 key = record.duplicate_key
                 # Keys are remembered by a 128-bit digest: a third of the memory of the text at
                 # a million messages, and no two different keys share one in practice.
                 digest = _key_digest(key.encode()).digest() if key is not None else None
-                if digest is not None and digest in self._seen_keys:
+                if digest is not None and digest in seen_keys:
                     dups.append(
                         (
                             key,
-                            self._seen_keys[digest],
+                            seen_keys[digest],
                             source_id,
                             record.source.file,
                             record.source.locator,
@@ -356,7 +352,7 @@ class MessagesAggregate:
                 # device, copies meet by duplicate_key only.
                 copy = record.copy_key
                 copy_digest = _key_digest(copy.encode()).digest() if copy is not None else None
-                kept = self._seen_copies.get(copy_digest) if copy_digest is not None else None
+                kept = seen_copies.get(copy_digest) if copy_digest is not None else None
                 if kept is not None and kept[1] != record.device:
                     dups.append(
                         (copy, kept[0], source_id, record.source.file, record.source.locator)
@@ -365,13 +361,13 @@ class MessagesAggregate:
                 mid = self._next_message
                 self._next_message += 1
                 if digest is not None:
-                    self._seen_keys[digest] = mid
+                    seen_keys[digest] = mid
                 if copy_digest is not None and kept is None:
-                    self._seen_copies[copy_digest] = (mid, record.device)
+                    seen_copies[copy_digest] = (mid, record.device)
                 conv = record.conversation
-                conv_id = self._conv_ids.get(conv.id)
+                conv_id = conv_ids.get(conv.id)
                 if conv_id is None:
-                    conv_id = self._conv_ids[conv.id] = len(self._conv_ids) + 1
+                    conv_id = conv_ids[conv.id] = len(conv_ids) + 1
                     conversations.append(
                         (conv_id, conv.id, record.platform, conv.title, int(conv.is_group))
                     )
@@ -381,31 +377,38 @@ class MessagesAggregate:
                     if self._conversations is not None:
                         self._conversations = None
                 sender = record.sender
+                source = record.source
+                extra = record.extra
+                utc, local = times(record.timestamp_utc)
                 messages.append(
                     (
                         mid,
                         source_id,
                         conv_id,
                         None if sender is None else party_id(sender, parties),
-                        self._file_id(record.source, files),
-                        record.source.locator,
-                        dumps(record.extra) if record.extra else None,
-                        self._local(record.timestamp_utc),
-                        *self._scalars(record),
+                        file_id(source, files),
+                        source.locator,
+                        dumps(extra) if extra else None,
+                        local,
                     )
+                    + scalars(record, utc)
                 )
-                recipients.extend(
-                    (mid, n, party_id(p, parties)) for n, p in enumerate(record.recipients)
-                )
-                attachments.extend(
-                    (mid, a.name, a.path, a.sha256, a.mime, a.size, a.source_hash, a.note)
-                    for a in record.attachments
-                )
-                thumbs.extend(
-                    (mid, n, a.thumbnail.data, a.thumbnail.path, a.thumbnail.locator)
-                    for n, a in enumerate(record.attachments)
-                    if a.thumbnail is not None
-                )
+                if record.recipients:
+                    recipients.extend(
+                        (mid, n, party_id(p, parties)) for n, p in enumerate(record.recipients)
+                    )
+                if record.attachments:
+                    attachments.extend(
+                        (mid, a.name, a.path, a.sha256, a.mime, a.size, a.source_hash, a.note)
+                        for a in record.attachments
+                    )
+                    thumbs.extend(
+                        (mid, n, a.thumbnail.data, a.thumbnail.path, a.thumbnail.locator)
+                        for n, a in enumerate(record.attachments)
+                        if a.thumbnail is not None
+                    )
+            elif isinstance(record, Call):
+                self._collect_call(source_id, record, parties, files, calls)
             elif isinstance(record, ContactEntry):
                 contacts.append(
                     (
@@ -718,40 +721,6 @@ class MessagesAggregate:
         ).fetchall()
         self.conn.execute("DELETE FROM wanted_parties")
         return rows
-
-    def counterparty_rows(
-        self, excluded: Iterable[int]
-    ) -> Iterator[tuple[int, int, str | None, str, str | None]]:
-        """(message id, party id, UTC time, platform, local time) for every party a message is
-        with (the rule of :meth:`party_messages`) except the ``excluded`` parties, in time
-        order and, within a message, in role order: the raw material of correspondent counts."""
-        self.index()
-        self.conn.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS excluded_parties (id INTEGER PRIMARY KEY)"
-        )
-        self.conn.execute("DELETE FROM excluded_parties")
-        self.conn.executemany(
-            "INSERT INTO excluded_parties VALUES (?)", [(i,) for i in sorted(set(excluded))]
-        )
-        sql = """
-            WITH named(message_id, role, position, party_id) AS (
-              SELECT m.id, 0, 0, m.sender_party FROM messages m WHERE m.sender_party IS NOT NULL
-              UNION ALL
-              SELECT r.message_id, 1, r.position, r.party_id FROM recipients r
-                JOIN messages m ON m.id = r.message_id
-                JOIN conversations c ON c.id = m.conversation_id
-                WHERE c.is_group = 0 OR m.direction <> 'incoming'
-              UNION ALL
-              SELECT m.id, 2, p.position, p.party_id FROM participants p
-                JOIN conversations c ON c.id = p.conversation_id AND c.is_group = 0
-                JOIN messages m ON m.conversation_id = p.conversation_id
-            )
-            SELECT n.message_id, n.party_id, m.timestamp_utc, m.platform, m.ts_local
-            FROM named n JOIN messages m ON m.id = n.message_id AND m.recovered = 0
-            WHERE n.party_id NOT IN (SELECT id FROM excluded_parties)
-            ORDER BY m.timestamp_utc IS NULL, m.timestamp_utc, m.id, n.role, n.position
-        """
-        yield from self.conn.execute(sql)
 
     # -- other records ---------------------------------------------------------------------------
     def contact_entries(self) -> Iterator[tuple[int, ContactEntry]]:

@@ -1,0 +1,342 @@
+"""Counting in SQL (triage/store/counts.py) gives what counting message by message gives.
+
+Duty: the status and night labels written in SQL from roster segments equal those of the
+per-message clock (``_StatusClock``, the rule the analyser used before), for rosters whose
+periods and messages fall around clock changes in zones with whole-hour, half-hour and
+unusual offsets, and on the demo case. Correspondents: the SQL counts equal a count written
+out from ``Store.party_messages`` and the messages' times, message by message.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import shutil
+import sqlite3
+import tempfile
+from collections import Counter
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from triage.analysers import Settings
+from triage.analysers.contacts import ContactsAnalyser
+from triage.analysers.duty import DutyAnalyser, _StatusClock, minute_segments
+from triage.analysers.parties import ContactIndex, night_at
+from triage.casefile import load_case
+from triage.model import Conversation, Message, Party, Provenance
+from triage.roster import PERIOD_TYPES, Period, Roster, utc_bound
+from triage.run import run_case
+from triage.store import DutySegment, Store
+
+# Clock changes of the zones drawn from (local wall times), so periods and messages land on
+# and around them: London and New York (one hour), Lord Howe (half an hour), Chatham
+# (+12:45/+13:45), Havana and Santiago (at midnight: a local date starts in the skipped or
+# the repeated hour), and Kolkata (none).
+ZONES = {
+    "Europe/London": [dt.datetime(2026, 3, 29, 1, 0), dt.datetime(2026, 10, 25, 2, 0)],
+    "America/New_York": [dt.datetime(2026, 3, 8, 2, 0), dt.datetime(2026, 11, 1, 2, 0)],
+    "Australia/Lord_Howe": [dt.datetime(2026, 4, 5, 2, 0), dt.datetime(2026, 10, 4, 2, 0)],
+    "Pacific/Chatham": [dt.datetime(2026, 4, 5, 3, 45), dt.datetime(2026, 9, 27, 2, 45)],
+    "America/Havana": [dt.datetime(2026, 3, 8, 0, 0), dt.datetime(2026, 11, 1, 0, 0)],
+    "America/Santiago": [dt.datetime(2026, 4, 5, 0, 0), dt.datetime(2026, 9, 6, 0, 0)],
+    "Asia/Kolkata": [dt.datetime(2026, 3, 29, 0, 0)],
+}
+NIGHT = ("22:00:00", "06:00:00")
+OWNER = Party(raw="(device owner)", id="owner", scheme="owner")
+
+
+def _message(
+    n: int, when: dt.datetime | None, conv: Conversation, sender: Party | None, **kw: object
+) -> Message:
+    fields: dict[str, object] = {
+        "platform": "sms",
+        "conversation": conv,
+        "timestamp_utc": when,
+        "timestamp_raw": str(n),
+        "zone_assumed": False,
+        "direction": "incoming",
+        "sender": sender,
+        "recipients": [OWNER],
+        "body": "x",
+        "kind": "text",
+        "source": Provenance("mmssms.db", "0" * 64, "test", f"sms._id={n}"),
+    }
+    fields.update(kw)
+    return Message(**fields)  # type: ignore[arg-type]
+
+
+@st.composite
+def rosters(draw: st.DrawFn) -> tuple[str, list[tuple], list[dt.datetime | None], list[str]]:
+    zone_name = draw(st.sampled_from(sorted(ZONES)))
+    pivot = draw(st.sampled_from(ZONES[zone_name]))
+    offsets = st.integers(min_value=-36 * 60, max_value=36 * 60)  # minutes from the change
+    periods = draw(
+        st.lists(
+            st.tuples(
+                offsets,
+                st.integers(min_value=1, max_value=20 * 60),
+                st.sampled_from(PERIOD_TYPES),
+            ),
+            max_size=6,
+        )
+    )
+    # Seconds from the change: most within two hours of it, some up to two days away.
+    seconds = st.one_of(
+        st.integers(min_value=-2 * 3600, max_value=2 * 3600),
+        st.integers(min_value=-48 * 3600, max_value=48 * 3600),
+    )
+    times = draw(
+        st.lists(
+            st.one_of(st.none(), st.tuples(seconds, st.integers(min_value=0, max_value=999))),
+            min_size=1,
+            max_size=40,
+        )
+    )
+    covered = {pivot.date() + dt.timedelta(days=k) for k in range(-2, 3) if draw(st.booleans())}
+    devices = draw(st.lists(st.sampled_from(["device-1", "device-2"]), min_size=len(times)))
+    zone = ZoneInfo(zone_name)
+    utc_pivot = utc_bound(pivot, zone, earliest=True)
+    whens = [
+        None if t is None else utc_pivot + dt.timedelta(seconds=t[0], milliseconds=t[1])
+        for t in times
+    ]
+    made = []
+    for start, minutes, kind in periods:
+        local_start = pivot + dt.timedelta(minutes=start)
+        local_end = local_start + dt.timedelta(minutes=minutes)
+        made.append((local_start, local_end, kind))
+    return zone_name, made, whens, devices[: len(times)], covered
+
+
+def _roster(zone_name: str, periods: list[tuple], covered: set[dt.date]) -> Roster:
+    zone = ZoneInfo(zone_name)
+    made = [
+        Period(
+            utc_bound(start, zone, earliest=True),
+            utc_bound(end, zone, earliest=False),
+            kind,
+            start,
+            end,
+            "test",
+        )
+        for start, end, kind in periods
+    ]
+    made.sort(key=lambda p: (p.start, p.end, p.type))
+    return Roster(zone, made, None, covered, "test")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rosters(), st.booleans())
+def test_duty_labels_in_sql_equal_the_clock(drawn: tuple, own: bool) -> None:
+    zone_name, periods, whens, devices, covered = drawn
+    roster = _roster(zone_name, periods, covered)
+    # device-2 has a roster of its own (the first half of the periods, other dates covered)
+    # when ``own``.
+    other = _roster(zone_name, periods[: len(periods) // 2], set()) if own else None
+    with tempfile.TemporaryDirectory() as folder:
+        store = Store.create(Path(folder) / "s.sqlite", zone_name)
+        src = store.add_source("mmssms.db", "0" * 64, 1, "test", "1")
+        her = Party(raw="+447700900123", id="+447700900123", scheme="phone")
+        conv = Conversation("sms:1", participants=[her])
+        store.ingest(
+            src,
+            [
+                _message(n, when, conv, her, device=device)
+                for n, (when, device) in enumerate(zip(whens, devices, strict=True))
+            ],
+        )
+        store.index()
+        low, high = store.message_minute_span()
+        clocks = [roster, *([other] if own else [])]
+        segments = [
+            DutySegment(n, start, status)
+            for n, r in enumerate(clocks)
+            if r is not None and low is not None
+            for start, status in minute_segments(r, low, high)
+        ]
+        store.write_duty_labels("duty", segments, {"device-2": 1} if own else {}, NIGHT)
+        status = store.labels("duty", "status")
+        night = store.labels("duty", "night")
+        clock, own_clock = _StatusClock(roster), _StatusClock(other)
+        assert clock.by_minute
+        for mid, ts, local, _counted in store.message_times():
+            device = devices[mid - 1]
+            expected = (own_clock if own and device == "device-2" else clock)(ts)
+            assert status[mid] == expected, (mid, ts, local)
+            assert night[mid] == (None if ts is None else night_at(local[11:19], *NIGHT))
+        store.close()
+
+
+def test_duty_on_the_demo_equals_the_clock(demo_case: Path, tmp_path: Path) -> None:
+    """The whole duty analyser on the demo: its SQL path and its message-by-message path give
+    the same findings and the same labels."""
+    case = load_case(demo_case)
+    run_case(case, tmp_path / "out", report=False)
+    copy = tmp_path / "copy.sqlite"
+    shutil.copy(tmp_path / "out" / "case.sqlite", copy)
+
+    def duty(python: bool) -> tuple[list, dict, dict]:
+        shutil.copy(tmp_path / "out" / "case.sqlite", copy)
+        store = Store(sqlite3.connect(copy), copy)
+        store.conn.execute("DELETE FROM message_labels WHERE analyser = 'duty'")
+        if python:
+            store.local_times_complete = lambda: False  # type: ignore[method-assign]
+        found = list(DutyAnalyser().run(store, case, Settings()))
+        out = ([dataclasses.asdict(f) for f in found], store.labels("duty", "status"))
+        night = store.labels("duty", "night")
+        store.close()
+        return out[0], out[1], night
+
+    sql, python = duty(False), duty(True)
+    assert sql == python
+    assert Counter(sql[1].values())["on_duty"] > 0 and any(sql[2].values())
+
+
+@st.composite
+def conversations(draw: st.DrawFn) -> list[tuple]:
+    """Messages among a few parties, some sharing one id under different names (or none)."""
+    ids = ["+447700900001", "+447700900002", "+447700900003", "x@example.org"]
+    names = st.sampled_from([None, "", "Ann", "Bob"])
+    people = [
+        Party(raw=draw(st.sampled_from([i, i + " "])), id=i, name=draw(names), scheme="phone")
+        for i in draw(st.lists(st.sampled_from(ids), min_size=1, max_size=6))
+    ]
+    rows = []
+    for _ in range(draw(st.integers(min_value=1, max_value=30))):
+        group = draw(st.booleans())
+        members = draw(st.lists(st.sampled_from(people), min_size=1, max_size=3))
+        sender = draw(st.sampled_from([OWNER, None, *members]))
+        recipients = draw(st.lists(st.sampled_from([OWNER, *people]), max_size=3))
+        when = draw(
+            st.one_of(
+                st.none(),
+                st.tuples(st.integers(0, 5), st.sampled_from([0, 0, 500])),
+            )
+        )
+        rows.append(
+            (
+                group,
+                tuple(members),
+                sender,
+                recipients,
+                when,
+                draw(st.sampled_from(["incoming", "outgoing"])),
+                draw(st.sampled_from(["sms", "whatsapp"])),
+                draw(st.booleans()),
+            )
+        )
+    return rows
+
+
+def _reference_others(store: Store, index: ContactIndex, night: tuple[str, str]) -> dict:
+    """The correspondents count as it was written before it moved to SQL: every (message,
+    party) in time order and role order, each key counted once per message."""
+    parties = store.parties()
+    excluded = {
+        pid
+        for pid, p in parties.items()
+        if index.contacts_for(p) or not index.is_counterparty(p) or not (p.id or p.raw)
+    }
+    wanted = [pid for pid in parties if pid not in excluded]
+    named: dict[int, list[tuple[int, int, int]]] = {}
+    for mid, role, position, pid in store.party_messages(wanted):
+        named.setdefault(mid, []).append((role, position, pid))
+    facts = store.facts_by_ids(named)
+    out: dict[str, dict] = {}
+    for f in facts:
+        seen: set[str] = set()
+        for _role, _position, pid in sorted(named[f.id]):
+            p = parties[pid]
+            key = p.id or p.raw
+            if key in seen:
+                continue
+            seen.add(key)
+            e = out.setdefault(
+                key,
+                {"raw": p.raw, "name": p.name, "scheme": p.scheme, "count": 0, "night": 0},
+            )
+            e.setdefault("platforms", set()).add(f.platform)
+            e["count"] += 1
+            e["name"] = e["name"] or p.name
+            ts = f.timestamp_utc
+            if ts is not None:
+                text = ts.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+                text = text.replace(".000Z", "Z")
+                if e.get("first") is None or text[:-1] < e["first"][:-1]:
+                    e["first"] = text
+                if e.get("last") is None or text[:-1] > e["last"][:-1]:
+                    e["last"] = text
+                if night_at(f.ts_local[11:19], *night):
+                    e["night"] += 1
+    return out
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(conversations())
+def test_correspondent_counts_equal_counting_message_by_message(rows: list[tuple]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        case_file = Path(folder) / "case.yaml"
+        case_file.write_text(
+            "case:\n  reference: T/1\n  timezone: Europe/London\n  region: GB\n"
+            "subject:\n  name: PC Test\n"
+            "contacts:\n  - name: Female A\n    role: victim\n    identifiers:\n"
+            '      - phone: "+447700900003"\n'
+            "sources:\n  - case.yaml\n",
+            "utf-8",
+        )
+        case = load_case(case_file)
+        store = Store.create(Path(folder) / "s.sqlite")
+        src = store.add_source("mmssms.db", "0" * 64, 1, "test", "1")
+        base = dt.datetime(2026, 3, 28, 23, 58, tzinfo=dt.UTC)
+        messages = []
+        for n, (group, members, sender, recipients, when, direction, platform, gone) in enumerate(
+            rows
+        ):
+            conv = Conversation(
+                f"c:{int(group)}:{'|'.join(p.raw + str(p.name) for p in members)}",
+                is_group=group,
+                participants=list(members),
+            )
+            at = (
+                None
+                if when is None
+                else base + dt.timedelta(minutes=when[0] * 3, milliseconds=when[1])
+            )
+            messages.append(
+                _message(
+                    n,
+                    at,
+                    conv,
+                    sender,
+                    recipients=recipients,
+                    direction=direction,
+                    platform=platform,
+                    recovered=gone and n % 3 == 0,
+                )
+            )
+        store.ingest(src, messages)
+        store.index()
+        night = ("23:59:00", "00:03:00")
+        case = dataclasses.replace(case, night=(dt.time(23, 59), dt.time(0, 3)))
+        index = ContactIndex(case)
+        expected = _reference_others(store, index, night)
+        parties = store.parties()
+        got = ContactsAnalyser._others(
+            store, index, parties, {pid: index.contacts_for(p) for pid, p in parties.items()}, case
+        )
+        assert {
+            k: {
+                "raw": c.raw,
+                "name": c.name,
+                "scheme": c.scheme,
+                "count": c.count,
+                "night": c.night,
+                "platforms": c.platforms,
+                **({"first": c.first, "last": c.last} if c.first is not None else {}),
+            }
+            for k, c in got.items()
+        } == expected
+        store.close()

@@ -1,0 +1,256 @@
+"""Counting over messages in SQL: correspondents, duty status and id gaps.
+
+The analysers used to read one row per message (or per message and party) and count in Python;
+these queries hand them per-party, per-interval or per-hole results instead, so a phone's
+hundreds of thousands of messages are walked by SQLite, not by the interpreter. Each query
+keeps the exact rule of the Python it replaced: the docstrings name it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, NamedTuple
+
+from triage.store.codec import loads
+from triage.store.messages import LIVE
+
+#: Who a message is with (``MessagesAggregate.party_messages``): sender rank 0, recipients
+#: 2**32 + position (in a group only when the owner sent it), participants of a one-to-one chat
+#: 2 * 2**32 + position, so that the smallest rank is the party the role order reaches first.
+_NAMED = """
+  named(message_id, rank, party_id) AS (
+    SELECT m.id, 0, m.sender_party FROM messages m WHERE m.sender_party IS NOT NULL
+    UNION ALL
+    SELECT r.message_id, 4294967296 + r.position, r.party_id FROM recipients r
+      JOIN messages m ON m.id = r.message_id
+      JOIN conversations c ON c.id = m.conversation_id
+      WHERE c.is_group = 0 OR m.direction <> 'incoming'
+    UNION ALL
+    SELECT m.id, 8589934592 + p.position, p.party_id FROM participants p
+      JOIN conversations c ON c.id = p.conversation_id AND c.is_group = 0
+      JOIN messages m ON m.conversation_id = p.conversation_id
+  ),
+  firsts(message_id, key_id, party_id, rank) AS (
+    SELECT n.message_id, k.key_id, n.party_id, MIN(n.rank) FROM named n
+      JOIN counted_party_keys k ON k.party_id = n.party_id
+    GROUP BY n.message_id, k.key_id
+  )
+"""
+
+# UTC text orders as time does once its "Z" is cut off (fractions of seconds included); the
+# whole text rides along after a \x01, which sorts below every character of a time.
+_ORDERED_UTC = (
+    "CASE WHEN m.timestamp_utc IS NOT NULL THEN"
+    " substr(m.timestamp_utc, 1, length(m.timestamp_utc) - 1) || char(1) || m.timestamp_utc END"
+)
+
+
+class PartyCount(NamedTuple):
+    """What the messages with one correspondent key add up to, for one of its parties."""
+
+    key_id: int
+    party_id: int
+    messages: int
+    first_utc: str | None
+    last_utc: str | None
+    night: int
+    platforms: list[str]
+
+
+def _night_sql(start: str, end: str) -> tuple[str, tuple[str, ...]]:
+    """:func:`triage.analysers.parties.night_at` on ``ts_local`` as SQL and its parameters."""
+    local = "substr(m.ts_local, 12, 8)"
+    if start == end:
+        return "0", ()
+    if start < end:
+        return f"({local} >= ? AND {local} < ?)", (start, end)
+    return f"({local} >= ? OR {local} < ?)", (start, end)
+
+
+#: A message sent or received by a person: not an app notice, not a Status post, not recovered
+#: from deleted content (``MessagesAggregate.message_times``' ``counted``).
+_COUNTED = (
+    "m.direction <> 'system' AND m.kind <> 'system' AND NOT m.status_update AND NOT m.recovered"
+)
+
+
+class DutySegment(NamedTuple):
+    """From ``start`` (a UTC minute, "YYYY-MM-DDTHH:MM") until the next segment of the same
+    roster, every minute has ``status``."""
+
+    roster: int
+    start: str
+    status: str
+
+
+class DutyLabel(NamedTuple):
+    status: str
+    night: bool | None
+    counted: bool
+
+
+class CountsAggregate:
+    """Mixed into :class:`triage.store.Store`; uses its ``conn``."""
+
+    SCHEMA = ""
+    conn: Any
+    index: Callable[[], None]  # the messages aggregate's: indexes built before counting
+
+    def _set_counted_keys(self, keys: dict[int, int]) -> None:
+        self.conn.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS counted_party_keys"
+            " (party_id INTEGER PRIMARY KEY, key_id INTEGER)"
+        )
+        self.conn.execute("DELETE FROM counted_party_keys")
+        self.conn.executemany("INSERT INTO counted_party_keys VALUES (?, ?)", sorted(keys.items()))
+
+    def correspondent_counts(
+        self, keys: dict[int, int], night: tuple[str, str]
+    ) -> list[PartyCount]:
+        """Per (key, party) of the parties in ``keys`` (party id -> key id; a key is one
+        correspondent, which several parties may share): how many live messages are with
+        the key by that party, the first and last UTC times, how many fell in the ``night``
+        window (local "HH:MM:SS" start and end) and on which platforms. A message counts once
+        per key, for the party the role order names first (sender, recipients, participants:
+        the rule of ``MessagesAggregate.party_messages``)."""
+        self.index()
+        self._set_counted_keys(keys)
+        night_sql, params = _night_sql(*night)
+        rows = self.conn.execute(
+            f"""
+            WITH {_NAMED}
+            SELECT f.key_id, f.party_id, COUNT(*), MIN({_ORDERED_UTC}), MAX({_ORDERED_UTC}),
+              COALESCE(SUM(m.timestamp_utc IS NOT NULL AND m.ts_local IS NOT NULL
+                AND {night_sql}), 0),
+              group_concat(DISTINCT m.platform)
+            FROM firsts f JOIN messages m ON m.id = f.message_id AND {LIVE}
+            GROUP BY f.key_id, f.party_id ORDER BY f.key_id, f.party_id
+            """,
+            params,
+        ).fetchall()
+        return [
+            PartyCount(
+                key,
+                pid,
+                n,
+                None if first is None else first.split("\x01", 1)[1],
+                None if last is None else last.split("\x01", 1)[1],
+                nights,
+                platforms.split(",") if platforms else [],
+            )
+            for key, pid, n, first, last, nights, platforms in rows
+        ]
+
+    def correspondent_first_parties(self, key_ids: Iterable[int]) -> Iterator[tuple[int, int]]:
+        """(key id, party id) of the messages counted by :meth:`correspondent_counts` (same
+        ``keys``) for ``key_ids``, in time order (undated last, then store id): which party of
+        a shared key was met first."""
+        wanted = sorted(set(key_ids))
+        if not wanted:
+            return
+        yield from self.conn.execute(
+            f"""
+            WITH {_NAMED}
+            SELECT f.key_id, f.party_id FROM firsts f
+              JOIN messages m ON m.id = f.message_id AND {LIVE}
+            WHERE f.key_id IN ({",".join("?" * len(wanted))})
+            ORDER BY m.timestamp_utc IS NULL, m.timestamp_utc, m.id
+            """,
+            wanted,
+        )
+
+    # -- duty status and night ------------------------------------------------------------------
+    def message_minute_span(self) -> tuple[str | None, str | None]:
+        """The first and last UTC minutes ("YYYY-MM-DDTHH:MM") of all dated messages."""
+        return self.conn.execute(
+            "SELECT MIN(substr(timestamp_utc, 1, 16)), MAX(substr(timestamp_utc, 1, 16))"
+            " FROM messages"
+        ).fetchone()
+
+    def local_times_complete(self) -> bool:
+        """Whether every dated message has its local wall time (a store written by ingest)."""
+        return not self.conn.execute(
+            "SELECT 1 FROM messages WHERE timestamp_utc IS NOT NULL AND ts_local IS NULL LIMIT 1"
+        ).fetchone()
+
+    def write_duty_labels(
+        self,
+        analyser: str,
+        segments: Iterable[DutySegment],
+        device_rosters: dict[str, int],
+        night: tuple[str, str],
+    ) -> None:
+        """Label every message (live and recovered, in id order) with ``status`` (the status
+        of the segment of its roster holding its UTC minute; roster 0 unless its device has
+        one in ``device_rosters``; ``unknown`` undated or where no segment is) and ``night``
+        (its local wall time in the ``night`` window, "HH:MM:SS" start and end; ``null``
+        undated), as ``add_labels`` would write them: JSON text values."""
+        self.index()
+        c = self.conn
+        c.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS duty_segments"
+            " (roster INTEGER, start TEXT, status TEXT, PRIMARY KEY (roster, start))"
+        )
+        c.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS duty_devices (device TEXT PRIMARY KEY, roster INTEGER)"
+        )
+        c.execute("DELETE FROM duty_segments")
+        c.execute("DELETE FROM duty_devices")
+        c.executemany("INSERT INTO duty_segments VALUES (?, ?, ?)", segments)
+        c.executemany("INSERT INTO duty_devices VALUES (?, ?)", sorted(device_rosters.items()))
+        night_sql, params = _night_sql(*night)
+        with c:
+            c.execute(
+                f"""
+                INSERT OR REPLACE INTO message_labels (analyser, label, message_id, value)
+                WITH placed(id, status, night) AS (
+                  SELECT m.id,
+                    CASE WHEN m.timestamp_utc IS NULL THEN 'unknown' ELSE COALESCE(
+                      (SELECT s.status FROM duty_segments s
+                        WHERE s.roster = COALESCE(
+                            (SELECT d.roster FROM duty_devices d WHERE d.device = m.device), 0)
+                          AND s.start <= substr(m.timestamp_utc, 1, 16)
+                        ORDER BY s.start DESC LIMIT 1),
+                      'unknown') END,
+                    CASE WHEN m.timestamp_utc IS NULL THEN 'null'
+                      WHEN {night_sql} THEN 'true' ELSE 'false' END
+                  FROM messages m
+                ),
+                kinds(n, label) AS (VALUES (0, 'status'), (1, 'night'))
+                SELECT ?, k.label, p.id,
+                  CASE k.n WHEN 0 THEN '"' || p.status || '"' ELSE p.night END
+                FROM placed p CROSS JOIN kinds k ORDER BY p.id, k.n
+                """,
+                (*params, analyser),
+            )
+
+    def duty_status_counts(self, analyser: str) -> dict[str, int]:
+        """How many counted messages carry each ``status`` label of ``analyser``."""
+        return {
+            loads(value): n
+            for value, n in self.conn.execute(
+                "SELECT l.value, COUNT(*) FROM message_labels l"
+                " JOIN messages m ON m.id = l.message_id"
+                f" WHERE l.analyser = ? AND l.label = 'status' AND {_COUNTED} GROUP BY l.value",
+                (analyser,),
+            )
+        }
+
+    def duty_labels_of(self, analyser: str, ids: Iterable[int]) -> dict[int, DutyLabel]:
+        """message id -> its ``status`` and ``night`` labels of ``analyser`` and whether it is
+        counted, for the ``ids`` given."""
+        wanted = sorted(set(ids))
+        out: dict[int, DutyLabel] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            for mid, status, night, counted in self.conn.execute(
+                "SELECT m.id, s.value, n.value, " + _COUNTED + " FROM messages m"
+                " JOIN message_labels s ON s.analyser = ? AND s.label = 'status'"
+                " AND s.message_id = m.id"
+                " JOIN message_labels n ON n.analyser = ? AND n.label = 'night'"
+                " AND n.message_id = m.id"
+                f" WHERE m.id IN ({','.join('?' * len(chunk))})",
+                (analyser, analyser, *chunk),
+            ):
+                out[mid] = DutyLabel(loads(status), loads(night), bool(counted))
+        return out
