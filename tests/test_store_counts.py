@@ -340,3 +340,86 @@ def test_correspondent_counts_equal_counting_message_by_message(rows: list[tuple
             for k, c in got.items()
         } == expected
         store.close()
+
+
+@st.composite
+def numbered(draw: st.DrawFn) -> list[tuple]:
+    """Messages of one database table in a few chats, dated or not, some deleted, some sharing
+    a record id (the same row read twice), in any time order."""
+    return draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(["a", "b", "c"]),  # chat
+                st.one_of(st.none(), st.integers(min_value=0, max_value=50)),  # seconds
+                st.integers(min_value=1, max_value=40),  # record id
+                st.booleans(),  # deleted
+                st.sampled_from([[], ["female-a"], ["female-b", "female-a"]]),  # contact keys
+            ),
+            min_size=1,
+            max_size=30,
+        )
+    )
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(numbered())
+def test_gap_scan_in_id_order_equals_time_order(rows: list[tuple]) -> None:
+    from triage.analysers.gaps import _scan, _Space
+    from triage.model import IdSpace
+
+    with tempfile.TemporaryDirectory() as folder:
+        case_file = Path(folder) / "case.yaml"
+        case_file.write_text(
+            "case:\n  reference: T/1\n  timezone: Europe/London\n  region: GB\n"
+            "subject:\n  name: PC Test\ncontacts:\n"
+            '  - name: Female A\n    role: victim\n    identifiers:\n      - phone: "+447700900003"\n'
+            '  - name: Female B\n    role: witness\n    identifiers:\n      - phone: "+447700900004"\n'
+            "sources:\n  - case.yaml\n",
+            "utf-8",
+        )
+        case = load_case(case_file)
+        store = Store.create(Path(folder) / "s.sqlite")
+        src = store.add_source("mmssms.db", "0" * 64, 1, "test", "1")
+        base = dt.datetime(2026, 3, 28, 23, 58, tzinfo=dt.UTC)
+        her = Party(raw="+447700900123", id="+447700900123", scheme="phone")
+        store.ingest(
+            src,
+            [
+                _message(
+                    n,
+                    None if secs is None else base + dt.timedelta(seconds=secs),
+                    Conversation(f"sms:{chat}", participants=[her]),
+                    her,
+                    record_id=record,
+                    id_space="sms",
+                    kind="deleted" if deleted else "text",
+                    deleted=deleted,
+                )
+                for n, (chat, secs, record, deleted, _keys) in enumerate(rows)
+            ]
+            + [
+                IdSpace(
+                    "mmssms.db", "0" * 64, "test", "sms", "_id", False, None, list(range(1, 41))
+                )
+            ],
+        )
+        labels = {n + 1: keys for n, (*_, keys) in enumerate(rows) if keys}
+
+        def scan(time_order: bool) -> tuple | None:
+            spaces = [_Space(sp) for sp in store.id_spaces()]
+            by_file = {"mmssms.db": spaces}
+            found = _scan(store, by_file, labels, case, time_order)
+            if found is None:
+                return None
+            conv_contacts, markers, placed_in, totals = found
+            placed = {k: (r.id, r.ts) for k, r in spaces[0].by_id.items()}
+            ids = {c: [r.id for r in items] for c, items in markers.items()}
+            return conv_contacts, ids, placed_in, totals, placed
+
+        by_id, by_time = scan(False), scan(True)
+        assert by_time is not None
+        twice = len({r[2] for r in rows}) < len(rows)
+        assert (by_id is None) == twice
+        if by_id is not None:
+            assert by_id == by_time
+        store.close()

@@ -37,19 +37,30 @@ def sender_and_recipients(
     is_group: bool = False,
 ) -> tuple[Party | None, list[Party]]:
     """(sender, recipients) of one message under the rule in the module docstring."""
-    members = [p for p in participants if p is not None and not _same(p, owner)]
+    # The members are listed only where the rule needs them (most messages are one-to-one).
     if direction == "outgoing":
         if is_group or counterpart is None:
-            return owner, members
+            return owner, _members(participants, owner)
         return owner, [counterpart]
     if direction == "incoming":
         if not is_group:
             return counterpart, [owner]
-        others = [p for p in members if counterpart is None or not _same(p, counterpart)]
+        others = _members(participants, owner, counterpart)
         return counterpart, [owner, *others]
     if direction == "unknown":
-        return counterpart, [p for p in members if counterpart is None or not _same(p, counterpart)]
+        return counterpart, _members(participants, owner, counterpart)
     return counterpart, []
+
+
+def _members(
+    participants: Iterable[Party], owner: Party, sender: Party | None = None
+) -> list[Party]:
+    """The participants other than the owner (and than ``sender`` when given)."""
+    return [
+        p
+        for p in participants
+        if p is not None and not _same(p, owner) and (sender is None or not _same(p, sender))
+    ]
 
 
 def _same(a: Party, b: Party) -> bool:

@@ -31,7 +31,7 @@ from triage.analysers.parties import ContactIndex, local_text, plural
 from triage.casefile import Case
 from triage.identity import party
 from triage.model import DeletionTrace, IdSpace, iso_utc
-from triage.store import Finding, MessageFacts, Store, StoredMessage
+from triage.store import Finding, GapRow, Store, StoredMessage
 
 _WEAKER = {"certain": "probable", "probable": "possible", "possible": "possible"}
 STATUS_REASON = (
@@ -73,7 +73,7 @@ class _Row:
     platform: str
 
     @classmethod
-    def of(cls, f: MessageFacts) -> _Row:
+    def of(cls, f: GapRow) -> _Row:
         return cls(
             f.id,
             f.conversation,
@@ -84,7 +84,7 @@ class _Row:
             f.id_space,
             f.locator,
             f.status_update,
-            f.is_system,
+            f.direction == "system" or f.kind == "system",
             f.deleted,
             f.direction,
             f.platform,
@@ -145,28 +145,14 @@ class GapsAnalyser(Analyser):
         by_file: dict[str, list[_Space]] = {}
         for sp in spaces:
             by_file.setdefault(sp.space.file, []).append(sp)
-        conv_contacts: dict[str, list[str]] = {}
-        markers: dict[str, list[_Row]] = {}
-        placed: set[int] = set()
-        placed_in: Counter[str] = Counter()  # messages with row ids per conversation
-        # Per contact: [messages, messages with row ids] (the rate's denominators).
-        totals: dict[str, list[int]] = {c.key: [0, 0] for c in case.contacts}
-        for facts in store.message_facts():
-            row = _Row.of(facts)
-            keys = contact_of_message.get(row.id, [])
-            for key in keys:
-                known = conv_contacts.setdefault(row.conversation, [])
-                if key not in known:
-                    known.append(key)
-            if _place(row, by_file):
-                placed.add(row.id)
-                placed_in[row.conversation] += 1
-            for key in keys:
-                if key in totals:
-                    totals[key][0] += 1
-                    totals[key][1] += row.id in placed
-            if row.deleted:
-                markers.setdefault(row.conversation, []).append(row)
+        scan = _scan(store, by_file, contact_of_message, case, time_order=False)
+        if scan is None:
+            # A record id met twice in one id space: the first in time is the one placed.
+            for sp in spaces:
+                sp.by_id.clear()
+            scan = _scan(store, by_file, contact_of_message, case, time_order=True)
+            assert scan is not None
+        conv_contacts, markers, placed_in, totals = scan
 
         gaps: list[_Gap] = []
         for sp in spaces:
@@ -555,6 +541,61 @@ class GapsAnalyser(Analyser):
         return out
 
 
+_Scan = tuple[dict[str, list[str]], dict[str, list[_Row]], Counter[str], dict[str, list[int]]]
+
+
+def _scan(
+    store: Store,
+    by_file: dict[str, list[_Space]],
+    contact_of_message: dict[int, list[str]],
+    case: Case,
+    time_order: bool,
+) -> _Scan | None:
+    """One pass over the live messages: each placed in its id space, and per conversation the
+    case contacts it is with (in the order their messages come in time) and its messages
+    marked deleted (in time order); per contact, its messages and those with row ids.
+
+    Read in store id order, only two lists need putting in time order, and they are sorted at
+    the end; unless a record id is met twice in one id space (the first in time is the one
+    placed): then ``None``, and the caller reads again in time order."""
+    markers: dict[str, list[tuple[tuple, _Row]]] = {}
+    labelled: list[tuple[tuple, str, list[str]]] = []
+    placed_in: Counter[str] = Counter()  # messages with row ids per conversation
+    # Per contact: [messages, messages with row ids] (the rate's denominators).
+    totals: dict[str, list[int]] = {c.key: [0, 0] for c in case.contacts}
+    for facts in store.gap_rows(time_order):
+        row = _Row.of(facts)
+        when = (facts.utc_text is None, facts.utc_text or "", facts.id)
+        keys = contact_of_message.get(row.id, [])
+        if keys:
+            labelled.append((when, row.conversation, keys))
+        placed = _place(row, by_file)
+        if placed is None:
+            if not time_order:
+                return None
+            placed = False
+        if placed:
+            placed_in[row.conversation] += 1
+        for key in keys:
+            if key in totals:
+                totals[key][0] += 1
+                totals[key][1] += placed
+        if row.deleted:
+            markers.setdefault(row.conversation, []).append((when, row))
+    conv_contacts: dict[str, list[str]] = {}
+    labelled.sort(key=lambda item: item[0])
+    for _, conversation, keys in labelled:
+        for key in keys:
+            known = conv_contacts.setdefault(conversation, [])
+            if key not in known:
+                known.append(key)
+    ordered = {
+        conv: [row for _, row in sorted(items, key=lambda item: item[0])]
+        for conv, items in markers.items()
+    }
+    return conv_contacts, ordered, placed_in, totals
+
+
 def _per_100(count: int, messages: int) -> float | None:
     """The one unit of every gap rate: gaps per 100 messages with row ids, one decimal."""
     return round(100 * count / messages, 1) if messages else None
@@ -597,8 +638,9 @@ def _attribute(gaps: list[_Gap], traces: list[DeletionTrace]) -> None:
             g.attributed_by = sorted(basis)
 
 
-def _place(row: _Row, by_file: dict[str, list[_Space]]) -> bool:
-    """Attach a message to the id space its row belongs to; ``False`` when it has none.
+def _place(row: _Row, by_file: dict[str, list[_Space]]) -> bool | None:
+    """Attach a message to the id space its row belongs to; ``False`` when it has none,
+    ``None`` when the space already holds a message with its record id.
 
     ``Message.id_space`` names the table whose numbering the record id belongs to, which tells
     the tables of one file apart (``sms`` and ``pdu`` in the same ``mmssms.db``).
@@ -607,8 +649,10 @@ def _place(row: _Row, by_file: dict[str, list[_Space]]) -> bool:
         return False
     candidates = by_file.get(row.file, [])
     target = next((sp for sp in candidates if sp.space.table == row.id_space), None)
-    if target is None or row.record_id in target.by_id:
+    if target is None:
         return False
+    if row.record_id in target.by_id:
+        return None
     target.by_id[row.record_id] = row
     return True
 

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from triage.store.audit import AuditAggregate, StoredAudit
 from triage.store.calls import CallsAggregate, StoredCall
 from triage.store.codec import dumps, loads
-from triage.store.counts import CountsAggregate, DutyLabel, DutySegment, PartyCount
+from triage.store.counts import CountsAggregate, DutyLabel, DutySegment, GapRow, PartyCount
 from triage.store.findings import Finding, FindingsAggregate
 from triage.store.groups import GroupsAggregate
 from triage.store.media import MediaAggregate, media_records_at
@@ -121,6 +121,7 @@ __all__ = [
     "DutyLabel",
     "DutySegment",
     "Finding",
+    "GapRow",
     "MessageFacts",
     "PartyCount",
     "Store",

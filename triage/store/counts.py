@@ -1,4 +1,4 @@
-"""Counting over messages in SQL: correspondents, duty status and id gaps.
+"""Counting over messages in SQL: correspondents, duty status, and the rows of the id-gap scan.
 
 The analysers used to read one row per message (or per message and party) and count in Python;
 these queries hand them per-party, per-interval or per-hole results instead, so a phone's
@@ -8,6 +8,7 @@ keeps the exact rule of the Python it replaced: the docstrings name it.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
@@ -89,12 +90,32 @@ class DutyLabel(NamedTuple):
     counted: bool
 
 
+class GapRow(NamedTuple):
+    """What the id-gap scan needs of one live message."""
+
+    id: int
+    conversation: str
+    platform: str
+    utc_text: str | None
+    timestamp_utc: dt.datetime | None
+    direction: str
+    kind: str
+    deleted: bool
+    status_update: bool
+    record_id: int | None
+    order_key: int | None
+    id_space: str | None
+    file: str
+    locator: str
+
+
 class CountsAggregate:
     """Mixed into :class:`triage.store.Store`; uses its ``conn``."""
 
     SCHEMA = ""
     conn: Any
     index: Callable[[], None]  # the messages aggregate's: indexes built before counting
+    _files: dict[int, tuple[str, str, str]]
 
     def _set_counted_keys(self, keys: dict[int, int]) -> None:
         self.conn.execute(
@@ -254,3 +275,41 @@ class CountsAggregate:
             ):
                 out[mid] = DutyLabel(loads(status), loads(night), bool(counted))
         return out
+
+    # -- id gaps ---------------------------------------------------------------------------------
+    def gap_rows(self, time_order: bool = False) -> Iterator[GapRow]:
+        """Every live message as a :class:`GapRow`, in store id order (no sort: the gap scan
+        needs time order only where a record id is met twice) or, with ``time_order``, in
+        time order (undated last, then store id)."""
+        self.index()
+        files = self._files
+        order = "m.timestamp_utc IS NULL, m.timestamp_utc, m.id" if time_order else "m.id"
+        sql = (
+            "SELECT m.id, c.key, m.platform, m.timestamp_utc, m.direction, m.kind, m.deleted,"
+            " m.status_update, m.record_id, m.order_key, m.id_space, m.file_id, m.locator"
+            f" FROM messages m JOIN conversations c ON c.id = m.conversation_id AND {LIVE}"
+            f" ORDER BY {order}"
+        )
+        parse = dt.datetime.fromisoformat
+        # A phone's rows share a few chats, platforms, directions, kinds and id spaces.
+        pool: dict[str, str] = {}
+        shared = pool.setdefault
+        for row in self.conn.execute(sql):
+            (mid, conv, platform, ts, direction, kind, deleted, status, record_id, order_key,
+             id_space, file_id, locator) = row  # fmt: skip
+            yield GapRow(
+                mid,
+                shared(conv, conv),
+                shared(platform, platform),
+                ts,
+                parse(ts) if ts else None,
+                shared(direction, direction),
+                shared(kind, kind),
+                bool(deleted),
+                bool(status),
+                record_id,
+                order_key,
+                None if id_space is None else shared(id_space, id_space),
+                files[file_id][0],
+                locator,
+            )
