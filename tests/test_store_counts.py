@@ -129,8 +129,8 @@ def _roster(zone_name: str, periods: list[tuple], covered: set[dt.date]) -> Rost
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(rosters(), st.booleans())
-def test_duty_labels_in_sql_equal_the_clock(drawn: tuple, own: bool) -> None:
+@given(rosters(), st.booleans(), st.integers(min_value=1, max_value=7))
+def test_duty_labels_in_sql_equal_the_clock(drawn: tuple, own: bool, batch: int) -> None:
     zone_name, periods, whens, devices, covered = drawn
     roster = _roster(zone_name, periods, covered)
     # device-2 has a roster of its own (the first half of the periods, other dates covered)
@@ -157,7 +157,8 @@ def test_duty_labels_in_sql_equal_the_clock(drawn: tuple, own: bool) -> None:
             if r is not None and low is not None
             for start, status in minute_segments(r, low, high)
         ]
-        store.write_duty_labels("duty", segments, {"device-2": 1} if own else {}, NIGHT)
+        devices_of = {"device-2": 1} if own else {}
+        store.write_duty_labels("duty", segments, devices_of, NIGHT, batch=batch)
         status = store.labels("duty", "status")
         night = store.labels("duty", "night")
         clock, own_clock = _StatusClock(roster), _StatusClock(other)

@@ -200,8 +200,10 @@ class CountsAggregate:
         segments: Iterable[DutySegment],
         device_rosters: dict[str, int],
         night: tuple[str, str],
+        batch: int = 25_000,
     ) -> None:
-        """Label every message (live and recovered, in id order) with ``status`` (the status
+        """Label every message (live and recovered, in id order, one transaction per ``batch``
+        messages) with ``status`` (the status
         of the segment of its roster holding its UTC minute; roster 0 unless its device has
         one in ``device_rosters``; ``unknown`` undated or where no segment is) and ``night``
         (its local wall time in the ``night`` window, "HH:MM:SS" start and end; ``null``
@@ -220,9 +222,16 @@ class CountsAggregate:
         c.executemany("INSERT INTO duty_segments VALUES (?, ?, ?)", segments)
         c.executemany("INSERT INTO duty_devices VALUES (?, ?)", sorted(device_rosters.items()))
         night_sql, params = _night_sql(*night)
-        with c:
-            c.execute(
-                f"""
+        low = 0
+        while True:
+            bound = c.execute(
+                "SELECT id FROM messages WHERE id > ? ORDER BY id LIMIT 1 OFFSET ?",
+                (low, batch - 1),
+            ).fetchone()
+            high = bound[0] if bound else None
+            with c:
+                c.execute(
+                    f"""
                 INSERT OR REPLACE INTO message_labels (analyser, label, message_id, value)
                 WITH placed(id, status, night) AS (
                   SELECT m.id,
@@ -235,15 +244,18 @@ class CountsAggregate:
                       'unknown') END,
                     CASE WHEN m.timestamp_utc IS NULL THEN 'null'
                       WHEN {night_sql} THEN 'true' ELSE 'false' END
-                  FROM messages m
+                  FROM messages m WHERE m.id > ? AND (? IS NULL OR m.id <= ?)
                 ),
                 kinds(n, label) AS (VALUES (0, 'status'), (1, 'night'))
                 SELECT ?, k.label, p.id,
                   CASE k.n WHEN 0 THEN '"' || p.status || '"' ELSE p.night END
                 FROM placed p CROSS JOIN kinds k ORDER BY p.id, k.n
                 """,
-                (*params, analyser),
-            )
+                    (*params, low, high, high, analyser),
+                )
+            if high is None:
+                return
+            low = high
 
     def duty_status_counts(self, analyser: str) -> dict[str, int]:
         """How many counted messages carry each ``status`` label of ``analyser``."""
