@@ -50,6 +50,8 @@ class SearchIndex:
             "parties": {},
         }
         self.contacts = {c.key: i for i, c in enumerate(report.case.contacts)}
+        self._who_codes: dict[tuple[Any, ...], int] = {}
+        self._kept: list[Any] = []
 
     def _code(self, table: str, value: Any) -> int:
         codes = self.tables[table]
@@ -61,13 +63,30 @@ class SearchIndex:
     def add(self, chunk: list[StoredMessage], base: str, page: int) -> None:
         """The messages of one conversation page (``base`` its slug, ``page`` its number)."""
         r = self.report
+        who_codes = self._who_codes
+        conversation = None
+        conversation_code = -1
         for stored in chunk:
             m = stored.message
-            sender = r._party_texts(m.sender)[0]
-            recipients = ", ".join(r._party_texts(p)[0] for p in m.recipients)
-            who = (
-                f"{sender} to {recipients}" if m.direction == "outgoing" and recipients else sender
-            )
+            # Parties are shared objects in the store: who wrote to whom is worded once per
+            # sender, recipients and direction (the cache keeps the parties alive).
+            key = (m.direction, id(m.sender), *map(id, m.recipients))
+            who_code = who_codes.get(key)
+            if who_code is None:
+                sender = r._party_texts(m.sender)[0]
+                recipients = ", ".join(r._party_texts(p)[0] for p in m.recipients)
+                who = (
+                    f"{sender} to {recipients}"
+                    if m.direction == "outgoing" and recipients
+                    else sender
+                )
+                who_code = who_codes[key] = self._code("parties", who)
+                self._kept.append((m.sender, m.recipients))
+            if m.conversation.id != conversation:
+                conversation = m.conversation.id
+                conversation_code = self._code(
+                    "conversations", (base, r.conversation_title(conversation))
+                )
             flags = (
                 (DELETED if m.deleted else 0)
                 | (RECOVERED if m.extra.get("recovered") else 0)
@@ -89,12 +108,12 @@ class SearchIndex:
                     int((when - _EPOCH).total_seconds()) if when is not None else 0,
                     stored.id,
                     body,
-                    self._code("parties", who),
+                    who_code,
                     contact,
                     self._code("platforms", m.platform),
                     self._code("statuses", status) if status else -1,
                     flags,
-                    self._code("conversations", (base, r.conversation_title(m.conversation.id))),
+                    conversation_code,
                     page,
                 )
             )

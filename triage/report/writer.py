@@ -45,17 +45,8 @@ from triage.report import (
     views,
 )
 from triage.report.chat import STATUS_NAMES, MessageHtml, render_chat
-from triage.report.exports import (
-    write_calls_csv,
-    write_findings_csv,
-    write_findings_json,
-    write_group_members_csv,
-    write_lexicon_hits_csv,
-    write_messages_csv,
-    write_pictures_csv,
-)
+from triage.report.export_job import Exports
 from triage.report.naming import Namer, found_of
-from triage.report.workbook import WORKBOOK_NAME, Workbook
 from triage.store import Finding, Store, StoredCall, StoredMessage
 from triage.terminal import bidi_visible
 
@@ -786,19 +777,17 @@ def _grid(value: Any) -> bool:
 
 
 def write_report(store: Store, case: Case, out: Path, settings: Settings) -> Path:
-    """Write the report pages and the exports into ``out``; returns the path of ``index.html``."""
-    index = Report(store, case, out, settings).write()
-    write_findings_json(store, out / "findings.json")
-    # One read of the messages writes messages.csv and the workbook's messages sheet.
-    book = Workbook(store, case, out / WORKBOOK_NAME)
-    write_messages_csv(store, out / "messages.csv", case, also=book.message)
-    write_calls_csv(store, out / "calls.csv", case)
-    write_findings_csv(store, out / "findings.csv")
-    chronology.write_chronology_csv(store, out / "chronology.csv")
-    write_group_members_csv(store, out / "group_members.csv")
-    write_lexicon_hits_csv(store, out / "lexicon_hits.csv")
-    write_pictures_csv(store, out / "pictures.csv")
-    book.close()
+    """Write the report pages and the exports into ``out``; returns the path of ``index.html``.
+    A large case's exports are written by a second process while the pages are rendered
+    (:mod:`triage.report.export_job`); the files are the same either way."""
+    out.mkdir(parents=True, exist_ok=True)
+    exports = Exports(store, case, out)
+    try:
+        index = Report(store, case, out, settings).write()
+    except BaseException:
+        exports.close()
+        raise
+    exports.finish()
     return index
 
 
