@@ -176,7 +176,14 @@ class MessageHtml:
         )
         return found
 
-    def __call__(self, stored: StoredMessage, place: str | None = None) -> str:
+    def __call__(
+        self,
+        stored: StoredMessage,
+        place: str | None = None,
+        times: tuple[str, str, str] | None = None,
+    ) -> str:
+        """One bubble; ``place`` links it to its conversation page, ``times`` are its
+        ``Report._times`` when the caller has them already."""
         r = self.r
         m = stored.message
         mid = stored.id
@@ -195,7 +202,7 @@ class MessageHtml:
             parts.append(nobody)
         if m.attachments:
             parts.append(_attachments(m.attachments))
-        _, short, full = r._times(m.timestamp_utc)
+        _, short, full = times or r._times(m.timestamp_utc)
         parts.append(f'<div class="meta"><span class="no">No. {ident}</span>{_time(short, full)}')
         if m.zone_assumed:
             parts.append(self.zone_badge)
@@ -353,7 +360,7 @@ def render_chat(
         elif kind == "call":
             out.append(_call(row["c"], root, show_contact))
         else:
-            out.append(message(row["s"], row.get("place")))
+            out.append(message(row["s"], row.get("place"), row.get("times")))
         out.append("\n")
     out.append("</ol>")
     return Markup("".join(out))

@@ -8,6 +8,7 @@ glossary (:data:`GLOSSARY`) explains the words used.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -103,8 +104,10 @@ GLOSSARY = (
 )
 
 
+@functools.lru_cache(maxsize=1024)
 def app(fmt: str | None) -> str:
-    """The app or store a parser format id belongs to, as people call it."""
+    """The app or store a parser format id belongs to, as people call it (kept per format id:
+    every message's provenance asks)."""
     for prefix, name in APPS:
         if fmt and fmt.startswith(prefix):
             return name

@@ -337,13 +337,15 @@ class Report:
                     rows.append({"type": "day", "day": day})
                 rows.append({"type": "call", "c": view})
                 continue
-            heading = self._times(stored.message.timestamp_utc)[0]
-            if heading != day:
-                day = heading
+            times = self._times(stored.message.timestamp_utc)
+            if times[0] != day:
+                day = times[0]
                 rows.append({"type": "day", "day": day})
-            rows.extend({"type": "gap", "gap": self.gap_view(g)} for g in before.get(stored.id, []))
-            rows.append({"type": "message", "s": stored})
-            rows.extend({"type": "gap", "gap": self.gap_view(g)} for g in after.get(stored.id, []))
+            if stored.id in before:
+                rows.extend({"type": "gap", "gap": self.gap_view(g)} for g in before[stored.id])
+            rows.append({"type": "message", "s": stored, "times": times})
+            if stored.id in after:
+                rows.extend({"type": "gap", "gap": self.gap_view(g)} for g in after[stored.id])
         return rows
 
     def chat(self, rows: list[dict[str, Any]], root: str, show_contact: bool) -> Markup:
