@@ -33,6 +33,23 @@ CPU 326 s. Same-time A/B at 300k (both runs together, load 6-13): CPU 118.5 s an
 the speed-run changes, 145.4 s and 423 MiB with them reverted; every output byte-identical but
 the manifest's times and triage.xlsx's zip (its sheet data identical). Targets: RSS met, ratio
 not met.
+
+Report side (run-report, 2026-12-02), ``triage report`` rebuilding the 300k case's pages and
+exports, the code before and after run side by side (so under the same load, 7-9 on 2 cores):
+before 76.0 s CPU (332 s wall), after 53.9 s CPU (187 s wall), every output byte-identical
+(``diff -r``). Where it went: message bubbles written straight from the stored message with the
+pieces messages share escaped once (was a dict per message, then a row dict, then HTML); each
+conversation's title kept per key (the search index asked for it per message, formatting phone
+numbers each time: a sixth of the report); one read of the messages feeding both messages.csv
+and the workbook's messages sheet; and, on a machine with a second core, the exports written by a
+second process while the pages render (report/export_job.py). What is left of the report: the
+workbook's 100,000 rows in xlsxwriter (about 13 s CPU of cell XML, its own code), messages.csv
+(about 6 s), the conversation pages (about 15 s: SQL and decoding 4.5 s, bubbles 4 s). The whole
+run then, with the ingest side as it was (03:13, load 7.9-8.8): naive 3.86 s wall / 1.51 s CPU;
+run 209.2 s wall / 94.4 s CPU (was 127.7 s / 129.8 s on the idle machine at 02:25); ratio 54.2
+wall, 62.5 CPU (was 77.3 / 78.8); peak RSS 349 MiB (the exports' process 89 MiB at most, the
+two together 377 MiB, sampled from /proc); every output but the manifest's times and the case
+file's paths byte-identical to the 02:25 run. Target not met.
 """
 
 from __future__ import annotations
