@@ -95,8 +95,12 @@ class Exports:
                 and store.live_message_count() >= PARALLEL_FROM
             )
         self._child: subprocess.Popen[bytes] | None = None
-        if parallel:
-            job = {"store": str(store.path), "case": case, "out": str(out), "path": sys.path}
+        job = {"store": str(store.path), "case": case, "out": str(out), "path": sys.path}
+        try:
+            payload = pickle.dumps(job) if parallel and sys.executable else None
+        except (pickle.PicklingError, TypeError, AttributeError):
+            payload = None  # a case that cannot be handed over is written here instead
+        if payload is not None:
             self._child = subprocess.Popen(
                 [sys.executable, "-c", _CHILD],
                 stdin=subprocess.PIPE,
@@ -104,8 +108,11 @@ class Exports:
                 stderr=subprocess.PIPE,
             )
             assert self._child.stdin is not None
-            self._child.stdin.write(pickle.dumps(job))
-            self._child.stdin.close()
+            try:
+                self._child.stdin.write(payload)
+                self._child.stdin.close()
+            except BrokenPipeError:
+                pass  # it stopped before reading: finish() reports how
 
     def finish(self) -> None:
         """Write the exports (or wait for the second process to have written them)."""
