@@ -716,6 +716,8 @@ class _State:
         self._authors: dict[str, tuple[str, Party, list[Party]]] = {}
         self._times: dict[str, tuple[datetime | None, str | None, bool]] = {}
         self._days: dict[tuple[int, int, int], timedelta | None] = {}
+        # header time as written -> (hour, minute, second, impossible 12 h reading, since midnight)
+        self._clocks: dict[tuple[Any, ...], tuple[int, int, int, bool, timedelta | None]] = {}
         # by day-first or not: header date as written -> (year, month, day, that local
         # midnight in UTC or None)
         self._dates: dict[bool, dict[tuple[Any, ...], tuple[int, int, int, datetime | None]]] = {
@@ -766,7 +768,8 @@ class _State:
         self, m: re.Match[str], day_first: bool
     ) -> tuple[datetime | None, str | None, bool]:
         """(UTC time, note, whether the 12 h clock was impossible) of one header's date."""
-        written = m.group("a", "b", "c", "era")
+        a, b, c, era, h, mi, seconds, ap = m.group("a", "b", "c", "era", "h", "mi", "s", "ap")
+        written = (a, b, c, era)
         dates = self._dates[day_first]
         date = dates.get(written)
         if date is None:
@@ -777,21 +780,37 @@ class _State:
         year, month, day, midnight = date
         if not year:
             return None, None, False
-        h, mi, seconds, ap = m.group("h", "mi", "s", "ap")
-        hour, impossible = g.clock_hour(int(h), ap) if ap else (int(h), False)
-        minute = int(mi)
-        second = int(seconds) if seconds else 0
-        if hour > 23 or minute > 59 or second > 59:
+        clock = self._clocks.get((h, mi, seconds, ap))
+        if clock is None:
+            clock = self._clock(h, mi, seconds, ap)
+        hour, minute, second, impossible, since_midnight = clock
+        if since_midnight is None:
             return None, "invalid", impossible
         if midnight is not None:
             # No clock change that day: its UTC midnight plus the time of day.
-            utc = midnight + _MINUTES[hour * 60 + minute]
-            return (utc + _SECONDS[second] if second else utc), None, impossible
+            return midnight + since_midnight, None, impossible
         naive = g.naive_datetime(day, month, year, hour, minute, second)
         if naive is None:
             return None, "invalid", impossible
         utc, note = local_to_utc(naive, self.ctx.timezone)
         return utc, note, impossible
+
+    def _clock(
+        self, h: str, mi: str, seconds: str | None, ap: str | None
+    ) -> tuple[int, int, int, bool, timedelta | None]:
+        """(hour, minute, second, whether the 12 h reading was impossible, the time since
+        midnight or ``None`` when out of range) of a header time as written, remembered."""
+        hour, impossible = g.clock_hour(int(h), ap) if ap else (int(h), False)
+        minute = int(mi)
+        second = int(seconds) if seconds else 0
+        since = None
+        if hour <= 23 and minute <= 59 and second <= 59:
+            since = _MINUTES[hour * 60 + minute] + _SECONDS[second]
+        clock = (hour, minute, second, impossible, since)
+        if len(self._clocks) >= MAX_TIMES:
+            self._clocks.clear()
+        self._clocks[(h, mi, seconds, ap)] = clock
+        return clock
 
     def _date(
         self, written: tuple[Any, ...], day_first: bool

@@ -127,16 +127,21 @@ class TextLines:
                     yield line
                     self.cut = 0
                     pending, skipping = "", 0
-                    for line in parts[1:]:
-                        self.lines += 1
-                        if len(line) > limit:
-                            self.lines -= 1
-                            self._long(len(line))
+                    if len(text) <= limit:
+                        # No line of this chunk can be over-long: handed on as they are.
+                        self.lines += len(parts) - 1
+                        yield from parts[1:]
+                    else:
+                        for line in parts[1:]:
                             self.lines += 1
-                            yield line[:limit]
-                            self.cut = 0
-                        else:
-                            yield line
+                            if len(line) > limit:
+                                self.lines -= 1
+                                self._long(len(line))
+                                self.lines += 1
+                                yield line[:limit]
+                                self.cut = 0
+                            else:
+                                yield line
                 if skipping:
                     skipping += len(tail)
                 elif tail:
