@@ -118,6 +118,7 @@ class _Header(NamedTuple):
     first: str  # the body on the header line itself
     lrm: bool  # the body starts with U+200E (iOS placeholders and system texts)
     lrm_inside: bool  # the body holds U+200E anywhere
+    dt: str  # the date and time as written (body text); its reading depends on it alone
 
 
 @dataclass
@@ -311,7 +312,8 @@ class WhatsAppTxt(Parser):
             author = author.strip()
             if bracket:
                 lrm, lrm_inside = _lrm_body(raw, bracket)
-                header = _Header(line_no, raw, body_text, m, author, first, lrm, lrm_inside)
+                dt = body_text[m.start("dt") : m.end("dt")]
+                header = _Header(line_no, raw, body_text, m, author, first, lrm, lrm_inside, dt)
                 if self._scan_ios(scan, header, _marker_text(first)):
                     continue
             if first[:3].casefold() in starts or first[:1].isspace():  # g.may_be_deletion
@@ -580,22 +582,33 @@ class WhatsAppTxt(Parser):
                 m = match(raw)
                 body_text = raw
                 if m is not None:
-                    rest = m["rest"]
+                    rest, dt = m.group("rest", "dt")
             else:
                 body_text, view = _view(raw)
                 m = match(view)
                 if m is not None:
                     rest = body_text[m.start("rest") :]
+                    dt = body_text[m.start("dt") : m.end("dt")]
             if lines.cut:
                 state.cut(pending, line_no, lines.cut)
             if m is not None:
                 if pending is not None:
                     yield message(pending, extra_lines)
-                author, first = _split_author(rest)
+                # _split_author inline
+                idx = rest.find(": ")
+                if (
+                    0 < idx <= 80
+                    and '"' not in (author := rest[:idx])
+                    and "\u201c" not in author
+                    and "\u201d" not in author
+                ):
+                    first = rest[idx + 2 :]
+                else:
+                    author, first = g.split_author(rest)
                 if author is not None:
                     author = author.strip()
                 lrm, lrm_inside = _lrm_body(raw, bracket) if bracket else (False, False)
-                pending = _Header(line_no, raw, body_text, m, author, first, lrm, lrm_inside)
+                pending = _Header(line_no, raw, body_text, m, author, first, lrm, lrm_inside, dt)
                 extra_lines = []
                 continue
             if pending is None:
@@ -867,7 +880,7 @@ class _State:
                 return self._noted(header, extra, first, note1, imp1)
             return self._noted(header, extra, second, note2, imp2)
         # Consecutive items often share a minute; the reading depends on the header text only.
-        key = m["dt"]
+        key = header.dt
         cached = self._times.get(key)
         if cached is None:
             cached = self._reading(m, self.decision.day_first)
@@ -892,7 +905,7 @@ class _State:
             return utc
         m = header.match
         locator = f"line {header.line_no}"
-        raw_dt = header.body_text[m.start("dt") : m.end("dt")]
+        raw_dt = header.dt
         if impossible:
             extra["clock"] = f"hour {int(m['h'])} with {m['ap']!r}: read as the 24-hour time"
             self.ctx.warn(
@@ -936,7 +949,7 @@ class _State:
         if self._plain_times:
             # The common case inline: consecutive items often share a minute, and the reading
             # depends on the header text only.
-            key = m["dt"]
+            key = header.dt
             cached = self._times.get(key)
             if cached is None:
                 cached = self._time_of(key, m)
@@ -1001,7 +1014,6 @@ class _State:
                 extra["possible_view_once"] = True
             if body is not None and "<" in body:
                 body, edited = g.strip_edited(body)
-        start, end = m.span("dt")
         # The duplicate key (see duplicate_key), inline.
         digest = self._key_prefix.copy()
         text = f"{line_no}\x1e{header.body_text}"
@@ -1011,7 +1023,7 @@ class _State:
             "whatsapp",
             self.conversation,
             timestamp,
-            header.body_text[start:end],
+            header.dt,
             True,  # zone_assumed
             direction,  # type: ignore[arg-type]
             sender,
@@ -1064,7 +1076,6 @@ class _State:
         if said.state == "silenced":
             extra["silenced"] = said.detail
         extra["from_text_export"] = True
-        start, end = header.match.span("dt")
         is_group = said.group or self.conversation.is_group
         if way == "outgoing":
             counterpart = recipients[0] if len(recipients) == 1 and not is_group else None
@@ -1073,7 +1084,7 @@ class _State:
         return Call(
             network="whatsapp",
             timestamp_utc=timestamp,
-            timestamp_raw=header.body_text[start:end],
+            timestamp_raw=header.dt,
             direction=way,
             result=result,
             source=Provenance(self.logical, self.sha256, "whatsapp_txt", f"line {header.line_no}"),

@@ -193,7 +193,11 @@ class JsonlWriter:
             time = iso_utc(time)
         party = self._party
         sender = msg.sender
-        sender_key = None if sender is None else party(sender)
+        sender_key = None
+        if sender is not None:
+            # self._party's first test inline: most parsers reuse one object per party.
+            known = self._party_ids.get(id(sender))
+            sender_key = known[1] if known is not None and known[0] is sender else party(sender)
         recipients = msg.recipients
         recipient_keys = [party(p) for p in recipients] if recipients else []
         attachments = msg.attachments
