@@ -594,17 +594,7 @@ class WhatsAppTxt(Parser):
             if m is not None:
                 if pending is not None:
                     yield message(pending, extra_lines)
-                # _split_author inline
-                idx = rest.find(": ")
-                if (
-                    0 < idx <= 80
-                    and '"' not in (author := rest[:idx])
-                    and "\u201c" not in author
-                    and "\u201d" not in author
-                ):
-                    first = rest[idx + 2 :]
-                else:
-                    author, first = g.split_author(rest)
+                author, first = _split_author(rest)
                 if author is not None:
                     author = author.strip()
                 lrm, lrm_inside = _lrm_body(raw, bracket) if bracket else (False, False)

@@ -17,6 +17,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from triage.parsers import whatsapp_txt_grammar as g
+from triage.parsers.whatsapp_txt import _split_author
 
 from triage.ingest import iter_records
 from triage.model import Message
@@ -155,3 +156,12 @@ def test_text_lines_round_trip(given_lines: list[str], encoding: str) -> None:
     reader = TextLines(_Bytes(data))  # type: ignore[arg-type]
     assert list(reader) == given_lines
     assert reader.replaced == reader.nul_removed == 0
+
+
+authorish = st.text(alphabet=st.sampled_from(list('ab :"\u201c\u201d.x')), max_size=100)
+
+
+@FAST
+@given(authorish | lines)
+def test_author_split_fast_path_is_the_grammar_split(rest: str) -> None:
+    assert _split_author(rest) == g.split_author(rest)
