@@ -49,6 +49,18 @@ fastest of 3 runs each:
   10.12 s wall / 5.00 s CPU, 43 MiB, 119.7 MB written (683 bytes a record, was 1,313) against
   13.06 s / 6.12 s: ratio 1.29 (wall), 1.22 (CPU). In one process (CPU): 2.57 s against
   ``df_from_whatsapp`` 1.96 s, 0.78. The target (>= 2) is still not met.
+* txt-fast (2 December 2026, load 7.3-8.1 on 2 shared cores; this script, both builds run
+  from compiled bytecode, two runs of each alternating): before (39cac12) ``triage parse
+  --jsonl`` 9.15-9.25 s wall / 4.66-4.69 s CPU, 43 MiB, against ``whatstk-to-csv`` 8.42-8.75 s /
+  4.26-4.28 s: ratio 0.92-0.95 (wall), 0.91 (CPU); after 7.55-8.10 s wall / 3.85-4.03 s CPU,
+  37 MiB, against 7.70-8.75 s / 3.95-4.29 s: ratio 1.02-1.08 (wall), 1.03-1.11 (CPU); a run
+  just before (load 8.0) 5.71 s / 3.44 s against 8.68 s / 4.21 s: 1.52 (wall), 1.22 (CPU). In
+  one process 2.09-2.21 s against ``df_from_whatsapp`` 1.45-1.51 s, 0.70-0.73 (before 0.62).
+  System time fell from about 0.5 s to 0.1-0.2 s (the writer's batches no longer fault memory
+  in again). whatstk's own start-up is about 2.2 s of CPU (pandas), ours 0.3 s, so the ratio
+  moves with the per-item cost only slowly: 2x needs our per-item cost (18-21 us, spread over
+  the two passes, the Message, the ingest checks and the JSON line, none above a quarter)
+  halved. The target (>= 2) is not met.
 """
 
 from __future__ import annotations
