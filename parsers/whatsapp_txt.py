@@ -980,7 +980,7 @@ class _State:
             marker = None
             if own is None and first_marker:
                 lrm = header.lrm_inside
-                # _may_be_media inline: rules out most texts before g.media_marker looks closer.
+                # A cheap test that rules out most texts before g.media_marker looks closer.
                 if (
                     lrm
                     or first_marker[-1] in ">)"
@@ -1171,15 +1171,3 @@ class _State:
 
 
 _OMITTED_ENDINGS = ("omitted", "omitida", "omitido")
-
-
-def _may_be_media(text: str, lrm: bool) -> bool:
-    """A cheap test that rules out most bodies before :func:`g.media_marker` looks closer."""
-    if not text:
-        return False
-    if lrm:
-        return True
-    last = text[-1]
-    if last == ">" or last == ")":
-        return True
-    return text[-8:].casefold().endswith(_OMITTED_ENDINGS)
