@@ -3,6 +3,7 @@ device, and the single-device form meaning one device."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 import sqlite3
@@ -221,6 +222,11 @@ def test_single_device_run_keeps_its_conversation_keys(tmp_path: Path) -> None:
     store = Store.open(result.store_path)
     (stored,) = list(store.messages())
     assert (stored.message.device, stored.message.conversation.id) == ("device-1", "sms:thread:1")
+    # One device: every finding resting on messages is on it, named as messages.csv names it.
+    with (tmp_path / "out" / "findings.csv").open(newline="", encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {r["devices"] for r in rows if r["message_ids"]} == {"the device"}
+    assert {r["devices"] for r in rows if not r["message_ids"]} <= {""}
     store.close()
 
 

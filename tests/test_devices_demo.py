@@ -29,9 +29,11 @@ Combined for Female A: 50 + 6 = 56 events, none held on both phones, so 56 copie
 from __future__ import annotations
 
 import csv
+import json
 from collections import Counter
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from tests.conftest import DEMO
@@ -152,3 +154,28 @@ def test_messages_csv_names_the_device_of_each_message(two_phones: Store) -> Non
     hers = Counter(r["device"] for r in rows if r["case_contact_key"] == "contact-1")
     assert hers == {"Work phone": 50, "Personal phone": 6}
     assert all(r["device"] for r in rows)
+
+
+def test_findings_exports_name_the_devices(two_phones: Store) -> None:
+    """findings.csv, findings.json and the workbook name the devices holding the records each
+    finding rests on (copies included) or the device it is about."""
+    out = Path(two_phones.path).parent
+    with (out / "findings.csv").open(newline="", encoding="utf-8-sig") as fh:
+        rows = {(r["rule"], r["subject"]): r["devices"] for r in csv.DictReader(fh)}
+    assert rows[("device.work-phone-contact", "device-1")] == "Work phone"
+    # Female A: 50 messages on the work phone and 6 on the personal phone.
+    assert rows[("device.contact-split", "contact-1")] == "Work phone; Personal phone"
+    # The SMS between his numbers: sent copy on one phone, received copy on the other.
+    assert rows[("device.own-devices", "")] == "Work phone; Personal phone"
+    # Female C's messages are all in the Facebook download.
+    assert rows[("contact.summary", "contact-3")] == "Facebook download"
+    data = json.loads((out / "findings.json").read_text("utf-8"))
+    (own,) = [f for f in data["findings"] if f["rule"] == "device.own-devices"]
+    assert own["devices"] == [
+        {"key": "device-1", "label": "Work phone"},
+        {"key": "device-2", "label": "Personal phone"},
+    ]
+    book = openpyxl.load_workbook(out / "triage.xlsx", read_only=True)
+    sheet = list(book["findings"].iter_rows(values_only=True))
+    column = sheet[0].index("devices")
+    assert {r[column] for r in sheet[1:] if r[2] == "device.work-phone-contact"} == {"Work phone"}

@@ -39,9 +39,30 @@ def _text(value: str | None) -> str:
     return "'" + value if value.startswith(FORMULA_START) else value
 
 
+def finding_devices(store: Store, findings: list[Any]) -> dict[int, list[dict[str, str]]]:
+    """finding id -> the devices (key and case-file label, in case-file order) holding the
+    messages it rests on, their copies included, or the device it is about (``data.device``).
+    With one device, every finding resting on messages is on it, and nothing is queried."""
+    devices = store.meta().get("devices") or []
+    order = {d["key"]: {"key": d["key"], "label": d["label"]} for d in devices}
+    if len(order) == 1:
+        (only,) = order.values()
+        return {f.id: [only] for f in findings if f.refs}
+    held = store.devices_of(r for f in findings for r in f.refs) if order else {}
+    out = {}
+    for f in findings:
+        keys = {d for r in f.refs for d in held.get(r, ())}
+        about = f.data.get("device") if isinstance(f.data, dict) else None
+        if isinstance(about, str):
+            keys.add(about)
+        out[f.id] = [order[k] for k in order if k in keys]
+    return out
+
+
 def write_findings_json(store: Store, path: Path) -> None:
     findings = store.findings()
     refs = store.provenance_of(r for f in findings for r in f.refs)
+    devices = finding_devices(store, findings)
     data = {
         "schema": FINDINGS_SCHEMA,
         "case": store.meta(),
@@ -55,6 +76,7 @@ def write_findings_json(store: Store, path: Path) -> None:
                 "why": f.why,
                 "weight": f.weight,
                 "data": f.data,
+                "devices": devices.get(f.id, []),
                 "refs": [
                     {
                         "message_id": ref,
@@ -314,9 +336,14 @@ def write_findings_csv(store: Store, path: Path) -> None:
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(
-            ("finding_id", "analyser", "rule", "subject", "title", "why", "weight", "message_ids")
-        )
-        for f in store.findings():
+            (
+                "finding_id", "analyser", "rule", "subject", "title", "why", "weight",
+                "message_ids", "devices",
+            )
+        )  # fmt: skip
+        findings = store.findings()
+        devices = finding_devices(store, findings)
+        for f in findings:
             writer.writerow(
                 [
                     _cell(v)
@@ -329,6 +356,7 @@ def write_findings_csv(store: Store, path: Path) -> None:
                         f.why,
                         f.weight,
                         " ".join(str(r) for r in f.refs),
+                        "; ".join(d["label"] for d in devices.get(f.id, [])),
                     )
                 ]
             )

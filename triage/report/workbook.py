@@ -27,7 +27,7 @@ import xlsxwriter
 from triage.casefile import Case
 from triage.limits import limit
 from triage.model import parse_iso_utc
-from triage.report.exports import MESSAGE_COLUMNS, message_rows
+from triage.report.exports import MESSAGE_COLUMNS, finding_devices, message_rows
 from triage.report.headlines import counterparty_text, roster_used
 from triage.store import Finding, Store
 
@@ -164,7 +164,7 @@ class Workbook:
     def close(self) -> None:
         self.sheet.close()
         store, book, local = self.store, self.book, self.local
-        _table(book, "findings", *_findings(store.findings()))
+        _table(book, "findings", *_findings(store))
         _table(book, "contacts", *_contacts(store, self.case, local))
         _table(book, "gaps", *_gaps(store, local))
         _table(book, "exhibits", *_exhibits(store, self.case, local))
@@ -207,8 +207,13 @@ class _Local:
         return when.astimezone(self.zone).replace(tzinfo=None)
 
 
-def _findings(findings: list[Finding]) -> tuple[list[str], Iterator[list[Any]], str]:
-    header = ["finding_id", "analyser", "rule", "subject", "title", "why", "weight", "message_ids"]
+def _findings(store: Store) -> tuple[list[str], Iterator[list[Any]], str]:
+    findings = store.findings()
+    devices = finding_devices(store, findings)
+    header = [
+        "finding_id", "analyser", "rule", "subject", "title", "why", "weight", "message_ids",
+        "devices",
+    ]  # fmt: skip
     rows = (
         [
             f.id,
@@ -219,6 +224,7 @@ def _findings(findings: list[Finding]) -> tuple[list[str], Iterator[list[Any]], 
             f.why,
             f.weight,
             " ".join(str(r) for r in f.refs),
+            "; ".join(d["label"] for d in devices.get(f.id, [])),
         ]
         for f in findings
     )

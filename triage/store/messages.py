@@ -801,6 +801,23 @@ class MessagesAggregate:
             )
         )
 
+    def devices_of(self, ids: Iterable[int]) -> dict[int, set[str]]:
+        """message id -> every device holding a copy of it (its own and its copies')."""
+        wanted = sorted(set(ids))
+        out: dict[int, set[str]] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for mid, device in self.conn.execute(
+                f"SELECT id, device FROM messages WHERE id IN ({marks}) AND device IS NOT NULL"
+                " UNION SELECT d.kept_message_id, s.device FROM duplicates d"
+                f" JOIN sources s ON s.id = d.source_id WHERE d.kept_message_id IN ({marks})"
+                " AND s.device IS NOT NULL",
+                chunk + chunk,
+            ):
+                out.setdefault(mid, set()).add(device)
+        return out
+
     def copies_of(self, ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
         """Kept message id -> every other copy of it (``duplicates``): the device of the source
         it was read from, its file and locator, in the order read. Messages with no other copy
