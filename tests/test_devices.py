@@ -248,4 +248,28 @@ def test_device_roster_places_that_devices_records(two_phones: Path, tmp_path: P
         ("device-2", None)
     ]
     assert "Records of Personal phone are placed against its own roster: " in roster.why
+    assert roster.title == "No case roster given"
+    # Per device and combined, with no case roster: Female A's 3 messages are 2 on the work
+    # phone (no roster: unknown) and 1 on the personal phone (its roster: a rest day).
+    split = {f.subject: f for f in store.findings() if f.rule == "duty.contact-split"}["contact-1"]
+    assert (split.data["total"], split.data["outside_duty"]) == (3, 1)
+    assert split.data["status_counts"]["unknown"] == 2
+    assert split.why == (
+        "No case roster was given. 1 of the 3 messages with Female A is on Personal phone,"
+        " placed against its own roster: 1 of them sent or received outside rostered duty. The"
+        " other 2 cannot be placed (no roster). 1 of 1 message he sent to Female A there was"
+        " sent outside rostered duty."
+    )
+    (devices,) = [
+        f for f in store.findings() if f.rule == "device.contact-split" and f.subject == "contact-1"
+    ]
+    assert devices.why == (
+        "3 messages with Female A: 2 on his work phone, 1 on his personal phone; the work phone"
+        " messages cannot be placed (no roster); 1 of the personal phone messages outside"
+        " rostered duty (its own roster)."
+    )
+    assert [(r["device"], r["outside_duty"]) for r in devices.data["per_device"]] == [
+        ("device-1", None),
+        ("device-2", 1),
+    ]
     store.close()

@@ -86,6 +86,7 @@ class DevicesAnalyser(Analyser):
             held = [m for m in messages if device.key in self._holders(m, copies)]
             if not held:
                 continue
+            placed = case.roster is not None or device.roster is not None
             rows.append(
                 {
                     "device": device.key,
@@ -94,7 +95,10 @@ class DevicesAnalyser(Analyser):
                     "messages": len(held),
                     "outgoing": sum(1 for m in held if m.direction == "outgoing"),
                     "incoming": sum(1 for m in held if m.direction == "incoming"),
-                    "outside_duty": sum(1 for m in held if status.get(m.id) in OUTSIDE_DUTY),
+                    "outside_duty": sum(1 for m in held if status.get(m.id) in OUTSIDE_DUTY)
+                    if placed
+                    else None,
+                    "own_roster": device.roster is not None,
                     "first_utc": iso_utc(next((m.timestamp_utc for m in held), None)),
                 }
             )
@@ -104,12 +108,16 @@ class DevicesAnalyser(Analyser):
             for r in rows
         )
         why = f"{plural(len(messages), 'message')} with {contact.name}: {parts}"
-        work = [r for r in rows if r["kind"] == "work"]
-        if work and any(status.get(m.id) is not None for m in messages):
+        # Duty per device: every work device, and any device placed against its own roster.
+        told = [r for r in rows if r["kind"] == "work" or r["own_roster"]]
+        if told and any(r["outside_duty"] is not None for r in rows):
             why += "; " + "; ".join(
                 f"{r['outside_duty']} of the {r['label'][0].lower()}{r['label'][1:]} messages "
-                "outside rostered duty"
-                for r in work
+                "outside rostered duty" + (" (its own roster)" if r["own_roster"] else "")
+                if r["outside_duty"] is not None
+                else f"the {r['label'][0].lower()}{r['label'][1:]} messages cannot be placed"
+                " (no roster)"
+                for r in told
             )
         why += "."
         if on_several:

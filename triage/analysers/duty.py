@@ -104,7 +104,9 @@ class DutyAnalyser(Analyser):
             roster.description if roster is not None else None
         )
 
-        findings = [self._roster_finding(case, roster, overall, error)]
+        findings = [self._roster_finding(case, roster, overall, error, bool(own_rosters))]
+        # Devices whose own roster was read: their records are placed even with no case roster.
+        own_labels = {r["device"]: r["label"] for r in own_rosters if r["error"] is None}
         if own_rosters:
             findings[0].data["device_rosters"] = own_rosters
             findings[0].why += "".join(
@@ -119,7 +121,7 @@ class DutyAnalyser(Analyser):
                 continue
             heatmap = store.local_heatmap(mine[contact.key]) if same_zone else None
             finding = self._split(
-                case, contact.key, contact.name, items, status, night, roster, heatmap
+                case, contact.key, contact.name, items, status, night, roster, heatmap, own_labels
             )
             if calls[contact.key]:
                 part, why = _call_split(
@@ -182,6 +184,7 @@ class DutyAnalyser(Analyser):
         roster: Roster | None,
         counts: Counter[str],
         error: str | None = None,
+        device_rosters: bool = False,
     ) -> Finding:
         data = {
             "roster_given": case.roster is not None,
@@ -200,6 +203,13 @@ class DutyAnalyser(Analyser):
                 "'unknown'."
             )
             title = "Duty roster could not be read"
+        elif roster is None and device_rosters:
+            why = (
+                "No case roster was given in the case file: only the records of devices with a "
+                "roster of their own are placed inside or outside rostered duty; every other "
+                "message is shown as 'unknown'."
+            )
+            title = "No case roster given"
         elif roster is None:
             why = (
                 "No duty roster was given in the case file, so no message can be placed inside "
@@ -244,6 +254,7 @@ class DutyAnalyser(Analyser):
         night: dict[int, bool | None],
         roster: Roster | None,
         heatmap: list[list[int]] | None,
+        own_labels: dict[str, str] | None = None,
     ) -> Finding:
         def tally(items: list[MessageFacts]) -> dict[str, int]:
             c = Counter(status[s.id] for s in items)
@@ -276,7 +287,28 @@ class DutyAnalyser(Analyser):
             if roster is not None:
                 duty_heatmap, duty_covered = duty_share(roster, first_day, last_day)
 
-        if roster is None:
+        # With no case roster, a device's own roster still places the messages it holds.
+        own_labels = own_labels or {}
+        placed = [s for s in mine if roster is not None or (s.device or "") in own_labels]
+        if roster is None and placed:
+            held = [own_labels[k] for k in dict.fromkeys(s.device or "" for s in placed)]
+            why = (
+                f"No case roster was given. {len(placed)} of the {plural(total, 'message')} with"
+                f" {name} {'is' if len(placed) == 1 else 'are'} on {' and '.join(held)}, placed"
+                f" against {'its' if len(held) == 1 else 'their'} own roster: {outside} of them"
+                " sent or received outside rostered duty."
+            )
+            if len(placed) < total:
+                why += f" The other {total - len(placed)} cannot be placed (no roster)."
+            placed_ids = {s.id for s in placed}
+            placed_out = [s for s in outgoing if s.id in placed_ids]
+            if placed_out:
+                why += (
+                    f" {out_outside} of {plural(len(placed_out), 'message')} he sent to {name}"
+                    f" there {'was' if len(placed_out) == 1 else 'were'} sent outside rostered"
+                    " duty."
+                )
+        elif roster is None:
             why = (
                 f"No roster was given, so none of the {plural(total, 'message')} with {name} can "
                 "be placed inside or outside rostered duty."
@@ -326,14 +358,14 @@ class DutyAnalyser(Analyser):
             rule="duty.contact-split",
             title=f"Messages with {name} against the duty roster",
             why=why,
-            weight=0.85 if roster is not None else 0.3,
+            weight=0.85 if placed else 0.3,
             subject=key,
             data={
                 "name": name,
                 "total": total,
-                "outside_duty": outside if roster is not None else None,
+                "outside_duty": outside if placed else None,
                 "outgoing_total": len(outgoing),
-                "outgoing_outside_duty": out_outside if roster is not None else None,
+                "outgoing_outside_duty": out_outside if placed else None,
                 "status_counts": counts,
                 "by_direction": {"outgoing": out_counts, "incoming": tally(incoming)},
                 "night": {
@@ -345,12 +377,12 @@ class DutyAnalyser(Analyser):
                 "zone_assumed": zone_assumed,
                 # The messages behind each count, so a report can list exactly those.
                 "outside_duty_ids": [s.id for s in mine if status[s.id] in OUTSIDE_DUTY]
-                if roster is not None
+                if placed
                 else None,
                 "outgoing_outside_duty_ids": [
                     s.id for s in outgoing if status[s.id] in OUTSIDE_DUTY
                 ]
-                if roster is not None
+                if placed
                 else None,
                 "night_ids": [s.id for s in nights],
                 "timezone": case.timezone,
@@ -553,16 +585,30 @@ def _call_split(
     out_outside = sum(tally(outgoing)[k] for k in OUTSIDE_DUTY)
     at_night = [s for s in calls if nights[s.id]]
     night_outside = sum(tally(at_night)[k] for k in OUTSIDE_DUTY)
+    # With no case roster, a device's own roster still places the calls it holds.
+    placed = [
+        s
+        for s in calls
+        if roster is not None or getattr(clocks.get(s.call.device or ""), "roster", None)
+    ]
     part = {
         "total": len(calls),
-        "outside_duty": outside if roster is not None else None,
+        "outside_duty": outside if placed else None,
         "outgoing_total": len(outgoing),
-        "outgoing_outside_duty": out_outside if roster is not None else None,
+        "outgoing_outside_duty": out_outside if placed else None,
         "status_counts": counts,
         "night": {"count": len(at_night), "outside_duty": night_outside},
         "refs": [{**call_ref(s), "status": statuses[s.id], "night": nights[s.id]} for s in calls],
     }
-    if roster is None:
+    if roster is None and placed:
+        why = (
+            f"{outside} of the {plural(len(placed), 'call')} with {name} on devices with their own"
+            " roster were outside rostered duty"
+        )
+        if len(placed) < len(calls):
+            why += f"; the other {len(calls) - len(placed)} cannot be placed (no roster)"
+        why += "."
+    elif roster is None:
         why = f"{plural(len(calls), 'call')} with {name} cannot be placed against a roster."
     else:
         why = f"{outside} of {plural(len(calls), 'call')} with {name} were outside rostered duty"
