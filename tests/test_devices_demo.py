@@ -179,3 +179,48 @@ def test_findings_exports_name_the_devices(two_phones: Store) -> None:
     sheet = list(book["findings"].iter_rows(values_only=True))
     column = sheet[0].index("devices")
     assert {r[column] for r in sheet[1:] if r[2] == "device.work-phone-contact"} == {"Work phone"}
+
+
+def test_conversation_held_only_as_copies_is_present_on_both_devices(two_phones: Store) -> None:
+    """The personal phone's Team 4 (both its rows are copies of the work phone's rows 26 and 27)
+    and its SMS thread with the work number (its one row, a copy of the work phone's sms._id=52)
+    count no message, and say they are present on both devices with their copies."""
+    copies = two_phones.conversation_copies()
+    assert copies == {
+        "device-2/sms:thread:1": {
+            "copies": 1,
+            "devices": ["device-2"],
+            "kept_in": [{"key": "device-1/sms:thread:7", "device": "device-1", "copies": 1}],
+        },
+        "device-2/whatsapp:120363000000000077@g.us": {
+            "copies": 2,
+            "devices": ["device-2"],
+            "kept_in": [
+                {
+                    "key": "device-1/whatsapp:120363000000000077@g.us",
+                    "device": "device-1",
+                    "copies": 2,
+                }
+            ],
+        },
+    }
+    group = finding(two_phones, "group.participation", "device-2/whatsapp:120363000000000077@g.us")
+    assert group.data["copies"] == copies["device-2/whatsapp:120363000000000077@g.us"]
+    assert group.why.endswith(
+        "2 messages held here on Personal phone are copies of messages counted once, where the"
+        " first copy was read (2 messages on Work phone): the conversation is present on both"
+        " devices, and these copies are not counted again."
+    )
+    out = Path(two_phones.path).parent / "conversations"
+    (page,) = out.glob("device-2-whatsapp-120363000000000077-*.html")
+    (kept,) = out.glob("device-1-whatsapp-120363000000000077-*.html")
+    text = page.read_text("utf-8")
+    assert "Present on more than one device: 2 messages held here on Personal phone" in text
+    assert f'<a href="{kept.name}">Team 4</a> on Work phone' in text
+    # The work phone's own group page holds no copies of another's: no such sentence.
+    assert "Present on more than one device" not in kept.read_text("utf-8")
+    # The sources' counts say where the copies went: the personal mmssms.db stored none.
+    sources = {s["file"]: (s["messages"], s["duplicates"]) for s in two_phones.sources()}
+    assert sources[
+        "personal-phone.zip!/data/user_de/0/com.android.providers.telephony/databases/mmssms.db"
+    ] == (0, 1)

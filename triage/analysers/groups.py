@@ -45,6 +45,27 @@ def media_type(mime: str) -> str:
     return head if head in ("image", "video", "audio") else "other"
 
 
+def copies_sentence(copies: dict[str, Any], case: Case) -> str:
+    """What a conversation holds as copies of messages counted on another device
+    (:meth:`triage.store.Store.conversation_copies`), in one sentence."""
+
+    def label(key: str | None) -> str:
+        device = case.device(key)
+        return device.label if device is not None else key or "another device"
+
+    held = " and ".join(label(d) for d in copies["devices"])
+    where = "; ".join(
+        f"{plural(k['copies'], 'message')} on {label(k['device'])}" for k in copies["kept_in"]
+    )
+    n = copies["copies"]
+    return (
+        f"{plural(n, 'message')} held here on {held}"
+        f" {'is a copy of a message' if n == 1 else 'are copies of messages'} counted once,"
+        f" where the first copy was read ({where}): the conversation"
+        " is present on both devices, and these copies are not counted again."
+    )
+
+
 class GroupsAnalyser(Analyser):
     name = "groups"
     version = "1"
@@ -60,6 +81,8 @@ class GroupsAnalyser(Analyser):
                     exhibits_of.setdefault(m["message_id"], []).append(f.subject or "")
         findings: list[Finding] = []
         labels: list[tuple[int, str, Any]] = []
+        # The same group on two of his phones: messages of this copy counted in the other's.
+        copied = store.conversation_copies()
         for key, platform, title, listed in store.group_conversations():
             members: dict[str, dict[str, Any]] = {}
 
@@ -197,6 +220,9 @@ class GroupsAnalyser(Analyser):
                     + ", ".join(readers_only)
                     + " who wrote none (a receipt says the phone received or showed a message)."
                 )
+            copies = copied.get(key)
+            if copies:
+                why += " " + copies_sentence(copies, case)
             findings.append(
                 Finding(
                     analyser=self.name,
@@ -212,6 +238,7 @@ class GroupsAnalyser(Analyser):
                         "members": table,
                         "events": events,
                         "media": media,
+                        **({"copies": copies} if copies else {}),
                     },
                     refs=ids,
                 )

@@ -45,6 +45,7 @@ from triage.report import (
     views,
 )
 from triage.report.chat import STATUS_NAMES, MessageHtml, render_chat
+from triage.report.copies_view import copies_held
 from triage.report.export_job import Exports
 from triage.report.naming import Namer, found_of
 from triage.store import Finding, Store, StoredCall, StoredMessage
@@ -600,6 +601,12 @@ class Report:
     def write_conversations(self) -> None:
         stream = iter(self.store.messages_by_conversation())
         pending = next(stream, None)
+        held = copies_held(
+            self.store.conversation_copies(),
+            self.meta,
+            self.conversation_title,
+            lambda key: page_name(slug(key), 1),
+        )
         for conv in self.conversations:
             base = slug(conv["key"])
             pages = max(1, -(-conv["messages"] // PAGE_SIZE))
@@ -633,6 +640,7 @@ class Report:
                     pages=pages,
                     page_base=base,
                     total=conv["messages"],
+                    copies=held.get(conv["key"]),
                 )
 
     def coverage_context(self) -> dict[str, Any]:

@@ -23,15 +23,15 @@ from zoneinfo import ZoneInfo
 from triage.store.audit import AuditAggregate, StoredAudit
 from triage.store.calls import CallsAggregate, StoredCall
 from triage.store.codec import dumps, loads
+from triage.store.copies import CopiesAggregate
 from triage.store.counts import CountsAggregate, DutyLabel, DutySegment, GapRow, PartyCount
 from triage.store.findings import Finding, FindingsAggregate
 from triage.store.groups import GroupsAggregate
 from triage.store.media import MediaAggregate, media_records_at
 from triage.store.messages import MessageFacts, MessagesAggregate, StoredMessage
 from triage.store.meta import MetaAggregate
-from triage.store.text_copies import TextCopiesAggregate
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 DEFAULT_ZONE = "Europe/London"
 
 AGGREGATES: tuple[type, ...] = (
@@ -42,7 +42,7 @@ AGGREGATES: tuple[type, ...] = (
     MediaAggregate,
     GroupsAggregate,
     AuditAggregate,
-    TextCopiesAggregate,
+    CopiesAggregate,
     CountsAggregate,
 )
 
@@ -55,7 +55,7 @@ class Store(
     MediaAggregate,
     GroupsAggregate,
     AuditAggregate,
-    TextCopiesAggregate,
+    CopiesAggregate,
     CountsAggregate,
 ):
     """The case store of one run (an SQLite file in the output directory).

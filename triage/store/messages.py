@@ -12,6 +12,7 @@ times, ids and flags, into a :class:`MessageFacts` tuple with no parties, body o
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 import hashlib
@@ -88,7 +89,7 @@ CREATE TABLE deletion_traces (
   conversation TEXT, missing_ids TEXT, count INTEGER, file_id INTEGER, locator TEXT);
 CREATE TABLE duplicates (
   id INTEGER PRIMARY KEY, duplicate_key TEXT, kept_message_id INTEGER, source_id INTEGER,
-  src_file TEXT, src_locator TEXT);
+  src_file TEXT, src_locator TEXT, conversation_id INTEGER);
 """
 
 # Built once all sources are read (one sort each, not a b-tree insert per row during ingest).
@@ -199,6 +200,14 @@ class MessagesAggregate:
         }
         self._files = {i: k for k, i in self._file_ids.items()}
         self._conv_ids: dict[str, int] = dict(c.execute("SELECT key, id FROM conversations"))
+        # (first message id, device) of each run of ids stored from one device, in id order:
+        # sources are stored one after another, so a kept message's device is found by its id.
+        self._device_starts: list[tuple[int, str | None]] = [
+            (first, device)
+            for first, device in c.execute(
+                "SELECT MIN(id), device FROM messages GROUP BY source_id ORDER BY 1"
+            )
+        ]
         self._conversations: dict[int, Conversation] | None = None
         self._local_cache: dict[int, tuple[str, str]] = {}
 
@@ -337,13 +346,19 @@ class MessagesAggregate:
                 # a million messages, and no two different keys share one in practice.
                 digest = _key_digest(key.encode()).digest() if key is not None else None
                 if digest is not None and digest in seen_keys:
+                    kept_id = seen_keys[digest]
+                    # A copy from another device keeps its own conversation (present there too).
+                    other = self._device_at(kept_id) != record.device
                     dups.append(
                         (
                             key,
-                            seen_keys[digest],
+                            kept_id,
                             source_id,
                             record.source.file,
                             record.source.locator,
+                            self._conversation_id(
+                                record, conversations, participants, parties, create=other
+                            ),
                         )
                     )
                     continue
@@ -355,11 +370,22 @@ class MessagesAggregate:
                 kept = seen_copies.get(copy_digest) if copy_digest is not None else None
                 if kept is not None and kept[1] != record.device:
                     dups.append(
-                        (copy, kept[0], source_id, record.source.file, record.source.locator)
+                        (
+                            copy,
+                            kept[0],
+                            source_id,
+                            record.source.file,
+                            record.source.locator,
+                            self._conversation_id(
+                                record, conversations, participants, parties, create=True
+                            ),
+                        )
                     )
                     continue
                 mid = self._next_message
                 self._next_message += 1
+                if not self._device_starts or self._device_starts[-1][1] != record.device:
+                    self._device_starts.append((mid, record.device))
                 if digest is not None:
                     seen_keys[digest] = mid
                 if copy_digest is not None and kept is None:
@@ -469,7 +495,7 @@ class MessagesAggregate:
             ),
             (
                 "INSERT INTO duplicates (duplicate_key, kept_message_id, source_id, src_file,"
-                " src_locator) VALUES (?,?,?,?,?)",
+                " src_locator, conversation_id) VALUES (?,?,?,?,?,?)",
                 dups,
             ),
             (
@@ -490,6 +516,36 @@ class MessagesAggregate:
             ),
             *self._call_rows(calls),
         ]
+
+    def _conversation_id(
+        self,
+        record: Message,
+        conversations: list[tuple],
+        participants: list[tuple],
+        parties: list[tuple],
+        create: bool = True,
+    ) -> int | None:
+        """The store id of the record's conversation, registered when new (unless ``create`` is
+        false: a copy of a message on the same device adds no conversation)."""
+        conv = record.conversation
+        conv_id = self._conv_ids.get(conv.id)
+        if conv_id is None and create:
+            conv_id = self._conv_ids[conv.id] = len(self._conv_ids) + 1
+            conversations.append(
+                (conv_id, conv.id, record.platform, conv.title, int(conv.is_group))
+            )
+            participants.extend(
+                (conv_id, n, self._party_id(p, parties)) for n, p in enumerate(conv.participants)
+            )
+            if self._conversations is not None:
+                self._conversations = None
+        return conv_id
+
+    def _device_at(self, message_id: int) -> str | None:
+        """The device of a stored message, from the runs of ids each device's sources got."""
+        starts = self._device_starts
+        at = bisect.bisect_right(starts, message_id, key=lambda s: s[0]) - 1
+        return starts[at][1] if at >= 0 else None
 
     # -- parties and conversations ---------------------------------------------------------------
     def parties(self) -> dict[int, Party]:
