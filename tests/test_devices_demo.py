@@ -143,6 +143,12 @@ def test_report_names_every_device_and_each_message_device(two_phones: Store) ->
     pages = "".join(p.read_text() for p in (out / "conversations").glob("*.html"))
     assert 'badge device">Personal phone' in pages and 'badge device">Work phone' in pages
     assert "also held (on Personal phone)" in pages
+    # Her page gives the per-device and combined figures.
+    contact = (out / "contacts" / "contact-1.html").read_text("utf-8")
+    assert (
+        '<dt>By device</dt><dd class="by-device">56 messages with Female A: 50 on his work'
+        " phone, 6 on his personal phone; 31 of the work phone messages outside rostered duty."
+    ) in contact
 
 
 def test_messages_csv_names_the_device_of_each_message(two_phones: Store) -> None:

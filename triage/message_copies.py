@@ -110,10 +110,17 @@ def same_texts(
             continue
         members.sort(key=lambda m: (m.sent, m.message_id))
         events: list[_Event] = []
+        # Events a later copy can still join (a common text such as "ok" recurs thousands of
+        # times; copies are taken in time order, so an event whose last copy is more than the
+        # window behind can take no more).
+        open_events: list[_Event] = []
         for m in members:
+            open_events = [
+                e for e in open_events if (m.sent - e.members[-1].sent).total_seconds() <= WINDOW_S
+            ]
             best: _Event | None = None
             gap = WINDOW_S + 1.0
-            for event in events:
+            for event in open_events:
                 if m.device in event.devices():
                     continue
                 delta = min(abs((m.sent - e.sent).total_seconds()) for e in event.members)
@@ -123,6 +130,7 @@ def same_texts(
                     best, gap = event, delta
             if best is None:
                 events.append(_Event([m]))
+                open_events.append(events[-1])
             else:
                 best.members.append(m)
         for event in events:
