@@ -138,6 +138,15 @@ def test_report_names_every_device_and_each_message_device(two_phones: Store) ->
     index = (out / "index.html").read_text()
     for label in ("Work phone", "Personal phone", "Old iPhone", "Facebook download"):
         assert f"{label} (" in index
+    # The first screen gives her messages by device and combined, and the work phone's contacts.
+    assert (
+        "56 messages with Female A: 50 on his work phone, 6 on his personal phone; 31 of the"
+        " work phone messages outside rostered duty."
+    ) in index
+    assert (
+        "Case contacts reached from the work device Work phone: Female A (50 messages, 12 calls);"
+        " Female B (6 messages, 0 calls)."
+    ) in index
     devices = {d["key"]: d for d in two_phones.meta()["devices"]}
     assert devices["device-2"]["sources"][0]["sha256"] in index
     pages = "".join(p.read_text() for p in (out / "conversations").glob("*.html"))

@@ -162,6 +162,35 @@ def build(case: Case, findings: list[Finding]) -> list[Headline]:
             numbers.update(calls=n_calls, calls_outside=calls.get("outside_duty"))
         out.append(Headline("duty.contact-split", text, f"contacts/{f.subject}.html", numbers))
 
+    # Several devices: each contact's messages by device and combined, and the work devices.
+    for f in sorted(
+        rules.get("device.contact-split", []), key=lambda f: order.get(f.subject or "", 99)
+    ):
+        per_device = {r["device"]: r["messages"] for r in f.data.get("per_device") or []}
+        out.append(
+            Headline(
+                "device.contact-split",
+                f.why,
+                f"contacts/{f.subject}.html",
+                {"events": f.data.get("events"), "copies": f.data.get("copies"), **per_device},
+            )
+        )
+    for f in rules.get("device.work-phone-contact", []):
+        out.append(
+            Headline(
+                "device.work-phone-contact",
+                f"Case contacts reached from the work device {f.data.get('label')}: "
+                + "; ".join(
+                    f"{r['name']} ({plural(r['messages'], 'message')},"
+                    f" {plural(r['calls'], 'call')})"
+                    for r in f.data.get("contacts") or []
+                )
+                + ".",
+                None,
+                {"contacts": len(f.data.get("contacts") or [])},
+            )
+        )
+
     for f in sorted(
         rules.get("contact.after-closure", []), key=lambda f: order.get(f.subject or "", 99)
     ):
