@@ -61,6 +61,11 @@ fastest of 3 runs each:
   moves with the per-item cost only slowly: 2x needs our per-item cost (18-21 us, spread over
   the two passes, the Message, the ingest checks and the JSON line, none above a quarter)
   halved. The target (>= 2) is not met.
+  Again on main at 36676cd (03:45-03:50 UTC, load 2.4-3.4), alternating with 39cac12 twice:
+  before 4.67 / 4.46 s wall, 4.59 / 4.20 s CPU against whatstk 4.42 / 4.37 s, 4.34 / 4.11 s: ratio
+  0.95 / 0.98 (wall), 0.94 / 0.98 (CPU); after 3.59 / 3.59 s wall, 3.54 / 3.55 s CPU against
+  4.22 / 4.10 s, 4.17 / 4.09 s: 1.17 / 1.14 (wall), 1.18 / 1.15 (CPU). Three more runs of main
+  alone: CPU ratios 1.20, 1.14, 1.14 (ours 3.17-3.71 s, whatstk 3.80-4.19 s).
 """
 
 from __future__ import annotations
