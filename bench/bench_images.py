@@ -141,6 +141,11 @@ VARIANTS = (
     "colour_filter",
     "thumb_100",
     "screenshot_chat",
+    # Turned or mirrored crops and screenshots (issue 21 remainder): last, so the variants
+    # above draw the same random numbers as before.
+    "crop_10pct_rot90",
+    "crop_10pct_mirror",
+    "screenshot_chat_rot90",
 )
 
 
@@ -282,6 +287,12 @@ def make_variant(img: Image.Image, name: str, rng: np.random.Generator) -> bytes
         return whatsapp_thumbnail(img)
     if name == "screenshot_chat":
         return whatsapp(chat_screenshot(img, rng), rng)
+    if name == "crop_10pct_rot90":
+        return whatsapp(crop(img, 0.10).transpose(Image.Transpose.ROTATE_90), rng)
+    if name == "crop_10pct_mirror":
+        return whatsapp(crop(img, 0.10).transpose(Image.Transpose.FLIP_LEFT_RIGHT), rng)
+    if name == "screenshot_chat_rot90":
+        return whatsapp(chat_screenshot(img.transpose(Image.Transpose.ROTATE_90), rng), rng)
     if name == "colour_filter":
         return whatsapp(
             ImageEnhance.Contrast(ImageEnhance.Color(img).enhance(1.5)).enhance(1.1), rng
@@ -487,8 +498,10 @@ def region_minima(records: list, exhibits: ExhibitSet) -> np.ndarray:
         ph = np.array([p for _, p, _, _ in probes], dtype=np.uint64)
         dh = np.array([d for _, _, d, _ in probes], dtype=np.uint64)
         for e, image in enumerate(exhibits.images):
-            dp = np.bitwise_count(image.crops.phash[None, :] ^ ph[:, None]).ravel().astype(np.int16)
-            dd = np.bitwise_count(image.crops.dhash[None, :] ^ dh[:, None]).ravel().astype(np.int16)
+            # Row 0: the crops as they are (the hash-only part of the tier is upright only).
+            dp = np.bitwise_count(image.crops.phash[0][None, :] ^ ph[:, None]).ravel()
+            dd = np.bitwise_count(image.crops.dhash[0][None, :] ^ dh[:, None]).ravel()
+            dp, dd = dp.astype(np.int16), dd.astype(np.int16)
             masked = np.where(dd[None, :] <= limits, dp[None, :], 99)
             out[:, e, j] = masked.min(axis=1)
     return out
@@ -773,6 +786,63 @@ def video_bench(workdir: Path) -> None:
     )
 
 
+def match_cost(workdir: Path, kinds: int, passes: int) -> None:
+    """CPU of ``find_matches`` per picture, with the 23 exhibits and with the variants as
+    exhibits (the extra-negative run), and a digest of what it reports: run it against two trees
+    (``PYTHONPATH=<tree>``, this file from the newer one) to compare cost on identical results.
+    Variants and their hash records are kept in ``workdir`` between runs (the pipeline is the
+    same in both trees), so only exhibit preparation and matching run each time."""
+    import hashlib
+    import json
+    import pickle
+
+    photos = find_photos()
+    names = VARIANTS[:kinds]
+    store = workdir / f"match-cost-{kinds}.pickle"
+    if store.exists():
+        bases_png, variant_bytes, records, labels = pickle.loads(store.read_bytes())
+    else:
+        bases_png, variant_bytes, records, labels = [], [], [], []
+        for b, (name, path) in enumerate(photos):
+            img = load_photo(path)
+            bases_png.append((name, png_bytes(img)))
+            rng = np.random.default_rng(1000 + b)
+            for variant in VARIANTS:  # every kind drawn, so the random numbers stay the same
+                data = make_variant(img, variant, rng)
+                if variant in names:
+                    variant_bytes.append(data)
+                    records.append(hash_bytes(data))
+                    labels.append((b, variant))
+        store.write_bytes(pickle.dumps((bases_png, variant_bytes, records, labels)))
+    profile = load_profile()
+    exhibits = ExhibitSet()
+    for name, data in bases_png:
+        exhibits.images.append(exhibit_from_bytes(data, name))
+    var_ex = ExhibitSet()
+    for data, (b, variant) in zip(variant_bytes, labels, strict=True):
+        var_ex.images.append(exhibit_from_bytes(data, f"{bases_png[b][0]}|{variant}"))
+    files = [(f"v{j}", r) for j, r in enumerate(records)]
+    pixels = {f"v{j}": data for j, data in enumerate(variant_bytes)}
+    print(f"{len(files)} pictures ({kinds} kinds), load {os.getloadavg()[0]:.1f}")
+    for label, ex in (("23 exhibits", exhibits), (f"{len(var_ex.images)} exhibits", var_ex)):
+        for _ in range(passes):
+            cpu = cpu_seconds()
+            found = find_matches(files, ex, profile, load=pixels.__getitem__)
+            cpu = cpu_seconds() - cpu
+            digest = hashlib.sha256(
+                json.dumps(
+                    sorted(
+                        [m.exhibit, m.file, m.method, m.band, m.distance, m.orientation]
+                        for m in found
+                    )
+                ).encode()
+            ).hexdigest()[:16]
+            print(
+                f"  {label}: {cpu / len(files) * 1000:.1f} ms CPU per picture, {len(found)} "
+                f"matches, digest {digest}, load {os.getloadavg()[0]:.1f}"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/triage-bench-images"))
@@ -783,8 +853,18 @@ def main() -> None:
     parser.add_argument(
         "--without-pdq", action="store_true", help="hide pdqhash: the default install's pipeline"
     )
+    parser.add_argument(
+        "--match-cost",
+        type=int,
+        metavar="KINDS",
+        help="only time find_matches on the first KINDS variant kinds (see match_cost)",
+    )
+    parser.add_argument("--passes", type=int, default=2)
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
+    if args.match_cost:
+        match_cost(args.workdir, args.match_cost, args.passes)
+        return
     print(f"cores available: {default_workers()}; pdqhash: {'yes' if pdqhash else 'no'}")
     if not args.skip_robustness:
         robustness(args.workdir)

@@ -21,6 +21,17 @@ from triage.model import iso_utc
 from triage.store import Finding, Store, StoredMessage
 
 BAND_WEIGHT = {"exact": 1.0, "match": 0.9, "review": 0.5}
+# How a crop-resistant match's orientation reads (triage.media.pipeline.ORIENTATIONS; Pillow's
+# ROTATE_90 turns anticlockwise).
+TURNS = {
+    "rot90": "turned 90° anticlockwise",
+    "rot180": "turned 180°",
+    "rot270": "turned 90° clockwise",
+    "mirror": "mirrored left to right",
+    "mirror+rot90": "mirrored and turned 90° anticlockwise",
+    "mirror+rot180": "mirrored and turned 180° (flipped top to bottom)",
+    "mirror+rot270": "mirrored and turned 90° clockwise",
+}
 # Matches whose ``file`` is a file on the device (the others name a database record).
 ON_DEVICE = ("file", "video_frame", "video")
 
@@ -90,7 +101,7 @@ class MediaAnalyser(Analyser):
                 why += " " + self._cache_text(thumbnail, case)
             region = match["data"].get("region")
             if match["method"] == "region":
-                why += " " + self._region_text(match["data"])
+                why += " " + self._region_text(match["data"], match["orientation"])
             verified = match["data"].get("verified")
             if verified:
                 why += (
@@ -298,7 +309,7 @@ class MediaAnalyser(Analyser):
         return f"at {match['file']}"
 
     @staticmethod
-    def _region_text(data: dict[str, Any]) -> str:
+    def _region_text(data: dict[str, Any], orientation: str | None = None) -> str:
         region, size = data.get("region"), data.get("picture_size")
         crop = data.get("exhibit_crop") or [0, 0, 0, 0]
         text = ""
@@ -315,6 +326,8 @@ class MediaAnalyser(Analyser):
                 if v
             )
             text += f"{' ' if text else ''}It matches a crop of the exhibit ({cut} removed)."
+        if orientation and orientation in TURNS:
+            text += f"{' ' if text else ''}It shows the exhibit {TURNS[orientation]}."
         return text
 
     @staticmethod

@@ -22,7 +22,7 @@ import yaml
 from triage.media.cache import HashRecord
 from triage.media.exhibits import ExhibitImage, ExhibitSet, profiles_dir
 from triage.media.pipeline import ORIENTATIONS
-from triage.media.regions import Probe, RegionHit, best_hit, hits, probes_of
+from triage.media.regions import CropIndex, Probe, RegionHit, probes_of
 from triage.media.verify import (
     Alignment,
     Pictures,
@@ -61,6 +61,8 @@ class RegionBands:
     # with what the alignment must reach; both None = no verification step.
     candidates: tuple[int, int] | None = None
     verify: VerifyLimits | None = None
+    # Verified candidates are also sought with the exhibit turned or mirrored (8 orientations).
+    turned: bool = True
 
 
 @dataclass(slots=True)
@@ -141,6 +143,7 @@ def load_profile(path: Path | str | None = None) -> MatchProfile:
             review=_limits(regions.get("review"), path),
             candidates=_limits(regions.get("candidates"), path),
             verify=_verify_limits(regions.get("verify"), path),
+            turned=bool(regions.get("turned", True)),
         ),
     )
 
@@ -416,28 +419,40 @@ def region_matches(
     """The crop-resistant tier for (exhibit, file) pairs not in ``skip``: the file's candidate
     regions and whole picture against a grid of crops of the exhibit (:mod:`.regions`). Pairs
     within the ``match`` limits count on their hashes; pairs only within the wider
-    ``candidates`` limits count when their pixels verify (``pictures`` gives them)."""
+    ``candidates`` limits count when their pixels verify (``pictures`` gives them), in any of
+    the 8 orientations (a turned or mirrored crop or screenshot)."""
     limits = profile.regions
     bands = [(b, lim) for b, lim in (("match", limits.match), ("review", limits.review)) if lim]
     check = limits.verify if (pictures is not None and limits.candidates) else None
     if not bands and check is None:
         return []
     widest = (max(lim[0] for _, lim in bands), max(lim[1] for _, lim in bands)) if bands else None
+    with_crops = [image for image in exhibits.images if image.crops is not None]
+    index = CropIndex([image.crops for image in with_crops])  # type: ignore[misc]
     out: list[Match] = []
     for logical, record in files:
         probes = probes_of(record)
         if not probes:
             continue
-        for image in exhibits.images:
-            if image.crops is None or (image.reference, logical) in skip:
+        if check is not None:
+            assert limits.candidates is not None
+            found = index.search(probes, *limits.candidates, turned=limits.turned)
+        elif widest is not None:
+            found = index.search(probes, *widest, turned=False)
+        else:
+            continue
+        for e, pair_hits in sorted(found.items()):
+            image = with_crops[e]
+            if (image.reference, logical) in skip:
                 continue
             if check is not None and image.working is not None:
                 hit, verified = _verify_candidates(
-                    probes, image, record, logical, pictures, limits, check
+                    pair_hits, probes, e, index, image, record, logical, pictures, limits, check
                 )
                 band = "match" if hit else None
             else:
-                hit = best_hit(probes, image.crops, *widest) if widest else None
+                originals = [h for h in pair_hits if h.orientation == "original"]
+                hit = originals[0] if originals and widest else None
                 verified = None
                 band = next(
                     (b for b, (lp, ld) in bands if hit and hit.phash <= lp and hit.dhash <= ld),
@@ -452,7 +467,7 @@ def region_matches(
                     method="region",
                     distance=hit.phash,
                     band=band,
-                    orientation="original",
+                    orientation=hit.orientation,
                     sha256=record.sha256,
                     also={"dhash": hit.dhash},
                     region=hit.box,
@@ -463,11 +478,14 @@ def region_matches(
     return out
 
 
-VERIFY_HITS = 3  # closest candidate hits verified per pair: bounds the cost of a busy pair
+VERIFY_HITS = 3  # closest candidate hits verified per pair and kind: bounds a busy pair's cost
 
 
 def _verify_candidates(
+    found: list[RegionHit],
     probes: list[Probe],
+    e: int,
+    index: CropIndex,
     image: ExhibitImage,
     record: HashRecord,
     logical: str,
@@ -475,29 +493,37 @@ def _verify_candidates(
     limits: RegionBands,
     check: VerifyLimits,
 ) -> tuple[RegionHit | None, dict[str, Any] | None]:
-    """The first of a pair's closest candidate hits whose pixels verify, with what was measured.
-    A hit whose part of the picture is too small or plain to verify still counts on its hashes
-    if they are within the ``match`` limits; one whose part is interface never counts. (None,
-    None) when no hit counts."""
-    assert limits.candidates is not None and image.crops is not None
-    found = hits(probes, image.crops, *limits.candidates)
+    """The first of a pair's closest candidate hits whose pixels verify, with what was measured:
+    the exhibit as it is first, then turned or mirrored. A hit of the exhibit as it is whose
+    part of the picture is too small or plain to verify still counts on its hashes if they are
+    within the ``match`` limits; one whose part is interface never counts; a turned or mirrored
+    hit counts only when its pixels verify. (None, None) when no hit counts."""
+    strict = limits.match
+
+    def strict_hit() -> RegionHit | None:
+        if not strict:
+            return None
+        hits = index.search(probes, *strict, turned=False, only=e).get(e, [])
+        return hits[0] if hits else None
+
     if not found:
         return None, None
     picture = pictures.get(logical, record.format)
     if picture is None or not record.width or not record.height:
-        strict = limits.match
-        hit = best_hit(probes, image.crops, *strict) if strict else None
-        return hit, None
+        return strict_hit(), None
     own = (record.width, record.height)
-    for hit in found[:VERIFY_HITS]:
+    originals = [h for h in found if h.orientation == "original"]
+    turned = [h for h in found if h.orientation != "original"]
+    for hit in originals[:VERIFY_HITS] + turned[:VERIFY_HITS]:
         if picture_part(picture, own, hit, bool(record.regions)) is False:
             continue
         aligned = verify_hit(image.working, picture, own, hit, bool(record.regions))
         if check.passed(aligned):
             return hit, _verified(aligned, image)  # type: ignore[arg-type]
+        if hit.orientation != "original":
+            continue
         # Too small or plain to verify, or a region whose picture is too plain to tell from
         # interface: hashes within the ``match`` limits decide, as without pixels.
-        strict = limits.match
         unverifiable = aligned is None or (aligned.interface and hit.probe == "region")
         if unverifiable and strict and hit.phash <= strict[0] and hit.dhash <= strict[1]:
             return hit, None

@@ -296,6 +296,21 @@ def orient(img: Image.Image, orientation: str) -> Image.Image:
     return out
 
 
+_BACK = {"rot90": "rot270", "rot180": "rot180", "rot270": "rot90"}
+
+
+def unorient(img: Image.Image, orientation: str) -> Image.Image:
+    """The inverse of :func:`orient`: a picture showing the exhibit after ``orientation``, put
+    back as the exhibit is (the turn undone, then the mirror)."""
+    out = img
+    for name, back in _BACK.items():
+        if orientation.endswith(name):
+            out = out.transpose(_ROT[back])
+    if orientation.startswith("mirror"):
+        out = out.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    return out
+
+
 def _box_reduce(img: Image.Image, min_side: int) -> Image.Image:
     """Integer box reduction keeping the shorter side ≥ ``min_side``: cheap, and it keeps every
     source pixel's weight, unlike a non-integer thumbnail or a LANCZOS pass over a large image."""

@@ -34,10 +34,11 @@ from typing import Any
 
 import imagehash
 import numpy as np
+import scipy.fftpack
 from PIL import Image
 from scipy import ndimage
 
-from triage.media.pipeline import HASH_MIN_SIDE
+from triage.media.pipeline import HASH_MIN_SIDE, ORIENTATIONS
 
 BLOCKS_ACROSS = 64  # the texture map has about this many blocks on the shorter side
 TEXTURE_STD = 0.75  # grey-level std above which a block is not flat interface colour (JPEG keeps flat UI below ~0.5)
@@ -206,13 +207,66 @@ def region_hashes(img: Image.Image, size: tuple[int, int]) -> list[dict[str, Any
     return out
 
 
+def _orient_arrays(pixels: np.ndarray, orientation: str) -> np.ndarray:
+    """:func:`triage.media.pipeline.orient` on the last two axes of an array of pictures."""
+    out = pixels
+    if orientation.startswith("mirror"):
+        out = out[..., :, ::-1]
+    for name, turns in (("rot90", 1), ("rot180", 2), ("rot270", 3)):
+        if orientation.endswith(name):
+            out = np.rot90(out, turns, axes=(-2, -1))
+    return out
+
+
+def _bits(diff: np.ndarray) -> np.ndarray:
+    """(n, 8, 8) booleans -> (n,) uint64, first element most significant (imagehash's order)."""
+    weights = np.uint64(1) << np.arange(63, -1, -1, dtype=np.uint64)
+    return (diff.reshape(len(diff), 64).astype(np.uint64) * weights).sum(axis=1, dtype=np.uint64)
+
+
+def crop_hashes(parts: Sequence[Image.Image]) -> tuple[np.ndarray, np.ndarray]:
+    """pHash and dHash of grey pictures in the 8 orientations of
+    :data:`~triage.media.pipeline.ORIENTATIONS`, as (8, n) uint64 arrays.
+
+    Row 0 is exactly what :func:`_hash_pair` gives (the same reduction, resizes and DCT as
+    imagehash's ``phash``/``dhash``). The other rows turn the picture after its 32x32 (pHash)
+    and 9x8/8x9 (dHash) resizes instead of before: a quarter turn or a mirror commutes with
+    Pillow's separable resize up to the rounding between its two passes, so a rotated crop is
+    compared at the cost of array transposes, not of eight more decodes and resizes."""
+    small, wide, tall = [], [], []
+    for part in parts:
+        factor = min(part.size) // HASH_MIN_SIDE
+        if factor >= 2:
+            part = part.reduce(factor)
+        small.append(np.asarray(part.resize((32, 32), Image.Resampling.LANCZOS)))
+        wide.append(np.asarray(part.resize((9, 8), Image.Resampling.LANCZOS)))
+        tall.append(np.asarray(part.resize((8, 9), Image.Resampling.LANCZOS)))
+    if not parts:
+        empty = np.zeros((len(ORIENTATIONS), 0), dtype=np.uint64)
+        return empty, empty.copy()
+    small_a, wide_a, tall_a = np.stack(small), np.stack(wide), np.stack(tall)
+    phashes, dhashes = [], []
+    for orientation in ORIENTATIONS:
+        pixels = _orient_arrays(small_a, orientation)
+        dct = scipy.fftpack.dct(scipy.fftpack.dct(pixels, axis=1), axis=2)[:, :8, :8]
+        median = np.median(dct.reshape(len(dct), 64), axis=1)
+        phashes.append(_bits(dct > median[:, None, None]))
+        # A quarter turn makes the 8x9 resize 9 wide: dHash compares along the width.
+        turned = orientation.endswith(("rot90", "rot270"))
+        grid = _orient_arrays(tall_a if turned else wide_a, orientation)
+        dhashes.append(_bits(grid[:, :, 1:] > grid[:, :, :-1]))
+    return np.stack(phashes), np.stack(dhashes)
+
+
 @dataclass(slots=True)
 class ExhibitCrops:
-    """pHash/dHash of a grid of crops of one exhibit (margins as shares of each side)."""
+    """pHash/dHash of a grid of crops of one exhibit (margins as shares of each side), each in
+    the 8 orientations (row ``o`` of ``phash``/``dhash`` is the crop after ``ORIENTATIONS[o]``;
+    margins are always on the exhibit as it is)."""
 
     reference: str
     margins: list[tuple[float, float, float, float]]  # left, top, right, bottom
-    phash: np.ndarray  # uint64
+    phash: np.ndarray  # (8, crops) uint64
     dhash: np.ndarray
     # True for the exhibit's own candidate regions (a screenshot exhibit), not grid crops
     own_region: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
@@ -223,66 +277,44 @@ class ExhibitCrops:
         return [m for m, own in zip(self.margins, self.own_region, strict=True) if own]
 
 
+def _box(size: tuple[int, int], margins: tuple[float, float, float, float]) -> tuple[int, ...]:
+    width, height = size
+    left, top, right, bottom = margins
+    return (
+        round(width * left),
+        round(height * top),
+        round(width * (1 - right)),
+        round(height * (1 - bottom)),
+    )
+
+
 def exhibit_crops(img: Image.Image, reference: str) -> ExhibitCrops:
     grey = img.convert("L")
     width, height = grey.size
-    margins, phashes, dhashes = [], [], []
-    for left in CROP_MARGINS:
-        for top in CROP_MARGINS:
-            for right in CROP_MARGINS:
-                for bottom in CROP_MARGINS:
-                    box = (
-                        round(width * left),
-                        round(height * top),
-                        round(width * (1 - right)),
-                        round(height * (1 - bottom)),
-                    )
-                    p, d = _hash_pair(grey.crop(box))
-                    margins.append((left, top, right, bottom))
-                    phashes.append(p)
-                    dhashes.append(d)
+    margins = [
+        (left, top, right, bottom)
+        for left in CROP_MARGINS
+        for top in CROP_MARGINS
+        for right in CROP_MARGINS
+        for bottom in CROP_MARGINS
+    ]
     # Gallery and media provider micro-thumbnails are the picture's centre square (Gallery2
     # MediaItem TYPE_MICROTHUMBNAIL, ThumbnailUtils.extractThumbnail): one crop more.
     if width != height:
         side = (1 - min(width, height) / max(width, height)) / 2
-        square = (side, 0.0, side, 0.0) if width > height else (0.0, side, 0.0, side)
-        p, d = _hash_pair(
-            grey.crop(
-                (
-                    round(width * square[0]),
-                    round(height * square[1]),
-                    round(width * (1 - square[2])),
-                    round(height * (1 - square[3])),
-                )
-            )
-        )
-        margins.append(square)
-        phashes.append(p)
-        dhashes.append(d)
+        margins.append((side, 0.0, side, 0.0) if width > height else (0.0, side, 0.0, side))
+    parts = [grey.crop(_box(grey.size, m)) for m in margins]
     # An exhibit that is itself a screenshot is compared by its picture area too: two screenshots
     # of one app share their layout, so their whole-image hashes say little.
-    regions = region_hashes(img, img.size)
-    for region in regions:
-        left, top, right, bottom = region["box"]
+    regions = candidate_boxes(img)
+    for box in regions:
+        left, top, right, bottom = box
         margins.append((left / width, top / height, 1 - right / width, 1 - bottom / height))
-        phashes.append(int(region["phash"], 16))
-        dhashes.append(int(region["dhash"], 16))
+        parts.append(grey.crop(box))
     own = np.zeros(len(margins), dtype=bool)
     own[len(margins) - len(regions) :] = True
-    return ExhibitCrops(
-        reference,
-        margins,
-        np.array(phashes, dtype=np.uint64),
-        np.array(dhashes, dtype=np.uint64),
-        own,
-    )
-
-
-def _popcount(values: np.ndarray) -> np.ndarray:
-    if hasattr(np, "bitwise_count"):
-        return np.bitwise_count(values).astype(np.int16)
-    as_bytes = values.view(np.uint8).reshape(*values.shape, 8)
-    return np.unpackbits(as_bytes, axis=-1).sum(axis=-1).astype(np.int16)
+    phash, dhash = crop_hashes(parts)
+    return ExhibitCrops(reference, margins, phash, dhash, own)
 
 
 @dataclass(slots=True)
@@ -294,58 +326,126 @@ class RegionHit:
     crop: tuple[float, float, float, float]  # margins of the exhibit part that matched
     own_region: bool = False  # the exhibit part is one of its candidate regions, not a grid crop
     probe: str = "region"  # which part of the phone's picture: "region", "whole" or "trimmed"
+    orientation: str = "original"  # the exhibit part after this turn/mirror is what matched
 
 
 # (box or None, phash, dhash, kind) of a phone picture: see :func:`probes_of`
 Probe = tuple[list[int] | None, int, int, str]
 
 
-def hits(
-    probes: Sequence[Probe],
-    crops: ExhibitCrops,
-    phash_limit: int,
-    dhash_limit: int,
-) -> list[RegionHit]:
-    """Per probe of the phone's picture (:func:`probes_of`), the closest exhibit crop whose
-    pHash and dHash are both within their limits; closest first."""
-    out: list[RegionHit] = []
-    cut = np.array(
-        [0.0 if own else sum(m) for m, own in zip(crops.margins, crops.own_region, strict=True)]
-    )
-    for box, phash, dhash, kind in probes:
-        dp = _popcount(crops.phash ^ np.uint64(phash))
-        dd = _popcount(crops.dhash ^ np.uint64(dhash))
-        ok = (dp <= phash_limit) & (dd <= dhash_limit)
-        if not ok.any():
-            continue
-        # Closest first; between equals the least-cropped exhibit part (a crop is reported
-        # only when needed).
-        score = np.where(ok, (dp.astype(np.float64) + dd) * 16 + cut, np.inf)
-        i = int(score.argmin())
-        out.append(
-            RegionHit(
-                crops.reference,
-                int(dp[i]),
-                int(dd[i]),
-                box,
-                crops.margins[i],
-                bool(crops.own_region[i]),
-                kind,
+class CropIndex:
+    """Every exhibit's crops in all orientations in one table, searched for all exhibits at
+    once per phone picture (XOR + popcount over numpy arrays): the cost per picture grows with
+    the number of crops, not with a Python loop per (picture, exhibit) pair.
+
+    Rows are ordered by exhibit, then orientation (original first), then crop, so that between
+    equally close crops the original orientation and the least-cropped part win, as they did
+    when each pair was searched on its own."""
+
+    def __init__(self, crops: Sequence[ExhibitCrops]) -> None:
+        self.references = [c.reference for c in crops]
+        self.crops = list(crops)
+        phash, dhash, exhibit, crop, orientation, cut, own = [], [], [], [], [], [], []
+        self.slices: list[slice] = []
+        start = 0
+        for e, c in enumerate(crops):
+            count = len(c.margins)
+            weights = np.array(
+                [0.0 if o else sum(m) for m, o in zip(c.margins, c.own_region, strict=True)]
             )
-        )
-    out.sort(key=lambda h: (h.phash + h.dhash, h.phash))
-    return out
+            for o in range(len(ORIENTATIONS)):
+                phash.append(c.phash[o])
+                dhash.append(c.dhash[o])
+                exhibit.append(np.full(count, e, dtype=np.int32))
+                crop.append(np.arange(count, dtype=np.int32))
+                orientation.append(np.full(count, o, dtype=np.int8))
+                cut.append(weights)
+                own.append(c.own_region)
+            self.slices.append(slice(start, start + count * len(ORIENTATIONS)))
+            start += count * len(ORIENTATIONS)
+        self.phash = _join(phash, np.uint64)
+        self.dhash = _join(dhash, np.uint64)
+        self.exhibit = _join(exhibit, np.int32)
+        self.crop = _join(crop, np.int32)
+        self.orientation = _join(orientation, np.int8)
+        self.cut = _join(cut, np.float64)
+        self.own = _join(own, bool)
+
+    def search(
+        self,
+        probes: Sequence[Probe],
+        phash_limit: int,
+        dhash_limit: int,
+        turned: bool = True,
+        only: int | None = None,
+    ) -> dict[int, list[RegionHit]]:
+        """Per exhibit (its index), per probe of the phone's picture (:func:`probes_of`), the
+        closest crop as it is and the closest turned or mirrored one whose pHash and dHash are
+        both within their limits; closest first per exhibit. ``turned=False`` leaves out the
+        other orientations; ``only`` searches one exhibit."""
+        rows = self.slices[only] if only is not None else slice(0, len(self.phash))
+        out: dict[int, list[RegionHit]] = {}
+        if not probes or rows.stop <= rows.start:
+            return out
+        phash, dhash = self.phash[rows], self.dhash[rows]
+        found: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        for p, (_, ph, dh, _) in enumerate(probes):
+            dp = _popcount(phash ^ np.uint64(ph))
+            near = np.flatnonzero(dp <= phash_limit)
+            if not turned:
+                near = near[self.orientation[rows][near] == 0]
+            if not len(near):
+                continue
+            dd = _popcount(dhash[near] ^ np.uint64(dh))
+            keep = dd <= dhash_limit
+            near, dd = near[keep], dd[keep]
+            if len(near):
+                found.append((np.full(len(near), p), near + rows.start, dp[near], dd))
+        if not found:
+            return out
+        probe_of = np.concatenate([f[0] for f in found])
+        at = np.concatenate([f[1] for f in found])
+        dp = np.concatenate([f[2] for f in found]).astype(np.int64)
+        dd = np.concatenate([f[3] for f in found]).astype(np.int64)
+        score = (dp + dd) * 16 + self.cut[at]
+        exhibit = self.exhibit[at]
+        # Closest per probe and exhibit, once as it is and once turned or mirrored (a turned
+        # crop never hides the closest upright one); between equals the first row (least cut).
+        group = (probe_of * (len(self.references) + 1) + exhibit) * 2 + (self.orientation[at] != 0)
+        order = np.lexsort((at, score, group))
+        first = np.ones(len(order), dtype=bool)
+        key = group[order]
+        first[1:] = key[1:] != key[:-1]
+        for i in order[first].tolist():
+            row, probe = int(at[i]), probes[int(probe_of[i])]
+            e = int(exhibit[i])
+            crops = self.crops[e]
+            out.setdefault(e, []).append(
+                RegionHit(
+                    crops.reference,
+                    int(dp[i]),
+                    int(dd[i]),
+                    probe[0],
+                    crops.margins[int(self.crop[row])],
+                    bool(self.own[row]),
+                    probe[3],
+                    ORIENTATIONS[int(self.orientation[row])],
+                )
+            )
+        for hits in out.values():
+            hits.sort(key=lambda h: (h.phash + h.dhash, h.phash))  # stable: probe order kept
+        return out
 
 
-def best_hit(
-    probes: Sequence[Probe],
-    crops: ExhibitCrops,
-    phash_limit: int,
-    dhash_limit: int,
-) -> RegionHit | None:
-    """The closest of :func:`hits`, or None."""
-    found = hits(probes, crops, phash_limit, dhash_limit)
-    return found[0] if found else None
+def _join(parts: list[np.ndarray], kind: Any) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=kind)
+
+
+def _popcount(values: np.ndarray) -> np.ndarray:
+    if hasattr(np, "bitwise_count"):
+        return np.bitwise_count(values).astype(np.int16)
+    as_bytes = values.view(np.uint8).reshape(*values.shape, 8)
+    return np.unpackbits(as_bytes, axis=-1).sum(axis=-1).astype(np.int16)
 
 
 def probes_of(record: Any) -> list[Probe]:

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageFilter
 
-from triage.media.pipeline import ImageError, decode, orient, trim_box
+from triage.media.pipeline import ImageError, decode, orient, trim_box, unorient
 from triage.media.regions import RegionHit, texture_block, textured_share
 
 TEMPLATE_SIDE = 64  # the compared part is reduced to this many pixels on its longer side
@@ -120,15 +120,18 @@ def align(
     picture: Image.Image,
     box: tuple[int, int, int, int] | None,
     scale: float,
+    orientation: str = "original",
 ) -> Alignment | None:
     """Best placement of ``picture`` (its ``box``, working-image pixels; None = all of it) on
     ``exhibit``, searched at :data:`SCALE_STEPS` around ``scale`` (picture pixels per exhibit
     pixel); None when the part is too small or too plain to say anything; an alignment with
-    all measures 0 when the part is interface rather than picture content."""
+    all measures 0 when the part is interface rather than picture content. A part that shows
+    the exhibit after ``orientation`` (turned or mirrored) is put back first."""
     exhibit, picture = grey(exhibit), grey(picture)
     left, top, right, bottom = box or (0, 0, *picture.size)
     dx, dy = (right - left) * INNER, (bottom - top) * INNER
     part = picture.crop((round(left + dx), round(top + dy), round(right - dx), round(bottom - dy)))
+    part = unorient(part, orientation)
     factor = TEMPLATE_SIDE / max(part.size)
     size = (max(1, round(part.size[0] * factor)), max(1, round(part.size[1] * factor)))
     if min(size) < MIN_TEMPLATE:
@@ -207,12 +210,15 @@ def verify_hit(
     box = picture_part(picture, own_size, hit, has_regions)
     if box is False:
         return None
-    width = (box[2] - box[0]) if box else picture.size[0]  # type: ignore[index]
+    left_, top_, right_, bottom_ = box or (0, 0, *picture.size)  # type: ignore[misc]
+    # A quarter turn puts the exhibit's width along the picture's height.
+    turned = hit.orientation.endswith(("rot90", "rot270"))
+    width = (bottom_ - top_) if turned else (right_ - left_)
     left, _, right, _ = hit.crop
     shown = exhibit.size[0] * (1 - left - right)
     if shown <= 0 or width <= 0:
         return None
-    return align(exhibit, picture, box, width / shown)  # type: ignore[arg-type]
+    return align(exhibit, picture, box, width / shown, hit.orientation)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)
