@@ -786,7 +786,7 @@ def video_bench(workdir: Path) -> None:
     )
 
 
-def match_cost(workdir: Path, kinds: int, passes: int) -> None:
+def match_cost(workdir: Path, kinds: int, passes: int, profile_path: Path | None = None) -> None:
     """CPU of ``find_matches`` per picture, with the 23 exhibits and with the variants as
     exhibits (the extra-negative run), and a digest of what it reports: run it against two trees
     (``PYTHONPATH=<tree>``, this file from the newer one) to compare cost on identical results.
@@ -814,7 +814,10 @@ def match_cost(workdir: Path, kinds: int, passes: int) -> None:
                     records.append(hash_bytes(data))
                     labels.append((b, variant))
         store.write_bytes(pickle.dumps((bases_png, variant_bytes, records, labels)))
-    profile = load_profile()
+    profile = load_profile(profile_path)
+    import triage
+
+    print(f"triage from {Path(triage.__file__).parent}, profile {profile.path}")
     exhibits = ExhibitSet()
     for name, data in bases_png:
         exhibits.images.append(exhibit_from_bytes(data, name))
@@ -860,10 +863,11 @@ def main() -> None:
         help="only time find_matches on the first KINDS variant kinds (see match_cost)",
     )
     parser.add_argument("--passes", type=int, default=2)
+    parser.add_argument("--profile", type=Path, help="matching profile for --match-cost")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     if args.match_cost:
-        match_cost(args.workdir, args.match_cost, args.passes)
+        match_cost(args.workdir, args.match_cost, args.passes, args.profile)
         return
     print(f"cores available: {default_workers()}; pdqhash: {'yes' if pdqhash else 'no'}")
     if not args.skip_robustness:

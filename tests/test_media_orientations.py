@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from tests.test_media_verify import chat, exhibit_set, jpeg, scene, texture
+from triage.analysers.media import MediaAnalyser
 from triage.media.hashes import hash_bytes
 from triage.media.matching import find_matches, load_profile
 from triage.media.pipeline import ORIENTATIONS, orient
@@ -124,3 +125,10 @@ def test_the_index_finds_what_the_per_pair_search_found() -> None:
             assert [(h.phash, h.dhash, h.crop) for h in upright] == [
                 (h.phash, h.dhash, h.crop) for h in hits
             ]
+
+
+def test_the_finding_says_how_the_exhibit_was_turned() -> None:
+    data = {"region": None, "picture_size": [547, 800], "exhibit_crop": [0.06, 0.05, 0.04, 0.03]}
+    text = MediaAnalyser._region_text(data, "rot90")
+    assert "6 % left" in text and "It shows the exhibit turned 90° anticlockwise." in text
+    assert "turned" not in MediaAnalyser._region_text(data, "original")

@@ -4,7 +4,9 @@ perceptual hashes with the "match"/"review" bands of ``profiles/matching.yaml``.
 Search is brute force over packed ``uint64`` words (XOR + popcount), which the reference benchmark
 measured at ~700 M comparisons/s for 64-bit hashes: 10^5 phone pictures × 50 exhibits × 8
 orientations × trimmed/untrimmed is well under a second, so no index structure is needed at phone
-scale. A perceptual match is a lead for visual confirmation, never proof on its own.
+scale. The crop-resistant tier's crops (257 per exhibit, 8 orientations) are searched the same
+way, all exhibits at once per picture (:class:`~triage.media.regions.CropIndex`). A perceptual
+match is a lead for visual confirmation, never proof on its own.
 """
 
 from __future__ import annotations

@@ -17,13 +17,16 @@ So this tier works on both sides:
   Ordinary photos give one component covering everything and so no region: their cost is the
   block map alone;
 * **crops of the exhibit**, computed once per exhibit: a grid of margins (0, 4, 8, 12 % on each
-  side, 256 crops) hashed the same way, compared with the phone picture's whole-image hashes and
-  with its region hashes.
+  side, 256 crops) and the centre square (what gallery micro-thumbnails keep), hashed the same
+  way in the 8 orientations (a turned or mirrored crop or screenshot), compared with the phone
+  picture's whole-image hashes and with its region hashes. All exhibits' crops sit in one
+  :class:`CropIndex`, searched once per phone picture.
 
 A pair counts only when pHash *and* dHash of the same region and the same exhibit crop agree
-(``profiles/matching.yaml`` ``regions``): the grid multiplies the comparisons by 256, so a single
-hash would collide (measured in ``bench/bench_images.py``). The report gives the band, the box (in
-the picture's own pixels) and outlines it.
+(``profiles/matching.yaml`` ``regions``): the grid multiplies the comparisons by 256 (by 8 more
+in the other orientations, which only pixel verification may accept), so a single hash would
+collide (measured in ``bench/bench_images.py``). The report gives the band, the orientation, the
+box (in the picture's own pixels) and outlines it.
 """
 
 from __future__ import annotations

@@ -93,6 +93,18 @@ def _ncc_map(search: np.ndarray, template: np.ndarray) -> np.ndarray:
     return out
 
 
+def _ncc_at(window: np.ndarray, template: np.ndarray) -> float:
+    """Normalised cross-correlation of ``template`` with one ``window`` of its size: the value
+    :func:`_ncc_map` gives at that offset, without the map."""
+    t0 = template.astype(np.float64) - template.mean(dtype=np.float64)
+    w = window.astype(np.float64)
+    n = w.size
+    numerator = float((w * t0).sum())
+    variance = max(float((w * w).sum()) - float(w.sum()) ** 2 / n, 0.0)
+    denominator = np.sqrt(variance) * float(np.sqrt((t0 * t0).sum()))
+    return numerator / denominator if denominator > 1e-6 * n else 0.0
+
+
 def tile_agreement(a: np.ndarray, b: np.ndarray) -> float:
     """Share of the tiles of two aligned detail images that correlate on their own (flat on
     both sides: left out; flat on one side only: disagree). A picture that shares only its
@@ -155,15 +167,16 @@ def align(
         shown = exhibit.resize(
             (width, height), Image.Resampling.BOX if ratio < 1 else Image.Resampling.BILINEAR
         )
-        plain = _ncc_map(np.asarray(shown, dtype=np.float32), t_plain)
-        detail = _ncc_map(_detail(shown), t_detail)
-        # The placement is chosen on detail (sharper peak), then judged on both.
+        shown_detail = _detail(shown)
+        detail = _ncc_map(shown_detail, t_detail)
+        # The placement is chosen on detail (sharper peak), then judged on both: the grey-level
+        # correlation is needed at that one placement only.
         y, x = np.unravel_index(int(detail.argmax()), detail.shape)
         if best is not None and detail[y, x] <= best.detail_ncc:
             continue
-        shown_detail = _detail(shown)[y : y + size[1], x : x + size[0]]
+        window = np.asarray(shown, dtype=np.float32)[y : y + size[1], x : x + size[0]]
         found = Alignment(
-            ncc=float(plain[y, x]),
+            ncc=_ncc_at(window, t_plain),
             detail_ncc=float(detail[y, x]),
             scale=scale * step,
             box=(
@@ -172,7 +185,7 @@ def align(
                 round((x + size[0]) / ratio),
                 round((y + size[1]) / ratio),
             ),
-            tiles=tile_agreement(t_detail, shown_detail),
+            tiles=tile_agreement(t_detail, shown_detail[y : y + size[1], x : x + size[0]]),
         )
         best = found
     return best
