@@ -47,7 +47,24 @@ crf 35), ``trim_3s``, ``scale_half`` (240x160) and ``whatsapp`` (2 s cut, 360x24
 1.00 / 0.80, median offset error 0.00 s), 0 false of 2 024 pairs per kind; the frame at 5 s as
 a picture exhibit found in 100 % of 92 copies, 0 false; 11.7 ms CPU per sampled frame.
 
-Options: ``--skip-speed``, ``--skip-robustness``, ``--skip-video``, ``--speed-count N``, ``--workdir DIR``,
+Measured 2026-12-02 (issue 21 remainder, load average 5-9, 2 shared cores):
+
+* three more kinds, the exhibit turned or mirrored and cropped or screenshotted:
+  ``crop_10pct_rot90``, ``crop_10pct_mirror``, ``screenshot_chat_rot90``. Whole-image tier ->
+  what ``find_matches`` reports (the crop-resistant tier now searches the 8 orientations, turned
+  pairs accepted only when their pixels verify): crop_10pct_rot90 56.5 -> 100 %,
+  crop_10pct_mirror 65.2 -> 100 %, screenshot_chat_rot90 0 -> 95.7 % (22 of 23; the miss is the
+  motion-blurred clock, too plain inside the bubble to verify); the 14 earlier kinds stay
+  100 %; overall 99.7 % of 391; 0 of 8 602 false pairs; 0 of 146 234 extra negatives (the
+  whole-image tier alone: 182);
+* matching cost (``--match-cost 14``: the 14 earlier kinds, upright-only profile so both trees
+  do the same work; same digest of the reported matches in both): before (per-pair hit search,
+  d4e91cf) 16.4 ms CPU per picture with 23 exhibits and 317.1 ms with 322 (load 8.5-9.5),
+  after (one crop index for all exhibits, grey-level NCC at the chosen placement only) 9.4 and
+  168.9 ms (load 5.3-5.5); see bench/README.md for the repeat. What is left is pixel
+  verification (FFT cross-correlation of true candidates), not the hash search.
+
+Options: ``--skip-speed``, ``--match-cost KINDS [--passes N] [--profile FILE]``, ``--skip-robustness``, ``--skip-video``, ``--speed-count N``, ``--workdir DIR``,
 ``--without-pdq`` (the default install's pipeline: pdqhash is the optional ``pdq`` extra).
 
 Measured 2026-11-21 on the 2-core development machine with nothing else running (load average

@@ -101,7 +101,7 @@ def _ncc_at(window: np.ndarray, template: np.ndarray) -> float:
     n = w.size
     numerator = float((w * t0).sum())
     variance = max(float((w * w).sum()) - float(w.sum()) ** 2 / n, 0.0)
-    denominator = np.sqrt(variance) * float(np.sqrt((t0 * t0).sum()))
+    denominator = float(np.sqrt(variance)) * float(np.sqrt((t0 * t0).sum()))
     return numerator / denominator if denominator > 1e-6 * n else 0.0
 
 
