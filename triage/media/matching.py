@@ -496,10 +496,9 @@ def _verify_candidates(
     check: VerifyLimits,
 ) -> tuple[RegionHit | None, dict[str, Any] | None]:
     """The first of a pair's closest candidate hits whose pixels verify, with what was measured:
-    the exhibit as it is first, then turned or mirrored. A hit of the exhibit as it is whose
-    part of the picture is too small or plain to verify still counts on its hashes if they are
-    within the ``match`` limits; one whose part is interface never counts; a turned or mirrored
-    hit counts only when its pixels verify. (None, None) when no hit counts."""
+    the exhibit as it is first, then turned or mirrored. A hit whose part of the picture is too
+    small or plain to verify still counts on its hashes if they are within the ``match``
+    limits; one whose part is interface never counts. (None, None) when no hit counts."""
     strict = limits.match
 
     def strict_hit() -> RegionHit | None:
@@ -522,10 +521,9 @@ def _verify_candidates(
         aligned = verify_hit(image.working, picture, own, hit, bool(record.regions))
         if check.passed(aligned):
             return hit, _verified(aligned, image)  # type: ignore[arg-type]
-        if hit.orientation != "original":
-            continue
         # Too small or plain to verify, or a region whose picture is too plain to tell from
-        # interface: hashes within the ``match`` limits decide, as without pixels.
+        # interface: hashes within the ``match`` limits decide, as without pixels (turned too:
+        # on the bench no unrelated pair has a turned crop within even twice those limits).
         unverifiable = aligned is None or (aligned.interface and hit.probe == "region")
         if unverifiable and strict and hit.phash <= strict[0] and hit.dhash <= strict[1]:
             return hit, None

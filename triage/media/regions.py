@@ -24,7 +24,7 @@ So this tier works on both sides:
 
 A pair counts only when pHash *and* dHash of the same region and the same exhibit crop agree
 (``profiles/matching.yaml`` ``regions``): the grid multiplies the comparisons by 256 (by 8 more
-in the other orientations, which only pixel verification may accept), so a single hash would
+in the other orientations, sought only with the pixels at hand), so a single hash would
 collide (measured in ``bench/bench_images.py``). The report gives the band, the orientation, the
 box (in the picture's own pixels) and outlines it.
 """
