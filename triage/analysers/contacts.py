@@ -165,18 +165,18 @@ class ContactsAnalyser(Analyser):
         counts: dict[int, list[PartyCount]] = {}
         for row in store.correspondent_counts(keys, night):
             counts.setdefault(row.key_id, []).append(row)
-        # Which party of a shared key was met first gives its raw text and scheme, and the
-        # name is the first one met (the rule of counting message by message, in time order).
-        shared = {key for key, rows in counts.items() if len(rows) > 1}
-        met: dict[int, tuple[int, str | None]] = {}
-        for key, pid in store.correspondent_first_parties(shared):
-            name = parties[pid].name
-            found = met.get(key)
-            met[key] = (pid, name) if found is None else (found[0], found[1] or name)
+        # The party of a shared key met first in time gives its raw text and scheme. The name
+        # is, as when counting message by message in time order (``name or party.name``), the
+        # first party met with a name, or else the name (empty or none) of the one met last.
         others: dict[str, _Correspondent] = {}
-        for key_id, rows in counts.items():
-            first_pid, name = met.get(key_id) or (rows[0].party_id, parties[rows[0].party_id].name)
-            first = parties[first_pid]
+        for rows in counts.values():
+            first = parties[min(rows, key=lambda r: r.first_seen).party_id]
+            named = [r for r in rows if parties[r.party_id].name]
+            name = (
+                parties[min(named, key=lambda r: r.first_seen).party_id].name
+                if named
+                else parties[max(rows, key=lambda r: r.last_seen).party_id].name
+            )
             key = first.id or first.raw
             entry = others[key] = _Correspondent(key, first.raw, name, first.scheme)
             for row in rows:

@@ -38,6 +38,13 @@ _NAMED = """
   )
 """
 
+# Time order (undated last, then store id) as one text, so SQL can take its least and greatest:
+# \x01 ends the time, sorting below every character of one, so a shorter time sorts first.
+_TIME_ORDER = (
+    "(CASE WHEN m.timestamp_utc IS NULL THEN '1' ELSE '0' || m.timestamp_utc END)"
+    " || char(1) || printf('%020d', m.id)"
+)
+
 # UTC text orders as time does once its "Z" is cut off (fractions of seconds included); the
 # whole text rides along after a \x01, which sorts below every character of a time.
 _ORDERED_UTC = (
@@ -56,6 +63,9 @@ class PartyCount(NamedTuple):
     last_utc: str | None
     night: int
     platforms: list[str]
+    # Where its first and last message come in time order (texts that compare as the order).
+    first_seen: str
+    last_seen: str
 
 
 def _night_sql(start: str, end: str) -> tuple[str, tuple[str, ...]]:
@@ -131,7 +141,8 @@ class CountsAggregate:
         """Per (key, party) of the parties in ``keys`` (party id -> key id; a key is one
         correspondent, which several parties may share): how many live messages are with
         the key by that party, the first and last UTC times, how many fell in the ``night``
-        window (local "HH:MM:SS" start and end) and on which platforms. A message counts once
+        window (local "HH:MM:SS" start and end), on which platforms, and where the first and
+        last of them come in time order. A message counts once
         per key, for the party the role order names first (sender, recipients, participants:
         the rule of ``MessagesAggregate.party_messages``)."""
         self.index()
@@ -143,7 +154,7 @@ class CountsAggregate:
             SELECT f.key_id, f.party_id, COUNT(*), MIN({_ORDERED_UTC}), MAX({_ORDERED_UTC}),
               COALESCE(SUM(m.timestamp_utc IS NOT NULL AND m.ts_local IS NOT NULL
                 AND {night_sql}), 0),
-              group_concat(DISTINCT m.platform)
+              group_concat(DISTINCT m.platform), MIN({_TIME_ORDER}), MAX({_TIME_ORDER})
             FROM firsts f JOIN messages m ON m.id = f.message_id AND {LIVE}
             GROUP BY f.key_id, f.party_id ORDER BY f.key_id, f.party_id
             """,
@@ -158,27 +169,11 @@ class CountsAggregate:
                 None if last is None else last.split("\x01", 1)[1],
                 nights,
                 platforms.split(",") if platforms else [],
+                seen_first,
+                seen_last,
             )
-            for key, pid, n, first, last, nights, platforms in rows
+            for key, pid, n, first, last, nights, platforms, seen_first, seen_last in rows
         ]
-
-    def correspondent_first_parties(self, key_ids: Iterable[int]) -> Iterator[tuple[int, int]]:
-        """(key id, party id) of the messages counted by :meth:`correspondent_counts` (same
-        ``keys``) for ``key_ids``, in time order (undated last, then store id): which party of
-        a shared key was met first."""
-        wanted = sorted(set(key_ids))
-        if not wanted:
-            return
-        yield from self.conn.execute(
-            f"""
-            WITH {_NAMED}
-            SELECT f.key_id, f.party_id FROM firsts f
-              JOIN messages m ON m.id = f.message_id AND {LIVE}
-            WHERE f.key_id IN ({",".join("?" * len(wanted))})
-            ORDER BY m.timestamp_utc IS NULL, m.timestamp_utc, m.id
-            """,
-            wanted,
-        )
 
     # -- duty status and night ------------------------------------------------------------------
     def message_minute_span(self) -> tuple[str | None, str | None]:
