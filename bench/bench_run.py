@@ -53,6 +53,15 @@ file's paths byte-identical to the 02:25 run. Target not met. 1,000,000 rows (03
 6.9-8.1): naive 10.53 s wall / 4.98 s CPU, run 598.9 s / 282.0 s CPU (was 325.7 s), ratio 56.9 /
 56.7; peak RSS 870 MiB (met); the exports' process 276 MiB at most, both together 721 MiB at most
 while it ran (the peak is the pages' process alone, later).
+
+Ingest and analysers (run-store, 2026-12-02): idle machine (load 1.2-1.4) before: naive CPU
+1.65 s, run CPU 129.8 s, CPU-time ratio 78.8. Same-time A/B at 300k (load 5-9; main then vs
+this branch): run CPU 131.1 s vs 120.5 s (ratio 76.1 vs 70.7), peak RSS 393 vs 419 MiB; the
+run without the report 39.5 s vs 34.4 s CPU; the analysers alone 13.1 s vs 9.8 s CPU. Every
+output byte-identical, case.sqlite included, but the manifest's times. 637 bytes/message in
+case.sqlite, 2444 in the whole output. Both sides together (03:40, load 4.5-7.3; the report side
+as of 6aa680e): naive 3.45 s wall / 1.52 s CPU; run 167.9 s wall / 77.8 s CPU; ratio 48.6 wall,
+51.2 CPU; peak RSS 383 MiB. Target not met.
 """
 
 from __future__ import annotations
