@@ -424,3 +424,29 @@ def test_gap_scan_in_id_order_equals_time_order(rows: list[tuple]) -> None:
         if by_id is not None:
             assert by_id == by_time
         store.close()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.datetimes(
+        min_value=dt.datetime(1900, 1, 1),
+        max_value=dt.datetime(2200, 12, 31),
+        timezones=st.sampled_from(
+            [dt.UTC, ZoneInfo("UTC"), ZoneInfo("Europe/London"), ZoneInfo("Asia/Kolkata")]
+        ),
+    )
+)
+def test_store_times_equal_the_model_texts(when: dt.datetime) -> None:
+    """The per-minute cache of UTC and local texts at ingest gives what formatting each time
+    on its own gives: the store's UTC text and the wall time in the store's zone."""
+    from triage.store.codec import _utc_text
+
+    with tempfile.TemporaryDirectory() as folder:
+        store = Store.create(Path(folder) / "s.sqlite", "Europe/London")
+        utc, local = store._times(when)
+        again = store._times(when)  # from the cache this time
+        assert utc == _utc_text(when) == again[0]
+        stamp = int(when.timestamp())
+        wall = dt.datetime.fromtimestamp(stamp - stamp % 60, ZoneInfo("Europe/London"))
+        assert local == again[1] == f"{wall:%Y-%m-%dT%H:%M}:{stamp % 60:02d}"
+        store.close()

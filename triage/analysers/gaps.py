@@ -563,13 +563,14 @@ def _scan(
     placed_in: Counter[str] = Counter()  # messages with row ids per conversation
     # Per contact: [messages, messages with row ids] (the rate's denominators).
     totals: dict[str, list[int]] = {c.key: [0, 0] for c in case.contacts}
+    targets: dict[tuple[str, str], _Space | None] = {}
     for facts in store.gap_rows(time_order):
         row = _Row.of(facts)
         when = (facts.utc_text is None, facts.utc_text or "", facts.id)
         keys = contact_of_message.get(row.id, [])
         if keys:
             labelled.append((when, row.conversation, keys))
-        placed = _place(row, by_file)
+        placed = _place(row, by_file, targets)
         if placed is None:
             if not time_order:
                 return None
@@ -638,17 +639,28 @@ def _attribute(gaps: list[_Gap], traces: list[DeletionTrace]) -> None:
             g.attributed_by = sorted(basis)
 
 
-def _place(row: _Row, by_file: dict[str, list[_Space]]) -> bool | None:
+def _place(
+    row: _Row,
+    by_file: dict[str, list[_Space]],
+    targets: dict[tuple[str, str], _Space | None],
+) -> bool | None:
     """Attach a message to the id space its row belongs to; ``False`` when it has none,
-    ``None`` when the space already holds a message with its record id.
+    ``None`` when the space already holds a message with its record id. ``targets`` remembers
+    the space of each (file, table) met.
 
     ``Message.id_space`` names the table whose numbering the record id belongs to, which tells
     the tables of one file apart (``sms`` and ``pdu`` in the same ``mmssms.db``).
     """
     if row.record_id is None or row.id_space is None:
         return False
-    candidates = by_file.get(row.file, [])
-    target = next((sp for sp in candidates if sp.space.table == row.id_space), None)
+    where = (row.file, row.id_space)
+    if where in targets:
+        target = targets[where]
+    else:
+        candidates = by_file.get(row.file, [])
+        target = targets[where] = next(
+            (sp for sp in candidates if sp.space.table == row.id_space), None
+        )
     if target is None:
         return False
     if row.record_id in target.by_id:
