@@ -264,8 +264,8 @@ def test_device_roster_places_that_devices_records(two_phones: Path, tmp_path: P
         f for f in store.findings() if f.rule == "device.contact-split" and f.subject == "contact-1"
     ]
     assert devices.why == (
-        "3 messages with Female A: 2 on his work phone, 1 on his personal phone; the work phone"
-        " messages cannot be placed (no roster); 1 of the personal phone messages outside"
+        "3 messages with Female A: 2 on his work phone, 1 on his personal phone; the 2 on his"
+        " work phone cannot be placed (no roster); 1 of 1 on his personal phone outside"
         " rostered duty (its own roster)."
     )
     assert [(r["device"], r["outside_duty"]) for r in devices.data["per_device"]] == [

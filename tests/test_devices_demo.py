@@ -60,7 +60,7 @@ def test_female_a_per_device_and_combined(two_phones: Store) -> None:
     split = finding(two_phones, "device.contact-split", "contact-1")
     assert split.why == (
         "56 messages with Female A: 50 on his work phone, 6 on his personal phone; 31 of the"
-        " work phone messages outside rostered duty."
+        " 50 on his work phone outside rostered duty."
     )
     assert (split.data["counts"], split.data["events"], split.data["copies"]) == (
         "events",
@@ -141,11 +141,11 @@ def test_report_names_every_device_and_each_message_device(two_phones: Store) ->
     # The first screen gives her messages by device and combined, and the work phone's contacts.
     assert (
         "56 messages with Female A: 50 on his work phone, 6 on his personal phone; 31 of the"
-        " work phone messages outside rostered duty."
+        " 50 on his work phone outside rostered duty."
     ) in index
     assert (
-        "Case contacts reached from the work device Work phone: Female A (50 messages, 12 calls);"
-        " Female B (6 messages, 0 calls)."
+        "Case contacts reached from his work phone (a work device in the case file): Female A"
+        " (50 messages, 12 calls); Female B (6 messages, 0 calls)."
     ) in index
     devices = {d["key"]: d for d in two_phones.meta()["devices"]}
     assert devices["device-2"]["sources"][0]["sha256"] in index
@@ -156,7 +156,7 @@ def test_report_names_every_device_and_each_message_device(two_phones: Store) ->
     contact = (out / "contacts" / "contact-1.html").read_text("utf-8")
     assert (
         '<dt>By device</dt><dd class="by-device">56 messages with Female A: 50 on his work'
-        " phone, 6 on his personal phone; 31 of the work phone messages outside rostered duty."
+        " phone, 6 on his personal phone; 31 of the 50 on his work phone outside rostered duty."
     ) in contact
 
 

@@ -15,9 +15,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from triage.casefile import Case
+from triage.casefile import Case, Device
 from triage.evidence import Evidence, EvidenceFile
 from triage.model import Call, Conversation, DeletionTrace, Message, Record
+
+
+def device_phrase(device: Device) -> str:
+    """How a sentence names a device: "his work phone" for the work and personal kinds, the
+    case file's label otherwise ("Facebook download")."""
+    if device.kind in ("work", "personal"):
+        return f"his {device.label[0].lower()}{device.label[1:]}"
+    return device.label
 
 
 def qualified(device: str, conversation_key: str) -> str:

@@ -19,16 +19,10 @@ from triage.analysers import Analyser, Settings
 from triage.analysers.calls import call_ref, calls_by_contact
 from triage.analysers.parties import ContactIndex, local_text, message_parties, plural
 from triage.casefile import Case, Device
+from triage.devices import device_phrase
 from triage.model import iso_utc
 from triage.roster import OUTSIDE_DUTY
 from triage.store import Finding, MessageFacts, Store
-
-
-def device_phrase(device: Device) -> str:
-    """How a sentence names a device: "his work phone" for kinds, the label otherwise."""
-    if device.kind in ("work", "personal"):
-        return f"his {device.label[0].lower()}{device.label[1:]}"
-    return device.label
 
 
 class DevicesAnalyser(Analyser):
@@ -111,12 +105,15 @@ class DevicesAnalyser(Analyser):
         # Duty per device: every work device, and any device placed against its own roster.
         told = [r for r in rows if r["kind"] == "work" or r["own_roster"]]
         if told and any(r["outside_duty"] is not None for r in rows):
+            # "of the 50 on his work phone": the number and the device named as elsewhere in
+            # the sentence, not a label bent into an adjective.
             why += "; " + "; ".join(
-                f"{r['outside_duty']} of the {r['label'][0].lower()}{r['label'][1:]} messages "
-                "outside rostered duty" + (" (its own roster)" if r["own_roster"] else "")
+                f"{r['outside_duty']} of {'the ' if r['messages'] > 1 else ''}{r['messages']} on"
+                f" {device_phrase(case.device(r['device']))} outside rostered duty"  # type: ignore[arg-type]
+                + (" (its own roster)" if r["own_roster"] else "")
                 if r["outside_duty"] is not None
-                else f"the {r['label'][0].lower()}{r['label'][1:]} messages cannot be placed"
-                " (no roster)"
+                else f"the {r['messages']} on {device_phrase(case.device(r['device']))}"  # type: ignore[arg-type]
+                " cannot be placed (no roster)"
                 for r in told
             )
         why += "."
@@ -184,7 +181,7 @@ class DevicesAnalyser(Analyser):
         return Finding(
             analyser=self.name,
             rule="device.work-phone-contact",
-            title=f"Case contacts reached from the work device {device.label}",
+            title=f"Case contacts reached from {device_phrase(device)} (a work device)",
             why=(
                 f"{device.label} is recorded in the case file as a work device. It holds messages"
                 f" or calls with {plural(len(rows), 'case contact')}: {named}. Whether there was"

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from triage.casefile import Case
+from triage.devices import device_phrase
 from triage.report.formats import count, date
 from triage.report.naming import found_of
 from triage.roster import OUTSIDE_DUTY
@@ -179,7 +180,8 @@ def build(case: Case, findings: list[Finding]) -> list[Headline]:
         out.append(
             Headline(
                 "device.work-phone-contact",
-                f"Case contacts reached from the work device {f.data.get('label')}: "
+                f"Case contacts reached from {_work_device(case, f)} (a work device in the"
+                " case file): "
                 + "; ".join(
                     f"{r['name']} ({plural(r['messages'], 'message')},"
                     f" {plural(r['calls'], 'call')})"
@@ -272,6 +274,11 @@ def build(case: Case, findings: list[Finding]) -> list[Headline]:
             )
         )
     return out
+
+
+def _work_device(case: Case, f: Finding) -> str:
+    device = case.device(f.subject) if f.subject else None
+    return device_phrase(device) if device else str(f.data.get("label") or f.subject)
 
 
 def _total(f: Finding | None) -> int:
