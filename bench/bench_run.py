@@ -61,7 +61,9 @@ run without the report 39.5 s vs 34.4 s CPU; the analysers alone 13.1 s vs 9.8 s
 output byte-identical, case.sqlite included, but the manifest's times. 637 bytes/message in
 case.sqlite, 2444 in the whole output. Both sides together (03:40, load 4.5-7.3; the report side
 as of 6aa680e): naive 3.45 s wall / 1.52 s CPU; run 167.9 s wall / 77.8 s CPU; ratio 48.6 wall,
-51.2 CPU; peak RSS 383 MiB. Target not met.
+51.2 CPU; peak RSS 383 MiB. Main at 15e1844 on the machine near idle (04:01, load 0.2-1.0):
+naive 1.57 s wall / 1.57 s CPU; run 56.0 s wall / 75.9 s CPU (the exports' process runs beside
+the pages); ratio 35.7 wall, 48.5 CPU; peak RSS 384 MiB; 637 / 2444 bytes/message. Target not met.
 """
 
 from __future__ import annotations
