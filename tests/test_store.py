@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import sqlite3
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -46,6 +47,22 @@ def test_triage_report_rebuilds_the_run_pages_from_the_store_alone(
 def test_triage_report_refuses_a_folder_without_a_store(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["report", str(tmp_path)])
     assert result.exit_code != 0 and "no case.sqlite" in result.output
+
+
+def test_triage_report_refuses_a_store_of_another_schema(demo_case: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run_case(load_case(demo_case), out)
+    pages = report_bytes(out)
+    store = Store(sqlite3.connect(out / "case.sqlite"), out / "case.sqlite")
+    store.conn.execute("UPDATE meta SET value = '6' WHERE key = 'schema_version'")
+    store.close()
+    result = CliRunner().invoke(main, ["report", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "written with case store schema 6" in result.output
+    assert "Run 'triage run' on the case file again" in result.output
+    assert "internal error" not in result.output
+    # Nothing was rewritten from the store it refused.
+    assert report_bytes(out) == pages
 
 
 def test_case_round_trips_through_the_store_meta(demo_case: Path) -> None:

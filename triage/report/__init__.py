@@ -7,7 +7,7 @@ from pathlib import Path
 from triage.analysers import Settings
 from triage.casefile import case_from_data
 from triage.report.writer import write_report
-from triage.store import Store
+from triage.store import SCHEMA_VERSION, Store
 
 
 class NotACaseStore(ValueError):
@@ -20,6 +20,15 @@ def report_from_store(store: Store, out: Path) -> Path:
     meta = store.meta()
     if "case" not in meta:
         raise NotACaseStore(f"{store.path}: no case recorded in the store (not a triage run)")
+    written = str(meta.get("schema_version"))
+    if written != str(SCHEMA_VERSION):
+        # The pages read columns a store of another schema does not have (or has differently):
+        # say so instead of failing half-way through the pages.
+        raise NotACaseStore(
+            f"{store.path}: written with case store schema {written}; this version of triage"
+            f" reads schema {SCHEMA_VERSION}. Run 'triage run' on the case file again to"
+            " rebuild the case directory."
+        )
     return write_report(
         store, case_from_data(meta["case"]), out, Settings(meta.get("settings", {}))
     )
