@@ -13,9 +13,11 @@ import zlib
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from PIL import Image
 
 from triage.casefile import load_case
+from triage.cli import main
 from triage.media.blob_cache import is_blob_cache, parse_key, read_blob_file, read_blob_index
 from triage.media.mini_thumb import BLOCK, read_mini_thumbs
 from triage.run import run_case
@@ -197,3 +199,88 @@ def test_unrelated_gallery_thumbnails_match_nothing(gallery_case: Path, tmp_path
     out = tmp_path / "out"
     run_case(load_case(gallery_case), out, report=False)
     assert Store.open(out / "case.sqlite").media_matches() == []
+
+
+# -- triage match / triage hash on the gallery caches -----------------------------------------------
+def _snapshot(root: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def test_cli_match_finds_exhibits_in_gallery_caches(tmp_path: Path) -> None:
+    phone = tmp_path / "phone"
+    shutil.copytree(FIXTURES / "phone", phone)
+    before = _snapshot(phone)
+    exhibits = [str(FIXTURES / "exhibits" / n) for n in ("EX-GC-1.jpg", "EX-GC-2.jpg")]
+    args = ["match", "--exhibit", exhibits[0], "--exhibit", exhibits[1], str(phone)]
+    result = CliRunner().invoke(main, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    by = {(m["exhibit"], m["thumbnail"]["locator"]): m for m in doc["matches"]}
+    assert sorted((Path(e).name, loc) for e, loc in by) == [
+        ("EX-GC-1.jpg", "imgcache.0 blob 2 at byte 30,459"),
+        ("EX-GC-1.jpg", "imgcache.0 blob 3 at byte 82,517"),
+        ("EX-GC-2.jpg", ".thumbdata3--1967290299 block 7 at byte 70,000"),
+    ]
+    blob = by[(exhibits[0], "imgcache.0 blob 2 at byte 30,459")]
+    assert (blob["via"], blob["band"], blob["method"]) == ("thumbnail", "match", "phash")
+    thumb = blob["thumbnail"]
+    cache_file = phone / CACHE.removeprefix("phone/") / "imgcache.0"
+    assert thumb["cache_sha256"] == hashlib.sha256(cache_file.read_bytes()).hexdigest()
+    assert thumb["cache"].endswith("com.android.gallery3d/cache/imgcache.0")
+    assert (thumb["record_number"], thumb["offset"]) == (2, 30459)
+    assert (thumb["resolution"], thumb["exhibit_width"]) == ("640x480", 960)
+    assert thumb["original_path"] == ORIGINAL
+    assert (
+        by[(exhibits[1], ".thumbdata3--1967290299 block 7 at byte 70,000")]["thumbnail"]["media_id"]
+        == 7
+    )
+    searched = doc["searched"]
+    assert searched["gallery_thumbnails"] == 7 and len(searched["gallery_caches"]) == 3
+    assert len(searched["damaged_cache_records"]) == 2
+    assert {
+        (Path(d["file"]).name, d["where"].split(":")[0]) for d in searched["damaged_cache_records"]
+    } == {("imgcache.1", "at byte 31,344"), (".thumbdata3--1967290299", "at byte 90,000")}
+    assert "2 damaged records" in result.stderr
+    assert result.stderr.count("damaged cache record:") == 2
+    # The text output names the thumbnail match, its resolution and where the cache holds it.
+    text = CliRunner().invoke(main, args, env={"COLUMNS": "400"})
+    assert text.exit_code == 0, text.output
+    assert "thumbnail match (640x480)" in text.stdout
+    assert "imgcache.0 blob 2 at byte 30,459" in text.stdout
+    assert thumb["cache_sha256"] in text.stdout and ORIGINAL in text.stdout
+    assert _snapshot(phone) == before
+
+
+def test_cli_match_unrelated_exhibit_not_found_in_gallery_caches(tmp_path: Path) -> None:
+    other = tmp_path / "other.jpg"
+    Image.effect_noise((640, 480), 40).convert("RGB").save(other, "JPEG")
+    result = CliRunner().invoke(
+        main, ["match", "--exhibit", str(other), str(FIXTURES / "phone"), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["searched"]["gallery_thumbnails"] == 7 and doc["matches"] == []
+
+
+def test_cli_hash_lists_cached_thumbnails_with_provenance(tmp_path: Path) -> None:
+    phone = tmp_path / "phone"
+    shutil.copytree(FIXTURES / "phone", phone)
+    before = _snapshot(phone)
+    result = CliRunner().invoke(main, ["hash", str(phone), "--jsonl"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(lines) == 7
+    assert all(line["thumbnail"]["cache_sha256"] and line["phash"] for line in lines)
+    by = {line["thumbnail"]["locator"]: line for line in lines}
+    micro = by["imgcache.0 blob 3 at byte 82,517"]
+    assert micro["path"].endswith("imgcache.0@82517") and micro["thumbnail"]["resolution"] == (
+        "200x200"
+    )
+    assert micro["sha256"] == hashlib.sha256(micro_bytes(phone)).hexdigest()
+    assert "7 thumbnails read from 3 gallery cache files" in result.stderr
+    assert _snapshot(phone) == before
+
+
+def micro_bytes(phone: Path) -> bytes:
+    found = read_blob_file((phone / CACHE.removeprefix("phone/") / "imgcache.0").read_bytes())
+    return next(b.jpeg for b in found.blobs if b.number == 3)

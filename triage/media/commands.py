@@ -21,6 +21,7 @@ PICTURE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic", ".heif", 
 
 if TYPE_CHECKING:  # the media stack (Pillow, numpy, imagehash...) loads only when a command runs
     from triage.media.cache import HashCache, HashRecord
+    from triage.media.gallery import GalleryCaches
     from triage.media.hashes import HashRun
     from triage.media.inventory import Inventory
 
@@ -44,7 +45,12 @@ def record_json(logical: str, record: HashRecord) -> dict[str, Any]:
 
 def _hash_paths(
     evidence: Evidence, paths: list[Path], cache: HashCache | None, workers: int | None
-) -> tuple[HashRun, Inventory, list[tuple[str, str]]]:
+) -> tuple[HashRun, Inventory, list[tuple[str, str]], GalleryCaches, dict[str, HashRecord]]:
+    """The pictures under ``paths`` hashed, and the thumbnails of the gallery caches among the
+    other files (read and hashed as the run's media step does)."""
+    from triage.media.cache import MemoryHashCache
+    from triage.media.gallery import read_gallery_caches
+    from triage.media.gallery_match import hash_cached_thumbnails
     from triage.media.hashes import hash_media
     from triage.media.inventory import inventory
 
@@ -54,7 +60,9 @@ def _hash_paths(
     run = hash_media(found.images, cache=cache, workers=workers)
     skipped = [(r.path, r.reason) for r in evidence.refusals()] + found.unreadable
     skipped += _named_as_pictures(found.others)
-    return run, found, skipped
+    gallery = read_gallery_caches(found.others)
+    records = hash_cached_thumbnails(gallery, cache or MemoryHashCache())
+    return run, found, skipped, gallery, records
 
 
 def _named_as_pictures(files: list[EvidenceFile]) -> list[tuple[str, str]]:
@@ -106,7 +114,9 @@ def hash_command(
     md5, sha1, sha256, phash and dhash (64-bit imagehash hex), their trimmed forms (bars and
     borders cut), pdq and pdq_quality when the optional pdqhash package is installed, the
     pipeline version, and "error" for a picture that could not be decoded (corrupt, truncated,
-    decompression bomb). A summary goes to stderr.
+    decompression bomb). Each thumbnail in an Android gallery cache gets a line too, its path
+    "<cache file>@<offset>" and a "thumbnail" object with its cache provenance. A summary goes
+    to stderr, with the damaged cache records.
 
     Example:
 
@@ -114,18 +124,27 @@ def hash_command(
         triage hash phone_extraction.zip --jsonl --cache hashes.sqlite > pictures.jsonl
     """
 
+    from triage.media.gallery_match import cached_thumbnail_facts
+
     with ExitStack() as stack:
         cache = _open_cache(stack, cache_path)
         evidence = stack.enter_context(Evidence())
-        run, found, skipped = _hash_paths(evidence, _paths(paths), cache, workers)
+        run, found, skipped, gallery, records = _hash_paths(evidence, _paths(paths), cache, workers)
         others = len(found.others)
         out = sys.stdout
         for item, record in run.results:
             out.write(json.dumps(record_json(item.logical, record), ensure_ascii=False) + "\n")
+        logicals = [item.logical for item, _ in run.results]
+        for thumb in gallery.thumbnails:
+            line = record_json(thumb.key, records[thumb.key])
+            line["thumbnail"] = cached_thumbnail_facts(
+                thumb, records[thumb.key], (None, None), logicals
+            )
+            out.write(json.dumps(line, ensure_ascii=False) + "\n")
         for logical, reason in run.unreadable:
             out.write(json.dumps({"path": logical, "error": reason}, ensure_ascii=False) + "\n")
         changed = evidence.verify()
-        _summary(run, others, skipped)
+        _summary(run, others, skipped, gallery)
         for line in changed:
             err.print(f"[red]evidence changed:[/] {shown(line)}")
 
@@ -141,14 +160,23 @@ def _open_cache(stack: ExitStack, cache_path: str | None) -> HashCache | None:
         raise click.UsageError(f"--cache {cache_path}: cannot open ({exc})") from exc
 
 
-def _summary(run: HashRun, others: int, skipped: list[tuple[str, str]]) -> None:
+def _summary(
+    run: HashRun, others: int, skipped: list[tuple[str, str]], gallery: GalleryCaches
+) -> None:
     from triage.media.pipeline import PIPELINE_VERSION
 
     err.print(
         f"{len(run.results) + len(run.unreadable):,} pictures: {run.hashed:,} hashed, "
         f"{run.cached:,} from cache, {len(run.errors):,} with errors; "
-        f"{others:,} other files ignored"
+        f"{others:,} other files (not pictures)"
     )
+    if gallery.files:
+        err.print(
+            f"{len(gallery.thumbnails):,} thumbnails read from {len(gallery.files):,} gallery "
+            f"cache files, {len(gallery.damaged):,} damaged records"
+        )
+    for cache_file, where in gallery.damaged:
+        err.print(f"[yellow]damaged cache record:[/] {shown(cache_file)} {shown(where)}")
     for logical, reason in run.errors:
         err.print(f"[yellow]picture not hashed:[/] {shown(logical)}: {shown(reason)}")
     for logical, reason in skipped:
@@ -206,7 +234,10 @@ def match_command(
     slightly cropped copies are found. Each match gives the exhibit, the file, the method, the
     Hamming distance, the orientation and the band from the thresholds profile: "exact",
     "match" (a strong lead) or "review" (a candidate). A perceptual match is a lead to confirm
-    by eye, never proof on its own.
+    by eye, never proof on its own. Thumbnails in Android gallery caches (the Gallery app's
+    imgcache.* blob cache, DCIM/.thumbnails/.thumbdata3-*) are compared too, as the run does: such
+    a match is a "thumbnail match" with its resolution, the cache file and its SHA-256, the
+    record and its byte offset, and the original path the cache key names.
 
     Example:
 
@@ -215,6 +246,7 @@ def match_command(
     """
     from triage.media.cache import MemoryHashCache
     from triage.media.exhibits import load_category_profile, load_exhibits
+    from triage.media.gallery_match import cached_thumbnail_facts, match_cached_thumbnails
     from triage.media.hashes import digest_files
     from triage.media.matching import find_matches, load_profile
     from triage.media.pipeline import PIPELINE_VERSION
@@ -232,7 +264,7 @@ def match_command(
     with ExitStack() as stack:
         cache = _open_cache(stack, cache_path) or MemoryHashCache()
         evidence = stack.enter_context(Evidence())
-        run, found, skipped = _hash_paths(evidence, _paths(paths), cache, workers)
+        run, found, skipped, gallery, records = _hash_paths(evidence, _paths(paths), cache, workers)
         others = len(found.others)
         files = [(item.logical, record) for item, record in run.results]
         if all_files and exhibits.hashes:
@@ -243,6 +275,18 @@ def match_command(
         matches = find_matches(
             files, exhibits, profile, load=lambda logical: readers[logical].read()
         )
+        found_matches = [m.to_dict() for m in matches]
+        by_key = {t.key: t for t in gallery.thumbnails}
+        sizes = {i.reference: (i.width, i.height) for i in exhibits.images}
+        for match in match_cached_thumbnails(gallery, records, exhibits, profile):
+            data = match.to_dict()
+            data["thumbnail"] = cached_thumbnail_facts(
+                by_key[match.file],
+                records[match.file],
+                sizes.get(match.exhibit, (None, None)),
+                readers,
+            )
+            found_matches.append(data)
         changed = evidence.verify()
     result = {
         "pipeline": PIPELINE_VERSION,
@@ -261,11 +305,14 @@ def match_command(
             "hashed": run.hashed,
             "cached": run.cached,
             "other_files": others,
+            "gallery_caches": gallery.files,
+            "gallery_thumbnails": len(gallery.thumbnails),
+            "damaged_cache_records": [{"file": f, "where": w} for f, w in gallery.damaged],
             "errors": [{"path": p, "reason": r} for p, r in run.errors],
             "skipped": [{"path": p, "reason": r} for p, r in skipped],
             "evidence_changed": changed,
         },
-        "matches": [m.to_dict() for m in matches],
+        "matches": found_matches,
     }
     if as_json:
         json.dump(result, sys.stdout, ensure_ascii=False, indent=2)
@@ -277,7 +324,7 @@ def match_command(
         err.print(
             f"[yellow]exhibit problem:[/] {shown(problem.source)}{where}: {shown(problem.reason)}"
         )
-    _summary(run, others, skipped)
+    _summary(run, others, skipped, gallery)
     for line in changed:
         err.print(f"[red]evidence changed:[/] {shown(line)}")
 
@@ -294,6 +341,17 @@ def _print_matches(result: dict[str, Any]) -> None:
             str(m["distance"]),
             (m["orientation"] or "") + trimmed,
             shown(m["exhibit"] + (f" [{m['category']}]" if m["category"] else "")),
-            shown(m["file"]),
+            shown(m["file"]) + _thumbnail_text(m.get("thumbnail")),
         )
     Console(highlight=False).print(table)
+
+
+def _thumbnail_text(thumb: dict[str, Any] | None) -> str:
+    """A gallery-cache thumbnail match named as such, with its resolution and provenance."""
+    if not thumb or "cache_sha256" not in thumb:
+        return ""
+    parts = [f"thumbnail match ({thumb.get('resolution', 'size unknown')})", thumb["locator"]]
+    parts.append(f"{thumb['cache_format']}, SHA-256 {thumb['cache_sha256']}")
+    if thumb.get("original_path"):
+        parts.append(f"original: {thumb['original_path']}")
+    return "\n" + "\n".join(shown(p) for p in parts)

@@ -32,13 +32,13 @@ from triage.media.exhibits import (
     exhibit_from_bytes,
     load_category_profile,
 )
-from triage.media.gallery import (
-    GalleryCaches,
-    cache_kind,
-    originals_present,
-    read_gallery_caches,
+from triage.media.gallery import cache_kind, read_gallery_caches
+from triage.media.gallery_match import (
+    cached_thumbnail_facts,
+    hash_cached_thumbnails,
+    match_cached_thumbnails,
 )
-from triage.media.hashes import digest_bytes, hash_bytes, hash_media
+from triage.media.hashes import hash_media
 from triage.media.inventory import MediaFile, inventory
 from triage.media.matching import find_matches, load_profile, match_source_hashes
 from triage.media.pipeline import PIPELINE_VERSION, ImageError
@@ -131,7 +131,7 @@ def run_media(
     hashed = {item.logical: record for item, record in run.results}
     result.pictures_hashed = len(hashed)
     gallery = read_gallery_caches(found.others)
-    gallery_records = _hash_cached_thumbnails(gallery, cache)
+    gallery_records = hash_cached_thumbnails(gallery, cache)
     result.gallery_caches, result.damaged = gallery.files, gallery.damaged
     store.add_media_files(
         (
@@ -173,11 +173,7 @@ def run_media(
         matches.append(match)
     result.thumbnails = len(thumbs)
     by_cached = {t.key: t for t in gallery.thumbnails}
-    for match in find_matches(
-        sorted(gallery_records.items()), exhibits, profile, load=lambda k: by_cached[k].data
-    ):
-        match.via = "thumbnail"
-        matches.append(match)
+    matches += match_cached_thumbnails(gallery, gallery_records, exhibits, profile)
     thumb_paths = {t["path"] for t in stored_thumbs if t["path"]}
     sizes = {i.reference: (i.width, i.height) for i in exhibits.images}
     attachment_hashes = [
@@ -212,19 +208,7 @@ def run_media(
             cached = by_cached[match.file]
             record = gallery_records[match.file]
             copy = _copy_bytes(record, cached.data, out)
-            data["thumbnail"] = thumbnail_facts(
-                record,
-                size,
-                kind="preview kept in the gallery's thumbnail cache",
-                locator=cached.locator(),
-                cache=cached.cache,
-                cache_sha256=cached.cache_sha256,
-                cache_format=cached.cache_format,
-                record_number=cached.number,
-                offset=cached.offset,
-                **cached.facts,
-                originals_found=originals_present(cached.facts.get("original_path"), by_logical),
-            )
+            data["thumbnail"] = cached_thumbnail_facts(cached, record, size, by_logical)
         elif match.via == "thumbnail":
             thumb = by_thumb[match.file]
             copy = _copy_bytes(thumb.record, thumb.data, out)
@@ -288,24 +272,6 @@ def picture_files(evidence: Evidence) -> set[int]:
     caches (so coverage can say they were read)."""
     found = inventory(evidence.files())
     return {id(m.file) for m in found.images} | {id(f) for f in found.others if cache_kind(f)}
-
-
-def _hash_cached_thumbnails(
-    gallery: GalleryCaches, cache: MemoryHashCache
-) -> dict[str, HashRecord]:
-    """Hash records of the gallery caches' thumbnails by their key, taken from the cache when
-    an earlier run hashed the same content (a thumbnail is a few kB: decoded in this process)."""
-    digests = {t.key: digest_bytes(t.data) for t in gallery.thumbnails}
-    known = cache.get_many({d.sha256 for d in digests.values()})
-    out: dict[str, HashRecord] = {}
-    for thumb in gallery.thumbnails:
-        digest = digests[thumb.key]
-        record = known.get(digest.sha256)
-        if record is None:
-            record = hash_bytes(thumb.data, digests=digest)
-            known[digest.sha256] = record
-        out[thumb.key] = record
-    return out
 
 
 def _error_for(
