@@ -249,7 +249,7 @@ class Views:
         for old in folder.glob("*.html"):
             old.unlink()
         for view in self.by_key.values():
-            messages = report.store.messages_by_ids(view.message_ids)
+            messages = report.messages_by_ids(view.message_ids)
             calls = report.store.calls_by_ids(view.call_ids) if view.call_ids else []
             pages = max(1, -(-len(messages) // PAGE_SIZE))
             for number in range(1, pages + 1):

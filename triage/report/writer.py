@@ -47,6 +47,7 @@ from triage.report import (
 from triage.report.chat import STATUS_NAMES, MessageHtml, render_chat
 from triage.report.copies_view import copies_held
 from triage.report.export_job import Exports
+from triage.report.held import Held
 from triage.report.naming import Namer, found_of
 from triage.store import Finding, Store, StoredCall, StoredMessage
 from triage.terminal import bidi_visible
@@ -219,6 +220,7 @@ class Report:
         self._party_cache: dict[int, tuple[str, str]] = {}
         self._party_keep: list[Party | None] = []  # keeps the ids of cached parties unique
         self._bubbles: dict[tuple[str, bool], MessageHtml] = {}
+        self.held = Held(set(), set())
 
     # -- helpers used by templates -----------------------------------------------------------------
     def party(self, p: Party | None) -> str:
@@ -394,10 +396,13 @@ class Report:
             counts=self.store.counts(),
             skipped_reasons=self.skipped_reasons(),
         )
+        self.search = search.SearchIndex(self)
+        # The contact pages, the views and the groups page list messages the conversation pass
+        # decodes anyway: those (and only those) are kept from it, so each is decoded once.
+        self.held = Held(self._later_ids(), self._lexicon_ids())
+        self.write_conversations()
         for contact, ctx in zip(self.case.contacts, contacts, strict=True):
             self.write_contact(contact, ctx)
-        self.search = search.SearchIndex(self)
-        self.write_conversations()
         self.views.write(self)
         parts = self.search.write(self.out)
         self.render(
@@ -496,7 +501,27 @@ class Report:
 
     def contact_messages(self, contact: CaseContact, ctx: dict[str, Any]) -> list[StoredMessage]:
         ids = [mid for mid, key in self.contact_labels.items() if key == contact.key]
-        return self.store.messages_by_ids(ids)
+        return self.messages_by_ids(ids)
+
+    def messages_by_ids(self, ids: Iterable[int]) -> list[StoredMessage]:
+        """The messages with these ids in time order, as the store gives them: those kept from
+        the conversation pass, the rest (none, when every conversation was written) read."""
+        return self.held.messages(self.store, ids)
+
+    def _later_ids(self) -> set[int]:
+        """The ids of the messages the pages written after the conversations list."""
+        ids = set(self.contact_labels) | self.views.message_ids()
+        for f in self.store.findings("groups"):
+            ids.update(f.refs)
+        return ids
+
+    def _lexicon_ids(self) -> set[int]:
+        return {
+            h["message_id"]
+            for f in self.store.findings("lexicon")
+            if f.rule != "lexicon.summary"
+            for h in f.data["messages"]
+        }
 
     def write_contact(self, contact: CaseContact, ctx: dict[str, Any]) -> None:
         messages = self.contact_messages(contact, ctx)
@@ -579,7 +604,7 @@ class Report:
             names = {m["member"]: m["name"] for m in f.data["members"]}
             member_of = self.store.labels("groups", "member")
             by_member: dict[str, list[StoredMessage]] = {}
-            for stored in self.store.messages_by_ids(f.refs):
+            for stored in self.messages_by_ids(f.refs):
                 by_member.setdefault(member_of.get(stored.id, "unknown"), []).append(stored)
             rows = {k: self.timeline_rows(v) for k, v in by_member.items()}
             groups.append({"f": f, "names": names, "by_member": rows})
@@ -587,7 +612,8 @@ class Report:
         summary = next((f for f in lexicon if f.rule == "lexicon.summary"), None)
         hits = [f for f in lexicon if f.rule != "lexicon.summary"]
         ids = {h["message_id"] for f in hits for h in f.data["messages"]}
-        bodies = {s.id: s.message.body or "" for s in self.store.messages_by_ids(ids)}
+        bodies = self.held.bodies(self.store, ids)
+        self.held = Held(set(), set())
         self.render(
             "groups.html.j2",
             self.out / "groups.html",
@@ -625,6 +651,7 @@ class Report:
                 chunk = next(chunks, [])
                 page_calls = _calls_for_page(calls, chunk, number == pages)
                 self.search.add(chunk, base, number)
+                self.held.keep(chunk)
                 for stored in chunk:
                     if stored.id in self.linked:
                         self.message_page[stored.id] = (

@@ -1,0 +1,62 @@
+"""The report decodes each stored message at most once (issue 11): the contact pages, the
+filtered views and the groups page take their messages from the conversation pass.
+
+The store's message decoder is wrapped to count, per message id, how often a full ``Message`` is
+built while the report of a finished run is written from ``case.sqlite``.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+import triage.store.messages as store_messages
+from triage.casefile import load_case
+from triage.report import report_from_store
+from triage.run import run_case
+from triage.store import Store
+
+DEMO = Path(__file__).resolve().parents[1] / "fixtures" / "demo"
+
+
+def _decodes(monkeypatch: pytest.MonkeyPatch, store: Store, out: Path) -> Counter[int]:
+    counts: Counter[int] = Counter()
+    real = store_messages.message_decoder
+
+    def counting(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        decode = real(*args, **kwargs)
+
+        def one(row):  # noqa: ANN001, ANN202
+            counts[row[0]] += 1
+            return decode(row)
+
+        return one
+
+    monkeypatch.setattr(store_messages, "message_decoder", counting)
+    report_from_store(store, out)
+    return counts
+
+
+@pytest.mark.parametrize("case_file", ["case.yaml", "case-two-phones.yaml"])
+def test_report_decodes_each_message_once(
+    case_file: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "demo"
+    shutil.copytree(DEMO, target, ignore=shutil.ignore_patterns("generate.py", "__pycache__"))
+    result = run_case(load_case(target / case_file), tmp_path / "out", report=False)
+    store = Store.open(result.store_path)
+    try:
+        listed_again = set(store.labels("contacts", "contact"))
+        for f in store.findings("groups"):
+            listed_again.update(f.refs)
+        # The case has messages the later pages list, so a second read of them would show.
+        assert listed_again
+        counts = _decodes(monkeypatch, store, tmp_path / "out")
+        stored = {row[0] for row in store.conn.execute("SELECT id FROM messages")}
+    finally:
+        store.close()
+    assert set(counts) == stored
+    assert max(counts.values()) == 1, {mid: n for mid, n in counts.items() if n > 1}

@@ -1,0 +1,58 @@
+"""Messages kept from the conversation pass for the pages written after it.
+
+The conversation pages decode every message of the case once. The contact pages, the filtered
+views and the groups page list a few of those again; their ids are known from the findings before
+the pass starts, so only those messages are kept as the pass decodes them (and, for the lexicon
+hits the groups page quotes, only the body). The whole case is never held.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from triage.model import iso_utc
+from triage.store import Store, StoredMessage
+
+
+def _time_order(s: StoredMessage) -> tuple[bool, str, int]:
+    # The order Store.messages_by_ids gives: undated last, then UTC time, then store id.
+    when = s.message.timestamp_utc
+    return (when is None, iso_utc(when) or "", s.id)
+
+
+class Held:
+    """The messages with ``wanted`` ids and the bodies of ``quoted`` ids, as the pass meets them."""
+
+    def __init__(self, wanted: set[int], quoted: set[int]) -> None:
+        self.wanted = wanted
+        self.quoted = quoted
+        self.kept: dict[int, StoredMessage] = {}
+        self.quotes: dict[int, str] = {}
+
+    def keep(self, chunk: Iterable[StoredMessage]) -> None:
+        if not self.wanted and not self.quoted:
+            return
+        for stored in chunk:
+            if stored.id in self.wanted:
+                self.kept[stored.id] = stored
+            if stored.id in self.quoted:
+                self.quotes[stored.id] = stored.message.body or ""
+
+    def messages(self, store: Store, ids: Iterable[int]) -> list[StoredMessage]:
+        """These messages in time order; any the pass did not meet are read from the store."""
+        wanted = set(ids)
+        out = [self.kept[i] for i in wanted if i in self.kept]
+        missing = [i for i in wanted if i not in self.kept]
+        if missing:
+            out.extend(store.messages_by_ids(missing))
+        out.sort(key=_time_order)
+        return out
+
+    def bodies(self, store: Store, ids: Iterable[int]) -> dict[int, str]:
+        """Message id -> body ("" for none) of these messages, as the store holds them."""
+        wanted = set(ids)
+        out = {i: self.quotes[i] for i in wanted if i in self.quotes}
+        missing = [i for i in wanted if i not in self.quotes]
+        if missing:
+            out.update((s.id, s.message.body or "") for s in store.messages_by_ids(missing))
+        return out
