@@ -2,12 +2,15 @@
 (triage.message_copies; iMessage by its shared ``message.guid``).
 
 Every figure follows from the rows written here: the AOSP-shaped ``mmssms.db`` of
-tests/test_devices.py and an iOS 16 ``sms.db`` with the schema of fixtures/sms/make_fixtures.py.
+tests/test_devices.py, an AOSP ``mmssms.db`` with MMS (``pdu``/``part``/``addr`` and the
+``app_parts`` files) and an iOS 16 ``sms.db``, both with the schema of
+fixtures/sms/make_fixtures.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import importlib.util
 import sqlite3
 from pathlib import Path
@@ -17,7 +20,7 @@ import pytest
 from tests.test_devices import FEMALE_A, PERSONAL, T0, TWO_DEVICES, WORK
 from tests.test_run import SMS_SCHEMA
 from triage.casefile import load_case
-from triage.message_copies import RULE, WINDOW_S, TextFacts, same_texts
+from triage.message_copies import RULE, RULE_MMS, WINDOW_S, TextFacts, same_texts
 from triage.run import run_case
 from triage.store import Store
 
@@ -81,6 +84,22 @@ def test_window_and_nearest_copy() -> None:
         text(6, "personal", "incoming", WORK, {WORK, PERSONAL}, "late", WINDOW_S + 1),
     ]
     assert same_texts(rows, OWN) == [(1, [3]), (2, [4])]
+
+
+def test_pictures_compared_by_content_and_a_missing_file_never_meets() -> None:
+    """Same sender, members and (empty) text, seconds apart: the picture decides."""
+    sent = text(1, "work", "outgoing", None, {WORK, PERSONAL}, "")
+    same = [
+        sent,
+        TextFacts(2, "personal", "incoming", WORK, frozenset({WORK, PERSONAL}), "", AT, ("a",)),
+    ]
+    assert same_texts(same, OWN) == []  # no picture on one copy
+    picture = TextFacts(1, "work", "outgoing", None, frozenset({WORK, PERSONAL}), "", AT, ("a",))
+    assert same_texts([picture, same[1]], OWN) == [(1, [2])]
+    other = TextFacts(2, "personal", "incoming", WORK, frozenset({WORK, PERSONAL}), "", AT, ("b",))
+    assert same_texts([picture, other], OWN) == []
+    lost = TextFacts(2, "personal", "incoming", WORK, frozenset({WORK, PERSONAL}), "", AT, None)
+    assert same_texts([picture, lost], OWN) == []
 
 
 def test_device_with_no_number_never_meets() -> None:
@@ -178,6 +197,141 @@ def test_own_devices_and_contact_counts_count_events(android_run: Store) -> None
         ("device-1", 1),
         ("device-2", 1),
     ]
+
+
+# -- through a run: Android MMS with pictures on both phones ---------------------------------------
+def mms_phone(root: Path, own: str, rows: list[tuple[int, str, int, bytes | None]]) -> None:
+    """An AOSP ``mmssms.db`` under ``root`` with one picture MMS per row: (seconds after T0,
+    other party, ``msg_box`` 1 inbox / 2 sent, PNG bytes, or None for a ``part._data`` whose
+    ``app_parts`` file is not in the extraction); each other party its own thread."""
+    db = root / "mmssms.db"
+    db.parent.mkdir(parents=True, exist_ok=True)
+    parts = root / "app_parts"
+    parts.mkdir(exist_ok=True)
+    conn = sqlite3.connect(db)
+    for ddl in (SMS_FX.AOSP_SMS, SMS_FX.THREADS, SMS_FX.CANONICAL, SMS_FX.PDU, SMS_FX.PART):
+        conn.execute(ddl)
+    conn.execute(SMS_FX.ADDR)
+    threads: dict[str, int] = {}
+    for pdu, (second, other, box, picture) in enumerate(rows, start=1):
+        if other not in threads:
+            conn.execute("INSERT INTO canonical_addresses (address) VALUES (?)", (other,))
+            conn.execute("INSERT INTO threads (recipient_ids) VALUES (?)", (str(len(threads) + 1),))
+            threads[other] = len(threads) + 1
+        date = T0 // 1000 + second
+        conn.execute(
+            "INSERT INTO pdu (_id, thread_id, date, msg_box, m_type, m_id, read) VALUES"
+            " (?,?,?,?,?,?,1)",
+            (pdu, threads[other], date, box, 128 if box == 2 else 132, f"{own}-{pdu}"),
+        )
+        name = f"PART_{date * 1000}_photo.png"
+        conn.execute(
+            "INSERT INTO part (mid, seq, ct, cl, _data) VALUES (?, 0, 'image/png', 'photo.png', ?)",
+            (pdu, SMS_FX.DEVICE_PARTS + name),
+        )
+        if picture is not None:
+            (parts / name).write_bytes(picture)
+        sender, to = ("insert-address-token", other) if box == 2 else (other, own)
+        conn.execute("INSERT INTO addr (msg_id, address, type) VALUES (?, ?, 137)", (pdu, sender))
+        conn.execute("INSERT INTO addr (msg_id, address, type) VALUES (?, ?, 151)", (pdu, to))
+    conn.commit()
+    conn.close()
+
+
+@pytest.fixture(scope="module")
+def mms_run(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    """Picture MMS, no text. T0: the work phone sends RED to his personal number, which
+    receives it 30 s later (one event). T0 + 10 min: each phone sends RED to Female A (two).
+    T0 + 20 min: the work phone sends BLUE to his personal number, which receives RED 10 s later
+    (two). T0 + 30 min: work to personal again, the received copy's file not extracted (two).
+    T0 + 40 min: work to personal, the file extracted on neither phone (two)."""
+    root = tmp_path_factory.mktemp("mms-copies")
+    red, blue = SMS_FX.RED, SMS_FX.BLUE
+    mms_phone(
+        root / "work",
+        WORK,
+        [(0, PERSONAL, 2, red), (600, FEMALE_A, 2, red), (1200, PERSONAL, 2, blue),
+         (1800, PERSONAL, 2, red), (2400, PERSONAL, 2, None)],
+    )  # fmt: skip
+    mms_phone(
+        root / "personal",
+        PERSONAL,
+        [
+            (30, WORK, 1, red),
+            (605, FEMALE_A, 2, red),
+            (1210, WORK, 1, red),
+            (1805, WORK, 1, None),
+            (2410, WORK, 1, None),
+        ],
+    )
+    case = TWO_DEVICES.replace("path: work/mmssms.db", "path: work").replace(
+        "label: work-mmssms.db", "label: work-phone"
+    )
+    (root / "case.yaml").write_text(case, "utf-8")
+    result = run_case(load_case(root / "case.yaml"), root / "out")
+    store = Store.open(result.store_path)
+    yield store
+    store.close()
+
+
+def test_picture_mms_between_his_numbers_is_one_event(mms_run: Store) -> None:
+    red = hashlib.sha256(SMS_FX.RED).hexdigest()
+    (copy,) = [d for d in mms_run.duplicates() if d["duplicate_key"] == RULE_MMS]
+    assert (copy["file"], copy["locator"]) == ("personal-phone/mmssms.db", "pdu._id=1")
+    (kept,) = mms_run.messages_by_ids([copy["kept_message_id"]])
+    assert (kept.message.device, kept.message.direction) == ("device-1", "outgoing")
+    # The kept copy keeps its own picture file; the other phone's file is listed with the copy.
+    assert [(a.path, a.sha256) for a in kept.message.attachments] == [
+        ("work-phone/app_parts/PART_1772744400000_photo.png", red)
+    ]
+    assert mms_run.copies_of([kept.id]) == {
+        kept.id: [
+            {
+                "device": "device-2",
+                "file": "personal-phone/mmssms.db",
+                "locator": "pdu._id=1",
+                "attachments": [
+                    {
+                        "name": "photo.png",
+                        "path": "personal-phone/app_parts/PART_1772744430000_photo.png",
+                        "sha256": red,
+                    }
+                ],
+            }
+        ]
+    }
+
+
+def test_report_shows_the_other_phones_picture_file_in_provenance(mms_run: Store) -> None:
+    pages = "".join(p.read_text("utf-8") for p in mms_run.path.parent.rglob("*.html"))
+    held = pages.split("also held", 1)[1].split("</dd>", 1)[0]
+    assert "personal-phone/mmssms.db pdu._id=1" in held
+    assert "personal-phone/app_parts/PART_1772744430000_photo.png" in held
+    assert hashlib.sha256(SMS_FX.RED).hexdigest() in held
+
+
+def test_mms_that_differ_or_lack_a_file_stay_two_events(mms_run: Store) -> None:
+    """Each phone's picture to Female A, the different picture and the missing files: all kept."""
+    stored = sorted((s.message.device, s.message.source.locator) for s in mms_run.messages())
+    assert stored == [
+        ("device-1", "pdu._id=1"),
+        ("device-1", "pdu._id=2"),
+        ("device-1", "pdu._id=3"),
+        ("device-1", "pdu._id=4"),
+        ("device-1", "pdu._id=5"),
+        ("device-2", "pdu._id=2"),
+        ("device-2", "pdu._id=3"),
+        ("device-2", "pdu._id=4"),
+        ("device-2", "pdu._id=5"),
+    ]
+    assert len(mms_run.duplicates()) == 1
+    lost = [s for s in mms_run.messages() if not s.message.attachments[0].path]
+    assert sorted((s.message.device, s.message.source.locator) for s in lost) == [
+        ("device-1", "pdu._id=5"),
+        ("device-2", "pdu._id=4"),
+        ("device-2", "pdu._id=5"),
+    ]
+    assert all("not in the extraction" in (s.message.attachments[0].note or "") for s in lost)
 
 
 # -- through a run: iOS sms.db on two iPhones --------------------------------------------------

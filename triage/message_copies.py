@@ -1,4 +1,4 @@
-"""One text message held on two of the subject's devices: the rule that makes it one event.
+"""One SMS or MMS held on two of the subject's devices: the rule that makes it one event.
 
 An SMS sent from his work phone to his personal phone is one event recorded twice: the sent
 copy on one phone, the received copy on the other. The two rows share no id (each phone numbers
@@ -10,10 +10,24 @@ ReagentX/imessage-exporter ``imessage-database/src/message_types/variants.rs``),
 ``duplicate_key`` ``ios-message:<guid>`` of :mod:`triage.parsers.ios_sms`; WhatsApp copies meet
 by ``Message.copy_key`` (author and ``key_id``).
 
-The rule, for SMS and MMS text (``platform == "sms"``) on **different** devices: two copies are
-the same event when
+The rule, for SMS and MMS (``platform`` ``sms`` or ``mms``) on **different** devices: two
+copies are the same event when
 
-* their text is the same, character for character;
+* their text is the same, character for character (a picture MMS with no text has none on
+  either copy);
+* their attachments are the same files by content: the SHA-256 of every attachment file, as
+  hashed by the run when the file was read from the extraction (``attachments.sha256``, the
+  same digest the media stage records for the picture), compared as a sorted list, so a picture
+  MMS meets only a copy carrying byte-identical pictures. The bytes are compared, not names or
+  sizes: the two phones name the file each under its own ``app_parts/PART_<ms>_<name>`` (AOSP
+  ``MmsProvider``; ``part._data`` is that absolute path, one file per binary ``part`` row, the
+  ``application/smil`` layout part being no content), so nothing but the content is shared.
+  A network may re-encode a picture on its way to the receiving phone; such copies differ and
+  stay two events: the rule would rather leave one event counted twice than join two pictures.
+  When an attachment's file is missing on either copy (``part._data`` names a file not in the
+  extraction) there is nothing to compare and the copies do **not** meet: they stay two events,
+  each listed with its own missing file. A copy whose attachment carries a thumbnail row is left
+  as it is too, so no stored thumbnail is dropped;
 * they have the same sender and the same members: every party of the exchange, each copy's own
   side being one of its device's numbers (the case file's ``devices[i].identifiers``; the
   subject's only for a device that lists none, since numbers listed for the subject mean him on
@@ -21,21 +35,24 @@ the same event when
   07700 900002 on one phone, received from 07700 900001 by 07700 900002 on the other), and so
   does a group MMS a colleague sent to both of his numbers; but two phones each texting Female A
   are two events (two senders), and Female A texting each of his numbers is two events (two
-  different members), however alike the text and close the times;
+  different members), however alike the text, pictures and times;
 * they were sent at most :data:`WINDOW_S` seconds apart. The sending time of a received Android
   SMS is its ``date_sent`` (the service centre's time stamp, AOSP
   ``Telephony.TextBasedSmsColumns.DATE_SENT``), when the row has one, so a delivery delayed
-  while the phone was off does not push the copies apart; otherwise each copy's own time.
+  while the phone was off does not push the copies apart; otherwise (an MMS too) each copy's
+  own time.
 
 Each copy joins at most one event, never two copies from one device, and the nearest in time
 wins, so the same "ok" sent twice a minute apart stays two events. A device with no number known
 (neither its own identifiers nor the subject's) has no own side to compare, and its copies never
-meet. Messages carrying attachments are left as they are: each copy stays linked to the picture
-file on its own device.
+meet.
 
 The copy kept is the sent one (the sender's record) when there is one, else the first stored;
 the others are listed as its copies (``duplicates``, with this rule as their key, and each one's
-device, file and record) and are not counted again.
+device, file and record) and are not counted again. The kept copy keeps its own attachments
+(the picture file on its own device); each other copy's attachment files (path and SHA-256) are
+listed with that copy in ``duplicates``, so the picture file on the other phone stays reachable
+from the copy's provenance.
 """
 
 from __future__ import annotations
@@ -50,6 +67,11 @@ from itertools import product
 #: service centre stamps it on arrival, seconds apart; no source states a bound.
 WINDOW_S = 120
 RULE = f"same SMS on two of the subject's devices: sender, members, text, sent within {WINDOW_S} s"
+#: The key of an MMS met with its attachments: the same, and byte-identical attachment files.
+RULE_MMS = (
+    "same MMS on two of the subject's devices: sender, members, text, attachment files by"
+    f" SHA-256, sent within {WINDOW_S} s"
+)
 
 
 @dataclass(frozen=True)
@@ -65,6 +87,9 @@ class TextFacts:
     parties: frozenset[str]
     body: str
     sent: datetime
+    # SHA-256 of each attachment file, sorted; empty for none, None when a file is missing (such
+    # a copy meets no other).
+    pictures: tuple[str, ...] | None = ()
 
 
 def _sides(facts: TextFacts, own: frozenset[str]) -> list[tuple[str, frozenset[str]]]:
@@ -101,9 +126,10 @@ def same_texts(
 ) -> list[tuple[int, list[int]]]:
     """(kept message id, ids of its copies) for every text message held on several devices.
     ``own``: each device's own numbers (party ids)."""
-    by_body: dict[str, list[TextFacts]] = {}
+    by_body: dict[tuple[str, tuple[str, ...]], list[TextFacts]] = {}
     for m in messages:
-        by_body.setdefault(m.body, []).append(m)
+        if m.pictures is not None:
+            by_body.setdefault((m.body, m.pictures), []).append(m)
     out: list[tuple[int, list[int]]] = []
     for members in by_body.values():
         if len({m.device for m in members}) < 2:
@@ -143,4 +169,4 @@ def same_texts(
     return out
 
 
-__all__ = ["RULE", "WINDOW_S", "TextFacts", "same_exchange", "same_texts"]
+__all__ = ["RULE", "RULE_MMS", "WINDOW_S", "TextFacts", "same_exchange", "same_texts"]

@@ -92,7 +92,12 @@ def _attachments(items: list[Any]) -> str:
 def _copy(c: dict[str, Any]) -> str:
     """Another copy of the message, read from another source (and device): where it is."""
     on = f" (on {_e(c['device'])})" if c.get("device") else ""
-    return f'<dt>also held{on}</dt><dd class="mono">{_e(c["file"])} {_e(c["locator"])}</dd>'
+    files = "".join(
+        f'<br><span class="path">{_e(a["path"] or a["name"] or "")}</span>'
+        f' <span class="hash">SHA-256 {_e(a["sha256"] or "")}</span>'
+        for a in c.get("attachments") or []
+    )
+    return f'<dt>also held{on}</dt><dd class="mono">{_e(c["file"])} {_e(c["locator"])}{files}</dd>'
 
 
 def _recovery(r: dict[str, Any]) -> str:

@@ -89,7 +89,7 @@ CREATE TABLE deletion_traces (
   conversation TEXT, missing_ids TEXT, count INTEGER, file_id INTEGER, locator TEXT);
 CREATE TABLE duplicates (
   id INTEGER PRIMARY KEY, duplicate_key TEXT, kept_message_id INTEGER, source_id INTEGER,
-  src_file TEXT, src_locator TEXT, conversation_id INTEGER);
+  src_file TEXT, src_locator TEXT, conversation_id INTEGER, attachments TEXT);
 """
 
 # Built once all sources are read (one sort each, not a b-tree insert per row during ingest).
@@ -876,21 +876,23 @@ class MessagesAggregate:
 
     def copies_of(self, ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
         """Kept message id -> every other copy of it (``duplicates``): the device of the source
-        it was read from, its file and locator, in the order read. Messages with no other copy
-        are left out."""
+        it was read from, its file and locator, in the order read, and ``attachments`` (name,
+        path, SHA-256 of each file) for a copy met with its attachments. Messages with no other
+        copy are left out."""
         wanted = sorted(set(ids))
         out: dict[int, list[dict[str, Any]]] = {}
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
-            for kept, device, file, locator in self.conn.execute(
-                "SELECT d.kept_message_id, s.device, d.src_file, d.src_locator FROM duplicates d"
-                " JOIN sources s ON s.id = d.source_id"
+            for kept, device, file, locator, files in self.conn.execute(
+                "SELECT d.kept_message_id, s.device, d.src_file, d.src_locator, d.attachments"
+                " FROM duplicates d JOIN sources s ON s.id = d.source_id"
                 f" WHERE d.kept_message_id IN ({','.join('?' * len(chunk))}) ORDER BY d.id",
                 chunk,
             ):
-                out.setdefault(kept, []).append(
-                    {"device": device, "file": file, "locator": locator}
-                )
+                copy = {"device": device, "file": file, "locator": locator}
+                if files:
+                    copy["attachments"] = loads(files)
+                out.setdefault(kept, []).append(copy)
         return out
 
     def attachments_for(
