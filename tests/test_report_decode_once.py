@@ -60,3 +60,19 @@ def test_report_decodes_each_message_once(
         store.close()
     assert set(counts) == stored
     assert max(counts.values()) == 1, {mid: n for mid, n in counts.items() if n > 1}
+
+
+def test_sender_of_is_the_decoded_messages_sender(tmp_path: Path) -> None:
+    # The contacts analyser reads a first message's sender this way instead of decoding it.
+    target = tmp_path / "demo"
+    shutil.copytree(DEMO, target, ignore=shutil.ignore_patterns("generate.py", "__pycache__"))
+    result = run_case(load_case(target / "case.yaml"), tmp_path / "out", report=False)
+    store = Store.open(result.store_path)
+    try:
+        messages = list(store.messages()) + list(store.recovered_messages())
+        assert any(s.message.sender is not None for s in messages)
+        for s in messages:
+            assert store.sender_of(s.id) is s.message.sender
+        assert store.sender_of(10**9) is None
+    finally:
+        store.close()

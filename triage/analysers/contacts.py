@@ -238,7 +238,7 @@ class ContactsAnalyser(Analyser):
             if first.direction == "outgoing":
                 first_sender = "subject"
             elif first.direction == "incoming":
-                (sender,) = (s.message.sender for s in self._store.messages_by_ids([first.id]))
+                sender = self._store.sender_of(first.id)
                 if any(c.key == contact.key for c in self._index.contacts_for(sender)):
                     first_sender = "contact"
         days = sorted({local_date(s.timestamp_utc, case) for s in dated})  # type: ignore[arg-type]

@@ -627,6 +627,13 @@ class MessagesAggregate:
         )
         return out
 
+    def sender_of(self, message_id: int) -> Party | None:
+        """The sender party of one message, without decoding the message."""
+        row = self.conn.execute(
+            "SELECT sender_party FROM messages WHERE id = ?", (message_id,)
+        ).fetchone()
+        return None if row is None or row[0] is None else self._parties[row[0]]
+
     def messages_in_conversation(self, key: str) -> Iterator[StoredMessage]:
         return self._query_messages(
             "WHERE m.conversation_id = (SELECT id FROM conversations WHERE key = ?)", (key,)
