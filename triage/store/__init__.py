@@ -31,7 +31,8 @@ from triage.store.media import MediaAggregate, media_records_at
 from triage.store.messages import MessageFacts, MessagesAggregate, StoredMessage
 from triage.store.meta import MetaAggregate
 
-SCHEMA_VERSION = 7
+# 8: duplicates.attachments (the files of a copy met by the picture-MMS rule).
+SCHEMA_VERSION = 8
 DEFAULT_ZONE = "Europe/London"
 
 AGGREGATES: tuple[type, ...] = (
