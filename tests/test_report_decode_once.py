@@ -1,5 +1,6 @@
-"""The report decodes each stored message at most once (issue 11): the contact pages, the
-filtered views and the groups page take their messages from the conversation pass.
+"""The report decodes each stored message once (issue 11): the contact pages and the filtered
+views take their messages from the conversation pass. The groups page reads its own again (kept
+through the pass, they cost too much memory at a million messages).
 
 The store's message decoder is wrapped to count, per message id, how often a full ``Message`` is
 built while the report of a finished run is written from ``case.sqlite``.
@@ -50,16 +51,17 @@ def test_report_decodes_each_message_once(
     store = Store.open(result.store_path)
     try:
         listed_again = set(store.labels("contacts", "contact"))
-        for f in store.findings("groups"):
-            listed_again.update(f.refs)
-        # The case has messages the later pages list, so a second read of them would show.
-        assert listed_again
+        in_groups = {mid for f in store.findings("groups") for mid in f.refs}
+        # The case has messages the contact pages list, so a second read of them would show.
+        assert listed_again - in_groups
         counts = _decodes(monkeypatch, store, tmp_path / "out")
         stored = {row[0] for row in store.conn.execute("SELECT id FROM messages")}
     finally:
         store.close()
     assert set(counts) == stored
-    assert max(counts.values()) == 1, {mid: n for mid, n in counts.items() if n > 1}
+    twice = {mid: n for mid, n in counts.items() if n > 1}
+    assert set(twice) <= in_groups, twice
+    assert max(counts.values()) <= 2, twice
 
 
 def test_sender_of_is_the_decoded_messages_sender(tmp_path: Path) -> None:
