@@ -306,6 +306,10 @@ class MessagesAggregate:
             self._seen_keys = {}
             self._seen_copies = {}
             self._keys_in_memory = False
+        # The ingest caches (times per minute, parties by object) would otherwise stay for the
+        # analysers and the report: up to 300,000 entries no later stage reads.
+        self._local_cache = {}
+        self._party_objects = {}
         if not getattr(self, "_indexed", False):
             try:
                 self.conn.executescript(INDEXES)
