@@ -116,17 +116,83 @@ def test_workbook_bytes_repeat_and_long_tables_continue(tmp_path: Path, monkeypa
     assert bodies == HOSTILE
 
 
-def test_messages_sheet_past_its_limit_says_how_many_more(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setenv("TRIAGE_LIMIT_XLSX_MESSAGE_ROWS", "2")
+def _limited_run(tmp_path: Path, monkeypatch, rows: list[Sms], most: int) -> Path:
+    """A run of ``rows`` (Female A is the case contact) with the messages sheet's limit lowered
+    to ``most`` rows; the run's output folder."""
+    build_mmssms(tmp_path / "evidence" / "mmssms.db", rows)
+    case = write_case(tmp_path, CONTACT + "sources:\n  - evidence\n")
+    monkeypatch.setenv("TRIAGE_LIMIT_XLSX_MESSAGE_ROWS", str(most))
     from triage.limits import limit
 
     limit.cache_clear()
     try:
-        run(_case(tmp_path), tmp_path / "out")
+        run(case, tmp_path / "out")
     finally:
         limit.cache_clear()
-    sheet = openpyxl.load_workbook(tmp_path / "out" / "triage.xlsx")["messages"]
-    bodies = [row[14] for row in sheet.iter_rows(min_row=2, values_only=True)]
-    assert bodies[:2] == HOSTILE[:2]
-    assert bodies[2].startswith("... and 3 more messages, not listed here")
-    assert len(bodies) == 3
+    return tmp_path / "out"
+
+
+def _sheet_rows(out: Path) -> list[tuple]:
+    sheet = openpyxl.load_workbook(out / "triage.xlsx")["messages"]
+    return list(sheet.iter_rows(min_row=2, values_only=True))
+
+
+def _csv_rows(out: Path) -> list[dict[str, str]]:
+    with open(out / "messages.csv", encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_messages_sheet_past_its_limit_lists_every_case_contact_message(
+    tmp_path: Path, monkeypatch
+) -> None:
+    # Two rows allowed; Female A writes first at 09:30 and again at 20:00, far past the limit,
+    # with five messages from another number before, between and after.
+    other = "07700 900555"
+    rows = [
+        Sms(1, other, "2026-03-28 09:00", "in", "o1"),
+        Sms(2, A, "2026-03-28 09:30", "in", "a1"),
+        Sms(3, other, "2026-03-28 10:00", "out", "o2"),
+        Sms(4, other, "2026-03-28 11:00", "in", "o3"),
+        Sms(5, other, "2026-03-28 12:00", "out", "o4"),
+        Sms(6, A, "2026-03-28 20:00", "out", "a2"),
+        Sms(7, other, "2026-03-28 21:00", "in", "o5"),
+    ]
+    out = _limited_run(tmp_path, monkeypatch, rows, 2)
+    listed = _sheet_rows(out)
+    *messages, closing = listed
+    # In time order: the two rows the limit allows, then only Female A's.
+    assert [r[14] for r in messages] == ["o1", "a1", "a2"]
+    assert [r[20] for r in messages] == [None, "contact-1", "contact-1"]
+    assert closing[0] is None and closing[14].startswith("... 4 messages are not listed here")
+    assert "every message with a case contact is listed" in closing[14]
+    assert "messages.csv lists every message" in closing[14]
+    # Each listed row is the messages.csv row of the same message (the CSV lists all seven).
+    by_id = {int(r["message_id"]): r for r in _csv_rows(out)}
+    assert len(by_id) == len(rows)
+    for r in messages:
+        assert r[1] == by_id[r[0]]["timestamp_utc"] and r[14] == by_id[r[0]]["body"]
+
+
+def test_messages_sheet_closing_row_counts_what_it_leaves_out(tmp_path: Path, monkeypatch) -> None:
+    # 39 messages, one every 15 minutes; every fifth is Female A's (5, 10, ... 35).
+    other = "07700 900555"
+    rows = [
+        Sms(n, A if n % 5 == 0 else other, f"2026-03-28 {n // 4 + 1:02d}:{n % 4 * 15:02d}", "in")
+        for n in range(1, 40)
+    ]
+    out = _limited_run(tmp_path, monkeypatch, rows, 10)
+    *messages, closing = _sheet_rows(out)
+    every = _csv_rows(out)
+    assert len(every) == 39
+    source = {int(r["message_id"]): int(r["source_locator"].rsplit("=", 1)[-1]) for r in every}
+    # The first ten, then Female A's 15, 20, 25, 30 and 35: 24 left out.
+    assert [source[r[0]] for r in messages] == [*range(1, 11), 15, 20, 25, 30, 35]
+    assert closing[14].startswith(
+        "... 24 messages are not listed here (limit TRIAGE_LIMIT_XLSX_MESSAGE_ROWS=10)"
+    )
+
+
+def test_messages_sheet_within_its_limit_has_no_closing_row(tmp_path: Path, monkeypatch) -> None:
+    rows = [Sms(n, "07700 900555", f"2026-03-28 1{n}:00", "in", f"o{n}") for n in range(1, 4)]
+    out = _limited_run(tmp_path, monkeypatch, rows, 3)
+    assert [r[14] for r in _sheet_rows(out)] == ["o1", "o2", "o3"]

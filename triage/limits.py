@@ -38,9 +38,11 @@ LIMITS: dict[str, Limit] = {
         "refused as a decompression bomb and reported"
     ),
     "xlsx_message_rows": Limit(
-        100_000, "messages listed on the messages sheet of triage.xlsx (writing a spreadsheet "
-        "costs about 100 times the CSV); past it the sheet's last row says how many more there "
-        "are, and messages.csv lists every message"
+        20_000, "rows of the messages sheet of triage.xlsx given to messages without a case "
+        "contact (writing a spreadsheet costs about 100 times the CSV): every message with a "
+        "case contact is listed whatever the limit, the others in time order while the sheet "
+        "holds fewer rows; the sheet's last row says how many are not listed, and messages.csv "
+        "lists every message"
     ),
 }  # fmt: skip
 

@@ -4,6 +4,12 @@ One sheet per table: messages, findings, contacts, gaps, exhibits. Every sheet h
 filterable header row; times are real date cells (in the case timezone, the zone named in the
 header; Excel cells carry no zone) beside the UTC text; counts are numbers.
 
+The messages sheet is for working on the case: it lists every message with a case contact, and
+the other messages in time order while the sheet holds fewer rows than the limit
+``xlsx_message_rows`` (:mod:`triage.limits`; writing a spreadsheet row costs far more than a CSV
+row). Its rows stay in time order; a closing row says how many messages are not listed, and
+``messages.csv`` lists every message.
+
 Evidence text is written as text cells only (``write_string``, with xlsxwriter's conversion of
 strings to formulas, numbers and links switched off), so a message body such as ``=HYPERLINK(...)``
 or ``+44 7700...`` is shown exactly as the source holds it and can never run as a formula. The
@@ -43,6 +49,7 @@ _OPTIONS = {
     "strings_to_urls": False,
 }
 _TIME_COLUMNS = {"timestamp_utc", "timestamp_local"}
+_CONTACT = MESSAGE_COLUMNS.index("case_contact_key")
 
 
 class _Sheet:
@@ -139,21 +146,14 @@ class Workbook:
         )
         self.most = limit("xlsx_message_rows")
         self.listed = 0
-        self.full = False
+        self.unlisted = 0
 
     def message(self, row: tuple[Any, ...]) -> bool:
-        """Add one message row; ``False`` once the sheet holds all it may (the rest are
-        counted in one closing row)."""
-        if self.full:
-            return False
-        if self.listed == self.most:
-            more = self.store.live_message_count() - self.listed
-            self.sheet.add(
-                [None, None, None, None, None, None, None, None, None, None, None, None, None,
-                 None, f"... and {more:,} more messages, not listed here (limit "
-                 f"TRIAGE_LIMIT_XLSX_MESSAGE_ROWS={self.most:,}): messages.csv lists every message"]
-            )  # fmt: skip
-            self.full = True
+        """Add one message row if the sheet lists it: every message with a case contact, and
+        the others while the sheet holds fewer rows than the limit. ``False`` for a message left
+        out (those are counted in the sheet's closing row)."""
+        if self.listed >= self.most and not row[_CONTACT]:
+            self.unlisted += 1
             return False
         values = list(row)
         values[2] = self.local(row[1])
@@ -161,7 +161,20 @@ class Workbook:
         self.listed += 1
         return True
 
+    def _closing_row(self) -> None:
+        n = self.unlisted
+        if not n:
+            return
+        self.sheet.add(
+            [None, None, None, None, None, None, None, None, None, None, None, None, None, None,
+             f"... {n:,} {'message is' if n == 1 else 'messages are'} not listed here (limit "
+             f"TRIAGE_LIMIT_XLSX_MESSAGE_ROWS={self.most:,}): every message with a case contact "
+             "is listed, and the others in time order up to the limit; messages.csv lists every "
+             "message"]
+        )  # fmt: skip
+
     def close(self) -> None:
+        self._closing_row()
         self.sheet.close()
         store, book, local = self.store, self.book, self.local
         _table(book, "findings", *_findings(store))
@@ -175,8 +188,7 @@ def write_workbook(store: Store, case: Case, path: Path) -> None:
     """Write the workbook of the case store's tables to ``path``."""
     book = Workbook(store, case, path)
     for row in message_rows(store, case):
-        if not book.message(row):
-            break
+        book.message(row)
     book.close()
 
 
