@@ -2,8 +2,9 @@
 views take their messages from the conversation pass. The groups page reads its own again (kept
 through the pass, they cost too much memory at a million messages).
 
-The store's message decoder is wrapped to count, per message id, how often a full ``Message`` is
-built while the report of a finished run is written from ``case.sqlite``.
+The pages read messages as :class:`triage.store.PageMessage` rows, never as full ``Message``
+objects: both of the store's decoders are wrapped to count, per message id, how often a row is
+decoded while the report of a finished run is written from ``case.sqlite``.
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ from triage.store import Store
 DEMO = Path(__file__).resolve().parents[1] / "fixtures" / "demo"
 
 
-def _decodes(monkeypatch: pytest.MonkeyPatch, store: Store, out: Path) -> Counter[int]:
+def _counting(monkeypatch: pytest.MonkeyPatch, name: str) -> Counter[int]:
     counts: Counter[int] = Counter()
-    real = store_messages.message_decoder
+    real = getattr(store_messages, name)
 
     def counting(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         decode = real(*args, **kwargs)
@@ -36,9 +37,18 @@ def _decodes(monkeypatch: pytest.MonkeyPatch, store: Store, out: Path) -> Counte
 
         return one
 
-    monkeypatch.setattr(store_messages, "message_decoder", counting)
-    report_from_store(store, out)
+    monkeypatch.setattr(store_messages, name, counting)
     return counts
+
+
+def _decodes(
+    monkeypatch: pytest.MonkeyPatch, store: Store, out: Path
+) -> tuple[Counter[int], Counter[int]]:
+    """(page rows, full messages) decoded per message id while the report is written."""
+    pages = _counting(monkeypatch, "page_message_decoder")
+    full = _counting(monkeypatch, "message_decoder")
+    report_from_store(store, out)
+    return pages, full
 
 
 @pytest.mark.parametrize("case_file", ["case.yaml", "case-two-phones.yaml"])
@@ -54,11 +64,13 @@ def test_report_decodes_each_message_once(
         in_groups = {mid for f in store.findings("groups") for mid in f.refs}
         # The case has messages the contact pages list, so a second read of them would show.
         assert listed_again - in_groups
-        counts = _decodes(monkeypatch, store, tmp_path / "out")
+        counts, full = _decodes(monkeypatch, store, tmp_path / "out")
         stored = {row[0] for row in store.conn.execute("SELECT id FROM messages")}
     finally:
         store.close()
     assert set(counts) == stored
+    # The exports (messages.csv, the workbook) read rows of their own; nothing builds messages.
+    assert not full, full
     twice = {mid: n for mid, n in counts.items() if n > 1}
     assert set(twice) <= in_groups, twice
     assert max(counts.values()) <= 2, twice

@@ -61,6 +61,8 @@ _BIDI = re.compile("[" + "".join(BIDI_CONTROLS) + "]")
 def bidi_visible(text: str) -> str:
     """``text`` with each bidi embedding/override/isolate control written as ``[RLO U+202E]``
     (no HTML-special characters, so it is safe inside already-escaped markup too)."""
-    if not _BIDI.search(text):
+    # Most text is ASCII (a flag of the string, no scan) or holds none of the controls (a fast
+    # substring search each); the regex is only for text that has one.
+    if text.isascii() or not any(control in text for control in BIDI_CONTROLS):
         return text
     return _BIDI.sub(lambda m: f"[{BIDI_CONTROLS[m.group(0)]} U+{ord(m.group(0)):04X}]", text)

@@ -14,10 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup, escape
 
-from triage.model import Message
 from triage.report import plain
 from triage.report.gap_text import LABEL
-from triage.store import StoredMessage
+from triage.store import PageMessage
 
 if TYPE_CHECKING:
     from triage.report.writer import Report
@@ -35,6 +34,18 @@ STATUS_NAMES = {
 
 
 def _e(value: Any) -> str:
+    """``value`` escaped as autoescape does (a plain string by ``str.replace``, which is the
+    same and cheaper than building a ``Markup`` per string)."""
+    if type(value) is str:
+        if "&" in value or "<" in value or ">" in value or '"' in value or "'" in value:
+            return (
+                value.replace("&", "&amp;")
+                .replace("<", "&lt;")
+                .replace(">", "&gt;")
+                .replace('"', "&#34;")
+                .replace("'", "&#39;")
+            )
+        return value
     return str(escape("" if value is None else value))
 
 
@@ -113,12 +124,12 @@ def _recovery(r: dict[str, Any]) -> str:
 
 class MessageHtml:
     """Message bubbles of one kind of page (its ``root``; whether the case contact is shown),
-    written straight from the stored message.
+    written straight from the stored message (a :class:`triage.store.PageMessage`).
 
     A phone's messages share most of what a bubble shows: who wrote to whom, the source file,
-    the minute, the badges. Those pieces are escaped once and kept (parties are shared objects in
-    the store, so they are keyed by identity, and the cache keeps them alive); only the body,
-    the record locator, the raw time and the ids are escaped per message.
+    the minute, the badges. Those pieces are escaped once and kept (parties, recipient lists and
+    files are shared objects in a read, so they are keyed by identity, and the cache keeps them
+    alive); only the body, the record locator, the raw time and the ids are escaped per message.
     """
 
     def __init__(self, report: Report, root: str, show_contact: bool) -> None:
@@ -134,16 +145,16 @@ class MessageHtml:
         self._status: dict[str, str] = {}
         self._contact: dict[str, str] = {}
         self._device: dict[str, str] = {}
-        self._format: dict[str, str] = {}
+        self._file: dict[tuple[Any, ...], tuple[str, str]] = {}
 
-    def _parties(self, m: Message) -> tuple[str, str, str, Any]:
+    def _parties(self, m: PageMessage) -> tuple[str, str, str, Any]:
         """(start of the bubble before its id, the rest of its head, the escaped "addressed"
         text, the parties kept alive) of a message's sender and recipients."""
         conv = m.conversation
         key = (
             m.direction,
             id(m.sender),
-            *map(id, m.recipients),
+            id(m.recipients),
             m.status_update,
             conv.is_group and conv.id,
         )
@@ -181,22 +192,36 @@ class MessageHtml:
         )
         return found
 
+    def _source(self, m: PageMessage) -> tuple[str, str]:
+        """(the provenance head its whole source shares, the parser line) of a message."""
+        key = (m.platform, m.file)
+        found = self._file.get(key)
+        if found is None:
+            file, sha256, fmt = m.file
+            found = self._file[key] = (
+                _provenance_head(
+                    m.platform, file, sha256, self.r.source_index.get(file), self.root
+                ),
+                f"<dt>parser</dt><dd>{_e(fmt)}</dd>",
+            )
+        return found
+
     def __call__(
         self,
-        stored: StoredMessage,
+        m: PageMessage,
         place: str | None = None,
         times: tuple[str, str, str] | None = None,
     ) -> str:
         """One bubble; ``place`` links it to its conversation page, ``times`` are its
         ``Report._times`` when the caller has them already."""
         r = self.r
-        m = stored.message
-        mid = stored.id
+        mid = m.id
         ident = str(mid)
         start, head, recorded, _ = self._parties(m)
         parts = [start, ident, head]
-        if m.body:
-            parts.append(f'<div class="body">{_e(m.body)}</div>')
+        body = m.body
+        if body:
+            parts.append(f'<div class="body">{_e(body)}</div>')
         elif not m.attachments:
             nobody = self._nobody.get((m.kind, m.deleted))
             if nobody is None:
@@ -207,7 +232,7 @@ class MessageHtml:
             parts.append(nobody)
         if m.attachments:
             parts.append(_attachments(m.attachments))
-        _, short, full = times or r._times(m.timestamp_utc)
+        _, short, full = times or r._times(m.utc)
         parts.append(f'<div class="meta"><span class="no">No. {ident}</span>{_time(short, full)}')
         if m.zone_assumed:
             parts.append(self.zone_badge)
@@ -224,7 +249,7 @@ class MessageHtml:
             parts.append('<span class="badge flag">deleted/unsent</span>')
         if m.edited:
             parts.append('<span class="badge flag">edited</span>')
-        recovered = m.extra.get("recovered") if m.extra else None
+        recovered = m.recovered
         if recovered:
             what = (
                 "recovered: deleted row"
@@ -243,11 +268,12 @@ class MessageHtml:
                     badge = self._contact[contact] = f'<span class="badge">{_e(contact)}</span>'
                 parts.append(badge)
         root = self.root
-        for exhibit, n in r.views.exhibits_of(mid):
-            parts.append(
-                f'<a class="badge exhibit" href="{root}exhibits.html#match-{n}">'
-                f"carried exhibit {_e(exhibit)}</a>"
-            )
+        if mid in r.views.exhibits:
+            for exhibit, n in r.views.exhibits_of(mid):
+                parts.append(
+                    f'<a class="badge exhibit" href="{root}exhibits.html#match-{n}">'
+                    f"carried exhibit {_e(exhibit)}</a>"
+                )
         if place:
             parts.append(f'<a class="small" href="{root}{_e(place)}">in its conversation</a>')
         if r.device_labels:
@@ -257,19 +283,12 @@ class MessageHtml:
                 if badge is None:
                     badge = self._device[device] = f'<span class="badge device">{_e(device)}</span>'
                 parts.append(badge)
-        source = m.source
-        parts.append(
-            _provenance_head(
-                m.platform, source.file, source.sha256, r.source_index.get(source.file), root
-            )
-        )
-        parser = self._format.get(source.format)
-        if parser is None:
-            parser = self._format[source.format] = f"<dt>parser</dt><dd>{_e(source.format)}</dd>"
+        provenance, parser = self._source(m)
         copies = r.copies.get(mid)
+        locator = m.locator
         parts.append(
-            f'<dt>record</dt><dd class="mono">{_e(source.locator)}</dd>'
-            f"<dt>that is</dt><dd>{_e(plain.locator(source.format, source.locator))}</dd>"
+            f'{provenance}<dt>record</dt><dd class="mono">{_e(locator)}</dd>'
+            f"<dt>that is</dt><dd>{_e(plain.locator(m.file[2], locator))}</dd>"
             f'<dt>addressed</dt><dd class="mono">{recorded}</dd>'
             + (
                 "".join(
@@ -286,7 +305,7 @@ class MessageHtml:
         return "".join(parts)
 
 
-def _recorded(m: Message) -> str:
+def _recorded(m: PageMessage) -> str:
     """Sender and recipients exactly as the source held them (JIDs, numbers as written)."""
     sender = m.sender.raw if m.sender else "not named"
     to = "; ".join(p.raw for p in m.recipients)

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from triage.model import iso_utc
-from triage.store import Store, StoredMessage
+from triage.store import PageMessage, Store
 
 
-def _time_order(s: StoredMessage) -> tuple[bool, str, int]:
-    # The order Store.messages_by_ids gives: undated last, then UTC time, then store id.
-    when = s.message.timestamp_utc
-    return (when is None, iso_utc(when) or "", s.id)
+def _time_order(m: PageMessage) -> tuple[bool, str, int]:
+    # The order Store.page_messages_by_ids gives: undated last, then UTC time, then store id.
+    return (m.utc is None, m.utc or "", m.id)
 
 
 class Held:
@@ -27,25 +25,25 @@ class Held:
     def __init__(self, wanted: set[int], quoted: set[int]) -> None:
         self.wanted = wanted
         self.quoted = quoted
-        self.kept: dict[int, StoredMessage] = {}
+        self.kept: dict[int, PageMessage] = {}
         self.quotes: dict[int, str] = {}
 
-    def keep(self, chunk: Iterable[StoredMessage]) -> None:
+    def keep(self, chunk: Iterable[PageMessage]) -> None:
         if not self.wanted and not self.quoted:
             return
         for stored in chunk:
             if stored.id in self.wanted:
                 self.kept[stored.id] = stored
             if stored.id in self.quoted:
-                self.quotes[stored.id] = stored.message.body or ""
+                self.quotes[stored.id] = stored.body or ""
 
-    def messages(self, store: Store, ids: Iterable[int]) -> list[StoredMessage]:
+    def messages(self, store: Store, ids: Iterable[int]) -> list[PageMessage]:
         """These messages in time order; any the pass did not meet are read from the store."""
         wanted = set(ids)
         out = [self.kept[i] for i in wanted if i in self.kept]
         missing = [i for i in wanted if i not in self.kept]
         if missing:
-            out.extend(store.messages_by_ids(missing))
+            out.extend(store.page_messages_by_ids(missing))
         out.sort(key=_time_order)
         return out
 
@@ -55,5 +53,5 @@ class Held:
         out = {i: self.quotes[i] for i in wanted if i in self.quotes}
         missing = [i for i in wanted if i not in self.quotes]
         if missing:
-            out.update((s.id, s.message.body or "") for s in store.messages_by_ids(missing))
+            out.update((m.id, m.body or "") for m in store.page_messages_by_ids(missing))
         return out

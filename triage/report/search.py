@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from triage.roster import OUTSIDE_DUTY
-from triage.store import StoredMessage
+from triage.store import PageMessage
 
 if TYPE_CHECKING:
     from triage.report.writer import Report
@@ -52,6 +52,7 @@ class SearchIndex:
         self.contacts = {c.key: i for i, c in enumerate(report.case.contacts)}
         self._who_codes: dict[tuple[Any, ...], int] = {}
         self._kept: list[Any] = []
+        self._minutes: dict[str, int] = {}
 
     def _code(self, table: str, value: Any) -> int:
         codes = self.tables[table]
@@ -60,17 +61,25 @@ class SearchIndex:
             found = codes[value] = len(codes)
         return found
 
-    def add(self, chunk: list[StoredMessage], base: str, page: int) -> None:
+    def add(self, chunk: list[PageMessage], base: str, page: int) -> None:
         """The messages of one conversation page (``base`` its slug, ``page`` its number)."""
         r = self.report
         who_codes = self._who_codes
+        night_labels = r.night_labels
+        status_labels = r.status_labels
+        contact_labels = r.contact_labels
+        contacts = self.contacts
+        platform_codes = self.tables["platforms"]
+        status_codes = self.tables["statuses"]
+        seconds = self._seconds
+        append = self.rows.append
         conversation = None
         conversation_code = -1
-        for stored in chunk:
-            m = stored.message
-            # Parties are shared objects in the store: who wrote to whom is worded once per
-            # sender, recipients and direction (the cache keeps the parties alive).
-            key = (m.direction, id(m.sender), *map(id, m.recipients))
+        for m in chunk:
+            mid = m.id
+            # Parties and recipient lists are shared objects in a read: who wrote to whom is
+            # worded once per sender, recipients and direction (the cache keeps them alive).
+            key = (m.direction, id(m.sender), id(m.recipients))
             who_code = who_codes.get(key)
             if who_code is None:
                 sender = r._party_texts(m.sender)[0]
@@ -87,36 +96,55 @@ class SearchIndex:
                 conversation_code = self._code(
                     "conversations", (base, r.conversation_title(conversation))
                 )
+            direction = m.direction
             flags = (
                 (DELETED if m.deleted else 0)
-                | (RECOVERED if m.extra.get("recovered") else 0)
+                | (RECOVERED if m.recovered else 0)
                 | (EDITED if m.edited else 0)
-                | (OUTGOING if m.direction == "outgoing" else 0)
-                | (INCOMING if m.direction == "incoming" else 0)
-                | (NIGHT if r.night_labels.get(stored.id) else 0)
+                | (OUTGOING if direction == "outgoing" else 0)
+                | (INCOMING if direction == "incoming" else 0)
+                | (NIGHT if night_labels.get(mid) else 0)
                 | (ATTACHMENTS if m.attachments else 0)
             )
-            when = m.timestamp_utc
-            status = r.status_labels.get(stored.id)
-            contact = self.contacts.get(r.contact_labels.get(stored.id, ""), -1)
+            utc = m.utc
+            status = status_labels.get(mid)
+            status_code = status_codes.get(status, -1) if status else -1
+            if status and status_code < 0:
+                status_code = self._code("statuses", status)
+            platform = platform_codes.get(m.platform)
+            if platform is None:
+                platform = self._code("platforms", m.platform)
             body = m.body or ""
             if not body and m.attachments:
                 body = ", ".join(a.name or "attachment" for a in m.attachments)
-            self.rows.append(
+            append(
                 (
-                    when is None,
-                    int((when - _EPOCH).total_seconds()) if when is not None else 0,
-                    stored.id,
+                    utc is None,
+                    0 if utc is None else seconds(utc),
+                    mid,
                     body,
                     who_code,
-                    contact,
-                    self._code("platforms", m.platform),
-                    self._code("statuses", status) if status else -1,
+                    contacts.get(contact_labels.get(mid, ""), -1),
+                    platform,
+                    status_code,
                     flags,
                     conversation_code,
                     page,
                 )
             )
+
+    def _seconds(self, utc: str) -> int:
+        """Whole seconds since 1970 of a stored UTC text (``int`` of the exact time, so towards
+        zero), from the minute's seconds kept once per minute."""
+        minute = self._minutes.get(utc[:16])
+        if minute is None:
+            when = dt.datetime.fromisoformat(utc[:16] + ":00+00:00")
+            minute = self._minutes[utc[:16]] = int((when - _EPOCH).total_seconds())
+        second = minute + int(utc[17:19])
+        # A fraction (".mmm") moves a time before 1970 one second towards zero.
+        if second < 0 and len(utc) > 20 and int(utc[20:-1] or 0):
+            second += 1
+        return second
 
     def write(self, out: Path) -> int:
         """Write ``search/index.js`` and the parts; returns the number of parts."""

@@ -49,7 +49,7 @@ from triage.report.copies_view import copies_held
 from triage.report.export_job import Exports
 from triage.report.held import Held
 from triage.report.naming import Namer, found_of
-from triage.store import Finding, Store, StoredCall, StoredMessage
+from triage.store import Finding, PageMessage, Store, StoredCall
 from triage.terminal import bidi_visible
 
 PAGE_SIZE = 1000
@@ -147,8 +147,8 @@ def page_name(base: str, number: int) -> str:
     return f"{base}.html" if number == 1 else f"{base}-p{number}.html"
 
 
-def _chunks(items: Iterable[StoredMessage], size: int) -> Iterator[list[StoredMessage]]:
-    chunk: list[StoredMessage] = []
+def _chunks(items: Iterable[PageMessage], size: int) -> Iterator[list[PageMessage]]:
+    chunk: list[PageMessage] = []
     for item in items:
         chunk.append(item)
         if len(chunk) == size:
@@ -216,7 +216,7 @@ class Report:
                 self.calls_by_conversation.setdefault(stored_call.call.conversation_id, []).append(
                     stored_call
                 )
-        self._time_cache: dict[dt.datetime, tuple[str, str, str]] = {}
+        self._time_cache: dict[str, tuple[str, str, str]] = {}
         self._party_cache: dict[int, tuple[str, str]] = {}
         self._party_keep: list[Party | None] = []  # keeps the ids of cached parties unique
         self._bubbles: dict[tuple[str, bool], MessageHtml] = {}
@@ -254,7 +254,7 @@ class Report:
     # -- message and call views ----------------------------------------------------------------------
     def call_view(self, stored: StoredCall) -> dict[str, Any]:
         c = stored.call
-        day, time, full = self._times(c.timestamp_utc)
+        day, time, full = self._times(iso_utc(c.timestamp_utc))
         key, status, night = self.call_places.get(stored.id, ("", None, None))
         return {
             "id": stored.id,
@@ -277,17 +277,18 @@ class Report:
             "result_code": c.result_code,
         }
 
-    def _times(self, when: dt.datetime | None) -> tuple[str, str, str]:
-        """(day heading, HH:MM, full local time) of a message time, kept per minute: the same
-        minute always reads the same, and a busy chat has many messages in one minute."""
-        if when is None:
+    def _times(self, utc: str | None) -> tuple[str, str, str]:
+        """(day heading, HH:MM, full local time) of a message time (its stored UTC text), kept
+        per minute: the same minute always reads the same, and a busy chat has many messages in
+        one minute."""
+        if utc is None:
             return self.clock.day(None), self.clock.time(None), self.clock.full(None)
-        key = when.replace(second=0, microsecond=0)
+        key = utc[:16]
         found = self._time_cache.get(key)
         if found is None:
             if len(self._time_cache) > 100_000:
                 self._time_cache.clear()
-            local = when.astimezone(self.clock.zone)
+            local = parse_iso_utc(utc).astimezone(self.clock.zone)
             found = self._time_cache[key] = (
                 formats.day_heading(local),
                 local.strftime("%H:%M"),
@@ -314,13 +315,13 @@ class Report:
         )
 
     def timeline_rows(
-        self, messages: list[StoredMessage], calls: list[StoredCall] | None = None
+        self, messages: list[PageMessage], calls: list[StoredCall] | None = None
     ) -> list[dict[str, Any]]:
         """Messages (and calls, at their time) with day headings and deletion gaps placed where
         they fall."""
         # A gap is drawn beside a surviving neighbour in the conversation it is placed in (a gap
         # between conversations, beside either neighbour): the gaps page says the same.
-        conv_of = {s.id: s.message.conversation.id for s in messages}
+        conv_of = {m.id: m.conversation.id for m in messages}
         after: dict[int, list[Finding]] = {}
         before: dict[int, list[Finding]] = {}
         for gap in self.gaps:
@@ -340,7 +341,7 @@ class Report:
                     rows.append({"type": "day", "day": day})
                 rows.append({"type": "call", "c": view})
                 continue
-            times = self._times(stored.message.timestamp_utc)
+            times = self._times(stored.utc)
             if times[0] != day:
                 day = times[0]
                 rows.append({"type": "day", "day": day})
@@ -499,11 +500,11 @@ class Report:
             "href": f"contacts/{contact.key}.html",
         }
 
-    def contact_messages(self, contact: CaseContact, ctx: dict[str, Any]) -> list[StoredMessage]:
+    def contact_messages(self, contact: CaseContact, ctx: dict[str, Any]) -> list[PageMessage]:
         ids = [mid for mid, key in self.contact_labels.items() if key == contact.key]
         return self.messages_by_ids(ids)
 
-    def messages_by_ids(self, ids: Iterable[int]) -> list[StoredMessage]:
+    def messages_by_ids(self, ids: Iterable[int]) -> list[PageMessage]:
         """The messages with these ids in time order, as the store gives them: those kept from
         the conversation pass, the rest (none, when every conversation was written) read."""
         return self.held.messages(self.store, ids)
@@ -530,7 +531,7 @@ class Report:
         )
         pages = max(1, -(-len(messages) // PAGE_SIZE))
         charts = self.contact_charts(contact, messages, ctx)
-        conversations = Counter(s.message.conversation.id for s in messages)
+        conversations = Counter(m.conversation.id for m in messages)
         gaps = [
             self.gap_view(g)
             for g in self.gaps
@@ -561,15 +562,15 @@ class Report:
             )
 
     def contact_charts(
-        self, contact: CaseContact, messages: list[StoredMessage], ctx: dict[str, Any]
+        self, contact: CaseContact, messages: list[PageMessage], ctx: dict[str, Any]
     ) -> dict[str, Any]:
         per_day: dict[dt.date, list[int]] = {}
-        for stored in messages:
-            when = self.clock.local(stored.message.timestamp_utc)
+        for m in messages:
+            when = self.clock.local(m.utc)
             if when is None:
                 continue
             entry = per_day.setdefault(when.date(), [0, 0])
-            entry[0 if stored.message.direction == "outgoing" else 1] += 1
+            entry[0 if m.direction == "outgoing" else 1] += 1
         markers = [(d, name.replace("_", " ")) for name, d in sorted(contact.dates.items())]
         # The weekday-and-hour grid is the duty analyser's; without it the chart is not drawn.
         duty = ctx["duty"] or {}
@@ -603,8 +604,8 @@ class Report:
         for f in self.store.findings("groups"):
             names = {m["member"]: m["name"] for m in f.data["members"]}
             member_of = self.store.labels("groups", "member")
-            by_member: dict[str, list[StoredMessage]] = {}
-            for stored in self.store.messages_by_ids(f.refs):
+            by_member: dict[str, list[PageMessage]] = {}
+            for stored in self.store.page_messages_by_ids(f.refs):
                 by_member.setdefault(member_of.get(stored.id, "unknown"), []).append(stored)
             rows = {k: self.timeline_rows(v) for k, v in by_member.items()}
             groups.append({"f": f, "names": names, "by_member": rows})
@@ -625,7 +626,7 @@ class Report:
 
     # -- conversations -----------------------------------------------------------------------------
     def write_conversations(self) -> None:
-        stream = iter(self.store.messages_by_conversation())
+        stream = iter(self.store.page_messages_by_conversation())
         pending = next(stream, None)
         held = copies_held(
             self.store.conversation_copies(),
@@ -637,9 +638,9 @@ class Report:
             base = slug(conv["key"])
             pages = max(1, -(-conv["messages"] // PAGE_SIZE))
 
-            def own(key: str = conv["key"]) -> Iterator[StoredMessage]:
+            def own(key: str = conv["key"]) -> Iterator[PageMessage]:
                 nonlocal pending
-                while pending is not None and pending.message.conversation.id == key:
+                while pending is not None and pending.conversation.id == key:
                     # Advance before yielding: a full last page must not leave this
                     # conversation's final message pending for the next conversation.
                     current, pending = pending, next(stream, None)
@@ -839,23 +840,25 @@ def _duration(seconds: float | None) -> str:
     return f"{minutes}:{rest:02d}" if minutes else f"{rest} s"
 
 
-def _when(item: StoredMessage | StoredCall) -> tuple[bool, str, int, int]:
+def _when(item: PageMessage | StoredCall) -> tuple[bool, str, bool, int]:
     """Time order for messages and calls together (undated last; a message before a call in
     the same second)."""
-    when = item.call.timestamp_utc if isinstance(item, StoredCall) else item.message.timestamp_utc
-    return (when is None, iso_utc(when) or "", isinstance(item, StoredCall), item.id)
+    if isinstance(item, StoredCall):
+        when = iso_utc(item.call.timestamp_utc)
+        return (when is None, when or "", True, item.id)
+    return (item.utc is None, item.utc or "", False, item.id)
 
 
 def _by_time(
-    messages: list[StoredMessage], calls: list[StoredCall]
-) -> list[StoredMessage | StoredCall]:
+    messages: list[PageMessage], calls: list[StoredCall]
+) -> list[PageMessage | StoredCall]:
     if not calls:
         return list(messages)
     return sorted([*messages, *calls], key=_when)
 
 
 def _calls_for_page(
-    calls: list[StoredCall], chunk: list[StoredMessage], last_page: bool
+    calls: list[StoredCall], chunk: list[PageMessage], last_page: bool
 ) -> list[StoredCall]:
     """The calls that fall on a page of messages: up to its last message's time (every call
     left over on the last page); ``calls`` is consumed in time order."""

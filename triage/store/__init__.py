@@ -30,6 +30,7 @@ from triage.store.groups import GroupsAggregate
 from triage.store.media import MediaAggregate, media_records_at
 from triage.store.messages import MessageFacts, MessagesAggregate, StoredMessage
 from triage.store.meta import MetaAggregate
+from triage.store.page_rows import PageMessage
 
 # 8: duplicates.attachments (the files of a copy met by the picture-MMS rule).
 SCHEMA_VERSION = 8
@@ -124,6 +125,7 @@ __all__ = [
     "Finding",
     "GapRow",
     "MessageFacts",
+    "PageMessage",
     "PartyCount",
     "Store",
     "StoredAudit",

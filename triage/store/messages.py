@@ -45,6 +45,7 @@ from triage.store.codec import (
     message_decoder,
     message_scalar_encoder,
 )
+from triage.store.page_rows import PAGE_COLUMNS, PageMessage, page_message_decoder
 
 BATCH = 5000
 _key_digest = functools.partial(hashlib.blake2b, digest_size=16)
@@ -651,6 +652,37 @@ class MessagesAggregate:
             (),
             "c.key, " + TIME_ORDER,
         )
+
+    def _page_messages(
+        self, where: str = "", params: tuple = (), order: str = TIME_ORDER
+    ) -> Iterator[PageMessage]:
+        self.index()
+        decode = page_message_decoder(
+            self._conversation_objects(),
+            self._parties,
+            self._files,
+            self._attachments_by_message(where, params),
+        )
+        sql = f"SELECT {PAGE_COLUMNS} FROM messages m {where} ORDER BY {order}"
+        return map(decode, self.conn.execute(sql, params))
+
+    def page_messages_by_conversation(self) -> Iterator[PageMessage]:
+        """:meth:`messages_by_conversation` as the report pages read it (:class:`PageMessage`)."""
+        return self._page_messages(
+            "JOIN conversations c ON c.id = m.conversation_id", (), "c.key, " + TIME_ORDER
+        )
+
+    def page_messages_by_ids(self, ids: Iterable[int]) -> list[PageMessage]:
+        """:meth:`messages_by_ids` as the report pages read them, in time order."""
+        wanted = sorted(set(ids))
+        out: list[PageMessage] = []
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            out.extend(
+                self._page_messages(f"WHERE m.id IN ({','.join('?' * len(chunk))})", tuple(chunk))
+            )
+        out.sort(key=lambda m: (m.utc is None, m.utc or "", m.id))
+        return out
 
     def message_facts(self, where: str = "", params: tuple = ()) -> Iterator[MessageFacts]:
         """Every message (or those ``where`` selects, over ``messages m`` joined to
