@@ -12,6 +12,12 @@ values are decoded from its cell again when a found record is compared with it.
 What the scan sees is exactly what decoding every row would give: a record that does not decode
 (a header or body that does not add up, text that is not in the database encoding) counts as a
 row of NULLs, as before; duplicate rowids (a damaged tree) keep the last cell, keys the first row.
+
+The pass runs once per row of a table of hundreds of thousands, so it reads a cell inline when
+its varints are short and its payload stays on the page (nearly every message row), and what a
+record header says (shape, length, where its TEXT values and keys lie) once per distinct header,
+not per row; any other cell goes the general way (``table_leaf_cell``, ``DatabaseImage.payload``).
+It also notes each leaf page's free spans, so the scan carves them without reading the cells again.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from itertools import accumulate
 from typing import Any
 
 from triage.recovery.signature import TableSignature
-from triage.sqlitefile.btree import table_leaf_cell
+from triage.sqlitefile.btree import free_spans, table_leaf_cell
 from triage.sqlitefile.image import DatabaseImage
 from triage.sqlitefile.record import Corrupt, decode_record, decode_value, parse_header, serial_size
 
@@ -46,6 +52,9 @@ _SIZE_OF = [max(serial_size(s), 0) for s in range(128)]
 _SAMPLE = (None, 0, 0.0, b"", "", None)
 # Linear search of the key hashes is quicker than sorting them for a few look-ups.
 _LINEAR_LOOKUPS = 64
+# How a key column's value is read from a record: the rowid, a constant, or decoded.
+_ROWID, _CONST, _TEXT_KEY, _DECODE = range(4)
+_UNSEEN = object()
 
 
 def _shape(payload: bytes, encoding: str) -> tuple[bytes, list[int], list[int]] | None:
@@ -79,6 +88,34 @@ def _shape(payload: bytes, encoding: str) -> tuple[bytes, list[int], list[int]] 
     return classes, serials, offsets
 
 
+def _header_facts(header: bytes, keys: list[int], rc: int | None) -> tuple | None:
+    """What a record header alone says (``header``: the record's first bytes, up to its first
+    value): (class code per field, record length, TEXT value spans, how to read each key, whether
+    every key is NULL); ``None`` for a header that does not parse or holds a reserved type."""
+    try:
+        serials, head = parse_header(header)
+    except (Corrupt, IndexError):
+        return None
+    classes = bytes(_CLASS_OF[s] if s < 128 else (_TEXT if s % 2 else _BLOB) for s in serials)
+    if _RESERVED in classes:
+        return None
+    offsets = list(accumulate(map(serial_size, serials), initial=head))
+    texts = tuple((offsets[i], offsets[i + 1]) for i, c in enumerate(classes) if c == _TEXT)
+    how: list[tuple] = []
+    for k in keys:
+        serial = serials[k] if k < len(serials) else 0
+        if k < len(serials) and k == rc:
+            how.append((_ROWID,))
+        elif serial in (0, 8, 9):
+            how.append((_CONST, (None, 0, 1)[serial - 7 if serial else 0]))
+        elif serial >= 13 and serial % 2:
+            how.append((_TEXT_KEY, offsets[k], offsets[k + 1]))
+        else:
+            how.append((_DECODE, serial, offsets[k]))
+    keyless = all(h[0] == _ROWID or (h[0] == _CONST and h[1] is None) for h in how)
+    return classes, offsets[-1], texts, how, keyless
+
+
 class LiveRows:
     """The live rows of the table of ``sig`` in ``image``: rowids, cell places, key hashes."""
 
@@ -90,43 +127,129 @@ class LiveRows:
         self.rowids = array("q")
         self._places = array("q")
         self._key_hashes = [array("q") for _ in keys]
-        self._shapes: dict[bytes | None, int] = {}
+        self._shapes: dict[bytes | None, None] = {}  # distinct shapes, in first-seen order
         self._no_key: list[int] = []  # rows whose keys are all NULL (others never match by value)
         self._by_rowid: dict[int, int] | None = None
         self._sorted_keys: list[list[int] | None] = [None for _ in keys]
         self._lookups = 0
         self._contents: set[tuple] | None = None
-        self._read(image.table_cells(sig.root))
+        #: Free spans of each leaf page read, for the scan to carve without reading cells again.
+        self.gaps: dict[int, list[tuple[int, int]]] = {}
+        self._read()
 
     # --- the one pass --------------------------------------------------------------------------
 
-    def _read(self, cells: Iterator) -> None:
-        image, rc, encoding = self.image, self.sig.rowid_column, self.image.encoding
-        page_no_seen, page = -1, None
-        ascending, last = True, None
-        for page_no, cell in cells:
-            if page_no != page_no_seen:
-                page, page_no_seen = image.page(page_no), page_no
-            if last is not None and cell.rowid <= last:
-                ascending = False
-            last = cell.rowid
-            self.rowids.append(cell.rowid)
-            self._places.append(page_no << 16 | cell.offset)
-            payload, _complete = image.payload(page, cell)
-            self._note(payload, cell.rowid, rc, encoding)
+    def _read(self) -> None:
+        """Every cell of the table, page by page. A cell whose varints are short and whose
+        payload stays on its page (nearly all) is read inline; any other goes through
+        ``table_leaf_cell`` and ``DatabaseImage.payload``, which give the same for these."""
+        image, rc, encoding, usable = (
+            self.image,
+            self.sig.rowid_column,
+            self.image.encoding,
+            self.image.usable,
+        )
+        max_local = usable - 35
+        rowids, places, shapes, no_key = self.rowids, self._places, self._shapes, self._no_key
+        key_hashes = self._key_hashes
+        facts: dict[bytes, tuple | None] = {}
+        keys, none_hash = self.keys, hash(None)
+        ascending, last = True, -(1 << 63) - 1
+        for page_no, page, header, pointers in image.table_leaves(self.sig.root):
+            pb = bytes(page)
+            used = [(0, header.pointers_end)]
+            base = page_no << 16
+            for ptr in pointers:
+                # Inline: payload length and rowid of at most 2 and 3 varint bytes, no overflow.
+                plen = -1
+                b = pb[ptr]
+                if b < 0x80:
+                    plen, p = b, ptr + 1
+                elif ptr + 1 < usable and pb[ptr + 1] < 0x80:
+                    plen, p = (b & 0x7F) << 7 | pb[ptr + 1], ptr + 2
+                if 0 <= plen <= max_local and p + 3 <= usable:
+                    b = pb[p]
+                    if b < 0x80:
+                        rowid, p = b, p + 1
+                    elif pb[p + 1] < 0x80:
+                        rowid, p = (b & 0x7F) << 7 | pb[p + 1], p + 2
+                    elif pb[p + 2] < 0x80:
+                        rowid, p = ((b & 0x7F) << 7 | (pb[p + 1] & 0x7F)) << 7 | pb[p + 2], p + 3
+                    else:
+                        plen = -1
+                    if p + plen > usable:
+                        plen = -1
+                else:
+                    plen = -1
+                if plen < 0:
+                    try:
+                        cell = table_leaf_cell(page, ptr, usable)
+                    except Corrupt:
+                        used.append((ptr, ptr + 4))
+                        continue
+                    used.append((ptr, cell.end))
+                    if cell.rowid <= last:
+                        ascending = False
+                    last = cell.rowid
+                    rowids.append(cell.rowid)
+                    places.append(base | ptr)
+                    self._note(image.payload(page, cell)[0], cell.rowid, rc, encoding)
+                    continue
+                end = p + plen
+                used.append((ptr, end))
+                if rowid <= last:
+                    ascending = False
+                last = rowid
+                rowids.append(rowid)
+                places.append(base | ptr)
+                head = pb[p] if plen else 0
+                if not 0 < head < 0x80 or head > plen:
+                    self._note(pb[p:end], rowid, rc, encoding)
+                    continue
+                record_header = pb[p : p + head]
+                fact = facts.get(record_header, _UNSEEN)
+                if fact is _UNSEEN:
+                    fact = facts[record_header] = _header_facts(record_header, keys, rc)
+                if fact is not None and fact[1] == plen:
+                    try:
+                        for lo, hi in fact[2]:
+                            pb[p + lo : p + hi].decode(encoding)
+                    except UnicodeDecodeError:
+                        fact = None
+                else:
+                    fact = None
+                if fact is None:
+                    shapes[None] = None
+                    for hashes in key_hashes:
+                        hashes.append(none_hash)
+                    no_key.append(len(rowids) - 1)
+                    continue
+                shapes[fact[0]] = None
+                for hashes, how in zip(key_hashes, fact[3], strict=True):
+                    if how[0] == _TEXT_KEY:
+                        hashes.append(hash(pb[p + how[1] : p + how[2]].decode(encoding)))
+                    elif how[0] == _CONST:
+                        hashes.append(hash(how[1]))
+                    elif how[0] == _ROWID:
+                        hashes.append(hash(rowid))
+                    else:
+                        hashes.append(hash(decode_value(how[1], pb, p + how[2], encoding)))
+                if fact[4]:
+                    no_key.append(len(rowids) - 1)
+            self.gaps[page_no] = free_spans(used, usable)
         if not ascending:
             self._dedupe()
 
     def _note(self, payload: bytes, rowid: int, rc: int | None, encoding: str) -> None:
         shaped = _shape(payload, encoding)
         if shaped is None:
-            self._shapes[None] = self._shapes.get(None, 0) + 1
+            self._shapes[None] = None
             for hashes in self._key_hashes:
                 hashes.append(hash(None))
             self._no_key.append(len(self.rowids) - 1)
             return
         classes, serials, offsets = shaped
-        self._shapes[classes] = self._shapes.get(classes, 0) + 1
+        self._shapes[classes] = None
         all_null = True
         for hashes, k in zip(self._key_hashes, self.keys, strict=True):
             if k >= len(serials):

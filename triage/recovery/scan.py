@@ -38,6 +38,7 @@ from triage.sqlitefile.btree import (
     TABLE_LEAF,
     cell_pointers,
     freeblocks,
+    leaf_free_spans,
     page_header,
     table_leaf_cell,
 )
@@ -282,7 +283,8 @@ class Scanner:
             if role != "btree" or name not in tables:
                 continue
             self._count("table pages")
-            self._page_free_space(self.image.page(page_no), page_no, [name], None)
+            gaps = self.live[name].gaps.get(page_no)
+            self._page_free_space(self.image.page(page_no), page_no, [name], None, gaps=gaps)
 
     def _dead_pages(self) -> None:
         for page_no in range(2, self.image.page_count + 1):
@@ -410,7 +412,9 @@ class Scanner:
         frame: WalFrame | None,
         kind: str = "free-block",
         detail: str | None = None,
+        gaps: list[tuple[int, int]] | None = None,
     ) -> None:
+        """Carve the free spans of a table leaf page (``gaps``: already known for this page)."""
         usable = self.image.usable
         try:
             header = page_header(page, page_no, usable)
@@ -419,19 +423,11 @@ class Scanner:
             return
         if header.kind != TABLE_LEAF:
             return
-        used = [(0, header.pointers_end)]
-        for ptr in pointers:
-            try:
-                used.append((ptr, table_leaf_cell(page, ptr, usable).end))
-            except Corrupt:
-                used.append((ptr, ptr + 4))
-        used.sort()
+        if gaps is None:
+            gaps = leaf_free_spans(page, header, pointers, usable)
         blocks = freeblocks(page, header, usable)
-        cursor = 0
-        for start, end in [*used, (usable, usable)]:
-            if start > cursor:
-                self._free_region(page, page_no, cursor, start, tables, frame, kind, detail, blocks)
-            cursor = max(cursor, end)
+        for lo, hi in gaps:
+            self._free_region(page, page_no, lo, hi, tables, frame, kind, detail, blocks)
 
     def _free_region(
         self,

@@ -17,6 +17,7 @@ the usable size and P the payload length, X = U - 35 for table leaves and ((U - 
 
 from __future__ import annotations
 
+import functools
 import struct
 from dataclasses import dataclass
 
@@ -161,6 +162,55 @@ def table_leaf_cell(page: bytes | memoryview, offset: int, usable: int) -> LeafC
     return LeafCell(
         offset, signed64(rowid) if rowid >= 1 << 63 else rowid, payload_len, pos, local, overflow
     )
+
+
+def free_spans(used: list[tuple[int, int]], usable: int) -> list[tuple[int, int]]:
+    """The byte ranges of a page that nothing in ``used`` covers, up to the usable size;
+    ``used`` holds (start, end) of the page header with its cell pointer array and of each cell
+    (sorted here)."""
+    used.sort()
+    gaps: list[tuple[int, int]] = []
+    cursor = 0
+    for start, end in used:
+        if start > cursor:
+            gaps.append((cursor, start))
+        if end > cursor:
+            cursor = end
+    if usable > cursor:
+        gaps.append((cursor, usable))
+    return gaps
+
+
+def leaf_free_spans(
+    page: bytes | memoryview, header: PageHeader, pointers: list[int], usable: int
+) -> list[tuple[int, int]]:
+    """Free spans of a table leaf page: free blocks, fragments and the unallocated gap, as the
+    complement of its cells (a cell that runs past the page counts as its first 4 bytes)."""
+    used = [(0, header.pointers_end)]
+    for ptr in pointers:
+        try:
+            used.append((ptr, table_leaf_cell(page, ptr, usable).end))
+        except Corrupt:
+            used.append((ptr, ptr + 4))
+    return free_spans(used, usable)
+
+
+@functools.cache
+def _may_spill(usable: int, table_leaf: bool) -> bytes:
+    """Per first byte of a payload-length varint: 1 when a length starting with it (one byte,
+    or two with the second below 0x80) can be over the spill threshold X."""
+    x = max_local(usable, table_leaf)
+    return bytes(int(b > x if b < 0x80 else ((b & 0x7F) << 7 | 0x7F) > x) for b in range(256))
+
+
+def spill_candidates(
+    page: bytes | memoryview, pointers: list[int], usable: int, table_leaf: bool
+) -> list[int]:
+    """The cells of a leaf page whose payload may spill to overflow pages, judged from the first
+    one or two bytes of their payload length; every other cell keeps its payload on the page."""
+    first = _may_spill(usable, table_leaf)
+    data = bytes(page) + b"\x00"
+    return [p for p in pointers if first[data[p]] or (data[p] >= 0x80 and data[p + 1] >= 0x80)]
 
 
 def spills(page: bytes | memoryview, offset: int, usable: int) -> bool:

@@ -27,10 +27,12 @@ from triage.sqlitefile.btree import (
     TABLE_INTERIOR,
     TABLE_LEAF,
     LeafCell,
+    PageHeader,
     cell_pointers,
     index_overflow,
     interior_child,
     page_header,
+    spill_candidates,
     spills,
     table_leaf_cell,
 )
@@ -165,11 +167,10 @@ class DatabaseImage:
 
     # --- b-tree traversal ----------------------------------------------------------------------
 
-    def table_cells(self, root: int) -> Iterator[tuple[int, LeafCell]]:
-        """Every cell of the table b-tree at ``root`` as (page number, cell), in rowid order.
-
-        Pages that are not table pages, loops and bad pointers end that branch only.
-        """
+    def table_leaves(self, root: int) -> Iterator[tuple[int, memoryview, PageHeader, list[int]]]:
+        """Every leaf page of the table b-tree at ``root`` as (page number, page, header, cell
+        pointers), in rowid order. Pages that are not table pages, loops and bad pointers end
+        that branch only."""
         seen: set[int] = set()
         stack = [root]
         while stack:
@@ -187,11 +188,17 @@ class DatabaseImage:
                 children = [interior_child(page, p) for p in pointers]
                 stack.extend(reversed([*children, header.right_child or 0]))
             elif header.kind == TABLE_LEAF:
-                for ptr in pointers:
-                    try:
-                        yield page_no, table_leaf_cell(page, ptr, self.usable)
-                    except Corrupt:
-                        continue
+                yield page_no, page, header, pointers
+
+    def table_cells(self, root: int) -> Iterator[tuple[int, LeafCell]]:
+        """Every cell of the table b-tree at ``root`` as (page number, cell), in rowid order
+        (cells that run past their page are left out)."""
+        for page_no, page, _header, pointers in self.table_leaves(root):
+            for ptr in pointers:
+                try:
+                    yield page_no, table_leaf_cell(page, ptr, self.usable)
+                except Corrupt:
+                    continue
 
     def page_as_of(self, page_no: int, frame: WalFrame | None) -> memoryview:
         """The page as it stood when ``frame``'s transaction committed (``None``: as the database
@@ -253,6 +260,8 @@ class DatabaseImage:
                 continue
             yield page_no, "btree"
             overflows: list[int] = []
+            if header.is_leaf:
+                pointers = spill_candidates(page, pointers, self.usable, header.kind == TABLE_LEAF)
             for ptr in pointers:
                 try:
                     if header.kind == TABLE_INTERIOR:
