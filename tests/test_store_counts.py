@@ -9,6 +9,7 @@ out from ``Store.party_messages`` and the messages' times, message by message.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import datetime as dt
 import shutil
@@ -30,6 +31,8 @@ from triage.model import Conversation, Message, Party, Provenance
 from triage.roster import PERIOD_TYPES, Period, Roster, utc_bound
 from triage.run import run_case
 from triage.store import DutySegment, Store
+from triage.store.codec import loads
+from triage.store.counts import _status_case
 
 # Clock changes of the zones drawn from (local wall times), so periods and messages land on
 # and around them: London and New York (one hour), Lord Howe (half an hour), Chatham
@@ -169,6 +172,44 @@ def test_duty_labels_in_sql_equal_the_clock(drawn: tuple, own: bool, batch: int)
             assert status[mid] == expected, (mid, ts, local)
             assert night[mid] == (None if ts is None else night_at(local[11:19], *NIGHT))
         store.close()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(min_value=0, max_value=400), unique=True, max_size=60),
+    st.lists(st.integers(min_value=-5, max_value=405), min_size=1, max_size=30),
+    st.integers(min_value=2, max_value=9),
+)
+def test_status_case_equals_a_search_of_the_segments(
+    starts: list[int], minutes: list[int], fan_out: int
+) -> None:
+    """The CASE tree of ``write_duty_labels`` gives the status of the last segment starting at
+    or before a time's minute, ``unknown`` before the first, at any depth of the tree."""
+    base = dt.datetime(2026, 3, 29, tzinfo=dt.UTC)
+
+    def minute(n: int) -> str:
+        return (base + dt.timedelta(minutes=n)).isoformat()[:16]
+
+    segments = [(minute(n), f"s{n % 4}") for n in sorted(starts)]
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE messages (timestamp_utc TEXT)")
+    # Times on, just after and within a minute, with and without fractions of a second.
+    times = [
+        minute(n) + suffix for n in minutes for suffix in (":00Z", ":00.001Z", ":59.999Z", ":59Z")
+    ]
+    conn.executemany("INSERT INTO messages VALUES (?)", [(t,) for t in times])
+    got = [
+        loads(v)
+        for (v,) in conn.execute(
+            f"SELECT {_status_case(segments, fan_out)} FROM messages m ORDER BY rowid"
+        )
+    ]
+    starts_at = [s for s, _ in segments]
+    expected = []
+    for t in times:
+        i = bisect.bisect_right(starts_at, t[:16]) - 1
+        expected.append(segments[i][1] if i >= 0 else "unknown")
+    assert got == expected
 
 
 def test_duty_on_the_demo_equals_the_clock(demo_case: Path, tmp_path: Path) -> None:

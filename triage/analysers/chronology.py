@@ -49,8 +49,6 @@ class ChronologyAnalyser(Analyser):
 
     def run(self, store: Store, case: Case, settings: Settings) -> Iterable[Finding]:
         rows = device_contacts(store, case)
-        status = store.labels("duty", "status")
-        night = store.labels("duty", "night")
         lookups = {
             f.subject: f.data["lookups"]
             for f in store.findings("audit")
@@ -62,6 +60,8 @@ class ChronologyAnalyser(Analyser):
             if f.rule.startswith("gap.") and f.data.get("contact_key")
         ]
         message_ids = [d.id for r in rows.values() for d in r if d.kind == "message"]
+        status = store.labels("duty", "status", message_ids)
+        night = store.labels("duty", "night", message_ids)
         mimes = store.attachment_mimes(message_ids)
         deleted = {f.id for f in store.facts_by_ids(message_ids) if f.deleted}
         findings = []

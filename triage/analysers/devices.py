@@ -34,7 +34,6 @@ class DevicesAnalyser(Analyser):
             return []
         index = ContactIndex(case)
         contact_of = store.labels("contacts", "contacts")
-        status = store.labels("duty", "status")
         findings: list[Finding] = []
         own = self._own_devices(store, index, case)
         store.add_labels(self.name, [(mid, "own_device", True) for mid in sorted(own)])
@@ -45,6 +44,7 @@ class DevicesAnalyser(Analyser):
             for key in contact_of[facts.id]:
                 by_contact[key].append(facts)
         everything = [f.id for facts in by_contact.values() for f in facts]
+        status = store.labels("duty", "status", everything)
         copies = store.copies_of(everything)
         for contact in case.contacts:
             messages = by_contact[contact.key]

@@ -44,7 +44,6 @@ class MediaAnalyser(Analyser):
         meta = store.meta().get("media") or {}
         exhibits = {e["id"]: e for e in store.exhibits()}
         contact_of = store.labels("contacts", "contact")
-        duty_of = store.labels("duty", "status")
         index = ContactIndex(case)
         names = {c.key: c.name for c in case.contacts}
         findings: list[Finding] = []
@@ -67,6 +66,7 @@ class MediaAnalyser(Analyser):
             full_gone = bool(thumbnail) and not any(
                 m["via"] == "file" and not m["data"].get("thumbnail") for m in group
             )
+            duty_of = store.labels("duty", "status", (m.id for m in messages))
             linked = [self._link(m, index, contact_of, duty_of) for m in messages]
             exhibit = exhibits.get(match["exhibit_id"], {})
             description = exhibit.get("description")
