@@ -180,6 +180,21 @@ def _marker_text(text: str) -> str:
     return g.plain_spaces(text).strip()
 
 
+def _add_date(
+    evidence: g.OrderEvidence, m: re.Match[str], year_pos: int | None, written: str
+) -> str | None:
+    """Add a header's date to the evidence; the date as written, or ``None`` when its
+    components cannot be read (the next header is then compared afresh)."""
+    a, b, c, era = m.group("a", "b", "c", "era")
+    try:
+        p, q, year_text = g.split_date(a, b, c, year_pos)
+        year = g.year_value(year_text, bool(era)) if year_text else 0
+    except (ValueError, IndexError):
+        return None
+    evidence.add(p, q, year)
+    return written
+
+
 class WhatsAppTxt(Parser):
     """WhatsApp "Export chat" text (Android and iOS, every locale layout), bare or in a zip."""
 
@@ -261,79 +276,147 @@ class WhatsAppTxt(Parser):
         regex = scan.regex = g.compile_shape(scan.shape)
         match = regex.match
         bracket = scan.shape.bracket
+        # iOS lines need their LRMs and the chat name read line by line; an Android run of
+        # lines is read with one search over the run.
+        finditer = None if bracket else g.compile_shape(scan.shape, block=True).finditer
         evidence = scan.evidence
         evidence.year_pos = scan.year_pos
         year_pos = scan.year_pos
-        last_date: tuple[str | None, ...] | None = None
-        last_p = last_q = 0
+        last_date: str | None = None
         same = 0  # headers since the last date change with that same date (counted in bulk)
         headers = 0
         authors = scan.authors
         starts = g.DELETED_STARTS
-        for line_no, raw in enumerate(TextLines(file), start=1):
-            if raw.isascii():
-                m = match(raw)
-                if m is None:
-                    continue
-                body_text = raw
-                rest = m["rest"]
-            else:
-                body_text, view = _view(raw)
-                m = match(view)
-                if m is None:
-                    continue
-                rest = body_text[m.start("rest") :]
-            headers += 1
-            if headers == 1:
-                scan.first_header = body_text
-                scan.marker = m["ap"]
-            date = m.group("a", "b", "c", "era")
-            if date == last_date:
-                # Consecutive items of one day: the same evidence again, nothing new to compare.
-                same += 1
-            else:
-                if same:
-                    evidence.headers += same
-                    evidence.p_over_12 += same * (last_p > 12)
-                    evidence.q_over_12 += same * (last_q > 12)
-                    same = 0
-                last_date = date
-                try:
-                    p, q, year_text = g.split_date(date[0], date[1], date[2], year_pos)
-                    year = g.year_value(year_text, bool(date[3])) if year_text else 0
-                    evidence.add(p, q, year)
-                    last_p, last_q = p, q
-                except (ValueError, IndexError):
-                    last_date = None
-            author, first = _split_author(rest)
-            if author is None:
-                self._scan_system(scan, line_no, _marker_text(first))
+        line_no = 0
+        for run, _ in TextLines(file).runs():
+            base = line_no  # the number of the line before the run
+            line_no += len(run)
+            view = None
+            if finditer is not None:
+                text = "\n" + "\n".join(run)
+                if text.isascii():
+                    view = text
+                else:
+                    body = g.strip_invisible(text)
+                    # The view of the run is the text itself unless a digit or space of a header
+                    # is written otherwise (Arabic-Indic digits, NBSP): then line by line.
+                    view = body if g.header_view(g.plain_spaces(body)) == body else None
+            if view is not None:
+                # One search over the run; what a line's author part says is read here only
+                # for the common form (an author, then a body that cannot be a deletion notice).
+                written: list[str] = []  # authors in the order of their lines
+                # A position in the view, and the number in the run of the line it is on.
+                at, k = 0, 1
+                for m in finditer(view):
+                    dd, author, f3 = m.group("dd", "au", "f3")
+                    headers += 1
+                    if dd == last_date:
+                        same += 1
+                    else:
+                        evidence.repeat(same)
+                        same = 0
+                        last_date = _add_date(evidence, m, year_pos, dd)
+                    if (
+                        headers == 1
+                        or author is None
+                        or f3.casefold() in starts
+                        or f3[:1].isspace()
+                    ):
+                        k += view.count("\n", at, m.start())
+                        at = m.start()
+                        rest_at = m.end() if author is None else m.start("au")
+                        end = view.find("\n", rest_at)
+                        if headers == 1:
+                            scan.first_header = view[at + 1 : end if end >= 0 else None]
+                            scan.marker = m["ap"]
+                        author = self._scan_rest(
+                            scan, base + k, view[rest_at : end if end >= 0 else None]
+                        )
+                        if author is None:
+                            continue
+                    written.append(author)
+                for author, count in Counter(written).items():
+                    author = author.strip()
+                    known = authors.get(author)
+                    if known is not None:
+                        authors[author] = known + count
+                    elif len(authors) < MAX_AUTHORS:
+                        authors[author] = count
                 continue
-            author = author.strip()
-            if bracket:
+            for line_no_k, raw in enumerate(run, start=base + 1):
+                if raw.isascii():
+                    m = match(raw)
+                    if m is None:
+                        continue
+                    body_text = raw
+                    rest = m["rest"]
+                else:
+                    body_text, header_text = _view(raw)
+                    m = match(header_text)
+                    if m is None:
+                        continue
+                    rest = body_text[m.start("rest") :]
+                headers += 1
+                if headers == 1:
+                    scan.first_header = body_text
+                    scan.marker = m["ap"]
+                dd = m["dd"]
+                if dd == last_date:
+                    # Consecutive items of one day: the same evidence again, nothing new.
+                    same += 1
+                else:
+                    evidence.repeat(same)
+                    same = 0
+                    last_date = _add_date(evidence, m, year_pos, dd)
+                if not bracket:
+                    author = self._scan_rest(scan, line_no_k, rest)
+                    if author is not None:
+                        count = authors.get(author)
+                        if count is not None:
+                            authors[author] = count + 1
+                        elif len(authors) < MAX_AUTHORS:
+                            authors[author] = 1
+                    continue
+                author, first = _split_author(rest)
+                if author is None:
+                    self._scan_system(scan, line_no_k, _marker_text(first))
+                    continue
+                author = author.strip()
                 lrm, lrm_inside = _lrm_body(raw, bracket)
                 dt = body_text[m.start("dt") : m.end("dt")]
-                header = _Header(line_no, raw, body_text, m, author, first, lrm, lrm_inside, dt)
+                header = _Header(line_no_k, raw, body_text, m, author, first, lrm, lrm_inside, dt)
                 if self._scan_ios(scan, header, _marker_text(first)):
                     continue
-            if first[:3].casefold() in starts or first[:1].isspace():  # g.may_be_deletion
-                own = g.deletion_marker(_marker_text(first))
-                if own is not None:
-                    if own:
-                        scan.own_deletion_authors[author] += 1
-                    if scan.language is None:
-                        self._note_language(scan, line_no, _marker_text(first))
-            count = authors.get(author)
-            if count is not None:
-                authors[author] = count + 1
-            elif len(authors) < MAX_AUTHORS:
-                authors[author] = 1
-        if same:
-            evidence.headers += same
-            evidence.p_over_12 += same * (last_p > 12)
-            evidence.q_over_12 += same * (last_q > 12)
+                self._scan_deletion(scan, line_no_k, author, first)
+                count = authors.get(author)
+                if count is not None:
+                    authors[author] = count + 1
+                elif len(authors) < MAX_AUTHORS:
+                    authors[author] = 1
+        evidence.repeat(same)
         scan.headers = headers
         return scan
+
+    def _scan_rest(self, scan: _Scan, line_no: int, rest: str) -> str | None:
+        """What the part of an Android header line after the time says: its author (stripped),
+        or ``None`` for a system line (its facts noted)."""
+        author, first = _split_author(rest)
+        if author is None:
+            self._scan_system(scan, line_no, _marker_text(first))
+            return None
+        author = author.strip()
+        self._scan_deletion(scan, line_no, author, first)
+        return author
+
+    def _scan_deletion(self, scan: _Scan, line_no: int, author: str, first: str) -> None:
+        """Note a deletion placeholder (whose, and the language it is written in)."""
+        if first[:3].casefold() in g.DELETED_STARTS or first[:1].isspace():  # g.may_be_deletion
+            own = g.deletion_marker(_marker_text(first))
+            if own is not None:
+                if own:
+                    scan.own_deletion_authors[author] += 1
+                if scan.language is None:
+                    self._note_language(scan, line_no, _marker_text(first))
 
     def _scan_ios(self, scan: _Scan, header: _Header, first: str) -> bool:
         """iOS facts of one authored line; True when the line is a system text."""
@@ -575,9 +658,7 @@ class WhatsAppTxt(Parser):
         bracket = scan.shape.bracket
         match = scan.regex.match
         message = state.message
-        line_no = 0
-        for raw in lines:
-            line_no += 1
+        for line_no, raw in enumerate(lines, start=1):
             if raw.isascii():
                 m = match(raw)
                 body_text = raw
@@ -594,11 +675,19 @@ class WhatsAppTxt(Parser):
             if m is not None:
                 if pending is not None:
                     yield message(pending, extra_lines)
-                author, first = _split_author(rest)
-                if author is not None:
-                    author = author.strip()
+                # _split_author's common case inline.
+                idx = rest.find(": ")
+                author = rest[:idx] if 0 < idx <= 80 else '"'
+                if '"' not in author and "\u201c" not in author and "\u201d" not in author:
+                    author, first = author.strip(), rest[idx + 2 :]
+                else:
+                    author, first = g.split_author(rest)
+                    if author is not None:
+                        author = author.strip()
                 lrm, lrm_inside = _lrm_body(raw, bracket) if bracket else (False, False)
-                pending = _Header(line_no, raw, body_text, m, author, first, lrm, lrm_inside, dt)
+                pending = _new_tuple(
+                    _Header, (line_no, raw, body_text, m, author, first, lrm, lrm_inside, dt)
+                )
                 extra_lines = []
                 continue
             if pending is None:
@@ -720,10 +809,10 @@ class _State:
         self._times: dict[str, tuple[datetime | None, str | None, bool]] = {}
         self._days: dict[tuple[int, int, int], timedelta | None] = {}
         # header time as written -> (hour, minute, second, impossible 12 h reading, since midnight)
-        self._clocks: dict[tuple[Any, ...], tuple[int, int, int, bool, timedelta | None]] = {}
+        self._clocks: dict[str, tuple[int, int, int, bool, timedelta | None]] = {}
         # by day-first or not: header date as written -> (year, month, day, that local
         # midnight in UTC or None)
-        self._dates: dict[bool, dict[tuple[Any, ...], tuple[int, int, int, datetime | None]]] = {
+        self._dates: dict[bool, dict[str, tuple[int, int, int, datetime | None]]] = {
             True: {},
             False: {},
         }
@@ -771,21 +860,22 @@ class _State:
         self, m: re.Match[str], day_first: bool
     ) -> tuple[datetime | None, str | None, bool]:
         """(UTC time, note, whether the 12 h clock was impossible) of one header's date."""
-        a, b, c, era, h, mi, seconds, ap = m.group("a", "b", "c", "era", "h", "mi", "s", "ap")
-        written = (a, b, c, era)
+        # Remembered by the date and the time of day as written (the reading depends on the
+        # components in them alone).
+        date_text, time_text = m.group("dd", "tt")
         dates = self._dates[day_first]
-        date = dates.get(written)
+        date = dates.get(date_text)
         if date is None:
-            date = self._date(written, day_first)
+            date = self._date(m.group("a", "b", "c", "era"), day_first)
             if len(dates) >= MAX_TIMES:
                 dates.clear()
-            dates[written] = date
+            dates[date_text] = date
         year, month, day, midnight = date
         if not year:
             return None, None, False
-        clock = self._clocks.get((h, mi, seconds, ap))
+        clock = self._clocks.get(time_text)
         if clock is None:
-            clock = self._clock(h, mi, seconds, ap)
+            clock = self._clock(time_text, *m.group("h", "mi", "s", "ap"))
         hour, minute, second, impossible, since_midnight = clock
         if since_midnight is None:
             return None, "invalid", impossible
@@ -799,7 +889,7 @@ class _State:
         return utc, note, impossible
 
     def _clock(
-        self, h: str, mi: str, seconds: str | None, ap: str | None
+        self, text: str, h: str, mi: str, seconds: str | None, ap: str | None
     ) -> tuple[int, int, int, bool, timedelta | None]:
         """(hour, minute, second, whether the 12 h reading was impossible, the time since
         midnight or ``None`` when out of range) of a header time as written, remembered."""
@@ -812,7 +902,7 @@ class _State:
         clock = (hour, minute, second, impossible, since)
         if len(self._clocks) >= MAX_TIMES:
             self._clocks.clear()
-        self._clocks[(h, mi, seconds, ap)] = clock
+        self._clocks[text] = clock
         return clock
 
     def _date(
@@ -921,12 +1011,13 @@ class _State:
 
     # -- messages --------------------------------------------------------------------------------
     def message(self, header: _Header, more: list[str]) -> Message | Call:
-        self.index += 1
+        # Unpacked at once (a named tuple's fields by name cost a lookup each).
+        line_no, raw, body_text, m, author, first, _, lrm_inside, dt = header
+        self.index = index = self.index + 1
         if more and not more[-1].strip():
             while more and not more[-1].strip():
                 more = more[:-1]  # blank lines between items belong to no message
-        line_no = header.line_no
-        extra: dict[str, Any] = {"raw_line": header.raw, "index": self.index}
+        extra: dict[str, Any] = {"raw_line": raw, "index": index}
         if more:
             extra["line_end"] = line_no + len(more)
         if self._cuts:
@@ -935,26 +1026,22 @@ class _State:
             ]
             if cuts:
                 extra["lines_cut"] = cuts
-        m = header.match
         if self._plain_times:
             # The common case inline: consecutive items often share a minute, and the reading
             # depends on the header text only.
-            key = header.dt
-            cached = self._times.get(key)
+            cached = self._times.get(dt)
             if cached is None:
-                cached = self._time_of(key, m)
+                cached = self._time_of(dt, m)
             timestamp, note, impossible = cached
             if note is not None or impossible:
                 timestamp = self._noted(header, extra, timestamp, note, impossible)
         else:
             timestamp = self.timestamp(header, extra)
-        first = header.first
         first_marker = first.strip() if first.isascii() else _marker_text(first)
         kind = "text"
         attachments: list[Attachment] = []
         deleted = edited = False
         body: str | None = "\n".join([first, *more]) if more else first
-        author = header.author
 
         if author is None or (
             self.bracket and self.parser._ios_system(self.scan, header, first_marker)
@@ -979,14 +1066,15 @@ class _State:
             )
             marker = None
             if own is None and first_marker:
-                lrm = header.lrm_inside
                 # A cheap test that rules out most texts before g.media_marker looks closer.
                 if (
-                    lrm
+                    lrm_inside
                     or first_marker[-1] in ">)"
                     or first_marker[-8:].casefold().endswith(_OMITTED_ENDINGS)
                 ):
-                    marker = g.media_marker(first_marker, lrm=lrm, sibling_exists=self.sibling)
+                    marker = g.media_marker(
+                        first_marker, lrm=lrm_inside, sibling_exists=self.sibling
+                    )
             if own is not None:
                 kind, deleted, body = "deleted", True, None
                 extra["deletion_marker"] = first_marker
@@ -1006,14 +1094,14 @@ class _State:
                 body, edited = g.strip_edited(body)
         # The duplicate key (see duplicate_key), inline.
         digest = self._key_prefix.copy()
-        text = f"{line_no}\x1e{header.body_text}"
+        text = f"{line_no}\x1e{body_text}"
         digest.update((text + "\x1e" + "\x1e".join(more) if more else text).encode())
         # In the order of _MESSAGE_FIELDS (keywords cost a third of building the message).
         return Message(
             "whatsapp",
             self.conversation,
             timestamp,
-            header.dt,
+            dt,
             True,  # zone_assumed
             direction,  # type: ignore[arg-type]
             sender,
@@ -1033,7 +1121,15 @@ class _State:
 
     def _time_of(self, key: str, m: re.Match[str]) -> tuple[datetime | None, str | None, bool]:
         """The reading of a header time not seen lately, remembered by its text."""
-        cached = self._reading(m, self._day_first)
+        # _reading's common case inline: a day and a time of day both read before, on a day
+        # without a clock change.
+        date_text, time_text = m.group("dd", "tt")
+        date = self._dates[self._day_first].get(date_text)
+        clock = self._clocks.get(time_text)
+        if date is not None and clock is not None and date[3] is not None and clock[4] is not None:
+            cached = (date[3] + clock[4], None, clock[3])
+        else:
+            cached = self._reading(m, self._day_first)
         times = self._times
         if len(times) >= MAX_TIMES:
             times.clear()

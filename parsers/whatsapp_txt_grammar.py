@@ -166,9 +166,25 @@ def generic_shape(view: str) -> tuple[Shape, re.Match[str]] | None:
     return None
 
 
-def compile_shape(shape: Shape) -> re.Pattern[str]:
+def compile_shape(shape: Shape, block: bool = False) -> re.Pattern[str]:
     """A strict header regex for one file: only lines laid out exactly like its headers match,
-    so continuation lines that merely look like dates stay part of the message above."""
+    so continuation lines that merely look like dates stay part of the message above.
+
+    ``block``: the same header grammar for ``finditer`` over many lines at once, each preceded by
+    ``"\\n"`` (white space never reaches into the next line), capturing instead of ``rest`` the
+    author ``au`` where the line has the common form (``Author: body``, the author up to 80
+    characters with no colon or quote; else ``au`` is ``None``) and ``f3``, the body's first three
+    characters."""
+    if block:
+        return re.compile(_shape_source(shape, r"[^\S\n]", r"(?=\n|\Z)", _BLOCK_TAIL))
+    return re.compile(_shape_source(shape, r"\s", "$", r"(?P<rest>.*)$"), re.S)
+
+
+_BLOCK_TAIL = '(?:(?P<au>[^:\n"\u201c\u201d]{1,80}): (?P<f3>[^\n]{0,3}))?'
+
+
+def _shape_source(shape: Shape, ws: str, end: str, tail: str) -> str:
+    """The header pattern with ``ws`` for white space and ``end`` for the end of the line."""
     ds = r"\x20" if shape.date_sep == " " else re.escape(shape.date_sep)
     # Groups absent from this layout sit in a second branch that never matches, so every match
     # has the same group names (None when absent) and the header branch tries none of them.
@@ -190,23 +206,28 @@ def compile_shape(shape: Shape) -> re.Pattern[str]:
     else:
         absent.append("s")
     if shape.ampm:
-        time += rf"\s*(?P<ap>{_AMPM})"
+        time += rf"\s*(?P<ap>{_AMPM})".replace(r"\s", ws)
     else:
         absent.append("ap")
     time += r"\.?" if shape.time_dot else ""
     s1 = {",": r"\s*,\s*", " ": r"\s+"}.get(shape.s1, rf"\s+{re.escape(shape.s1)}\s+")
     s2 = {
         "]": r"\]\s*",
-        "-": r"\s*-(?:\s+|$)",
+        "-": rf"\s*-(?:\s+|{end})",
         ":": r":\s+",
         ";": r";\s+",
         " ": r"\s+(?=\S)",
     }[shape.s2]
+    s1, s2 = s1.replace(r"\s", ws), s2.replace(r"\s", ws)
+    # The date and the time as wholes too: a reading is remembered by each text (a chat repeats
+    # its days and its times of day far more often than a date and time together).
+    date, time = f"(?P<dd>{date})", f"(?P<tt>{time})"
     core = f"{time}{s1}{date}" if shape.time_first else f"{date}{s1}{time}"
-    opening = r"\[\s*" if shape.bracket else ""
+    opening = rf"\[{ws}*" if shape.bracket else ""
     never = "".join(f"(?P<{name}>)" for name in absent)
-    header = rf"{opening}(?P<dt>{core})\s*{s2}(?P<rest>.*)$"
-    return re.compile(rf"^(?:{header}|(?!){never})" if never else rf"^{header}", re.S)
+    header = rf"{opening}(?P<dt>{core}){ws}*{s2}{tail}"
+    start = "^" if ws == r"\s" else r"\n"
+    return rf"{start}(?:{header}|(?!){never})" if never else rf"{start}{header}"
 
 
 # --- dates ----------------------------------------------------------------------------------------
@@ -264,6 +285,14 @@ class OrderEvidence:
                 self.p_changes += p != pp
                 self.q_changes += q != pq
         self._prev = (p, q, year)
+
+    def repeat(self, times: int) -> None:
+        """The date last added, seen ``times`` more times in a row: nothing new to compare."""
+        if times and self._prev is not None:
+            p, q, _ = self._prev
+            self.headers += times
+            self.p_over_12 += times * (p > 12)
+            self.q_over_12 += times * (q > 12)
 
     def as_dict(self) -> dict[str, Any]:
         return {

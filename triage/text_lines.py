@@ -88,6 +88,19 @@ class TextLines:
     cut: int = 0
 
     def __iter__(self) -> Iterator[str]:
+        for run, cuts in self.runs():
+            if not cuts:
+                yield from run
+                continue
+            for index, line in enumerate(run):
+                self.cut = cuts.get(index, 0)
+                yield line
+            self.cut = 0
+
+    def runs(self) -> Iterator[tuple[list[str], dict[int, int]]]:
+        """The same lines as iterating, a run at a time (the lines completed by one chunk read),
+        with the full length of each line of the run that was cut, by its index in the run;
+        ``cut`` is not set (a reader of runs takes it from there)."""
         limit = self.max_line
         with self.file.open() as handle:
             head = handle.read(CHUNK)
@@ -114,34 +127,32 @@ class TextLines:
                 parts = text.split("\n")
                 tail = parts.pop()
                 if parts:
+                    cuts: dict[int, int] = {}
                     first = parts[0]
                     if skipping:
-                        line = pending
-                        self._long(skipping + len(first))
+                        parts[0] = pending
+                        cuts[0] = self._long(skipping + len(first))
                     else:
                         line = pending + first if pending else first
                         if len(line) > limit:
-                            self._long(len(line))
+                            cuts[0] = self._long(len(line))
                             line = line[:limit]
+                        parts[0] = line
                     self.lines += 1
-                    yield line
-                    self.cut = 0
                     pending, skipping = "", 0
-                    if len(text) <= limit:
-                        # No line of this chunk can be over-long: handed on as they are.
-                        self.lines += len(parts) - 1
-                        yield from parts[1:]
-                    else:
-                        for line in parts[1:]:
+                    if len(text) > limit:
+                        for index in range(1, len(parts)):
                             self.lines += 1
+                            line = parts[index]
                             if len(line) > limit:
                                 self.lines -= 1
-                                self._long(len(line))
+                                cuts[index] = self._long(len(line))
                                 self.lines += 1
-                                yield line[:limit]
-                                self.cut = 0
-                            else:
-                                yield line
+                                parts[index] = line[:limit]
+                    else:
+                        # No line of this chunk can be over-long: counted at once.
+                        self.lines += len(parts) - 1
+                    yield parts, cuts
                 if skipping:
                     skipping += len(tail)
                 elif tail:
@@ -157,14 +168,16 @@ class TextLines:
                     else handle.read(CHUNK)
                 )
             if skipping:
-                self._long(skipping)
-            if pending:
-                self.lines += 1
-                yield pending
-                self.cut = 0
+                last = {0: self._long(skipping)}
+            elif pending:
+                last = {}
+            else:
+                return
+            self.lines += 1
+            yield [pending], last
 
-    def _long(self, length: int) -> None:
-        self.cut = length
+    def _long(self, length: int) -> int:
         self.long_line_count += 1
         if len(self.long_lines) < MAX_LONG_LINES:
             self.long_lines.append((self.lines + 1, length))
+        return length
