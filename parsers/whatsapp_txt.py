@@ -265,7 +265,9 @@ class WhatsAppTxt(Parser):
         # Two-digit years: last, as in every peer and every sample (Pustur normalizeDate).
         return shape, (2 if shape.year else None)
 
-    def _scan(self, file: EvidenceFile, ctx: ParseContext) -> _Scan:
+    def _scan(self, file: EvidenceFile, ctx: ParseContext, by_line: bool = False) -> _Scan:
+        """The first pass. ``by_line`` reads every line on its own (what the search over a run
+        must equal: a test compares the two)."""
         scan = _Scan()
         chosen = self._choose_shape(file)
         if chosen is None:
@@ -278,7 +280,7 @@ class WhatsAppTxt(Parser):
         bracket = scan.shape.bracket
         # iOS lines need their LRMs and the chat name read line by line; an Android run of
         # lines is read with one search over the run.
-        finditer = None if bracket else g.compile_shape(scan.shape, block=True).finditer
+        finditer = None if bracket or by_line else g.compile_shape(scan.shape, block=True).finditer
         evidence = scan.evidence
         evidence.year_pos = scan.year_pos
         year_pos = scan.year_pos

@@ -17,8 +17,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from triage.parsers import whatsapp_txt_grammar as g
-from triage.parsers.whatsapp_txt import _split_author
+from triage.parsers.whatsapp_txt import WhatsAppTxt, _split_author
 
+from triage import text_lines
+from triage.evidence import Evidence
 from triage.ingest import iter_records
 from triage.model import Message
 from triage.registry import ParseContext
@@ -165,3 +167,65 @@ authorish = st.text(alphabet=st.sampled_from(list('ab :"\u201c\u201d.x')), max_s
 @given(authorish | lines)
 def test_author_split_fast_path_is_the_grammar_split(rest: str) -> None:
     assert _split_author(rest) == g.split_author(rest)
+
+
+# Android header lines of every kind the first pass tells apart (authors with quotes, colons,
+# spaces or over 80 characters; system texts; deletion notices in two languages; bodies that
+# start with a space; marks and odd spaces), and continuation lines.
+android_authors = st.sampled_from(
+    ["Alice", "Bob ", " Carol", 'Q "x" r', "a:b", "\u201cZ\u201d", "x" * 81, "\u200eEve", "Zoë"]
+)
+android_bodies = st.sampled_from(
+    [
+        "hi",
+        "This message was deleted",
+        "You deleted this message",
+        "Diese Nachricht wurde gelöscht",
+        " spaced",
+        "",
+        "ok: fine",
+        "caf\u00e9 \U0001f600",
+    ]
+)
+android_lines = st.one_of(
+    st.tuples(st.integers(1, 28), st.integers(1, 12), android_authors, android_bodies).map(
+        lambda t: f"{t[0]:02d}/{t[1]:02d}/2022, 10:{t[0]:02d} - {t[2]}: {t[3]}"
+    ),
+    st.sampled_from(
+        [
+            "03/02/2022, 11:00 - Alice left",
+            "03/02/2022, 11:00 - Dmitry S added you",
+            '04/02/2022, 11:00 - You changed the subject from "a: b" to "c"',
+            "05/02/2022, 11:00 - Luke:",
+            "٠٥/02/2022, 11:00 - Bob: arabic digit",
+            "05/02/2022,\u00a011:00 - Bob: nbsp",
+            "\u200e06/02/2022, 11:00 - Bob: mark",
+            "more text",
+            "",
+            "12/12/2022 looks like a date",
+        ]
+    ),
+    lines,
+)
+
+
+@FAST
+@given(st.lists(android_lines, min_size=1, max_size=40), st.sampled_from([64, 200, 1 << 18]))
+def test_first_pass_over_runs_equals_line_by_line(body: list[str], chunk: int) -> None:
+    saved = text_lines.CHUNK
+    text_lines.CHUNK = chunk  # many runs, and lines cut across chunk reads
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "chat.txt"
+            text = "23/03/2022, 13:31 - Alice: start\n" + "\n".join(body) + "\n"
+            path.write_text(text, encoding="utf-8", errors="surrogatepass")
+            with Evidence() as evidence:
+                evidence.add_input(path)
+                (file,) = list(evidence.files())
+                parser, ctx = WhatsAppTxt(), ParseContext()
+                by_runs = parser._scan(file, ctx)
+                by_line = parser._scan(file, ctx, by_line=True)
+    finally:
+        text_lines.CHUNK = saved
+    assert by_runs == by_line
+    assert list(by_runs.authors) == list(by_line.authors)  # first-seen order too
