@@ -45,9 +45,11 @@ from __future__ import annotations
 import dataclasses
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from operator import itemgetter
+from types import MappingProxyType
 from typing import Any
 
 from triage.parsers.whatsapp_common import (
@@ -78,6 +80,7 @@ from triage.model import (
     DeletionTrace,
     Message,
     Party,
+    Provenance,
     Record,
     Thumbnail,
     iso_utc,
@@ -235,6 +238,8 @@ LEGACY_CHAT_POINTERS = (
     "last_read_message_table_id",
     "last_read_receipt_sent_message_table_id",
 )
+# The side-table columns of a message row that has no side-table row.
+_NO_SIDE_ROWS: MappingProxyType[str, Any] = MappingProxyType({})
 
 
 @dataclass
@@ -453,6 +458,13 @@ class _Base:
         self.placeholders: list[int] = []
         self.read = 0
         self.guard = RecordGuard(ctx, file.logical)
+        # (chat, direction, counterpart) -> (chat, counterpart, sender, recipients): see message.
+        self.addressed: dict[tuple[int, str, int], tuple[Any, Any, Party | None, tuple]] = {}
+
+    @cached_property
+    def source_of(self) -> Callable[[str], Provenance]:
+        """The provenance of a record of this file, by its locator."""
+        return self.parser.provenance_maker(self.file)
 
     def has(self, table: str) -> bool:
         return self.tables.get(table) == "table"
@@ -532,13 +544,21 @@ class _Base:
             counterpart = chat.partner
         else:
             counterpart = sender
-        sender, recipients = sender_and_recipients(
-            direction,
-            self.owner,
-            counterpart,
-            chat.conversation.participants,
-            chat.is_group or chat.is_status,
-        )
+        # The rule's answer depends only on the chat, the direction and the counterpart: worked
+        # out once for each, a fresh recipients list per message.
+        key = (id(chat), direction, id(counterpart))
+        found = self.addressed.get(key)
+        if found is None or found[0] is not chat or found[1] is not counterpart:
+            sender, recipients = sender_and_recipients(
+                direction,
+                self.owner,
+                counterpart,
+                chat.conversation.participants,
+                chat.is_group or chat.is_status,
+            )
+            found = self.addressed[key] = (chat, counterpart, sender, tuple(recipients))
+        sender = found[2]
+        recipients = list(found[3])
         deleted = kind == "deleted"
         duplicate = None
         if key_id:
@@ -557,7 +577,7 @@ class _Base:
             recipients=recipients,
             body=body if body != "" else None,
             kind=kind,
-            source=self.parser.provenance(self.file, locator),
+            source=self.source_of(locator),
             deleted=deleted,
             edited=edited,
             attachments=attachments,
@@ -692,6 +712,7 @@ class _CurrentReader(_Base):
                 if lid is not None and phone is not None
             }
         self.parties = PartyCache(self._build_party)
+        self.senders: dict[int, tuple[Party | None, str | None]] = {}
         self.chats = self._load_chats()
 
     def resolve(self, jid_row: int | None) -> tuple[str | None, str | None]:
@@ -722,9 +743,14 @@ class _CurrentReader(_Base):
         subject = "subject" if "subject" in chat_columns else "NULL"
         rows = self.conn.execute(f"SELECT _id, jid_row_id, {subject} FROM chat").fetchall()
         jid_of_chat = {chat_row: jid_row for chat_row, jid_row, _ in rows}
-        # Senders seen in each chat, for groups with no participant table and for Status.
+        # Senders seen in each chat, for groups with no participant table and for Status, in the
+        # order of their first message in the chat (sort_id, then _id: the order WhatsApp's
+        # message_sort_id_index gives). A scan of the table and a sort of the rows with a sender:
+        # reached through that index instead, each row was a lookup of its own.
+        order = "sort_id, _id" if "sort_id" in table_columns(self.conn, "message") else "_id"
         for chat_row, sender in self.conn.execute(
-            "SELECT DISTINCT chat_row_id, sender_jid_row_id FROM message WHERE sender_jid_row_id > 0"
+            "SELECT chat_row_id, sender_jid_row_id FROM message NOT INDEXED"
+            f" WHERE sender_jid_row_id > 0 ORDER BY chat_row_id, {order}"
         ):
             group = jid_of_chat.get(chat_row)
             if group is not None:
@@ -844,6 +870,15 @@ class _CurrentReader(_Base):
             )
         return out
 
+    def _sender(self, jid_row: int) -> tuple[Party | None, str | None]:
+        """The party of a sender's jid row, and its ``@lid`` jid when jid_map resolved it to a
+        phone jid (kept in ``extra["sender_lid"]``); once per jid row."""
+        found = self.senders.get(jid_row)
+        if found is None:
+            raw, resolved = self.resolve(jid_row)
+            found = self.senders[jid_row] = (self.parties.get(jid_row), raw if resolved else None)
+        return found
+
     def _party_ref(self, jid_row: int | None) -> dict[str, str | None] | None:
         p = self.parties.get(jid_row) if jid_row and jid_row > 0 else None
         return {"raw": p.raw, "id": p.id} if p is not None else None
@@ -860,39 +895,51 @@ class _CurrentReader(_Base):
             "receipt_user", ("receipt_user_jid_row_id", "receipt_timestamp", "read_timestamp")
         )
         reactions = self._reactions()
+        # The message's own columns are read by position (the query lists them first, in this
+        # order). Side-table columns go into ``row`` only for the rows that have a side-table
+        # row: most messages have none, and one C-level look at the presence columns tells.
+        at = {name: i for i, name in base}
+        i_sort, i_status, i_starred = (at.get(c) for c in ("sort_id", "status", "starred"))
+        flags = [p for p, _ in groups]
+        presence = itemgetter(*flags, *flags) if flags else None
+        absent = presence((None,) * len(names)) if presence else None
+        ids, chats, guard = self.ids, self.chats, self.guard
         for values in self.conn.execute(query):
-            # Side-table columns are copied only for rows that have a side-table row: most
-            # messages have none, and this loop runs once per message.
-            row = {name: values[i] for i, name in base}
-            for present, columns in groups:
-                if values[present] is not None:
-                    for i, name in columns:
-                        row[name] = values[i]
-            rowid = row["_id"]
-            self.ids.append(rowid)
+            rowid, chat_row, raw_from_me, key_id, raw_sender, stamp, raw_type, text = values[:8]
+            ids.append(rowid)
             locator = f"message._id={rowid}"
-            if _is_placeholder(row["chat_row_id"], row["key_id"]):
+            if (chat_row == -1 or chat_row == "-1") and _is_placeholder(chat_row, key_id):
                 self.placeholders.append(rowid)
                 continue
-            with self.guard(locator):
-                chat = self.chats.get(row["chat_row_id"])
+            row = _NO_SIDE_ROWS
+            if presence is not None and presence(values) != absent:
+                row = {}
+                for present, columns in groups:
+                    if values[present] is not None:
+                        for i, name in columns:
+                            row[name] = values[i]
+            record = None
+            with guard(locator):
+                chat = chats.get(chat_row)
                 if chat is None:
                     self.warn(
                         "message in a chat not in the chat table",
-                        f"{locator}: chat_row_id={row['chat_row_id']}",
+                        f"{locator}: chat_row_id={chat_row}",
                     )
                     chat = unknown_chat
-                mtype = _int(row["message_type"])
-                from_me = bool(row["from_me"])
+                mtype = _int(raw_type)
+                from_me = bool(raw_from_me)
                 extra: dict[str, Any] = {
                     "schema": "current",
-                    "key_id": row["key_id"],
+                    "key_id": key_id,
                     "message_type": mtype,
-                    "chat_row_id": row["chat_row_id"],
+                    "chat_row_id": chat_row,
                 }
-                for col in ("status", "starred"):
-                    if row.get(col) is not None:
-                        extra[col] = row[col]
+                if i_status is not None and values[i_status] is not None:
+                    extra["status"] = values[i_status]
+                if i_starred is not None and values[i_starred] is not None:
+                    extra["starred"] = values[i_starred]
+                sort_id = values[i_sort] if i_sort is not None else None
                 if row.get("message_revoked.present") is not None or mtype in REVOKED_TYPES:
                     kind = "deleted"
                     label = (
@@ -908,12 +955,11 @@ class _CurrentReader(_Base):
                     self.warn("unknown message_type", f"{locator}: message_type={mtype}")
                 extra["type"] = label
                 sender = None
-                sender_row = _int(row["sender_jid_row_id"])
+                sender_row = _int(raw_sender)
                 if not from_me and sender_row and sender_row > 0:
-                    sender = self.parties.get(sender_row)
-                    raw, resolved = self.resolve(sender_row)
-                    if resolved:
-                        extra["sender_lid"] = raw
+                    sender, lid = self._sender(sender_row)
+                    if lid is not None:
+                        extra["sender_lid"] = lid
                 if row.get("message_system.present") is not None:
                     extra["action_type"] = row.get("message_system.action_type")
                     users = [self._party_ref(_int(u)) for (u,) in affected.get(rowid, [])]
@@ -943,52 +989,85 @@ class _CurrentReader(_Base):
                         for user, got, read in receipts[rowid]
                     ]
                 if kind == "call":
-                    yield self._bubble_call(
-                        row, chat, locator, rowid, from_me, sender, label, extra
+                    record = self._bubble_call(
+                        row, stamp, sort_id, chat, locator, rowid, from_me, sender, label, extra
                     )
-                    continue
-                attachments = []
-                body, binary = text_value(row["text_data"])
-                if binary:
-                    self.warn("binary message text decoded", locator)
-                if row.get("message_media.present") is not None:
-                    path = row.get("message_media.file_path")
-                    attachments.append(
-                        build_attachment(
-                            self.file,
-                            path,
-                            name=row.get("message_media.media_name"),
-                            mime=row.get("message_media.mime_type"),
-                            size=_int(row.get("message_media.file_size")),
-                            source_hash=row.get("message_media.file_hash"),
-                        )
+                else:
+                    record = self._chat_message(
+                        row,
+                        text,
+                        stamp,
+                        sort_id,
+                        chat,
+                        locator,
+                        rowid,
+                        key_id,
+                        from_me,
+                        sender,
+                        kind,
+                        extra,
                     )
-                    if path:
-                        extra["media_path"] = path
-                    body = body or row.get("message_media.media_caption")
-                thumb = row.get("message_thumbnail.thumbnail")
-                if isinstance(thumb, bytes) and thumb:
-                    attachments = _with_thumbnail(
-                        attachments, Thumbnail(f"message_thumbnail.message_row_id={rowid}", thumb)
-                    )
-                edited = row.get("message_edit_info.present") is not None
-                if edited:
-                    extra["edited_timestamp"] = row.get("message_edit_info.edited_timestamp")
-                yield self.message(
-                    chat=chat,
-                    locator=locator,
-                    rowid=rowid,
-                    order_key=row.get("sort_id"),
-                    from_me=from_me,
-                    sender=sender,
-                    timestamp_raw=row["timestamp"],
-                    kind=kind,
-                    body=body,
-                    key_id=row["key_id"],
-                    extra=extra,
-                    attachments=attachments,
-                    edited=edited,
+            if record is not None:
+                yield record
+
+    def _chat_message(
+        self,
+        row: Any,
+        text: Any,
+        stamp: Any,
+        sort_id: Any,
+        chat: _Chat,
+        locator: str,
+        rowid: int,
+        key_id: Any,
+        from_me: bool,
+        sender: Party | None,
+        kind: str,
+        extra: dict[str, Any],
+    ) -> Message:
+        """A message that is not a call bubble: its text, media and preview."""
+        attachments = []
+        body, binary = text_value(text)
+        if binary:
+            self.warn("binary message text decoded", locator)
+        if row.get("message_media.present") is not None:
+            path = row.get("message_media.file_path")
+            attachments.append(
+                build_attachment(
+                    self.file,
+                    path,
+                    name=row.get("message_media.media_name"),
+                    mime=row.get("message_media.mime_type"),
+                    size=_int(row.get("message_media.file_size")),
+                    source_hash=row.get("message_media.file_hash"),
                 )
+            )
+            if path:
+                extra["media_path"] = path
+            body = body or row.get("message_media.media_caption")
+        thumb = row.get("message_thumbnail.thumbnail")
+        if isinstance(thumb, bytes) and thumb:
+            attachments = _with_thumbnail(
+                attachments, Thumbnail(f"message_thumbnail.message_row_id={rowid}", thumb)
+            )
+        edited = row.get("message_edit_info.present") is not None
+        if edited:
+            extra["edited_timestamp"] = row.get("message_edit_info.edited_timestamp")
+        return self.message(
+            chat=chat,
+            locator=locator,
+            rowid=rowid,
+            order_key=sort_id,
+            from_me=from_me,
+            sender=sender,
+            timestamp_raw=stamp,
+            kind=kind,
+            body=body,
+            key_id=key_id,
+            extra=extra,
+            attachments=attachments,
+            edited=edited,
+        )
 
     def _revoked_extra(self, row: dict[str, Any], extra: dict[str, Any]) -> None:
         if row.get("message_revoked.present") is None:
@@ -1007,6 +1086,8 @@ class _CurrentReader(_Base):
     def _bubble_call(
         self,
         row: dict[str, Any],
+        stamp: Any,
+        sort_id: Any,
         chat: _Chat,
         locator: str,
         rowid: int,
@@ -1029,7 +1110,7 @@ class _CurrentReader(_Base):
             if row.get("call_log.from_me") is not None:
                 from_me = bool(row["call_log.from_me"])
         else:
-            timestamp = row["timestamp"]
+            timestamp = stamp
         code = _int(row.get("call_log.call_result"))
         duration = _int(row.get("call_log.duration"))
         if code is None and label == "missed call" and not from_me:
@@ -1053,7 +1134,7 @@ class _CurrentReader(_Base):
             call_id=row.get("call_log.call_id"),
             extra=extra,
             participants=[self.parties.get(j) for j in self.call_parts.get(call_log_id or -1, [])],
-            order_key=row.get("sort_id"),
+            order_key=sort_id,
         )
 
     def calls(self) -> Iterator[Call]:

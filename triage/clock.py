@@ -18,6 +18,10 @@ APPLE_EPOCH = datetime(2001, 1, 1, tzinfo=UTC)
 def from_unix_ms(value: int | float | None) -> datetime | None:
     if value is None or value == 0:
         return None
+    if type(value) is int:
+        # The same instant as the float form below, in about half the time: every message of a
+        # large database comes through here.
+        return UNIX_EPOCH + timedelta(0, 0, 0, value)
     return UNIX_EPOCH + timedelta(milliseconds=float(value))
 
 

@@ -14,12 +14,13 @@ through :meth:`ParseContext.warn`, counted, and never raised for a single bad ro
 
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 import sqlite3
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, ClassVar
@@ -215,6 +216,11 @@ class Parser(ABC):
 
     def provenance(self, file: EvidenceFile, locator: str) -> Provenance:
         return Provenance(file=file.logical, sha256=file.sha256, format=self.name, locator=locator)
+
+    def provenance_maker(self, file: EvidenceFile) -> Callable[[str], Provenance]:
+        """:meth:`provenance` for the many records of one file: the file's path, its digest and
+        this parser's format are looked up once, and only the locator varies."""
+        return functools.partial(Provenance, file.logical, file.sha256, self.name)
 
 
 def all_parsers() -> list[Parser]:

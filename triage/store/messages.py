@@ -13,8 +13,10 @@ times, ids and flags, into a :class:`MessageFacts` tuple with no parties, body o
 from __future__ import annotations
 
 import bisect
+import contextlib
 import datetime as dt
 import functools
+import gc
 import hashlib
 import itertools
 import sqlite3
@@ -165,6 +167,25 @@ class MessageFacts(NamedTuple):
         return not self.is_system and not self.status_update
 
 
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector held off while a source is read and stored.
+
+    Each batch's records live until the batch is written, long enough to be moved to the oldest
+    generation, so the collector ran a full pass over every live object of the process every few
+    batches (25 at 300,000 messages: about a sixth of the stage's CPU) and freed nothing: records
+    hold no reference cycles and are freed by their reference counts. Cycles made meanwhile are
+    collected once it is back on."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def _party_key(p: Party) -> tuple[str, str | None, str | None, str]:
     return (p.raw, p.id, p.name, p.scheme)
 
@@ -293,12 +314,13 @@ class MessagesAggregate:
             }
             self._keys_in_memory = True
         iterator = iter(records)
-        while batch := list(itertools.islice(iterator, BATCH)):
-            rows = self._rows(source_id, batch)
-            with self.conn:
-                for sql, values in rows:
-                    if values:
-                        self.conn.executemany(sql, values)
+        with _collector_paused():
+            while batch := list(itertools.islice(iterator, BATCH)):
+                rows = self._rows(source_id, batch)
+                with self.conn:
+                    for sql, values in rows:
+                        if values:
+                            self.conn.executemany(sql, values)
 
     def index(self) -> None:
         """Build the message indexes (after ingest; idempotent). The duplicate keys kept in
