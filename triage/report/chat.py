@@ -122,6 +122,97 @@ def _recovery(r: dict[str, Any]) -> str:
     )
 
 
+#: Where a page's legend goes: written by the template before its messages, filled in once they
+#: are written (a comment no escaped evidence text can contain).
+LEGEND_MARK = "<!--triage:legend-->"
+_DIGITS = "0123456789-]"
+
+
+class Legend:
+    """What the messages of one page share, stated once at its head instead of under each one.
+
+    Each source file the page's messages were read from is listed as S1, S2... with its link to
+    the coverage page, its SHA-256, the parser that read it and how its record locators read in
+    plain words ("message._id=N is record N in the WhatsApp message table"); each way they were
+    addressed as A1, A2... with the parties named in full and as the source recorded them. A
+    message's provenance names its S and A, with its own record, raw time and anything only it
+    has (other copies, recovery). Printed, the legend opens the page like a key: every message
+    still traces to file, SHA-256 and record.
+    """
+
+    def __init__(self, root: str, source_ids: dict[str, int]) -> None:
+        self.root = root
+        self.source_ids = source_ids
+        self.sources: dict[tuple[str, str, str], str] = {}
+        self.rules: dict[tuple[tuple[str, str, str], str], None] = {}
+        self.source_rules: dict[tuple[str, str, str], list[str]] = {}
+        self.addressing: dict[tuple[str, str], str] = {}
+        self._address_refs: dict[int, str] = {}
+        self._kept: list[tuple[str, str]] = []  # keeps the ids of the entries seen unique
+
+    def source(self, file: tuple[str, str, str]) -> str:
+        """The escaped reference to a source file ("S1", linked to its entry)."""
+        found = self.sources.get(file)
+        if found is None:
+            n = len(self.sources) + 1
+            found = self.sources[file] = f'<a href="#src-{n}">S{n}</a>'
+        return found
+
+    def rule(self, file: tuple[str, str, str], locator: str) -> None:
+        """Note the shape of a record locator, so the legend says how it reads in plain words."""
+        shape = (file, locator.rstrip(_DIGITS))
+        if shape not in self.rules:
+            self.rules[shape] = None
+            words = plain.locator_rule(file[2], locator)
+            rules = self.source_rules.setdefault(file, [])
+            if words and words not in rules:
+                rules.append(words)
+
+    def address(self, entry: tuple[str, str]) -> str:
+        """The escaped reference to a way of addressing: (parties in full, as recorded)."""
+        found = self._address_refs.get(id(entry))
+        if found is None:
+            found = self.addressing.get(entry)
+            if found is None:
+                n = len(self.addressing) + 1
+                found = self.addressing[entry] = f'<a href="#addr-{n}">A{n}</a>'
+            self._address_refs[id(entry)] = found
+            self._kept.append(entry)
+        return found
+
+    def html(self) -> str:
+        if not self.sources:
+            return ""
+        out = [
+            '<details class="prov"><summary>provenance of the messages on this page</summary>'
+            '<dl class="legend"><dt>key</dt><dd>Under each message, its source (S1...) and how'
+            " it was addressed (A1...) as listed here, its record in the source and its raw"
+            " time; No. is its id in the case store (message_id in messages.csv)</dd>"
+        ]
+        for n, (file, _) in enumerate(self.sources.items(), 1):
+            name, sha256, fmt = file
+            source_id = self.source_ids.get(name)
+            name_text = _e(name)
+            if source_id:
+                name_text = f'<a href="{self.root}coverage.html#source-{source_id}">{name_text}</a>'
+            out.append(
+                f'<dt id="src-{n}">S{n}</dt><dd class="path">{name_text}</dd>'
+                f'<dt>S{n} SHA-256</dt><dd class="hash">{_e(sha256)}</dd>'
+                f"<dt>S{n} parser</dt><dd>{_e(fmt)}</dd>"
+            )
+            out.extend(
+                f"<dt>S{n} records</dt><dd>{_e(words)}</dd>"
+                for words in self.source_rules.get(file, [])
+            )
+        for n, (parties, recorded) in enumerate(self.addressing, 1):
+            out.append(
+                f'<dt id="addr-{n}">A{n}</dt><dd>{parties}</dd>'
+                f'<dt>A{n} as recorded</dt><dd class="mono">{recorded}</dd>'
+            )
+        out.append("</dl></details>")
+        return "".join(out)
+
+
 class MessageHtml:
     """Message bubbles of one kind of page (its ``root``; whether the case contact is shown),
     written straight from the stored message (a :class:`triage.store.PageMessage`).
@@ -140,16 +231,18 @@ class MessageHtml:
             '<span class="badge flag" title="The source stores local time without a zone; '
             f'{_e(report.case.timezone)} was assumed">zone assumed</span>'
         )
-        self._who: dict[tuple[Any, ...], tuple[str, str, str, Any]] = {}
+        self._who: dict[tuple[Any, ...], tuple[str, str, tuple[str, str], Any]] = {}
         self._nobody: dict[tuple[str, bool], str] = {}
         self._status: dict[str, str] = {}
         self._contact: dict[str, str] = {}
         self._device: dict[str, str] = {}
-        self._file: dict[tuple[Any, ...], tuple[str, str]] = {}
+        self._platform: dict[str, str] = {}
+        self.legend = Legend(root, report.source_index)
 
-    def _parties(self, m: PageMessage) -> tuple[str, str, str, Any]:
-        """(start of the bubble before its id, the rest of its head, the escaped "addressed"
-        text, the parties kept alive) of a message's sender and recipients."""
+    def _parties(self, m: PageMessage) -> tuple[str, str, tuple[str, str], Any]:
+        """(start of the bubble before its id, the rest of its head, its way of addressing for
+        the page's legend (the parties in full, as recorded; escaped), the parties kept alive)
+        of a message's sender and recipients."""
         conv = m.conversation
         key = (
             m.direction,
@@ -186,24 +279,10 @@ class MessageHtml:
         who = f"{_e(sender_short)} to {_e(to)}" if m.direction == "outgoing" else _e(sender_short)
         found = self._who[key] = (
             f'<li class="msg {_e(m.direction)}" id="m',
-            f'"><div class="bubble"><div class="who" title="{_e(parties)}">{who}</div>',
-            _e(_recorded(m)),
+            f'"><div class="bubble"><div class="who">{who}</div>',
+            (_e(parties), _e(_recorded(m))),
             (m.sender, m.recipients),
         )
-        return found
-
-    def _source(self, m: PageMessage) -> tuple[str, str]:
-        """(the provenance head its whole source shares, the parser line) of a message."""
-        key = (m.platform, m.file)
-        found = self._file.get(key)
-        if found is None:
-            file, sha256, fmt = m.file
-            found = self._file[key] = (
-                _provenance_head(
-                    m.platform, file, sha256, self.r.source_index.get(file), self.root
-                ),
-                f"<dt>parser</dt><dd>{_e(fmt)}</dd>",
-            )
         return found
 
     def __call__(
@@ -217,7 +296,7 @@ class MessageHtml:
         r = self.r
         mid = m.id
         ident = str(mid)
-        start, head, recorded, _ = self._parties(m)
+        start, head, addressing, _ = self._parties(m)
         parts = [start, ident, head]
         body = m.body
         if body:
@@ -283,13 +362,20 @@ class MessageHtml:
                 if badge is None:
                     badge = self._device[device] = f'<span class="badge device">{_e(device)}</span>'
                 parts.append(badge)
-        provenance, parser = self._source(m)
+        legend = self.legend
+        platform = self._platform.get(m.platform)
+        if platform is None:
+            platform = self._platform[m.platform] = (
+                f'<span class="muted">{_e(m.platform)}</span></div>'
+                '<details class="prov"><summary>provenance</summary><dl><dt>source</dt><dd>'
+            )
         copies = r.copies.get(mid)
         locator = m.locator
+        legend.rule(m.file, locator)
         parts.append(
-            f'{provenance}<dt>record</dt><dd class="mono">{_e(locator)}</dd>'
-            f"<dt>that is</dt><dd>{_e(plain.locator(m.file[2], locator))}</dd>"
-            f'<dt>addressed</dt><dd class="mono">{recorded}</dd>'
+            f"{platform}{legend.source(m.file)}</dd>"
+            f'<dt>record</dt><dd class="mono">{_e(locator)}</dd>'
+            f"<dt>addressed</dt><dd>{legend.address(addressing)}</dd>"
             + (
                 "".join(
                     _copy({**c, "device": r.device_labels.get(c["device"] or "")}) for c in copies
@@ -298,9 +384,8 @@ class MessageHtml:
                 else ""
             )
             + (_recovery(recovered) if recovered else "")
-            + parser
             + f'<dt>raw time</dt><dd class="mono">{_e(m.timestamp_raw)}</dd>'
-            f'<dt>store id</dt><dd class="mono">{ident}</dd></dl></details></div></li>'
+            "</dl></details></div></li>"
         )
         return "".join(parts)
 
@@ -373,7 +458,7 @@ def render_chat(
     rows: Iterable[dict[str, Any]], root: str, show_contact: bool, message: MessageHtml
 ) -> Markup:
     """``rows`` from ``Report.timeline_rows``: day headings, messages, calls and deletion gaps;
-    ``message`` writes the message bubbles of this kind of page."""
+    ``message`` writes the message bubbles of this kind of page (into its ``legend``)."""
     out = ['<ol class="chat">']
     for row in rows:
         kind = row["type"]

@@ -147,6 +147,26 @@ def locator(fmt: str | None, text: str | None) -> str:
     return text
 
 
+def locator_rule(fmt: str | None, text: str | None) -> str | None:
+    """How every record locator shaped like ``text`` reads in plain words, for the legend of a
+    page of messages: ``message._id=N is record N in the WhatsApp message table``; ``None`` for
+    a shape :func:`locator` gives as it is."""
+    if not text:
+        return None
+    row = _ROW.match(text)
+    if row:
+        return f"{row['table']}.{row['column']}=N is record N in {table(fmt, row['table'])}"
+    if _LINE.match(text):
+        return f"line N is line N of the {app(fmt)} file"
+    entry = _ENTRY.match(text)
+    if entry:
+        return (
+            f"{entry['file']} {entry['list']}[i] is entry i + 1 of the {entry['list']} list"
+            f" in {entry['file']}"
+        )
+    return None
+
+
 def match(method: str | None, band: str | None, via: str | None = None) -> str:
     """How an exhibit copy matched, in the glossary's words."""
     if method in ("sha256", "md5", "sha1") or band == "exact":

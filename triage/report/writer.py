@@ -44,7 +44,7 @@ from triage.report import (
     svg,
     views,
 )
-from triage.report.chat import STATUS_NAMES, MessageHtml, render_chat
+from triage.report.chat import LEGEND_MARK, STATUS_NAMES, Legend, MessageHtml, render_chat
 from triage.report.copies_view import copies_held
 from triage.report.export_job import Exports
 from triage.report.held import Held
@@ -220,6 +220,7 @@ class Report:
         self._party_cache: dict[int, tuple[str, str]] = {}
         self._party_keep: list[Party | None] = []  # keeps the ids of cached parties unique
         self._bubbles: dict[tuple[str, bool], MessageHtml] = {}
+        self._legend = Legend("", self.source_index)
         self.held = Held(set(), set())
 
     # -- helpers used by templates -----------------------------------------------------------------
@@ -356,21 +357,25 @@ class Report:
         bubbles = self._bubbles.get((root, show_contact))
         if bubbles is None:
             bubbles = self._bubbles[(root, show_contact)] = MessageHtml(self, root, show_contact)
+        bubbles.legend = self._legend
         return render_chat(rows, root, show_contact, bubbles)
 
     # -- writing -----------------------------------------------------------------------------------
     def render(self, template: str, path: Path, **context: Any) -> None:
         root = "../" * (len(path.relative_to(self.out).parts) - 1)
         path.parent.mkdir(parents=True, exist_ok=True)
+        # The page's messages are listed after its legend, which names what they share.
+        self._legend = Legend(root, self.source_index)
         html = self.env.get_template(template).render(
             r=self,
             root=root,
             meta=self.meta,
             case=self.case,
             version=__version__,
+            legend=Markup(LEGEND_MARK),
             **context,
         )
-        path.write_text(html, "utf-8")
+        path.write_text(html.replace(LEGEND_MARK, self._legend.html(), 1), "utf-8")
 
     def write(self) -> Path:
         self.out.mkdir(parents=True, exist_ok=True)
