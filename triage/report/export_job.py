@@ -47,7 +47,7 @@ def write_exports(store: Store, case: Case, out: Path) -> None:
     write_findings_json(store, out / "findings.json")
     # One read of the messages writes messages.csv and the workbook's messages sheet.
     book = Workbook(store, case, out / WORKBOOK_NAME)
-    write_messages_csv(store, out / "messages.csv", case, also=book.message)
+    write_messages_csv(store, out / "messages.csv", case, sheet=book)
     write_calls_csv(store, out / "calls.csv", case)
     write_findings_csv(store, out / "findings.csv")
     chronology.write_chronology_csv(store, out / "chronology.csv")

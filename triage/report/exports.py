@@ -9,12 +9,15 @@ formula). ``triage.xlsx`` (:mod:`triage.report.workbook`) holds the same rows as
 from __future__ import annotations
 
 import csv
+import io
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
+
+import orjson
 
 from triage.casefile import Case
 from triage.model import iso_utc
@@ -93,7 +96,45 @@ def write_findings_json(store: Store, path: Path) -> None:
             for f in findings
         ],
     }
+    # orjson where it writes what the standard library writes (100 times faster on the
+    # message references that make up most of the file); the refs above hold only ids and text.
+    if _same_in_orjson([data["case"], *((f.data, f.weight) for f in findings)]):
+        try:
+            path.write_bytes(orjson.dumps(data, option=_INDENTED))
+            return
+        except TypeError:
+            pass  # surrogates, keys that are not text, integers past 64 bits: as before
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n", "utf-8")
+
+
+_INDENTED = orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
+_PLAIN = (str, int, bool, type(None))
+
+
+def _same_in_orjson(value: Any) -> bool:
+    """Whether ``orjson`` writes ``value`` exactly as ``json.dumps(indent=2,
+    ensure_ascii=False)`` does. They differ only on floats below 1e-4 (orjson writes
+    ``0.00001`` and ``2.5e-7`` where json writes ``1e-05`` and ``2.5e-07``), on NaN and
+    infinities (orjson writes ``null``) and on types json refuses (which orjson may accept);
+    what orjson refuses instead raises, and the caller falls back."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind in _PLAIN:
+            continue
+        if kind is float:
+            if item != item or item in (float("inf"), float("-inf")):
+                return False
+            if item and abs(item) < 1e-4:
+                return False
+        elif kind is dict:
+            stack.extend(item.values())
+        elif kind is list or kind is tuple:
+            stack.extend(item)
+        else:
+            return False
+    return True
 
 
 MESSAGE_COLUMNS = (
@@ -125,83 +166,201 @@ MESSAGE_COLUMNS = (
 )
 
 
-def message_rows(store: Store, case: Case | None = None) -> Iterator[tuple[Any, ...]]:
-    """One row of :data:`MESSAGE_COLUMNS` per message, values as stored (not guarded): the one
-    source of ``messages.csv`` and the workbook's messages sheet. The case contact and duty
-    columns come from the analysers' labels and are empty when no analyser labelled the message."""
-    contact_labels = store.labels("contacts", "contact")
-    status_labels = store.labels("duty", "status")
-    night_labels = store.labels("duty", "night")
-    names = {c.key: c.name for c in case.contacts} if case else {}
-    devices = {d.key: d.label for d in case.devices} if case else {}
-    local_iso = _LocalTime(ZoneInfo(case.timezone) if case else None)
-    for row in store.message_export_rows():
-        (mid, utc, local, zone_assumed, platform, conv, title, direction, sender_raw,
-         sender_id, recipients, kind, deleted, edited, body, attachments, file, sha256, fmt,
-         locator, device) = row  # fmt: skip
-        contact = contact_labels.get(mid) or ""
-        night = night_labels.get(mid)
-        yield (
-            mid,
-            utc,
-            local_iso(utc),
-            zone_assumed,
+# Caches of text per distinct value are emptied past this many entries.
+_CACHE_MOST = 100_000
+
+
+class Sheet(Protocol):
+    """Where the one pass over the messages hands the rows a second table lists (the
+    workbook's messages sheet)."""
+
+    def wants(self, case_contact_key: str) -> bool: ...
+
+    def message(self, row: tuple[Any, ...]) -> Any: ...
+
+
+def _csv_cells(values: Iterable[Any]) -> str:
+    """Cells as ``messages.csv`` writes them (text guarded, ``None`` empty) and ``csv.writer``
+    quotes them, joined by commas, without the line's end."""
+    buffer = io.StringIO()
+    # A last empty cell, so that a lone empty value is not written as '""'.
+    csv.writer(buffer).writerow([*(_cell(v) for v in values), ""])
+    return buffer.getvalue()[:-3]
+
+
+class _MessageExport:
+    """:meth:`Store.message_export_rows` made into ``messages.csv`` lines and into rows of
+    :data:`MESSAGE_COLUMNS` (values as stored, not guarded), from one place.
+
+    What repeats from row to row (conversation, sender, recipients and flags; file; labels and
+    device) is made into text once per distinct value; per row only the body, attachments,
+    locator and times are looked at. The UTC text is the store's own (``YYYY-MM-DDTHH:MM:SS[.fff]Z``), so
+    it and the local time made from it need neither a formula guard nor quotes."""
+
+    def __init__(self, store: Store, case: Case | None) -> None:
+        self.store = store
+        self.conversations, self.parties, self.files = store.export_lookups()
+        self.names = {c.key: c.name for c in case.contacts} if case else {}
+        self.devices = {d.key: d.label for d in case.devices} if case else {}
+        self.local_iso = _LocalTime(ZoneInfo(case.timezone) if case else None)
+        self.contact_labels = store.labels("contacts", "contact")
+        self.status_labels = store.labels("duty", "status")
+        self.night_labels = store.labels("duty", "night")
+        # key -> (raw values, CSV text) for each group of columns that repeats
+        self.heads: dict[tuple, tuple[tuple, str]] = {}
+        self.sources: dict[int, tuple[tuple, str]] = {}
+        self.tails: dict[tuple, tuple[tuple, str]] = {}
+
+    def batches(self) -> Iterator[list[tuple]]:
+        return self.store.message_export_rows()
+
+    def _head(self, key: tuple) -> tuple[tuple, str]:
+        """zone_assumed to edited: the columns from the conversation and sender to the flags."""
+        zone, platform, cid, direction, sender, recipients, kind, deleted, edited = key
+        conversation = self.conversations[cid]
+        party = self.parties.get(sender) if sender is not None else None
+        raw = (
+            zone,
             platform,
-            conv,
-            title,
+            conversation.id,
+            conversation.title,
             direction,
-            sender_raw,
-            sender_id,
-            recipients,
+            None if party is None else party.raw,
+            None if party is None else party.id,
+            self.store.recipients_text(recipients),
             kind,
             deleted,
             edited,
+        )
+        return self._keep(self.heads, key, raw)
+
+    def _tail(self, key: tuple) -> tuple[tuple, str]:
+        """case_contact_key to device: the labels and the device."""
+        contact, status, night, device = key
+        raw = (
+            contact,
+            self.names.get(contact, ""),
+            status,
+            "" if night is None else int(bool(night)),
+            self.devices.get(device, device or ""),
+        )
+        return self._keep(self.tails, key, raw)
+
+    @staticmethod
+    def _keep(cache: dict, key: Any, raw: tuple) -> tuple[tuple, str]:
+        if len(cache) > _CACHE_MOST:
+            cache.clear()
+        found = cache[key] = (raw, _csv_cells(raw))
+        return found
+
+    def row(self, row: tuple) -> tuple[Any, ...]:
+        """The :data:`MESSAGE_COLUMNS` row of one export row."""
+        (mid, utc, zone, platform, cid, direction, sender, recipients, kind, deleted, edited,
+         body, attachments, fid, locator, device) = row  # fmt: skip
+        contact = self.contact_labels.get(mid) or ""
+        status, night = self.status_labels.get(mid), self.night_labels.get(mid)
+        key = (zone, platform, cid, direction, sender, recipients, kind, deleted, edited)
+        head = self.heads.get(key) or self._head(key)
+        tail = self.tails.get((contact, status, night, device))
+        if tail is None:
+            tail = self._tail((contact, status, night, device))
+        return (
+            mid,
+            utc,
+            self.local_iso(utc),
+            *head[0],
             body,
             attachments,
-            file,
-            sha256,
-            fmt,
+            *self.files[fid],
             locator,
-            contact,
-            names.get(contact, ""),
-            status_labels.get(mid),
-            "" if night is None else int(bool(night)),
-            devices.get(device, device or ""),
+            *tail[0],
         )
+
+    def csv_text(self, rows: list[tuple], sheet: Sheet | None = None) -> str:
+        """The ``messages.csv`` lines of a batch of export rows; the rows ``sheet`` wants are
+        handed to it on the way."""
+        guard = _GUARDED
+        heads, sources, tails = self.heads, self.sources, self.tails
+        minutes, local_iso = self.local_iso.minutes, self.local_iso
+        contacts, statuses, nights = self.contact_labels, self.status_labels, self.night_labels
+        lines = []
+        for row in rows:
+            (mid, utc, zone, platform, cid, direction, sender, recipients, kind, deleted, edited,
+             body, attachments, fid, locator, device) = row  # fmt: skip
+            contact = contacts.get(mid) or ""
+            status, night = statuses.get(mid), nights.get(mid)
+            tail = tails.get((contact, status, night, device))
+            if tail is None:
+                tail = self._tail((contact, status, night, device))
+            if sheet is not None and sheet.wants(tail[0][0]):
+                sheet.message(self.row(row))
+            if utc is None:
+                utc = local = ""
+            else:
+                # local_iso's own fast path, inlined: the local minute and offset of the UTC one
+                minute = minutes.get(utc[:16]) if len(utc) == 20 else None
+                local = f"{minute[0]}{utc[16:19]}{minute[1]}" if minute else local_iso(utc)
+            key = (zone, platform, cid, direction, sender, recipients, kind, deleted, edited)
+            head = heads.get(key)
+            if head is None:
+                head = self._head(key)
+            # Text from the source: guarded and quoted only when it needs it (csv.writer quotes
+            # a cell holding a comma, a double quote or a line break, and only then).
+            if body is None:
+                body = ""
+            elif (
+                type(body) is not str or body[:1] in guard
+                or '"' in body or "," in body or "\n" in body or "\r" in body
+            ):  # fmt: skip
+                body = _csv_cells((body,))
+            if attachments is None:
+                attachments = ""
+            elif (
+                type(attachments) is not str or attachments[:1] in guard
+                or '"' in attachments or "," in attachments or "\n" in attachments
+                or "\r" in attachments
+            ):  # fmt: skip
+                attachments = _csv_cells((attachments,))
+            if locator is None:
+                locator = ""
+            elif (
+                type(locator) is not str or locator[:1] in guard
+                or '"' in locator or "," in locator or "\n" in locator or "\r" in locator
+            ):  # fmt: skip
+                locator = _csv_cells((locator,))
+            source = sources.get(fid)
+            if source is None:
+                source = self._keep(sources, fid, self.files[fid])
+            lines.append(
+                f"{mid},{utc},{local},{head[1]},{body},{attachments},"
+                f"{source[1]},{locator},{tail[1]}\r\n"
+            )
+        return "".join(lines)
+
+
+def message_rows(store: Store, case: Case | None = None) -> Iterator[tuple[Any, ...]]:
+    """One row of :data:`MESSAGE_COLUMNS` per message, values as stored (not guarded): the
+    rows of ``messages.csv`` and the workbook's messages sheet. The case contact and duty
+    columns come from the analysers' labels and are empty when no analyser labelled the message."""
+    export = _MessageExport(store, case)
+    for rows in export.batches():
+        for row in rows:
+            yield export.row(row)
 
 
 def write_messages_csv(
-    store: Store,
-    path: Path,
-    case: Case | None = None,
-    also: Callable[[tuple[Any, ...]], Any] | None = None,
+    store: Store, path: Path, case: Case | None = None, sheet: Sheet | None = None
 ) -> None:
     """``messages.csv``: :func:`message_rows`, every text cell guarded against formula use.
-    ``also`` is handed each row as it is written (the workbook's messages sheet), so the
-    messages are read once for both."""
-    rows: Iterable[tuple[Any, ...]] = message_rows(store, case)
-    if also is not None:
-        rows = _handing(rows, also)
-    with open(path, "w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(MESSAGE_COLUMNS)
-        # _text inlined: this runs for every cell of every message.
-        guard = _GUARDED
-        writer.writerows(
-            [
-                ("'" + v if v[:1] in guard else v) if type(v) is str else ("" if v is None else v)
-                for v in row
-            ]
-            for row in rows
-        )
-
-
-def _handing(
-    rows: Iterable[tuple[Any, ...]], also: Callable[[tuple[Any, ...]], Any]
-) -> Iterator[tuple[Any, ...]]:
-    for row in rows:
-        also(row)
-        yield row
+    The rows ``sheet`` wants (the workbook's messages sheet) are handed to it as they are
+    written, so the messages are read once for both."""
+    export = _MessageExport(store, case)
+    # utf-8 with the byte-order mark written by hand: the same bytes as "utf-8-sig", encoded
+    # without a Python-level encoder call per write.
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        handle.write("\ufeff" + _csv_cells(MESSAGE_COLUMNS) + "\r\n")
+        for rows in export.batches():
+            handle.write(export.csv_text(rows, sheet))
 
 
 class _LocalTime:

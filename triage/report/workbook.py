@@ -48,7 +48,6 @@ _OPTIONS = {
     "strings_to_numbers": False,
     "strings_to_urls": False,
 }
-_TIME_COLUMNS = {"timestamp_utc", "timestamp_local"}
 _CONTACT = MESSAGE_COLUMNS.index("case_contact_key")
 
 
@@ -74,9 +73,20 @@ class _Sheet:
         if self.row >= MAX_ROWS:
             self._finish()
             self._new()
+        ws, row, put = self.ws, self.row, self.book.put
+        write_string, write_number = ws.write_string, ws.write_number
+        # Most cells are text or whole numbers: those go straight to xlsxwriter's typed writers,
+        # any other value through put.
         for col, value in enumerate(values):
-            self.book.put(self.ws, self.row, col, value)
-        self.row += 1
+            kind = type(value)
+            if kind is str:
+                if value:
+                    write_string(row, col, value)
+            elif kind is int:
+                write_number(row, col, value)
+            else:
+                put(ws, row, col, value)
+        self.row = row + 1
 
     def _finish(self) -> None:
         self.ws.autofilter(0, 0, max(self.row - 1, 0), len(self.header) - 1)
@@ -93,16 +103,7 @@ class _Book:
         self.day = self.wb.add_format({"num_format": "yyyy-mm-dd"})
 
     def put(self, ws: Any, row: int, col: int, value: Any) -> None:
-        # Most cells are text or whole numbers: those are told apart first (a value that is
-        # exactly ``str`` or ``int`` takes the same branch below as it would there).
-        kind = type(value)
-        if kind is str:
-            if value:
-                ws.write_string(row, col, value)
-            return
-        if kind is int:
-            ws.write_number(row, col, value)
-            return
+        # Any value but exact text and whole numbers, which _Sheet.add writes itself.
         if value is None or value == "":
             return
         if isinstance(value, bool):
@@ -122,8 +123,8 @@ class _Book:
 
 class Workbook:
     """The workbook being written. Its messages sheet takes the rows of
-    :func:`triage.report.exports.message_rows` one by one, so the one pass that writes
-    ``messages.csv`` fills it too; :meth:`close` writes the other sheets."""
+    :func:`triage.report.exports.message_rows` it :meth:`wants` one by one, so the one pass
+    that writes ``messages.csv`` fills it too; :meth:`close` writes the other sheets."""
 
     def __init__(self, store: Store, case: Case, path: Path) -> None:
         self.store, self.case = store, case
@@ -148,18 +149,19 @@ class Workbook:
         self.listed = 0
         self.unlisted = 0
 
-    def message(self, row: tuple[Any, ...]) -> bool:
-        """Add one message row if the sheet lists it: every message with a case contact, and
-        the others while the sheet holds fewer rows than the limit. ``False`` for a message left
-        out (those are counted in the sheet's closing row)."""
-        if self.listed >= self.most and not row[_CONTACT]:
-            self.unlisted += 1
-            return False
-        values = list(row)
-        values[2] = self.local(row[1])
-        self.sheet.add(values)
+    def wants(self, case_contact_key: str) -> bool:
+        """Whether the sheet lists the next message in time order: every message with a case
+        contact, and the others while the sheet holds fewer rows than the limit (those left
+        out are counted for the sheet's closing row)."""
+        if case_contact_key or self.listed < self.most:
+            return True
+        self.unlisted += 1
+        return False
+
+    def message(self, row: tuple[Any, ...]) -> None:
+        """Add the row of a message the sheet :meth:`wants`."""
+        self.sheet.add((*row[:2], self.local(row[1]), *row[3:]))
         self.listed += 1
-        return True
 
     def _closing_row(self) -> None:
         n = self.unlisted
@@ -188,7 +190,8 @@ def write_workbook(store: Store, case: Case, path: Path) -> None:
     """Write the workbook of the case store's tables to ``path``."""
     book = Workbook(store, case, path)
     for row in message_rows(store, case):
-        book.message(row)
+        if book.wants(row[_CONTACT]):
+            book.message(row)
     book.close()
 
 

@@ -1060,26 +1060,61 @@ class MessagesAggregate:
             zip(("messages", "undated", "zone_assumed", "deleted", "edited"), row, strict=True)
         )
 
-    def message_export_rows(self) -> Iterator[tuple]:
-        """One flat row per message for ``messages.csv``, in time order, joined in SQL:
-        (id, UTC, local, zone_assumed, platform, conversation key, title, direction, sender raw,
-        sender id, recipients raw joined by "; ", kind, deleted, edited, body, attachments joined
-        by "; ", file, sha256, format, locator, device key)."""
+    def message_export_rows(self, batch: int = 20_000) -> Iterator[list[tuple]]:
+        """The live messages for the exports (``messages.csv``, the workbook's messages sheet),
+        in time order, as lists of up to ``batch`` rows straight from SQL: (id, UTC,
+        zone_assumed, platform, conversation id, direction, sender party id, recipient party
+        ids (see :meth:`recipients_text`), kind, deleted, edited, body, attachments joined by
+        "; ", provenance file id, locator, device key). What repeats from row to row is given
+        by id, decoded once per distinct value (:meth:`export_lookups`)."""
         self.index()
-        sql = f"""
-            SELECT m.id, m.timestamp_utc, m.ts_local, m.zone_assumed, m.platform, c.key, c.title,
-              m.direction, s.raw, s.pid,
-              (SELECT group_concat(p.raw, '; ') FROM recipients r JOIN parties p ON p.id = r.party_id
-                 WHERE r.message_id = m.id),
-              m.kind, m.deleted, m.edited, m.body,
-              (SELECT group_concat(COALESCE(a.path, a.name, ''), '; ') FROM attachments a
-                 WHERE a.message_id = m.id),
-              f.file, f.sha256, f.format, m.locator, m.device
-            FROM messages m
+        attachments: dict[int, list[str]] = {}
+        for mid, name in self.conn.execute(
+            "SELECT message_id, COALESCE(path, name, '') FROM attachments ORDER BY message_id, id"
+        ):
+            attachments.setdefault(mid, []).append(name)
+        joined = {mid: "; ".join(names) for mid, names in attachments.items()}
+        columns = """m.id, m.timestamp_utc, m.zone_assumed, m.platform, c.id, m.direction,
+              m.sender_party,
+              (SELECT group_concat(r.party_id) FROM recipients r WHERE r.message_id = m.id),
+              m.kind, m.deleted, m.edited, m.body, NULL, f.id, m.locator, m.device"""
+        tables = """messages m
               JOIN conversations c ON c.id = m.conversation_id
-              JOIN provenance_files f ON f.id = m.file_id
-              LEFT JOIN parties s ON s.id = m.sender_party
-            WHERE {LIVE}
-            ORDER BY {TIME_ORDER}
-        """
-        yield from self.conn.execute(sql)
+              JOIN provenance_files f ON f.id = m.file_id"""
+        # TIME_ORDER in two queries, so that the dated ones are read in the order of the
+        # time index instead of sorted in a temporary tree with their bodies.
+        for sql in (
+            f"SELECT {columns} FROM {tables} WHERE {LIVE} AND m.timestamp_utc IS NOT NULL"
+            " ORDER BY m.timestamp_utc, m.id",
+            f"SELECT {columns} FROM {tables} WHERE {LIVE} AND m.timestamp_utc IS NULL"
+            " ORDER BY m.id",
+        ):
+            cursor = self.conn.execute(sql)
+            while rows := cursor.fetchmany(batch):
+                if joined:
+                    # The few messages with attachments (read apart: one lookup per message
+                    # in SQL costs more than all of them read at once).
+                    rows = [(*r[:12], joined[r[0]], *r[13:]) if r[0] in joined else r for r in rows]
+                yield rows
+
+    def export_lookups(
+        self,
+    ) -> tuple[dict[int, Conversation], dict[int, Party], dict[int, tuple[str, str, str]]]:
+        """What the ids of :meth:`message_export_rows` stand for: conversations, parties and
+        provenance files (file, sha256, format) by id."""
+        return self._conversation_objects(), self._parties, self._files
+
+    def recipients_text(self, party_ids: str | None) -> str | None:
+        """The recipients column of the exports from the recipient party ids of
+        :meth:`message_export_rows` (comma-separated, in position order): their raw text
+        joined by "; ", None for none (a message's rows repeat few sets, so each is made once
+        by the caller rather than joined in SQL for every message)."""
+        if party_ids is None:
+            return None
+        parties = self._parties
+        raws = [
+            party.raw
+            for pid in party_ids.split(",")
+            if (party := parties.get(int(pid))) is not None and party.raw is not None
+        ]
+        return "; ".join(raws) if raws else None

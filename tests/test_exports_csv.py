@@ -1,0 +1,164 @@
+"""messages.csv and findings.json are written by hand-made fast paths; these tests hold them to
+the standard library's own output.
+
+``messages.csv`` makes each line itself (the text that repeats from row to row made once, text
+from the source guarded and quoted only where it needs it), so it must be exactly what
+``csv.writer`` writes for the rows of ``message_rows`` with every text cell guarded: on the demo
+(every parser) and on a real AOSP ``mmssms.db`` full of hostile text read by the real parser.
+``findings.json`` is written by orjson where orjson writes what ``json.dumps`` writes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import random
+import shutil
+from pathlib import Path
+
+import orjson
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.test_analysers_support import Sms, build_mmssms, run, write_case
+from triage.casefile import case_from_data
+from triage.report.exports import (
+    FORMULA_START,
+    MESSAGE_COLUMNS,
+    _same_in_orjson,
+    message_rows,
+    write_findings_json,
+    write_messages_csv,
+)
+from triage.store import Store
+
+HOSTILE = [
+    "plain",
+    "a, b",
+    'say "hi"',
+    "two\nlines",
+    "crlf\r\nend",
+    "\rstarts with CR",
+    "=1+2",
+    "+44 7700 900123",
+    "-minus",
+    "@at",
+    "\ttab",
+    "'=already quoted",
+    ' "=quoted, comma"',
+    '=HYPERLINK("x","y"), with comma',
+    "café “curly” \u2028 line separator",
+    "",
+    " ",
+    "nul\x00inside",
+    "trailing comma,",
+]
+
+
+def _reference(store: Store, case) -> bytes:
+    """messages.csv as csv.writer writes the guarded rows (how main wrote it before)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(MESSAGE_COLUMNS)
+    guard = frozenset(FORMULA_START)
+    writer.writerows(
+        [
+            ("'" + v if v[:1] in guard else v) if type(v) is str else ("" if v is None else v)
+            for v in row
+        ]
+        for row in message_rows(store, case)
+    )
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _check(out: Path, tmp_path: Path) -> int:
+    copy = tmp_path / "copy.sqlite"
+    shutil.copyfile(out / "case.sqlite", copy)
+    store = Store.open(copy)
+    try:
+        case = case_from_data(store.meta()["case"])
+        written = tmp_path / "messages.csv"
+        write_messages_csv(store, written, case)
+        expected = _reference(store, case)
+        assert written.read_bytes() == expected
+        # ... and the run's own file is the same.
+        assert (out / "messages.csv").read_bytes() == expected
+        return len(list(message_rows(store, case)))
+    finally:
+        store.close()
+
+
+def test_messages_csv_is_csv_writer_text_on_the_demo(demo_run: Path, tmp_path: Path) -> None:
+    assert _check(demo_run, tmp_path) > 50
+
+
+def test_messages_csv_is_csv_writer_text_on_hostile_text(tmp_path: Path) -> None:
+    rng = random.Random(11)
+    alphabet = "ab ,\"\n\r\t=+-@'é;\x00"
+    bodies = HOSTILE + [
+        "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12))) for _ in range(150)
+    ]
+    addresses = ["07700 900123", "07700 900555", "+44 7700 900777", "Bank, Ltd", '"=Quote"']
+    rows = [
+        Sms(n, addresses[n % len(addresses)], f"2026-03-{1 + n // 40:02d} {n % 24:02d}:{n % 60:02d}",
+            "in" if n % 3 else "out", body)
+        for n, body in enumerate(bodies, 1)
+    ]  # fmt: skip
+    build_mmssms(tmp_path / "evidence" / "mmssms.db", rows)
+    case = write_case(
+        tmp_path,
+        'contacts:\n  - name: "=Female, A"\n    role: victim\n    identifiers:\n'
+        '      - phone: "+44 7700 900123"\nsources:\n  - evidence\n',
+    )
+    out = tmp_path / "out"
+    run(case, out, report=True)
+    assert _check(out, tmp_path) == len(rows)
+    text = (out / "messages.csv").read_text("utf-8-sig")
+    assert '"\'=Female, A"' in text  # the case contact's name, guarded and quoted
+
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**64 - 1)
+    | st.floats()
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(JSON_VALUES)
+def test_orjson_is_used_only_where_it_writes_what_json_writes(value) -> None:
+    expected = json.dumps(value, indent=2, ensure_ascii=False) + "\n"
+    if not _same_in_orjson(value):
+        return
+    try:
+        written = orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+    except TypeError:
+        return  # the writer falls back to json for what orjson refuses
+    assert written == expected.encode("utf-8")
+
+
+def test_orjson_is_not_used_for_the_floats_it_writes_differently() -> None:
+    for value in (1e-05, 2.5e-07, float("nan"), float("inf"), {"rate": [0.5, -3e-5]}):
+        assert not _same_in_orjson(value)
+    assert _same_in_orjson({"rate": [0.5, 1e-4, 0.0, 1e16], "n": 3, "t": ("a", None, True)})
+
+
+def test_findings_json_is_what_json_dumps_writes(demo_run: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "copy.sqlite"
+    shutil.copyfile(demo_run / "case.sqlite", copy)
+    store = Store.open(copy)
+    try:
+        write_findings_json(store, tmp_path / "findings.json")
+    finally:
+        store.close()
+    written = (tmp_path / "findings.json").read_bytes()
+    data = json.loads(written)
+    assert data["findings"]
+    again = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+    assert written == again.encode("utf-8")
+    assert written == (demo_run / "findings.json").read_bytes()
