@@ -154,6 +154,7 @@ class LiveRows:
         key_hashes = self._key_hashes
         facts: dict[bytes, tuple | None] = {}
         keys, none_hash = self.keys, hash(None)
+        utf8 = encoding == "utf-8"
         ascending, last = True, -(1 << 63) - 1
         for page_no, page, header, pointers in image.table_leaves(self.sig.root):
             pb = bytes(page)
@@ -213,7 +214,9 @@ class LiveRows:
                 if fact is not None and fact[1] == plen:
                     try:
                         for lo, hi in fact[2]:
-                            pb[p + lo : p + hi].decode(encoding)
+                            # ASCII is valid UTF-8: only other text needs decoding to know.
+                            if not (utf8 and pb[p + lo : p + hi].isascii()):
+                                pb[p + lo : p + hi].decode(encoding)
                     except UnicodeDecodeError:
                         fact = None
                 else:
