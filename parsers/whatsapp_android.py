@@ -67,7 +67,7 @@ from triage.parsers.whatsapp_common import (
     text_value,
 )
 from triage.parsers.whatsapp_contacts import load_wa_names
-from triage.parsers.whatsapp_recovered import recovered_messages
+from triage.parsers.whatsapp_recovered import recovered_messages, start_recovery
 
 from triage.addressing import sender_and_recipients
 from triage.clock import from_unix_ms
@@ -373,6 +373,9 @@ class WhatsAppAndroid(Parser):
                 conn.execute("SELECT EXISTS(SELECT 1 FROM message)").fetchone()[0]
             )
             if has_current and (current_rows or not has_legacy):
+                # Deleted-row recovery reads the file's bytes: for a large database it runs in a
+                # second process while the live rows are read (triage.recovery.job).
+                recovery = start_recovery(file)
                 reader = _CurrentReader(self, file, ctx, conn, tables, names)
                 yield from reader.messages()
                 yield from reader.calls()
@@ -394,7 +397,7 @@ class WhatsAppAndroid(Parser):
                 else:
                     ctx.decide(file.logical, whatsapp_schema="current")
                 yield from reader.traces()
-                yield from recovered_messages(reader, file, ctx, CURRENT_TYPES)
+                yield from recovered_messages(reader, file, ctx, CURRENT_TYPES, recovery)
             elif has_legacy:
                 legacy = _LegacyReader(self, file, ctx, conn, tables, names, skip_copies=False)
                 yield from legacy.messages()

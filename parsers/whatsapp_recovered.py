@@ -23,19 +23,30 @@ from typing import Any
 from triage.evidence import EvidenceFile
 from triage.model import Message
 from triage.recovery.evidence import recover_evidence
+from triage.recovery.job import PendingRecovery
 from triage.registry import ParseContext
 
 #: Tables recovered, with the columns that identify a row besides its rowid.
 TARGETS = {"message": ("key_id",)}
 
 
+def start_recovery(file: EvidenceFile) -> PendingRecovery:
+    """Start recovering ``file``'s ``message`` records (beside the parse, when it is large)."""
+    return PendingRecovery(file, TARGETS)
+
+
 def recovered_messages(
-    reader: Any, file: EvidenceFile, ctx: ParseContext, types: dict[int, tuple[str, str]]
+    reader: Any,
+    file: EvidenceFile,
+    ctx: ParseContext,
+    types: dict[int, tuple[str, str]],
+    pending: PendingRecovery | None = None,
 ) -> Iterator[Message]:
     """Messages for every ``message`` record recovered from ``file`` (a current-schema
     msgstore.db) and its ``-wal``; ``reader`` is the parser's current-schema reader (chats,
-    parties and the one way a message is built)."""
-    result = recover_evidence(file, ctx, TARGETS)
+    parties and the one way a message is built); ``pending``: the recovery started with
+    :func:`start_recovery` when the parse began."""
+    result = pending.result(ctx) if pending else recover_evidence(file, ctx, TARGETS)
     report = result.tables.get("message") if result else None
     if report is None:
         return

@@ -9,6 +9,7 @@ said, not silent.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from triage.evidence import EvidenceFile
 from triage.recovery.scan import RecoveryResult, recover
@@ -30,7 +31,18 @@ def recover_evidence(
     try:
         result = recover(_read(file), _read(wal_file) if wal_file else None, targets)
     except (Corrupt, OSError, IndexError) as exc:
-        ctx.warn(file.logical, "deleted-row recovery not possible", str(exc))
+        return record_outcome(file, ctx, ("not possible", str(exc)))
+    return record_outcome(file, ctx, ("result", result))
+
+
+def record_outcome(
+    file: EvidenceFile, ctx: ParseContext, outcome: tuple[str, Any]
+) -> RecoveryResult | None:
+    """Record a scan's outcome for ``file`` in the run: ``("result", RecoveryResult)`` as a
+    decision, ``("not possible", why)`` as a warning (then ``None``)."""
+    kind, value = outcome
+    if kind == "not possible":
+        ctx.warn(file.logical, "deleted-row recovery not possible", value)
         return None
-    ctx.decide(file.logical, recovery=result.summary())
-    return result
+    ctx.decide(file.logical, recovery=value.summary())
+    return value
