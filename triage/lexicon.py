@@ -10,13 +10,20 @@ the case file does.
 Matching is one pass per message: the word, phrase and emoji lists of all entries go into one
 Aho-Corasick automaton per case setting (folded text and text as written), and each regular
 expression is compiled once. A hit is one occurrence of one term.
+
+Over many messages (:meth:`Matcher.scan`) a prefilter runs first: one automaton holding every
+term's folded text and, for each regular expression, text every match of it contains
+(:mod:`triage.regex_literals`), run once over all the folded texts joined. Only a message it
+finds something in is matched term by term, so the hits are those of :meth:`Matcher.hits`.
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -25,6 +32,7 @@ import ahocorasick
 import yaml
 
 from triage.casefile import CaseFileError, _Reader, compose_yaml
+from triage.regex_literals import required_literals
 from triage.shipped import profiles_dir as shipped_profiles
 
 CATEGORIES: tuple[str, ...] = (
@@ -189,6 +197,21 @@ class Matcher:
                 automaton.make_automaton()
         self._has_folded = bool(folded)
         self._has_exact = bool(exact)
+        # The prefilter: every folded term, and text each regular expression's matches hold
+        # (an expression with none worth using is run on every text instead).
+        self._prefilter = ahocorasick.Automaton()
+        self._unfiltered: list[re.Pattern[str]] = []
+        keys = set(folded) | {key.casefold() for key in exact}
+        for pattern, _term in self._regexes:
+            found = required_literals(pattern)
+            if found is None or min(map(len, found)) < 3:
+                self._unfiltered.append(pattern)
+            else:
+                keys |= found
+        for key in sorted(keys):
+            self._prefilter.add_word(key, None)
+        if keys:
+            self._prefilter.make_automaton()
 
     def hits(self, text: str) -> list[Hit]:
         """Every occurrence of every term in ``text``, in order of where it starts."""
@@ -205,6 +228,28 @@ class Matcher:
         if len(found) > 1:
             found.sort(key=lambda h: (h.start, h.category, h.term))
         return found
+
+    def scan(self, texts: Sequence[str]) -> list[tuple[int, list[Hit]]]:
+        """(position in ``texts``, its hits) of every text with a hit, in order: what
+        :meth:`hits` gives each text, found by matching only the texts the prefilter names."""
+        candidates: set[int] = set()
+        if len(self._prefilter):
+            folded = [text.casefold() for text in texts]
+            starts = list(itertools.accumulate((len(f) + 1 for f in folded), initial=0))
+            # A term met across the separator only adds a text to match for nothing.
+            joined = "\n".join(folded)
+            where = bisect.bisect_right
+            for end, _ in self._prefilter.iter(joined):
+                candidates.add(where(starts, end) - 1)
+        for pattern in self._unfiltered:
+            search = pattern.search
+            candidates.update(i for i, text in enumerate(texts) if search(text))
+        out = []
+        for i in sorted(candidates):
+            found = self.hits(texts[i])
+            if found:
+                out.append((i, found))
+        return out
 
     @staticmethod
     def _scan(automaton: ahocorasick.Automaton, text: str, found: list[Hit]) -> None:

@@ -1,10 +1,11 @@
 """Lexicon hits: words, phrases, patterns and emoji of the case's lexicons found in messages.
 
 One pass over every live message with text (system rows left out) through
-:class:`triage.lexicon.Matcher`. A hit is one occurrence of one term; counts are given per
-category as hits and as messages with at least one hit, per case contact (the contacts
-analyser's ``contacts`` label), per group conversation and, in a group, per member who wrote
-the message (the subject for his own messages). Findings say only that the words occur; each hit
+:class:`triage.lexicon.Matcher`, a batch of texts at a time (its prefilter rules most out at
+once; only the messages with hits are read further). A hit is one occurrence of one term;
+counts are given per category as hits and as messages with at least one hit, per case contact
+(the contacts analyser's ``contacts`` label), per group conversation and, in a group, per
+member who wrote the message (the subject for his own messages). Findings say only that the words occur; each hit
 is listed with its message so the reader judges what it means.
 """
 
@@ -53,44 +54,46 @@ class LexiconAnalyser(Analyser):
         hits_of: dict[str, list[dict[str, Any]]] = defaultdict(list)
         labels: list[tuple[int, str, Any]] = []
         scanned = 0
-        for mid, conv, is_group, sender, direction, body in store.message_texts():
-            scanned += 1
-            hits = matcher.hits(body)
-            if not hits:
-                continue
-            rows = [
-                {"category": h.category, "term": h.term, "start": h.start, "end": h.end}
-                for h in hits
-            ]
-            labels.append((mid, "hits", rows))
-            per_category: dict[str, int] = defaultdict(int)
-            for h in hits:
-                per_category[h.category] += 1
-            tallies = [total]
-            subjects = []
-            for key in contacts_of.get(mid) or []:
-                tallies.append(by_contact[key])
-                subjects.append(key)
-            if is_group:
-                tallies.append(by_group[conv])
-                subjects.append(conv)
-                member, shown = self._member(direction, sender, parties)
-                tallies.append(by_member[conv][member])
-                member_names[conv][member] = shown
-            for tally in tallies:
-                for category, n in per_category.items():
-                    tally[category]["hits"] += n
-                    tally[category]["messages"] += 1
-            for subject in subjects:
-                hits_of[subject].append(
-                    {
-                        "message_id": mid,
-                        "conversation": conv,
-                        "direction": direction,
-                        "categories": sorted(per_category),
-                        "hits": rows,
-                    }
-                )
+        for batch in store.message_bodies():
+            scanned += len(batch)
+            found = matcher.scan([text for _, text in batch])
+            facts = store.message_text_facts([batch[i][0] for i, _ in found])
+            for i, hits in found:
+                mid = batch[i][0]
+                conv, is_group, sender, direction = facts[mid]
+                rows = [
+                    {"category": h.category, "term": h.term, "start": h.start, "end": h.end}
+                    for h in hits
+                ]
+                labels.append((mid, "hits", rows))
+                per_category: dict[str, int] = defaultdict(int)
+                for h in hits:
+                    per_category[h.category] += 1
+                tallies = [total]
+                subjects = []
+                for key in contacts_of.get(mid) or []:
+                    tallies.append(by_contact[key])
+                    subjects.append(key)
+                if is_group:
+                    tallies.append(by_group[conv])
+                    subjects.append(conv)
+                    member, shown = self._member(direction, sender, parties)
+                    tallies.append(by_member[conv][member])
+                    member_names[conv][member] = shown
+                for tally in tallies:
+                    for category, n in per_category.items():
+                        tally[category]["hits"] += n
+                        tally[category]["messages"] += 1
+                for subject in subjects:
+                    hits_of[subject].append(
+                        {
+                            "message_id": mid,
+                            "conversation": conv,
+                            "direction": direction,
+                            "categories": sorted(per_category),
+                            "hits": rows,
+                        }
+                    )
         store.add_labels(self.name, labels)
 
         findings: list[Finding] = []

@@ -21,16 +21,30 @@ class GroupsAggregate:
     SCHEMA = SCHEMA
     conn: Any
 
-    def message_texts(self) -> Iterator[tuple[int, str, bool, int | None, str, str]]:
-        """(message id, conversation key, is group, sender party id, direction, body) of every
-        live message with text that is not a system row, in store order (one pass, nothing
-        else decoded)."""
-        yield from self.conn.execute(
-            "SELECT m.id, c.key, c.is_group, m.sender_party, m.direction, m.body"
-            " FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+    def message_bodies(self, batch: int = 20_000) -> Iterator[list[tuple[int, str]]]:
+        """(message id, body) of every live message with text that is not a system row, in
+        store order, ``batch`` at a time (the lexicon's prefilter runs over a batch at once)."""
+        rows = self.conn.execute(
+            "SELECT m.id, m.body FROM messages m"
             f" WHERE {LIVE} AND m.body IS NOT NULL AND m.body <> ''"
             " AND m.direction <> 'system' AND m.kind <> 'system' ORDER BY m.id"
         )
+        while found := rows.fetchmany(batch):
+            yield found
+
+    def message_text_facts(self, ids: list[int]) -> dict[int, tuple[str, bool, int | None, str]]:
+        """message id -> (conversation key, is group, sender party id, direction) of ``ids``."""
+        out: dict[int, tuple[str, bool, int | None, str]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            for mid, conv, is_group, sender, direction in self.conn.execute(
+                "SELECT m.id, c.key, c.is_group, m.sender_party, m.direction"
+                " FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+                f" WHERE m.id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            ):
+                out[mid] = (conv, is_group, sender, direction)
+        return out
 
     def group_conversations(self) -> list[tuple[str, str, str | None, list[int]]]:
         """(conversation key, platform, title, member party ids as the source lists them) of
