@@ -385,30 +385,152 @@ def test_correspondent_counts_equal_counting_message_by_message(rows: list[tuple
 
 
 @st.composite
-def numbered(draw: st.DrawFn) -> list[tuple]:
-    """Messages of one database table in a few chats, dated or not, some deleted, some sharing
-    a record id (the same row read twice), in any time order."""
-    return draw(
-        st.lists(
-            st.tuples(
-                st.sampled_from(["a", "b", "c"]),  # chat
-                st.one_of(st.none(), st.integers(min_value=0, max_value=50)),  # seconds
-                st.integers(min_value=1, max_value=40),  # record id
-                st.booleans(),  # deleted
-                st.sampled_from([[], ["female-a"], ["female-b", "female-a"]]),  # contact keys
-            ),
-            min_size=1,
-            max_size=30,
+def numbered(draw: st.DrawFn) -> tuple[list[tuple], list[int], bool, int | None]:
+    """Messages of one database table in a few chats, dated or not, some deleted, some system
+    rows or Status posts, some sharing a record id (the same row read twice) or without one,
+    some of another table, with order keys shared, per chat, mirroring the id or none; and the
+    table's ids present, whether AUTOINCREMENT, its high-water mark."""
+    keyed = draw(st.sampled_from(["none", "mirror", "shared", "per-chat", "any"]))
+    rows = []
+    for _ in range(draw(st.integers(min_value=1, max_value=30))):
+        record = draw(st.one_of(st.none(), st.integers(min_value=1, max_value=40)))
+        order = {
+            "none": None,
+            "mirror": record,
+            "shared": None if record is None else record * 2 + draw(st.integers(0, 1)),
+            "per-chat": draw(st.integers(min_value=1, max_value=6)),
+            "any": draw(st.one_of(st.none(), st.integers(min_value=1, max_value=60))),
+        }[keyed]
+        rows.append(
+            (
+                draw(st.sampled_from(["a", "b", "c"])),  # chat
+                draw(st.one_of(st.none(), st.integers(min_value=0, max_value=50))),  # seconds
+                record,
+                draw(st.booleans()),  # deleted
+                draw(st.sampled_from([[], ["female-a"], ["female-b", "female-a"]])),  # keys
+                order,
+                draw(st.sampled_from(["text", "text", "system", "status"])),
+                draw(st.sampled_from(["sms", "sms", "sms", "pdu", None])),  # id space
+            )
         )
-    )
+    ids = draw(st.lists(st.integers(min_value=1, max_value=45), unique=True))
+    return rows, ids, draw(st.booleans()), draw(st.one_of(st.none(), st.integers(0, 50)))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def _reference_gaps(
+    store: Store, spaces: list, labels: dict[int, list[str]], case: object
+) -> tuple:
+    """The id-gap scan as it was written before it moved to SQL: every live message read in
+    store id order (in time order where a record id is met twice) and placed in its id space
+    in Python; holes, neighbours, order mode and order-key runs worked out from those rows."""
+    from collections import Counter
+
+    from triage.analysers.gaps import _Row
+
+    def scan(time_order: bool) -> tuple | None:
+        by_id: list[dict[int, _Row]] = [{} for _ in spaces]
+        labelled, markers, placed_in = [], {}, Counter()
+        totals = {c.key: [0, 0] for c in case.contacts}  # type: ignore[attr-defined]
+        for facts in store.gap_rows(time_order):
+            row = _Row.of(facts)
+            when = (facts.utc_text is None, facts.utc_text or "", facts.id)
+            keys = labels.get(row.id, [])
+            if keys:
+                labelled.append((when, row.conversation, keys))
+            target = next(
+                (
+                    n
+                    for n, sp in enumerate(spaces)
+                    if sp.file == row.file and sp.table == row.id_space
+                ),
+                None,
+            )
+            placed = False
+            if row.record_id is not None and row.id_space is not None and target is not None:
+                if row.record_id in by_id[target]:
+                    if not time_order:
+                        return None
+                else:
+                    by_id[target][row.record_id] = row
+                    placed = True
+            if placed:
+                placed_in[row.conversation] += 1
+            for key in keys:
+                if key in totals:
+                    totals[key][0] += 1
+                    totals[key][1] += placed
+            if row.deleted:
+                markers.setdefault(row.conversation, []).append((when, row))
+        conv_contacts: dict[str, list[str]] = {}
+        for _, conversation, keys in sorted(labelled, key=lambda item: item[0]):
+            for key in keys:
+                known = conv_contacts.setdefault(conversation, [])
+                if key not in known:
+                    known.append(key)
+        ordered = {c: [r for _, r in sorted(i, key=lambda x: x[0])] for c, i in markers.items()}
+        return by_id, (conv_contacts, ordered, placed_in, totals)
+
+    found = scan(False) or scan(True)
+    assert found is not None
+    by_id, scanned = found
+    per_space = []
+    for sp, rows in zip(spaces, by_id, strict=True):
+        keyed = [r for r in rows.values() if r.order_key is not None]
+        mode = None
+        if keyed:
+            owner: dict[int, str] = {}
+            mode = "mirror" if all(r.order_key == r.record_id for r in keyed) else "shared"
+            for r in keyed if mode == "shared" else []:
+                if owner.setdefault(r.order_key, r.conversation) != r.conversation:
+                    mode = "per-chat"
+        message_ids = sorted(rows)
+        present = sorted(set(sp.ids))
+        holes = [(a + 1, b - 1) for a, b in zip(present, present[1:], strict=False) if b > a + 1]
+        holes += [(1, present[0] - 1)] if present and present[0] > 1 else []
+        if (
+            sp.autoincrement
+            and sp.high_water is not None
+            and sp.high_water > max(present, default=0)
+        ):
+            holes.append((max(present, default=0) + 1, sp.high_water))
+        neighbours = []
+        for lo, hi in sorted(holes):
+            i = bisect.bisect_right(message_ids, lo - 1) - 1
+            j = bisect.bisect_left(message_ids, hi + 1)
+            neighbours.append(
+                (
+                    rows[message_ids[i]] if i >= 0 else None,
+                    rows[message_ids[j]] if j < len(message_ids) else None,
+                    rows.get(lo - 1),
+                    rows.get(hi + 1),
+                    [x for x in (lo - 1, hi + 1) if x in set(sp.ids) and x not in rows],
+                )
+            )
+        used = {r.order_key for r in keyed}
+        steps = []
+        chats: dict[str, list] = {}
+        for r in keyed:
+            if not r.status_broadcast:
+                chats.setdefault(r.conversation, []).append(r)
+        for conv, items in sorted(chats.items()):
+            items.sort(key=lambda r: (r.order_key, r.id))
+            for a, b in zip(items, items[1:], strict=False):
+                if b.order_key > a.order_key + 1:
+                    free = [v for v in range(a.order_key + 1, b.order_key) if v not in used]
+                    steps.append((conv, a, b, free if mode == "shared" else None))
+        per_space.append(
+            (len(rows), mode, neighbours, steps if mode in ("shared", "per-chat") else [])
+        )
+    return scanned, per_space
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(numbered())
-def test_gap_scan_in_id_order_equals_time_order(rows: list[tuple]) -> None:
-    from triage.analysers.gaps import _scan, _Space
+def test_gap_scan_in_sql_equals_placing_each_message(drawn: tuple) -> None:
+    from triage.analysers.gaps import Placed, _order_gaps, _scan, _Space
     from triage.model import IdSpace
 
+    rows, ids, autoincrement, high_water = drawn
     with tempfile.TemporaryDirectory() as folder:
         case_file = Path(folder) / "case.yaml"
         case_file.write_text(
@@ -433,38 +555,80 @@ def test_gap_scan_in_id_order_equals_time_order(rows: list[tuple]) -> None:
                     Conversation(f"sms:{chat}", participants=[her]),
                     her,
                     record_id=record,
-                    id_space="sms",
-                    kind="deleted" if deleted else "text",
+                    order_key=order,
+                    id_space=table,
+                    kind="deleted" if deleted else ("system" if kind == "system" else "text"),
                     deleted=deleted,
+                    status_update=kind == "status",
                 )
-                for n, (chat, secs, record, deleted, _keys) in enumerate(rows)
+                for n, (chat, secs, record, deleted, _keys, order, kind, table) in enumerate(rows)
             ]
             + [
                 IdSpace(
-                    "mmssms.db", "0" * 64, "test", "sms", "_id", False, None, list(range(1, 41))
-                )
+                    "mmssms.db", "0" * 64, "test", "sms", "_id", autoincrement, high_water, ids
+                ),
+                # The same table named twice: the first space is the one messages are placed in.
+                IdSpace("mmssms.db", "0" * 64, "test", "sms", "_id", False, None, ids[:1]),
             ],
         )
-        labels = {n + 1: keys for n, (*_, keys) in enumerate(rows) if keys}
-
-        def scan(time_order: bool) -> tuple | None:
-            spaces = [_Space(sp) for sp in store.id_spaces()]
-            by_file = {"mmssms.db": spaces}
-            found = _scan(store, by_file, labels, case, time_order)
-            if found is None:
-                return None
-            conv_contacts, markers, placed_in, totals = found
-            placed = {k: (r.id, r.ts) for k, r in spaces[0].by_id.items()}
-            ids = {c: [r.id for r in items] for c, items in markers.items()}
-            return conv_contacts, ids, placed_in, totals, placed
-
-        by_id, by_time = scan(False), scan(True)
-        assert by_time is not None
-        twice = len({r[2] for r in rows}) < len(rows)
-        assert (by_id is None) == twice
-        if by_id is not None:
-            assert by_id == by_time
+        labels = {n + 1: row[4] for n, row in enumerate(rows) if row[4]}
+        id_spaces = store.id_spaces()
+        scanned, per_space = _reference_gaps(store, id_spaces, labels, case)
+        spaces = [_Space(sp, n) for n, sp in enumerate(id_spaces)]
+        placed = Placed(store, spaces)
+        assert _scan(store, placed, labels, case) == scanned
+        for sp, (count, mode, neighbours, steps) in zip(spaces, per_space, strict=True):
+            assert placed.count(sp.n) == count
+            assert placed.order_mode(sp.n) == mode
+            present = sorted(set(sp.space.ids))
+            holes = [
+                (a + 1, b - 1) for a, b in zip(present, present[1:], strict=False) if b > a + 1
+            ]
+            holes += [(1, present[0] - 1)] if present and present[0] > 1 else []
+            top = max(present, default=0)
+            if (
+                sp.space.autoincrement
+                and sp.space.high_water is not None
+                and sp.space.high_water > top
+            ):
+                holes.append((top + 1, sp.space.high_water))
+            got = [
+                (
+                    *placed.neighbours(sp.n, lo - 1, hi + 1),
+                    placed.at(sp.n, lo - 1),
+                    placed.at(sp.n, hi + 1),
+                    [
+                        x
+                        for x in (lo - 1, hi + 1)
+                        if x in set(sp.space.ids) and placed.at(sp.n, x) is None
+                    ],
+                )
+                for lo, hi in sorted(holes)
+            ]
+            assert got == neighbours
+            gaps = _order_gaps(sp, placed)
+            expected = [
+                (conv, a.id, b.id, lo, hi)
+                for conv, a, b, free in steps
+                for lo, hi in (
+                    _runs(free) if free is not None else [(a.order_key + 1, b.order_key - 1)]
+                )
+            ]
+            assert [
+                (g.conversation, g.before.id, g.after.id, g.missing_from, g.missing_to)
+                for g in gaps
+            ] == expected
         store.close()
+
+
+def _runs(values: list[int]) -> list[tuple[int, int]]:
+    runs: list[tuple[int, int]] = []
+    for v in values:
+        if runs and runs[-1][1] == v - 1:
+            runs[-1] = (runs[-1][0], v)
+        else:
+            runs.append((v, v))
+    return runs
 
 
 @settings(max_examples=300, deadline=None)

@@ -94,7 +94,7 @@ class _Row:
 @dataclass
 class _Space:
     space: IdSpace
-    by_id: dict[int, _Row] = field(default_factory=dict)
+    n: int  # its number in the store's gap placement (``Store.place_gap_rows``)
 
     @property
     def prefix(self) -> str:
@@ -141,31 +141,24 @@ class GapsAnalyser(Analyser):
         contact_of_message: dict[int, list[str]] = store.labels("contacts", "contacts")
         traces = store.deletion_traces()
         names = {c.key: c.name for c in case.contacts}
-        spaces = [_Space(sp) for sp in store.id_spaces()]
-        by_file: dict[str, list[_Space]] = {}
-        for sp in spaces:
-            by_file.setdefault(sp.space.file, []).append(sp)
-        scan = _scan(store, by_file, contact_of_message, case, time_order=False)
-        if scan is None:
-            # A record id met twice in one id space: the first in time is the one placed.
-            for sp in spaces:
-                sp.by_id.clear()
-            scan = _scan(store, by_file, contact_of_message, case, time_order=True)
-            assert scan is not None
-        conv_contacts, markers, placed_in, totals = scan
+        spaces = [_Space(sp, n) for n, sp in enumerate(store.id_spaces())]
+        placed = Placed(store, spaces)
+        conv_contacts, markers, placed_in, totals = _scan(store, placed, contact_of_message, case)
 
         gaps: list[_Gap] = []
         for sp in spaces:
-            gaps.extend(_id_gaps(sp))
+            gaps.extend(_id_gaps(sp, placed))
             if sp.space.order_key:
-                gaps.extend(_order_gaps(sp))
+                gaps.extend(_order_gaps(sp, placed))
 
-        _fill(store.recovered_messages(), spaces, gaps)
+        _fill(store.recovered_messages(), spaces, gaps, placed)
         _attribute(gaps, traces)
 
         findings: list[Finding] = []
         for sp in spaces:
-            findings.append(self._space_finding(sp, [g for g in gaps if g.space is sp.space]))
+            findings.append(
+                self._space_finding(sp, placed, [g for g in gaps if g.space is sp.space])
+            )
         for g in gaps:
             findings.append(self._gap_finding(g, case, conv_contacts, names))
         for conv, items in sorted(markers.items()):
@@ -190,7 +183,7 @@ class GapsAnalyser(Analyser):
         return findings
 
     # -- findings --------------------------------------------------------------------------------
-    def _space_finding(self, sp: _Space, gaps: list[_Gap]) -> Finding:
+    def _space_finding(self, sp: _Space, placed: Placed, gaps: list[_Gap]) -> Finding:
         space = sp.space
         id_gaps = [g for g in gaps if g.rule == "gap.id"]
         order_gaps = [g for g in gaps if g.rule == "gap.order"]
@@ -230,9 +223,9 @@ class GapsAnalyser(Analyser):
                 "rows": len(ids),
                 "min_id": min(ids) if ids else None,
                 "max_id": max(ids) if ids else None,
-                "messages": len(sp.by_id),
+                "messages": placed.count(sp.n),
                 "order_key": space.order_key,
-                "order_mode": order_mode(sp) if space.order_key else None,
+                "order_mode": placed.order_mode(sp.n) if space.order_key else None,
                 "id_gaps": len(id_gaps),
                 "order_gaps": len(order_gaps),
                 "missing_min": sum(g.missing_min for g in id_gaps),
@@ -544,45 +537,70 @@ class GapsAnalyser(Analyser):
 _Scan = tuple[dict[str, list[str]], dict[str, list[_Row]], Counter[str], dict[str, list[int]]]
 
 
-def _scan(
-    store: Store,
-    by_file: dict[str, list[_Space]],
-    contact_of_message: dict[int, list[str]],
-    case: Case,
-    time_order: bool,
-) -> _Scan | None:
-    """One pass over the live messages: each placed in its id space, and per conversation the
-    case contacts it is with (in the order their messages come in time) and its messages
-    marked deleted (in time order); per contact, its messages and those with row ids.
+class Placed:
+    """The live messages placed in each id space (by ``Store.place_gap_rows``: in SQL, the
+    first in time where a record id is met twice), asked of the store as the gaps need them;
+    the rows around gaps are read once each."""
 
-    Read in store id order, only two lists need putting in time order, and they are sorted at
-    the end; unless a record id is met twice in one id space (the first in time is the one
-    placed): then ``None``, and the caller reads again in time order."""
-    markers: dict[str, list[tuple[tuple, _Row]]] = {}
+    def __init__(self, store: Store, spaces: list[_Space]) -> None:
+        self._store = store
+        store.place_gap_rows([(sp.space.file, sp.space.table) for sp in spaces])
+        self._counts = store.gap_space_counts()
+        self._rows: dict[int, _Row] = {}
+        self._modes: dict[int, str | None] = {}
+
+    def count(self, space: int) -> int:
+        return self._counts.get(space, 0)
+
+    def row(self, message_id: int | None) -> _Row | None:
+        if message_id is None:
+            return None
+        found = self._rows.get(message_id)
+        if found is None:
+            facts = self._store.gap_rows_of([message_id])[message_id]
+            found = self._rows[message_id] = _Row.of(facts)
+        return found
+
+    def at(self, space: int, record_id: int) -> _Row | None:
+        """The message placed at ``record_id``."""
+        return self.row(self._store.gap_message_at(space, record_id))
+
+    def neighbours(self, space: int, below: int, above: int) -> tuple[_Row | None, _Row | None]:
+        """The nearest placed messages with record ids up to ``below`` and from ``above``."""
+        before, after = self._store.gap_neighbours(space, below, above)
+        return self.row(before), self.row(after)
+
+    def order_mode(self, space: int) -> str | None:
+        """See :func:`order_mode`."""
+        if space not in self._modes:
+            self._modes[space] = self._store.gap_order_mode(space)
+        return self._modes[space]
+
+    def order_steps(self, space: int) -> list[tuple[str, int, int, int, int]]:
+        return self._store.gap_order_steps(space)
+
+    def unused_order_keys(self, space: int) -> list[tuple[int, int]]:
+        return self._store.gap_unused_order_keys(space)
+
+
+def _scan(
+    store: Store, placed: Placed, contact_of_message: dict[int, list[str]], case: Case
+) -> _Scan:
+    """Per conversation the case contacts it is with (in the order their messages come in
+    time), its live messages marked deleted (in time order) and how many of its messages are
+    placed in an id space; per contact, its live messages and those placed (the rate's
+    denominators)."""
     labelled: list[tuple[tuple, str, list[str]]] = []
-    placed_in: Counter[str] = Counter()  # messages with row ids per conversation
     # Per contact: [messages, messages with row ids] (the rate's denominators).
     totals: dict[str, list[int]] = {c.key: [0, 0] for c in case.contacts}
-    targets: dict[tuple[str, str], _Space | None] = {}
-    for facts in store.gap_rows(time_order):
-        row = _Row.of(facts)
-        when = (facts.utc_text is None, facts.utc_text or "", facts.id)
-        keys = contact_of_message.get(row.id, [])
+    for mid, (conversation, utc_text, is_placed) in store.gap_placed_of(contact_of_message).items():
+        keys = contact_of_message[mid]
         if keys:
-            labelled.append((when, row.conversation, keys))
-        placed = _place(row, by_file, targets)
-        if placed is None:
-            if not time_order:
-                return None
-            placed = False
-        if placed:
-            placed_in[row.conversation] += 1
+            labelled.append(((utc_text is None, utc_text or "", mid), conversation, keys))
         for key in keys:
             if key in totals:
                 totals[key][0] += 1
-                totals[key][1] += placed
-        if row.deleted:
-            markers.setdefault(row.conversation, []).append((when, row))
+                totals[key][1] += is_placed
     conv_contacts: dict[str, list[str]] = {}
     labelled.sort(key=lambda item: item[0])
     for _, conversation, keys in labelled:
@@ -590,11 +608,10 @@ def _scan(
             known = conv_contacts.setdefault(conversation, [])
             if key not in known:
                 known.append(key)
-    ordered = {
-        conv: [row for _, row in sorted(items, key=lambda item: item[0])]
-        for conv, items in markers.items()
-    }
-    return conv_contacts, ordered, placed_in, totals
+    markers: dict[str, list[_Row]] = {}
+    for facts in store.deleted_gap_rows():
+        markers.setdefault(facts.conversation, []).append(_Row.of(facts))
+    return conv_contacts, markers, Counter(store.gap_conversation_counts()), totals
 
 
 def _per_100(count: int, messages: int) -> float | None:
@@ -639,52 +656,10 @@ def _attribute(gaps: list[_Gap], traces: list[DeletionTrace]) -> None:
             g.attributed_by = sorted(basis)
 
 
-def _place(
-    row: _Row,
-    by_file: dict[str, list[_Space]],
-    targets: dict[tuple[str, str], _Space | None],
-) -> bool | None:
-    """Attach a message to the id space its row belongs to; ``False`` when it has none,
-    ``None`` when the space already holds a message with its record id. ``targets`` remembers
-    the space of each (file, table) met.
-
-    ``Message.id_space`` names the table whose numbering the record id belongs to, which tells
-    the tables of one file apart (``sms`` and ``pdu`` in the same ``mmssms.db``).
-    """
-    if row.record_id is None or row.id_space is None:
-        return False
-    where = (row.file, row.id_space)
-    if where in targets:
-        target = targets[where]
-    else:
-        candidates = by_file.get(row.file, [])
-        target = targets[where] = next(
-            (sp for sp in candidates if sp.space.table == row.id_space), None
-        )
-    if target is None:
-        return False
-    if row.record_id in target.by_id:
-        return None
-    target.by_id[row.record_id] = row
-    return True
-
-
-def _neighbours(
-    sp: _Space, message_ids: list[int], below: int, above: int
-) -> tuple[_Row | None, _Row | None]:
-    """The nearest surviving messages with ids below ``below``+1 and above ``above``-1."""
-    i = bisect.bisect_right(message_ids, below) - 1
-    j = bisect.bisect_left(message_ids, above)
-    before = sp.by_id[message_ids[i]] if i >= 0 else None
-    after = sp.by_id[message_ids[j]] if j < len(message_ids) else None
-    return before, after
-
-
-def _id_gaps(sp: _Space) -> list[_Gap]:
+def _id_gaps(sp: _Space, placed: Placed) -> list[_Gap]:
     space = sp.space
     present = set(space.ids)
     ids = sorted(present)
-    message_ids = sorted(sp.by_id)
     holes: list[tuple[int, int, str]] = []
     if ids and ids[0] > 1:
         holes.append((1, ids[0] - 1, "leading"))
@@ -696,7 +671,7 @@ def _id_gaps(sp: _Space) -> list[_Gap]:
         holes.append((top + 1, space.high_water, "trailing" if ids else "leading"))
     out = []
     for lo, hi, position in holes:
-        before, after = _neighbours(sp, message_ids, lo - 1, hi + 1)
+        before, after = placed.neighbours(sp.n, lo - 1, hi + 1)
         strength = "certain" if space.autoincrement else "possible"
         reasons = (
             []
@@ -716,81 +691,62 @@ def _id_gaps(sp: _Space) -> list[_Gap]:
             conversation=_shared_conversation(before, after, position),
             reasons=reasons,
         )
-        _discount(gap, sp.by_id.get(lo - 1), sp.by_id.get(hi + 1), sp, present)
+        _discount(gap, placed.at(sp.n, lo - 1), placed.at(sp.n, hi + 1), sp, placed, present)
         out.append(gap)
     return out
 
 
-def order_mode(sp: _Space) -> str | None:
+def order_mode(sp: _Space, placed: Placed) -> str | None:
     """How the order key numbers rows: ``mirror`` (equal to the row id for every row: its holes
     are the id gaps already reported), ``shared`` (one numbering across all chats, as WhatsApp's
     ``sort_id`` usually is: a value missing from one chat but used by another is no gap) or
     ``per-chat`` (each chat counts on its own, as iOS ``ZSORT``); ``None`` without order keys."""
-    rows = [s for s in sp.by_id.values() if s.order_key is not None]
-    if not rows:
-        return None
-    if all(s.order_key == s.record_id for s in rows):
-        return "mirror"
-    owner: dict[int, str] = {}
-    for s in rows:
-        assert s.order_key is not None
-        if owner.setdefault(s.order_key, s.conversation) != s.conversation:
-            return "per-chat"
-    return "shared"
+    return placed.order_mode(sp.n)
 
 
-def _order_gaps(sp: _Space) -> list[_Gap]:
+def _order_gaps(sp: _Space, placed: Placed) -> list[_Gap]:
     """Holes in the per-chat order key: interior only, since a chat's first value is not known."""
     space = sp.space
-    mode = order_mode(sp)
+    mode = order_mode(sp, placed)
     if mode in (None, "mirror"):
         return []
-    used = {s.order_key for s in sp.by_id.values() if s.order_key is not None}
-    chats: dict[str, list[_Row]] = {}
-    for s in sp.by_id.values():
-        if s.order_key is None or s.status_broadcast:
-            continue
-        chats.setdefault(s.conversation, []).append(s)
+    # Runs of values no placed row uses (a value used in another chat is no gap when shared).
+    unused = placed.unused_order_keys(sp.n) if mode == "shared" else []
+    unused_starts = [lo for lo, _ in unused]
     out = []
-    for conv, items in sorted(chats.items()):
-        items.sort(key=lambda s: (s.order_key, s.id))
-        for a, b in zip(items, items[1:], strict=False):
-            ka, kb = a.order_key, b.order_key
-            assert ka is not None and kb is not None
-            if kb <= ka + 1:
-                continue
-            runs: list[tuple[int, int]] = []
-            if mode == "per-chat":
-                runs.append((ka + 1, kb - 1))
-            else:
-                for value in range(ka + 1, kb):
-                    if value in used:
-                        continue
-                    if runs and runs[-1][1] == value - 1:
-                        runs[-1] = (runs[-1][0], value)
-                    else:
-                        runs.append((value, value))
-            for lo, hi in runs:
-                gap = _Gap(
-                    rule="gap.order",
-                    space=space,
-                    column=str(space.order_key),
-                    missing_from=lo,
-                    missing_to=hi,
-                    position="interior",
-                    strength="probable",
-                    before=a,
-                    after=b,
-                    conversation=conv,
-                    reasons=[
-                        f"{space.order_key} numbers the messages of "
-                        + ("one chat" if mode == "per-chat" else "all chats")
-                        + " in order and no surviving row uses these values; a hole is a "
-                        "probable sign of removed rows"
-                    ],
-                )
-                _discount(gap, a, b, sp, None)
-                out.append(gap)
+    for conv, a_id, b_id, ka, kb in placed.order_steps(sp.n):
+        runs: list[tuple[int, int]] = []
+        if mode == "per-chat":
+            runs.append((ka + 1, kb - 1))
+        else:
+            k = max(bisect.bisect_right(unused_starts, ka + 1) - 1, 0)
+            while k < len(unused) and unused[k][0] < kb:
+                lo, hi = max(unused[k][0], ka + 1), min(unused[k][1], kb - 1)
+                if lo <= hi:
+                    runs.append((lo, hi))
+                k += 1
+        a, b = placed.row(a_id), placed.row(b_id)
+        for lo, hi in runs:
+            gap = _Gap(
+                rule="gap.order",
+                space=space,
+                column=str(space.order_key),
+                missing_from=lo,
+                missing_to=hi,
+                position="interior",
+                strength="probable",
+                before=a,
+                after=b,
+                conversation=conv,
+                reasons=[
+                    f"{space.order_key} numbers the messages of "
+                    + ("one chat" if mode == "per-chat" else "all chats")
+                    + " in order and no surviving row uses these values; a hole is a "
+                    "probable sign of removed rows"
+                ],
+            )
+            _discount(gap, a, b, sp, placed, None)
+            out.append(gap)
     return out
 
 
@@ -799,6 +755,7 @@ def _discount(
     left: _Row | None,
     right: _Row | None,
     sp: _Space,
+    placed: Placed,
     present: set[int] | None,
 ) -> None:
     neighbours = [n for n in (left, right) if n is not None]
@@ -810,7 +767,7 @@ def _discount(
         gap.strength = _WEAKER[gap.strength]
     if present is not None:
         edge = [x for x in (gap.missing_from - 1, gap.missing_to + 1) if x in present]
-        other = [x for x in edge if x not in sp.by_id]
+        other = [x for x in edge if placed.at(sp.n, x) is None]
         if other:
             gap.notes.append(
                 f"row(s) {', '.join(map(str, other))} next to the gap are not messages read by "
@@ -825,11 +782,13 @@ def _shared_conversation(before: _Row | None, after: _Row | None, position: str)
     return a if a == b else UNATTRIBUTED
 
 
-def _fill(recovered: Iterable[StoredMessage], spaces: list[_Space], gaps: list[_Gap]) -> None:
+def _fill(
+    recovered: Iterable[StoredMessage], spaces: list[_Space], gaps: list[_Gap], placed: Placed
+) -> None:
     """Attach each recovered message to the gap its id places it in: its rowid for id gaps (or
     its order key where the order key mirrors the id on every live row, as a record whose rowid
     was overwritten keeps its ``sort_id``), its order key for order gaps in its conversation."""
-    modes = {id(sp.space): order_mode(sp) if sp.space.order_key else None for sp in spaces}
+    modes = {id(sp.space): order_mode(sp, placed) if sp.space.order_key else None for sp in spaces}
     for s in recovered:
         m = s.message
         facts = m.extra.get("recovered") or {}

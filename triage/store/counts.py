@@ -318,23 +318,40 @@ class CountsAggregate:
 
     # -- id gaps ---------------------------------------------------------------------------------
     def gap_rows(self, time_order: bool = False) -> Iterator[GapRow]:
-        """Every live message as a :class:`GapRow`, in store id order (no sort: the gap scan
-        needs time order only where a record id is met twice) or, with ``time_order``, in
-        time order (undated last, then store id)."""
+        """Every live message as a :class:`GapRow`, in store id order or, with ``time_order``,
+        in time order (undated last, then store id)."""
+        order = "m.timestamp_utc IS NULL, m.timestamp_utc, m.id" if time_order else "m.id"
+        return self._gap_rows(f"WHERE {LIVE}", (), order)
+
+    def gap_rows_of(self, ids: Iterable[int]) -> dict[int, GapRow]:
+        """message id -> :class:`GapRow` of the live messages of ``ids``."""
+        wanted = sorted(set(ids))
+        out: dict[int, GapRow] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            where = f"WHERE {LIVE} AND m.id IN ({','.join('?' * len(chunk))})"
+            out.update((r.id, r) for r in self._gap_rows(where, tuple(chunk), "m.id"))
+        return out
+
+    def deleted_gap_rows(self) -> list[GapRow]:
+        """The live messages marked deleted or unsent, as :class:`GapRow`, in time order."""
+        order = "m.timestamp_utc IS NULL, m.timestamp_utc, m.id"
+        return list(self._gap_rows(f"WHERE {LIVE} AND m.deleted", (), order))
+
+    def _gap_rows(self, where: str, params: tuple, order: str) -> Iterator[GapRow]:
         self.index()
         files = self._files
-        order = "m.timestamp_utc IS NULL, m.timestamp_utc, m.id" if time_order else "m.id"
         sql = (
             "SELECT m.id, c.key, m.platform, m.timestamp_utc, m.direction, m.kind, m.deleted,"
             " m.status_update, m.record_id, m.order_key, m.id_space, m.file_id, m.locator"
-            f" FROM messages m JOIN conversations c ON c.id = m.conversation_id AND {LIVE}"
+            f" FROM messages m JOIN conversations c ON c.id = m.conversation_id {where}"
             f" ORDER BY {order}"
         )
         parse = dt.datetime.fromisoformat
         # A phone's rows share a few chats, platforms, directions, kinds and id spaces.
         pool: dict[str, str] = {}
         shared = pool.setdefault
-        for row in self.conn.execute(sql):
+        for row in self.conn.execute(sql, params):
             (mid, conv, platform, ts, direction, kind, deleted, status, record_id, order_key,
              id_space, file_id, locator) = row  # fmt: skip
             yield GapRow(
@@ -353,3 +370,155 @@ class CountsAggregate:
                 files[file_id][0],
                 locator,
             )
+
+    # The id-gap scan as SQL: each live message with a record id is placed in the id space of
+    # its (file, table) in a temporary table keyed by (space, record id), so holes, neighbours
+    # and order-key runs are found by SQLite; only gaps and the rows around them come back.
+    def place_gap_rows(self, spaces: list[tuple[str, str]]) -> None:
+        """Place every live message with a record id in the first of ``spaces`` (file, table;
+        space n is the n-th) naming its file and id space. A record id met twice in one space
+        is the message first in time order (undated last, then store id)."""
+        self.index()
+        c = self.conn
+        c.execute("DROP TABLE IF EXISTS temp.gap_spaces")
+        c.execute("DROP TABLE IF EXISTS temp.gap_placed")
+        c.execute(
+            "CREATE TEMP TABLE gap_spaces (n INTEGER, file TEXT, tbl TEXT, UNIQUE (file, tbl))"
+        )
+        c.execute(
+            "CREATE TEMP TABLE gap_placed (space INTEGER, record_id INTEGER, message_id INTEGER,"
+            " order_key INTEGER, conversation_id INTEGER, status_update INTEGER,"
+            " PRIMARY KEY (space, record_id)) WITHOUT ROWID"
+        )
+        c.executemany(
+            "INSERT OR IGNORE INTO gap_spaces VALUES (?, ?, ?)",
+            [(n, file, table) for n, (file, table) in enumerate(spaces)],
+        )
+        select = (
+            "INSERT OR IGNORE INTO gap_placed SELECT s.n, m.record_id, m.id, m.order_key,"
+            " m.conversation_id, m.status_update FROM messages m"
+            " JOIN provenance_files f ON f.id = m.file_id"
+            " JOIN gap_spaces s ON s.file = f.file AND s.tbl = m.id_space"
+            f" WHERE {LIVE} AND m.record_id IS NOT NULL ORDER BY "
+        )
+        with c:
+            c.execute(select + "m.id")
+        placed = c.execute("SELECT COUNT(*) FROM gap_placed").fetchone()[0]
+        eligible = c.execute(
+            "SELECT COUNT(*) FROM messages m JOIN provenance_files f ON f.id = m.file_id"
+            " JOIN gap_spaces s ON s.file = f.file AND s.tbl = m.id_space"
+            f" WHERE {LIVE} AND m.record_id IS NOT NULL"
+        ).fetchone()[0]
+        if placed != eligible:
+            # A record id met twice: placed again in time order, so the first in time stays.
+            with c:
+                c.execute("DELETE FROM gap_placed")
+                c.execute(select + "m.timestamp_utc IS NULL, m.timestamp_utc, m.id")
+
+    def gap_space_counts(self) -> dict[int, int]:
+        """space -> how many messages are placed in it."""
+        return dict(self.conn.execute("SELECT space, COUNT(*) FROM gap_placed GROUP BY space"))
+
+    def gap_message_at(self, space: int, record_id: int) -> int | None:
+        """The message placed at ``record_id`` in ``space``."""
+        row = self.conn.execute(
+            "SELECT message_id FROM gap_placed WHERE space = ? AND record_id = ?",
+            (space, record_id),
+        ).fetchone()
+        return row[0] if row else None
+
+    def gap_neighbours(self, space: int, below: int, above: int) -> tuple[int | None, int | None]:
+        """The messages placed at the greatest record id up to ``below`` and at the least from
+        ``above`` in ``space``."""
+        before = self.conn.execute(
+            "SELECT message_id FROM gap_placed WHERE space = ? AND record_id <= ?"
+            " ORDER BY record_id DESC LIMIT 1",
+            (space, below),
+        ).fetchone()
+        after = self.conn.execute(
+            "SELECT message_id FROM gap_placed WHERE space = ? AND record_id >= ?"
+            " ORDER BY record_id LIMIT 1",
+            (space, above),
+        ).fetchone()
+        return (before[0] if before else None, after[0] if after else None)
+
+    def gap_order_mode(self, space: int) -> str | None:
+        """``None`` when no message placed in ``space`` has an order key; ``mirror`` when every
+        order key equals its record id; ``per-chat`` when one order key is used in two
+        conversations; else ``shared``."""
+        c = self.conn
+        keyed = "FROM gap_placed WHERE space = ? AND order_key IS NOT NULL"
+        if not c.execute(f"SELECT 1 {keyed} LIMIT 1", (space,)).fetchone():
+            return None
+        if not c.execute(
+            f"SELECT 1 {keyed} AND order_key <> record_id LIMIT 1", (space,)
+        ).fetchone():
+            return "mirror"
+        if c.execute(
+            f"SELECT 1 {keyed} GROUP BY order_key HAVING COUNT(DISTINCT conversation_id) > 1"
+            " LIMIT 1",
+            (space,),
+        ).fetchone():
+            return "per-chat"
+        return "shared"
+
+    def gap_order_steps(self, space: int) -> list[tuple[str, int, int, int, int]]:
+        """(conversation key, message before, message after, their order keys) of every step
+        of more than one between two messages next to each other in a conversation's order
+        (order key, then store id; Status updates left out) in ``space``, by conversation key
+        and order."""
+        return self.conn.execute(
+            """
+            SELECT c.key, a, b, ka, kb FROM (
+              SELECT conversation_id AS conv, message_id AS b, order_key AS kb,
+                LAG(message_id) OVER w AS a, LAG(order_key) OVER w AS ka
+              FROM gap_placed WHERE space = ? AND order_key IS NOT NULL AND NOT status_update
+              WINDOW w AS (PARTITION BY conversation_id ORDER BY order_key, message_id)
+            ) JOIN conversations c ON c.id = conv
+            WHERE ka IS NOT NULL AND kb > ka + 1 ORDER BY c.key, ka, a
+            """,
+            (space,),
+        ).fetchall()
+
+    def gap_unused_order_keys(self, space: int) -> list[tuple[int, int]]:
+        """(first, last) of each run of order-key values between the least and the greatest
+        that no message placed in ``space`` uses, in order."""
+        return self.conn.execute(
+            """
+            SELECT prev + 1, k - 1 FROM (
+              SELECT order_key AS k, LAG(order_key) OVER (ORDER BY order_key) AS prev
+              FROM (SELECT DISTINCT order_key FROM gap_placed
+                WHERE space = ? AND order_key IS NOT NULL)
+            ) WHERE prev IS NOT NULL AND k > prev + 1 ORDER BY k
+            """,
+            (space,),
+        ).fetchall()
+
+    def gap_conversation_counts(self) -> dict[str, int]:
+        """conversation key -> how many of its messages are placed in an id space."""
+        return dict(
+            self.conn.execute(
+                "SELECT c.key, COUNT(*) FROM gap_placed p"
+                " JOIN conversations c ON c.id = p.conversation_id GROUP BY c.key"
+            )
+        )
+
+    def gap_placed_of(self, ids: Iterable[int]) -> dict[int, tuple[str, str | None, bool]]:
+        """message id -> (conversation key, UTC text, whether it is placed) of the live
+        messages of ``ids``."""
+        wanted = sorted(set(ids))
+        out: dict[int, tuple[str, str | None, bool]] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            for mid, conv, ts, placed in self.conn.execute(
+                "SELECT m.id, c.key, m.timestamp_utc, p.message_id IS NOT NULL FROM messages m"
+                " JOIN conversations c ON c.id = m.conversation_id"
+                " LEFT JOIN provenance_files f ON f.id = m.file_id"
+                " LEFT JOIN gap_spaces s ON s.file = f.file AND s.tbl = m.id_space"
+                " LEFT JOIN gap_placed p ON p.space = s.n AND p.record_id = m.record_id"
+                " AND p.message_id = m.id"
+                f" WHERE {LIVE} AND m.id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            ):
+                out[mid] = (conv, ts, bool(placed))
+        return out
