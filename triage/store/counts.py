@@ -19,22 +19,24 @@ from triage.store.messages import LIVE
 #: 2**32 + position (in a group only when the owner sent it), participants of a one-to-one chat
 #: 2 * 2**32 + position, so that the smallest rank is the party the role order reaches first.
 _NAMED = """
-  named(message_id, rank, party_id) AS (
-    SELECT m.id, 0, m.sender_party FROM messages m WHERE m.sender_party IS NOT NULL
+  named(message_id, rank, key_id, party_id) AS (
+    SELECT m.id, 0, k.key_id, m.sender_party FROM messages m
+      JOIN counted_party_keys k ON k.party_id = m.sender_party
     UNION ALL
-    SELECT r.message_id, 4294967296 + r.position, r.party_id FROM recipients r
+    SELECT r.message_id, 4294967296 + r.position, k.key_id, r.party_id
+      FROM recipients r
+      JOIN counted_party_keys k ON k.party_id = r.party_id
       JOIN messages m ON m.id = r.message_id
       JOIN conversations c ON c.id = m.conversation_id
       WHERE c.is_group = 0 OR m.direction <> 'incoming'
     UNION ALL
-    SELECT m.id, 8589934592 + p.position, p.party_id FROM participants p
+    SELECT m.id, 8589934592 + p.position, k.key_id, p.party_id FROM participants p
+      JOIN counted_party_keys k ON k.party_id = p.party_id
       JOIN conversations c ON c.id = p.conversation_id AND c.is_group = 0
       JOIN messages m ON m.conversation_id = p.conversation_id
   ),
   firsts(message_id, key_id, party_id, rank) AS (
-    SELECT n.message_id, k.key_id, n.party_id, MIN(n.rank) FROM named n
-      JOIN counted_party_keys k ON k.party_id = n.party_id
-    GROUP BY n.message_id, k.key_id
+    SELECT message_id, key_id, party_id, MIN(rank) FROM named GROUP BY message_id, key_id
   )
 """
 
