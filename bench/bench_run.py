@@ -64,6 +64,22 @@ as of 6aa680e): naive 3.45 s wall / 1.52 s CPU; run 167.9 s wall / 77.8 s CPU; r
 51.2 CPU; peak RSS 383 MiB. Main at 15e1844 on the machine near idle (04:01, load 0.2-1.0):
 naive 1.57 s wall / 1.57 s CPU; run 56.0 s wall / 75.9 s CPU (the exports' process runs beside
 the pages); ratio 35.7 wall, 48.5 CPU; peak RSS 384 MiB; 637 / 2444 bytes/message. Target not met.
+
+The analysers stage (analyse, 2026-12-02), timed alone on a copy of the 300k case.sqlite with
+its findings and labels removed, 7fc2110 and this branch run alternately (06:14, load 5.4-6.3):
+7.31-7.42 s CPU before, 3.51-3.60 s after; every finding, finding ref and label identical
+(``sqlite3 .dump`` of the findings, finding_refs, message_labels and analysers_run tables), and
+the demo's outputs too. Per analyser, before -> after: gaps 1.85 -> 0.66 s (the id-gap scan in
+SQL: messages placed per id space in a temporary table, holes' neighbours, order modes and
+order-key steps found by SQLite, only the rows around gaps read back), duty 1.57 -> 0.70 s (the
+two labels written one after the other in id order, which is an append, and the status by a
+CASE tree of the roster's segments instead of a subquery per message; a batch bound that made
+every batch read to the end of the table), lexicon 1.63 -> 0.42 s (one prefilter automaton over
+each batch of folded texts: the terms and text every match of each regular expression holds),
+chronology 0.37 -> 0.08 s and media 0.16 -> 0.00 s (the duty labels of their few messages
+instead of all 300,000), contacts 1.49 -> 1.41 s (correspondent counts: only the counted
+parties' rows named). Target (2.5 s) not met: the correspondent counts (1.3 s of SQL: every
+message's parties named and grouped per message and key) are what is left.
 """
 
 from __future__ import annotations
