@@ -310,7 +310,7 @@ class WhatsAppTxt(Parser):
                 # A position in the view, and the number in the run of the line it is on.
                 at, k = 0, 1
                 for m in finditer(view):
-                    dd, author, f3 = m.group("dd", "au", "f3")
+                    dd, author, first = m.group("dd", "au", "first")
                     headers += 1
                     if dd == last_date:
                         same += 1
@@ -321,19 +321,16 @@ class WhatsAppTxt(Parser):
                     if (
                         headers == 1
                         or author is None
-                        or f3.casefold() in starts
-                        or f3[:1].isspace()
+                        or first[:3].casefold() in starts
+                        or first[:1].isspace()
                     ):
                         k += view.count("\n", at, m.start())
                         at = m.start()
-                        rest_at = m.end() if author is None else m.start("au")
-                        end = view.find("\n", rest_at)
                         if headers == 1:
-                            scan.first_header = view[at + 1 : end if end >= 0 else None]
+                            scan.first_header = m["line"]
                             scan.marker = m["ap"]
-                        author = self._scan_rest(
-                            scan, base + k, view[rest_at : end if end >= 0 else None]
-                        )
+                        rest = first if author is None else view[m.start("au") : m.end()]
+                        author = self._scan_rest(scan, base + k, rest)
                         if author is None:
                             continue
                     written.append(author)
@@ -579,8 +576,12 @@ class WhatsAppTxt(Parser):
         )
 
     # -- second pass -----------------------------------------------------------------------------
-    def parse(self, file: EvidenceFile, ctx: ParseContext) -> Iterator[Record]:
-        scan = self._scan(file, ctx)
+    def parse(
+        self, file: EvidenceFile, ctx: ParseContext, by_line: bool = False
+    ) -> Iterator[Record]:
+        """Messages and calls of one export; ``by_line`` reads every line on its own, as
+        :meth:`_scan` does (the same records: a test compares them)."""
+        scan = self._scan(file, ctx, by_line)
         if scan.shape is None or scan.regex is None:
             ctx.warn(file.logical, "no header lines", "no line has a WhatsApp export header")
             return
@@ -659,22 +660,66 @@ class WhatsAppTxt(Parser):
         extra_lines: list[str] = []
         bracket = scan.shape.bracket
         match = scan.regex.match
+        finditer = None if bracket or by_line else g.compile_shape(scan.shape, block=True).finditer
         message = state.message
-        for line_no, raw in enumerate(lines, start=1):
-            if raw.isascii():
-                m = match(raw)
-                body_text = raw
-                if m is not None:
-                    rest, dt = m.group("rest", "dt")
-            else:
-                body_text, view = _view(raw)
-                m = match(view)
-                if m is not None:
-                    rest = body_text[m.start("rest") :]
-                    dt = body_text[m.start("dt") : m.end("dt")]
-            if lines.cut:
-                state.cut(pending, line_no, lines.cut)
-            if m is not None:
+        more = state.more
+        line_no = 0
+        for run, cuts in lines.runs():
+            base = line_no
+            line_no += len(run)
+            text = None
+            if finditer is not None and not cuts:
+                text = "\n" + "\n".join(run)
+                # A run read at once holds no mark to remove and no digit or space to read
+                # otherwise, so its lines are their own body text and header view.
+                if not text.isascii() and (
+                    g.strip_invisible(text) != text or g.header_view(g.plain_spaces(text)) != text
+                ):
+                    text = None
+            if text is not None:
+                at = 0  # where the lines after the last header start ("\n" before each)
+                no = base  # the number of the line before the one at ``at``
+                for m in finditer(text):
+                    start = m.start()
+                    if start != at:
+                        for raw in text[at + 1 : start].split("\n"):
+                            no += 1
+                            more(pending, extra_lines, no, raw, raw)
+                    no += 1
+                    if pending is not None:
+                        yield message(pending, extra_lines)
+                    raw, dt, author, first = m.group("line", "dt", "au", "first")
+                    if author is None:
+                        author, first = g.split_author(first)
+                    if author is not None:
+                        author = author.strip()
+                    pending = _new_tuple(
+                        _Header, (no, raw, raw, m, author, first, False, False, dt)
+                    )
+                    extra_lines = []
+                    at = m.end()
+                if at != len(text):
+                    for raw in text[at + 1 :].split("\n"):
+                        no += 1
+                        more(pending, extra_lines, no, raw, raw)
+                continue
+            for no, raw in enumerate(run, start=base + 1):
+                if raw.isascii():
+                    m = match(raw)
+                    body_text = raw
+                    if m is not None:
+                        rest, dt = m.group("rest", "dt")
+                else:
+                    body_text, view = _view(raw)
+                    m = match(view)
+                    if m is not None:
+                        rest = body_text[m.start("rest") :]
+                        dt = body_text[m.start("dt") : m.end("dt")]
+                if cuts and no - base - 1 in cuts:
+                    state.cut(pending, no, cuts[no - base - 1])
+                if m is None:
+                    more(pending, extra_lines, no, raw, body_text)
+                    continue
                 if pending is not None:
                     yield message(pending, extra_lines)
                 # _split_author's common case inline.
@@ -688,24 +733,9 @@ class WhatsAppTxt(Parser):
                         author = author.strip()
                 lrm, lrm_inside = _lrm_body(raw, bracket) if bracket else (False, False)
                 pending = _new_tuple(
-                    _Header, (line_no, raw, body_text, m, author, first, lrm, lrm_inside, dt)
+                    _Header, (no, raw, body_text, m, author, first, lrm, lrm_inside, dt)
                 )
                 extra_lines = []
-                continue
-            if pending is None:
-                if raw.strip():
-                    ctx.warn(file.logical, "unparsed line", f"line {line_no}: {raw[:80]!r}")
-                continue
-            first_char = body_text[:1]
-            if (first_char.isdigit() or first_char == "[") and g.generic_shape(
-                g.header_view(g.plain_spaces(body_text))
-            ) is not None:
-                ctx.warn(
-                    file.logical,
-                    "header of another layout kept as a continuation line",
-                    f"line {line_no}: {raw[:80]!r}",
-                )
-            extra_lines.append(body_text)
         if pending is not None:
             yield message(pending, extra_lines)
         state.report_unlinked_media()
@@ -852,6 +882,26 @@ class _State:
         if name not in self._siblings:
             self._siblings[name] = self.file.sibling(name)
         return self._siblings[name]
+
+    def more(
+        self, pending: _Header | None, lines: list[str], line_no: int, raw: str, body_text: str
+    ) -> None:
+        """A line without a header: the next line of the item above, or, before the first
+        header, a line of no item (reported)."""
+        if pending is None:
+            if raw.strip():
+                self.ctx.warn(self.logical, "unparsed line", f"line {line_no}: {raw[:80]!r}")
+            return
+        first_char = body_text[:1]
+        if (first_char.isdigit() or first_char == "[") and g.generic_shape(
+            g.header_view(g.plain_spaces(body_text))
+        ) is not None:
+            self.ctx.warn(
+                self.logical,
+                "header of another layout kept as a continuation line",
+                f"line {line_no}: {raw[:80]!r}",
+            )
+        lines.append(body_text)
 
     def cut(self, pending: _Header | None, line_no: int, length: int) -> None:
         """Remember that ``line_no`` was cut short, for the message it belongs to."""

@@ -171,16 +171,16 @@ def compile_shape(shape: Shape, block: bool = False) -> re.Pattern[str]:
     so continuation lines that merely look like dates stay part of the message above.
 
     ``block``: the same header grammar for ``finditer`` over many lines at once, each preceded by
-    ``"\\n"`` (white space never reaches into the next line), capturing instead of ``rest`` the
-    author ``au`` where the line has the common form (``Author: body``, the author up to 80
-    characters with no colon or quote; else ``au`` is ``None``) and ``f3``, the body's first three
-    characters."""
+    ``"\\n"`` (white space never reaches into the next line). It captures the whole ``line`` and,
+    instead of ``rest``, the author ``au`` where the line has the common form (``Author: body``,
+    the author up to 80 characters with no colon or quote) and ``first``, the body on the line;
+    else ``au`` is ``None`` and ``first`` is all of ``rest``."""
     if block:
         return re.compile(_shape_source(shape, r"[^\S\n]", r"(?=\n|\Z)", _BLOCK_TAIL))
     return re.compile(_shape_source(shape, r"\s", "$", r"(?P<rest>.*)$"), re.S)
 
 
-_BLOCK_TAIL = '(?:(?P<au>[^:\n"\u201c\u201d]{1,80}): (?P<f3>[^\n]{0,3}))?'
+_BLOCK_TAIL = '(?:(?P<au>[^:\n"\u201c\u201d]{1,80}): )?(?P<first>[^\n]*)'
 
 
 def _shape_source(shape: Shape, ws: str, end: str, tail: str) -> str:
@@ -226,8 +226,9 @@ def _shape_source(shape: Shape, ws: str, end: str, tail: str) -> str:
     opening = rf"\[{ws}*" if shape.bracket else ""
     never = "".join(f"(?P<{name}>)" for name in absent)
     header = rf"{opening}(?P<dt>{core}){ws}*{s2}{tail}"
-    start = "^" if ws == r"\s" else r"\n"
-    return rf"{start}(?:{header}|(?!){never})" if never else rf"{start}{header}"
+    if ws != r"\s":
+        return rf"\n(?P<line>{header}|(?!){never})" if never else rf"\n(?P<line>{header})"
+    return rf"^(?:{header}|(?!){never})" if never else rf"^{header}"
 
 
 # --- dates ----------------------------------------------------------------------------------------

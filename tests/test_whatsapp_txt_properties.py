@@ -13,6 +13,7 @@ import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -22,6 +23,7 @@ from triage.parsers.whatsapp_txt import WhatsAppTxt, _split_author
 from triage import text_lines
 from triage.evidence import Evidence
 from triage.ingest import iter_records
+from triage.jsonl import JsonlWriter
 from triage.model import Message
 from triage.registry import ParseContext
 from triage.text_lines import TextLines
@@ -229,3 +231,43 @@ def test_first_pass_over_runs_equals_line_by_line(body: list[str], chunk: int) -
         text_lines.CHUNK = saved
     assert by_runs == by_line
     assert list(by_runs.authors) == list(by_line.authors)  # first-seen order too
+
+
+def _records_and_warnings(file: Any, by_line: bool) -> tuple[bytes, list[Any], dict[str, Any]]:
+    ctx = ParseContext(owner_names=["Bob"])
+    out = io.BytesIO()
+    writer = JsonlWriter(out)
+    for record in WhatsAppTxt().parse(file, ctx, by_line=by_line):
+        if isinstance(record, Message):
+            writer.write(record)
+        else:
+            writer.write_call(record)  # type: ignore[arg-type]
+    writer.flush()
+    warned = [(key, w.count, w.examples) for key, w in ctx.warnings.items()]
+    return out.getvalue(), warned, ctx.decisions
+
+
+@FAST
+@given(
+    st.lists(st.sampled_from(["", "more text", "[1/2/22, 10:00:00] x: y"]), max_size=3),
+    st.lists(android_lines, min_size=1, max_size=40),
+    st.sampled_from([64, 200, 1 << 18]),
+)
+def test_second_pass_over_runs_equals_line_by_line(
+    before: list[str], body: list[str], chunk: int
+) -> None:
+    saved = text_lines.CHUNK
+    text_lines.CHUNK = chunk  # many runs, and items and lines across chunk reads
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "chat.txt"
+            text = "\n".join([*before, "23/03/2022, 13:31 - Alice: start", *body]) + "\n"
+            path.write_text(text, encoding="utf-8", errors="surrogatepass")
+            with Evidence() as evidence:
+                evidence.add_input(path)
+                (file,) = list(evidence.files())
+                by_runs = _records_and_warnings(file, by_line=False)
+                by_line = _records_and_warnings(file, by_line=True)
+    finally:
+        text_lines.CHUNK = saved
+    assert by_runs == by_line
