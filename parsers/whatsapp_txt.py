@@ -1168,7 +1168,8 @@ class _State:
             None,  # record_id
             None,  # order_key
             extra,
-            "whatsapp_txt:" + digest.hexdigest()[:32],
+            # hexdigest()[:32], hexing only the 16 bytes kept.
+            "whatsapp_txt:" + digest.digest()[:16].hex(),
         )
 
     def _time_of(self, key: str, m: re.Match[str]) -> tuple[datetime | None, str | None, bool]:
