@@ -169,6 +169,8 @@ def naive_export(db: Path, out: Path) -> int:
 # off in the child so its share of the run can be told apart from the rest.
 NO_RECOVERY = (
     "import triage.parsers.whatsapp_recovered as r; r.recover_evidence = lambda *a, **k: None; "
+    "r.PendingRecovery.__init__ = lambda self, *a, **k: None; "
+    "r.PendingRecovery.result = lambda self, ctx: None; r.PendingRecovery.close = lambda self: None; "
 )
 
 

@@ -86,3 +86,27 @@ def test_a_recovery_no_longer_wanted_is_stopped(tmp_path: Path) -> None:
         pending.close()
         assert child.returncode is not None
         assert pending.result(ParseContext()) is not None  # then scanned in-process
+
+
+def test_whatsapp_parse_gives_the_same_records_with_the_scan_beside_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.test_recovery_run import _whatsapp_folder
+    from triage.ingest import iter_records
+
+    evidence = _whatsapp_folder(tmp_path)
+    started = []
+    popen = job.subprocess.Popen
+    monkeypatch.setattr(
+        job.subprocess, "Popen", lambda *a, **k: started.append(1) or popen(*a, **k)
+    )
+    seen = []
+    for threshold in (job.PARALLEL_FROM, 0):  # in-process, then in a second process
+        monkeypatch.setattr(job, "PARALLEL_FROM", threshold)
+        started.clear()
+        ctx = ParseContext()
+        records = [repr(r) for _res, r in iter_records([evidence], ctx)]
+        seen.append((records, ctx.decisions, [repr(w) for w in ctx.warnings.values()]))
+        assert len(started) == (1 if threshold == 0 else 0)
+    assert seen[0] == seen[1]
+    assert sum("recovered" in r for r in seen[0][0]) >= 4
