@@ -516,3 +516,38 @@ def test_revoked_by_message_type_alone(tmp_path: Path) -> None:
     assert parsed.ctx.warnings[(str(db), "binary message text decoded")].count == 1
     assert msgs[1].sender.id == "+447700900123" and msgs[2].sender.id == "+447700900456"
     assert msgs[1].extra["revoked"] == "message_type only (no message_revoked row)"
+
+
+def test_side_tables_merged_read_as_joined(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Side tables keyed by message_row_id are merged with the messages in _id order instead of
+    # joined; both ways must give the same records, side rows of missing messages included.
+    from triage.parsers.whatsapp_android import _CurrentReader
+
+    shutil.copytree(CURRENT, tmp_path / "extraction")
+    db = tmp_path / "extraction" / DB_DIR / "msgstore.db"
+    conn = sqlite3.connect(db)
+    top = conn.execute("SELECT MAX(_id) FROM message").fetchone()[0]
+    # A side row before the first message, one for a row that is gone, one past the last.
+    for rowid in (0, 2, top + 5):
+        conn.execute("DELETE FROM message WHERE _id = ?", (rowid,))
+        conn.execute(
+            "INSERT OR REPLACE INTO message_media (message_row_id, file_path, mime_type)"
+            " VALUES (?, 'Media/gone.jpg', 'image/jpeg')",
+            (rowid,),
+        )
+        conn.execute(
+            "INSERT OR REPLACE INTO message_revoked (message_row_id, revoked_key_id)"
+            " VALUES (?, 'GONE')",
+            (rowid,),
+        )
+    conn.commit()
+    conn.close()
+    merged = parse(db)
+    assert merged.messages and merged.calls
+    assert any(m.attachments for m in merged.messages)
+    assert any(m.extra.get("revoked_key_id") for m in merged.messages)
+    monkeypatch.setattr(_CurrentReader, "_integer_keys", lambda self, table, column: False)
+    joined = parse(db)
+    assert merged.messages == joined.messages
+    assert merged.calls == joined.calls
+    assert merged.ctx.warnings == joined.ctx.warnings
