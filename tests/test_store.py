@@ -145,3 +145,36 @@ def test_copies_are_kept_once_across_ingests_and_indexing(tmp_path: Path) -> Non
     assert [d["locator"] for d in store.duplicates()] == ["sms._id=1 again", "smses[0]"]
     # The parties of both messages are stored once.
     assert len(store.parties()) == 2
+
+
+def _copy(copy: str, device: str, locator: str):  # noqa: ANN202 - a Message
+    msg = _msg(None, locator)
+    msg.copy_key = copy
+    msg.device = device
+    return msg
+
+
+def test_a_copy_on_another_device_meets_the_first_copy_kept(tmp_path: Path) -> None:
+    # Copy keys are remembered only from a second device on; the copy then meets the first
+    # message stored with its key, whether that was stored in an earlier batch, an earlier
+    # ingest, or earlier in the same list, and copies on one device are both kept.
+    for split in ([2, 3], [5], [1, 2, 2]):
+        store = Store.create(tmp_path / f"s{len(split)}{split[0]}.sqlite")
+        records = [
+            _copy("c1", "device-1", "a1"),
+            _copy("c1", "device-1", "a2"),
+            _copy("c2", "device-1", "a3"),
+            _copy("c1", "device-2", "b1"),
+            _copy("c3", "device-2", "b2"),
+        ]
+        source = store.add_source("a.db", "0" * 64, 1, "test", "1")
+        at = 0
+        for n in split:
+            store.ingest(source, records[at : at + n])
+            at += n
+        kept = {s.message.source.locator: s.id for s in store.messages()}
+        assert sorted(kept) == ["a1", "a2", "a3", "b2"]
+        assert [(d["locator"], d["kept_message_id"]) for d in store.duplicates()] == [
+            ("b1", kept["a1"])
+        ]
+        store.close()

@@ -115,10 +115,11 @@ CALL_SCALARS = _scalars(Call, CALL_RECORD_FIELDS)
 CALL_SCALAR_NAMES = tuple(name for name, *_ in CALL_SCALARS)
 
 
-def message_scalar_encoder() -> Callable[[Message, str | None], tuple]:
-    """A function ``(message, utc) -> tuple`` of the message's scalar column values in
-    :data:`MESSAGE_SCALAR_NAMES` order, ``utc`` being the text of ``timestamp_utc`` (worked out
-    by the store with the local time, from one cache). Written out from the model's fields once,
+def message_scalar_encoder(lead: int = 0) -> Callable[..., tuple]:
+    """A function ``(message, utc, *leading) -> tuple`` of the ``lead`` leading values given,
+    then the message's scalar column values in :data:`MESSAGE_SCALAR_NAMES` order, ``utc``
+    being the text of ``timestamp_utc`` (worked out by the store with the local time, from one
+    cache): one tuple per row, not one joined to another. Written out from the model's fields once,
     as the decoder is. A bool goes to SQLite as the int 1 or 0 (what SQLite stores for it either
     way): the sqlite3 module binds an exact int directly, but looks a bool up as a value to adapt
     first, which cost a third of the insert at 300,000 messages; any other value goes as it is."""
@@ -132,7 +133,11 @@ def message_scalar_encoder() -> Callable[[Message, str | None], tuple]:
             values.append(f"r.{name}")
         else:
             values.append(f"_encode_{name}(r.{name})")
-    source = f"def scalars(r, utc):\n    return ({', '.join(values)},)\n"
+    leading = [f"a{n}" for n in range(lead)]
+    source = (
+        f"def scalars({', '.join(['r', 'utc', *leading])}):\n"
+        f"    return ({', '.join([*leading, *values])},)\n"
+    )
     namespace: dict[str, Any] = {
         f"_encode_{name}": encode for name, _, encode, _ in MESSAGE_SCALARS
     }

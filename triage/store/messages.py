@@ -106,7 +106,12 @@ CREATE INDEX IF NOT EXISTS attachments_sha256 ON attachments (sha256);
 """
 
 _ATTACHMENT_FIELDS = ("name", "path", "sha256", "mime", "size", "source_hash", "note")
-_message_scalars = message_scalar_encoder()
+# The whole messages row: the 8 columns before the scalars, then the scalars.
+_message_scalars = message_scalar_encoder(lead=8)
+_ROW_COPY_KEY = 8 + MESSAGE_SCALAR_NAMES.index("copy_key")
+_ROW_DEVICE = 8 + MESSAGE_SCALAR_NAMES.index("device")
+_NO_DEVICE_YET = object()
+_SEVERAL_DEVICES = object()
 # Below 2**32 s (year 2106) a float POSIX time is within a microsecond, so its whole seconds
 # are exact (see MessagesAggregate._times).
 _EXACT_SECONDS = 2**32
@@ -203,6 +208,10 @@ class MessagesAggregate:
             1 + c.execute("SELECT COALESCE(MAX(id), 0) FROM messages").fetchone()[0]
         )
         self._seen_keys: dict[bytes, int] = {}
+        # The device every message stored so far was read from, while they all share one: no
+        # copy of a message on another device can be met then, so copy keys are only digested
+        # and remembered (``_seen_copies``) from the first message of a second device on.
+        self._copies_device: object = _NO_DEVICE_YET
         # Copy keys (``Message.copy_key``) stored: digest -> (message id, device).
         self._seen_copies: dict[bytes, tuple[int, str | None]] = {}
         # Whether _seen_keys holds every stored key (false once released by index()).
@@ -312,6 +321,7 @@ class MessagesAggregate:
                     " ORDER BY id"
                 )
             }
+            self._copies_device = _SEVERAL_DEVICES
             self._keys_in_memory = True
         iterator = iter(records)
         with _collector_paused():
@@ -366,6 +376,7 @@ class MessagesAggregate:
         seen_keys = self._seen_keys
         seen_copies = self._seen_copies
         conv_ids = self._conv_ids
+        objects = self._party_objects
         for record in records:
             if isinstance(record, Message):
                 key = record.duplicate_key
@@ -393,8 +404,15 @@ class MessagesAggregate:
                 # the same rule: listed as a copy of the kept one, not stored again. On one
                 # device, copies meet by duplicate_key only.
                 copy = record.copy_key
-                copy_digest = _key_digest(copy.encode()).digest() if copy is not None else None
-                kept = seen_copies.get(copy_digest) if copy_digest is not None else None
+                copy_digest = kept = None
+                if self._copies_device is not _SEVERAL_DEVICES:
+                    if self._copies_device is _NO_DEVICE_YET:
+                        self._copies_device = record.device
+                    elif record.device != self._copies_device:
+                        self._remember_copies(messages)
+                if copy is not None and self._copies_device is _SEVERAL_DEVICES:
+                    copy_digest = _key_digest(copy.encode()).digest()
+                    kept = seen_copies.get(copy_digest)
                 if kept is not None and kept[1] != record.device:
                     dups.append(
                         (
@@ -429,26 +447,42 @@ class MessagesAggregate:
                     )
                     if self._conversations is not None:
                         self._conversations = None
+                # Parties met before are found by identity here, as in _party_id, without a
+                # call per party (two or three per message).
                 sender = record.sender
+                sender_id = None
+                if sender is not None:
+                    hit = objects.get(id(sender))
+                    sender_id = (
+                        hit[1]
+                        if hit is not None and hit[0] is sender
+                        else party_id(sender, parties)
+                    )
                 source = record.source
                 extra = record.extra
                 utc, local = times(record.timestamp_utc)
                 messages.append(
-                    (
+                    scalars(
+                        record,
+                        utc,
                         mid,
                         source_id,
                         conv_id,
-                        None if sender is None else party_id(sender, parties),
+                        sender_id,
                         file_id(source, files),
                         source.locator,
                         dumps(extra) if extra else None,
                         local,
                     )
-                    + scalars(record, utc)
                 )
-                if record.recipients:
-                    recipients.extend(
-                        (mid, n, party_id(p, parties)) for n, p in enumerate(record.recipients)
+                for n, p in enumerate(record.recipients):
+                    hit = objects.get(id(p))
+                    recipients.append(
+                        (
+                            mid,
+                            n,
+                            hit[1] if hit is not None and hit[0] is p else party_id(p, parties),
+                        )
                     )
                 if record.attachments:
                     attachments.extend(
@@ -543,6 +577,20 @@ class MessagesAggregate:
             ),
             *self._call_rows(calls),
         ]
+
+    def _remember_copies(self, pending: list[tuple]) -> None:
+        """Start keeping copy keys: those of every message stored so far (all of one device),
+        the first message of each key, as if they had been kept all along."""
+        seen = self._seen_copies
+        stored = self.conn.execute(
+            "SELECT id, copy_key, device FROM messages WHERE copy_key IS NOT NULL ORDER BY id"
+        )
+        at_key, at_device = _ROW_COPY_KEY, _ROW_DEVICE
+        for mid, key, device in itertools.chain(
+            stored, ((r[0], r[at_key], r[at_device]) for r in pending if r[at_key] is not None)
+        ):
+            seen.setdefault(_key_digest(key.encode()).digest(), (mid, device))
+        self._copies_device = _SEVERAL_DEVICES
 
     def _conversation_id(
         self,
