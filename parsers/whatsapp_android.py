@@ -254,6 +254,66 @@ class _Chat:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def _positional(cls: type, names: tuple[str, ...]) -> Callable[..., Any]:
+    """A constructor of the dataclass ``cls`` taking the fields ``names`` by position, in that
+    order; the other fields keep their defaults. Written out from the class's own fields, so a
+    field added to the model with a default needs no edit here, and one without fails at import.
+    (A keyword call of twenty fields costs about as much as the rest of building a message.)"""
+    args, keywords = [], []
+    namespace: dict[str, Any] = {"cls": cls}
+    for f in dataclasses.fields(cls):
+        if f.name in names:
+            value = f.name
+        elif f.default is not dataclasses.MISSING:
+            namespace[f"_default_{f.name}"] = f.default
+            value = f"_default_{f.name}"
+        elif f.default_factory is not dataclasses.MISSING:
+            namespace[f"_factory_{f.name}"] = f.default_factory
+            value = f"_factory_{f.name}()"
+        else:
+            raise TypeError(f"{cls.__name__}.{f.name} has no default and is not given")
+        if f.kw_only:
+            keywords.append(f"{f.name}={value}")
+        else:
+            args.append(value)
+    args += keywords
+    unknown = set(names) - {f.name for f in dataclasses.fields(cls)}
+    if unknown:
+        raise TypeError(f"{cls.__name__} has no field {sorted(unknown)}")
+    exec(  # noqa: S102 - our own generated code, no input
+        f"def new({', '.join(names)}):\n    return cls({', '.join(args)})\n", namespace
+    )
+    return namespace["new"]
+
+
+_new_message = _positional(
+    Message,
+    (
+        "platform",
+        "conversation",
+        "timestamp_utc",
+        "timestamp_raw",
+        "zone_assumed",
+        "direction",
+        "sender",
+        "recipients",
+        "body",
+        "kind",
+        "source",
+        "deleted",
+        "edited",
+        "attachments",
+        "record_id",
+        "order_key",
+        "extra",
+        "duplicate_key",
+        "copy_key",
+        "id_space",
+        "status_update",
+    ),
+)
+
+
 def _with_thumbnail(attachments: list[Attachment], thumb: Thumbnail) -> list[Attachment]:
     """The message's attachments with ``thumb`` on the first; a preview without a media row
     becomes an attachment of its own (the preview is then all that is left of the file)."""
@@ -576,28 +636,28 @@ class _Base:
                 ":deleted" if deleted else ""
             )
         self.read += 1
-        return Message(
-            platform=PLATFORM,
-            conversation=chat.conversation,
-            timestamp_utc=timestamp,
-            timestamp_raw=str(timestamp_raw),
-            zone_assumed=False,
-            direction=direction,
-            sender=sender,
-            recipients=recipients,
-            body=body if body != "" else None,
-            kind=kind,
-            source=self.source_of(locator),
-            deleted=deleted,
-            edited=edited,
-            attachments=attachments,
-            record_id=rowid,
-            order_key=order_key,
-            extra=extra,
-            duplicate_key=duplicate,
-            copy_key=copy_key(sender, key_id, kind, deleted),
-            id_space=locator.split(".", 1)[0] if rowid is not None else None,
-            status_update=chat.is_status,
+        return _new_message(
+            PLATFORM,
+            chat.conversation,
+            timestamp,
+            str(timestamp_raw),
+            False,
+            direction,
+            sender,
+            recipients,
+            body if body != "" else None,
+            kind,
+            self.source_of(locator),
+            deleted,
+            edited,
+            attachments,
+            rowid,
+            order_key,
+            extra,
+            duplicate,
+            copy_key(sender, key_id, kind, deleted),
+            locator.split(".", 1)[0] if rowid is not None else None,
+            chat.is_status,
         )
 
     def call(

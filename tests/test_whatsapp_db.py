@@ -551,3 +551,44 @@ def test_side_tables_merged_read_as_joined(tmp_path: Path, monkeypatch: pytest.M
     assert merged.messages == joined.messages
     assert merged.calls == joined.calls
     assert merged.ctx.warnings == joined.ctx.warnings
+
+
+def test_positional_message_constructor_equals_keywords() -> None:
+    from triage.parsers.whatsapp_android import _new_message, _positional
+
+    from triage.model import Conversation, Party, Provenance
+
+    her = Party("447700900123@s.whatsapp.net", "+447700900123", scheme="phone")
+    given = {
+        "platform": "whatsapp",
+        "conversation": Conversation(ALICE_CONV, participants=[her]),
+        "timestamp_utc": None,
+        "timestamp_raw": "0",
+        "zone_assumed": False,
+        "direction": "incoming",
+        "sender": her,
+        "recipients": [her],
+        "body": "hi",
+        "kind": "text",
+        "source": Provenance("msgstore.db", "0" * 64, "whatsapp_android", "message._id=2"),
+        "deleted": True,
+        "edited": True,
+        "attachments": [],
+        "record_id": 2,
+        "order_key": 3,
+        "extra": {"key_id": "K"},
+        "duplicate_key": "d",
+        "copy_key": "c",
+        "id_space": "message",
+        "status_update": True,
+    }
+    built = _new_message(*given.values())
+    assert built == Message(**given)
+    # Fields left out keep their defaults, each factory called per record.
+    few = _positional(Message, tuple(n for n in given if n not in ("attachments", "extra")))
+    args = [v for n, v in given.items() if n not in ("attachments", "extra")]
+    one, two = few(*args), few(*args)
+    assert one == Message(**{**given, "attachments": [], "extra": {}})
+    assert one.extra is not two.extra
+    with pytest.raises(TypeError, match="no default"):
+        _positional(Message, ("platform",))
