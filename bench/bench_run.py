@@ -94,6 +94,25 @@ before, 42.7 / 44.9 s after (within the noise at that load), peak RSS 351-367 Mi
 1,000,000 rows, main with this work reverted vs main (06:25-06:29, load 2.0-2.8): 105.9 s wall /
 102.4 s CPU vs 81.3 s / 96.6 s; peak RSS 925 vs 924 MiB (the recovery's process alone 192 MiB at
 most, 3.0 s CPU, while the parser reads the live rows).
+
+Reading sources without deleted-row recovery (ingest, 2026-12-02): the stage's CPU time in one
+process (``run_case`` with ``report=False``, recovery patched out as ``NO_RECOVERY`` does), 300k.
+Idle machine (05:38, load 0-0.8), main then vs the first landing: 11.1-11.2 s vs 8.2-8.3 s.
+Same-time A/B, 7fc2110 vs all of it, alternately three times each (06:09, load 5.6-7.9): 13.1-13.5
+s vs 7.3-7.55 s (-44 %); peak RSS of the process 199 vs 151 MiB. Where it went: the cyclic
+collector held off while a source is stored (it ran 25 full passes over the process and freed
+nothing: about 2.2 s); bools bound as ints (the sqlite3 module adapts a bool before binding it:
+the messages insert 1.4 -> 0.93 s); WhatsApp side tables merged with the messages in ``_id``
+order instead of joined (the query 1.03 -> 0.46 s), the senders of each chat read by a table scan
+rather than through ``message_sort_id_index`` (0.37 -> 0.03 s), rows read by position, the
+addressing rule's answer kept per chat, direction and counterpart, a positional Message
+constructor; copy keys digested only once a second device is stored. Again at 06:23 (load
+2.4-3.1): 11.9-12.4 s vs 6.8-7.0 s. What is left (about 6.3 s on an idle machine, scaled):
+the parser 2.3 s (the SQL 0.46 s of it), the row encoder 1.9 s (orjson of ``extra`` with sorted
+keys, the duplicate-key digests, the time texts), the inserts 1.2 s, the indexes 0.45 s. Every
+output byte-identical to main's (``diff -r`` of the whole output directory with the report: only
+the manifest's run times differ; ``case.sqlite`` ``cmp``-identical). The stage's target (<= 4 s)
+is not met.
 """
 
 from __future__ import annotations
