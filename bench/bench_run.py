@@ -54,6 +54,18 @@ file's paths byte-identical to the 02:25 run. Target not met. 1,000,000 rows (03
 56.7; peak RSS 870 MiB (met); the exports' process 276 MiB at most, both together 721 MiB at most
 while it ran (the peak is the pages' process alone, later).
 
+The exports' process (exports, 2026-12-02), ``write_exports`` alone on the finished 300k case
+(/tmp/base's case.sqlite copied), CPU time, runs alternated (06:08-06:11, load 5-8): before
+(7fc2110) 18.0-19.0 s; main with the new workbook rule only (c719f37) 8.7-9.1 s; after
+5.5 s. messages.csv alone 5.3 -> 2.1-2.3 s (SQL rows 0.95 s, labels 0.3 s, lines 0.56 s),
+findings.json 0.45 -> 0.2 s. Every export byte-identical to main's but triage.xlsx, whose other
+sheets are identical and whose messages sheet now lists every message with a case contact and
+the others up to 20,000 rows (was the first 100,000): 21,119 rows here, each equal to its row in
+the old file. What is left is xlsxwriter's own cell XML, about 2.2 s for those 21,119 rows of
+22 cells (its floor), and its zip at close, 0.4 s. The whole run at 6ac7a56 with every
+helper's landings so far (06:17, load 3.1-3.6): naive 1.17 s; run 30.8 s wall / 33.1 s CPU;
+ratio 26.4 wall, 28.4 CPU; peak RSS 336 MiB. Target not met.
+
 Ingest and analysers (run-store, 2026-12-02): idle machine (load 1.2-1.4) before: naive CPU
 1.65 s, run CPU 129.8 s, CPU-time ratio 78.8. Same-time A/B at 300k (load 5-9; main then vs
 this branch): run CPU 131.1 s vs 120.5 s (ratio 76.1 vs 70.7), peak RSS 393 vs 419 MiB; the

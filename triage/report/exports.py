@@ -298,7 +298,7 @@ class _MessageExport:
                 utc = local = ""
             else:
                 # local_iso's own fast path, inlined: the local minute and offset of the UTC one
-                minute = minutes.get(utc[:16]) if len(utc) == 20 else None
+                minute = minutes.get(utc[:16]) if len(utc) == 20 and utc[19] == "Z" else None
                 local = f"{minute[0]}{utc[16:19]}{minute[1]}" if minute else local_iso(utc)
             key = (zone, platform, cid, direction, sender, recipients, kind, deleted, edited)
             head = heads.get(key)
