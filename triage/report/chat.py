@@ -292,42 +292,43 @@ class MessageHtml:
         times: tuple[str, str, str] | None = None,
     ) -> str:
         """One bubble; ``place`` links it to its conversation page, ``times`` are its
-        ``Report._times`` when the caller has them already."""
+        ``Report._times`` when the caller has them already.
+
+        Written as one format string with the common case first: each piece a message does
+        not have is an empty string, and what is shared (parties, badges, the source's
+        reference in the page's legend) comes from a cache without a call."""
         r = self.r
         mid = m.id
-        ident = str(mid)
-        start, head, addressing, _ = self._parties(m)
-        parts = [start, ident, head]
+        conv = m.conversation
+        who = self._who.get(
+            (
+                m.direction,
+                id(m.sender),
+                id(m.recipients),
+                m.status_update,
+                conv.is_group and conv.id,
+            )
+        )
+        if who is None:
+            who = self._parties(m)
+        start, head, addressing, _ = who
         body = m.body
         if body:
-            parts.append(f'<div class="body">{_e(body)}</div>')
+            text = f'<div class="body">{_e(body)}</div>'
         elif not m.attachments:
-            nobody = self._nobody.get((m.kind, m.deleted))
-            if nobody is None:
-                deleted = ", content deleted" if m.deleted else ""
-                nobody = self._nobody[(m.kind, m.deleted)] = (
-                    f'<div class="nobody">({_e(m.kind)}{deleted}, no text)</div>'
-                )
-            parts.append(nobody)
-        if m.attachments:
-            parts.append(_attachments(m.attachments))
+            text = self._nobody.get((m.kind, m.deleted)) or self._no_text(m)
+        else:
+            text = ""
+        attachments = _attachments(m.attachments) if m.attachments else ""
         _, short, full = times or r._times(m.utc)
-        parts.append(f'<div class="meta"><span class="no">No. {ident}</span>{_time(short, full)}')
-        if m.zone_assumed:
-            parts.append(self.zone_badge)
         status = r.status_labels.get(mid)
-        if status:
-            badge = self._status.get(status)
-            if badge is None:
-                name = STATUS_NAMES.get(status, status)
-                badge = self._status[status] = f'<span class="badge {_e(status)}">{_e(name)}</span>'
-            parts.append(badge)
+        badges = self._status.get(status) or self._status_badge(status) if status else ""
         if r.night_labels.get(mid):
-            parts.append('<span class="badge night">night</span>')
+            badges += '<span class="badge night">night</span>'
         if m.deleted:
-            parts.append('<span class="badge flag">deleted/unsent</span>')
+            badges += '<span class="badge flag">deleted/unsent</span>'
         if m.edited:
-            parts.append('<span class="badge flag">edited</span>')
+            badges += '<span class="badge flag">edited</span>'
         recovered = m.recovered
         if recovered:
             what = (
@@ -335,7 +336,7 @@ class MessageHtml:
                 if recovered["status"] == "deleted"
                 else "recovered: earlier version of a live row"
             )
-            parts.append(
+            badges += (
                 f'<span class="badge flag recovered" title="{_e(recovered["source"])}">{_e(what)}, '
                 f"{_e(recovered['confidence'])} confidence</span>"
             )
@@ -345,49 +346,66 @@ class MessageHtml:
                 badge = self._contact.get(contact)
                 if badge is None:
                     badge = self._contact[contact] = f'<span class="badge">{_e(contact)}</span>'
-                parts.append(badge)
+                badges += badge
         root = self.root
         if mid in r.views.exhibits:
             for exhibit, n in r.views.exhibits_of(mid):
-                parts.append(
+                badges += (
                     f'<a class="badge exhibit" href="{root}exhibits.html#match-{n}">'
                     f"carried exhibit {_e(exhibit)}</a>"
                 )
         if place:
-            parts.append(f'<a class="small" href="{root}{_e(place)}">in its conversation</a>')
+            badges += f'<a class="small" href="{root}{_e(place)}">in its conversation</a>'
         if r.device_labels:
             device = r.device_labels.get(m.device or "")
             if device:
                 badge = self._device.get(device)
                 if badge is None:
                     badge = self._device[device] = f'<span class="badge device">{_e(device)}</span>'
-                parts.append(badge)
-        legend = self.legend
+                badges += badge
         platform = self._platform.get(m.platform)
         if platform is None:
             platform = self._platform[m.platform] = (
                 f'<span class="muted">{_e(m.platform)}</span></div>'
                 '<details class="prov"><summary>provenance</summary><dl><dt>source</dt><dd>'
             )
-        copies = r.copies.get(mid)
+        legend = self.legend
+        file = m.file
         locator = m.locator
-        legend.rule(m.file, locator)
-        parts.append(
-            f"{platform}{legend.source(m.file)}</dd>"
-            f'<dt>record</dt><dd class="mono">{_e(locator)}</dd>'
-            f"<dt>addressed</dt><dd>{legend.address(addressing)}</dd>"
-            + (
-                "".join(
-                    _copy({**c, "device": r.device_labels.get(c["device"] or "")}) for c in copies
-                )
-                if copies
-                else ""
-            )
-            + (_recovery(recovered) if recovered else "")
-            + f'<dt>raw time</dt><dd class="mono">{_e(m.timestamp_raw)}</dd>'
+        if (file, locator.rstrip(_DIGITS)) not in legend.rules:
+            legend.rule(file, locator)
+        source = legend.sources.get(file) or legend.source(file)
+        addressed = legend._address_refs.get(id(addressing)) or legend.address(addressing)
+        copies = r.copies.get(mid)
+        own = (
+            "".join(_copy({**c, "device": r.device_labels.get(c["device"] or "")}) for c in copies)
+            if copies
+            else ""
+        )
+        if recovered:
+            own += _recovery(recovered)
+        ident = str(mid)
+        return (
+            f"{start}{ident}{head}{text}{attachments}"
+            f'<div class="meta"><span class="no">No. {ident}</span>{_time(short, full)}'
+            f"{self.zone_badge if m.zone_assumed else ''}{badges}"
+            f'{platform}{source}</dd><dt>record</dt><dd class="mono">{_e(locator)}</dd>'
+            f"<dt>addressed</dt><dd>{addressed}</dd>{own}"
+            f'<dt>raw time</dt><dd class="mono">{_e(m.timestamp_raw)}</dd>'
             "</dl></details></div></li>"
         )
-        return "".join(parts)
+
+    def _no_text(self, m: PageMessage) -> str:
+        deleted = ", content deleted" if m.deleted else ""
+        found = self._nobody[(m.kind, m.deleted)] = (
+            f'<div class="nobody">({_e(m.kind)}{deleted}, no text)</div>'
+        )
+        return found
+
+    def _status_badge(self, status: str) -> str:
+        name = STATUS_NAMES.get(status, status)
+        found = self._status[status] = f'<span class="badge {_e(status)}">{_e(name)}</span>'
+        return found
 
 
 def _recorded(m: PageMessage) -> str:

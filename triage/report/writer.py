@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -148,14 +149,8 @@ def page_name(base: str, number: int) -> str:
 
 
 def _chunks(items: Iterable[PageMessage], size: int) -> Iterator[list[PageMessage]]:
-    chunk: list[PageMessage] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+    items = iter(items)
+    return iter(lambda: list(itertools.islice(items, size)), [])
 
 
 class Report:
@@ -322,7 +317,7 @@ class Report:
         they fall."""
         # A gap is drawn beside a surviving neighbour in the conversation it is placed in (a gap
         # between conversations, beside either neighbour): the gaps page says the same.
-        conv_of = {m.id: m.conversation.id for m in messages}
+        conv_of = {m.id: m.conversation.id for m in messages} if self.gaps else {}
         after: dict[int, list[Finding]] = {}
         before: dict[int, list[Finding]] = {}
         for gap in self.gaps:
@@ -333,24 +328,35 @@ class Report:
             elif a in conv_of and (not placed or conv_of[a] == gap.subject):
                 before.setdefault(a, []).append(gap)
         rows: list[dict[str, Any]] = []
+        append = rows.append
         day = None
+        minutes = self._time_cache
+        gapped = before.keys() | after.keys()
         for stored in _by_time(messages, calls or []):
-            if isinstance(stored, StoredCall):
+            if type(stored) is StoredCall:
                 view = self.call_view(stored)
                 if view["day"] != day:
                     day = view["day"]
-                    rows.append({"type": "day", "day": day})
-                rows.append({"type": "call", "c": view})
+                    append({"type": "day", "day": day})
+                append({"type": "call", "c": view})
                 continue
-            times = self._times(stored.utc)
+            utc = stored.utc
+            times = minutes.get(utc[:16]) if utc is not None else None
+            if times is None:
+                times = self._times(utc)
             if times[0] != day:
                 day = times[0]
-                rows.append({"type": "day", "day": day})
-            if stored.id in before:
-                rows.extend({"type": "gap", "gap": self.gap_view(g)} for g in before[stored.id])
-            rows.append({"type": "message", "s": stored, "times": times})
-            if stored.id in after:
-                rows.extend({"type": "gap", "gap": self.gap_view(g)} for g in after[stored.id])
+                append({"type": "day", "day": day})
+            if gapped and stored.id in gapped:
+                rows.extend(
+                    {"type": "gap", "gap": self.gap_view(g)} for g in before.get(stored.id, [])
+                )
+                append({"type": "message", "s": stored, "times": times})
+                rows.extend(
+                    {"type": "gap", "gap": self.gap_view(g)} for g in after.get(stored.id, [])
+                )
+            else:
+                append({"type": "message", "s": stored, "times": times})
         return rows
 
     def chat(self, rows: list[dict[str, Any]], root: str, show_contact: bool) -> Markup:
@@ -631,8 +637,12 @@ class Report:
 
     # -- conversations -----------------------------------------------------------------------------
     def write_conversations(self) -> None:
-        stream = iter(self.store.page_messages_by_conversation())
-        pending = next(stream, None)
+        # The store gives every message grouped by conversation key, in the order of
+        # self.conversations; a conversation with no message has no group.
+        groups = itertools.groupby(
+            self.store.page_messages_by_conversation(), key=lambda m: m.conversation.id
+        )
+        group = next(groups, None)
         held = copies_held(
             self.store.conversation_copies(),
             self.meta,
@@ -643,15 +653,8 @@ class Report:
             base = slug(conv["key"])
             pages = max(1, -(-conv["messages"] // PAGE_SIZE))
 
-            def own(key: str = conv["key"]) -> Iterator[PageMessage]:
-                nonlocal pending
-                while pending is not None and pending.conversation.id == key:
-                    # Advance before yielding: a full last page must not leave this
-                    # conversation's final message pending for the next conversation.
-                    current, pending = pending, next(stream, None)
-                    yield current
-
-            chunks = _chunks(own(), PAGE_SIZE)
+            matched = group is not None and group[0] == conv["key"]
+            chunks = _chunks(group[1] if matched and group is not None else (), PAGE_SIZE)
             calls = list(self.calls_by_conversation.get(conv["key"], []))
             for number in range(1, pages + 1):
                 chunk = next(chunks, [])
@@ -675,6 +678,9 @@ class Report:
                     total=conv["messages"],
                     copies=held.get(conv["key"]),
                 )
+            if matched:
+                # Only now: advancing the groups ends the current group's iterator.
+                group = next(groups, None)
 
     def coverage_context(self) -> dict[str, Any]:
         """Each source of the case file and each picture, for the coverage page."""

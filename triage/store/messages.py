@@ -724,14 +724,15 @@ class MessagesAggregate:
         )
 
     def _page_messages(
-        self, where: str = "", params: tuple = (), order: str = TIME_ORDER
+        self, where: str = "", params: tuple = (), order: str = TIME_ORDER, every: bool = False
     ) -> Iterator[PageMessage]:
         self.index()
         decode = page_message_decoder(
             self._conversation_objects(),
             self._parties,
             self._files,
-            self._attachments_by_message(where, params),
+            # Reading every message: every attachment, without a subquery of the messages.
+            self._attachments_by_message("" if every else where, () if every else params),
         )
         sql = f"SELECT {PAGE_COLUMNS} FROM messages m {where} ORDER BY {order}"
         return map(decode, self.conn.execute(sql, params))
@@ -739,7 +740,7 @@ class MessagesAggregate:
     def page_messages_by_conversation(self) -> Iterator[PageMessage]:
         """:meth:`messages_by_conversation` as the report pages read it (:class:`PageMessage`)."""
         return self._page_messages(
-            "JOIN conversations c ON c.id = m.conversation_id", (), "c.key, " + TIME_ORDER
+            "JOIN conversations c ON c.id = m.conversation_id", (), "c.key, " + TIME_ORDER, True
         )
 
     def page_messages_by_ids(self, ids: Iterable[int]) -> list[PageMessage]:
@@ -1072,10 +1073,14 @@ class MessagesAggregate:
         objects = self._conversation_objects()
         out = []
         for cid, key, platform, title, is_group, n, first, last, status in self.conn.execute(
-            "SELECT c.id, c.key, c.platform, c.title, c.is_group, COUNT(m.id),"
-            " MIN(m.timestamp_utc), MAX(m.timestamp_utc), COALESCE(SUM(m.status_update), 0)"
-            " FROM conversations c LEFT JOIN messages m ON m.conversation_id = c.id"
-            " GROUP BY c.id ORDER BY c.key"
+            # One scan of the table, not a walk of the conversation index with a row lookup
+            # per message (three times the time at 300,000 messages).
+            "SELECT c.id, c.key, c.platform, c.title, c.is_group, COALESCE(s.n, 0), s.first,"
+            " s.last, COALESCE(s.status, 0) FROM conversations c LEFT JOIN ("
+            "SELECT conversation_id, COUNT(*) AS n, MIN(timestamp_utc) AS first,"
+            " MAX(timestamp_utc) AS last, SUM(status_update) AS status"
+            " FROM messages NOT INDEXED GROUP BY conversation_id"
+            ") s ON s.conversation_id = c.id ORDER BY c.key"
         ):
             out.append(
                 {
