@@ -477,17 +477,17 @@ def render_chat(
 ) -> Markup:
     """``rows`` from ``Report.timeline_rows``: day headings, messages, calls and deletion gaps;
     ``message`` writes the message bubbles of this kind of page (into its ``legend``)."""
-    out = ['<ol class="chat">']
+    out: list[str] = []
+    append = out.append
     for row in rows:
         kind = row["type"]
-        if kind == "day":
-            out.append(f'<li class="day"><span>{_e(row["day"])}</span></li>')
+        if kind == "message":
+            append(message(row["s"], row.get("place"), row["times"]))
+        elif kind == "day":
+            append(f'<li class="day"><span>{_e(row["day"])}</span></li>')
         elif kind == "gap":
-            out.append(_gap(row["gap"], root))
-        elif kind == "call":
-            out.append(_call(row["c"], root, show_contact))
+            append(_gap(row["gap"], root))
         else:
-            out.append(message(row["s"], row.get("place"), row.get("times")))
-        out.append("\n")
-    out.append("</ol>")
-    return Markup("".join(out))
+            append(_call(row["c"], root, show_contact))
+    # Each row on a line of its own.
+    return Markup('<ol class="chat">' + "\n".join(out) + ("\n</ol>" if out else "</ol>"))

@@ -71,7 +71,7 @@ class SearchIndex:
         contacts = self.contacts
         platform_codes = self.tables["platforms"]
         status_codes = self.tables["statuses"]
-        seconds = self._seconds
+        minutes = self._minutes
         append = self.rows.append
         conversation = None
         conversation_code = -1
@@ -107,6 +107,11 @@ class SearchIndex:
                 | (ATTACHMENTS if m.attachments else 0)
             )
             utc = m.utc
+            if utc is not None:
+                minute = minutes.get(utc[:16])
+                second = (minute + int(utc[17:19])) if minute is not None else -1
+                if second < 0:
+                    second = self._seconds(utc)
             status = status_labels.get(mid)
             status_code = status_codes.get(status, -1) if status else -1
             if status and status_code < 0:
@@ -120,7 +125,7 @@ class SearchIndex:
             append(
                 (
                     utc is None,
-                    0 if utc is None else seconds(utc),
+                    0 if utc is None else second,
                     mid,
                     body,
                     who_code,

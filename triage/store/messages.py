@@ -20,7 +20,7 @@ import gc
 import hashlib
 import itertools
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
@@ -735,7 +735,22 @@ class MessagesAggregate:
             self._attachments_by_message("" if every else where, () if every else params),
         )
         sql = f"SELECT {PAGE_COLUMNS} FROM messages m {where} ORDER BY {order}"
-        return map(decode, self.conn.execute(sql, params))
+        if not every:
+            return map(decode, self.conn.execute(sql, params))
+        return self._sorted_read(sql, params, decode)
+
+    def _sorted_read(
+        self, sql: str, params: tuple, decode: Callable[[tuple], PageMessage]
+    ) -> Iterator[PageMessage]:
+        """Every message sorted by SQLite with a 16 MiB cache for the read: the sorter holds
+        that much before it spills to temporary files (2 MiB by default), which at 300,000
+        messages cost 0.4 s of system time, for 28 MiB more memory whatever the case's size."""
+        (old,) = self.conn.execute("PRAGMA cache_size").fetchone()
+        self.conn.execute("PRAGMA cache_size = -16384")
+        try:
+            yield from map(decode, self.conn.execute(sql, params))
+        finally:
+            self.conn.execute(f"PRAGMA cache_size = {int(old)}")
 
     def page_messages_by_conversation(self) -> Iterator[PageMessage]:
         """:meth:`messages_by_conversation` as the report pages read it (:class:`PageMessage`)."""
