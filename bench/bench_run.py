@@ -125,6 +125,25 @@ keys, the duplicate-key digests, the time texts), the inserts 1.2 s, the indexes
 output byte-identical to main's (``diff -r`` of the whole output directory with the report: only
 the manifest's run times differ; ``case.sqlite`` ``cmp``-identical). The stage's target (<= 4 s)
 is not met.
+
+Report pages (pages, 2026-12-02): ``Report.write()`` alone on a copy of the 300k case's
+case.sqlite, main 7fc2110 and this branch run one after the other, twice each (load 4.4-7.7):
+before 16.1-17.0 s CPU, after 9.5-9.6 s CPU (at load 5-6: 15.8-16.0 vs 8.1-8.6 s); peak RSS of
+the process 300 -> 270-280 MiB. Pages written 402.8 -> 270.7 MB (1,344 -> 903 bytes a message;
+conversations/ 336 -> 220 MB, 1,121 -> 734 bytes a message; groups.html 35.4 -> 21.5 MB; the
+search index unchanged, 24.1 MB). Where it went: the pages read messages as PageMessage rows
+(store/page_rows.py: the columns a page shows, shared conversation, party, recipient-list and
+file objects, the time as the stored text worded per minute) instead of full Messages; each
+bubble one format string with every shared piece cached; evidence escaped by ``str.replace``
+(as markupsafe does, without a Markup per string); the bidi check of each page's chat skipped
+for ASCII text (it ran a regex over every page, 1 s); the conversation summaries in one table
+scan (0.5 -> 0.16 s); the sorted read of every message with a 16 MiB cache, so SQLite's sorter
+no longer spills to temporary files (0.4 s of system time, 28 MiB more). Output: byte-identical
+but for the intended layout change (a page's legend, S1/A1 under each message; README "What the
+investigator sees"). What is left (at load 5, CPU): reading and sorting the messages in SQLite
+about 2 s, their decoding 0.5 s, bubbles 1.5 s, the search index 1.3 s, timelines 0.7 s, the
+groups page 0.7 s (it reads its 29,700 messages again), the rest jinja2 and file writes.
+Target (<= 5 s CPU) not met.
 """
 
 from __future__ import annotations
