@@ -128,7 +128,8 @@ is not met.
 
 Report pages (pages, 2026-12-02): ``Report.write()`` alone on a copy of the 300k case's
 case.sqlite, main 7fc2110 and this branch run one after the other, twice each (load 4.4-7.7):
-before 16.1-17.0 s CPU, after 9.5-9.6 s CPU (at load 5-6: 15.8-16.0 vs 8.1-8.6 s); peak RSS of
+before 16.1-17.0 s CPU, after 9.5-9.6 s CPU (at load 5-6: 15.8-16.0 vs 8.1-8.6 s; at 06:30, load
+2.2-2.9, rebased on main 658625a: 13.6-13.9 vs 6.3-6.5 s, wall 14.6-15.0 vs 6.6-6.8 s); peak RSS of
 the process 300 -> 270-280 MiB. Pages written 402.8 -> 270.7 MB (1,344 -> 903 bytes a message;
 conversations/ 336 -> 220 MB, 1,121 -> 734 bytes a message; groups.html 35.4 -> 21.5 MB; the
 search index unchanged, 24.1 MB). Where it went: the pages read messages as PageMessage rows
