@@ -74,6 +74,7 @@ from triage.addressing import sender_and_recipients
 from triage.clock import from_unix_ms
 from triage.evidence import EvidenceFile
 from triage.model import (
+    MESSAGE_LEADING_FIELDS,
     Attachment,
     Call,
     CallResult,
@@ -85,6 +86,7 @@ from triage.model import (
     Record,
     Thumbnail,
     iso_utc,
+    positional,
 )
 from triage.registry import Match, ParseContext, Parser, Probe
 from triage.sqlite_meta import is_autoincrement, table_columns
@@ -254,63 +256,8 @@ class _Chat:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _positional(cls: type, names: tuple[str, ...]) -> Callable[..., Any]:
-    """A constructor of the dataclass ``cls`` taking the fields ``names`` by position, in that
-    order; the other fields keep their defaults. Written out from the class's own fields, so a
-    field added to the model with a default needs no edit here, and one without fails at import.
-    (A keyword call of twenty fields costs about as much as the rest of building a message.)"""
-    args, keywords = [], []
-    namespace: dict[str, Any] = {"cls": cls}
-    for f in dataclasses.fields(cls):
-        if f.name in names:
-            value = f.name
-        elif f.default is not dataclasses.MISSING:
-            namespace[f"_default_{f.name}"] = f.default
-            value = f"_default_{f.name}"
-        elif f.default_factory is not dataclasses.MISSING:
-            namespace[f"_factory_{f.name}"] = f.default_factory
-            value = f"_factory_{f.name}()"
-        else:
-            raise TypeError(f"{cls.__name__}.{f.name} has no default and is not given")
-        if f.kw_only:
-            keywords.append(f"{f.name}={value}")
-        else:
-            args.append(value)
-    args += keywords
-    unknown = set(names) - {f.name for f in dataclasses.fields(cls)}
-    if unknown:
-        raise TypeError(f"{cls.__name__} has no field {sorted(unknown)}")
-    exec(  # noqa: S102 - our own generated code, no input
-        f"def new({', '.join(names)}):\n    return cls({', '.join(args)})\n", namespace
-    )
-    return namespace["new"]
-
-
-_new_message = _positional(
-    Message,
-    (
-        "platform",
-        "conversation",
-        "timestamp_utc",
-        "timestamp_raw",
-        "zone_assumed",
-        "direction",
-        "sender",
-        "recipients",
-        "body",
-        "kind",
-        "source",
-        "deleted",
-        "edited",
-        "attachments",
-        "record_id",
-        "order_key",
-        "extra",
-        "duplicate_key",
-        "copy_key",
-        "id_space",
-        "status_update",
-    ),
+_new_message = positional(
+    Message, (*MESSAGE_LEADING_FIELDS, "copy_key", "id_space", "status_update")
 )
 
 

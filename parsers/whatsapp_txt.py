@@ -36,7 +36,7 @@ import posixpath
 import re
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -47,6 +47,7 @@ from triage.clock import local_to_utc
 from triage.evidence import EvidenceFile
 from triage.identity import normalise_name, party
 from triage.model import (
+    MESSAGE_LEADING_FIELDS,
     Attachment,
     Call,
     CallDirection,
@@ -56,6 +57,7 @@ from triage.model import (
     Party,
     Provenance,
     Record,
+    positional,
 )
 from triage.registry import Match, ParseContext, Parser, Probe
 from triage.text_lines import TextLines, decode_head
@@ -75,30 +77,8 @@ MAX_AUTHORS = 5000
 #: Header times and local days remembered (a chat rarely spans more; the cache then restarts).
 MAX_TIMES = 8192
 _UNSET: Any = object()
-#: The leading fields of Message, which :meth:`_State.message` passes by position; checked here
-#: so that a change to the model stops the import instead of filling the wrong fields.
-_MESSAGE_FIELDS = (
-    "platform",
-    "conversation",
-    "timestamp_utc",
-    "timestamp_raw",
-    "zone_assumed",
-    "direction",
-    "sender",
-    "recipients",
-    "body",
-    "kind",
-    "source",
-    "deleted",
-    "edited",
-    "attachments",
-    "record_id",
-    "order_key",
-    "extra",
-    "duplicate_key",
-)
-if tuple(f.name for f in fields(Message))[: len(_MESSAGE_FIELDS)] != _MESSAGE_FIELDS:
-    raise ImportError("triage.model.Message fields changed: update _MESSAGE_FIELDS and its use")
+# Messages built by position (keywords cost a third of building the message).
+_new_message = positional(Message, MESSAGE_LEADING_FIELDS)
 # Times of day as offsets from midnight, made once (a reading adds one to its day's midnight).
 _MINUTES = [timedelta(minutes=n) for n in range(24 * 60)]
 _SECONDS = [timedelta(seconds=n) for n in range(60)]
@@ -1148,8 +1128,8 @@ class _State:
         digest = self._key_prefix.copy()
         text = f"{line_no}\x1e{body_text}"
         digest.update((text + "\x1e" + "\x1e".join(more) if more else text).encode())
-        # In the order of _MESSAGE_FIELDS (keywords cost a third of building the message).
-        return Message(
+        # In the order of MESSAGE_LEADING_FIELDS.
+        return _new_message(
             "whatsapp",
             self.conversation,
             timestamp,

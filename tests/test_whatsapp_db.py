@@ -554,9 +554,10 @@ def test_side_tables_merged_read_as_joined(tmp_path: Path, monkeypatch: pytest.M
 
 
 def test_positional_message_constructor_equals_keywords() -> None:
-    from triage.parsers.whatsapp_android import _new_message, _positional
+    from triage.parsers.whatsapp_android import _new_message
 
     from triage.model import Conversation, Party, Provenance
+    from triage.model import positional as _positional
 
     her = Party("447700900123@s.whatsapp.net", "+447700900123", scheme="phone")
     given = {

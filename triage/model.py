@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any, Literal, NamedTuple, get_args
 
@@ -462,3 +463,59 @@ def json_evidence_value(value: Any) -> Any:
     if isinstance(value, set | frozenset | tuple):
         return sorted(value, key=str) if isinstance(value, set | frozenset) else list(value)
     return clean(value)
+
+
+#: The leading fields of :class:`Message` in their order, which the parsers that build many
+#: messages pass by position to the constructor :func:`positional` writes.
+MESSAGE_LEADING_FIELDS = (
+    "platform",
+    "conversation",
+    "timestamp_utc",
+    "timestamp_raw",
+    "zone_assumed",
+    "direction",
+    "sender",
+    "recipients",
+    "body",
+    "kind",
+    "source",
+    "deleted",
+    "edited",
+    "attachments",
+    "record_id",
+    "order_key",
+    "extra",
+    "duplicate_key",
+)
+
+
+def positional(cls: type, names: tuple[str, ...]) -> Callable[..., Any]:
+    """A constructor of the dataclass ``cls`` taking the fields ``names`` by position, in that
+    order; the other fields keep their defaults. Written out from the class's own fields, so a
+    field added to the model with a default needs no edit here, and one without fails at import.
+    (A keyword call of twenty fields costs about as much as the rest of building a message.)"""
+    args, keywords = [], []
+    namespace: dict[str, Any] = {"cls": cls}
+    for f in fields(cls):
+        if f.name in names:
+            value = f.name
+        elif f.default is not MISSING:
+            namespace[f"_default_{f.name}"] = f.default
+            value = f"_default_{f.name}"
+        elif f.default_factory is not MISSING:
+            namespace[f"_factory_{f.name}"] = f.default_factory
+            value = f"_factory_{f.name}()"
+        else:
+            raise TypeError(f"{cls.__name__}.{f.name} has no default and is not given")
+        if f.kw_only:
+            keywords.append(f"{f.name}={value}")
+        else:
+            args.append(value)
+    args += keywords
+    unknown = set(names) - {f.name for f in fields(cls)}
+    if unknown:
+        raise TypeError(f"{cls.__name__} has no field {sorted(unknown)}")
+    exec(  # noqa: S102 - our own generated code, no input
+        f"def new({', '.join(names)}):\n    return cls({', '.join(args)})\n", namespace
+    )
+    return namespace["new"]
