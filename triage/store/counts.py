@@ -9,6 +9,7 @@ keeps the exact rule of the Python it replaced: the docstrings name it.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
@@ -18,41 +19,44 @@ from triage.store.messages import LIVE
 #: Who a message is with (``MessagesAggregate.party_messages``): sender rank 0, recipients
 #: 2**32 + position (in a group only when the owner sent it), participants of a one-to-one chat
 #: 2 * 2**32 + position, so that the smallest rank is the party the role order reaches first.
+#: ``shared`` rides along: whether the key has several parties (its own, so the same for every
+#: row of a key).
 _NAMED = """
-  named(message_id, rank, key_id, party_id) AS (
-    SELECT m.id, 0, k.key_id, m.sender_party FROM messages m
+  named(message_id, rank, key_id, party_id, shared) AS (
+    SELECT m.id, 0, k.key_id, m.sender_party, k.shared FROM messages m
       JOIN counted_party_keys k ON k.party_id = m.sender_party
     UNION ALL
-    SELECT r.message_id, 4294967296 + r.position, k.key_id, r.party_id
+    SELECT r.message_id, 4294967296 + r.position, k.key_id, r.party_id, k.shared
       FROM recipients r
       JOIN counted_party_keys k ON k.party_id = r.party_id
       JOIN messages m ON m.id = r.message_id
       JOIN conversations c ON c.id = m.conversation_id
       WHERE c.is_group = 0 OR m.direction <> 'incoming'
     UNION ALL
-    SELECT m.id, 8589934592 + p.position, k.key_id, p.party_id FROM participants p
+    SELECT m.id, 8589934592 + p.position, k.key_id, p.party_id, k.shared
+      FROM participants p
       JOIN counted_party_keys k ON k.party_id = p.party_id
       JOIN conversations c ON c.id = p.conversation_id AND c.is_group = 0
       JOIN messages m ON m.conversation_id = p.conversation_id
   ),
-  firsts(message_id, key_id, party_id, rank) AS (
-    SELECT message_id, key_id, party_id, MIN(rank) FROM named GROUP BY message_id, key_id
+  firsts(message_id, key_id, party_id, shared, rank) AS (
+    SELECT message_id, key_id, party_id, shared, MIN(rank) FROM named GROUP BY message_id, key_id
   )
 """
 
 # Time order (undated last, then store id) as one text, so SQL can take its least and greatest:
 # \x01 ends the time, sorting below every character of one, so a shorter time sorts first.
+# Made only for a key with several parties (``f.shared``): the order picks one of them.
 _TIME_ORDER = (
-    "(CASE WHEN m.timestamp_utc IS NULL THEN '1' ELSE '0' || m.timestamp_utc END)"
-    " || char(1) || printf('%020d', m.id)"
+    "CASE WHEN f.shared THEN"
+    " (CASE WHEN m.timestamp_utc IS NULL THEN '1' ELSE '0' || m.timestamp_utc END)"
+    " || char(1) || printf('%020d', m.id) END"
 )
 
-# UTC text orders as time does once its "Z" is cut off (fractions of seconds included); the
-# whole text rides along after a \x01, which sorts below every character of a time.
-_ORDERED_UTC = (
-    "CASE WHEN m.timestamp_utc IS NOT NULL THEN"
-    " substr(m.timestamp_utc, 1, length(m.timestamp_utc) - 1) || char(1) || m.timestamp_utc END"
-)
+# UTC text orders as time does once its "Z" is cut off (fractions of seconds included). The
+# store writes every UTC time with one "Z" at its end (``codec._utc_text``), so the text is
+# what is left and a "Z".
+_ORDERED_UTC = "rtrim(m.timestamp_utc, 'Z')"
 
 
 class PartyCount(NamedTuple):
@@ -65,9 +69,10 @@ class PartyCount(NamedTuple):
     last_utc: str | None
     night: int
     platforms: list[str]
-    # Where its first and last message come in time order (texts that compare as the order).
-    first_seen: str
-    last_seen: str
+    # Where its first and last message come in time order (texts that compare as the order);
+    # None where the key has this party only: there is no other to order it against.
+    first_seen: str | None
+    last_seen: str | None
 
 
 def _night_sql(start: str, end: str) -> tuple[str, tuple[str, ...]]:
@@ -167,10 +172,14 @@ class CountsAggregate:
     def _set_counted_keys(self, keys: dict[int, int]) -> None:
         self.conn.execute(
             "CREATE TEMP TABLE IF NOT EXISTS counted_party_keys"
-            " (party_id INTEGER PRIMARY KEY, key_id INTEGER)"
+            " (party_id INTEGER PRIMARY KEY, key_id INTEGER, shared INTEGER)"
         )
         self.conn.execute("DELETE FROM counted_party_keys")
-        self.conn.executemany("INSERT INTO counted_party_keys VALUES (?, ?)", sorted(keys.items()))
+        sizes = Counter(keys.values())
+        self.conn.executemany(
+            "INSERT INTO counted_party_keys VALUES (?, ?, ?)",
+            [(pid, key, int(sizes[key] > 1)) for pid, key in sorted(keys.items())],
+        )
 
     def correspondent_counts(
         self, keys: dict[int, int], night: tuple[str, str]
@@ -181,7 +190,8 @@ class CountsAggregate:
         window (local "HH:MM:SS" start and end), on which platforms, and where the first and
         last of them come in time order. A message counts once
         per key, for the party the role order names first (sender, recipients, participants:
-        the rule of ``MessagesAggregate.party_messages``)."""
+        the rule of ``MessagesAggregate.party_messages``). The time-order places are given only
+        for a key with several parties."""
         self.index()
         self._set_counted_keys(keys)
         night_sql, params = _night_sql(*night)
@@ -202,8 +212,8 @@ class CountsAggregate:
                 key,
                 pid,
                 n,
-                None if first is None else first.split("\x01", 1)[1],
-                None if last is None else last.split("\x01", 1)[1],
+                None if first is None else first + "Z",
+                None if last is None else last + "Z",
                 nights,
                 platforms.split(",") if platforms else [],
                 seen_first,
