@@ -1,10 +1,9 @@
 """Messages kept from the conversation pass for the pages written after it.
 
-The conversation pages decode every message of the case once. The contact pages and the filtered
-views list a few of those again; their ids are known from the findings before the pass starts, so
-only those messages are kept as the pass decodes them (and, for the lexicon hits the groups page
-quotes, only the body). The whole case is never held. The groups page still reads its messages
-again (``Report._later_ids`` says why).
+The conversation pages decode every message of the case once. The contact pages, the filtered
+views and the groups page list some of those again; their ids are known from the findings before
+the pass starts, so only those messages are kept as the pass decodes them (and, for the lexicon
+hits the groups page quotes, only the body). The whole case is never held.
 """
 
 from __future__ import annotations

@@ -185,6 +185,16 @@ class Report:
         self.plain = plain
         self.party_names = self.namer.known
         self.gaps = self.rules.get("gap.id", [])
+        # Each gap's neighbours, and per neighbour the gaps beside it (in gap order): a page's
+        # timeline looks only at the gaps beside its own messages, not at every gap of the case.
+        self._gap_ends = [
+            (g, g.data.get("before_message_id"), g.data.get("after_message_id")) for g in self.gaps
+        ]
+        self._gaps_beside: dict[Any, list[int]] = {}
+        for number, (_, b, a) in enumerate(self._gap_ends):
+            self._gaps_beside.setdefault(b, []).append(number)
+            if a != b:
+                self._gaps_beside.setdefault(a, []).append(number)
         self.traces_by_gap: dict[str, list[Finding]] = {}
         for trace in self.rules.get("gap.trace", []):
             for key in trace.data.get("gaps") or []:
@@ -320,8 +330,9 @@ class Report:
         conv_of = {m.id: m.conversation.id for m in messages} if self.gaps else {}
         after: dict[int, list[Finding]] = {}
         before: dict[int, list[Finding]] = {}
-        for gap in self.gaps:
-            b, a = gap.data.get("before_message_id"), gap.data.get("after_message_id")
+        beside = self._gaps_beside
+        near = sorted({n for mid in beside.keys() & conv_of.keys() for n in beside[mid]})
+        for gap, b, a in map(self._gap_ends.__getitem__, near):
             placed = gap.subject != "unattributed"
             if b in conv_of and (not placed or conv_of[b] == gap.subject):
                 after.setdefault(b, []).append(gap)
@@ -521,11 +532,14 @@ class Report:
         return self.held.messages(self.store, ids)
 
     def _later_ids(self) -> set[int]:
-        """The ids of the messages the contact pages and the views list."""
-        # The groups page's messages are not kept: a phone's group chats can hold a tenth of
-        # its messages, and keeping them through the pass raised the peak memory of a
-        # 1,000,000-message report by about 250 MB. That page reads them again.
-        return set(self.contact_labels) | self.views.message_ids()
+        """The ids of the messages the contact pages, the views and the groups page list."""
+        # A phone's group chats can hold a tenth of its messages. Kept as full ``Message``
+        # objects they cost about 250 MB at 1,000,000 messages; as page rows, a fraction of
+        # that, and less CPU than reading them again.
+        ids = set(self.contact_labels) | self.views.message_ids()
+        for f in self.store.findings("groups"):
+            ids.update(f.refs)
+        return ids
 
     def _lexicon_ids(self) -> set[int]:
         return {
@@ -612,11 +626,11 @@ class Report:
     # -- groups and lexicon hits -------------------------------------------------------------------
     def write_groups(self) -> None:
         groups = []
+        member_of = self.store.labels("groups", "member")
         for f in self.store.findings("groups"):
             names = {m["member"]: m["name"] for m in f.data["members"]}
-            member_of = self.store.labels("groups", "member")
             by_member: dict[str, list[PageMessage]] = {}
-            for stored in self.store.page_messages_by_ids(f.refs):
+            for stored in self.messages_by_ids(f.refs):
                 by_member.setdefault(member_of.get(stored.id, "unknown"), []).append(stored)
             rows = {k: self.timeline_rows(v) for k, v in by_member.items()}
             groups.append({"f": f, "names": names, "by_member": rows})
