@@ -154,6 +154,11 @@ case.sqlite. Per stage in one process (06:45): reading sources 6.7 s, analysers 
 7.0 s (the exports' process beside it). 1,000,000 rows with recovery (06:46, load 1.1): naive
 3.83 s; run 68.3 s wall / 83.6 s CPU (was 162.6 s / 195.0 s); ratio 17.8 wall, 21.8 CPU; peak
 RSS 862 MiB. Target (ratio <= 10 at 300k) not met; RSS target met.
+Last, on main at 4f00ca3 (the correspondent counts and the groups page since, 07:13-07:18, load
+0.9-1.5): 300,000 rows: naive 1.17-1.18 s; run 18.0-18.5 s wall / 24.3-24.7 s CPU; ratio 15.4-15.7
+wall, 21.4-21.8 CPU; peak RSS 369 MiB. 1,000,000 rows: naive 4.23 s; run 68.2 s / 82.8 s CPU;
+ratio 16.1 / 20.3; peak RSS 937 MiB (the groups page's rows now kept through the conversation
+pass: about 75 MiB more at this size, still under 1 GiB).
 """
 
 from __future__ import annotations
