@@ -16,6 +16,7 @@ from typing import Any
 
 from triage.call_copies import RULE, CallFacts, same_calls
 from triage.model import Call, Party, Provenance
+from triage.store.chunks import in_chunks
 from triage.store.codec import CALL_SCALAR_NAMES, CALL_SCALARS, dumps, loads
 
 _SCALAR_COLUMNS = ",\n  ".join(f"{name} {sql_type}" for name, sql_type, *_ in CALL_SCALARS)
@@ -173,9 +174,8 @@ class CallsAggregate:
         """The calls with these store ids, in time order."""
         wanted = sorted(set(ids))
         out: list[StoredCall] = []
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            out.extend(self.calls(f"WHERE c.id IN ({','.join('?' * len(chunk))})", tuple(chunk)))
+        for chunk, marks in in_chunks(wanted):
+            out.extend(self.calls(f"WHERE c.id IN ({marks})", tuple(chunk)))
         out.sort(key=lambda s: (s.call.timestamp_utc is None, s.call.timestamp_utc or 0, s.id))
         return out
 

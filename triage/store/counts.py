@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
+from triage.store.chunks import in_chunks
 from triage.store.codec import loads
 from triage.store.messages import LIVE
 
@@ -314,15 +315,14 @@ class CountsAggregate:
         counted, for the ``ids`` given."""
         wanted = sorted(set(ids))
         out: dict[int, DutyLabel] = {}
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
+        for chunk, marks in in_chunks(wanted):
             for mid, status, night, counted in self.conn.execute(
                 "SELECT m.id, s.value, n.value, " + _COUNTED + " FROM messages m"
                 " JOIN message_labels s ON s.analyser = ? AND s.label = 'status'"
                 " AND s.message_id = m.id"
                 " JOIN message_labels n ON n.analyser = ? AND n.label = 'night'"
                 " AND n.message_id = m.id"
-                f" WHERE m.id IN ({','.join('?' * len(chunk))})",
+                f" WHERE m.id IN ({marks})",
                 (analyser, analyser, *chunk),
             ):
                 out[mid] = DutyLabel(loads(status), loads(night), bool(counted))
@@ -339,9 +339,8 @@ class CountsAggregate:
         """message id -> :class:`GapRow` of the live messages of ``ids``."""
         wanted = sorted(set(ids))
         out: dict[int, GapRow] = {}
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            where = f"WHERE {LIVE} AND m.id IN ({','.join('?' * len(chunk))})"
+        for chunk, marks in in_chunks(wanted):
+            where = f"WHERE {LIVE} AND m.id IN ({marks})"
             out.update((r.id, r) for r in self._gap_rows(where, tuple(chunk), "m.id"))
         return out
 
@@ -520,8 +519,7 @@ class CountsAggregate:
         messages of ``ids``."""
         wanted = sorted(set(ids))
         out: dict[int, tuple[str, str | None, bool]] = {}
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
+        for chunk, marks in in_chunks(wanted):
             for mid, conv, ts, placed in self.conn.execute(
                 "SELECT m.id, c.key, m.timestamp_utc, p.message_id IS NOT NULL FROM messages m"
                 " JOIN conversations c ON c.id = m.conversation_id"
@@ -529,7 +527,7 @@ class CountsAggregate:
                 " LEFT JOIN gap_spaces s ON s.file = f.file AND s.tbl = m.id_space"
                 " LEFT JOIN gap_placed p ON p.space = s.n AND p.record_id = m.record_id"
                 " AND p.message_id = m.id"
-                f" WHERE {LIVE} AND m.id IN ({','.join('?' * len(chunk))})",
+                f" WHERE {LIVE} AND m.id IN ({marks})",
                 chunk,
             ):
                 out[mid] = (conv, ts, bool(placed))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from triage.store.chunks import in_chunks
 from triage.store.codec import dumps, loads
 
 SCHEMA = """
@@ -109,12 +110,11 @@ class FindingsAggregate:
         out: dict[int, Any] = {}
         sql = "SELECT message_id, value FROM message_labels WHERE analyser = ? AND label = ?"
         if message_ids is None:
-            chunks: Iterable[list[int]] = [[]]
+            chunks: Iterable[tuple[Sequence[int], str]] = [((), "")]
         else:
-            wanted = sorted(set(message_ids))
-            chunks = (wanted[start : start + 500] for start in range(0, len(wanted), 500))
-        for chunk in chunks:
-            where = f" AND message_id IN ({','.join('?' * len(chunk))})" if chunk else ""
+            chunks = in_chunks(sorted(set(message_ids)))
+        for chunk, marks in chunks:
+            where = f" AND message_id IN ({marks})" if marks else ""
             for mid, value in self.conn.execute(
                 sql + where + " ORDER BY message_id", (analyser, label, *chunk)
             ):
@@ -140,11 +140,10 @@ class FindingsAggregate:
             return {loads(v): n for v, n in rows}
         out: dict[Any, int] = {}
         wanted = sorted(set(message_ids))
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
+        for chunk, marks in in_chunks(wanted):
             for v, n in self.conn.execute(
                 "SELECT value, COUNT(*) FROM message_labels WHERE analyser = ? AND label = ?"
-                f" AND message_id IN ({','.join('?' * len(chunk))}) GROUP BY value",
+                f" AND message_id IN ({marks}) GROUP BY value",
                 (analyser, label, *chunk),
             ):
                 out[loads(v)] = out.get(loads(v), 0) + n

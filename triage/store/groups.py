@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from triage.store.chunks import in_chunks
 from triage.store.codec import loads
 from triage.store.messages import LIVE
 
@@ -35,12 +36,11 @@ class GroupsAggregate:
     def message_text_facts(self, ids: list[int]) -> dict[int, tuple[str, bool, int | None, str]]:
         """message id -> (conversation key, is group, sender party id, direction) of ``ids``."""
         out: dict[int, tuple[str, bool, int | None, str]] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
+        for chunk, marks in in_chunks(ids):
             for mid, conv, is_group, sender, direction in self.conn.execute(
                 "SELECT m.id, c.key, c.is_group, m.sender_party, m.direction"
                 " FROM messages m JOIN conversations c ON c.id = m.conversation_id"
-                f" WHERE m.id IN ({','.join('?' * len(chunk))})",
+                f" WHERE m.id IN ({marks})",
                 chunk,
             ):
                 out[mid] = (conv, is_group, sender, direction)

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from triage.store.chunks import in_chunks
 from triage.store.codec import dumps, loads
 
 SCHEMA = """
@@ -51,10 +52,9 @@ class MediaAggregate:
     def media_get_many(self, sha256s: Iterable[str]) -> dict[str, dict[str, Any]]:
         keys = sorted(set(sha256s))
         out: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
+        for chunk, marks in in_chunks(keys):
             for sha, data in self.conn.execute(
-                f"SELECT sha256, data FROM media WHERE sha256 IN ({','.join('?' * len(chunk))})",
+                f"SELECT sha256, data FROM media WHERE sha256 IN ({marks})",
                 chunk,
             ):
                 out[sha] = loads(data)

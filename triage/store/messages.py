@@ -38,6 +38,7 @@ from triage.model import (
     Record,
     iso_utc,
 )
+from triage.store.chunks import in_chunks
 from triage.store.codec import (
     MESSAGE_SCALAR_NAMES,
     MESSAGE_SCALARS,
@@ -688,11 +689,8 @@ class MessagesAggregate:
         """The messages with these store ids, in time order."""
         wanted = sorted(set(ids))
         out: list[StoredMessage] = []
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            out.extend(
-                self._query_messages(f"WHERE m.id IN ({','.join('?' * len(chunk))})", tuple(chunk))
-            )
+        for chunk, marks in in_chunks(wanted):
+            out.extend(self._query_messages(f"WHERE m.id IN ({marks})", tuple(chunk)))
         out.sort(
             key=lambda s: (
                 s.message.timestamp_utc is None,
@@ -762,11 +760,8 @@ class MessagesAggregate:
         """:meth:`messages_by_ids` as the report pages read them, in time order."""
         wanted = sorted(set(ids))
         out: list[PageMessage] = []
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            out.extend(
-                self._page_messages(f"WHERE m.id IN ({','.join('?' * len(chunk))})", tuple(chunk))
-            )
+        for chunk, marks in in_chunks(wanted):
+            out.extend(self._page_messages(f"WHERE m.id IN ({marks})", tuple(chunk)))
         out.sort(key=lambda m: (m.utc is None, m.utc or "", m.id))
         return out
 
@@ -813,11 +808,8 @@ class MessagesAggregate:
     def facts_by_ids(self, ids: Iterable[int]) -> list[MessageFacts]:
         wanted = sorted(set(ids))
         out: list[MessageFacts] = []
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            out.extend(
-                self.message_facts(f"WHERE m.id IN ({','.join('?' * len(chunk))})", tuple(chunk))
-            )
+        for chunk, marks in in_chunks(wanted):
+            out.extend(self.message_facts(f"WHERE m.id IN ({marks})", tuple(chunk)))
         out.sort(key=lambda f: (f.timestamp_utc is None, iso_utc(f.timestamp_utc) or "", f.id))
         return out
 
@@ -825,11 +817,9 @@ class MessagesAggregate:
         """message id -> (UTC time text, provenance) for the ids given."""
         wanted = sorted(set(ids))
         out: dict[int, tuple[str | None, Provenance]] = {}
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
+        for chunk, marks in in_chunks(wanted):
             for mid, ts, file_id, locator in self.conn.execute(
-                "SELECT id, timestamp_utc, file_id, locator FROM messages"
-                f" WHERE id IN ({','.join('?' * len(chunk))})",
+                f"SELECT id, timestamp_utc, file_id, locator FROM messages WHERE id IN ({marks})",
                 chunk,
             ):
                 out[mid] = (ts, Provenance(*self._files[file_id], locator))
@@ -861,12 +851,11 @@ class MessagesAggregate:
         self.index()
         grid = [[0] * 24 for _ in range(7)]
         wanted = sorted(set(message_ids))
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
+        for chunk, marks in in_chunks(wanted):
             for weekday, hour, n in self.conn.execute(
                 "SELECT (CAST(strftime('%w', ts_local) AS INTEGER) + 6) % 7,"
                 " CAST(strftime('%H', ts_local) AS INTEGER), COUNT(*) FROM messages"
-                f" WHERE ts_local IS NOT NULL AND id IN ({','.join('?' * len(chunk))})"
+                f" WHERE ts_local IS NOT NULL AND id IN ({marks})"
                 " GROUP BY 1, 2",
                 chunk,
             ):
@@ -990,9 +979,7 @@ class MessagesAggregate:
         """message id -> every device holding a copy of it (its own and its copies')."""
         wanted = sorted(set(ids))
         out: dict[int, set[str]] = {}
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in in_chunks(wanted):
             for mid, device in self.conn.execute(
                 f"SELECT id, device FROM messages WHERE id IN ({marks}) AND device IS NOT NULL"
                 " UNION SELECT d.kept_message_id, s.device FROM duplicates d"
@@ -1010,12 +997,11 @@ class MessagesAggregate:
         copy are left out."""
         wanted = sorted(set(ids))
         out: dict[int, list[dict[str, Any]]] = {}
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
+        for chunk, marks in in_chunks(wanted):
             for kept, device, file, locator, files in self.conn.execute(
                 "SELECT d.kept_message_id, s.device, d.src_file, d.src_locator, d.attachments"
                 " FROM duplicates d JOIN sources s ON s.id = d.source_id"
-                f" WHERE d.kept_message_id IN ({','.join('?' * len(chunk))}) ORDER BY d.id",
+                f" WHERE d.kept_message_id IN ({marks}) ORDER BY d.id",
                 chunk,
             ):
                 copy = {"device": device, "file": file, "locator": locator}
@@ -1043,11 +1029,10 @@ class MessagesAggregate:
         """message id -> MIME types of its attachments (messages without any left out)."""
         wanted = sorted(set(message_ids))
         out: dict[int, list[str]] = {}
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
+        for chunk, marks in in_chunks(wanted):
             for mid, mime in self.conn.execute(
                 "SELECT message_id, mime FROM attachments WHERE mime IS NOT NULL AND message_id"
-                f" IN ({','.join('?' * len(chunk))}) ORDER BY id",
+                f" IN ({marks}) ORDER BY id",
                 chunk,
             ):
                 out.setdefault(mid, []).append(mime)
