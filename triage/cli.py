@@ -10,7 +10,6 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.table import Table
 
 from triage import __version__
 from triage.evidence import Evidence
@@ -286,6 +285,8 @@ def detect(paths: tuple[str, ...], as_json: bool) -> None:
 
         triage detect extraction.zip
     """
+    from rich.table import Table  # here: the other commands start without it
+
     from triage.coverage import AppIndex, not_read
 
     with Evidence() as evidence:

@@ -138,7 +138,13 @@ class Probe:
             return {}
 
     def text_head(self) -> str:
-        return self.head.decode("utf-8", errors="replace").lstrip("\ufeff")
+        # Decoded once: several detectors (and the sniffs of SNIFF_TESTS) read it.
+        text = self.__dict__.get("_text_head")
+        if text is None:
+            text = self.__dict__["_text_head"] = self.head.decode("utf-8", errors="replace").lstrip(
+                "\ufeff"
+            )
+        return text
 
 
 @dataclass
@@ -223,23 +229,69 @@ class Parser(ABC):
         return functools.partial(Provenance, file.logical, file.sha256, self.name)
 
 
-def all_parsers() -> list[Parser]:
-    """One instance of every parser class defined in the ``parsers`` package."""
-    import triage.parsers as parsers
+#: What each kind of :data:`triage.parsers.SNIFFS` requires of a file: the first test of the
+#: ``match`` of every parser declared with that kind, written the same way.
+SNIFF_TESTS: dict[str, Callable[[Probe], bool]] = {
+    "sqlite": lambda probe: probe.is_sqlite,
+    "text": lambda probe: not probe.is_sqlite,
+    "json": lambda probe: not probe.is_sqlite and probe.text_head().lstrip().startswith("{"),
+    "xml": lambda probe: not probe.is_sqlite and probe.text_head().lstrip().startswith("<"),
+    "html": lambda probe: not probe.is_sqlite and "<html" in probe.text_head()[:2000].lower(),
+    "ufdr": lambda probe: "<project" in probe.text_head()[:4096],
+    "none": lambda probe: False,
+}
 
-    found: list[Parser] = []
-    for info in sorted(pkgutil.iter_modules(parsers.__path__), key=lambda i: i.name):
-        module = importlib.import_module(f"triage.parsers.{info.name}")
-        for obj in vars(module).values():
-            if (
-                isinstance(obj, type)
+
+class ParserModules:
+    """The parser modules of the ``parsers`` package, each imported when first needed: for
+    every module (:func:`all_parsers`) or for the modules one file could belong to
+    (:meth:`for_probe`, by :data:`triage.parsers.SNIFFS`)."""
+
+    def __init__(self) -> None:
+        import triage.parsers as parsers
+
+        self.sniffs: dict[str, str] = parsers.SNIFFS
+        self.names = sorted(i.name for i in pkgutil.iter_modules(parsers.__path__))
+        self._loaded: dict[str, list[Parser]] = {}
+
+    def parsers_of(self, name: str) -> list[Parser]:
+        """One instance of every parser class defined in the module ``name``."""
+        found = self._loaded.get(name)
+        if found is None:
+            module = importlib.import_module(f"triage.parsers.{name}")
+            found = self._loaded[name] = [
+                obj()
+                for obj in vars(module).values()
+                if isinstance(obj, type)
                 and issubclass(obj, Parser)
                 and obj is not Parser
                 and obj.__module__ == module.__name__
                 and obj.name
-            ):
-                found.append(obj())
-    return sorted(found, key=lambda p: p.name)
+            ]
+        return found
+
+    def all(self) -> list[Parser]:
+        return sorted((p for n in self.names for p in self.parsers_of(n)), key=lambda p: p.name)
+
+    def for_probe(self, probe: Probe) -> list[Parser]:
+        """The parsers that could match the file: those of every module whose sniff holds (or
+        that declares none), in the order of :func:`all_parsers`."""
+        found: list[Parser] = []
+        for name in self.names:
+            kind = self.sniffs.get(name)
+            if kind is not None:
+                try:
+                    if not SNIFF_TESTS[kind](probe):
+                        continue
+                except Exception:  # noqa: S112 - the module's own match() says what it is
+                    pass
+            found.extend(self.parsers_of(name))
+        return sorted(found, key=lambda p: p.name)
+
+
+def all_parsers() -> list[Parser]:
+    """One instance of every parser class defined in the ``parsers`` package."""
+    return ParserModules().all()
 
 
 @dataclass
@@ -260,7 +312,8 @@ class Detection:
 
 def detect(files: list[EvidenceFile], parsers: list[Parser] | None = None) -> list[Detection]:
     """Decide, for every file, which parser reads it, or why none does."""
-    parsers = parsers if parsers is not None else all_parsers()
+    # Without a list, only the modules a file could belong to are imported (start-up time).
+    modules = ParserModules()
     results: dict[int, Detection] = {}
     claimed: dict[int, EvidenceFile] = {}
     for file in files:
@@ -272,7 +325,7 @@ def detect(files: list[EvidenceFile], parsers: list[Parser] | None = None) -> li
             continue
         probe = Probe(file)
         matches = []
-        for parser in parsers:
+        for parser in parsers if parsers is not None else modules.for_probe(probe):
             try:
                 found = parser.match(probe)
             except Exception as exc:  # a parser's detector must never stop detection
