@@ -8,8 +8,8 @@ import pkgutil
 from pathlib import Path
 
 import pytest
-
 import triage.parsers as parsers
+
 from tests.conftest import ROOT
 from triage.evidence import Evidence
 from triage.registry import SNIFF_TESTS, Parser, Probe, all_parsers, detect
