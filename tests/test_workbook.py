@@ -196,3 +196,76 @@ def test_messages_sheet_within_its_limit_has_no_closing_row(tmp_path: Path, monk
     rows = [Sms(n, "07700 900555", f"2026-03-28 1{n}:00", "in", f"o{n}") for n in range(1, 4)]
     out = _limited_run(tmp_path, monkeypatch, rows, 3)
     assert [r[14] for r in _sheet_rows(out)] == ["o1", "o2", "o3"]
+
+
+# Cells the direct row writer writes itself and cells it hands to xlsxwriter, side by side.
+AWKWARD_TEXT = [
+    'plain text, with a comma and "quotes"',
+    "line\nbreak and\ttab inside",
+    "a & b",
+    "<r>looks like a rich string</r>",
+    "1 < 2 > 0",
+    " leading space",
+    "trailing space ",
+    "trailing line break\n",
+    "\xa0non-breaking space first",
+    "_x0041_ looks like an escape",
+    "control \x01 character",
+    "file separator \x1c",
+    "non-character \ufffe",
+    "ünïcödé and emoji 😀",
+    "x" * 16_383,
+    "y" * 16_384,
+    "z" * 40_000,
+    "😀" * 17_000,
+]
+
+
+def _written(path: Path, rows: list[list], direct: bool, monkeypatch) -> tuple[bytes, int]:
+    """(the workbook's bytes, how many rows of its messages sheet went through the direct
+    writer) with that sheet's direct writer on or off."""
+    taken = 0
+    write = workbook._Sheet._direct
+
+    def counted(self, row, values):
+        nonlocal taken
+        wrote = write(self, row, values)
+        taken += wrote and self.name == "messages"
+        return wrote
+
+    monkeypatch.setattr(workbook._Sheet, "_direct", counted)
+    book = workbook._Book(path)
+    book.wb.set_properties({"created": workbook.CREATED})
+    sheet = workbook._Sheet(book, "messages", ["a", "b", "c", "d", "e"], {"c": 20})
+    sheet.direct = direct
+    for values in rows:
+        sheet.add(values)
+    sheet.close()
+    workbook._table(book, "other", ["x", "y"], [[1, "one"], [2.5, True], ["=1+1", None]])
+    book.wb.close()
+    return path.read_bytes(), taken
+
+
+def test_direct_rows_are_the_bytes_xlsxwriter_writes(tmp_path: Path, monkeypatch) -> None:
+    when = dt.datetime(2024, 3, 31, 1, 59, 59, 250_000)
+    rows: list[list] = [
+        [1, "2024-03-31T00:59:59.250Z", when, "whatsapp", None],  # the first date cell
+        [2, "", None, None, None],
+        [None, None, None, None, None],  # nothing to write
+        [3, 0, -7, 10**17, 2**53 + 1],
+        [4, dt.datetime(1900, 1, 1), dt.datetime(1900, 3, 1, 12), dt.datetime(1899, 12, 31), 5],
+        [5, True, 0.1, 1e-5, dt.date(2024, 1, 2)],
+        *([n, text, when, text[:10], "after"] for n, text in enumerate(AWKWARD_TEXT, 6)),
+        [99, "last"],
+    ]
+    direct, taken = _written(tmp_path / "direct.xlsx", rows, True, monkeypatch)
+    by_cell, none = _written(tmp_path / "cells.xlsx", rows, False, monkeypatch)
+    assert none == 0
+    # The first four rows, four of the texts (plain, with a line break, non-ASCII, the longest
+    # under the limit) and the last went direct; the others through xlsxwriter.
+    assert taken == 4 + 4 + 1
+    assert direct == by_cell
+    book = openpyxl.load_workbook(tmp_path / "direct.xlsx")
+    values = list(book["messages"].iter_rows(min_row=2, values_only=True))
+    assert values[0] == (1, "2024-03-31T00:59:59.250Z", when, "whatsapp", None)
+    assert values[len(rows) - 1][:2] == (99, "last")
