@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
@@ -43,8 +44,25 @@ class UserError(click.ClickException):
         click.echo(f"error: {plain(self.message)}", err=True)
 
 
+#: Commands defined in other modules, imported only when named (or listed by --help): a
+#: ``triage parse`` does not pay for the picture commands' imports at start-up.
+_ELSEWHERE = {
+    "hash": ("triage.media.commands", "hash_command"),
+    "match": ("triage.media.commands", "match_command"),
+}
+
+
 class _Group(click.Group):
     """Turns an unexpected exception into one line; TRIAGE_DEBUG=1 shows the traceback."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_ELSEWHERE})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in _ELSEWHERE and cmd_name not in self.commands:
+            module, name = _ELSEWHERE[cmd_name]
+            self.add_command(getattr(importlib.import_module(module), name))
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context):  # noqa: ANN201 - click's signature
         try:
@@ -435,7 +453,3 @@ def _say_what_was_not_read(outcome: ReadOutcome, ctx: ParseContext) -> int:
     elif status == EXIT_PARTLY_READ:
         err.print("[yellow]partly read[/]: some files could not be read (exit status 3)")
     return status
-
-
-main.add_command(__import__("triage.media.commands", fromlist=["x"]).hash_command)
-main.add_command(__import__("triage.media.commands", fromlist=["x"]).match_command)
