@@ -237,6 +237,7 @@ class MessageHtml:
         self._contact: dict[str, str] = {}
         self._device: dict[str, str] = {}
         self._platform: dict[str, str] = {}
+        self._times: dict[str, str] = {}
         self.legend = Legend(root, report.source_index)
 
     def _parties(self, m: PageMessage) -> tuple[str, str, tuple[str, str], Any]:
@@ -292,108 +293,174 @@ class MessageHtml:
         times: tuple[str, str, str] | None = None,
     ) -> str:
         """One bubble; ``place`` links it to its conversation page, ``times`` are its
-        ``Report._times`` when the caller has them already.
+        ``Report._times`` when the caller has them already."""
+        return self.rows([{"type": "message", "s": m, "place": place, "times": times}])[0]
 
-        Written as one format string with the common case first: each piece a message does
-        not have is an empty string, and what is shared (parties, badges, the source's
-        reference in the page's legend) comes from a cache without a call."""
+    def rows(self, rows: Iterable[dict[str, Any]]) -> list[str]:
+        """The HTML of each row of ``Report.timeline_rows``: day headings, bubbles, calls and
+        deletion gaps.
+
+        A page holds up to a thousand bubbles and a report hundreds of thousands, so this is one
+        loop with the report's tables looked up once, as locals. Each bubble is one format
+        string with the common case first: each piece a message does not have is an empty
+        string, and what is shared (parties, badges, the source's reference in the page's
+        legend) comes from a cache without a call."""
         r = self.r
-        mid = m.id
-        conv = m.conversation
-        who = self._who.get(
-            (
-                m.direction,
-                id(m.sender),
-                id(m.recipients),
-                m.status_update,
-                conv.is_group and conv.id,
-            )
-        )
-        if who is None:
-            who = self._parties(m)
-        start, head, addressing, _ = who
-        body = m.body
-        if body:
-            text = f'<div class="body">{_e(body)}</div>'
-        elif not m.attachments:
-            text = self._nobody.get((m.kind, m.deleted)) or self._no_text(m)
-        else:
-            text = ""
-        attachments = _attachments(m.attachments) if m.attachments else ""
-        _, short, full = times or r._times(m.utc)
-        status = r.status_labels.get(mid)
-        badges = self._status.get(status) or self._status_badge(status) if status else ""
-        if r.night_labels.get(mid):
-            badges += '<span class="badge night">night</span>'
-        if m.deleted:
-            badges += '<span class="badge flag">deleted/unsent</span>'
-        if m.edited:
-            badges += '<span class="badge flag">edited</span>'
-        recovered = m.recovered
-        if recovered:
-            what = (
-                "recovered: deleted row"
-                if recovered["status"] == "deleted"
-                else "recovered: earlier version of a live row"
-            )
-            badges += (
-                f'<span class="badge flag recovered" title="{_e(recovered["source"])}">{_e(what)}, '
-                f"{_e(recovered['confidence'])} confidence</span>"
-            )
-        if self.show_contact:
-            contact = r.names.get(r.contact_labels.get(mid, ""))
-            if contact:
-                badge = self._contact.get(contact)
-                if badge is None:
-                    badge = self._contact[contact] = f'<span class="badge">{_e(contact)}</span>'
-                badges += badge
         root = self.root
-        if mid in r.views.exhibits:
-            for exhibit, n in r.views.exhibits_of(mid):
-                badges += (
-                    f'<a class="badge exhibit" href="{root}exhibits.html#match-{n}">'
-                    f"carried exhibit {_e(exhibit)}</a>"
-                )
-        if place:
-            badges += f'<a class="small" href="{root}{_e(place)}">in its conversation</a>'
-        if r.device_labels:
-            device = r.device_labels.get(m.device or "")
-            if device:
-                badge = self._device.get(device)
-                if badge is None:
-                    badge = self._device[device] = f'<span class="badge device">{_e(device)}</span>'
-                badges += badge
-        platform = self._platform.get(m.platform)
-        if platform is None:
-            platform = self._platform[m.platform] = (
-                f'<span class="muted">{_e(m.platform)}</span></div>'
-                '<details class="prov"><summary>provenance</summary><dl><dt>source</dt><dd>'
-            )
+        show_contact = self.show_contact
+        who_of = self._who
+        nobody = self._nobody
+        status_of = self._status
+        shown_times = self._times
+        platforms = self._platform
+        status_labels = r.status_labels
+        night_labels = r.night_labels
+        contact_labels = r.contact_labels
+        names = r.names
+        exhibits = r.views.exhibits
+        device_labels = r.device_labels
+        copies_of = r.copies
+        zone_badge = self.zone_badge
         legend = self.legend
-        file = m.file
-        locator = m.locator
-        if (file, locator.rstrip(_DIGITS)) not in legend.rules:
-            legend.rule(file, locator)
-        source = legend.sources.get(file) or legend.source(file)
-        addressed = legend._address_refs.get(id(addressing)) or legend.address(addressing)
-        copies = r.copies.get(mid)
-        own = (
-            "".join(_copy({**c, "device": r.device_labels.get(c["device"] or "")}) for c in copies)
-            if copies
-            else ""
-        )
-        if recovered:
-            own += _recovery(recovered)
-        ident = str(mid)
-        return (
-            f"{start}{ident}{head}{text}{attachments}"
-            f'<div class="meta"><span class="no">No. {ident}</span>{_time(short, full)}'
-            f"{self.zone_badge if m.zone_assumed else ''}{badges}"
-            f'{platform}{source}</dd><dt>record</dt><dd class="mono">{_e(locator)}</dd>'
-            f"<dt>addressed</dt><dd>{addressed}</dd>{own}"
-            f'<dt>raw time</dt><dd class="mono">{_e(m.timestamp_raw)}</dd>'
-            "</dl></details></div></li>"
-        )
+        rules = legend.rules
+        sources = legend.sources
+        address_refs = legend._address_refs
+        last_file: tuple[str, str, str] | None = None
+        last_shape = source = ""
+        plain_shape = True
+        out: list[str] = []
+        append = out.append
+        for row in rows:
+            kind = row["type"]
+            if kind != "message":
+                if kind == "day":
+                    append(f'<li class="day"><span>{_e(row["day"])}</span></li>')
+                elif kind == "gap":
+                    append(_gap(row["gap"], root))
+                else:
+                    append(_call(row["c"], root, show_contact))
+                continue
+            m: PageMessage = row["s"]
+            mid = m.id
+            conv = m.conversation
+            who = who_of.get(
+                (
+                    m.direction,
+                    id(m.sender),
+                    id(m.recipients),
+                    m.status_update,
+                    conv.is_group and conv.id,
+                )
+            )
+            if who is None:
+                who = self._parties(m)
+            start, head, addressing, _ = who
+            body = m.body
+            attachments = m.attachments
+            if body:
+                if "&" in body or "<" in body or ">" in body or '"' in body or "'" in body:
+                    body = _e(body)
+                text = f'<div class="body">{body}</div>'
+            elif not attachments:
+                text = nobody.get((m.kind, m.deleted)) or self._no_text(m)
+            else:
+                text = ""
+            _, short, full = row["times"] or r._times(m.utc)
+            status = status_labels.get(mid)
+            badges = (status_of.get(status) or self._status_badge(status)) if status else ""
+            if night_labels.get(mid):
+                badges += '<span class="badge night">night</span>'
+            if m.deleted:
+                badges += '<span class="badge flag">deleted/unsent</span>'
+            if m.edited:
+                badges += '<span class="badge flag">edited</span>'
+            recovered = m.recovered
+            if recovered:
+                what = (
+                    "recovered: deleted row"
+                    if recovered["status"] == "deleted"
+                    else "recovered: earlier version of a live row"
+                )
+                badges += (
+                    f'<span class="badge flag recovered" title="{_e(recovered["source"])}">'
+                    f"{_e(what)}, {_e(recovered['confidence'])} confidence</span>"
+                )
+            if show_contact:
+                contact = names.get(contact_labels.get(mid, ""))
+                if contact:
+                    badge = self._contact.get(contact)
+                    if badge is None:
+                        badge = self._contact[contact] = f'<span class="badge">{_e(contact)}</span>'
+                    badges += badge
+            if mid in exhibits:
+                for exhibit, n in exhibits[mid]:
+                    badges += (
+                        f'<a class="badge exhibit" href="{root}exhibits.html#match-{n}">'
+                        f"carried exhibit {_e(exhibit)}</a>"
+                    )
+            place = row.get("place")
+            if place:
+                badges += f'<a class="small" href="{root}{_e(place)}">in its conversation</a>'
+            if device_labels:
+                device = device_labels.get(m.device or "")
+                if device:
+                    badge = self._device.get(device)
+                    if badge is None:
+                        badge = self._device[device] = (
+                            f'<span class="badge device">{_e(device)}</span>'
+                        )
+                    badges += badge
+            platform = platforms.get(m.platform)
+            if platform is None:
+                platform = platforms[m.platform] = (
+                    f'<span class="muted">{_e(m.platform)}</span></div>'
+                    '<details class="prov"><summary>provenance</summary><dl><dt>source</dt><dd>'
+                )
+            file = m.file
+            locator = m.locator
+            # What a locator's digits follow is the same across many messages (its shape, the
+            # digits of its record aside): checked in the legend and for escaping once per run
+            # of messages from one source with one shape. The digits need no escaping.
+            shape = locator.rstrip(_DIGITS)
+            if file is not last_file or shape != last_shape:
+                if (file, shape) not in rules:
+                    legend.rule(file, locator)
+                source = sources.get(file) or legend.source(file)
+                plain_shape = _e(shape) == shape
+                last_file, last_shape = file, shape
+            if not plain_shape:
+                locator = _e(locator)
+            raw = m.timestamp_raw
+            if type(raw) is not str or not raw.isdigit():
+                raw = _e(raw)
+            addressed = address_refs.get(id(addressing)) or legend.address(addressing)
+            copies = copies_of.get(mid)
+            own = (
+                "".join(
+                    _copy({**c, "device": device_labels.get(c["device"] or "")}) for c in copies
+                )
+                if copies
+                else ""
+            )
+            if recovered:
+                own += _recovery(recovered)
+            ident = str(mid)
+            append(
+                f"{start}{ident}{head}{text}{_attachments(attachments) if attachments else ''}"
+                f'<div class="meta"><span class="no">No. {ident}</span>'
+                f"{shown_times.get(full) or self._time(short, full)}"
+                f"{zone_badge if m.zone_assumed else ''}{badges}"
+                f'{platform}{source}</dd><dt>record</dt><dd class="mono">{locator}</dd>'
+                f"<dt>addressed</dt><dd>{addressed}</dd>{own}"
+                f'<dt>raw time</dt><dd class="mono">{raw}</dd>'
+                "</dl></details></div></li>"
+            )
+        return out
+
+    def _time(self, short: str, full: str) -> str:
+        # The full time names the minute (and the zone), so it alone keys the time shown.
+        found = self._times[full] = _time(short, full)
+        return found
 
     def _no_text(self, m: PageMessage) -> str:
         deleted = ", content deleted" if m.deleted else ""
@@ -477,17 +544,6 @@ def render_chat(
 ) -> Markup:
     """``rows`` from ``Report.timeline_rows``: day headings, messages, calls and deletion gaps;
     ``message`` writes the message bubbles of this kind of page (into its ``legend``)."""
-    out: list[str] = []
-    append = out.append
-    for row in rows:
-        kind = row["type"]
-        if kind == "message":
-            append(message(row["s"], row.get("place"), row["times"]))
-        elif kind == "day":
-            append(f'<li class="day"><span>{_e(row["day"])}</span></li>')
-        elif kind == "gap":
-            append(_gap(row["gap"], root))
-        else:
-            append(_call(row["c"], root, show_contact))
+    out = message.rows(rows)
     # Each row on a line of its own.
     return Markup('<ol class="chat">' + "\n".join(out) + ("\n</ol>" if out else "</ol>"))
