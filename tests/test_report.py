@@ -491,6 +491,40 @@ def test_evidence_text_is_escaped(tmp_path: Path) -> None:
     assert bodies == [XSS_BODY, "'=1+2"]
 
 
+def test_record_locators_and_raw_times_are_escaped(tmp_path: Path) -> None:
+    # A bubble escapes a locator once per run of messages whose locators differ only in their
+    # trailing record number, and a raw time only when it is not all digits: hostile text in
+    # either place (which a parser copies from the source) must still come out escaped.
+    rows = [(i, "07700 900123", 1, f"message {i}") for i in range(1, 5)]
+    case_path = write_sms_case(tmp_path, rows, "Female A")
+    out = tmp_path / "out"
+    case = load_case(case_path)
+    run_case(case, out, report=False)
+    store = open_rw(out)
+    try:
+        with store.conn:
+            store.conn.execute(
+                "UPDATE messages SET locator = '<b>sms</b>._id=' || id,"
+                " timestamp_raw = '<i>' || timestamp_raw || '</i>' WHERE id <= 2"
+            )
+    finally:
+        store.close()
+    render(out, case)
+    html = next((out / "conversations").glob("*.html")).read_text("utf-8")
+    assert "<b>sms" not in html and "<i>" not in html
+    bubbles = re.findall(r'<li class="msg [^"]*" id="m(\d+)">(.*?)</li>', html)
+    assert [int(mid) for mid, _ in bubbles] == [1, 2, 3, 4]
+    for mid, bubble in bubbles:
+        record = re.search(r'<dt>record</dt><dd class="mono">(.*?)</dd>', bubble)[1]
+        raw = re.search(r'<dt>raw time</dt><dd class="mono">(.*?)</dd>', bubble)[1]
+        if int(mid) <= 2:
+            assert record == f"&lt;b&gt;sms&lt;/b&gt;._id={mid}"
+            assert raw.startswith("&lt;i&gt;") and raw.endswith("&lt;/i&gt;")
+        else:
+            assert not record.startswith("&lt;") and record.endswith(f"={mid}")
+            assert raw.isdigit()
+
+
 def test_conversations_are_paginated(tmp_path: Path) -> None:
     # Exactly two full pages for the first thread, then a second thread: a full last page must
     # not swallow or leak messages across conversations.

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
+from triage.model import Party
 from triage.roster import OUTSIDE_DUTY
 from triage.store import PageMessage
 
@@ -34,6 +35,7 @@ PART_SIZE = 10_000
 # Flag bits of each message (``f`` in a part); search.js reads the same values.
 DELETED, RECOVERED, EDITED, OUTGOING, INCOMING, NIGHT, ATTACHMENTS = (1, 2, 4, 8, 16, 32, 64)
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_DIRECTION_FLAGS = {"outgoing": OUTGOING, "incoming": INCOMING}
 
 
 class SearchIndex:
@@ -75,57 +77,61 @@ class SearchIndex:
         append = self.rows.append
         conversation = None
         conversation_code = -1
+        directions = _DIRECTION_FLAGS
         for m in chunk:
             mid = m.id
+            direction = m.direction
+            sender = m.sender
+            recipients = m.recipients
             # Parties and recipient lists are shared objects in a read: who wrote to whom is
             # worded once per sender, recipients and direction (the cache keeps them alive).
-            key = (m.direction, id(m.sender), id(m.recipients))
+            key = (direction, id(sender), id(recipients))
             who_code = who_codes.get(key)
             if who_code is None:
-                sender = r._party_texts(m.sender)[0]
-                recipients = ", ".join(r._party_texts(p)[0] for p in m.recipients)
-                who = (
-                    f"{sender} to {recipients}"
-                    if m.direction == "outgoing" and recipients
-                    else sender
-                )
-                who_code = who_codes[key] = self._code("parties", who)
-                self._kept.append((m.sender, m.recipients))
+                who_code = who_codes[key] = self._who(direction, sender, recipients)
             if m.conversation.id != conversation:
                 conversation = m.conversation.id
                 conversation_code = self._code(
                     "conversations", (base, r.conversation_title(conversation))
                 )
-            direction = m.direction
-            flags = (
-                (DELETED if m.deleted else 0)
-                | (RECOVERED if m.recovered else 0)
-                | (EDITED if m.edited else 0)
-                | (OUTGOING if direction == "outgoing" else 0)
-                | (INCOMING if direction == "incoming" else 0)
-                | (NIGHT if night_labels.get(mid) else 0)
-                | (ATTACHMENTS if m.attachments else 0)
-            )
+            attachments = m.attachments
+            recovered = m.recovered
+            flags = directions.get(direction, 0)
+            if m.deleted:
+                flags |= DELETED
+            if recovered:
+                flags |= RECOVERED
+            if m.edited:
+                flags |= EDITED
+            if night_labels.get(mid):
+                flags |= NIGHT
+            if attachments:
+                flags |= ATTACHMENTS
             utc = m.utc
-            if utc is not None:
+            if utc is None:
+                second = 0
+            else:
                 minute = minutes.get(utc[:16])
                 second = (minute + int(utc[17:19])) if minute is not None else -1
                 if second < 0:
                     second = self._seconds(utc)
             status = status_labels.get(mid)
-            status_code = status_codes.get(status, -1) if status else -1
-            if status and status_code < 0:
-                status_code = self._code("statuses", status)
+            if status:
+                status_code = status_codes.get(status, -1)
+                if status_code < 0:
+                    status_code = self._code("statuses", status)
+            else:
+                status_code = -1
             platform = platform_codes.get(m.platform)
             if platform is None:
                 platform = self._code("platforms", m.platform)
             body = m.body or ""
-            if not body and m.attachments:
-                body = ", ".join(a.name or "attachment" for a in m.attachments)
+            if not body and attachments:
+                body = ", ".join(a.name or "attachment" for a in attachments)
             append(
                 (
                     utc is None,
-                    0 if utc is None else second,
+                    second,
                     mid,
                     body,
                     who_code,
@@ -137,6 +143,14 @@ class SearchIndex:
                     page,
                 )
             )
+
+    def _who(self, direction: str, sender: Party | None, recipients: tuple[Party, ...]) -> int:
+        """The code of who wrote to whom, as the index shows it."""
+        r = self.report
+        name = r._party_texts(sender)[0]
+        to = ", ".join(r._party_texts(p)[0] for p in recipients)
+        self._kept.append((sender, recipients))
+        return self._code("parties", f"{name} to {to}" if direction == "outgoing" and to else name)
 
     def _seconds(self, utc: str) -> int:
         """Whole seconds since 1970 of a stored UTC text (``int`` of the exact time, so towards
@@ -157,7 +171,9 @@ class SearchIndex:
         folder.mkdir(parents=True, exist_ok=True)
         for old in folder.glob("part-*.js"):
             old.unlink()
-        self.rows.sort(key=lambda row: (row[0], row[1], row[2]))
+        # Undated last, then by second, then by id: the rows' first three items, and no two
+        # rows share an id, so the tuples compare without a key.
+        self.rows.sort()
         parts = 0
         for start in range(0, len(self.rows), PART_SIZE):
             block = self.rows[start : start + PART_SIZE]
@@ -170,17 +186,20 @@ class SearchIndex:
                 # Deltas from the previous dated message: times are sorted, so these are small.
                 times.append(row[1] if previous is None else row[1] - previous)
                 previous = row[1]
+            _, _, ids, bodies, who, contact, platform, status, flags, conv, page = zip(
+                *block, strict=True
+            )
             data = {
                 "t": times,
-                "i": [row[2] for row in block],
-                "b": [row[3] for row in block],
-                "w": [row[4] for row in block],
-                "c": [row[5] for row in block],
-                "p": [row[6] for row in block],
-                "s": [row[7] for row in block],
-                "f": [row[8] for row in block],
-                "k": [row[9] for row in block],
-                "g": [row[10] for row in block],
+                "i": ids,
+                "b": bodies,
+                "w": who,
+                "c": contact,
+                "p": platform,
+                "s": status,
+                "f": flags,
+                "k": conv,
+                "g": page,
             }
             parts += 1
             _script(folder / f"part-{parts:04d}.js", f"TriageSearch.part({parts}, ", data)
