@@ -168,6 +168,16 @@ calls per cell (report/workbook.py ``_Sheet._direct``; any other row still goes 
 xlsxwriter): the messages sheet's 21,119 rows 3.3 -> 0.5 s. Every export byte-identical to
 main's, triage.xlsx included (``cmp``), and the demo's outputs (``diff -r``, the manifest's
 times aside).
+
+Report pages, second pass (pages, 2026-12-02 afternoon). CPU times at 300k swing by 20 % at the
+load of that hour (5.9-7.5 on the 2 cores), so the pieces were compared by instructions executed
+(valgrind's cachegrind, deterministic to 0.2 %) on a 20,000-row bench case, main c317bca vs this
+branch: a page's bubbles, one loop with the report's tables as locals and a locator's shape
+checked in the legend and escaped once per run of messages sharing it, 30.9k -> 23.7k
+instructions a message; the search index (its rows sorted as tuples without a key, columns by
+zip) 21.8k -> 20.1k; the whole pages process 6.57G -> 6.36G. ``Report.write()`` alone at 300k,
+main and this branch alternately (13:13-13:16, load 5.9-7.5): 10.28 / 10.65 / 10.78 s CPU vs
+9.65 / 11.09 / 10.61 s (within that noise). Pages byte-identical (``diff -r``, 300k and demo).
 """
 
 from __future__ import annotations
