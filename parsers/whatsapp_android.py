@@ -548,7 +548,9 @@ class _Base:
         attachments: list[Any],
         edited: bool = False,
     ) -> Message:
-        timestamp = from_unix_ms(_int(timestamp_raw) or 0)
+        timestamp = from_unix_ms(
+            timestamp_raw if type(timestamp_raw) is int else (_int(timestamp_raw) or 0)
+        )
         if timestamp is None:
             self.warn("message without a date", locator)
         if kind == "system":
@@ -579,8 +581,9 @@ class _Base:
         deleted = kind == "deleted"
         duplicate = None
         if key_id:
-            duplicate = f"{PLATFORM}:{chat.jid}:{int(from_me)}:{key_id}" + (
-                ":deleted" if deleted else ""
+            duplicate = (
+                f"{PLATFORM}:{chat.jid}:{1 if from_me else 0}:{key_id}"
+                f"{':deleted' if deleted else ''}"
             )
         self.read += 1
         return _new_message(
@@ -981,8 +984,9 @@ class _CurrentReader(_Base):
             if (chat_row == -1 or chat_row == "-1") and _is_placeholder(chat_row, key_id):
                 self.placeholders.append(rowid)
                 continue
-            record = None
-            with guard(locator):
+            # One bad row costs that row only (RecordGuard's rule, without a context manager
+            # entered and left per row).
+            try:
                 chat = chats.get(chat_row)
                 if chat is None:
                     self.warn(
@@ -990,8 +994,10 @@ class _CurrentReader(_Base):
                         f"{locator}: chat_row_id={chat_row}",
                     )
                     chat = unknown_chat
-                mtype = _int(raw_type)
+                mtype = raw_type if type(raw_type) is int else _int(raw_type)
                 from_me = bool(raw_from_me)
+                # Most rows have no side-table row: their side checks are skipped at once.
+                sided = row is not _NO_SIDE_ROWS
                 extra: dict[str, Any] = {
                     "schema": "current",
                     "key_id": key_id,
@@ -1003,7 +1009,9 @@ class _CurrentReader(_Base):
                 if i_starred is not None and values[i_starred] is not None:
                     extra["starred"] = values[i_starred]
                 sort_id = values[i_sort] if i_sort is not None else None
-                if row.get("message_revoked.present") is not None or mtype in REVOKED_TYPES:
+                if mtype in REVOKED_TYPES or (
+                    sided and row.get("message_revoked.present") is not None
+                ):
                     kind = "deleted"
                     label = (
                         CURRENT_TYPES[mtype][1]
@@ -1011,24 +1019,25 @@ class _CurrentReader(_Base):
                         else "deleted for everyone"
                     )
                     self._revoked_extra(row, extra)
-                elif mtype in CURRENT_TYPES:
-                    kind, label = CURRENT_TYPES[mtype]
+                elif (known := CURRENT_TYPES.get(mtype)) is not None:
+                    kind, label = known
                 else:
                     kind, label = "other", f"unknown type {mtype}"
                     self.warn("unknown message_type", f"{locator}: message_type={mtype}")
                 extra["type"] = label
                 sender = None
-                sender_row = _int(raw_sender)
-                if not from_me and sender_row and sender_row > 0:
-                    sender, lid = self._sender(sender_row)
-                    if lid is not None:
-                        extra["sender_lid"] = lid
-                if row.get("message_system.present") is not None:
+                if not from_me and raw_sender:
+                    sender_row = raw_sender if type(raw_sender) is int else _int(raw_sender)
+                    if sender_row and sender_row > 0:
+                        sender, lid = self._sender(sender_row)
+                        if lid is not None:
+                            extra["sender_lid"] = lid
+                if sided and row.get("message_system.present") is not None:
                     extra["action_type"] = row.get("message_system.action_type")
                     users = [self._party_ref(_int(u)) for (u,) in affected.get(rowid, [])]
                     if users:
                         extra["system_participants"] = [u for u in users if u]
-                if row.get("message_quoted.present") is not None:
+                if sided and row.get("message_quoted.present") is not None:
                     extra["quoted"] = {
                         "key_id": row.get("message_quoted.key_id"),
                         "from_me": bool(row.get("message_quoted.from_me")),
@@ -1070,6 +1079,9 @@ class _CurrentReader(_Base):
                         kind,
                         extra,
                     )
+            except Exception as exc:  # noqa: BLE001 - contained to the row, as RecordGuard does
+                guard.skip(locator, exc)
+                continue
             if record is not None:
                 yield record
 
@@ -1090,32 +1102,38 @@ class _CurrentReader(_Base):
     ) -> Message:
         """A message that is not a call bubble: its text, media and preview."""
         attachments = []
-        body, binary = text_value(text)
-        if binary:
-            self.warn("binary message text decoded", locator)
-        if row.get("message_media.present") is not None:
-            path = row.get("message_media.file_path")
-            attachments.append(
-                build_attachment(
-                    self.file,
-                    path,
-                    name=row.get("message_media.media_name"),
-                    mime=row.get("message_media.mime_type"),
-                    size=_int(row.get("message_media.file_size")),
-                    source_hash=row.get("message_media.file_hash"),
+        if text is None or type(text) is str:
+            body = text
+        else:
+            body, binary = text_value(text)
+            if binary:
+                self.warn("binary message text decoded", locator)
+        edited = False
+        # Most messages have no media, preview or edit row.
+        if row is not _NO_SIDE_ROWS:
+            if row.get("message_media.present") is not None:
+                path = row.get("message_media.file_path")
+                attachments.append(
+                    build_attachment(
+                        self.file,
+                        path,
+                        name=row.get("message_media.media_name"),
+                        mime=row.get("message_media.mime_type"),
+                        size=_int(row.get("message_media.file_size")),
+                        source_hash=row.get("message_media.file_hash"),
+                    )
                 )
-            )
-            if path:
-                extra["media_path"] = path
-            body = body or row.get("message_media.media_caption")
-        thumb = row.get("message_thumbnail.thumbnail")
-        if isinstance(thumb, bytes) and thumb:
-            attachments = _with_thumbnail(
-                attachments, Thumbnail(f"message_thumbnail.message_row_id={rowid}", thumb)
-            )
-        edited = row.get("message_edit_info.present") is not None
-        if edited:
-            extra["edited_timestamp"] = row.get("message_edit_info.edited_timestamp")
+                if path:
+                    extra["media_path"] = path
+                body = body or row.get("message_media.media_caption")
+            thumb = row.get("message_thumbnail.thumbnail")
+            if isinstance(thumb, bytes) and thumb:
+                attachments = _with_thumbnail(
+                    attachments, Thumbnail(f"message_thumbnail.message_row_id={rowid}", thumb)
+                )
+            edited = row.get("message_edit_info.present") is not None
+            if edited:
+                extra["edited_timestamp"] = row.get("message_edit_info.edited_timestamp")
         return self.message(
             chat=chat,
             locator=locator,

@@ -8,6 +8,7 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from triage.casefile import case_from_data, case_to_data, load_case
@@ -134,7 +135,15 @@ def _msg(key: str, locator: str):  # noqa: ANN202 - a Message
     )
 
 
-def test_copies_are_kept_once_across_ingests_and_indexing(tmp_path: Path) -> None:
+@pytest.fixture(params=["own hashes", "one hash for every key"])
+def key_hashes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keys of stored messages are remembered by their hash and checked against the stored
+    key when a hash is met again: with every key sharing one hash, the same copies meet."""
+    if request.param == "one hash for every key":
+        monkeypatch.setattr("triage.store.messages._hash", lambda key: 0)
+
+
+def test_copies_are_kept_once_across_ingests_and_indexing(tmp_path: Path, key_hashes: None) -> None:
     store = Store.create(tmp_path / "s.sqlite")
     first = store.add_source("a.db", "0" * 64, 1, "test", "1")
     store.ingest(first, [_msg("k1", "sms._id=1"), _msg("k1", "sms._id=1 again")])
@@ -154,7 +163,9 @@ def _copy(copy: str, device: str, locator: str):  # noqa: ANN202 - a Message
     return msg
 
 
-def test_a_copy_on_another_device_meets_the_first_copy_kept(tmp_path: Path) -> None:
+def test_a_copy_on_another_device_meets_the_first_copy_kept(
+    tmp_path: Path, key_hashes: None
+) -> None:
     # Copy keys are remembered only from a second device on; the copy then meets the first
     # message stored with its key, whether that was stored in an earlier batch, an earlier
     # ingest, or earlier in the same list, and copies on one device are both kept.

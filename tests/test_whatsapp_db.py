@@ -593,3 +593,29 @@ def test_positional_message_constructor_equals_keywords() -> None:
     assert one.extra is not two.extra
     with pytest.raises(TypeError, match="no default"):
         _positional(Message, ("platform",))
+
+
+@dataclass(frozen=True)
+class _Frozen:
+    a: int
+    b: list[int] = field(default_factory=list)
+
+
+@dataclass
+class _Checked:
+    a: int
+    doubled: int = 0
+
+    def __post_init__(self) -> None:
+        self.doubled = 2 * self.a
+
+
+def test_positional_constructor_goes_through_the_class_when_its_init_does_more() -> None:
+    # A frozen class or one with __post_init__ is built by its own __init__, not field by field.
+    from triage.model import positional
+
+    frozen = positional(_Frozen, ("a",))(1)
+    assert frozen == _Frozen(1) and frozen.b == []
+    with pytest.raises(AttributeError):
+        frozen.a = 2  # type: ignore[misc]
+    assert positional(_Checked, ("a",))(3).doubled == 6

@@ -493,9 +493,13 @@ def positional(cls: type, names: tuple[str, ...]) -> Callable[..., Any]:
     """A constructor of the dataclass ``cls`` taking the fields ``names`` by position, in that
     order; the other fields keep their defaults. Written out from the class's own fields, so a
     field added to the model with a default needs no edit here, and one without fails at import.
-    (A keyword call of twenty fields costs about as much as the rest of building a message.)"""
-    args, keywords = [], []
-    namespace: dict[str, Any] = {"cls": cls}
+    (A keyword call of twenty fields costs about as much as the rest of building a message.)
+
+    When the class's ``__init__`` only stores its fields (not frozen, no ``__post_init__``, no
+    ``__new__`` of its own), the constructor stores them itself, in the same order: one call per
+    record instead of two, about half the cost of building a message."""
+    values, keywords = [], []
+    namespace: dict[str, Any] = {"cls": cls, "_new": object.__new__}
     for f in fields(cls):
         if f.name in names:
             value = f.name
@@ -507,15 +511,23 @@ def positional(cls: type, names: tuple[str, ...]) -> Callable[..., Any]:
             value = f"_factory_{f.name}()"
         else:
             raise TypeError(f"{cls.__name__}.{f.name} has no default and is not given")
+        values.append((f.name, value))
         if f.kw_only:
             keywords.append(f"{f.name}={value}")
-        else:
-            args.append(value)
-    args += keywords
     unknown = set(names) - {f.name for f in fields(cls)}
     if unknown:
         raise TypeError(f"{cls.__name__} has no field {sorted(unknown)}")
-    exec(  # noqa: S102 - our own generated code, no input
-        f"def new({', '.join(names)}):\n    return cls({', '.join(args)})\n", namespace
+    plain = (
+        cls.__setattr__ is object.__setattr__
+        and cls.__new__ is object.__new__
+        and not hasattr(cls, "__post_init__")
+        and all(f.init for f in fields(cls))
     )
+    if plain:
+        body = ["self = _new(cls)", *(f"self.{n} = {v}" for n, v in values), "return self"]
+    else:
+        args = [v for (n, v), f in zip(values, fields(cls), strict=True) if not f.kw_only]
+        body = [f"return cls({', '.join(args + keywords)})"]
+    source = f"def new({', '.join(names)}):\n" + "".join(f"    {line}\n" for line in body)
+    exec(source, namespace)  # noqa: S102 - our own generated code, no input
     return namespace["new"]

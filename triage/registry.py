@@ -14,7 +14,6 @@ through :meth:`ParseContext.warn`, counted, and never raised for a single bad ro
 
 from __future__ import annotations
 
-import functools
 import importlib
 import pkgutil
 import sqlite3
@@ -226,7 +225,15 @@ class Parser(ABC):
     def provenance_maker(self, file: EvidenceFile) -> Callable[[str], Provenance]:
         """:meth:`provenance` for the many records of one file: the file's path, its digest and
         this parser's format are looked up once, and only the locator varies."""
-        return functools.partial(Provenance, file.logical, file.sha256, self.name)
+        path, digest, name = file.logical, file.sha256, self.name
+        new = tuple.__new__
+
+        def make(locator: str) -> Provenance:
+            # The tuple made directly: a named tuple's own __new__, reached through its type, is
+            # a Python function and costs about as much again.
+            return new(Provenance, (path, digest, name, locator))
+
+        return make
 
 
 #: What each kind of :data:`triage.parsers.SNIFFS` requires of a file: the first test of the

@@ -52,9 +52,14 @@ class RecordGuard:
     ) -> bool:
         if exc is None or not isinstance(exc, Exception):
             return False
-        self.skipped += 1
-        self.ctx.warn(self.file, SKIPPED, f"{self.locator}: {describe(exc)}")
+        self.skip(self.locator, exc)
         return True
+
+    def skip(self, locator: str, exc: Exception) -> None:
+        """Count and report one skipped record: for a loop that catches the error itself (a
+        ``try`` costs nothing per row where entering and leaving the guard costs three calls)."""
+        self.skipped += 1
+        self.ctx.warn(self.file, SKIPPED, f"{locator}: {describe(exc)}")
 
 
 class ChildRows:

@@ -15,9 +15,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import datetime as dt
-import functools
 import gc
-import hashlib
 import itertools
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
@@ -51,7 +49,6 @@ from triage.store.codec import (
 from triage.store.page_rows import PAGE_COLUMNS, PageMessage, page_message_decoder
 
 BATCH = 5000
-_key_digest = functools.partial(hashlib.blake2b, digest_size=16)
 #: Live rows only: messages recovered from deleted content are shown, never counted.
 LIVE = "m.recovered = 0"
 
@@ -110,9 +107,13 @@ _ATTACHMENT_FIELDS = ("name", "path", "sha256", "mime", "size", "source_hash", "
 # The whole messages row: the 8 columns before the scalars, then the scalars.
 _message_scalars = message_scalar_encoder(lead=8)
 _ROW_COPY_KEY = 8 + MESSAGE_SCALAR_NAMES.index("copy_key")
+_ROW_DUPLICATE_KEY = 8 + MESSAGE_SCALAR_NAMES.index("duplicate_key")
 _ROW_DEVICE = 8 + MESSAGE_SCALAR_NAMES.index("device")
 _NO_DEVICE_YET = object()
 _SEVERAL_DEVICES = object()
+# The seconds of a time as its texts end, ":SS" and ":SSZ", made once rather than per message.
+_SECONDS = tuple(f":{n:02d}" for n in range(60))
+_SECONDS_Z = tuple(f"{text}Z" for text in _SECONDS)
 # Below 2**32 s (year 2106) a float POSIX time is within a microsecond, so its whole seconds
 # are exact (see MessagesAggregate._times).
 _EXACT_SECONDS = 2**32
@@ -192,6 +193,56 @@ def _collector_paused() -> Iterator[None]:
         gc.enable()
 
 
+# Python's own hash of a key's text (a module name, so a test can make every key share one).
+_hash = hash
+
+
+class _KeyIndex:
+    """Keys of the messages stored (``duplicate_key`` or ``copy_key``) -> what was kept for each,
+    remembered by Python's hash of the key rather than its text or a digest of it: a tenth of the
+    time of a 128-bit digest per message, and less memory than either at a million messages.
+
+    A hash met again is checked against the key the store holds for the message it names
+    (``key_of``), so two keys that share a hash stay apart: a message is never taken for a copy
+    of another on a hash alone. Such a second key is kept by its text (``_shared``)."""
+
+    def __init__(self, key_of: Callable[[Any], str | None]) -> None:
+        self._by_hash: dict[int, Any] = {}
+        self._shared: dict[str, Any] = {}
+        self._key_of = key_of
+
+    def __len__(self) -> int:
+        return len(self._by_hash) + len(self._shared)
+
+    def get(self, key: str) -> Any:
+        found = self._by_hash.get(_hash(key))
+        if found is None or self._key_of(found) == key:
+            return found
+        return self._shared.get(key)
+
+    def add(self, key: str, value: Any) -> None:
+        """Remember a key :meth:`get` did not find."""
+        h = _hash(key)
+        if h in self._by_hash:
+            self._shared[key] = value
+        else:
+            self._by_hash[h] = value
+
+    def put(self, key: str, value: Any) -> None:
+        """Remember ``value`` for ``key``, replacing what was kept for it."""
+        if self.get(key) is None:
+            self.add(key, value)
+        elif key in self._shared:
+            self._shared[key] = value
+        else:
+            self._by_hash[_hash(key)] = value
+
+    def setdefault(self, key: str, value: Any) -> None:
+        """Remember ``value`` for ``key`` unless something is kept for it already."""
+        if self.get(key) is None:
+            self.add(key, value)
+
+
 def _party_key(p: Party) -> tuple[str, str | None, str | None, str]:
     return (p.raw, p.id, p.name, p.scheme)
 
@@ -208,13 +259,18 @@ class MessagesAggregate:
         self._next_message = (
             1 + c.execute("SELECT COALESCE(MAX(id), 0) FROM messages").fetchone()[0]
         )
-        self._seen_keys: dict[bytes, int] = {}
+        # The rows of the batch being encoded, the first of them with id _pending_first: where
+        # a key met again is looked up when its message is not written yet (see _stored_key).
+        self._pending_rows: list[tuple] = []
+        self._pending_first = self._next_message
+        # duplicate_key -> the id of the message stored with it.
+        self._seen_keys = self._duplicate_index()
         # The device every message stored so far was read from, while they all share one: no
         # copy of a message on another device can be met then, so copy keys are only digested
         # and remembered (``_seen_copies``) from the first message of a second device on.
         self._copies_device: object = _NO_DEVICE_YET
-        # Copy keys (``Message.copy_key``) stored: digest -> (message id, device).
-        self._seen_copies: dict[bytes, tuple[int, str | None]] = {}
+        # Copy keys (``Message.copy_key``) stored -> (message id, device).
+        self._seen_copies = self._copy_index()
         # Whether _seen_keys holds every stored key (false once released by index()).
         self._keys_in_memory = self._next_message == 1
         self._party_ids: dict[tuple, int] = {}
@@ -287,13 +343,17 @@ class MessagesAggregate:
                 dt.datetime.fromtimestamp(minute, dt.UTC).isoformat()[:16],
                 local.strftime("%Y-%m-%dT%H:%M"),
             )
-        seconds = f":{stamp % 60:02d}"
+        second = stamp % 60
         if when.tzinfo is dt.UTC and 0 <= posix < _EXACT_SECONDS:
             micro = when.microsecond
-            utc = base[0] + seconds + (f".{micro // 1000:03d}Z" if micro else "Z")
+            utc = (
+                f"{base[0]}{_SECONDS[second]}.{micro // 1000:03d}Z"
+                if micro
+                else base[0] + _SECONDS_Z[second]
+            )
         else:
             utc = _utc_text(when)
-        return utc, base[1] + seconds
+        return utc, base[1] + _SECONDS[second]
 
     def _local(self, when: dt.datetime | None) -> str | None:
         """Wall time in the case zone (see :meth:`_times`)."""
@@ -308,20 +368,15 @@ class MessagesAggregate:
         and cost about a tenth more CPU in lock hand-overs."""
         self._indexed = False
         if not self._keys_in_memory:
-            self._seen_keys = {
-                _key_digest(key.encode()).digest(): mid
-                for mid, key in self.conn.execute(
-                    "SELECT id, duplicate_key FROM messages WHERE duplicate_key IS NOT NULL"
-                    " ORDER BY id"
-                )
-            }
-            self._seen_copies = {
-                _key_digest(key.encode()).digest(): (mid, device)
-                for mid, key, device in self.conn.execute(
-                    "SELECT id, copy_key, device FROM messages WHERE copy_key IS NOT NULL"
-                    " ORDER BY id"
-                )
-            }
+            self._seen_keys = self._duplicate_index()
+            dup_keys = "SELECT id, duplicate_key FROM messages WHERE duplicate_key IS NOT NULL"
+            for mid, key in self.conn.execute(dup_keys + " ORDER BY id"):
+                self._seen_keys.put(key, mid)
+            self._seen_copies = self._copy_index()
+            for mid, key, device in self.conn.execute(
+                "SELECT id, copy_key, device FROM messages WHERE copy_key IS NOT NULL ORDER BY id"
+            ):
+                self._seen_copies.put(key, (mid, device))
             self._copies_device = _SEVERAL_DEVICES
             self._keys_in_memory = True
         iterator = iter(records)
@@ -337,8 +392,8 @@ class MessagesAggregate:
         """Build the message indexes (after ingest; idempotent). The duplicate keys kept in
         memory during ingest are let go; a later ingest reads them back from the store."""
         if self._seen_keys or self._seen_copies:
-            self._seen_keys = {}
-            self._seen_copies = {}
+            self._seen_keys = self._duplicate_index()
+            self._seen_copies = self._copy_index()
             self._keys_in_memory = False
         # The ingest caches (times per minute, parties by object) would otherwise stay for the
         # analysers and the report: up to 300,000 entries no later stage reads.
@@ -351,6 +406,21 @@ class MessagesAggregate:
                 pass  # a read-only store: it was indexed when it was written
             self._indexed = True
 
+    def _duplicate_index(self) -> _KeyIndex:
+        return _KeyIndex(lambda mid: self._stored_key(mid, _ROW_DUPLICATE_KEY, "duplicate_key"))
+
+    def _copy_index(self) -> _KeyIndex:
+        return _KeyIndex(lambda kept: self._stored_key(kept[0], _ROW_COPY_KEY, "copy_key"))
+
+    def _stored_key(self, message_id: int, at: int, column: str) -> str | None:
+        """A key of a stored message: from the batch being encoded, or from the store."""
+        if message_id >= self._pending_first:
+            return self._pending_rows[message_id - self._pending_first][at]
+        row = self.conn.execute(
+            f"SELECT {column} FROM messages WHERE id = ?", (message_id,)
+        ).fetchone()
+        return row[0] if row else None
+
     def _rows(self, source_id: int, records: list[Record]) -> list[tuple[str, list[tuple]]]:
         """(statement, rows) to insert for one batch of records, in insertion order."""
         parties: list[tuple] = []
@@ -358,6 +428,7 @@ class MessagesAggregate:
         conversations: list[tuple] = []
         participants: list[tuple] = []
         messages: list[tuple] = []
+        self._pending_rows, self._pending_first = messages, self._next_message
         recipients: list[tuple] = []
         attachments: list[tuple] = []
         thumbs: list[tuple] = []
@@ -378,14 +449,15 @@ class MessagesAggregate:
         seen_copies = self._seen_copies
         conv_ids = self._conv_ids
         objects = self._party_objects
+        starts = self._device_starts
+        run_device: object = _NO_DEVICE_YET
+        last_source: tuple = (_NO_DEVICE_YET,) * 3  # no file yet
+        source_file = 0
         for record in records:
             if isinstance(record, Message):
                 key = record.duplicate_key
-                # Keys are remembered by a 128-bit digest: a third of the memory of the text at
-                # a million messages, and no two different keys share one in practice.
-                digest = _key_digest(key.encode()).digest() if key is not None else None
-                if digest is not None and digest in seen_keys:
-                    kept_id = seen_keys[digest]
+                kept_id = None if key is None else seen_keys.get(key)
+                if kept_id is not None:
                     # A copy from another device keeps its own conversation (present there too).
                     other = self._device_at(kept_id) != record.device
                     dups.append(
@@ -405,16 +477,18 @@ class MessagesAggregate:
                 # the same rule: listed as a copy of the kept one, not stored again. On one
                 # device, copies meet by duplicate_key only.
                 copy = record.copy_key
-                copy_digest = kept = None
-                if self._copies_device is not _SEVERAL_DEVICES:
-                    if self._copies_device is _NO_DEVICE_YET:
-                        self._copies_device = record.device
-                    elif record.device != self._copies_device:
+                kept = None
+                device = record.device
+                copies = self._copies_device
+                if copies is not _SEVERAL_DEVICES:
+                    if copies is _NO_DEVICE_YET:
+                        self._copies_device = device
+                    elif device != copies:
                         self._remember_copies(messages)
-                if copy is not None and self._copies_device is _SEVERAL_DEVICES:
-                    copy_digest = _key_digest(copy.encode()).digest()
-                    kept = seen_copies.get(copy_digest)
-                if kept is not None and kept[1] != record.device:
+                        copies = _SEVERAL_DEVICES
+                if copy is not None and copies is _SEVERAL_DEVICES:
+                    kept = seen_copies.get(copy)
+                if kept is not None and kept[1] != device:
                     dups.append(
                         (
                             copy,
@@ -429,13 +503,16 @@ class MessagesAggregate:
                     )
                     continue
                 mid = self._next_message
-                self._next_message += 1
-                if not self._device_starts or self._device_starts[-1][1] != record.device:
-                    self._device_starts.append((mid, record.device))
-                if digest is not None:
-                    seen_keys[digest] = mid
-                if copy_digest is not None and kept is None:
-                    seen_copies[copy_digest] = (mid, record.device)
+                self._next_message = mid + 1
+                # The records of a source share one device object: its run is looked at once.
+                if device is not run_device:
+                    if not starts or starts[-1][1] != device:
+                        starts.append((mid, device))
+                    run_device = device
+                if key is not None:
+                    seen_keys.add(key, mid)
+                if copy is not None and copies is _SEVERAL_DEVICES and kept is None:
+                    seen_copies.add(copy, (mid, device))
                 conv = record.conversation
                 conv_id = conv_ids.get(conv.id)
                 if conv_id is None:
@@ -460,6 +537,15 @@ class MessagesAggregate:
                         else party_id(sender, parties)
                     )
                 source = record.source
+                # A parser's records share their file's path, digest and format objects: the
+                # file's id is looked up again only when they change.
+                if (
+                    source.file is not last_source[0]
+                    or source.sha256 is not last_source[1]
+                    or source.format is not last_source[2]
+                ):
+                    last_source = source
+                    source_file = file_id(source, files)
                 extra = record.extra
                 utc, local = times(record.timestamp_utc)
                 messages.append(
@@ -470,7 +556,7 @@ class MessagesAggregate:
                         source_id,
                         conv_id,
                         sender_id,
-                        file_id(source, files),
+                        source_file,
                         source.locator,
                         dumps(extra) if extra else None,
                         local,
@@ -590,7 +676,7 @@ class MessagesAggregate:
         for mid, key, device in itertools.chain(
             stored, ((r[0], r[at_key], r[at_device]) for r in pending if r[at_key] is not None)
         ):
-            seen.setdefault(_key_digest(key.encode()).digest(), (mid, device))
+            seen.setdefault(key, (mid, device))
         self._copies_device = _SEVERAL_DEVICES
 
     def _conversation_id(
