@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from triage.analysers import Settings
-from triage.casefile import case_from_data
-from triage.report.writer import write_report
 from triage.store import SCHEMA_VERSION, Store
 
 
@@ -17,6 +15,10 @@ class NotACaseStore(ValueError):
 def report_from_store(store: Store, out: Path) -> Path:
     """Write the report into ``out`` from the store alone: the case and the run's settings are
     read from its meta, so a finished case directory is all that is needed."""
+    from triage.analysers import Settings
+    from triage.casefile import case_from_data
+    from triage.report.writer import write_report
+
     meta = store.meta()
     if "case" not in meta:
         raise NotACaseStore(f"{store.path}: no case recorded in the store (not a triage run)")
@@ -44,6 +46,16 @@ def rebuild_report(case_dir: Path) -> Path:
         return report_from_store(store, case_dir)
     finally:
         store.close()
+
+
+def __getattr__(name: str) -> Any:
+    # The pages' writer (and the analysers it imports) only when asked for: the exports' process
+    # imports this package for the exports alone, and would spend a third of its start there.
+    if name == "write_report":
+        from triage.report.writer import write_report
+
+        return write_report
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["NotACaseStore", "rebuild_report", "report_from_store", "write_report"]
