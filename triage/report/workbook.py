@@ -55,11 +55,18 @@ _OPTIONS = {
 }
 _CONTACT = MESSAGE_COLUMNS.index("case_contact_key")
 # Text xlsxwriter writes with changes (the patterns of its xmlwriter and utility modules): control
-# characters and non-characters, its own _xHHHH_ escapes, markup characters (and the "<r>" of
-# its rich strings), leading or trailing whitespace.
-_NOT_PLAIN = re.compile(r"[\x00-\x08\x0b-\x1f&<>\ufffe\uffff]|_x[0-9a-fA-F]{4}_|^\s|\s$")
+# characters and non-characters, markup characters (and the "<r>" of its rich strings), its own
+# _xHHHH_ escapes; and text with leading or trailing whitespace (its ^\s and \s$ are what
+# str.isspace() says of the first and last characters). Two patterns: one alternation of them all
+# would be tried at every position of every text.
+_MARKUP = re.compile(r"[\x00-\x08\x0b-\x1f&<>\ufffe\uffff]")
+_ESCAPE = re.compile("_x[0-9a-fA-F]{4}_")
 # Longer text may pass its limit of 32,767 UTF-16 units, which it cuts.
 _PLAIN_MOST = 32_767 // 2
+# Text up to this long has its cell's XML kept (conversation, party, file and label texts repeat
+# from row to row; bodies seldom), in at most this many entries at a time.
+_KEPT_TEXT = 200
+_KEPT_MOST = 100_000
 
 
 class _Sheet:
@@ -89,7 +96,12 @@ class _Sheet:
             and not ws.row_info
             and all(info.column_format is None for info in ws.col_info.values())
         )
-        self.columns = [xl_col_to_name(col) for col in range(len(self.header))]
+        # Whether xlsxwriter holds a row it has not written (the header, now), and the rows
+        # written here but not yet out.
+        self.pending = True
+        self.written: list[str] = []
+        # Each cell's XML up to its row number.
+        self.starts = [f'<c r="{xl_col_to_name(col)}' for col in range(len(self.header))]
 
     def add(self, values: Sequence[Any]) -> None:
         if self.row >= MAX_ROWS:
@@ -99,6 +111,9 @@ class _Sheet:
         if self.direct and self._direct(row, values):
             self.row = row + 1
             return
+        # xlsxwriter writes this row after those held, when a later row or the end comes.
+        self._flush()
+        self.pending = True
         ws, put = self.ws, self.book.put
         write_string, write_number = ws.write_string, ws.write_number
         # Most cells are text or whole numbers: those go straight to xlsxwriter's typed writers,
@@ -120,59 +135,74 @@ class _Sheet:
         any other cell, which the caller writes through xlsxwriter. xlsxwriter's calls per cell
         cost about 150 us a row of the messages sheet, this about a tenth of it; a test holds
         the two to the same bytes."""
-        if len(values) > len(self.columns):
+        if len(values) > len(self.starts):
             return False
         ws = self.ws
-        # What xlsxwriter does on the first cell of a new row: the row before is written out
-        # (first, as there: it gives the formats of its cells their numbers in that order).
-        ws._write_single_row(row)
+        if self.pending:
+            # What xlsxwriter does on the first cell of a new row: the row it holds is written
+            # out (first, as there: it gives the formats of its cells their numbers in order).
+            ws._write_single_row(row)
+            self.pending = False
         number = f"{row + 1}"
+        starts, texts = self.starts, self.book.texts
         cells = []
-        first = last = -1
-        when = None
         for col, value in enumerate(values):
             kind = type(value)
             if kind is str:
                 if not value:
                     continue
-                # What xlsxwriter writes unchanged: no control character, markup character,
-                # _xHHHH_ escape or edge whitespace, and under its 32,767-unit limit.
-                if len(value) > _PLAIN_MOST or _NOT_PLAIN.search(value):
-                    return False
-                cells.append(
-                    f'<c r="{self.columns[col]}{number}" t="inlineStr"><is><t>{value}</t></is></c>'
-                )
+                # The cell's XML after its row number, kept for text that repeats.
+                end = texts.get(value)
+                if end is None:
+                    # What xlsxwriter writes unchanged: no control character, markup character,
+                    # _xHHHH_ escape or edge whitespace, and under its 32,767-unit limit.
+                    if (
+                        len(value) > _PLAIN_MOST
+                        or value[0].isspace()
+                        or value[-1].isspace()
+                        or _MARKUP.search(value)
+                        or ("_x" in value and _ESCAPE.search(value))
+                    ):
+                        return False
+                    end = f'" t="inlineStr"><is><t>{value}</t></is></c>'
+                    if len(value) <= _KEPT_TEXT:
+                        if len(texts) > _KEPT_MOST:
+                            texts.clear()
+                        texts[value] = end
+                cells.append(f"{starts[col]}{number}{end}")
             elif kind is int:
-                cells.append(f'<c r="{self.columns[col]}{number}"><v>{value:.16G}</v></c>')
+                cells.append(f'{starts[col]}{number}"><v>{value:.16G}</v></c>')
             elif value is None:
                 continue
             elif kind is dt.datetime and value.year >= 1900:
-                if when is None:
-                    when = ws._convert_date_time
                 cells.append(
-                    f'<c r="{self.columns[col]}{number}" s="{self.book.when._get_xf_index()}">'
-                    f"<v>{when(value):.16G}</v></c>"
+                    f'{starts[col]}{number}" s="{self.book.when._get_xf_index()}">'
+                    f"<v>{ws._convert_date_time(value):.16G}</v></c>"
                 )
             else:
                 return False
-            if first < 0:
-                first = col
-            last = col
         if not cells:
             return True
-        # xlsxwriter's _check_dimensions for the row's first and last cells.
+        # xlsxwriter's _check_dimensions: the header row set the columns' (the row has no more
+        # cells than the header), the rows' follow.
         if ws.dim_rowmin is None or row < ws.dim_rowmin:
             ws.dim_rowmin = row
         if ws.dim_rowmax is None or row > ws.dim_rowmax:
             ws.dim_rowmax = row
-        if ws.dim_colmin is None or first < ws.dim_colmin:
-            ws.dim_colmin = first
-        if ws.dim_colmax is None or last > ws.dim_colmax:
-            ws.dim_colmax = last
-        ws.fh.write(f'<row r="{number}">{"".join(cells)}</row>')
+        written = self.written
+        written.append(f'<row r="{number}">{"".join(cells)}</row>')
+        if len(written) >= 100:
+            self._flush()
         return True
 
+    def _flush(self) -> None:
+        """Write out the rows :meth:`_direct` holds (a write per hundred rows, not per row)."""
+        if self.written:
+            self.ws.fh.write("".join(self.written))
+            self.written.clear()
+
     def _finish(self) -> None:
+        self._flush()
         self.ws.autofilter(0, 0, max(self.row - 1, 0), len(self.header) - 1)
 
     def close(self) -> None:
@@ -185,6 +215,8 @@ class _Book:
         self.bold = self.wb.add_format({"bold": True})
         self.when = self.wb.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
         self.day = self.wb.add_format({"num_format": "yyyy-mm-dd"})
+        # text -> its cell's XML after the row number, for every sheet (_Sheet._direct)
+        self.texts: dict[str, str] = {}
 
     def put(self, ws: Any, row: int, col: int, value: Any) -> None:
         # Any value but exact text and whole numbers, which _Sheet.add writes itself.
