@@ -161,13 +161,23 @@ ratio 16.1 / 20.3; peak RSS 937 MiB (the groups page's rows now kept through the
 pass: about 75 MiB more at this size, still under 1 GiB).
 
 The exports' process again (exports, 2026-12-02, second session): ``write_exports`` alone on a
-copy of the 300k case's case.sqlite, main c317bca and this branch alternately, three times each
-(12:55, load 5.5-6.3): 5.9-6.9 s CPU before, 3.7-4.1 s after. The workbook's rows of plain
-text, whole numbers and dates are written as the XML xlsxwriter writes for them, without its
-calls per cell (report/workbook.py ``_Sheet._direct``; any other row still goes through
-xlsxwriter): the messages sheet's 21,119 rows 3.3 -> 0.5 s. Every export byte-identical to
-main's, triage.xlsx included (``cmp``), and the demo's outputs (``diff -r``, the manifest's
-times aside).
+copy of the 300k case's case.sqlite, main c317bca and this work alternately, three times each
+(12:52, load 5.5-6.3): 5.9-6.9 s CPU before, 3.7-4.1 s after the first landing; then (13:19,
+load 4.2-4.4) main c1ee04b 4.06-4.15 s, after the second 3.64-3.88 s. The workbook's rows of
+plain text, whole numbers and dates are written as the XML xlsxwriter writes for them, without
+its calls per cell (report/workbook.py ``_Sheet._direct``; any other row still goes through
+xlsxwriter), repeated texts' cell XML kept, a hundred rows a write: the messages sheet's 21,119
+rows 3.3 -> 0.3 s. The process's start-up imports no longer include the pages' writer and the
+analysers (``import triage.report.export_job`` 0.34-0.45 -> 0.31-0.35 s CPU). Every export
+byte-identical to main's, triage.xlsx included (``cmp``); the whole 300k output directory
+(``diff -r``) and the demo's identical but for the manifest's times and the case file's paths.
+Whole runs at 300k alternately (13:21-13:26, load 4.0-6.3, too loaded for wall times to say
+much): main 74.7 / 86.0 s wall, 37.7 / 35.4 s CPU; this work 60.6 / 93.4 s wall, 33.6 / 38.1 s
+CPU; ratio 13.6-38.0 wall either way. What is left in the exports (CPU, load 4-5): the rows from
+SQL 1.0 s (the recipients' subquery 0.3 of it), the messages.csv lines 0.75 s, the duty labels
+0.35 s, the sheet 0.3 s, the workbook's close 0.45 s (xlsxwriter's zip, whose level would
+change the file's bytes), findings.json 0.25 s, start-up 0.35 s; the pages' process, beside
+it, used 11.2 s CPU in the same report (load 6.5) against the exports' 5.0 s.
 
 Report pages, second pass (pages, 2026-12-02 afternoon). CPU times at 300k swing by 20 % at the
 load of that hour (5.9-7.5 on the 2 cores), so the pieces were compared by instructions executed
