@@ -242,12 +242,13 @@ def _run(
 
         progress.stage("Analysing")
         findings = 0
-        for analyser in analysers():
-            produced = list(analyser.run(store, case, settings))
-            store.add_findings(produced)
-            store.record_analyser(analyser.name, analyser.version)
-            findings += len(produced)
-            settings.values.setdefault("analysers", {})[analyser.name] = analyser.version
+        with store.mapped():
+            for analyser in analysers():
+                produced = list(analyser.run(store, case, settings))
+                store.add_findings(produced)
+                store.record_analyser(analyser.name, analyser.version)
+                findings += len(produced)
+                settings.values.setdefault("analysers", {})[analyser.name] = analyser.version
 
         report_path = None
         if report:
