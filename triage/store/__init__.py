@@ -108,11 +108,12 @@ class Store(
     @contextmanager
     def mapped(self, limit: int | None = None) -> Iterator[None]:
         """Inside the block, SQLite reads the first ``limit`` bytes of the file
-        (:data:`MAPPED_BYTES` unless given) through a memory map instead of copying each page it
-        reads into its cache: the analysers read the messages table several times, and the copies were about
-        a fifth of their CPU time (system time). Writes go through the file as before, so the
-        bytes written are the same. The mapped pages a query touched stay resident, counted in
-        the process's RSS, until the map is dropped on leaving the block."""
+        (:data:`MAPPED_BYTES` unless given) through a memory map instead of copying each page
+        it reads into its cache: the analysers read the messages table several times, and the
+        copies were about a fifth of their CPU time (system time). Writes go through the file
+        as before, so the bytes written are the same. The mapped pages a query touched stay
+        resident, counted in the process's RSS, until the map is dropped on leaving the
+        block."""
         limit = MAPPED_BYTES if limit is None else limit
         self.conn.execute(f"PRAGMA mmap_size = {int(limit)}")
         try:
