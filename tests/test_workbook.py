@@ -256,16 +256,23 @@ def test_direct_rows_are_the_bytes_xlsxwriter_writes(tmp_path: Path, monkeypatch
         [4, dt.datetime(1900, 1, 1), dt.datetime(1900, 3, 1, 12), dt.datetime(1899, 12, 31), 5],
         [5, True, 0.1, 1e-5, dt.date(2024, 1, 2)],
         *([n, text, when, text[:10], "after"] for n, text in enumerate(AWKWARD_TEXT, 6)),
-        [99, "last"],
+        # Direct rows are written a hundred at a time: rows through xlsxwriter among them.
+        *(
+            [n, f"row {n}", when, n % 3, None] if n % 70 else [n, "a & b", when, True, None]
+            for n in range(100, 400)
+        ),
+        [999, "last"],
     ]
     direct, taken = _written(tmp_path / "direct.xlsx", rows, True, monkeypatch)
     by_cell, none = _written(tmp_path / "cells.xlsx", rows, False, monkeypatch)
     assert none == 0
     # The first four rows, four of the texts (plain, with a line break, non-ASCII, the longest
-    # under the limit) and the last went direct; the others through xlsxwriter.
-    assert taken == 4 + 4 + 1
+    # under the limit), 296 of the 300 after them and the last went direct; the others through
+    # xlsxwriter.
+    assert taken == 4 + 4 + 296 + 1
     assert direct == by_cell
     book = openpyxl.load_workbook(tmp_path / "direct.xlsx")
     values = list(book["messages"].iter_rows(min_row=2, values_only=True))
     assert values[0] == (1, "2024-03-31T00:59:59.250Z", when, "whatsapp", None)
-    assert values[len(rows) - 1][:2] == (99, "last")
+    assert [v[0] for v in values[len(rows) - 301 :]] == [*range(100, 400), 999]
+    assert values[len(rows) - 1][:2] == (999, "last")
