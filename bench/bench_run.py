@@ -206,7 +206,14 @@ checked in the legend and escaped once per run of messages sharing it, 30.9k -> 
 instructions a message; the search index (its rows sorted as tuples without a key, columns by
 zip) 21.8k -> 20.1k; the whole pages process 6.57G -> 6.36G. ``Report.write()`` alone at 300k,
 main and this branch alternately (13:13-13:16, load 5.9-7.5): 10.28 / 10.65 / 10.78 s CPU vs
-9.65 / 11.09 / 10.61 s (within that noise). Pages byte-identical (``diff -r``, 300k and demo).
+9.65 / 11.09 / 10.61 s; again, c317bca vs df29468, six pairs in both orders (13:34-13:44, load
+3.6-6.4): 9.12-10.78 s vs 9.09-11.13 s. The saving (about 0.4 s of 9) is inside that noise and
+was not shown in CPU time. Pages byte-identical (``diff -r``, 300k and demo). The whole run on
+main df29468 (13:35, load 4.6): naive 2.74 s wall / 1.69 s CPU; run 52.3 s wall / 33.3 s CPU;
+ratio 19.1 wall, 19.7 CPU; peak RSS 354 MiB. Tried and not kept: the exports' process writing
+the last 40 % of the conversations' pages after the exports (byte-identical, but it cost that
+process 3.6 s CPU to save the pages' process about 0.7 s: a second Report, its labels, the
+subset's sorted read and jinja2 there).
 
 Reading a msgstore.db (ingestcpu, 2026-12-02): the parser and the store's row encoding of the
 300k database without the inserts, c317bca and this work alternately four times each (13:25, load
