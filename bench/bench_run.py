@@ -105,12 +105,14 @@ that load say little); peak RSS 368 / 369 MiB; every output byte-identical but t
 run times (``diff -r``), the demo's too. 1,000,000 rows with a map of the whole file (1 GiB
 limit; 13:04-13:11, load 7-8.4): the analysers' process held 848 MiB in that stage (263 MiB
 before it: the mapped pages of the 640 MB store are resident), under the run's peak, 954 MiB
-in the report's pages, sampled from /proc with the children; hence the 256 MiB bound, which
-keeps the stage below 520 MiB at that size. Not a second process: the correspondent counts
-(95 % of contacts' time under cProfile) are independent of every other analyser, but their
-finding is among contacts' findings, which are written before duty's labels (the store's bytes
-follow the order of writes), and what comes before them in the stage (contacts' labels) takes
-0.05 s: a child would have nothing of the parent's to run beside.
+in the report's pages, sampled from /proc with the children; hence the 256 MiB bound. With it
+(main e37f8f2, 13:52-13:56, load 2.6-4.1): the analysers' process held 533 MiB at most in the
+stage; the run 124.0 s wall / 86.3 s CPU, peak RSS 916 MiB (925 MiB for the whole process tree,
+the bench's own process included, late in the pages). Not a second process: the correspondent
+counts (95 % of contacts' time under cProfile) are independent of every other analyser, but
+their finding is among contacts' findings, which are written before duty's labels (the store's
+bytes follow the order of writes), and what comes before them in the stage (contacts' labels)
+takes 0.05 s: a child would have nothing of the parent's to run beside.
 
 Deleted-row recovery (recover, 2026-12-02), the scan alone (``Scanner`` on the file's bytes, CPU,
 load 5.4-6.0), the code before and after run one after the other: 300,000 rows 2.42 -> 0.83 s,
