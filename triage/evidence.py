@@ -433,6 +433,7 @@ class Evidence:
         self._tmp = tempfile.TemporaryDirectory(prefix="triage-", dir=workdir)
         self.tmp = Path(self._tmp.name)
         self._counter = 0
+        self._scratch_prefix = ""
         self.containers: list[Container] = []
         self.disk: dict[Path, DiskRecord] = {}
         self._sqlite_copies: dict[int, Path] = {}
@@ -445,10 +446,15 @@ class Evidence:
     def scratch(self, kind: str, name: str) -> Path:
         """A fresh path inside this run's temporary directory, never next to evidence."""
         self._counter += 1
-        folder = self.tmp / f"{kind}-{self._counter:06d}"
+        folder = self.tmp / f"{self._scratch_prefix}{kind}-{self._counter:06d}"
         folder.mkdir()
         safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in name) or "file"
         return folder / safe
+
+    def forked(self) -> None:
+        """In a child process forked from the one that opened this evidence: its scratch paths
+        from now on cannot be ones the parent makes later (:mod:`triage.parse_worker`)."""
+        self._scratch_prefix = f"p{os.getpid()}-"
 
     def close(self) -> None:
         for container in self.containers:

@@ -86,6 +86,20 @@ class ParseContext:
         """Record a decision a parser made about a file (e.g. inferred date order and evidence)."""
         self.decisions.setdefault(file, {}).update(facts)
 
+    def absorb(self, other: ParseContext) -> None:
+        """Add what ``other`` recorded (warnings, decisions, files not read) as if its calls had
+        been made on this context, after those made here (a parse run in a second process,
+        :mod:`triage.parse_worker`)."""
+        most = limit("warning_examples")
+        for key, entry in other.warnings.items():
+            mine = self.warnings.setdefault(key, Warning_(entry.file, entry.category))
+            mine.count += entry.count
+            mine.examples.extend(entry.examples[: max(0, most - len(mine.examples))])
+        for file, facts in other.decisions.items():
+            self.decisions.setdefault(file, {}).update(facts)
+        self.unread_files.extend(other.unread_files)
+        self.counts.update(other.counts)
+
     def owner_party(self) -> Party:
         """The device owner as a party: his first identifier from the case file, else a marker
         that says only "the owner of this phone" (outgoing messages always have that sender)."""

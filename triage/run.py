@@ -23,13 +23,13 @@ from triage.ingest import (
     ReadOutcome,
     SourceResult,
     open_inputs,
-    parse_detection,
     report_containers,
 )
 from triage.limits import limits_in_force
 from triage.manifest import write_manifest
 from triage.media.stage import picture_files, previous_cache, run_media
 from triage.output_dir import refuse_inside_sources
+from triage.parse_worker import read_source
 from triage.registry import ParseContext
 from triage.roster import check_roster
 from triage.store import Store
@@ -189,7 +189,7 @@ def _run(
                 device,
             )
             tag = DeviceTagger(device or "device-1", case.several_devices)
-            records = tag(parse_detection(detection, ctx, result))
+            records = tag(read_source(detection, ctx, result))
             store.ingest(source_id, _counting(records, progress))
             store.finish_source(source_id, result.error)
             results.append(result)

@@ -1,0 +1,351 @@
+"""Reading a large source in a second process, while this one stores what it has read.
+
+:func:`read_source` gives exactly the records :func:`triage.ingest.parse_detection` gives, with
+the same counts, error and warnings, for any parser. For a large source on a machine with a
+second core, the parser runs in a child process and sends its records back in batches, while
+this process tags, encodes and stores the batch before: the parse (about half of reading a
+WhatsApp database) then runs beside the store's work instead of before it. Everything that
+gives records their ids, parties and order stays here, in the one process that writes the
+store, so the store is written exactly as it is when the parse runs in-process.
+
+The child is a fork of this process taken when the source's first record is wanted (on Linux,
+where forking is the platform's own way to start a process). Not a fresh interpreter as for the
+deleted-row recovery (:mod:`triage.recovery.job`), because a parser needs the evidence as this
+run opened it: files inside archives, a decrypted iOS backup, the private SQLite copies that
+detection made and what it found damaged; opening, hashing and decrypting all of that again
+would cost more than it saves. The child reads the evidence, runs the parser and writes to its
+pipe; it never touches the store (whose connection it inherits unused), takes no lock another
+thread of this process may have held at the fork (it writes through standard streams of its
+own), and always ends with ``os._exit``, so nothing of this process is flushed, closed or
+cleaned up twice.
+
+Records cross as pickles of their fields (a reducer per :mod:`triage.model` dataclass, each
+positional, read back through the class itself): a record reads back equal to what the parser
+built, and objects it shares with other records of its batch (a conversation, a party) stay
+shared. Batches are :data:`triage.store.messages.BATCH` records long, so the store sees every
+record as it was when the parser had yielded the last of its batch, as it does in-process.
+
+What the parser records in its :class:`triage.registry.ParseContext` (warnings, decisions,
+files not read) is collected in the child and added to this process's context when the source
+ends (:meth:`ParseContext.absorb`), with the counts and the error of the
+:class:`triage.ingest.SourceResult`. Whatever goes wrong with the child (it cannot start, stops,
+sends something unreadable) the source is read again in-process and the records already stored
+are skipped: parsers are deterministic, so what the run stores and records (an error, a warning
+naming the file, an exception) is what it would have been without a second process.
+"""
+
+from __future__ import annotations
+
+import copyreg
+import dataclasses
+import io
+import itertools
+import operator
+import os
+import pickle
+import signal
+import struct
+import sys
+import warnings
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
+
+from triage import model
+from triage.ingest import parse_detection
+from triage.registry import ParseContext
+from triage.store.messages import BATCH
+
+if TYPE_CHECKING:
+    from triage.evidence import EvidenceFile
+    from triage.ingest import SourceResult
+    from triage.model import Record
+    from triage.registry import Detection
+
+#: From this many bytes of source (and its ``-wal``) the parser gets a process of its own. Below
+#: it the parse is short and sending its records costs about what running it beside the store
+#: saves (8 MiB is about 50,000 rows of WhatsApp ``message``).
+PARALLEL_FROM = 8 * 2**20
+_HEADER = struct.Struct("<Q")
+
+
+def read_source(
+    detection: Detection,
+    ctx: ParseContext,
+    result: SourceResult,
+    parallel: bool | None = None,
+) -> Iterator[Record]:
+    """The records of one detected source, as :func:`parse_detection` gives them; read by a
+    second process when the source is large and the machine has a second core (``parallel``
+    forces either way)."""
+    if parallel is None:
+        parallel = worth_a_process(detection.file)
+    if not parallel or not _can_fork():
+        yield from parse_detection(detection, ctx, result)
+        return
+    delivered = 0
+    worker = _Worker.start(detection, ctx, result)
+    if worker is not None:
+        try:
+            while (frame := worker.frame()) is not None:
+                if frame[0] == "records":
+                    yield from frame[1]
+                    delivered += len(frame[1])
+                    continue
+                _, counts, error, context = frame
+                result.counts.update(counts)
+                result.error = error
+                ctx.absorb(context)
+                return
+        finally:
+            worker.stop()
+    # The child failed: read the source again here, past what is already stored.
+    result.counts.clear()
+    result.error = None
+    yield from itertools.islice(parse_detection(detection, ctx, result), delivered, None)
+
+
+def worth_a_process(file: EvidenceFile) -> bool:
+    """Whether a source is large enough for its parse to run in a second process."""
+    wal = file.sibling(file.name + "-wal")
+    size = file.size + (wal.size if wal is not None else 0)
+    return size >= PARALLEL_FROM and (os.cpu_count() or 1) > 1
+
+
+def _can_fork() -> bool:
+    return sys.platform.startswith("linux") and hasattr(os, "fork")
+
+
+# -- batches of records as columns -------------------------------------------------------------
+def _model_classes() -> tuple[list[type], dict[str, type]]:
+    """The dataclasses of the model that can be rebuilt from their fields in order, and its
+    named tuples by name."""
+    values = [v for v in vars(model).values() if isinstance(v, type)]
+    dataclass_types = [
+        v
+        for v in values
+        if dataclasses.is_dataclass(v)
+        and v.__module__ == model.__name__
+        and all(f.init for f in dataclasses.fields(v))
+    ]
+    named = {v.__name__: v for v in values if issubclass(v, tuple) and hasattr(v, "_fields")}
+    return dataclass_types, named
+
+
+_DATACLASSES, _NAMED_TUPLES = _model_classes()
+
+
+class _Shape(NamedTuple):
+    """How the records of one dataclass cross: a column per field, rebuilt through the class."""
+
+    getters: tuple[Callable[[Any], Any], ...]
+    # Fields annotated with a named tuple of the model (Provenance): a column per item.
+    tuples: tuple[tuple[int, type], ...]
+
+
+_SHAPES: dict[type, _Shape] = {
+    cls: _Shape(
+        tuple(operator.attrgetter(f.name) for f in dataclasses.fields(cls)),
+        tuple(
+            (n, _NAMED_TUPLES[f.type])
+            for n, f in enumerate(dataclasses.fields(cls))
+            if f.type in _NAMED_TUPLES
+        ),
+    )
+    for cls in _DATACLASSES
+}
+
+
+def _encode(batch: list[Record]) -> tuple[list[int] | None, list[tuple]]:
+    """A batch as one group per type (the type, the fields sent split, the columns; or the
+    records themselves for a type the model does not define) and, when it holds several types,
+    the group of each record in order. Columns are built and pickled by C loops where records
+    one by one take Python calls each: about a third of the time, on either side."""
+    types = list(map(type, batch))
+    kinds = list(dict.fromkeys(types))
+    groups: list[tuple] = []
+    for kind in kinds:
+        members = (
+            batch
+            if len(kinds) == 1
+            else [r for r, t in zip(batch, types, strict=True) if t is kind]
+        )
+        shape = _SHAPES.get(kind)
+        if shape is None:
+            groups.append((kind, None, members))
+            continue
+        columns: list[list] = [list(map(get, members)) for get in shape.getters]
+        split = []
+        for at, named in shape.tuples:
+            if set(map(type, columns[at])) == {named}:
+                columns[at] = list(map(list, zip(*columns[at], strict=True)))
+                split.append(at)
+        groups.append((kind, split, columns))
+    return (None if len(kinds) == 1 else list(map(kinds.index, types))), groups
+
+
+def _decode(order: list[int] | None, groups: list[tuple]) -> list[Record]:
+    """The records :func:`_encode` was given, in order."""
+    rebuilt = []
+    for kind, split, columns in groups:
+        if split is None:
+            rebuilt.append(columns)
+            continue
+        for at in split:
+            named = dict(_SHAPES[kind].tuples)[at]
+            columns[at] = list(
+                map(tuple.__new__, itertools.repeat(named), zip(*columns[at], strict=True))
+            )
+        rebuilt.append(list(map(kind, *columns)))
+    if order is None:
+        return rebuilt[0] if rebuilt else []
+    members = [iter(r) for r in rebuilt]
+    return [next(members[n]) for n in order]
+
+
+def _reducer(cls: type) -> Callable[[Any], tuple]:
+    values = operator.attrgetter(*(f.name for f in dataclasses.fields(cls)))
+    return lambda obj: (cls, values(obj))
+
+
+#: For the model's objects inside a column (a conversation, a party, an attachment): the fields
+#: in order, rebuilt through the class, not the state dict pickle builds for a slotted dataclass.
+_REDUCERS: dict[type, Callable[[Any], tuple]] = {
+    **copyreg.dispatch_table,
+    **{cls: _reducer(cls) for cls in _DATACLASSES},
+    **{
+        named: (lambda t, named=named: (tuple.__new__, (named, tuple(t))))
+        for named in _NAMED_TUPLES.values()
+    },
+}
+
+
+def _dumps(value: object) -> bytes:
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = _REDUCERS
+    pickler.dump(value)
+    return buffer.getvalue()
+
+
+# -- the two processes ---------------------------------------------------------------------------
+class _Worker:
+    """This process's end of one child reading one source."""
+
+    def __init__(self, pid: int, pipe: BinaryIO) -> None:
+        self.pid, self.pipe = pid, pipe
+
+    @classmethod
+    def start(cls, detection: Detection, ctx: ParseContext, result: SourceResult) -> _Worker | None:
+        try:
+            read, write = os.pipe()
+        except OSError:
+            return None
+        _widen(write)
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()  # else the child would hold a copy of what is pending
+        try:
+            with warnings.catch_warnings():
+                # Python 3.12 warns on forking with threads running (a progress display's): the
+                # child takes none of their locks (see the module's docstring).
+                warnings.simplefilter("ignore", DeprecationWarning)
+                pid = os.fork()
+        except OSError:
+            os.close(read)
+            os.close(write)
+            return None
+        if pid == 0:  # pragma: no cover - the child; measured by what the parent receives
+            os.close(read)
+            _child(detection, ctx, result, write)
+        os.close(write)
+        return cls(pid, open(read, "rb"))
+
+    def frame(self) -> tuple | None:
+        """The next batch (its records) or the end from the child; ``None`` when it failed."""
+        try:
+            header = self.pipe.read(_HEADER.size)
+            if len(header) != _HEADER.size:
+                return None
+            (size,) = _HEADER.unpack(header)
+            data = self.pipe.read(size)
+            if len(data) != size:
+                return None
+            frame = pickle.loads(data)
+            if frame[0] == "records":
+                return ("records", _decode(*frame[1:]))
+        except Exception:  # noqa: BLE001 - anything unreadable: read again in-process
+            return None
+        if frame[0] == "end" and len(frame) == 4:
+            _, counts, error, context = frame
+            if (
+                isinstance(counts, dict)
+                and (error is None or isinstance(error, str))
+                and isinstance(context, ParseContext)
+            ):
+                return frame
+        return None
+
+    def stop(self) -> None:
+        """End the child (if still running) and collect it."""
+        try:
+            os.kill(self.pid, signal.SIGKILL)  # a child that has ended is a zombie until waited
+        except ProcessLookupError:
+            pass
+        os.waitpid(self.pid, 0)
+        self.pipe.close()
+
+
+def _widen(fd: int) -> None:
+    """Let the pipe hold most of a batch, so the child rarely waits for this process to read."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, 1 << 20)  # type: ignore[attr-defined]
+    except (ImportError, AttributeError, OSError):
+        pass
+
+
+def _child(detection: Detection, ctx: ParseContext, result: SourceResult, write: int) -> None:
+    """In the child: parse, send the batches and the end, exit. Never returns."""
+    code = 1
+    try:
+        import gc
+
+        # A collection would touch every object inherited from the parent, copying its pages.
+        gc.disable()
+        # Streams of its own: another thread of the parent may have held the inherited ones'
+        # locks at the fork.
+        sys.stdout, sys.stderr = _own_stream(sys.stdout, 1), _own_stream(sys.stderr, 2)
+        detection.file.container.evidence.forked()
+        # What the parser records from here on, for the parent to add to its own context.
+        ctx.warnings, ctx.decisions, ctx.unread_files = {}, {}, []
+        ctx.counts = type(ctx.counts)()
+        result.counts.clear()
+        result.error = None
+        with open(write, "wb") as pipe:
+            records = parse_detection(detection, ctx, result)
+            while batch := list(itertools.islice(records, BATCH)):
+                _send(pipe, ("records", *_encode(batch)))
+                del batch
+            _send(pipe, ("end", dict(result.counts), result.error, ctx))
+        code = 0
+    except BaseException:  # noqa: BLE001 - whatever it was, the parent reads the source itself
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def _own_stream(stream: Any, fd: int) -> Any:
+    if stream is None:
+        return None
+    try:
+        return open(os.dup(fd), "w", encoding=getattr(stream, "encoding", None), errors="replace")
+    except (OSError, LookupError):
+        return None  # nothing the parser writes is needed
+
+
+def _send(pipe: BinaryIO, frame: tuple) -> None:
+    data = _dumps(frame)
+    pipe.write(_HEADER.pack(len(data)))
+    pipe.write(data)
+    pipe.flush()
