@@ -125,6 +125,7 @@ def _model_classes() -> tuple[list[type], dict[str, type]]:
         for v in values
         if dataclasses.is_dataclass(v)
         and v.__module__ == model.__name__
+        and len(dataclasses.fields(v)) > 1  # (an attrgetter of one field gives no tuple)
         and all(f.init for f in dataclasses.fields(v))
     ]
     named = {v.__name__: v for v in values if issubclass(v, tuple) and hasattr(v, "_fields")}
@@ -137,14 +138,14 @@ _DATACLASSES, _NAMED_TUPLES = _model_classes()
 class _Shape(NamedTuple):
     """How the records of one dataclass cross: a column per field, rebuilt through the class."""
 
-    getters: tuple[Callable[[Any], Any], ...]
+    fields: Callable[[Any], tuple]
     # Fields annotated with a named tuple of the model (Provenance): a column per item.
     tuples: tuple[tuple[int, type], ...]
 
 
 _SHAPES: dict[type, _Shape] = {
     cls: _Shape(
-        tuple(operator.attrgetter(f.name) for f in dataclasses.fields(cls)),
+        operator.attrgetter(*(f.name for f in dataclasses.fields(cls))),
         tuple(
             (n, _NAMED_TUPLES[f.type])
             for n, f in enumerate(dataclasses.fields(cls))
@@ -173,11 +174,11 @@ def _encode(batch: list[Record]) -> tuple[list[int] | None, list[tuple]]:
         if shape is None:
             groups.append((kind, None, members))
             continue
-        columns: list[list] = [list(map(get, members)) for get in shape.getters]
+        columns: list[Any] = list(zip(*map(shape.fields, members), strict=True))
         split = []
         for at, named in shape.tuples:
             if set(map(type, columns[at])) == {named}:
-                columns[at] = list(map(list, zip(*columns[at], strict=True)))
+                columns[at] = list(zip(*columns[at], strict=True))
                 split.append(at)
         groups.append((kind, split, columns))
     return (None if len(kinds) == 1 else list(map(kinds.index, types))), groups
