@@ -69,3 +69,52 @@ def test_scheme_and_id_space_are_checked() -> None:
     with pytest.raises(RecordError, match="id_space"):
         check_message(_message(record_id=1))
     check_message(_message(record_id=1, id_space="sms"))
+
+
+def test_a_conversation_is_checked_again_whenever_its_members_change() -> None:
+    # As ingest checks one source: a conversation's members are remembered once checked.
+    checked: dict = {}
+    group = Conversation("whatsapp:group:1", is_group=True, participants=[ALICE])
+    check_message(_message(conversation=group), checked)
+    bad = Party("x", "x", scheme="msisdn")
+    # A member added later (a new author of a chat export) is checked ...
+    group.participants.append(bad)
+    with pytest.raises(RecordError, match="msisdn"):
+        check_message(_message(conversation=group), checked)
+    # ... and so is a replaced list, even of the length checked before, or a shorter one.
+    group.participants = [BOB]
+    check_message(_message(conversation=group), checked)
+    group.participants = [bad]
+    with pytest.raises(RecordError, match="msisdn"):
+        check_message(_message(conversation=group), checked)
+    members = [ALICE, BOB]
+    group.participants = members
+    check_message(_message(conversation=group), checked)
+    members[:] = [bad]
+    with pytest.raises(RecordError, match="msisdn"):
+        check_message(_message(conversation=group), checked)
+
+
+def test_messages_are_counted_however_the_source_ends(tmp_path) -> None:
+    from triage.evidence import Evidence
+    from triage.ingest import SourceResult, parse_detection
+    from triage.registry import ParseContext, detect
+
+    export = tmp_path / "WhatsApp Chat with Alice.txt"
+    export.write_text(
+        "".join(f"01/02/2024, 10:{m:02d} - Alice: message {m}\n" for m in range(30)),
+        encoding="utf-8",
+    )
+    with Evidence() as evidence:
+        evidence.add_input(export, "chat")
+        (detection,) = [d for d in detect(list(evidence.files())) if d.parser is not None]
+        whole = SourceResult(detection.file, detection.parser.name, detection.parser.version)
+        assert sum(1 for _ in parse_detection(detection, ParseContext(), whole)) == 30
+        assert whole.counts["messages"] == 30
+        # A reader that stops early (closing the generator) still finds what it read counted.
+        part = SourceResult(detection.file, detection.parser.name, detection.parser.version)
+        records = parse_detection(detection, ParseContext(), part)
+        for _ in range(5):
+            next(records)
+        records.close()
+        assert part.counts["messages"] == 5

@@ -276,3 +276,16 @@ def test_direct_rows_are_the_bytes_xlsxwriter_writes(tmp_path: Path, monkeypatch
     assert values[0] == (1, "2024-03-31T00:59:59.250Z", when, "whatsapp", None)
     assert [v[0] for v in values[len(rows) - 301 :]] == [*range(100, 400), 999]
     assert values[len(rows) - 1][:2] == (999, "last")
+
+
+def test_a_worksheet_without_the_internals_gets_no_direct_rows(tmp_path: Path, monkeypatch) -> None:
+    # As a release of xlsxwriter that renamed one of them would: every row through its calls.
+    monkeypatch.setattr(workbook, "_WORKSHEET_INTERNALS", (*workbook._WORKSHEET_INTERNALS, "gone"))
+    book = workbook._Book(tmp_path / "book.xlsx")
+    sheet = workbook._Sheet(book, "messages", ["a", "b"], {})
+    assert sheet.direct is False
+    sheet.add([1, "one"])
+    sheet.close()
+    book.wb.close()
+    values = list(openpyxl.load_workbook(tmp_path / "book.xlsx")["messages"].values)
+    assert values == [("a", "b"), (1, "one")]

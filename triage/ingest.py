@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from triage.evidence import SQLITE_MAGIC, Evidence, EvidenceFile, Refusal
 from triage.model import (
@@ -139,11 +140,15 @@ def parse_detection(
     last: Message | Call | ContactEntry | None = None  # the last record with a locator
     _check_wal(detection.file, ctx)
     counts = result.counts
+    # Messages are most records: counted in a local and added to the counts once the source
+    # ends, however it ends (a Counter increment per record costs more than the check).
+    messages = 0
+    checked: dict[int, tuple[Any, ...]] = {}
     try:
         for record in parser.parse(detection.file, ctx):
             if isinstance(record, Message):
-                check_message(record)
-                counts["messages"] += 1
+                check_message(record, checked)
+                messages += 1
                 last = record
             elif isinstance(record, Call):
                 check_call(record)
@@ -158,13 +163,21 @@ def parse_detection(
             elif isinstance(record, DeletionTrace):
                 result.counts["deletion traces"] += 1
             yield record
+    except GeneratorExit:  # the reader stopped early: what was read is still counted
+        if messages:
+            counts["messages"] += messages
+        raise
     except Exception as exc:  # one broken source must not stop the run
+        if messages:
+            counts["messages"] += messages
         _report_damage(detection.file, ctx)
         log.debug("parser %s failed on %s", parser.name, detection.file.logical, exc_info=True)
         after = "start of file" if last is None else last.source.locator
         result.error = f"{type(exc).__name__}: {exc} (after {after})"
         ctx.warn(detection.file.logical, "parser stopped early", result.error)
         return
+    if messages:
+        counts["messages"] += messages
     _report_damage(detection.file, ctx)
     read = sum(result.counts[k] for k in ("messages", "calls", "contacts"))
     if read == 0 and detection.file.size:

@@ -178,11 +178,15 @@ class RecordError(ValueError):
     """A record breaks the model's contract (a parser bug): named so the run can say which."""
 
 
-def check_message(msg: Message) -> None:
+def check_message(msg: Message, checked: dict[int, tuple[Any, ...]] | None = None) -> None:
     """Refuse a message whose typed fields hold values outside the model's vocabularies.
 
     Run on every message at ingest (``triage.ingest``), so a parser cannot pass a misspelt
-    direction or scheme that later stages would silently count as "other".
+    direction or scheme that later stages would silently count as "other". ``checked``, kept
+    by the caller for one source, remembers the conversations whose participants were checked
+    (each with its list and that list's length then): a group of thousands of members is then
+    checked once, its new members when the list grows, all of it again when the list is
+    replaced or shrinks; not every member on every message.
     """
     if msg.platform not in _PLATFORM_SET:
         raise RecordError(f"{msg.source.locator}: unknown platform {msg.platform!r}")
@@ -195,12 +199,29 @@ def check_message(msg: Message) -> None:
     sender = msg.sender
     if sender is not None and sender.scheme not in _SCHEME_SET:
         raise RecordError(f"{msg.source.locator}: unknown identifier scheme {sender.scheme!r}")
-    for parties in (msg.recipients, msg.conversation.participants):
-        for party in parties:
-            if party is not None and party.scheme not in _SCHEME_SET:
-                raise RecordError(
-                    f"{msg.source.locator}: unknown identifier scheme {party.scheme!r}"
-                )
+    _check_schemes(msg.recipients, msg)
+    conversation = msg.conversation
+    participants = conversation.participants
+    if checked is None:
+        _check_schemes(participants, msg)
+        return
+    # The conversation and its list are held, so their ids cannot be reused while kept.
+    state = (conversation, participants, len(participants))
+    before = checked.get(id(conversation))
+    if before is None or before[1] is not participants or before[2] > state[2]:
+        _check_schemes(participants, msg)
+    elif before[2] < state[2]:
+        # A list that grew (a new author of a chat export) is checked from where it was.
+        _check_schemes(participants[before[2] :], msg)
+    else:
+        return
+    checked[id(conversation)] = state
+
+
+def _check_schemes(parties: list[Party], msg: Message) -> None:
+    for party in parties:
+        if party is not None and party.scheme not in _SCHEME_SET:
+            raise RecordError(f"{msg.source.locator}: unknown identifier scheme {party.scheme!r}")
 
 
 def check_parties(parties: list[Party], where: str) -> None:

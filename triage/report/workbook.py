@@ -69,6 +69,25 @@ _KEPT_TEXT = 200
 _KEPT_MOST = 100_000
 
 
+# The worksheet's internals the direct rows use: a release of xlsxwriter without any of them
+# gets every row through its own calls (a test holds the two paths to the same bytes).
+_WORKSHEET_INTERNALS = (
+    "_write_single_row",
+    "_convert_date_time",
+    "fh",
+    "dim_rowmin",
+    "dim_rowmax",
+    "dim_colmin",
+    "dim_colmax",
+    "constant_memory",
+    "excel_version",
+    "default_row_height",
+    "original_row_height",
+    "row_info",
+    "col_info",
+)
+
+
 class _Sheet:
     """One table written row by row, continued on a new sheet past Excel's row limit."""
 
@@ -90,7 +109,8 @@ class _Sheet:
         # The rows are written as xlsxwriter would write them only where it would add nothing
         # to a plain cell: no column or row formats, default row heights, Excel 2007 rows.
         self.direct = (
-            ws.constant_memory
+            all(hasattr(ws, name) for name in _WORKSHEET_INTERNALS)
+            and ws.constant_memory
             and ws.excel_version == 2007
             and ws.default_row_height == ws.original_row_height
             and not ws.row_info
