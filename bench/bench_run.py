@@ -236,6 +236,15 @@ swing is larger than the stage's gain (about 1.5 s of CPU at 300k). Left: the in
 (SQLite's own work, 1.4 G of the 4.3 G; about 9 % of the stage's instructions are the mutexes
 SQLite takes per call in its serialized mode and the interpreter lock given up per step, which
 the sqlite3 module offers no way to avoid), the SQL scan, and the Message objects themselves.
+
+The parse in a second process (triage/parse_worker.py, from 8 MiB of source), measured on the
+machine near idle (14:10-14:14, load 0.9-1.3), main (0b7d637) and the branch alternately: run
+26.3 / 29.3 / 27.5 s wall (32.4-35.9 s CPU) before, 25.9 / 25.4 / 23.9 s wall (35.1-37.9 s CPU)
+after: about 2.5 s of wall time for 2-3 s more CPU (records turned into columns and pickled).
+The whole run at 314946b, all of the day's work (14:26-14:27, load 1.0-1.2): naive 1.39 / 2.02 s;
+run 24.0 / 27.4 s wall, 33.7 / 38.6 s CPU; ratio 17.3 / 13.6 wall; peak RSS 358-359 MiB; 1,977
+bytes/message output, 638 in case.sqlite. On this machine the naive export alone varies by 45 %
+between runs a minute apart (1.36-2.11 s), so a single ratio says little. Target not met.
 """
 
 from __future__ import annotations
