@@ -4,11 +4,12 @@ Every :class:`triage.registry.Parser` subclass defined in a module here is found
 see ``triage/registry.py`` for the contract and ``parsers/android_mmssms.py`` for an example.
 
 ``SNIFFS`` says, for a module, what detection must see in a file before any parser of that module
-can match it (the first test of its ``match``), so that detection imports only the modules a
-file could belong to: a text export does not import every database parser. A module not listed
-is imported for every file; a listed kind must be implied by every ``match`` of the module (the
-kinds are defined in :data:`triage.registry.SNIFF_TESTS`; tests check both against every
-fixture). ``none`` marks a module that defines no parser.
+can match it, so that detection imports only the modules a file could belong to: a text export
+does not import every database parser. It is also the first test of every ``match`` of the
+module (:meth:`triage.registry.Parser.sniffed` applies it), so the two cannot drift apart. A
+module not listed is imported for every file. The kinds are defined in
+:data:`triage.registry.SNIFF_TESTS`; tests check, against every fixture, that detection gives
+what asking every parser gives. ``none`` marks a module that defines no parser.
 """
 
 SNIFFS: dict[str, str] = {

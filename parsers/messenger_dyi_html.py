@@ -236,11 +236,9 @@ class MessengerDyiHtml(Parser):
     priority = 20
 
     def match(self, probe: Probe) -> Match | None:
-        if probe.is_sqlite:
+        if not self.sniffed(probe):
             return None
         head = probe.text_head()
-        if "<html" not in head[:2000].lower():
-            return None
         root = build_tree(head)
         _, participants = title_and_participants(root)
         blocks = find_blocks(root, set(participants) or None)

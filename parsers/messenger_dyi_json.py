@@ -181,10 +181,10 @@ class MessengerDyiJson(Parser):
     priority = 40
 
     def match(self, probe: Probe) -> Match | None:
-        if probe.is_sqlite:
+        if not self.sniffed(probe):
             return None
         head = probe.text_head().lstrip()
-        if not head.startswith("{") or '"participants"' not in head:
+        if '"participants"' not in head:
             return None
         if '"sender_name"' not in head and '"thread_path"' not in head:
             return None

@@ -85,10 +85,10 @@ class MessengerE2ee(Parser):
     priority = 30
 
     def match(self, probe: Probe) -> Match | None:
-        if probe.is_sqlite:
+        if not self.sniffed(probe):
             return None
         head = probe.text_head().lstrip()
-        if not head.startswith("{") or '"participants"' not in head:
+        if '"participants"' not in head:
             return None
         if '"senderName"' not in head and '"threadName"' not in head:
             return None

@@ -46,10 +46,10 @@ class SmsBackupCallsXml(Parser):
     priority = 10
 
     def match(self, probe: Probe) -> Match | None:
-        if probe.is_sqlite:
+        if not self.sniffed(probe):
             return None
         head = probe.text_head()
-        if not head.lstrip().startswith("<") or not _ROOT.search(head):
+        if not _ROOT.search(head):
             return None
         return Match(self, 30 + (10 if "<call " in head else 0))
 

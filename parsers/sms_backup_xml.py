@@ -69,10 +69,10 @@ class SmsBackupXml(Parser):
     priority = 10
 
     def match(self, probe: Probe) -> Match | None:
-        if probe.is_sqlite:
+        if not self.sniffed(probe):
             return None
         head = probe.text_head()
-        if not head.lstrip().startswith("<") or not _ROOT.search(head):
+        if not _ROOT.search(head):
             return None
         score = 30 + (10 if "SMS Backup & Restore" in head else 0)
         return Match(self, score)

@@ -135,8 +135,10 @@ class UfdrReport(Parser):
     priority = 1
 
     def match(self, probe: Probe) -> Match | None:
+        if not self.sniffed(probe):
+            return None
         head = probe.text_head()[:4096]
-        if "<project" in head and (CELLEBRITE_NS in head or "reportVersion" in head):
+        if CELLEBRITE_NS in head or "reportVersion" in head:
             return Match(self, 100)
         return None
 

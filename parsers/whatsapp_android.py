@@ -362,7 +362,7 @@ class WhatsAppAndroid(Parser):
         return [LEGACY_TABLES, CURRENT_TABLES]
 
     def match(self, probe: Probe) -> Match | None:
-        if not probe.is_sqlite:
+        if not self.sniffed(probe):
             return None
         schema = probe.schema
         score = 0

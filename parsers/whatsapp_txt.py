@@ -184,7 +184,7 @@ class WhatsAppTxt(Parser):
 
     # -- detection -------------------------------------------------------------------------------
     def match(self, probe: Probe) -> Match | None:
-        if probe.is_sqlite:
+        if not self.sniffed(probe):
             return None
         lines = _detect_lines(probe)
         shapes: Counter[g.Shape] = Counter()

@@ -89,3 +89,22 @@ def test_no_parser_matches_a_file_its_sniff_refuses(name: str, tmp_path: Path) -
             for parser in instances:
                 assert parser.match(probe) is None, (name, file.logical)
     assert refused > 5
+
+
+def test_every_match_asks_its_modules_declared_sniff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``match`` takes the sniff from ``SNIFFS`` (one rule), not a test of its own: with a
+    kind's sniff made to refuse everything, no parser of that kind matches any fixture."""
+    declared = {n: k for n, k in parsers.SNIFFS.items() if k != "none"}
+    with Evidence() as ev:
+        for path in sorted(p for p in FIXTURES.iterdir() if p.is_dir()):
+            ev.add_input(path)
+        files = list(ev.files())
+        matched_before = {
+            name: sum(1 for f in files for p in _parsers_of(name) if p.match(Probe(f)))
+            for name in declared
+        }
+        for kind in set(declared.values()):
+            monkeypatch.setitem(SNIFF_TESTS, kind, lambda probe: False)
+        for name in declared:
+            assert matched_before[name] > 0, name
+            assert not any(p.match(Probe(f)) for f in files for p in _parsers_of(name)), name

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 from triage.evidence import SQLITE_COMPANIONS, SQLITE_MAGIC, EvidenceFile
 from triage.limits import limit
 from triage.model import IdSpace, Party, Provenance, Record
+from triage.parsers import SNIFFS
 from triage.reasons import clean
 from triage.sqlite_meta import is_autoincrement, sequence_value
 
@@ -191,8 +192,17 @@ class Parser(ABC):
         """The table/column sets that identify this format, for reporting near misses."""
         return [self.required_tables] if self.required_tables else []
 
+    def sniffed(self, probe: Probe) -> bool:
+        """Whether ``probe`` passes the sniff this parser's module declares in
+        :data:`triage.parsers.SNIFFS` (always, for a module not listed there). Every ``match``
+        starts with it, so detection's choice of which modules to import and the parsers' own
+        first test are one rule."""
+        package, _, module = type(self).__module__.rpartition(".")
+        kind = SNIFFS.get(module) if package == "triage.parsers" else None
+        return kind is None or SNIFF_TESTS[kind](probe)
+
     def match(self, probe: Probe) -> Match | None:
-        if not self.required_tables or not probe.is_sqlite:
+        if not self.required_tables or not probe.is_sqlite or not self.sniffed(probe):
             return None
         schema = probe.schema
         for table, columns in self.required_tables.items():
@@ -251,7 +261,7 @@ class Parser(ABC):
 
 
 #: What each kind of :data:`triage.parsers.SNIFFS` requires of a file: the first test of the
-#: ``match`` of every parser declared with that kind, written the same way.
+#: ``match`` of every parser declared with that kind (:meth:`Parser.sniffed`).
 SNIFF_TESTS: dict[str, Callable[[Probe], bool]] = {
     "sqlite": lambda probe: probe.is_sqlite,
     "text": lambda probe: not probe.is_sqlite,
@@ -271,7 +281,7 @@ class ParserModules:
     def __init__(self) -> None:
         import triage.parsers as parsers
 
-        self.sniffs: dict[str, str] = parsers.SNIFFS
+        self.sniffs: dict[str, str] = SNIFFS
         self.names = sorted(i.name for i in pkgutil.iter_modules(parsers.__path__))
         self._loaded: dict[str, list[Parser]] = {}
 
