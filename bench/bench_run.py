@@ -1,6 +1,6 @@
 """Benchmark: ``triage run`` end to end on a large WhatsApp msgstore.db, against a naive export.
 
-    python bench/bench_run.py [--rows 300000 1000000] [--keep DIR] [--no-report]
+    python bench/bench_run.py [--rows 300000 1000000] [--keep DIR] [--no-report] [--repeat N]
 
 For each size, builds a current-schema ``msgstore.db`` (the generator of bench_whatsapp_db.py:
 500 chats, a group, 2 % media, 1 % revoked, 1 % system rows, deleted-row holes), a case file with
@@ -10,7 +10,13 @@ period, then measures in the same run:
 * the naive export: one SQL join of ``message`` with ``chat`` and ``jid``, one JSON line per row
   written to a file (what a quick script would do, with none of the guarantees);
 * ``triage run case.yaml --out DIR`` in a child process (wall time, and peak RSS from
-  ``os.wait4``);
+  ``os.wait4``), run from a copy of the packages compiled to bytecode, as an installed copy is
+  (``installed_copy.py``; before 2 December 2026 15:30 UTC it ran the checkout, compiled from
+  source at every start where ``PYTHONDONTWRITEBYTECODE`` is set);
+
+with ``--repeat N``, N rounds of the two alternating, the fastest of each taken (as
+``bench_whatsapp_txt.py`` does: single runs on a shared machine are noisy, the naive export's
+especially: 1.36-2.11 s at idle on one machine, a minute apart),
 
 and prints the ratio of the two times, the peak RSS and the output bytes per message (the whole
 output directory, and ``case.sqlite`` alone). Targets (issue 11): ratio <= 10 at 300,000 rows,
@@ -262,6 +268,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from installed_copy import compiled_copy  # noqa: E402 - bench/ itself, when run as a module
 
 NAIVE_SQL = """
 SELECT m._id, j.raw_string, m.from_me, m.timestamp, m.text_data, m.message_type
@@ -340,9 +349,10 @@ NO_RECOVERY = (
 
 
 def run_triage(
-    case: Path, out: Path, report: bool, recovery: bool = True
+    case: Path, out: Path, report: bool, recovery: bool = True, code_root: Path = ROOT
 ) -> tuple[float, float, int, float]:
-    """(seconds, peak RSS MiB, exit code, CPU seconds) of ``triage run`` in a child process."""
+    """(seconds, peak RSS MiB, exit code, CPU seconds) of ``triage run`` in a child process,
+    running the packages under ``code_root`` (the checkout, or its compiled copy)."""
     code = (
         "import sys; from triage.cli import main; sys.argv = ['triage'] + sys.argv[1:]; main()"
         if report
@@ -354,7 +364,7 @@ def run_triage(
     )
     if not recovery:
         code = NO_RECOVERY + code
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(code_root)}
     started = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-c", code, "run", str(case), "--out", str(out)],
@@ -375,7 +385,9 @@ def tree_bytes(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
-def bench(rows: int, folder: Path, report: bool, recovery: bool = True) -> None:
+def bench(rows: int, folder: Path, report: bool, recovery: bool = True, repeat: int = 1) -> None:
+    """Build the case (once), then ``repeat`` rounds of the naive export and ``triage run``
+    alternating; the fastest of each is the figure (shared machines make single runs noisy)."""
     folder.mkdir(parents=True, exist_ok=True)
     db = folder / "msgstore.db"
     if not db.exists():
@@ -383,12 +395,17 @@ def bench(rows: int, folder: Path, report: bool, recovery: bool = True) -> None:
         _bench_db_module().build(db, rows)
         print(f"built {db.name} with {rows:,} rows in {time.perf_counter() - started:.1f}s")
     case = write_case(folder, rows)
-    started, cpu_started = time.perf_counter(), time.process_time()
-    exported = naive_export(db, folder / "naive.jsonl")
-    naive = time.perf_counter() - started
-    naive_cpu = time.process_time() - cpu_started
+    code_root = compiled_copy(folder)
     out = folder / ("out" if recovery else "out-no-recovery")
-    seconds, rss, code, cpu = run_triage(case, out, report, recovery)
+    naives: list[tuple[float, float]] = []
+    runs: list[tuple[float, float, int, float]] = []
+    for _ in range(repeat):
+        started, cpu_started = time.perf_counter(), time.process_time()
+        exported = naive_export(db, folder / "naive.jsonl")
+        naives.append((time.perf_counter() - started, time.process_time() - cpu_started))
+        runs.append(run_triage(case, out, report, recovery, code_root))
+    naive, naive_cpu = min(naives)
+    seconds, rss, code, cpu = min(runs)
     store = out / "case.sqlite"
     messages = 0
     if store.exists():
@@ -399,12 +416,18 @@ def bench(rows: int, folder: Path, report: bool, recovery: bool = True) -> None:
     store_bytes = store.stat().st_size if store.exists() else 0
     per = max(messages, 1)
     print(f"== {rows:,} rows (msgstore.db {db.stat().st_size / 1e6:.0f} MB)")
-    print(f"naive export:      {naive:.2f}s, CPU {naive_cpu:.2f}s ({exported:,} lines)")
+    fastest = f", fastest of {repeat}" if repeat > 1 else ""
+    print(f"naive export:      {naive:.2f}s, CPU {naive_cpu:.2f}s ({exported:,} lines{fastest})")
     what = ("" if report else " (no report)") + ("" if recovery else " (no deleted-row recovery)")
-    print(f"triage run:        {seconds:.2f}s, CPU {cpu:.2f}s, exit {code}{what}")
+    print(f"triage run:        {seconds:.2f}s, CPU {cpu:.2f}s, exit {code}{what}{fastest}")
+    if repeat > 1:
+        print(
+            f"  every round:     naive {', '.join(f'{n:.2f}' for n, _ in naives)} s;"
+            f" run {', '.join(f'{r[0]:.2f}' for r in runs)} s"
+        )
     # CPU time moves less than wall time on a machine other work shares.
     print(f"ratio:             {seconds / naive:.1f} (CPU time {cpu / max(naive_cpu, 1e-9):.1f})")
-    print(f"peak RSS:          {rss:.0f} MiB")
+    print(f"peak RSS:          {max(r[1] for r in runs):.0f} MiB")
     print(f"messages stored:   {messages:,}")
     print(f"output:            {total / 1e6:.0f} MB, {total / per:.0f} bytes/message")
     print(f"case.sqlite:       {store_bytes / 1e6:.0f} MB, {store_bytes / per:.0f} bytes/message")
@@ -421,13 +444,19 @@ def main() -> None:
         action="store_true",
         help="run each size a second time with deleted-row recovery turned off",
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="rounds of the naive export and the run, alternating; the fastest of each is used",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = args.keep or Path(tmp)
         for rows in args.rows:
-            bench(rows, base / f"rows-{rows}", report=not args.no_report)
+            bench(rows, base / f"rows-{rows}", not args.no_report, repeat=args.repeat)
             if args.also_without_recovery:
-                bench(rows, base / f"rows-{rows}", report=not args.no_report, recovery=False)
+                bench(rows, base / f"rows-{rows}", not args.no_report, False, args.repeat)
 
 
 if __name__ == "__main__":

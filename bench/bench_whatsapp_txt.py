@@ -99,7 +99,6 @@ fastest of 3 runs each:
 from __future__ import annotations
 
 import argparse
-import compileall
 import os
 import random
 import resource
@@ -113,6 +112,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from installed_copy import compiled_copy  # noqa: E402 - bench/ is the script's own folder
 from triage.parsers.whatsapp_txt import WhatsAppTxt  # noqa: E402
 
 from triage.evidence import Evidence  # noqa: E402
@@ -181,18 +181,6 @@ def run_whatstk(path: Path) -> tuple[int, float] | None:
         str(path), auto_header=False, hformat="%d/%m/%Y, %H:%M - %name:", max_size=None
     )
     return len(df), time.process_time() - start
-
-
-def compiled_copy(tmp: Path) -> Path:
-    """A copy of the sources with their bytecode compiled, as an installed copy has it (pip
-    compiles what it installs, and whatstk runs from its compiled site-packages copy). Where
-    PYTHONDONTWRITEBYTECODE is set, as on the shared machines, a checkout is otherwise compiled
-    from source at every start: about 0.1-0.15 s of CPU time that no user pays."""
-    code = tmp / "code"
-    for name in ("triage", "parsers", "profiles"):
-        shutil.copytree(ROOT / name, code / name, ignore=shutil.ignore_patterns("__pycache__"))
-    compileall.compile_dir(code, quiet=1)
-    return code
 
 
 def run_command(
