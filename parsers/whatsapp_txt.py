@@ -38,7 +38,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from triage.parsers import whatsapp_txt_grammar as g
 
@@ -62,6 +62,9 @@ from triage.model import (
 from triage.registry import Match, ParseContext, Parser, Probe
 from triage.text_lines import TextLines, decode_head
 
+if TYPE_CHECKING:
+    from triage.ingest import MessageSink
+
 #: The header layout is fixed from the first HEAD_HEADERS header lines (within HEAD_LINES lines);
 #: detection looks at up to DETECT_LINES lines of the 64 KiB head. Long multi-line messages at
 #: the top of a chat are why these are not smaller.
@@ -74,6 +77,8 @@ DETECT_BYTES = 128 * 1024 * 1024
 OWNER_ABSENT = "\x00owner wrote nothing"
 #: Distinct authors remembered; a chat export never has more members than a group allows.
 MAX_AUTHORS = 5000
+#: Message shapes remembered (MessageSink); past this the messages are yielded whole.
+MAX_SHAPES = 4 * MAX_AUTHORS
 #: Header times and local days remembered (a chat rarely spans more; the cache then restarts).
 MAX_TIMES = 8192
 _UNSET: Any = object()
@@ -556,11 +561,20 @@ class WhatsAppTxt(Parser):
         )
 
     # -- second pass -----------------------------------------------------------------------------
+    def parse_into(self, file: EvidenceFile, ctx: ParseContext, sink: Any) -> Iterator[Record]:
+        return self.parse(file, ctx, sink=sink)
+
     def parse(
-        self, file: EvidenceFile, ctx: ParseContext, by_line: bool = False
+        self,
+        file: EvidenceFile,
+        ctx: ParseContext,
+        by_line: bool = False,
+        sink: MessageSink | None = None,
     ) -> Iterator[Record]:
         """Messages and calls of one export; ``by_line`` reads every line on its own, as
-        :meth:`_scan` does (the same records: a test compares them)."""
+        :meth:`_scan` does (the same records: a test compares them). With a ``sink``
+        (:meth:`triage.registry.Parser.parse_into`) the messages without attachments are given
+        to it by shape (one per author and kind: :meth:`_State.message`), not yielded."""
         scan = self._scan(file, ctx, by_line)
         if scan.shape is None or scan.regex is None:
             ctx.warn(file.logical, "no header lines", "no line has a WhatsApp export header")
@@ -634,7 +648,7 @@ class WhatsAppTxt(Parser):
                 "the export does not say which author is the phone's owner (give owner names)",
             )
 
-        state = _State(self, file, ctx, scan, decision, owner_name, title, is_group)
+        state = _State(self, file, ctx, scan, decision, owner_name, title, is_group, sink)
         lines = TextLines(file)
         pending: _Header | None = None
         extra_lines: list[str] = []
@@ -667,7 +681,9 @@ class WhatsAppTxt(Parser):
                             more(pending, extra_lines, no, raw, raw)
                     no += 1
                     if pending is not None:
-                        yield message(pending, extra_lines)
+                        item = message(pending, extra_lines)
+                        if item is not None:
+                            yield item
                     raw, dt, author, first = m.group("line", "dt", "au", "first")
                     if author is None:
                         author, first = g.split_author(first)
@@ -701,7 +717,9 @@ class WhatsAppTxt(Parser):
                     more(pending, extra_lines, no, raw, body_text)
                     continue
                 if pending is not None:
-                    yield message(pending, extra_lines)
+                    item = message(pending, extra_lines)
+                    if item is not None:
+                        yield item
                 # _split_author's common case inline.
                 idx = rest.find(": ")
                 author = rest[:idx] if 0 < idx <= 80 else '"'
@@ -717,7 +735,9 @@ class WhatsAppTxt(Parser):
                 )
                 extra_lines = []
         if pending is not None:
-            yield message(pending, extra_lines)
+            item = message(pending, extra_lines)
+            if item is not None:
+                yield item
         state.report_unlinked_media()
         _report_text(file, ctx, lines)
 
@@ -781,8 +801,13 @@ class _State:
         owner_name: str | None,
         title: str | None,
         is_group: bool,
+        sink: MessageSink | None = None,
     ) -> None:
         self.parser = parser
+        self.sink = sink
+        # (author, kind, deleted, edited) -> the first message of that shape (MessageSink):
+        # every field of a message but its time, texts, locator, key and extra follows from it.
+        self._shapes: dict[tuple[str | None, str, bool, bool], Message] = {}
         self.file = file
         self.logical = file.logical
         self.sha256 = file.sha256
@@ -1042,7 +1067,7 @@ class _State:
         return utc
 
     # -- messages --------------------------------------------------------------------------------
-    def message(self, header: _Header, more: list[str]) -> Message | Call:
+    def message(self, header: _Header, more: list[str]) -> Message | Call | None:
         # Unpacked at once (a named tuple's fields by name cost a lookup each).
         line_no, raw, body_text, m, author, first, _, lrm_inside, dt = header
         self.index = index = self.index + 1
@@ -1128,6 +1153,42 @@ class _State:
         digest = self._key_prefix.copy()
         text = f"{line_no}\x1e{body_text}"
         digest.update((text + "\x1e" + "\x1e".join(more) if more else text).encode())
+        # hexdigest()[:32], hexing only the 16 bytes kept.
+        key = "whatsapp_txt:" + digest.digest()[:16].hex()
+        locator = f"line {line_no}"
+        sink = self.sink
+        if sink is not None and not attachments:
+            shape_key = (author, kind, deleted, edited)
+            shape = self._shapes.get(shape_key)
+            if shape is None and len(self._shapes) < MAX_SHAPES:
+                shape = self._shapes[shape_key] = self._message(
+                    timestamp, dt, direction, sender, recipients, body, kind, locator, deleted,
+                    edited, attachments, extra, key,
+                )  # fmt: skip
+            if shape is not None:
+                sink.message(shape, timestamp, dt, body, locator, key, extra)
+                return None
+        return self._message(
+            timestamp, dt, direction, sender, recipients, body, kind, locator, deleted, edited,
+            attachments, extra, key,
+        )  # fmt: skip
+
+    def _message(
+        self,
+        timestamp: datetime | None,
+        dt: str,
+        direction: str,
+        sender: Party | None,
+        recipients: list[Party],
+        body: str | None,
+        kind: str,
+        locator: str,
+        deleted: bool,
+        edited: bool,
+        attachments: list[Attachment],
+        extra: dict[str, Any],
+        key: str,
+    ) -> Message:
         # In the order of MESSAGE_LEADING_FIELDS.
         return _new_message(
             "whatsapp",
@@ -1135,21 +1196,20 @@ class _State:
             timestamp,
             dt,
             True,  # zone_assumed
-            direction,  # type: ignore[arg-type]
+            direction,
             sender,
             recipients,
             body,
-            kind,  # type: ignore[arg-type]
+            kind,
             # Provenance's own constructor, less one Python call (every item makes one).
-            _new_tuple(Provenance, (self.logical, self.sha256, "whatsapp_txt", f"line {line_no}")),
+            _new_tuple(Provenance, (self.logical, self.sha256, "whatsapp_txt", locator)),
             deleted,
             edited,
             attachments,
             None,  # record_id
             None,  # order_key
             extra,
-            # hexdigest()[:32], hexing only the 16 bytes kept.
-            "whatsapp_txt:" + digest.digest()[:16].hex(),
+            key,
         )
 
     def _time_of(self, key: str, m: re.Match[str]) -> tuple[datetime | None, str | None, bool]:

@@ -407,7 +407,7 @@ def parse(
     writer = JsonlWriter(click.get_binary_stream("stdout"))
     write, write_call = writer.write, writer.write_call
     outcome = ReadOutcome()
-    for _, record in iter_records(_existing_paths(paths), ctx, outcome):
+    for _, record in iter_records(_existing_paths(paths), ctx, outcome, writer):
         if isinstance(record, Message):
             write(record)
         elif isinstance(record, Call):

@@ -10,8 +10,9 @@ import logging
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from triage.evidence import SQLITE_MAGIC, Evidence, EvidenceFile, Refusal
 from triage.model import (
@@ -27,6 +28,9 @@ from triage.model import (
 )
 from triage.registry import Detection, ParseContext, detect
 from triage.sqlite_wal import read_wal
+
+if TYPE_CHECKING:
+    from triage.jsonl import JsonlWriter
 
 log = logging.getLogger(__name__)
 
@@ -131,10 +135,50 @@ def report_containers(evidence: Evidence, ctx: ParseContext) -> list[tuple[str, 
     return [(r.path, r.reason) for r in evidence.refusals()]
 
 
+class MessageSink:
+    """Messages a parser hands over as a shape and the fields that vary (``triage parse
+    --jsonl``, :meth:`triage.registry.Parser.parse_into`): each shape is checked once, as the
+    message it is (what :func:`check_message` looks at, the shape fixes), every message is
+    counted, and its line is written by :meth:`triage.jsonl.JsonlWriter.write_fields`."""
+
+    def __init__(self, writer: JsonlWriter, checked: dict[int, tuple[Any, ...]]) -> None:
+        self.count = 0
+        # The locator of the last message given, while it is the last record of the source.
+        self.last_locator: str | None = None
+        self._checked = checked
+        self._shapes: dict[int, Message] = {}
+        self._write = writer.write_fields
+
+    def message(
+        self,
+        shape: Message,
+        time: datetime | None,
+        timestamp_raw: str,
+        body: str | None,
+        locator: str,
+        duplicate_key: str | None,
+        extra: dict[str, Any],
+    ) -> None:
+        """One message: ``shape`` (a message of the source, held by the parser) but for the
+        fields given."""
+        known = self._shapes.get(id(shape))
+        if known is not shape:
+            check_message(shape, self._checked)
+            self._shapes[id(shape)] = shape
+        self.count += 1
+        self.last_locator = locator
+        self._write(shape, time, timestamp_raw, body, locator, duplicate_key, extra)
+
+
 def parse_detection(
-    detection: Detection, ctx: ParseContext, result: SourceResult
+    detection: Detection,
+    ctx: ParseContext,
+    result: SourceResult,
+    writer: JsonlWriter | None = None,
 ) -> Iterator[Record]:
-    """Run one detected source's parser, counting records and turning a crash into a warning."""
+    """Run one detected source's parser, counting records and turning a crash into a warning.
+    With a ``writer`` (``triage parse --jsonl``) the parser may write some messages through a
+    :class:`MessageSink` instead of yielding them."""
     assert detection.parser is not None
     parser = detection.parser
     last: Message | Call | ContactEntry | None = None  # the last record with a locator
@@ -144,8 +188,14 @@ def parse_detection(
     # ends, however it ends (a Counter increment per record costs more than the check).
     messages = 0
     checked: dict[int, tuple[Any, ...]] = {}
+    sink = None if writer is None else MessageSink(writer, checked)
+    records = (
+        parser.parse(detection.file, ctx)
+        if sink is None
+        else parser.parse_into(detection.file, ctx, sink)
+    )
     try:
-        for record in parser.parse(detection.file, ctx):
+        for record in records:
             if isinstance(record, Message):
                 check_message(record, checked)
                 messages += 1
@@ -162,20 +212,27 @@ def parse_detection(
                 result.counts["id spaces"] += 1
             elif isinstance(record, DeletionTrace):
                 result.counts["deletion traces"] += 1
+            if sink is not None and last is record:
+                sink.last_locator = None
             yield record
     except GeneratorExit:  # the reader stopped early: what was read is still counted
+        messages += 0 if sink is None else sink.count
         if messages:
             counts["messages"] += messages
         raise
     except Exception as exc:  # one broken source must not stop the run
+        messages += 0 if sink is None else sink.count
         if messages:
             counts["messages"] += messages
         _report_damage(detection.file, ctx)
         log.debug("parser %s failed on %s", parser.name, detection.file.logical, exc_info=True)
         after = "start of file" if last is None else last.source.locator
+        if sink is not None and sink.last_locator is not None:
+            after = sink.last_locator  # a message given to the sink came last
         result.error = f"{type(exc).__name__}: {exc} (after {after})"
         ctx.warn(detection.file.logical, "parser stopped early", result.error)
         return
+    messages += 0 if sink is None else sink.count
     if messages:
         counts["messages"] += messages
     _report_damage(detection.file, ctx)
@@ -225,10 +282,14 @@ def _report_damage(file: EvidenceFile, ctx: ParseContext) -> None:
 
 
 def iter_records(
-    paths: list[Path], ctx: ParseContext, outcome: ReadOutcome | None = None
+    paths: list[Path],
+    ctx: ParseContext,
+    outcome: ReadOutcome | None = None,
+    writer: JsonlWriter | None = None,
 ) -> Iterator[tuple[SourceResult, Record]]:
     """Every record from every readable source under ``paths`` (for ``triage parse``); what was
-    and was not read is collected in ``outcome``."""
+    and was not read is collected in ``outcome``. With a ``writer``, a parser may write some
+    messages to it itself (:class:`MessageSink`): the records yielded are then the others."""
     outcome = outcome if outcome is not None else ReadOutcome()
     with Evidence() as evidence:
         detections = open_inputs(evidence, [(p, str(p)) for p in paths])
@@ -241,5 +302,5 @@ def iter_records(
                 continue
             result = SourceResult(detection.file, detection.parser.name, detection.parser.version)
             outcome.sources.append(result)
-            for record in parse_detection(detection, ctx, result):
+            for record in parse_detection(detection, ctx, result, writer):
                 yield result, record

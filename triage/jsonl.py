@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
@@ -54,11 +55,21 @@ BATCH_BYTES = 32 * 1024
 MAX_CONVERSATIONS = 4096
 #: Parties remembered; past this the cache restarts the same way.
 MAX_PARTIES = 1 << 16
+#: Shapes of :meth:`JsonlWriter.write_fields` remembered; past this the cache restarts (a shape
+#: is encoded again: the same bytes).
+MAX_SHAPES = 1 << 14
 
 # Dataclasses go through json_evidence_value, as with the standard encoder; datetimes are
 # written by orjson in ISO 8601 (UTC as "Z"), as iso_utc writes a UTC time in whole seconds.
 _OPTIONS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_UTC_Z | orjson.OPT_PASSTHROUGH_DATACLASS
 _dumps = orjson.dumps
+#: A field's value inside a line: the options of a line but its newline.
+_FRAGMENT = orjson.OPT_UTC_Z | orjson.OPT_PASSTHROUGH_DATACLASS
+#: Stand-ins for the fields of a shape's line that vary (time, its text, body, locator,
+#: duplicate key, extra): private-use text no field of the shape holds, cut out of the encoded
+#: line (a shape whose fields hold one is refused: see JsonlWriter._shape).
+_MARKS = tuple(f"\ue000{n}\ue001" for n in range(6))
+_ENCODED_MARKS = tuple(orjson.dumps(mark) for mark in _MARKS)
 
 
 def encode_line(record: dict[str, Any]) -> bytes:
@@ -79,6 +90,109 @@ def _standard(value: Any) -> Any:
     return json_evidence_value(value)
 
 
+def line_time(value: datetime | None) -> datetime | str | None:
+    """The timestamp as a line gives it: a UTC time in whole seconds is left to ``orjson``
+    (``2024-03-12T08:42:00Z``, the text :func:`iso_utc` gives, without a Python call); any
+    other (milliseconds, another zone) as :func:`iso_utc` writes it."""
+    if value is None or (value.tzinfo is UTC and not value.microsecond and value.year >= 1000):
+        return value
+    return iso_utc(value)
+
+
+def message_record(
+    msg: Message,
+    conversation: int,
+    time: datetime | str | None,
+    sender: int | None,
+    recipients: list[int],
+    source: int,
+) -> dict[str, Any]:
+    """A message's line as a record, its conversation, parties and source given by key: the one
+    place the fields of a message line are named and ordered."""
+    attachments = msg.attachments
+    return {
+        "record": "message",
+        "platform": msg.platform,
+        "conversation": conversation,
+        "timestamp_utc": time,
+        "timestamp_raw": msg.timestamp_raw,
+        "zone_assumed": msg.zone_assumed,
+        "direction": msg.direction,
+        "sender": sender,
+        "recipients": recipients,
+        "body": msg.body,
+        "kind": msg.kind,
+        "deleted": msg.deleted,
+        "edited": msg.edited,
+        "attachments": [attachment_to_json(a) for a in attachments] if attachments else [],
+        "source": source,
+        "locator": msg.source.locator,
+        "record_id": msg.record_id,
+        "order_key": msg.order_key,
+        "duplicate_key": msg.duplicate_key,
+        "id_space": msg.id_space,
+        "status_update": msg.status_update,
+        "recovered": msg.recovered,
+        "extra": msg.extra,
+    }
+
+
+def whole(
+    shape: Message,
+    time: datetime | None,
+    timestamp_raw: str,
+    body: str | None,
+    locator: str,
+    duplicate_key: str | None,
+    extra: dict[str, Any],
+) -> Message:
+    """The message :meth:`JsonlWriter.write_fields` writes: ``shape`` with the fields given."""
+    src = shape.source
+    return replace(
+        shape,
+        timestamp_utc=time,
+        timestamp_raw=timestamp_raw,
+        body=body,
+        source=Provenance(src.file, src.sha256, src.format, locator),
+        duplicate_key=duplicate_key,
+        extra=extra,
+    )
+
+
+class _Shape:
+    """The encoded parts of the lines of one shape (:meth:`JsonlWriter.write_fields`): what
+    comes before the time, between the time and its text, after the text up to the body,
+    after the body up to the locator, after the locator up to the duplicate key, after that up
+    to ``extra``, and after ``extra``."""
+
+    __slots__ = (
+        "shape",
+        "epoch",
+        "general",
+        "head",
+        "after_time",
+        "after_raw",
+        "after_body",
+        "after_locator",
+        "after_key",
+        "tail",
+    )
+
+    def __init__(self, shape: Message, epoch: int, parts: list[bytes] | None) -> None:
+        self.shape = shape  # kept alive, so its id is not reused while remembered
+        self.epoch = epoch
+        self.general = parts is None  # its lines are written by JsonlWriter.write
+        (
+            self.head,
+            self.after_time,
+            self.after_raw,
+            self.after_body,
+            self.after_locator,
+            self.after_key,
+            self.tail,
+        ) = parts or (b"",) * 7
+
+
 class JsonlWriter:
     """Write messages and calls to a binary stream in the version 2 schema."""
 
@@ -97,6 +211,10 @@ class JsonlWriter:
         self._sources: dict[tuple[str, str, str], int] = {}
         # The last source written: consecutive records mostly share it.
         self._last_source: tuple[str | None, str | None, str | None, int] = (None, None, None, 0)
+        # Counts restarts of the party and conversation caches: a shape's keys hold only while
+        # it has not changed (after a restart a party may get a new line and key).
+        self._epoch = 0
+        self._shapes: dict[int, _Shape] = {}
 
     def _start(self) -> None:
         self._started = True
@@ -131,6 +249,7 @@ class JsonlWriter:
         if found is None:
             if len(self._parties) >= MAX_PARTIES:
                 self._parties.clear()
+                self._epoch += 1
             self._party_count += 1
             found = self._parties[party] = self._party_count
             self.lines.append(
@@ -147,6 +266,7 @@ class JsonlWriter:
             )
         if len(self._party_ids) >= MAX_PARTIES:
             self._party_ids.clear()
+            self._epoch += 1
         self._party_ids[id(party)] = (party, found)
         return found
 
@@ -157,6 +277,7 @@ class JsonlWriter:
         participants = [self._party(p) for p in conv.participants]
         if len(self._conversations) >= MAX_CONVERSATIONS:
             self._conversations.clear()
+            self._epoch += 1
         self._conversation_count += 1
         key = self._conversation_count
         self._conversations[id(conv)] = (conv, key)
@@ -174,14 +295,6 @@ class JsonlWriter:
         )
         return key
 
-    def _time(self, value: datetime | None) -> datetime | str | None:
-        """The timestamp as the line gives it: a UTC time in whole seconds is left to ``orjson``
-        (``2024-03-12T08:42:00Z``, the text :func:`iso_utc` gives, without a Python call); any
-        other (milliseconds, another zone) as :func:`iso_utc` writes it."""
-        if value is None or (value.tzinfo is UTC and not value.microsecond and value.year >= 1000):
-            return value
-        return iso_utc(value)
-
     def write(self, msg: Message) -> None:
         if not self._started:
             self._start()
@@ -190,7 +303,7 @@ class JsonlWriter:
         conv_key = known[1] if known is not None and known[0] is conv else self._conversation(conv)
         time = msg.timestamp_utc
         if time is not None and (time.tzinfo is not UTC or time.microsecond or time.year < 1000):
-            time = iso_utc(time)
+            time = line_time(time)
         party = self._party
         sender = msg.sender
         sender_key = None
@@ -200,36 +313,11 @@ class JsonlWriter:
             sender_key = known[1] if known is not None and known[0] is sender else party(sender)
         recipients = msg.recipients
         recipient_keys = [party(p) for p in recipients] if recipients else []
-        attachments = msg.attachments
         src = msg.source
         file, sha256, fmt, src_key = self._last_source
         if src.file is not file or src.sha256 is not sha256 or src.format is not fmt:
             src_key = self._source(src)
-        record = {
-            "record": "message",
-            "platform": msg.platform,
-            "conversation": conv_key,
-            "timestamp_utc": time,
-            "timestamp_raw": msg.timestamp_raw,
-            "zone_assumed": msg.zone_assumed,
-            "direction": msg.direction,
-            "sender": sender_key,
-            "recipients": recipient_keys,
-            "body": msg.body,
-            "kind": msg.kind,
-            "deleted": msg.deleted,
-            "edited": msg.edited,
-            "attachments": [attachment_to_json(a) for a in attachments] if attachments else [],
-            "source": src_key,
-            "locator": src.locator,
-            "record_id": msg.record_id,
-            "order_key": msg.order_key,
-            "duplicate_key": msg.duplicate_key,
-            "id_space": msg.id_space,
-            "status_update": msg.status_update,
-            "recovered": msg.recovered,
-            "extra": msg.extra,
-        }
+        record = message_record(msg, conv_key, time, sender_key, recipient_keys, src_key)
         try:
             line = _dumps(record, default=json_evidence_value, option=_OPTIONS)
         except (TypeError, orjson.JSONEncodeError):
@@ -238,6 +326,101 @@ class JsonlWriter:
         self._held += len(line)
         if self._held >= BATCH_BYTES:
             self.flush()
+
+    def write_fields(
+        self,
+        shape: Message,
+        time: datetime | None,
+        timestamp_raw: str,
+        body: str | None,
+        locator: str,
+        duplicate_key: str | None,
+        extra: dict[str, Any],
+    ) -> None:
+        """The line :meth:`write` gives a message that is ``shape`` but for the fields given here
+        (its own time, text, locator, duplicate key and ``extra``): for a parser whose messages
+        share most of their fields (a chat export: one shape per author and kind), without a
+        :class:`Message` per line. What the shape's line holds besides those fields is encoded
+        once per shape (:class:`_Shape`); ``orjson`` encodes a record as the concatenation of
+        its fields, so the line is byte for byte the one :meth:`write` gives (a test compares
+        them on every chat export fixture and on generated exports)."""
+        found = self._shapes.get(id(shape))
+        if found is None or found.shape is not shape or found.epoch != self._epoch:
+            found = self._shape(shape)
+        if found.general:
+            self.write(whole(shape, time, timestamp_raw, body, locator, duplicate_key, extra))
+            return
+        original = time
+        if time is not None and (time.tzinfo is not UTC or time.microsecond or time.year < 1000):
+            time = line_time(time)  # type: ignore[assignment]
+        try:
+            line = b"".join(
+                (
+                    found.head,
+                    _dumps(time, option=_FRAGMENT),
+                    found.after_time,
+                    _dumps(timestamp_raw),
+                    found.after_raw,
+                    _dumps(body),
+                    found.after_body,
+                    _dumps(locator),
+                    found.after_locator,
+                    _dumps(duplicate_key),
+                    found.after_key,
+                    _dumps(extra, default=json_evidence_value, option=_FRAGMENT),
+                    found.tail,
+                )
+            )
+        except (TypeError, orjson.JSONEncodeError):
+            # What orjson refuses goes the general way (encode_line's fallback, as in write).
+            self.write(whole(shape, original, timestamp_raw, body, locator, duplicate_key, extra))
+            return
+        self.lines.append(line)
+        self._held += len(line)
+        if self._held >= BATCH_BYTES:
+            self.flush()
+
+    def _shape(self, shape: Message) -> _Shape:
+        """The encoded parts of a shape's line, its conversation, parties and source looked up
+        (and written where new) in the order :meth:`write` looks them up for a message."""
+        if not self._started:
+            self._start()
+        conv = shape.conversation
+        known = self._conversations.get(id(conv))
+        conv_key = known[1] if known is not None and known[0] is conv else self._conversation(conv)
+        sender_key = None if shape.sender is None else self._party(shape.sender)
+        recipient_keys = [self._party(p) for p in shape.recipients]
+        src_key = self._source(shape.source)
+        # Each varying field is a marker string the encoded line is cut at.
+        marked = replace(
+            shape,
+            timestamp_raw=_MARKS[1],
+            body=_MARKS[2],
+            source=Provenance(
+                shape.source.file, shape.source.sha256, shape.source.format, _MARKS[3]
+            ),
+            duplicate_key=_MARKS[4],
+            extra=_MARKS[5],  # type: ignore[arg-type]
+        )
+        record = message_record(marked, conv_key, _MARKS[0], sender_key, recipient_keys, src_key)
+        try:
+            encoded = _dumps(record, default=json_evidence_value, option=_OPTIONS)
+        except (TypeError, orjson.JSONEncodeError):
+            encoded = b""  # a shape orjson refuses: every line goes the general way
+        parts: list[bytes] | None = []
+        for mark in _ENCODED_MARKS:
+            if encoded.count(mark) != 1:
+                parts = None  # a constant field holds a mark (or the line was refused)
+                break
+            before, _, encoded = encoded.partition(mark)
+            parts.append(before)  # type: ignore[union-attr]
+        if parts is not None:
+            parts.append(encoded)
+        found = _Shape(shape, self._epoch, parts)
+        if len(self._shapes) >= MAX_SHAPES:
+            self._shapes.clear()
+        self._shapes[id(shape)] = found
+        return found
 
     def write_call(self, call: Call) -> None:
         if not self._started:
@@ -248,7 +431,7 @@ class JsonlWriter:
             "record": "call",
             "network": call.network,
             "video": call.video,
-            "timestamp_utc": self._time(call.timestamp_utc),
+            "timestamp_utc": line_time(call.timestamp_utc),
             "timestamp_raw": call.timestamp_raw,
             "zone_assumed": call.zone_assumed,
             "direction": call.direction,

@@ -215,6 +215,13 @@ class Parser(ABC):
     def parse(self, file: EvidenceFile, ctx: ParseContext) -> Iterator[Record]:
         """Implemented by every subclass."""
 
+    def parse_into(self, file: EvidenceFile, ctx: ParseContext, sink: Any) -> Iterator[Record]:
+        """:meth:`parse`, for ``triage parse --jsonl``: a parser whose messages share most of
+        their fields may hand some to ``sink`` (a :class:`triage.ingest.MessageSink`) by shape
+        and fields instead of yielding them; the records yielded and the lines given, in the
+        order given, are what :meth:`parse` yields. By default everything is yielded."""
+        return self.parse(file, ctx)
+
     def sqlite_id_space(
         self,
         file: EvidenceFile,
