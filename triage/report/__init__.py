@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from triage.collector import collector_paused
 from triage.store import SCHEMA_VERSION, Store
 
 
@@ -31,9 +32,11 @@ def report_from_store(store: Store, out: Path) -> Path:
             f" reads schema {SCHEMA_VERSION}. Run 'triage run' on the case file again to"
             " rebuild the case directory."
         )
-    return write_report(
-        store, case_from_data(meta["case"]), out, Settings(meta.get("settings", {}))
-    )
+    # The pages keep the search index's rows and the messages later pages list until the end.
+    with collector_paused():
+        return write_report(
+            store, case_from_data(meta["case"]), out, Settings(meta.get("settings", {}))
+        )
 
 
 def rebuild_report(case_dir: Path) -> Path:

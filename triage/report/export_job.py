@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from triage.casefile import Case
+from triage.collector import collector_paused
 from triage.report import chronology
 from triage.report.exports import (
     write_calls_csv,
@@ -69,7 +70,8 @@ _CHILD = (
 def _write_from(job: dict[str, Any]) -> None:
     store = Store.open(Path(job["store"]))
     try:
-        write_exports(store, job["case"], Path(job["out"]))
+        with collector_paused():
+            write_exports(store, job["case"], Path(job["out"]))
     except Exception as exc:
         if os.environ.get("TRIAGE_DEBUG"):
             traceback.print_exc()

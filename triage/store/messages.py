@@ -13,9 +13,7 @@ times, ids and flags, into a :class:`MessageFacts` tuple with no parties, body o
 from __future__ import annotations
 
 import bisect
-import contextlib
 import datetime as dt
-import gc
 import itertools
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
@@ -23,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
+from triage.collector import collector_paused
 from triage.model import (
     Attachment,
     Call,
@@ -172,25 +171,6 @@ class MessageFacts(NamedTuple):
     def counted(self) -> bool:
         """Sent or received by a person: not an app notice, not a Status post."""
         return not self.is_system and not self.status_update
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector held off while a source is read and stored.
-
-    Each batch's records live until the batch is written, long enough to be moved to the oldest
-    generation, so the collector ran a full pass over every live object of the process every few
-    batches (25 at 300,000 messages: about a sixth of the stage's CPU) and freed nothing: records
-    hold no reference cycles and are freed by their reference counts. Cycles made meanwhile are
-    collected once it is back on."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 # Python's own hash of a key's text (a module name, so a test can make every key share one).
@@ -380,7 +360,7 @@ class MessagesAggregate:
             self._copies_device = _SEVERAL_DEVICES
             self._keys_in_memory = True
         iterator = iter(records)
-        with _collector_paused():
+        with collector_paused():
             while batch := list(itertools.islice(iterator, BATCH)):
                 rows = self._rows(source_id, batch)
                 with self.conn:
