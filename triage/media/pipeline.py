@@ -111,8 +111,10 @@ MAX_TRIM = 0.45  # never cut more than this from one side: a dark picture is not
 
 def warm_up() -> None:
     """Import what the first hash would import lazily (imagehash's phash pulls in scipy.fftpack,
-    ~0.3 s), so forked pool workers inherit it instead of each paying for it."""
+    ~0.3 s; triage.media.regions imports scipy.ndimage where it uses it), so forked pool workers
+    inherit it instead of each paying for it."""
     import scipy.fftpack  # noqa: F401
+    import scipy.ndimage  # noqa: F401
 
 
 class ImageError(Exception):

@@ -37,9 +37,7 @@ from typing import Any
 
 import imagehash
 import numpy as np
-import scipy.fftpack
 from PIL import Image
-from scipy import ndimage
 
 from triage.media.pipeline import HASH_MIN_SIDE, ORIENTATIONS
 
@@ -98,6 +96,8 @@ def candidate_boxes(img: Image.Image) -> list[tuple[int, int, int, int]]:
     if textured is None:
         return []
     rows, cols = textured.shape
+    from scipy import ndimage  # see _component_boxes
+
     # Closing bridges the flat patches inside a photo (sky, a wall) without joining it to the
     # text bubbles two or more blocks away.
     closed = ndimage.binary_closing(textured, structure=np.ones((3, 3)), iterations=1)
@@ -127,6 +127,10 @@ def _component_boxes(mask: np.ndarray, total: int) -> list[tuple[int, tuple[int,
     """(area, box in blocks) of the mask's components that could be a picture: the dense core
     of each (:func:`_dense_core`), between :data:`MIN_REGION` and :data:`MAX_REGION` of the
     picture, mostly filled, not a thin strip."""
+    # scipy is imported where it is used: it is most of the media step's import time (about
+    # 0.3-0.45 s), which a case with no pictures and no exhibits would otherwise pay at start-up.
+    from scipy import ndimage
+
     labels, count = ndimage.label(mask)
     out = []
     for index, found in enumerate(ndimage.find_objects(labels), start=1):
@@ -247,6 +251,8 @@ def crop_hashes(parts: Sequence[Image.Image]) -> tuple[np.ndarray, np.ndarray]:
     if not parts:
         empty = np.zeros((len(ORIENTATIONS), 0), dtype=np.uint64)
         return empty, empty.copy()
+    import scipy.fftpack  # see _component_boxes
+
     small_a, wide_a, tall_a = np.stack(small), np.stack(wide), np.stack(tall)
     phashes, dhashes = [], []
     for orientation in ORIENTATIONS:
