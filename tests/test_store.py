@@ -189,3 +189,40 @@ def test_a_copy_on_another_device_meets_the_first_copy_kept(
             ("b1", kept["a1"])
         ]
         store.close()
+
+
+def test_page_messages_of_chosen_conversations_are_in_the_order_of_one_sorted_read(
+    tmp_path: Path,
+) -> None:
+    # Conversations stored in another order than their keys', times out of order, ties and
+    # undated messages: each conversation's walk of its index gives the order of one read of
+    # every message sorted by conversation key and time.
+    from dataclasses import replace
+
+    store = Store.create(tmp_path / "s.sqlite")
+    source = store.add_source("a.db", "0" * 64, 1, "test", "1")
+    at = [None, 3, 1, 3, None, 2, 1, 5]
+    messages = []
+    for n, hour in enumerate(at * 3):
+        base = _msg(f"k{n}", f"sms._id={n}")
+        messages.append(
+            replace(
+                base,
+                conversation=replace(base.conversation, id=("zeta", "alpha", "mid")[n % 3]),
+                timestamp_utc=None
+                if hour is None
+                else dt.datetime(2026, 3, 1, hour, tzinfo=dt.UTC),
+            )
+        )
+    store.ingest(source, messages)
+    store.index()
+    every = [s.id for s in store.messages_by_conversation()]
+    keys = sorted({m.conversation.id for m in messages})
+    assert [m.id for m in store.page_messages_by_conversation(keys)] == every
+    of = {s.id: s.message.conversation.id for s in store.messages_by_conversation()}
+    chosen = ["alpha", "no such conversation", "zeta"]
+    assert [m.id for m in store.page_messages_by_conversation(chosen)] == [
+        i for i in every if of[i] in chosen
+    ]
+    assert store.conversation_keys_of([every[0], every[-1]]) == {of[every[0]], of[every[-1]]}
+    store.close()

@@ -51,6 +51,8 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
 
 from triage import model
+from triage.forking import can_fork as _can_fork
+from triage.forking import own_stream as _own_stream
 from triage.ingest import parse_detection
 from triage.registry import ParseContext
 from triage.store.messages import BATCH
@@ -109,10 +111,6 @@ def worth_a_process(file: EvidenceFile) -> bool:
     wal = file.sibling(file.name + "-wal")
     size = file.size + (wal.size if wal is not None else 0)
     return size >= PARALLEL_FROM and (os.cpu_count() or 1) > 1
-
-
-def _can_fork() -> bool:
-    return sys.platform.startswith("linux") and hasattr(os, "fork")
 
 
 # -- batches of records as columns -------------------------------------------------------------
@@ -334,15 +332,6 @@ def _child(detection: Detection, ctx: ParseContext, result: SourceResult, write:
         code = 1
     finally:
         os._exit(code)
-
-
-def _own_stream(stream: Any, fd: int) -> Any:
-    if stream is None:
-        return None
-    try:
-        return open(os.dup(fd), "w", encoding=getattr(stream, "encoding", None), errors="replace")
-    except (OSError, LookupError):
-        return None  # nothing the parser writes is needed
 
 
 def _send(pipe: BinaryIO, frame: tuple) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -36,6 +36,53 @@ PART_SIZE = 10_000
 DELETED, RECOVERED, EDITED, OUTGOING, INCOMING, NIGHT, ATTACHMENTS = (1, 2, 4, 8, 16, 32, 64)
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _DIRECTION_FLAGS = {"outgoing": OUTGOING, "incoming": INCOMING}
+#: The tables the rows refer to by code, and where each row holds its code.
+TABLES = ("platforms", "statuses", "conversations", "parties")
+_CODE_AT = {"platforms": 6, "statuses": 7, "conversations": 9, "parties": 4}
+
+
+class Part(NamedTuple):
+    """The rows one process collected for the conversations it wrote, with its own codes: the
+    values of each table in code order, and after each conversation (by its position in the
+    report's list) how long each table was."""
+
+    rows: list[tuple[Any, ...]]
+    tables: dict[str, list[Any]]
+    marks: list[tuple[int, tuple[int, ...]]]
+
+
+def merged(parts: list[Part]) -> tuple[list[tuple[Any, ...]], dict[str, dict[Any, int]]]:
+    """The rows of every part with the codes one pass over every conversation in order would
+    have given, and those tables.
+
+    A code is given to a value where it is first met. A part's conversations were written in
+    order, so the values first met in one of them are a run of its codes (from the table's
+    length after its conversation before to the length after it) and in the order met: taking
+    each conversation's run in the order of the conversations, whichever part wrote it, gives
+    each value the code of one pass."""
+    if len(parts) == 1:
+        only = parts[0]
+        return only.rows, {t: {v: n for n, v in enumerate(only.tables[t])} for t in TABLES}
+    tables: dict[str, dict[Any, int]] = {t: {} for t in TABLES}
+    codes: list[dict[str, list[int]]] = [{t: [] for t in TABLES} for _ in parts]
+    runs = sorted((position, n, sizes) for n, p in enumerate(parts) for position, sizes in p.marks)
+    for _, n, sizes in runs:
+        part = parts[n]
+        for t, size in zip(TABLES, sizes, strict=True):
+            table, own = tables[t], codes[n][t]
+            for value in part.tables[t][len(own) : size]:
+                own.append(table.setdefault(value, len(table)))
+    rows: list[tuple[Any, ...]] = []
+    for part, own in zip(parts, codes, strict=True):
+        if not part.rows:
+            continue
+        columns: list[Any] = list(zip(*part.rows, strict=True))
+        for t in TABLES:
+            # -1 (no status) stays -1: the last item of the list is what index -1 reads.
+            new = [*own[t], -1]
+            columns[_CODE_AT[t]] = [new[c] for c in columns[_CODE_AT[t]]]
+        rows.extend(zip(*columns, strict=True))
+    return rows, tables
 
 
 class SearchIndex:
@@ -55,6 +102,14 @@ class SearchIndex:
         self._who_codes: dict[tuple[Any, ...], int] = {}
         self._kept: list[Any] = []
         self._minutes: dict[str, int] = {}
+        self.marks: list[tuple[int, tuple[int, ...]]] = []
+
+    def end_conversation(self, position: int) -> None:
+        """Note the end of the conversation at ``position`` in the report's list."""
+        self.marks.append((position, tuple(len(self.tables[t]) for t in TABLES)))
+
+    def part(self) -> Part:
+        return Part(self.rows, {t: list(self.tables[t]) for t in TABLES}, self.marks)
 
     def _code(self, table: str, value: Any) -> int:
         codes = self.tables[table]
@@ -165,18 +220,20 @@ class SearchIndex:
             second += 1
         return second
 
-    def write(self, out: Path) -> int:
-        """Write ``search/index.js`` and the parts; returns the number of parts."""
+    def write(self, out: Path, others: list[Part] | None = None) -> int:
+        """Write ``search/index.js`` and the parts, of these rows and the ``others`` written
+        elsewhere; returns the number of parts."""
+        rows, tables = merged([self.part(), *(others or [])])
         folder = out / FOLDER
         folder.mkdir(parents=True, exist_ok=True)
         for old in folder.glob("part-*.js"):
             old.unlink()
         # Undated last, then by second, then by id: the rows' first three items, and no two
         # rows share an id, so the tuples compare without a key.
-        self.rows.sort()
+        rows.sort()
         parts = 0
-        for start in range(0, len(self.rows), PART_SIZE):
-            block = self.rows[start : start + PART_SIZE]
+        for start in range(0, len(rows), PART_SIZE):
+            block = rows[start : start + PART_SIZE]
             times: list[int | None] = []
             previous = None
             for row in block:
@@ -203,18 +260,18 @@ class SearchIndex:
             }
             parts += 1
             _script(folder / f"part-{parts:04d}.js", f"TriageSearch.part({parts}, ", data)
-        dated = [row[1] for row in self.rows if not row[0]]
+        dated = [row[1] for row in rows if not row[0]]
         meta = {
             "parts": parts,
-            "total": len(self.rows),
+            "total": len(rows),
             "timezone": self.report.case.timezone,
             "offsets": offsets(self.report.case.timezone, dated[0], dated[-1]) if dated else [],
             "contacts": [c.name for c in self.report.case.contacts],
-            "platforms": list(self.tables["platforms"]),
-            "statuses": list(self.tables["statuses"]),
-            "outside": [s for s in self.tables["statuses"] if s in OUTSIDE_DUTY],
-            "conversations": [list(k) for k in self.tables["conversations"]],
-            "parties": list(self.tables["parties"]),
+            "platforms": list(tables["platforms"]),
+            "statuses": list(tables["statuses"]),
+            "outside": [s for s in tables["statuses"] if s in OUTSIDE_DUTY],
+            "conversations": [list(k) for k in tables["conversations"]],
+            "parties": list(tables["parties"]),
             "flags": {
                 "deleted": DELETED,
                 "recovered": RECOVERED,

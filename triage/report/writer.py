@@ -35,6 +35,7 @@ from triage.coverage import source_facts
 from triage.model import Party, iso_utc, parse_iso_utc
 from triage.report import (
     chronology,
+    conversation_share,
     coverage_view,
     formats,
     gap_text,
@@ -227,6 +228,7 @@ class Report:
         self._bubbles: dict[tuple[str, bool], MessageHtml] = {}
         self._legend = Legend("", self.source_index)
         self.held = Held(set(), set())
+        self.conversation_copies: dict[str, dict[str, Any]] = {}
 
     # -- helpers used by templates -----------------------------------------------------------------
     def party(self, p: Party | None) -> str:
@@ -423,11 +425,17 @@ class Report:
         # The contact pages, the views and the groups page list messages the conversation pass
         # decodes anyway: those (and only those) are kept from it, so each is decoded once.
         self.held = Held(self._later_ids(), self._lexicon_ids())
-        self.write_conversations()
+        self.conversation_copies = copies_held(
+            self.store.conversation_copies(),
+            self.meta,
+            self.conversation_title,
+            lambda key: page_name(slug(key), 1),
+        )
+        searched = conversation_share.write_conversations(self)
         for contact, ctx in zip(self.case.contacts, contacts, strict=True):
             self.write_contact(contact, ctx)
         self.views.write(self)
-        parts = self.search.write(self.out)
+        parts = self.search.write(self.out, searched)
         self.render(
             "search.html.j2",
             self.out / "search.html",
@@ -650,20 +658,21 @@ class Report:
         )
 
     # -- conversations -----------------------------------------------------------------------------
-    def write_conversations(self) -> None:
-        # The store gives every message grouped by conversation key, in the order of
-        # self.conversations; a conversation with no message has no group.
+    def write_conversations(self, positions: Iterable[int]) -> None:
+        """The pages of the conversations at these positions of ``self.conversations`` (in
+        increasing order), with what they feed later: their search rows, the messages kept for
+        later pages and the pages of the linked messages."""
+        numbered = [(n, self.conversations[n]) for n in positions]
+        chosen = [conv for _, conv in numbered]
+        # The store gives the messages grouped by conversation, in the order asked; a
+        # conversation with no message has no group.
         groups = itertools.groupby(
-            self.store.page_messages_by_conversation(), key=lambda m: m.conversation.id
+            self.store.page_messages_by_conversation(c["key"] for c in chosen if c["messages"]),
+            key=lambda m: m.conversation.id,
         )
         group = next(groups, None)
-        held = copies_held(
-            self.store.conversation_copies(),
-            self.meta,
-            self.conversation_title,
-            lambda key: page_name(slug(key), 1),
-        )
-        for conv in self.conversations:
+        copies = self.conversation_copies
+        for position, conv in numbered:
             base = slug(conv["key"])
             pages = max(1, -(-conv["messages"] // PAGE_SIZE))
 
@@ -690,8 +699,9 @@ class Report:
                     pages=pages,
                     page_base=base,
                     total=conv["messages"],
-                    copies=held.get(conv["key"]),
+                    copies=copies.get(conv["key"]),
                 )
+            self.search.end_conversation(position)
             if matched:
                 # Only now: advancing the groups ends the current group's iterator.
                 group = next(groups, None)

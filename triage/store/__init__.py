@@ -105,6 +105,13 @@ class Store(
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         return cls(conn, path)
 
+    def reconnect(self) -> None:
+        """In a forked child: a read-only connection of its own to the store's file. A SQLite
+        connection must not be used across a fork; the inherited one is kept, never used and
+        never closed (closing it would act on what the parent's connection holds)."""
+        self._inherited = self.conn
+        self.conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+
     @contextmanager
     def mapped(self, limit: int | None = None) -> Iterator[None]:
         """Inside the block, SQLite reads the first ``limit`` bytes of the file
