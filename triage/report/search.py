@@ -16,7 +16,9 @@ source has them; ``search.js`` writes them into the page as text, never as marku
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import operator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 from zoneinfo import ZoneInfo
@@ -234,18 +236,15 @@ class SearchIndex:
         parts = 0
         for start in range(0, len(rows), PART_SIZE):
             block = rows[start : start + PART_SIZE]
-            times: list[int | None] = []
-            previous = None
-            for row in block:
-                if row[0]:
-                    times.append(None)
-                    continue
-                # Deltas from the previous dated message: times are sorted, so these are small.
-                times.append(row[1] if previous is None else row[1] - previous)
-                previous = row[1]
-            _, _, ids, bodies, who, contact, platform, status, flags, conv, page = zip(
+            undated, seconds, ids, bodies, who, contact, platform, status, flags, conv, page = zip(
                 *block, strict=True
             )
+            # The dated rows come first. Each part's first time is whole, then deltas from the
+            # previous one (the times are sorted, so these are small); undated rows have none.
+            dated = bisect.bisect_left(undated, True)
+            times: list[int | None] = list(seconds[: min(dated, 1)])
+            times.extend(map(operator.sub, seconds[1:dated], seconds[: max(dated - 1, 0)]))
+            times.extend([None] * (len(block) - dated))
             data = {
                 "t": times,
                 "i": ids,
@@ -260,12 +259,15 @@ class SearchIndex:
             }
             parts += 1
             _script(folder / f"part-{parts:04d}.js", f"TriageSearch.part({parts}, ", data)
-        dated = [row[1] for row in rows if not row[0]]
+        end = len(rows)
+        while end and rows[end - 1][0]:
+            end -= 1
+        zone = self.report.case.timezone
         meta = {
             "parts": parts,
             "total": len(rows),
             "timezone": self.report.case.timezone,
-            "offsets": offsets(self.report.case.timezone, dated[0], dated[-1]) if dated else [],
+            "offsets": offsets(zone, rows[0][1], rows[end - 1][1]) if end else [],
             "contacts": [c.name for c in self.report.case.contacts],
             "platforms": list(tables["platforms"]),
             "statuses": list(tables["statuses"]),
