@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from triage.analysers import Settings, analysers
+from triage.analysers import Settings
+from triage.analysers.stage import run_analysers
 from triage.audit_stage import import_audit, prepare_audit
 from triage.casefile import Case, case_to_data
 from triage.coverage import AppIndex, not_read
@@ -241,14 +242,7 @@ def _run(
         )
 
         progress.stage("Analysing")
-        findings = 0
-        with store.mapped():
-            for analyser in analysers():
-                produced = list(analyser.run(store, case, settings))
-                store.add_findings(produced)
-                store.record_analyser(analyser.name, analyser.version)
-                findings += len(produced)
-                settings.values.setdefault("analysers", {})[analyser.name] = analyser.version
+        findings = run_analysers(store, case, settings)
 
         report_path = None
         if report:

@@ -26,6 +26,17 @@ class Settings:
 class Analyser(ABC):
     name: ClassVar[str] = ""
     version: ClassVar[str] = "1"
+    #: Whether it may be computed in a second process beside the stage
+    #: (:mod:`triage.analysers.stage`): it writes to the store only labels, through
+    #: ``Store.add_labels``, and returns its findings; it reads no setting an earlier analyser
+    #: set, and of earlier analysers' results only what ``reads`` names.
+    beside: ClassVar[bool] = False
+    #: What a ``beside`` analyser reads of earlier analysers' results: (analyser name,
+    #: ``"labels"`` or ``"findings"``) pairs. It starts once they are all in the store.
+    reads: ClassVar[tuple[tuple[str, str], ...]] = ()
+    #: Whether it writes all its labels in one ``Store.add_labels`` call: an analyser that reads
+    #: only its labels can then start as soon as that call returned, not when it is recorded.
+    labels_at_once: ClassVar[bool] = False
 
     @abstractmethod
     def run(self, store: Store, case: Case, settings: Settings) -> Iterable[Finding]:

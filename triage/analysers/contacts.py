@@ -60,6 +60,7 @@ class _Correspondent:
 class ContactsAnalyser(Analyser):
     name = "contacts"
     version = "2"
+    labels_at_once = True
 
     def run(self, store: Store, case: Case, settings: Settings) -> Iterable[Finding]:
         index = self._index = ContactIndex(case)

@@ -136,6 +136,8 @@ class _Gap:
 class GapsAnalyser(Analyser):
     name = "gaps"
     version = "3"
+    beside = True
+    reads = (("contacts", "labels"),)
 
     def run(self, store: Store, case: Case, settings: Settings) -> Iterable[Finding]:
         contact_of_message: dict[int, list[str]] = store.labels("contacts", "contacts")

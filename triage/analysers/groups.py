@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from triage.analysers import Analyser, Settings
+from triage.analysers.media import exhibit_matches
 from triage.analysers.parties import ContactIndex, plural
 from triage.casefile import Case
 from triage.model import Party
@@ -69,16 +70,17 @@ def copies_sentence(copies: dict[str, Any], case: Case) -> str:
 class GroupsAnalyser(Analyser):
     name = "groups"
     version = "1"
+    beside = True
 
     def run(self, store: Store, case: Case, settings: Settings) -> Iterable[Finding]:
         parties = store.parties()
         contacts = ContactIndex(case)
         people = ContactIndex(dataclasses.replace(case, contacts=case.people))
+        # The exhibits the media analyser matches to each message (its ``exhibit.match``).
         exhibits_of: dict[int, list[str]] = {}
-        for f in store.findings("media"):
-            if f.rule == "exhibit.match":
-                for m in f.data.get("messages", []):
-                    exhibits_of.setdefault(m["message_id"], []).append(f.subject or "")
+        for match, _, messages in exhibit_matches(store):
+            for m in messages:
+                exhibits_of.setdefault(m.id, []).append(match["exhibit_id"] or "")
         findings: list[Finding] = []
         labels: list[tuple[int, str, Any]] = []
         # The same group on two of his phones: messages of this copy counted in the other's.

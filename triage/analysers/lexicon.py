@@ -35,6 +35,8 @@ def _counts(tally: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
 class LexiconAnalyser(Analyser):
     name = "lexicon"
     version = "1"
+    beside = True
+    reads = (("contacts", "labels"),)
 
     def run(self, store: Store, case: Case, settings: Settings) -> Iterable[Finding]:
         lexicons = load_lexicons(case.lexicons)

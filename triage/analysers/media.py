@@ -36,6 +36,44 @@ TURNS = {
 ON_DEVICE = ("file", "video_frame", "video")
 
 
+def exhibit_matches(
+    store: Store,
+) -> list[tuple[dict[str, Any], list[dict[str, Any]], list[StoredMessage]]]:
+    """The matches of each exhibit and distinct content, as ``exhibit.match`` reports them: the
+    match shown, every match of that content, and the messages carrying any of them. The same
+    copy stored in two places (the app's media folder and an MMS part) is one picture, listed
+    with every place it is. (The groups analyser names the exhibits of a group's media by it.)"""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    thumbs_at: dict[str, list[int]] = {}
+    for thumb in store.thumbnails():
+        if thumb["path"]:
+            thumbs_at.setdefault(thumb["path"], []).append(thumb["message_id"])
+    for match in store.media_matches():
+        key = (match["exhibit_id"], match["sha256"] or match["file"])
+        groups.setdefault(key, []).append(match)
+    out = []
+    for group in groups.values():
+        match = min(group, key=lambda m: (m["via"] != "file", m["distance"], m["file"]))
+        attachments = [a for m in group for a in _attachments(store, m, thumbs_at)]
+        messages = store.messages_by_ids(dict.fromkeys(a["message_id"] for a in attachments))
+        out.append((match, group, messages))
+    return out
+
+
+def _attachments(
+    store: Store, match: dict[str, Any], thumbs_at: dict[str, list[int]]
+) -> list[dict[str, Any]]:
+    if match.get("attachment_id") is not None:
+        return store.attachment(match["attachment_id"])
+    if match["via"] == "thumbnail":
+        thumb = match["data"]["thumbnail"]
+        # A gallery cache's preview belongs to no message: it names the original file.
+        return [{"message_id": thumb["message_id"]}] if "message_id" in thumb else []
+    found = store.attachments_for(path=match["file"], sha256=match["sha256"])
+    # A preview file an app named for a message (iOS ``.thumb``) links to that message.
+    return found + [{"message_id": m} for m in thumbs_at.get(match["file"], [])]
+
+
 class MediaAnalyser(Analyser):
     name = "media"
     version = "2"
@@ -48,20 +86,7 @@ class MediaAnalyser(Analyser):
         names = {c.key: c.name for c in case.contacts}
         findings: list[Finding] = []
 
-        # One finding per exhibit and distinct content: the same copy stored in two places (the
-        # app's media folder and an MMS part) is one picture, listed with every place it is.
-        groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        thumbs_at: dict[str, list[int]] = {}
-        for thumb in store.thumbnails():
-            if thumb["path"]:
-                thumbs_at.setdefault(thumb["path"], []).append(thumb["message_id"])
-        for match in store.media_matches():
-            key = (match["exhibit_id"], match["sha256"] or match["file"])
-            groups.setdefault(key, []).append(match)
-        for group in groups.values():
-            match = min(group, key=lambda m: (m["via"] != "file", m["distance"], m["file"]))
-            attachments = [a for m in group for a in self._attachments(store, m, thumbs_at)]
-            messages = store.messages_by_ids(dict.fromkeys(a["message_id"] for a in attachments))
+        for match, group, messages in exhibit_matches(store):
             thumbnail = match["data"].get("thumbnail")
             full_gone = bool(thumbnail) and not any(
                 m["via"] == "file" and not m["data"].get("thumbnail") for m in group
@@ -212,20 +237,6 @@ class MediaAnalyser(Analyser):
             )
         )
         return findings
-
-    @staticmethod
-    def _attachments(
-        store: Store, match: dict[str, Any], thumbs_at: dict[str, list[int]]
-    ) -> list[dict[str, Any]]:
-        if match.get("attachment_id") is not None:
-            return store.attachment(match["attachment_id"])
-        if match["via"] == "thumbnail":
-            thumb = match["data"]["thumbnail"]
-            # A gallery cache's preview belongs to no message: it names the original file.
-            return [{"message_id": thumb["message_id"]}] if "message_id" in thumb else []
-        found = store.attachments_for(path=match["file"], sha256=match["sha256"])
-        # A preview file an app named for a message (iOS ``.thumb``) links to that message.
-        return found + [{"message_id": m} for m in thumbs_at.get(match["file"], [])]
 
     @staticmethod
     def _caches_text(caches: list[dict[str, Any]]) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +49,9 @@ class FindingsAggregate:
 
     SCHEMA = SCHEMA
     conn: Any
+    #: Told the analyser's name each time ``add_labels`` has committed its rows (the analysers
+    #: stage tells its second process: triage.analysers.stage).
+    label_listener: Callable[[str], None] | None = None
 
     def add_findings(self, findings: Iterable[Finding]) -> None:
         with self.conn:
@@ -98,6 +101,8 @@ class FindingsAggregate:
                 "INSERT OR REPLACE INTO message_labels VALUES (?, ?, ?, ?)",
                 ((analyser, label, mid, dumps(value)) for mid, label, value in rows),
             )
+        if self.label_listener is not None:
+            self.label_listener(analyser)
 
     def labels(
         self, analyser: str, label: str, message_ids: Iterable[int] | None = None

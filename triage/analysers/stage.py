@@ -1,0 +1,297 @@
+"""The analysers stage: every analyser in order, its labels and findings written to the store; on
+a large case some of them computed in a second process beside this one.
+
+In one process the stage is a loop: run an analyser, write its findings, record that it ran. The
+analysers marked ``beside`` (they write nothing to the store but labels through
+``Store.add_labels``, and read of earlier analysers only what their ``reads`` names) can instead be
+computed by a second process as soon as what they read is in the store, while this one runs the
+others. This process still writes everything, in the same order: at a beside analyser's turn it
+takes what the second process computed (its ``add_labels`` calls, its findings, the settings it
+set) and writes that as the analyser would have. So the store holds the same rows either way.
+
+Measured at 300,000 messages (bench/bench_run.py's case, 2 cores): gaps, lexicon and groups
+(about 1.2 s of the stage's 3.0 s in one process) run in the second process beside the
+correspondent counts and the duty labels.
+
+While the second process reads, the store is in write-ahead-log mode: a reader there then never
+holds up a commit here (in the rollback-journal mode the store is kept in, a commit waits until
+no other process is reading). The store goes back to its rollback journal when the stage ends,
+the log copied into the file. Its pages then hold what they hold after the stage in one process;
+the file's header differs in its change counter (offsets 24 and 92), which a commit in
+write-ahead-log mode does not count. Once the second process has started, the stage stays in that
+mode whatever happens to it, so the file is the same whether it finished or failed.
+
+The second process is a fresh interpreter (this one holds an open SQLite connection, which a fork
+would share) started with the stage; it reads the store on its own connection. Whatever goes
+wrong there (it cannot start, stops, sends something unreadable, an analyser raises) the analyser
+runs here at its turn, as it would have without a second process: nothing it computed is written.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import pickle
+import struct
+import subprocess
+import sys
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO, Any
+
+from triage.analysers import Analyser, Settings, analysers
+from triage.casefile import Case
+from triage.store import Finding, Store
+
+#: From this many live messages the beside analysers get a process of their own: starting an
+#: interpreter costs about 0.3 s of CPU there, which must be less than what runs beside.
+PARALLEL_FROM = 20_000
+_HEADER = struct.Struct("<Q")
+# The second process: reads sys.path, then its job, from its standard input (see _beside_main).
+_CHILD = (
+    "import pickle, sys; sys.path[:0] = pickle.load(sys.stdin.buffer); "
+    "from triage.analysers.stage import _beside_main; _beside_main()"
+)
+
+
+def run_analysers(
+    store: Store, case: Case, settings: Settings, parallel: bool | None = None
+) -> int:
+    """Run every analyser on ``store`` in order, writing what each finds; return how many
+    findings were written. ``parallel`` forces the second process on or off (by default on
+    for a large case on a machine with a second core)."""
+    chosen = analysers()
+    beside = [a for a in chosen if a.beside]
+    if parallel is None:
+        parallel = (os.cpu_count() or 1) > 1 and store.live_message_count() >= PARALLEL_FROM
+    helper = _Beside.start(store, case, settings, beside) if parallel and beside else None
+    findings = 0
+    try:
+        with store.mapped():
+            for analyser in chosen:
+                done = helper.result(analyser.name) if helper is not None else None
+                if done is None:
+                    produced = list(analyser.run(store, case, settings))
+                else:
+                    produced = done.write(store, settings)
+                store.add_findings(produced)
+                store.record_analyser(analyser.name, analyser.version)
+                if helper is not None:
+                    helper.tell(("recorded", analyser.name))
+                findings += len(produced)
+                settings.values.setdefault("analysers", {})[analyser.name] = analyser.version
+    finally:
+        if helper is not None:
+            helper.close()
+    return findings
+
+
+class _Done:
+    """What a beside analyser computed in the second process, to write here at its turn."""
+
+    def __init__(self, labels: list[tuple[str, list]], findings: list[Finding], values: dict):
+        self.labels, self.findings, self.values = labels, findings, values
+
+    def write(self, store: Store, settings: Settings) -> list[Finding]:
+        """Write its labels and set its settings as its ``run`` did there; return its findings."""
+        for analyser, rows in self.labels:
+            store.add_labels(analyser, rows)
+        settings.values.update(self.values)
+        return self.findings
+
+
+class _Beside:
+    """This process's end of the second process computing the beside analysers."""
+
+    def __init__(self, store: Store, child: subprocess.Popen[bytes], names: list[str]) -> None:
+        self.store, self.child, self.names = store, child, set(names)
+        # Frames as they arrive, by analyser name (None: the second process has ended).
+        self.frames: dict[str | None, bytes] = {}
+        self.arrived = threading.Condition()
+        # Results are read off the pipe as they come, so the child never waits for this
+        # process to reach an analyser's turn before it starts the next one.
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        self.failed = False
+        self.deaf = False
+        self.store.label_listener = self._labels_written
+
+    @classmethod
+    def start(
+        cls, store: Store, case: Case, settings: Settings, beside: list[Analyser]
+    ) -> _Beside | None:
+        """Start the second process, or ``None`` (the stage then runs in one process)."""
+        if store.conn.in_transaction or not Path(store.path).is_file() or not sys.executable:
+            return None
+        job = {
+            "store": str(store.path),
+            "case": case,
+            "settings": settings.values,
+            "beside": [a.name for a in beside],
+        }
+        try:
+            payload = pickle.dumps(sys.path) + pickle.dumps(job)
+        except (pickle.PicklingError, TypeError, AttributeError):
+            return None  # a case that cannot be handed over is analysed here alone
+        if store.conn.execute("PRAGMA journal_mode=WAL").fetchone()[0] != "wal":
+            return None
+        try:
+            child = subprocess.Popen(
+                [sys.executable, "-c", _CHILD],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+        except OSError:
+            _rollback_journal(store)
+            return None
+        helper = cls(store, child, job["beside"])
+        helper.tell(payload, raw=True)
+        return helper
+
+    def tell(self, event: Any, raw: bool = False) -> None:
+        """Send the second process an event (an analyser recorded, labels written)."""
+        if self.deaf or self.child.stdin is None:
+            return
+        try:
+            self.child.stdin.write(event if raw else pickle.dumps(event))
+            self.child.stdin.flush()
+        except OSError:
+            # It has ended: done with every analyser it computes, or failed (which its results,
+            # or their absence, tell).
+            self.deaf = True
+
+    def _labels_written(self, analyser: str) -> None:
+        self.tell(("labels", analyser))
+
+    def _read(self) -> None:
+        pipe = self.child.stdout
+        assert pipe is not None
+        while True:
+            frame = _read_frame(pipe)
+            name = _frame_name(frame)
+            with self.arrived:
+                self.frames[name] = frame
+                self.arrived.notify_all()
+            if name is None:
+                return
+
+    def result(self, name: str) -> _Done | None:
+        """What the second process computed for analyser ``name``; ``None`` when it does not
+        compute that one or failed (the analyser then runs here)."""
+        if self.failed or name not in self.names:
+            return None
+        with self.arrived:
+            self.arrived.wait_for(lambda: name in self.frames or None in self.frames)
+            frame = self.frames.pop(name, None)
+        if frame is None:
+            self.failed = True
+            return None
+        try:
+            kind, _, *rest = pickle.loads(frame.partition(b"\n")[2])
+            if kind == "done":
+                labels, findings, values = rest
+                return _Done(labels, findings, values)
+        except Exception:  # noqa: BLE001 - anything unreadable: the rest is analysed here
+            pass
+        self.failed = True
+        return None
+
+    def close(self) -> None:
+        """End the second process and take the store back to its rollback journal."""
+        self.store.label_listener = None
+        self.failed = True
+        try:
+            if self.child.stdin is not None:
+                self.child.stdin.close()
+        except OSError:
+            pass
+        if self.child.poll() is None:
+            self.child.kill()
+        self.child.wait()
+        self.reader.join()
+        if self.child.stdout is not None:
+            self.child.stdout.close()
+        _rollback_journal(self.store)
+
+
+def _rollback_journal(store: Store) -> None:
+    store.conn.execute("PRAGMA journal_mode=DELETE")
+
+
+def _read_frame(pipe: IO[bytes]) -> bytes:
+    """The next frame from the second process (empty at its end or a broken frame)."""
+    header = pipe.read(_HEADER.size)
+    if len(header) != _HEADER.size:
+        return b""
+    (size,) = _HEADER.unpack(header)
+    data = pipe.read(size)
+    return data if len(data) == size else b""
+
+
+def _frame_name(frame: bytes) -> str | None:
+    """The analyser a frame is about: its first line (None for an empty or broken frame)."""
+    name, newline, _ = frame.partition(b"\n")
+    return name.decode("utf-8", "replace") if newline else None
+
+
+# -- the second process ------------------------------------------------------------------------
+class _Recorder:
+    """In the second process: the ``add_labels`` calls of one analyser, kept instead of
+    written (this process never writes to the store)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, list]] = []
+
+    def __call__(self, analyser: str, rows: Iterable[tuple[int, str, Any]]) -> None:
+        self.calls.append((analyser, list(rows)))
+
+
+def _beside_main() -> None:  # pragma: no cover - the child; measured by what the parent receives
+    """Compute the beside analysers as what each reads arrives in the store; send each result."""
+    stdin = sys.stdin.buffer
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # anything printed goes to standard error, not into the results
+    job = pickle.load(stdin)
+    # Read-only: the store was indexed before the stage; temporary tables are its own.
+    store = Store.open(Path(job["store"]))
+    case: Case = job["case"]
+    by_name = {a.name: a for a in analysers()}
+    ready: set[tuple[str, str]] = set()
+    pending = [by_name[name] for name in job["beside"]]
+    with store.mapped():
+        while pending:
+            # The first (in the stage's order) whose reads are all in the store.
+            analyser = next((a for a in pending if set(a.reads) <= ready), None)
+            if analyser is None:
+                try:
+                    kind, about = pickle.load(stdin)
+                except EOFError:
+                    return
+                # Labels written in one call are all there once it returned; else when the
+                # analyser is recorded (see Analyser.labels_at_once).
+                if kind == "recorded" or by_name[about].labels_at_once:
+                    ready.add((about, "labels"))
+                if kind == "recorded":
+                    ready.add((about, "findings"))
+                continue
+            pending.remove(analyser)
+            before = job["settings"]
+            settings = Settings(copy.deepcopy(before))
+            recorder = _Recorder()
+            store.add_labels = recorder  # type: ignore[method-assign]
+            try:
+                produced = list(analyser.run(store, case, settings))
+                if set(before) - set(settings.values):
+                    raise ValueError("a beside analyser removed a setting")
+                values = {
+                    k: v for k, v in settings.values.items() if k not in before or before[k] != v
+                }
+                frame = pickle.dumps(("done", analyser.name, recorder.calls, produced, values))
+            except Exception as exc:  # noqa: BLE001 - the parent analyses it itself
+                frame = pickle.dumps(("failed", analyser.name, f"{type(exc).__name__}: {exc}"))
+                pending = []  # the parent analyses this one and every later one itself
+            frame = analyser.name.encode() + b"\n" + frame
+            out.write(_HEADER.pack(len(frame)) + frame)
+            out.flush()
