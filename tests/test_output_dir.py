@@ -134,10 +134,10 @@ def test_run_stopping_before_its_report_marks_the_earlier_pages(
 
     import triage.run as run_module
 
-    def boom():  # noqa: ANN202 - stands in for the analysers
+    def boom(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202 - stands in for the analysers
         raise RuntimeError("disk full while analysing")
 
-    monkeypatch.setattr(run_module, "analysers", boom)
+    monkeypatch.setattr(run_module, "run_analysers", boom)
     with pytest.raises(RuntimeError):
         run_case(load_case(case_path), out)
     for page in _pages(out):
