@@ -17,26 +17,25 @@ from triage.store.chunks import in_chunks
 from triage.store.codec import loads
 from triage.store.messages import LIVE
 
-#: Who a message is with (``MessagesAggregate.party_messages``): sender rank 0, recipients
-#: 2**32 + position (in a group only when the owner sent it), participants of a one-to-one chat
-#: 2 * 2**32 + position, so that the smallest rank is the party the role order reaches first.
-#: ``shared`` rides along: whether the key has several parties (its own, so the same for every
-#: row of a key).
+#: Who a message is with (``MessagesAggregate.party_messages``), for the keys with several
+#: parties: sender rank 0, recipients 2**32 + position (in a group only when the owner sent it),
+#: participants of a one-to-one chat 2 * 2**32 + position, so that the smallest rank is the party
+#: the role order reaches first. ``shared`` rides along (true for every row here).
 _NAMED = """
   named(message_id, rank, key_id, party_id, shared) AS (
     SELECT m.id, 0, k.key_id, m.sender_party, k.shared FROM messages m
-      JOIN counted_party_keys k ON k.party_id = m.sender_party
+      JOIN counted_party_keys k ON k.party_id = m.sender_party AND k.shared
     UNION ALL
     SELECT r.message_id, 4294967296 + r.position, k.key_id, r.party_id, k.shared
       FROM recipients r
-      JOIN counted_party_keys k ON k.party_id = r.party_id
+      JOIN counted_party_keys k ON k.party_id = r.party_id AND k.shared
       JOIN messages m ON m.id = r.message_id
       JOIN conversations c ON c.id = m.conversation_id
       WHERE c.is_group = 0 OR m.direction <> 'incoming'
     UNION ALL
     SELECT m.id, 8589934592 + p.position, k.key_id, p.party_id, k.shared
       FROM participants p
-      JOIN counted_party_keys k ON k.party_id = p.party_id
+      JOIN counted_party_keys k ON k.party_id = p.party_id AND k.shared
       JOIN conversations c ON c.id = p.conversation_id AND c.is_group = 0
       JOIN messages m ON m.conversation_id = p.conversation_id
   ),
@@ -58,6 +57,8 @@ _TIME_ORDER = (
 # store writes every UTC time with one "Z" at its end (``codec._utc_text``), so the text is
 # what is left and a "Z".
 _ORDERED_UTC = "rtrim(m.timestamp_utc, 'Z')"
+# How many of the messages fell in the night window ({night_sql}: ``_night_sql``'s expression).
+_NIGHTS = "COALESCE(SUM(m.timestamp_utc IS NOT NULL AND m.ts_local IS NOT NULL AND {night_sql}), 0)"
 
 
 class PartyCount(NamedTuple):
@@ -188,47 +189,145 @@ class CountsAggregate:
         """Per (key, party) of the parties in ``keys`` (party id -> key id; a key is one
         correspondent, which several parties may share): how many live messages are with
         the key by that party, the first and last UTC times, how many fell in the ``night``
-        window (local "HH:MM:SS" start and end), on which platforms, and where the first and
-        last of them come in time order. A message counts once
-        per key, for the party the role order names first (sender, recipients, participants:
-        the rule of ``MessagesAggregate.party_messages``). The time-order places are given only
-        for a key with several parties."""
+        window (local "HH:MM:SS" start and end), on which platforms (sorted), and where the
+        first and last of them come in time order; in key and party order. A message counts
+        once per key, for the party the role order names first (sender, recipients,
+        participants: the rule of ``MessagesAggregate.party_messages``). The time-order places
+        are given only for a key with several parties.
+
+        Only a key with several parties needs each message's parties named and the first kept
+        (``_NAMED``). A key of one party is counted by conversation instead (see
+        :meth:`_single_party_counts`): at 300,000 messages, where every key has one party,
+        0.92 s of CPU -> about 0.4 s."""
         self.index()
         self._set_counted_keys(keys)
         night_sql, params = _night_sql(*night)
-        rows = self.conn.execute(
+        sizes = Counter(keys.values())
+        rows: list[PartyCount] = []
+        if any(n > 1 for n in sizes.values()):
+            for (
+                key,
+                pid,
+                n,
+                first,
+                last,
+                nights,
+                platforms,
+                seen_first,
+                seen_last,
+            ) in self.conn.execute(
+                f"""
+                    WITH {_NAMED}
+                    SELECT f.key_id, f.party_id, COUNT(*), MIN({_ORDERED_UTC}),
+                      MAX({_ORDERED_UTC}), {_NIGHTS}, group_concat(DISTINCT m.platform),
+                      MIN({_TIME_ORDER}), MAX({_TIME_ORDER})
+                    FROM firsts f JOIN messages m ON m.id = f.message_id AND {LIVE}
+                    GROUP BY f.key_id, f.party_id
+                    """.replace("{night_sql}", night_sql),
+                params,
+            ):
+                rows.append(
+                    PartyCount(
+                        key,
+                        pid,
+                        n,
+                        None if first is None else first + "Z",
+                        None if last is None else last + "Z",
+                        nights,
+                        sorted(platforms.split(",")) if platforms else [],
+                        seen_first,
+                        seen_last,
+                    )
+                )
+        single = {pid: key for pid, key in keys.items() if sizes[key] == 1}
+        rows.extend(self._single_party_counts(single, night_sql, params))
+        rows.sort(key=lambda r: (r.key_id, r.party_id))
+        return rows
+
+    def _single_party_counts(
+        self, single: dict[int, int], night_sql: str, params: tuple[str, ...]
+    ) -> Iterator[PartyCount]:
+        """:meth:`correspondent_counts` for parties whose key has no other party. With no
+        party to choose, the messages with such a party are the union of those it sent, those
+        of a one-to-one chat it is a participant of, and those it is a recipient of (in a
+        group, only as a recipient of what the owner sent): one pass over the live messages,
+        grouped by conversation and sender, gives the first two (each group to its sender and,
+        in a one-to-one chat, to each participant: once each); the recipients' rows add the
+        messages that name the party only as a recipient."""
+        if not single:
+            return
+        aggregates = (
+            f"COUNT(*), MIN({_ORDERED_UTC}), MAX({_ORDERED_UTC}), {_NIGHTS},"
+            " group_concat(DISTINCT m.platform)"
+        ).replace("{night_sql}", night_sql)
+        members: dict[int, list[int]] = {}
+        for conversation, pid in self.conn.execute(
+            "SELECT p.conversation_id, p.party_id FROM participants p"
+            " JOIN conversations c ON c.id = p.conversation_id AND c.is_group = 0"
+        ):
+            if pid in single:
+                members.setdefault(conversation, []).append(pid)
+        totals: dict[int, list[Any]] = {}
+
+        def add(pid: int, n: int, first: str | None, last: str | None, nights: int, on: str):
+            total = totals.setdefault(pid, [0, None, None, 0, set()])
+            total[0] += n
+            if first is not None and (total[1] is None or first < total[1]):
+                total[1] = first
+            if last is not None and (total[2] is None or last > total[2]):
+                total[2] = last
+            total[3] += nights
+            if on:
+                total[4].update(on.split(","))
+
+        for conversation, sender, *counted in self.conn.execute(
+            f"SELECT m.conversation_id, m.sender_party, {aggregates} FROM messages m NOT INDEXED"
+            f" WHERE {LIVE} GROUP BY m.conversation_id, m.sender_party",
+            params,
+        ):
+            with_ = set(members.get(conversation, ()))
+            if sender in single:
+                with_.add(sender)
+            for pid in with_:
+                add(pid, *counted)
+        for pid, *counted in self.conn.execute(
             f"""
-            WITH {_NAMED}
-            SELECT f.key_id, f.party_id, COUNT(*), MIN({_ORDERED_UTC}), MAX({_ORDERED_UTC}),
-              COALESCE(SUM(m.timestamp_utc IS NOT NULL AND m.ts_local IS NOT NULL
-                AND {night_sql}), 0),
-              group_concat(DISTINCT m.platform), MIN({_TIME_ORDER}), MAX({_TIME_ORDER})
-            FROM firsts f JOIN messages m ON m.id = f.message_id AND {LIVE}
-            GROUP BY f.key_id, f.party_id ORDER BY f.key_id, f.party_id
+            SELECT x.party_id, {aggregates} FROM (
+              SELECT DISTINCT r.message_id, r.party_id FROM recipients r
+                JOIN counted_party_keys k ON k.party_id = r.party_id AND NOT k.shared
+                JOIN messages m ON m.id = r.message_id AND {LIVE}
+                JOIN conversations c ON c.id = m.conversation_id
+                WHERE (c.is_group = 0 OR m.direction <> 'incoming')
+                  AND r.party_id IS NOT m.sender_party
+                  AND NOT (c.is_group = 0 AND EXISTS (SELECT 1 FROM participants p
+                    WHERE p.conversation_id = c.id AND p.party_id = r.party_id))
+            ) x JOIN messages m ON m.id = x.message_id GROUP BY x.party_id
             """,
             params,
-        ).fetchall()
-        return [
-            PartyCount(
-                key,
+        ):
+            add(pid, *counted)
+        for pid, (n, first, last, nights, platforms) in totals.items():
+            yield PartyCount(
+                single[pid],
                 pid,
                 n,
                 None if first is None else first + "Z",
                 None if last is None else last + "Z",
                 nights,
-                platforms.split(",") if platforms else [],
-                seen_first,
-                seen_last,
+                sorted(platforms),
+                None,
+                None,
             )
-            for key, pid, n, first, last, nights, platforms, seen_first, seen_last in rows
-        ]
 
     # -- duty status and night ------------------------------------------------------------------
     def message_minute_span(self) -> tuple[str | None, str | None]:
         """The first and last UTC minutes ("YYYY-MM-DDTHH:MM") of all dated messages."""
+        # The minute of the least time is the least minute (a text's start orders as the
+        # text does), and one MIN or MAX alone is read off the time index, not a scan of
+        # every row (0.045 s at 300,000 messages).
         return self.conn.execute(
-            "SELECT MIN(substr(timestamp_utc, 1, 16)), MAX(substr(timestamp_utc, 1, 16))"
-            " FROM messages"
+            "SELECT substr((SELECT MIN(timestamp_utc) FROM messages), 1, 16),"
+            " substr((SELECT MAX(timestamp_utc) FROM messages), 1, 16)"
         ).fetchone()
 
     def local_times_complete(self) -> bool:
