@@ -929,8 +929,10 @@ class MessagesAggregate:
 
     def time_span(self) -> tuple[dt.datetime | None, dt.datetime | None]:
         """The first and last UTC times of all dated messages."""
+        # Each alone, so that SQLite reads it off the time index instead of scanning every row.
         first, last = self.conn.execute(
-            "SELECT MIN(timestamp_utc), MAX(timestamp_utc) FROM messages"
+            "SELECT (SELECT MIN(timestamp_utc) FROM messages),"
+            " (SELECT MAX(timestamp_utc) FROM messages)"
         ).fetchone()
         parse = dt.datetime.fromisoformat
         return (parse(first) if first else None, parse(last) if last else None)
