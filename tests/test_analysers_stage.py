@@ -91,8 +91,8 @@ def test_beside_analysers_are_computed_in_the_second_process(
         "import sys; sys.exit(3)",  # stops at once
         # sends a frame for gaps that cannot be read, then ends
         "import sys; sys.stdout.buffer.write(bytes([7, 0, 0, 0, 0, 0, 0, 0]) + b'gaps\\nxx')",
-        # reads its job, then ends before sending anything
-        "import pickle, sys; pickle.load(sys.stdin.buffer); pickle.load(sys.stdin.buffer)",
+        # reads the start of its job, then ends before sending anything
+        "import sys; sys.stdin.buffer.read(8)",
     ],
 )
 def test_a_failed_second_process_leaves_the_same_store(

@@ -30,8 +30,10 @@ runs here at its turn, as it would have without a second process: nothing it com
 from __future__ import annotations
 
 import copy
+import json
 import os
 import pickle
+import select
 import struct
 import subprocess
 import sys
@@ -48,9 +50,10 @@ from triage.store import Finding, Store
 #: interpreter costs about 0.3 s of CPU there, which must be less than what runs beside.
 PARALLEL_FROM = 20_000
 _HEADER = struct.Struct("<Q")
-# The second process: reads sys.path, then its job, from its standard input (see _beside_main).
+# The second process: this one's sys.path as its argument, its job and then events (see
+# _beside_main) on its standard input.
 _CHILD = (
-    "import pickle, sys; sys.path[:0] = pickle.load(sys.stdin.buffer); "
+    "import json, sys; sys.path[:0] = json.loads(sys.argv[1]); "
     "from triage.analysers.stage import _beside_main; _beside_main()"
 )
 
@@ -78,7 +81,7 @@ def run_analysers(
                 store.add_findings(produced)
                 store.record_analyser(analyser.name, analyser.version)
                 if helper is not None:
-                    helper.tell(("recorded", analyser.name))
+                    helper.tell(f"recorded {analyser.name}\n".encode())
                 findings += len(produced)
                 settings.values.setdefault("analysers", {})[analyser.name] = analyser.version
     finally:
@@ -131,14 +134,15 @@ class _Beside:
             "beside": [a.name for a in beside],
         }
         try:
-            payload = pickle.dumps(sys.path) + pickle.dumps(job)
-        except (pickle.PicklingError, TypeError, AttributeError):
+            payload = pickle.dumps(job)
+            argument = json.dumps(sys.path)
+        except (pickle.PicklingError, TypeError, AttributeError, ValueError):
             return None  # a case that cannot be handed over is analysed here alone
         if store.conn.execute("PRAGMA journal_mode=WAL").fetchone()[0] != "wal":
             return None
         try:
             child = subprocess.Popen(
-                [sys.executable, "-c", _CHILD],
+                [sys.executable, "-c", _CHILD, argument],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
@@ -147,15 +151,16 @@ class _Beside:
             _rollback_journal(store)
             return None
         helper = cls(store, child, job["beside"])
-        helper.tell(payload, raw=True)
+        helper.tell(_HEADER.pack(len(payload)) + payload)
         return helper
 
-    def tell(self, event: Any, raw: bool = False) -> None:
-        """Send the second process an event (an analyser recorded, labels written)."""
+    def tell(self, data: bytes) -> None:
+        """Send the second process its job or an event (a line: an analyser recorded, labels
+        written)."""
         if self.deaf or self.child.stdin is None:
             return
         try:
-            self.child.stdin.write(event if raw else pickle.dumps(event))
+            self.child.stdin.write(data)
             self.child.stdin.flush()
         except OSError:
             # It has ended: done with every analyser it computes, or failed (which its results,
@@ -163,7 +168,7 @@ class _Beside:
             self.deaf = True
 
     def _labels_written(self, analyser: str) -> None:
-        self.tell(("labels", analyser))
+        self.tell(f"labels {analyser}\n".encode())
 
     def _read(self) -> None:
         pipe = self.child.stdout
@@ -250,10 +255,10 @@ class _Recorder:
 
 def _beside_main() -> None:  # pragma: no cover - the child; measured by what the parent receives
     """Compute the beside analysers as what each reads arrives in the store; send each result."""
-    stdin = sys.stdin.buffer
+    events = _Events(0)
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything printed goes to standard error, not into the results
-    job = pickle.load(stdin)
+    job = pickle.loads(events.frame())
     # Read-only: the store was indexed before the stage; temporary tables are its own.
     store = Store.open(Path(job["store"]))
     case: Case = job["case"]
@@ -262,20 +267,23 @@ def _beside_main() -> None:  # pragma: no cover - the child; measured by what th
     pending = [by_name[name] for name in job["beside"]]
     with store.mapped():
         while pending:
-            # The first (in the stage's order) whose reads are all in the store.
-            analyser = next((a for a in pending if set(a.reads) <= ready), None)
-            if analyser is None:
-                try:
-                    kind, about = pickle.load(stdin)
-                except EOFError:
-                    return
-                # Labels written in one call are all there once it returned; else when the
-                # analyser is recorded (see Analyser.labels_at_once).
-                if kind == "recorded" or by_name[about].labels_at_once:
-                    ready.add((about, "labels"))
-                if kind == "recorded":
-                    ready.add((about, "findings"))
-                continue
+            # What this process was told so far, then the first analyser (in the stage's order)
+            # whose reads are all in the store; else wait to be told more.
+            told = events.lines(wait=False)
+            while True:
+                if told is None:
+                    return  # the stage has ended
+                for kind, about in told:
+                    # Labels written in one call are all there once it returned; else when
+                    # the analyser is recorded (see Analyser.labels_at_once).
+                    if kind == "recorded" or by_name[about].labels_at_once:
+                        ready.add((about, "labels"))
+                    if kind == "recorded":
+                        ready.add((about, "findings"))
+                analyser = next((a for a in pending if set(a.reads) <= ready), None)
+                if analyser is not None:
+                    break
+                told = events.lines(wait=True)
             pending.remove(analyser)
             before = job["settings"]
             settings = Settings(copy.deepcopy(before))
@@ -295,3 +303,38 @@ def _beside_main() -> None:  # pragma: no cover - the child; measured by what th
             frame = analyser.name.encode() + b"\n" + frame
             out.write(_HEADER.pack(len(frame)) + frame)
             out.flush()
+
+
+class _Events:
+    """In the second process: its standard input, read unbuffered so that what has arrived can
+    be taken without waiting for more: its job (one frame), then one line per event."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd, self.buffer = fd, b""
+
+    def _more(self) -> bool:
+        data = os.read(self.fd, 1 << 16)
+        self.buffer += data
+        return bool(data)
+
+    def frame(self) -> bytes:
+        while len(self.buffer) < _HEADER.size:
+            if not self._more():
+                raise EOFError
+        (size,) = _HEADER.unpack(self.buffer[: _HEADER.size])
+        while len(self.buffer) < _HEADER.size + size:
+            if not self._more():
+                raise EOFError
+        frame = self.buffer[_HEADER.size : _HEADER.size + size]
+        self.buffer = self.buffer[_HEADER.size + size :]
+        return frame
+
+    def lines(self, wait: bool) -> list[tuple[str, str]] | None:
+        """The events that have arrived (waiting for one if ``wait``); None at the end."""
+        while wait or select.select([self.fd], [], [], 0)[0]:
+            if not self._more():
+                return None
+            if b"\n" in self.buffer:
+                break
+        *lines, self.buffer = self.buffer.split(b"\n")
+        return [tuple(line.decode().split(" ", 1)) for line in lines]  # type: ignore[misc]
