@@ -31,7 +31,7 @@ def before(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Case, dict[s
     shutil.copytree(DEMO, target, ignore=shutil.ignore_patterns("generate.py", "__pycache__"))
     kept: dict[str, Any] = {}
 
-    def keep(store: Store, case: Case, settings: Settings) -> int:
+    def keep(store: Store, case: Case, settings: Settings, chosen: object = None) -> int:
         kept["case"], kept["settings"] = case, copy.deepcopy(settings.values)
         shutil.copy(store.path, root / "before.sqlite")
         return 0

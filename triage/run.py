@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from triage.analysers import Settings
+from triage.analysers import Settings, analysers
 from triage.analysers.stage import run_analysers
 from triage.audit_stage import import_audit, prepare_audit
 from triage.casefile import Case, case_to_data
@@ -242,7 +242,7 @@ def _run(
         )
 
         progress.stage("Analysing")
-        findings = run_analysers(store, case, settings)
+        findings = run_analysers(store, case, settings, chosen=analysers())
 
         report_path = None
         if report:

@@ -59,12 +59,16 @@ _CHILD = (
 
 
 def run_analysers(
-    store: Store, case: Case, settings: Settings, parallel: bool | None = None
+    store: Store,
+    case: Case,
+    settings: Settings,
+    parallel: bool | None = None,
+    chosen: list[Analyser] | None = None,
 ) -> int:
-    """Run every analyser on ``store`` in order, writing what each finds; return how many
-    findings were written. ``parallel`` forces the second process on or off (by default on
-    for a large case on a machine with a second core)."""
-    chosen = analysers()
+    """Run the analysers ``chosen`` (by default every one) on ``store`` in order, writing what
+    each finds; return how many findings were written. ``parallel`` forces the second process
+    on or off (by default on for a large case on a machine with a second core)."""
+    chosen = analysers() if chosen is None else chosen
     beside = [a for a in chosen if a.beside]
     if parallel is None:
         parallel = (os.cpu_count() or 1) > 1 and store.live_message_count() >= PARALLEL_FROM
