@@ -42,4 +42,5 @@ SNIFFS: dict[str, str] = {
     "whatsapp_recovered": "none",
     "whatsapp_txt": "text",
     "whatsapp_txt_grammar": "none",
+    "whatsapp_txt_halves": "none",
 }

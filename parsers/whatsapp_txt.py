@@ -35,12 +35,13 @@ import mimetypes
 import posixpath
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from triage.parsers import whatsapp_txt_grammar as g
+from triage.parsers.whatsapp_txt_halves import split_second_pass
 
 from triage.addressing import sender_and_recipients
 from triage.clock import local_to_utc
@@ -125,6 +126,8 @@ class _Scan:
     first_header: str | None = None
     marker: str | None = None  # the first AM/PM marker, as written in the header view
     language: tuple[str, str] | None = None  # (language, where) of the first localised notice
+    # Header lines before each run of lines (TextLines.runs), in the order of the runs.
+    run_headers: list[int] = field(default_factory=list)
 
 
 def _view(raw: str) -> tuple[str, str]:
@@ -276,6 +279,7 @@ class WhatsAppTxt(Parser):
         starts = g.DELETED_STARTS
         line_no = 0
         for run, _ in TextLines(file).runs():
+            scan.run_headers.append(headers)
             base = line_no  # the number of the line before the run
             line_no += len(run)
             view = None
@@ -573,8 +577,10 @@ class WhatsAppTxt(Parser):
     ) -> Iterator[Record]:
         """Messages and calls of one export; ``by_line`` reads every line on its own, as
         :meth:`_scan` does (the same records: a test compares them). With a ``sink``
-        (:meth:`triage.registry.Parser.parse_into`) the messages without attachments are given
-        to it by shape (one per author and kind: :meth:`_State.message`), not yielded."""
+        (:meth:`triage.registry.Parser.parse_into`) the messages are given to it by shape (one
+        per author, kind and attachment: :meth:`_State.message`), not yielded; the second pass
+        over a large export is then split between two processes
+        (:mod:`triage.parsers.whatsapp_txt_halves`)."""
         scan = self._scan(file, ctx, by_line)
         if scan.shape is None or scan.regex is None:
             ctx.warn(file.logical, "no header lines", "no line has a WhatsApp export header")
@@ -650,17 +656,67 @@ class WhatsAppTxt(Parser):
 
         state = _State(self, file, ctx, scan, decision, owner_name, title, is_group, sink)
         lines = TextLines(file)
-        pending: _Header | None = None
-        extra_lines: list[str] = []
         bracket = scan.shape.bracket
         match = scan.regex.match
         finditer = None if bracket or by_line else g.compile_shape(scan.shape, block=True).finditer
+        read = _Reading(state, match, finditer, bracket)
+        halves = None if sink is None else split_second_pass(state, scan, sink, read)
+        if halves is None:
+            yield from read.items(numbered(lines.runs()))
+        else:
+            try:
+                yield from read.items(halves.first(lines))
+                # The first half is read; the second, read by the child, is taken whole, or
+                # (whatever went wrong there) read here.
+                if not halves.join(lines):
+                    yield from read.items(halves.rest())
+            finally:
+                halves.close()
+        state.report_unlinked_media()
+        _report_text(file, ctx, lines)
+
+
+def numbered(runs: Iterator[tuple[list[str], dict[int, int]]]) -> Iterator[Run]:
+    """Runs of lines (:meth:`TextLines.runs`) with the number of the line before each."""
+    line_no = 0
+    for run, cuts in runs:
+        yield run, cuts, line_no
+        line_no += len(run)
+
+
+#: A run of lines, the full lengths of those of them that were cut (by index), and the number of
+#: the line before the run.
+Run = tuple[list[str], dict[int, int], int]
+
+
+class _Reading:
+    """The second pass over runs of lines, from a header line or the start of the file."""
+
+    def __init__(
+        self,
+        state: _State,
+        match: Callable[[str], re.Match[str] | None],
+        finditer: Callable[[str], Iterator[re.Match[str]]] | None,
+        bracket: bool,
+    ) -> None:
+        self.state = state
+        self.match = match
+        self.finditer = finditer
+        self.bracket = bracket
+
+    def is_header(self, raw: str) -> bool:
+        """Whether a line opens an item (as :meth:`items` reads it line by line)."""
+        return self.match(raw if raw.isascii() else _view(raw)[1]) is not None
+
+    def items(self, runs: Iterator[Run]) -> Iterator[Record]:
+        """The records of the items whose header lines are in ``runs`` (messages given to the
+        state's sink are not yielded); the first line must open an item or the file."""
+        state, match, finditer, bracket = self.state, self.match, self.finditer, self.bracket
+        pending: _Header | None = None
+        extra_lines: list[str] = []
         message = state.message
         more = state.more
-        line_no = 0
-        for run, cuts in lines.runs():
-            base = line_no
-            line_no += len(run)
+        for run, cuts, base in runs:
             text = None
             if finditer is not None and not cuts:
                 text = "\n" + "\n".join(run)
@@ -738,8 +794,6 @@ class WhatsAppTxt(Parser):
             item = message(pending, extra_lines)
             if item is not None:
                 yield item
-        state.report_unlinked_media()
-        _report_text(file, ctx, lines)
 
 
 def _archive_name(file: EvidenceFile) -> str:
@@ -805,9 +859,10 @@ class _State:
     ) -> None:
         self.parser = parser
         self.sink = sink
-        # (author, kind, deleted, edited) -> the first message of that shape (MessageSink):
-        # every field of a message but its time, texts, locator, key and extra follows from it.
-        self._shapes: dict[tuple[str | None, str, bool, bool], Message] = {}
+        # (author, kind, deleted, edited, media marker and file) -> the first message of that
+        # shape (MessageSink): every field of a message but its time, texts, locator, key and
+        # extra follows from it.
+        self._shapes: dict[tuple[Any, ...], Message] = {}
         self.file = file
         self.logical = file.logical
         self.sha256 = file.sha256
@@ -1097,6 +1152,7 @@ class _State:
         first_marker = first.strip() if first.isascii() else _marker_text(first)
         kind = "text"
         attachments: list[Attachment] = []
+        media: tuple[str, str | None] | None = None
         deleted = edited = False
         body: str | None = "\n".join([first, *more]) if more else first
 
@@ -1138,6 +1194,7 @@ class _State:
             elif marker is not None:
                 kind = "media"
                 attachments.append(self.attachment(marker))
+                media = (marker.label, marker.file)  # what the attachment follows from
                 caption = "\n".join(([marker.caption] if marker.caption else []) + more)
                 body = caption if caption.strip() else None
                 extra["media_marker"] = marker.label
@@ -1157,8 +1214,8 @@ class _State:
         key = "whatsapp_txt:" + digest.digest()[:16].hex()
         locator = f"line {line_no}"
         sink = self.sink
-        if sink is not None and not attachments:
-            shape_key = (author, kind, deleted, edited)
+        if sink is not None:
+            shape_key = (author, kind, deleted, edited, media)
             shape = self._shapes.get(shape_key)
             if shape is None and len(self._shapes) < MAX_SHAPES:
                 shape = self._shapes[shape_key] = self._message(

@@ -147,6 +147,7 @@ class MessageSink:
         self.last_locator: str | None = None
         self._checked = checked
         self._shapes: dict[int, Message] = {}
+        self.writer = writer
         self._write = writer.write_fields
 
     def message(

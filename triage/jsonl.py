@@ -29,7 +29,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 import orjson
 
@@ -159,6 +159,17 @@ def whole(
     )
 
 
+class Definition(NamedTuple):
+    """A line that defined a key (:attr:`JsonlWriter.journal`): what it defined (the party, the
+    conversation's id, the source's file, digest and format), and where it is in the output."""
+
+    kind: str  # schema, party, conversation or source
+    what: Any
+    key: int
+    offset: int
+    length: int
+
+
 class _Shape:
     """The encoded parts of the lines of one shape (:meth:`JsonlWriter.write_fields`): what
     comes before the time, between the time and its text, after the text up to the body,
@@ -215,10 +226,49 @@ class JsonlWriter:
         # it has not changed (after a restart a party may get a new line and key).
         self._epoch = 0
         self._shapes: dict[int, _Shape] = {}
+        #: When a list: every line that defines a key is noted in it (:meth:`adopt`).
+        self.journal: list[Definition] | None = None
+        self._flushed = 0  # bytes written to the stream
 
     def _start(self) -> None:
         self._started = True
         self.lines.append(encode_line({"record": "schema", "schema": SCHEMA, "version": VERSION}))
+        if self.journal is not None:
+            self._note("schema", None, 0)
+
+    def _note(self, kind: str, what: Any, key: int) -> None:
+        """Note the definition line just added (the last of ``lines``)."""
+        assert self.journal is not None
+        line = self.lines[-1]
+        offset = self._flushed + sum(map(len, self.lines)) - len(line)
+        self.journal.append(Definition(kind, what, key, offset, len(line)))
+
+    def adopt(self, definitions: list[Definition], conversations: dict[int, Conversation]) -> bool:
+        """Take the keys that another writer defined, starting from this writer's state, as if
+        this one had written their lines (it writes nothing): a part of a source written in a
+        second process (:mod:`triage.parsers.whatsapp_txt_halves`). A conversation is known by
+        its object (``conversations``, by id); False, with nothing taken, when one is not
+        there or a cache would have restarted (the keys would then not be those defined)."""
+        parties = sum(d.kind == "party" for d in definitions)
+        if (
+            any(d.kind == "conversation" and d.what not in conversations for d in definitions)
+            or len(self._parties) + parties >= MAX_PARTIES
+            or len(self._party_ids) + parties >= MAX_PARTIES
+            or len(self._conversations) + len(definitions) >= MAX_CONVERSATIONS
+        ):
+            return False
+        for d in definitions:
+            if d.kind == "schema":
+                self._started = True
+            elif d.kind == "party":
+                self._parties[d.what] = self._party_count = d.key
+            elif d.kind == "conversation":
+                conv = conversations[d.what]
+                self._conversations[id(conv)] = (conv, d.key)
+                self._conversation_count = d.key
+            else:
+                self._sources[d.what] = d.key
+        return True
 
     def _source(self, src: Provenance) -> int:
         file, sha256, fmt, key = self._last_source
@@ -238,6 +288,8 @@ class JsonlWriter:
                     }
                 )
             )
+            if self.journal is not None:
+                self._note("source", (src.file, src.sha256, src.format), found)
         self._last_source = (src.file, src.sha256, src.format, found)
         return found
 
@@ -264,6 +316,8 @@ class JsonlWriter:
                     }
                 )
             )
+            if self.journal is not None:
+                self._note("party", party, found)
         if len(self._party_ids) >= MAX_PARTIES:
             self._party_ids.clear()
             self._epoch += 1
@@ -293,6 +347,8 @@ class JsonlWriter:
                 }
             )
         )
+        if self.journal is not None:
+            self._note("conversation", id(conv), key)
         return key
 
     def write(self, msg: Message) -> None:
@@ -459,7 +515,9 @@ class JsonlWriter:
 
     def flush(self) -> None:
         if self.lines:
-            self.stream.write(b"".join(self.lines))
+            data = b"".join(self.lines)
+            self.stream.write(data)
+            self._flushed += len(data)
             self.lines.clear()
             self._held = 0
         self.stream.flush()
