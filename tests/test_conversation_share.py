@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from triage.forking import can_fork
-from triage.report import conversation_share, report_from_store, search
+from triage.report import conversation_share, report_from_store, search, writer
 from triage.store import Store
 
 pytestmark = pytest.mark.skipif(not can_fork(), reason="a second process needs fork")
@@ -172,3 +172,27 @@ def test_merged_codes_are_those_of_one_pass() -> None:
             _collect(theirs if n in split else mine, n, messages)
         rows, tables = search.merged([mine.part(), theirs.part()])
         assert (sorted(rows), {t: list(tables[t]) for t in search.TABLES}) == expected, split
+
+
+def test_a_failure_here_ends_the_second_process(
+    in_process: dict[str, bytes], demo_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[conversation_share._Child] = []
+    start = conversation_share._Child.start.__func__
+
+    def watched_start(cls, report, positions):  # noqa: ANN001, ANN202
+        child = start(cls, report, positions)
+        started.append(child)
+        return child
+
+    def broken(self, contact, ctx) -> None:  # noqa: ANN001
+        raise RuntimeError("a contact page cannot be written")
+
+    monkeypatch.setattr(conversation_share._Child, "start", classmethod(watched_start))
+    monkeypatch.setattr(writer.Report, "write_contact", broken)
+    with pytest.raises(RuntimeError, match="contact page"):
+        _report(demo_run, tmp_path / "there")
+    (child,) = started
+    assert child.pipe.closed
+    with pytest.raises(ChildProcessError):
+        os.waitpid(child.pid, os.WNOHANG)  # collected: no process left behind

@@ -431,10 +431,20 @@ class Report:
             self.conversation_title,
             lambda key: page_name(slug(key), 1),
         )
-        searched = conversation_share.write_conversations(self)
-        for contact, ctx in zip(self.case.contacts, contacts, strict=True):
-            self.write_contact(contact, ctx)
+        pending = conversation_share.write_conversations(self)
+        try:
+            # What the second process's share does not feed first (none of its messages is
+            # listed again: see conversation_share.share), while it writes.
+            for contact, ctx in zip(self.case.contacts, contacts, strict=True):
+                self.write_contact(contact, ctx)
+            self.write_groups()
+            self.write_other_pages()
+            searched = pending.finish()
+        finally:
+            pending.stop()
         self.views.write(self)
+        # The pages listing messages again are written: what was kept for them can go.
+        self.held = Held(set(), set())
         parts = self.search.write(self.out, searched)
         self.render(
             "search.html.j2",
@@ -442,11 +452,15 @@ class Report:
             total=self.store.counts()["messages"],
             parts=parts,
         )
+        self.render("exhibits.html.j2", self.out / "exhibits.html", exhibits=self.exhibits())
+        return self.out / "index.html"
+
+    def write_other_pages(self) -> None:
+        """The pages no conversation page feeds: chronologies, gaps, correspondents, coverage,
+        method."""
         for timeline in chronology.timelines(self.store):
             page = self.out / "chronology" / f"{timeline.subject}.html"
             self.render("chronology.html.j2", page, timeline=timeline)
-        self.render("exhibits.html.j2", self.out / "exhibits.html", exhibits=self.exhibits())
-        self.write_groups()
         self.render(
             "gaps.html.j2", self.out / "gaps.html", gaps=[self.gap_view(g) for g in self.gaps]
         )
@@ -484,7 +498,6 @@ class Report:
             settings=self.settings.values,
             missing=headlines.missing_analyses(self.case, self.findings, self.analysers_run),
         )
-        return self.out / "index.html"
 
     # -- contacts ----------------------------------------------------------------------------------
     def contact_context(self, contact: CaseContact) -> dict[str, Any]:
@@ -647,7 +660,6 @@ class Report:
         hits = [f for f in lexicon if f.rule != "lexicon.summary"]
         ids = {h["message_id"] for f in hits for h in f.data["messages"]}
         bodies = self.held.bodies(self.store, ids)
-        self.held = Held(set(), set())
         self.render(
             "groups.html.j2",
             self.out / "groups.html",
