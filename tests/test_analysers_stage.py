@@ -31,7 +31,10 @@ def before(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Case, dict[s
     shutil.copytree(DEMO, target, ignore=shutil.ignore_patterns("generate.py", "__pycache__"))
     kept: dict[str, Any] = {}
 
-    def keep(store: Store, case: Case, settings: Settings, chosen: object = None) -> int:
+    def keep(
+        store: Store, case: Case, settings: Settings, chosen: object = None, second: object = None
+    ) -> int:
+        assert second is None  # a case this small gets no second process
         kept["case"], kept["settings"] = case, copy.deepcopy(settings.values)
         shutil.copy(store.path, root / "before.sqlite")
         return 0
@@ -139,3 +142,31 @@ def test_a_small_case_is_analysed_in_one_process(
     assert default == alone and started == []
     # In one process the store never leaves its rollback journal: the same file as before.
     assert (tmp_path / "default.sqlite").read_bytes() == (tmp_path / "alone.sqlite").read_bytes()
+
+
+def test_a_second_process_started_ahead_is_used_or_let_go(
+    before: tuple[Path, Case, dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alone = _stage(before, tmp_path / "alone.sqlite", parallel=False)
+    source, case, values = before
+    shutil.copy(source, tmp_path / "ahead.sqlite")
+    store = Store(sqlite3.connect(tmp_path / "ahead.sqlite"), tmp_path / "ahead.sqlite")
+    monkeypatch.setattr(stage, "worth_a_process", lambda store: True)
+    second = stage.ahead(store)
+    assert second is not None
+    store.close()
+    _beside_refuse_here(monkeypatch)
+    started: list[object] = []
+    monkeypatch.setattr(stage.SecondProcess, "start", lambda: started.append(1))
+    # run_analysers is given the one started ahead and starts no other.
+    real = stage.run_analysers
+    monkeypatch.setattr(stage, "run_analysers", lambda *a, **k: real(*a, **{**k, "second": second}))
+    assert _stage(before, tmp_path / "ahead.sqlite", parallel=None) == alone
+    assert started == [] and second.child.returncode is not None
+    # One not wanted (the stage in one process) is ended.
+    monkeypatch.undo()
+    idle = stage.SecondProcess.start()
+    assert idle is not None
+    monkeypatch.setattr(stage, "run_analysers", lambda *a, **k: real(*a, **{**k, "second": idle}))
+    assert _stage(before, tmp_path / "idle.sqlite", parallel=False) == alone
+    assert idle.child.returncode is not None

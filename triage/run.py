@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from triage.analysers import Settings, analysers
-from triage.analysers.stage import run_analysers
+from triage.analysers.stage import ahead, run_analysers
 from triage.audit_stage import import_audit, prepare_audit
 from triage.casefile import Case, case_to_data
 from triage.coverage import AppIndex, not_read
@@ -194,6 +194,8 @@ def _run(
             store.ingest(source_id, _counting(records, progress))
             store.finish_source(source_id, result.error)
             results.append(result)
+        # The analysers' second process, started now: it imports them while this one indexes.
+        second = ahead(store)
         store.index()
         # One WhatsApp call recorded by the app and by the phone's call log is one call.
         store.merge_call_copies()
@@ -242,7 +244,7 @@ def _run(
         )
 
         progress.stage("Analysing")
-        findings = run_analysers(store, case, settings, chosen=analysers())
+        findings = run_analysers(store, case, settings, chosen=analysers(), second=second)
 
         report_path = None
         if report:

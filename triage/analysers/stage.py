@@ -64,15 +64,22 @@ def run_analysers(
     settings: Settings,
     parallel: bool | None = None,
     chosen: list[Analyser] | None = None,
+    second: SecondProcess | None = None,
 ) -> int:
     """Run the analysers ``chosen`` (by default every one) on ``store`` in order, writing what
     each finds; return how many findings were written. ``parallel`` forces the second process
-    on or off (by default on for a large case on a machine with a second core)."""
+    on or off (by default on for a large case on a machine with a second core); ``second`` is
+    one started ahead (:func:`ahead`), used or let go here."""
     chosen = analysers() if chosen is None else chosen
     beside = [a for a in chosen if a.beside]
     if parallel is None:
-        parallel = (os.cpu_count() or 1) > 1 and store.live_message_count() >= PARALLEL_FROM
-    helper = _Beside.start(store, case, settings, beside) if parallel and beside else None
+        parallel = second is not None or worth_a_process(store)
+    helper = None
+    if parallel and beside:
+        second = second or SecondProcess.start()
+        helper = _Beside.start(store, case, settings, beside, second) if second else None
+    elif second is not None:
+        second.close()
     findings = 0
     try:
         with store.mapped():
@@ -108,11 +115,58 @@ class _Done:
         return self.findings
 
 
+def worth_a_process(store: Store) -> bool:
+    """Whether the beside analysers of ``store`` are worth a second process."""
+    return (os.cpu_count() or 1) > 1 and store.live_message_count() >= PARALLEL_FROM
+
+
+def ahead(store: Store) -> SecondProcess | None:
+    """The second process for the analysers of ``store``, started now when it is worth one:
+    started after reading, it has imported the analysers (about 0.3 s) while this process
+    builds the store's indexes (about 1.5 s at 300,000 messages)."""
+    return SecondProcess.start() if worth_a_process(store) else None
+
+
+class SecondProcess:
+    """The interpreter computing the beside analysers, waiting for its job: a run that stops
+    before the stage drops it, which closes its standard input and so ends it."""
+
+    def __init__(self, child: subprocess.Popen[bytes]) -> None:
+        self.child = child
+
+    @classmethod
+    def start(cls) -> SecondProcess | None:
+        if not sys.executable:
+            return None
+        try:
+            child = subprocess.Popen(
+                [sys.executable, "-c", _CHILD, json.dumps(sys.path)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+        except (OSError, TypeError, ValueError):
+            return None
+        return cls(child)
+
+    def close(self) -> None:
+        """End it (if still running) and collect it."""
+        try:
+            if self.child.stdin is not None:
+                self.child.stdin.close()
+        except OSError:
+            pass
+        if self.child.poll() is None:
+            self.child.kill()
+        self.child.wait()
+
+
 class _Beside:
     """This process's end of the second process computing the beside analysers."""
 
-    def __init__(self, store: Store, child: subprocess.Popen[bytes], names: list[str]) -> None:
-        self.store, self.child, self.names = store, child, set(names)
+    def __init__(self, store: Store, second: SecondProcess, names: list[str]) -> None:
+        self.store, self.second, self.names = store, second, set(names)
+        self.child = second.child
         # Frames as they arrive, by analyser name (None: the second process has ended).
         self.frames: dict[str | None, bytes] = {}
         self.arrived = threading.Condition()
@@ -126,10 +180,17 @@ class _Beside:
 
     @classmethod
     def start(
-        cls, store: Store, case: Case, settings: Settings, beside: list[Analyser]
+        cls,
+        store: Store,
+        case: Case,
+        settings: Settings,
+        beside: list[Analyser],
+        second: SecondProcess,
     ) -> _Beside | None:
-        """Start the second process, or ``None`` (the stage then runs in one process)."""
-        if store.conn.in_transaction or not Path(store.path).is_file() or not sys.executable:
+        """Give ``second`` its job, or let it go and return ``None`` (the stage then runs in
+        one process)."""
+        if store.conn.in_transaction or not Path(store.path).is_file():
+            second.close()
             return None
         job = {
             "store": str(store.path),
@@ -139,22 +200,12 @@ class _Beside:
         }
         try:
             payload = pickle.dumps(job)
-            argument = json.dumps(sys.path)
-        except (pickle.PicklingError, TypeError, AttributeError, ValueError):
-            return None  # a case that cannot be handed over is analysed here alone
-        if store.conn.execute("PRAGMA journal_mode=WAL").fetchone()[0] != "wal":
+        except (pickle.PicklingError, TypeError, AttributeError):
+            payload = None  # a case that cannot be handed over is analysed here alone
+        if payload is None or store.conn.execute("PRAGMA journal_mode=WAL").fetchone()[0] != "wal":
+            second.close()
             return None
-        try:
-            child = subprocess.Popen(
-                [sys.executable, "-c", _CHILD, argument],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-            )
-        except OSError:
-            _rollback_journal(store)
-            return None
-        helper = cls(store, child, job["beside"])
+        helper = cls(store, second, job["beside"])
         helper.tell(_HEADER.pack(len(payload)) + payload)
         return helper
 
@@ -211,14 +262,7 @@ class _Beside:
         """End the second process and take the store back to its rollback journal."""
         self.store.label_listener = None
         self.failed = True
-        try:
-            if self.child.stdin is not None:
-                self.child.stdin.close()
-        except OSError:
-            pass
-        if self.child.poll() is None:
-            self.child.kill()
-        self.child.wait()
+        self.second.close()
         self.reader.join()
         if self.child.stdout is not None:
             self.child.stdout.close()
@@ -259,14 +303,17 @@ class _Recorder:
 
 def _beside_main() -> None:  # pragma: no cover - the child; measured by what the parent receives
     """Compute the beside analysers as what each reads arrives in the store; send each result."""
+    by_name = {a.name: a for a in analysers()}  # every analyser imported before the job comes
     events = _Events(0)
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything printed goes to standard error, not into the results
-    job = pickle.loads(events.frame())
+    try:
+        job = pickle.loads(events.frame())
+    except EOFError:
+        return  # let go before the stage
     # Read-only: the store was indexed before the stage; temporary tables are its own.
     store = Store.open(Path(job["store"]))
     case: Case = job["case"]
-    by_name = {a.name: a for a in analysers()}
     ready: set[tuple[str, str]] = set()
     pending = [by_name[name] for name in job["beside"]]
     with store.mapped():
