@@ -270,7 +270,11 @@ class _Beside:
 
 
 def _rollback_journal(store: Store) -> None:
-    store.conn.execute("PRAGMA journal_mode=DELETE")
+    """The store back in its rollback journal, the log copied into it (with the second process
+    ended, nothing else has it open)."""
+    mode = store.conn.execute("PRAGMA journal_mode=DELETE").fetchone()[0]
+    if mode != "delete":
+        raise RuntimeError(f"{store.path}: the store stayed in {mode} journal mode")
 
 
 def _read_frame(pipe: IO[bytes]) -> bytes:
