@@ -69,14 +69,16 @@ class FindingsAggregate:
 
     def findings(self, analyser: str | None = None) -> list[Finding]:
         sql = "SELECT id, analyser, rule, subject, title, why, weight, data FROM findings"
+        refs_sql = "SELECT finding_id, message_id FROM finding_refs"
         params: tuple = ()
         if analyser:
             sql += " WHERE analyser = ?"
+            # Only that analyser's refs (the chronology asks for two analysers' findings: each
+            # read every finding's refs, 36,000 rows at 300,000 messages).
+            refs_sql += " WHERE finding_id IN (SELECT id FROM findings WHERE analyser = ?)"
             params = (analyser,)
         refs: dict[int, list[int]] = {}
-        for fid, mid in self.conn.execute(
-            "SELECT finding_id, message_id FROM finding_refs ORDER BY finding_id, message_id"
-        ):
+        for fid, mid in self.conn.execute(refs_sql + " ORDER BY finding_id, message_id", params):
             refs.setdefault(fid, []).append(mid)
         return [
             Finding(
