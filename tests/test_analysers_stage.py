@@ -151,7 +151,8 @@ def test_a_second_process_started_ahead_is_used_or_let_go(
     source, case, values = before
     shutil.copy(source, tmp_path / "ahead.sqlite")
     store = Store(sqlite3.connect(tmp_path / "ahead.sqlite"), tmp_path / "ahead.sqlite")
-    monkeypatch.setattr(stage, "worth_a_process", lambda store: True)
+    monkeypatch.setattr(stage, "is_large", lambda store: True)
+    monkeypatch.setattr(stage, "_second_core", lambda: True)
     second = stage.ahead(store)
     assert second is not None
     store.close()
@@ -170,3 +171,15 @@ def test_a_second_process_started_ahead_is_used_or_let_go(
     monkeypatch.setattr(stage, "run_analysers", lambda *a, **k: real(*a, **{**k, "second": idle}))
     assert _stage(before, tmp_path / "idle.sqlite", parallel=False) == alone
     assert idle.child.returncode is not None
+
+
+def test_a_large_case_on_one_core_writes_the_same_file(
+    before: tuple[Path, Case, dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stage, "PARALLEL_FROM", 1)
+    beside = _stage(before, tmp_path / "beside.sqlite", parallel=None)
+    monkeypatch.setattr(stage.os, "cpu_count", lambda: 1)
+    monkeypatch.setattr(stage.SecondProcess, "start", lambda: pytest.fail("started on one core"))
+    one = _stage(before, tmp_path / "one.sqlite", parallel=None)
+    assert one == beside
+    assert (tmp_path / "one.sqlite").read_bytes() == (tmp_path / "beside.sqlite").read_bytes()

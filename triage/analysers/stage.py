@@ -13,13 +13,15 @@ Measured at 300,000 messages (bench/bench_run.py's case, 2 cores): gaps, lexicon
 (about 1.2 s of the stage's 3.0 s in one process) run in the second process beside the
 correspondent counts and the duty labels.
 
-While the second process reads, the store is in write-ahead-log mode: a reader there then never
-holds up a commit here (in the rollback-journal mode the store is kept in, a commit waits until
-no other process is reading). The store goes back to its rollback journal when the stage ends,
-the log copied into the file. Its pages then hold what they hold after the stage in one process;
-the file's header differs in its change counter (offsets 24 and 92), which a commit in
-write-ahead-log mode does not count. Once the second process has started, the stage stays in that
-mode whatever happens to it, so the file is the same whether it finished or failed.
+For a large case the store is in write-ahead-log mode for the stage: a reader in the second
+process then never holds up a commit here (in the rollback-journal mode the store is kept in, a
+commit waits until no other process is reading). It goes back to its rollback journal when the
+stage ends, the log copied into the file. Its pages then hold what they hold after the stage in
+that journal mode; the file's header differs in its change counter (offsets 24 and 92), which a
+commit in write-ahead-log mode does not count. The mode goes with the case's size alone, not with
+the machine's cores or with what becomes of the second process, so the same inputs give the same
+file on any machine whose file system has the log (a case under :data:`PARALLEL_FROM` messages
+keeps its journal and the file it always had).
 
 The second process is a fresh interpreter (this one holds an open SQLite connection, which a fork
 would share) started with the stage; it reads the store on its own connection. Whatever goes
@@ -68,14 +70,19 @@ def run_analysers(
 ) -> int:
     """Run the analysers ``chosen`` (by default every one) on ``store`` in order, writing what
     each finds; return how many findings were written. ``parallel`` forces the second process
-    on or off (by default on for a large case on a machine with a second core); ``second`` is
-    one started ahead (:func:`ahead`), used or let go here."""
+    (and the write-ahead log) on or off; by default a large case has the log and, on a machine
+    with a second core, the second process. ``second`` is one started ahead (:func:`ahead`),
+    used or let go here."""
     chosen = analysers() if chosen is None else chosen
     beside = [a for a in chosen if a.beside]
+    large = parallel if parallel is not None else second is not None or is_large(store)
     if parallel is None:
-        parallel = second is not None or worth_a_process(store)
+        parallel = large and _second_core()
+    # A large case's store is in the log mode for the stage whether or not a second process
+    # runs, so that its file does not depend on the machine's cores (see the module's notes).
+    logged = large and _write_ahead(store)
     helper = None
-    if parallel and beside:
+    if parallel and beside and logged:
         second = second or SecondProcess.start()
         helper = _Beside.start(store, case, settings, beside, second) if second else None
     elif second is not None:
@@ -98,6 +105,8 @@ def run_analysers(
     finally:
         if helper is not None:
             helper.close()
+        if logged:
+            _rollback_journal(store)
     return findings
 
 
@@ -115,16 +124,21 @@ class _Done:
         return self.findings
 
 
-def worth_a_process(store: Store) -> bool:
-    """Whether the beside analysers of ``store`` are worth a second process."""
-    return (os.cpu_count() or 1) > 1 and store.live_message_count() >= PARALLEL_FROM
+def is_large(store: Store) -> bool:
+    """Whether ``store`` holds enough messages for the beside analysers to be worth a second
+    process (on a machine with a second core)."""
+    return store.live_message_count() >= PARALLEL_FROM
+
+
+def _second_core() -> bool:
+    return (os.cpu_count() or 1) > 1
 
 
 def ahead(store: Store) -> SecondProcess | None:
     """The second process for the analysers of ``store``, started now when it is worth one:
     started after reading, it has imported the analysers (about 0.3 s) while this process
     builds the store's indexes (about 1.5 s at 300,000 messages)."""
-    return SecondProcess.start() if worth_a_process(store) else None
+    return SecondProcess.start() if _second_core() and is_large(store) else None
 
 
 class SecondProcess:
@@ -189,9 +203,6 @@ class _Beside:
     ) -> _Beside | None:
         """Give ``second`` its job, or let it go and return ``None`` (the stage then runs in
         one process)."""
-        if store.conn.in_transaction or not Path(store.path).is_file():
-            second.close()
-            return None
         job = {
             "store": str(store.path),
             "case": case,
@@ -202,7 +213,7 @@ class _Beside:
             payload = pickle.dumps(job)
         except (pickle.PicklingError, TypeError, AttributeError):
             payload = None  # a case that cannot be handed over is analysed here alone
-        if payload is None or store.conn.execute("PRAGMA journal_mode=WAL").fetchone()[0] != "wal":
+        if payload is None:
             second.close()
             return None
         helper = cls(store, second, job["beside"])
@@ -266,7 +277,14 @@ class _Beside:
         self.reader.join()
         if self.child.stdout is not None:
             self.child.stdout.close()
-        _rollback_journal(self.store)
+
+
+def _write_ahead(store: Store) -> bool:
+    """Put the store in write-ahead-log mode; whether it is (not where the file system cannot
+    share the log's index, nor inside a transaction)."""
+    if store.conn.in_transaction or not Path(store.path).is_file():
+        return False
+    return store.conn.execute("PRAGMA journal_mode=WAL").fetchone()[0] == "wal"
 
 
 def _rollback_journal(store: Store) -> None:
