@@ -111,3 +111,26 @@ def test_a_reader_that_stops_early_leaves_no_child(
     records.close()  # the parse stops in the first half, its child still reading
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)  # nothing left to reap: the child was stopped and reaped
+
+
+def test_the_childs_half_is_copied_to_a_file_as_to_memory(
+    split_everything: list[bool], tmp_path: Path
+) -> None:
+    # The second half copied after the first into a file, as into memory.
+    from tests.test_jsonl_shapes import FIXTURES
+    from triage.ingest import iter_records
+    from triage.jsonl import JsonlWriter
+    from triage.model import Call, Message
+    from triage.registry import ParseContext
+
+    target = tmp_path / "out.jsonl"
+    with open(target, "wb") as stream:
+        writer = JsonlWriter(stream)
+        for _, record in iter_records([FIXTURES], ParseContext(), None, writer):
+            if isinstance(record, Message):
+                writer.write(record)
+            elif isinstance(record, Call):
+                writer.write_call(record)
+        writer.flush()
+    assert any(split_everything)
+    assert target.read_bytes() == _read([FIXTURES], False)[0]
