@@ -12,6 +12,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -21,20 +22,29 @@ from triage.casefile import load_case
 from triage.evidence import Evidence, EvidenceFile
 from triage.ingest import SourceResult, open_inputs, parse_detection
 from triage.model import Conversation, IdSpace, Message, Party, Provenance
-from triage.parse_worker import read_source
+from triage.parse_worker import read_batches, read_source
 from triage.registry import Detection, ParseContext, Parser
 from triage.run import run_case
+from triage.store.message_cells import MessageCells
 from triage.store.messages import BATCH
 
 pytestmark = pytest.mark.skipif(not worker._can_fork(), reason="a second process needs fork")
 
 
-def _read(detection: Detection, parallel: bool, ctx: ParseContext | None = None) -> tuple:
+def _read(
+    detection: Detection, parallel: bool, ctx: ParseContext | None = None, prepared: bool = False
+) -> tuple:
+    """What reading a source gives: its records (or, ``prepared``, its batches prepared for the
+    store), counts, error, warnings, decisions and files not read."""
     ctx = ctx or ParseContext(owner=[Party("+44 7700 900999", "+447700900999", None, "phone")])
     ctx.warn("earlier.db", "earlier problem", "recorded before the source")
     ctx.decide(detection.file.logical, app="recorded before the source")
     result = SourceResult(detection.file, detection.parser.name, detection.parser.version)
-    records = list(read_source(detection, ctx, result, parallel=parallel))
+    if prepared:
+        prepare = MessageCells(ZoneInfo("Europe/London")).prepare
+        records = list(read_batches(detection, ctx, result, prepare, parallel=parallel))
+    else:
+        records = list(read_source(detection, ctx, result, parallel=parallel))
     warnings = [(w.file, w.category, w.count, w.examples) for w in ctx.warnings.values()]
     return records, dict(result.counts), result.error, warnings, ctx.decisions, ctx.unread_files
 
@@ -69,6 +79,26 @@ def test_every_fixture_source_reads_the_same_in_a_second_process(forks: list[int
                 assert there == here, detection.file.logical
                 parsers.add(detection.parser.name)
     assert len(parsers) >= 12, parsers
+
+
+def test_every_fixture_source_prepares_the_same_batches_in_a_second_process(
+    forks: list[int],
+) -> None:
+    """Batches prepared for the store in the child (and sent as marshals) are the batches
+    prepared here."""
+    sources = 0
+    for folder in sorted(p for p in (ROOT / "fixtures").iterdir() if p.is_dir()):
+        with Evidence() as evidence:
+            for detection in open_inputs(evidence, [(folder, folder.name)]):
+                if detection.parser is None:
+                    continue
+                here = _read(detection, parallel=False, prepared=True)
+                started = len(forks)
+                there = _read(detection, parallel=True, prepared=True)
+                assert len(forks) == started + 1
+                assert there == here, detection.file.logical
+                sources += 1
+    assert sources > 20
 
 
 def _outputs(out: Path) -> dict[str, bytes]:
@@ -178,9 +208,10 @@ def test_a_parser_that_stops_early_says_so_as_it_does_in_process(
     assert len(there[0]) == BATCH + 7
 
 
+@pytest.mark.parametrize("prepared", [False, True])
 @pytest.mark.parametrize("when", [0, BATCH - 1, BATCH, 2 * BATCH + 3])
 def test_a_child_that_dies_is_replaced_by_reading_in_process(
-    tmp_path: Path, forks: list[int], when: int
+    tmp_path: Path, forks: list[int], when: int, prepared: bool
 ) -> None:
     parent = os.getpid()
 
@@ -190,9 +221,11 @@ def test_a_child_that_dies_is_replaced_by_reading_in_process(
 
     with Evidence() as evidence:
         detection = _detection(tmp_path, evidence, Many(then=dies))
-        here, there = _read(detection, False), _read(detection, True)
+        here = _read(detection, False, prepared=prepared)
+        there = _read(detection, True, prepared=prepared)
     assert forks and there == here
-    assert there[2] is None and len(there[0]) == BATCH * 5 // 2 + 1
+    records = sum(map(len, there[0])) if prepared else len(there[0])
+    assert there[2] is None and records == BATCH * 5 // 2 + 1
 
 
 def test_a_record_that_cannot_be_sent_is_read_in_process(tmp_path: Path, forks: list[int]) -> None:

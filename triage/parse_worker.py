@@ -1,11 +1,14 @@
 """Reading a large source in a second process, while this one stores what it has read.
 
-:func:`read_source` gives exactly the records :func:`triage.ingest.parse_detection` gives, with
-the same counts, error and warnings, for any parser. For a large source on a machine with a
-second core, the parser runs in a child process and sends its records back in batches, while
-this process tags, encodes and stores the batch before: the parse (about half of reading a
-WhatsApp database) then runs beside the store's work instead of before it. Everything that
-gives records their ids, parties and order stays here, in the one process that writes the
+:func:`read_batches` gives exactly the records :func:`triage.ingest.parse_detection` gives, in
+batches, with the same counts, error and warnings, for any parser (:func:`read_source` the
+records themselves). For a large source on a machine with a second core, the parser runs in a
+child process and sends its records back in batches, while this process stores the batch
+before: the parse (about half of reading a WhatsApp database) then runs beside the store's
+work instead of before it. What needs nothing of this process is done in the child too: the
+run's ``prepare`` (the records tagged with their device and prepared for the store,
+:mod:`triage.store.message_cells`) turns each batch into what the store takes. Everything
+that gives records their ids, parties and order stays here, in the one process that writes the
 store, so the store is written exactly as it is when the parse runs in-process.
 
 The child is a fork of this process taken when the source's first record is wanted (on Linux,
@@ -19,11 +22,12 @@ thread of this process may have held at the fork (it writes through standard str
 own), and always ends with ``os._exit``, so nothing of this process is flushed, closed or
 cleaned up twice.
 
-Records cross as pickles of their fields (a reducer per :mod:`triage.model` dataclass, each
-positional, read back through the class itself): a record reads back equal to what the parser
-built, and objects it shares with other records of its batch (a conversation, a party) stay
-shared. Batches are :data:`triage.store.messages.BATCH` records long, so the store sees every
-record as it was when the parser had yielded the last of its batch, as it does in-process.
+Batches cross as pickles (a prepared batch writes its plain values as a marshal inside its
+own). The model's objects in them cross as their fields (a reducer per :mod:`triage.model`
+dataclass, each positional, read back through the class itself): a record reads back equal to
+what the parser built, and objects it shares with other records of its batch (a conversation,
+a party) stay shared. Batches are :data:`triage.store.messages.BATCH` records long, prepared
+once the parser has yielded the last of their records, as they are in-process.
 
 What the parser records in its :class:`triage.registry.ParseContext` (warnings, decisions,
 files not read) is collected in the child and added to this process's context when the source
@@ -48,7 +52,7 @@ import struct
 import sys
 import warnings
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from triage import model
 from triage.forking import can_fork as _can_fork
@@ -79,19 +83,33 @@ def read_source(
     """The records of one detected source, as :func:`parse_detection` gives them; read by a
     second process when the source is large and the machine has a second core (``parallel``
     forces either way)."""
+    for batch in read_batches(detection, ctx, result, None, parallel):
+        yield from batch
+
+
+def read_batches(
+    detection: Detection,
+    ctx: ParseContext,
+    result: SourceResult,
+    prepare: Callable[[list[Record]], Any] | None = None,
+    parallel: bool | None = None,
+) -> Iterator[Any]:
+    """The records of one detected source, as :func:`parse_detection` gives them, in batches of
+    :data:`BATCH`, each passed through ``prepare`` (for the store: in the second process when
+    there is one, so what needs nothing of this process is done beside it)."""
     if parallel is None:
         parallel = worth_a_process(detection.file)
     if not parallel or not _can_fork():
-        yield from parse_detection(detection, ctx, result)
+        yield from _batches(parse_detection(detection, ctx, result), prepare)
         return
     delivered = 0
-    worker = _Worker.start(detection, ctx, result)
+    worker = _Worker.start(detection, ctx, result, prepare)
     if worker is not None:
         try:
             while (frame := worker.frame()) is not None:
                 if frame[0] == "records":
-                    yield from frame[1]
-                    delivered += len(frame[1])
+                    yield frame[2]
+                    delivered += frame[1]
                     continue
                 _, counts, error, context = frame
                 result.counts.update(counts)
@@ -103,7 +121,15 @@ def read_source(
     # The child failed: read the source again here, past what is already stored.
     result.counts.clear()
     result.error = None
-    yield from itertools.islice(parse_detection(detection, ctx, result), delivered, None)
+    records = parse_detection(detection, ctx, result)
+    yield from _batches(itertools.islice(records, delivered, None), prepare)
+
+
+def _batches(
+    records: Iterator[Record], prepare: Callable[[list[Record]], Any] | None
+) -> Iterator[Any]:
+    while batch := list(itertools.islice(records, BATCH)):
+        yield batch if prepare is None else prepare(batch)
 
 
 def worth_a_process(file: EvidenceFile) -> bool:
@@ -113,7 +139,7 @@ def worth_a_process(file: EvidenceFile) -> bool:
     return size >= PARALLEL_FROM and (os.cpu_count() or 1) > 1
 
 
-# -- batches of records as columns -------------------------------------------------------------
+# -- batches as pickles -------------------------------------------------------------------------
 def _model_classes() -> tuple[list[type], dict[str, type]]:
     """The dataclasses of the model that can be rebuilt from their fields in order, and its
     named tuples by name."""
@@ -131,74 +157,6 @@ def _model_classes() -> tuple[list[type], dict[str, type]]:
 
 
 _DATACLASSES, _NAMED_TUPLES = _model_classes()
-
-
-class _Shape(NamedTuple):
-    """How the records of one dataclass cross: a column per field, rebuilt through the class."""
-
-    fields: Callable[[Any], tuple]
-    # Fields annotated with a named tuple of the model (Provenance): a column per item.
-    tuples: tuple[tuple[int, type], ...]
-
-
-_SHAPES: dict[type, _Shape] = {
-    cls: _Shape(
-        operator.attrgetter(*(f.name for f in dataclasses.fields(cls))),
-        tuple(
-            (n, _NAMED_TUPLES[f.type])
-            for n, f in enumerate(dataclasses.fields(cls))
-            if f.type in _NAMED_TUPLES
-        ),
-    )
-    for cls in _DATACLASSES
-}
-
-
-def _encode(batch: list[Record]) -> tuple[list[int] | None, list[tuple]]:
-    """A batch as one group per type (the type, the fields sent split, the columns; or the
-    records themselves for a type the model does not define) and, when it holds several types,
-    the group of each record in order. Columns are built and pickled by C loops where records
-    one by one take Python calls each: about a third of the time, on either side."""
-    types = list(map(type, batch))
-    kinds = list(dict.fromkeys(types))
-    groups: list[tuple] = []
-    for kind in kinds:
-        members = (
-            batch
-            if len(kinds) == 1
-            else [r for r, t in zip(batch, types, strict=True) if t is kind]
-        )
-        shape = _SHAPES.get(kind)
-        if shape is None:
-            groups.append((kind, None, members))
-            continue
-        columns: list[Any] = list(zip(*map(shape.fields, members), strict=True))
-        split = []
-        for at, named in shape.tuples:
-            if set(map(type, columns[at])) == {named}:
-                columns[at] = list(zip(*columns[at], strict=True))
-                split.append(at)
-        groups.append((kind, split, columns))
-    return (None if len(kinds) == 1 else list(map(kinds.index, types))), groups
-
-
-def _decode(order: list[int] | None, groups: list[tuple]) -> list[Record]:
-    """The records :func:`_encode` was given, in order."""
-    rebuilt = []
-    for kind, split, columns in groups:
-        if split is None:
-            rebuilt.append(columns)
-            continue
-        for at in split:
-            named = dict(_SHAPES[kind].tuples)[at]
-            columns[at] = list(
-                map(tuple.__new__, itertools.repeat(named), zip(*columns[at], strict=True))
-            )
-        rebuilt.append(list(map(kind, *columns)))
-    if order is None:
-        return rebuilt[0] if rebuilt else []
-    members = [iter(r) for r in rebuilt]
-    return [next(members[n]) for n in order]
 
 
 def _reducer(cls: type) -> Callable[[Any], tuple]:
@@ -234,7 +192,13 @@ class _Worker:
         self.pid, self.pipe = pid, pipe
 
     @classmethod
-    def start(cls, detection: Detection, ctx: ParseContext, result: SourceResult) -> _Worker | None:
+    def start(
+        cls,
+        detection: Detection,
+        ctx: ParseContext,
+        result: SourceResult,
+        prepare: Callable[[list[Record]], Any] | None = None,
+    ) -> _Worker | None:
         try:
             read, write = os.pipe()
         except OSError:
@@ -255,7 +219,7 @@ class _Worker:
             return None
         if pid == 0:  # pragma: no cover - the child; measured by what the parent receives
             os.close(read)
-            _child(detection, ctx, result, write)
+            _child(detection, ctx, result, prepare, write)
         os.close(write)
         return cls(pid, open(read, "rb"))
 
@@ -270,10 +234,12 @@ class _Worker:
             if len(data) != size:
                 return None
             frame = pickle.loads(data)
-            if frame[0] == "records":
-                return ("records", _decode(*frame[1:]))
         except Exception:  # noqa: BLE001 - anything unreadable: read again in-process
             return None
+        if not isinstance(frame, tuple) or not frame:
+            return None
+        if frame[0] == "records" and len(frame) == 3 and isinstance(frame[1], int):
+            return frame
         if frame[0] == "end" and len(frame) == 4:
             _, counts, error, context = frame
             if (
@@ -304,7 +270,13 @@ def _widen(fd: int) -> None:
         pass
 
 
-def _child(detection: Detection, ctx: ParseContext, result: SourceResult, write: int) -> None:
+def _child(
+    detection: Detection,
+    ctx: ParseContext,
+    result: SourceResult,
+    prepare: Callable[[list[Record]], Any] | None,
+    write: int,
+) -> None:
     """In the child: parse, send the batches and the end, exit. Never returns."""
     code = 1
     try:
@@ -324,8 +296,13 @@ def _child(detection: Detection, ctx: ParseContext, result: SourceResult, write:
         with open(write, "wb") as pipe:
             records = parse_detection(detection, ctx, result)
             while batch := list(itertools.islice(records, BATCH)):
-                _send(pipe, ("records", *_encode(batch)))
+                count = len(batch)
+                prepared = batch if prepare is None else prepare(batch)
+                # The records let go first: what they held is then held by the prepared batch
+                # alone, which a marshal writes without a table of the objects it shares.
                 del batch
+                _send(pipe, ("records", count, prepared))
+                del prepared
             _send(pipe, ("end", dict(result.counts), result.error, ctx))
         code = 0
     except BaseException:  # noqa: BLE001 - whatever it was, the parent reads the source itself

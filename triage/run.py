@@ -8,7 +8,7 @@ which tool and settings, so the run can be reproduced and checked.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,11 +29,13 @@ from triage.ingest import (
 from triage.limits import limits_in_force
 from triage.manifest import write_manifest
 from triage.media.stage import picture_files, previous_cache, run_media
+from triage.model import Record
 from triage.output_dir import refuse_inside_sources
-from triage.parse_worker import read_source
+from triage.parse_worker import read_batches
 from triage.registry import ParseContext
 from triage.roster import check_roster
 from triage.store import Store
+from triage.store.message_cells import Prepared
 
 STORE_NAME = "case.sqlite"
 
@@ -190,8 +192,9 @@ def _run(
                 device,
             )
             tag = DeviceTagger(device or "device-1", case.several_devices)
-            records = tag(read_source(detection, ctx, result))
-            store.ingest(source_id, _counting(records, progress))
+            # Tagged and prepared for the store where the source is read (triage.parse_worker).
+            batches = read_batches(detection, ctx, result, _Preparer(tag, store))
+            store.ingest_prepared(source_id, _counting(batches, progress))
             store.finish_source(source_id, result.error)
             results.append(result)
         # The analysers' second process, started now: it imports them while this one indexes.
@@ -323,8 +326,20 @@ def _mark_failed(store: Store, out: Path, why: str) -> None:
     report_from_store(store, out)
 
 
-def _counting(records, progress: Progress):  # noqa: ANN001, ANN202 - a pass-through generator
-    for n, record in enumerate(records, 1):
-        if n % 1000 == 0:
-            progress.advance(1000)
-        yield record
+@dataclass
+class _Preparer:
+    """A batch of one source's records tagged with their device, then prepared for the store
+    (:meth:`Store.prepare`); needs nothing the store's process alone has, so it can run in the
+    parse worker's."""
+
+    tag: DeviceTagger
+    store: Store
+
+    def __call__(self, batch: list[Record]) -> Prepared:
+        return self.store.prepare(list(self.tag(batch)))
+
+
+def _counting(batches: Iterable[Prepared], progress: Progress) -> Iterator[Prepared]:
+    for batch in batches:
+        progress.advance(len(batch))
+        yield batch

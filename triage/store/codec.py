@@ -123,34 +123,41 @@ CALL_SCALARS = _scalars(Call, CALL_RECORD_FIELDS)
 CALL_SCALAR_NAMES = tuple(name for name, *_ in CALL_SCALARS)
 
 
-def message_scalar_encoder(lead: int = 0) -> Callable[..., tuple]:
-    """A function ``(message, utc, *leading) -> tuple`` of the ``lead`` leading values given,
-    then the message's scalar column values in :data:`MESSAGE_SCALAR_NAMES` order, ``utc``
-    being the text of ``timestamp_utc`` (worked out by the store with the local time, from one
-    cache): one tuple per row, not one joined to another. Written out from the model's fields once,
-    as the decoder is. A bool goes to SQLite as the int 1 or 0 (what SQLite stores for it either
-    way): the sqlite3 module binds an exact int directly, but looks a bool up as a value to adapt
-    first, which cost a third of the insert at 300,000 messages; any other value goes as it is."""
+#: The scalar fields of a message stored as they are given, in column order: all but its time.
+MESSAGE_RAW_NAMES = tuple(name for name in MESSAGE_SCALAR_NAMES if name != "timestamp_utc")
+
+
+def message_row_encoder(lead: int, offset: int = 0) -> Callable[..., tuple]:
+    """A function ``(*leading, raw, utc) -> tuple`` of the ``lead`` leading values given, then
+    the message's scalar column values in :data:`MESSAGE_SCALAR_NAMES` order: ``utc`` for
+    ``timestamp_utc`` (the text of its time, worked out by the store with the local time, from
+    one cache), the others from ``raw``, a tuple holding the message's
+    :data:`MESSAGE_RAW_NAMES` fields from ``raw[offset]`` on. One tuple per row, written out
+    from the model's fields once, as the decoder is. A bool goes to SQLite as the int 1 or 0
+    (what SQLite stores for it either way): the sqlite3 module binds an exact int directly, but
+    looks a bool up as a value to adapt first, which cost a third of the insert at 300,000
+    messages; any other value goes as it is."""
     values = []
+    at = {name: offset + n for n, name in enumerate(MESSAGE_RAW_NAMES)}
     for name, _, encode, _ in MESSAGE_SCALARS:
         if name == "timestamp_utc":
             values.append("utc")
         elif encode is _to_int:
-            values.append(f"(1 if (v := r.{name}) is True else 0 if v is False else v)")
+            values.append(f"(1 if (v := raw[{at[name]}]) is True else 0 if v is False else v)")
         elif encode is _identity:
-            values.append(f"r.{name}")
+            values.append(f"raw[{at[name]}]")
         else:
-            values.append(f"_encode_{name}(r.{name})")
+            values.append(f"_encode_{name}(raw[{at[name]}])")
     leading = [f"a{n}" for n in range(lead)]
     source = (
-        f"def scalars({', '.join(['r', 'utc', *leading])}):\n"
+        f"def row({', '.join([*leading, 'raw', 'utc'])}):\n"
         f"    return ({', '.join([*leading, *values])},)\n"
     )
     namespace: dict[str, Any] = {
         f"_encode_{name}": encode for name, _, encode, _ in MESSAGE_SCALARS
     }
     exec(source, namespace)  # noqa: S102 - our own generated code, no input
-    return namespace["scalars"]
+    return namespace["row"]
 
 
 def _decoder_source(offset: int) -> str:

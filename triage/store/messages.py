@@ -39,12 +39,12 @@ from triage.store.chunks import in_chunks
 from triage.store.codec import (
     MESSAGE_SCALAR_NAMES,
     MESSAGE_SCALARS,
-    _utc_text,
     dumps,
     loads,
     message_decoder,
-    message_scalar_encoder,
+    message_row_encoder,
 )
+from triage.store.message_cells import VALUE, VALUE_LOCATOR, MessageCells, Prepared
 from triage.store.page_rows import PAGE_COLUMNS, PageMessage, page_message_decoder
 
 BATCH = 5000
@@ -103,19 +103,16 @@ CREATE INDEX IF NOT EXISTS attachments_sha256 ON attachments (sha256);
 """
 
 _ATTACHMENT_FIELDS = ("name", "path", "sha256", "mime", "size", "source_hash", "note")
-# The whole messages row: the 8 columns before the scalars, then the scalars.
-_message_scalars = message_scalar_encoder(lead=8)
+# The whole messages row: the 8 columns before the scalars (5 store ids, locator, extra,
+# ts_local), then the scalars; made from a prepared message's values (triage.store.message_cells).
+_message_row = message_row_encoder(lead=8, offset=1)
 _ROW_COPY_KEY = 8 + MESSAGE_SCALAR_NAMES.index("copy_key")
 _ROW_DUPLICATE_KEY = 8 + MESSAGE_SCALAR_NAMES.index("duplicate_key")
 _ROW_DEVICE = 8 + MESSAGE_SCALAR_NAMES.index("device")
+_COPY_KEY, _DUPLICATE_KEY = VALUE["copy_key"], VALUE["duplicate_key"]
+_DEVICE, _PLATFORM = VALUE["device"], VALUE["platform"]
 _NO_DEVICE_YET = object()
 _SEVERAL_DEVICES = object()
-# The seconds of a time as its texts end, ":SS" and ":SSZ", made once rather than per message.
-_SECONDS = tuple(f":{n:02d}" for n in range(60))
-_SECONDS_Z = tuple(f"{text}Z" for text in _SECONDS)
-# Below 2**32 s (year 2106) a float POSIX time is within a microsecond, so its whole seconds
-# are exact (see MessagesAggregate._times).
-_EXACT_SECONDS = 2**32
 _MESSAGE_COLUMNS = (
     "id, source_id, conversation_id, sender_party, file_id, locator, extra, ts_local, "
     + ", ".join(MESSAGE_SCALAR_NAMES)
@@ -277,7 +274,7 @@ class MessagesAggregate:
             )
         ]
         self._conversations: dict[int, Conversation] | None = None
-        self._local_cache: dict[int, tuple[str, str]] = {}
+        self._cells = MessageCells(self.zone)
 
     # -- writing ---------------------------------------------------------------------------------
     def _party_id(self, p: Party, rows: list[tuple]) -> int:
@@ -298,7 +295,9 @@ class MessagesAggregate:
         return found
 
     def _file_id(self, s: Provenance, rows: list[tuple]) -> int:
-        key = (s.file, s.sha256, s.format)
+        return self._file_key_id((s.file, s.sha256, s.format), rows)
+
+    def _file_key_id(self, key: tuple[str, str, str], rows: list[tuple]) -> int:
         found = self._file_ids.get(key)
         if found is None:
             found = self._file_ids[key] = len(self._file_ids) + 1
@@ -307,41 +306,31 @@ class MessagesAggregate:
         return found
 
     def _times(self, when: dt.datetime | None) -> tuple[str | None, str | None]:
-        """The UTC text (:func:`triage.model.iso_utc`) and the wall time in the case zone of one
-        time, from one cache per UTC minute (zones change on whole minutes)."""
-        if when is None:
-            return None, None
-        posix = when.timestamp()
-        stamp = int(posix)
-        minute = stamp - stamp % 60
-        base = self._local_cache.get(minute)
-        if base is None:
-            if len(self._local_cache) > 200_000:
-                self._local_cache.clear()
-            local = dt.datetime.fromtimestamp(minute, self.zone)
-            base = self._local_cache[minute] = (
-                dt.datetime.fromtimestamp(minute, dt.UTC).isoformat()[:16],
-                local.strftime("%Y-%m-%dT%H:%M"),
-            )
-        second = stamp % 60
-        if when.tzinfo is dt.UTC and 0 <= posix < _EXACT_SECONDS:
-            micro = when.microsecond
-            utc = (
-                f"{base[0]}{_SECONDS[second]}.{micro // 1000:03d}Z"
-                if micro
-                else base[0] + _SECONDS_Z[second]
-            )
-        else:
-            utc = _utc_text(when)
-        return utc, base[1] + _SECONDS[second]
+        """The UTC text and the wall time in the case zone of one time
+        (:meth:`triage.store.message_cells.MessageCells.times`)."""
+        return self._cells.times(when)
 
     def _local(self, when: dt.datetime | None) -> str | None:
         """Wall time in the case zone (see :meth:`_times`)."""
         return self._times(when)[1]
 
+    def prepare(self, records: list[Record]) -> Prepared:
+        """A batch of records prepared for :meth:`ingest_prepared`
+        (:meth:`triage.store.message_cells.MessageCells.prepare`)."""
+        return self._cells.prepare(records)
+
     def ingest(self, source_id: int, records: Iterable[Record]) -> None:
         """Store records in batches; a message whose ``duplicate_key`` is already stored is not
-        stored again but listed in ``duplicates`` with the copy that was kept.
+        stored again but listed in ``duplicates`` with the copy that was kept."""
+        iterator = iter(records)
+        self.ingest_prepared(
+            source_id,
+            map(self.prepare, iter(lambda: list(itertools.islice(iterator, BATCH)), [])),
+        )
+
+    def ingest_prepared(self, source_id: int, batches: Iterable[Prepared]) -> None:
+        """Store batches of records made by :meth:`prepare` (here or in the parse worker), each
+        of up to :data:`BATCH` records, each batch written in one transaction.
 
         One thread builds and writes the rows: a writer thread (tried before) gained no wall
         time, since the sqlite3 module takes the interpreter lock back for every row it binds,
@@ -359,9 +348,8 @@ class MessagesAggregate:
                 self._seen_copies.put(key, (mid, device))
             self._copies_device = _SEVERAL_DEVICES
             self._keys_in_memory = True
-        iterator = iter(records)
         with collector_paused():
-            while batch := list(itertools.islice(iterator, BATCH)):
+            for batch in batches:
                 rows = self._rows(source_id, batch)
                 with self.conn:
                     for sql, values in rows:
@@ -377,7 +365,7 @@ class MessagesAggregate:
             self._keys_in_memory = False
         # The ingest caches (times per minute, parties by object) would otherwise stay for the
         # analysers and the report: up to 300,000 entries no later stage reads.
-        self._local_cache = {}
+        self._cells.forget()
         self._party_objects = {}
         if not getattr(self, "_indexed", False):
             try:
@@ -401,8 +389,9 @@ class MessagesAggregate:
         ).fetchone()
         return row[0] if row else None
 
-    def _rows(self, source_id: int, records: list[Record]) -> list[tuple[str, list[tuple]]]:
-        """(statement, rows) to insert for one batch of records, in insertion order."""
+    def _rows(self, source_id: int, batch: Prepared) -> list[tuple[str, list[tuple]]]:
+        """(statement, rows) to insert for one batch of prepared records (:meth:`prepare`), in
+        insertion order."""
         parties: list[tuple] = []
         files: list[tuple] = []
         conversations: list[tuple] = []
@@ -422,33 +411,42 @@ class MessagesAggregate:
             "call_duplicates": [],
         }
         party_id = self._party_id
-        file_id = self._file_id
-        times = self._times
-        scalars = _message_scalars
+        texts = self._cells.texts
+        row = _message_row
         seen_keys = self._seen_keys
         seen_copies = self._seen_copies
-        conv_ids = self._conv_ids
-        objects = self._party_objects
         starts = self._device_starts
         run_device: object = _NO_DEVICE_YET
-        last_source: tuple = (_NO_DEVICE_YET,) * 3  # no file yet
-        source_file = 0
-        for record in records:
-            if isinstance(record, Message):
-                key = record.duplicate_key
+        objects = batch.objects
+        # The store id of each of the batch's objects, once one of its messages is stored (a
+        # conversation's, a party's, a recipient list's party ids, a file's): each is worked
+        # out where the first message that names it is, so ids are given in the same order.
+        known: list[Any] = [None] * len(objects)
+        for item in batch.messages():
+            if type(item) is not tuple:
+                record = item
+            else:  # a message
+                values, extra, when, conv_at, sender_at, to_at, files_at, file_at = item
+                key = values[_DUPLICATE_KEY]
                 kept_id = None if key is None else seen_keys.get(key)
+                device = values[_DEVICE]
                 if kept_id is not None:
                     # A copy from another device keeps its own conversation (present there too).
-                    other = self._device_at(kept_id) != record.device
+                    other = self._device_at(kept_id) != device
                     dups.append(
                         (
                             key,
                             kept_id,
                             source_id,
-                            record.source.file,
-                            record.source.locator,
+                            objects[file_at][0],
+                            values[VALUE_LOCATOR],
                             self._conversation_id(
-                                record, conversations, participants, parties, create=other
+                                objects[conv_at],
+                                values[_PLATFORM],
+                                conversations,
+                                participants,
+                                parties,
+                                create=other,
                             ),
                         )
                     )
@@ -456,9 +454,8 @@ class MessagesAggregate:
                 # The same message on another of the subject's devices meets its first copy by
                 # the same rule: listed as a copy of the kept one, not stored again. On one
                 # device, copies meet by duplicate_key only.
-                copy = record.copy_key
+                copy = values[_COPY_KEY]
                 kept = None
-                device = record.device
                 copies = self._copies_device
                 if copies is not _SEVERAL_DEVICES:
                     if copies is _NO_DEVICE_YET:
@@ -474,18 +471,23 @@ class MessagesAggregate:
                             copy,
                             kept[0],
                             source_id,
-                            record.source.file,
-                            record.source.locator,
+                            objects[file_at][0],
+                            values[VALUE_LOCATOR],
                             self._conversation_id(
-                                record, conversations, participants, parties, create=True
+                                objects[conv_at],
+                                values[_PLATFORM],
+                                conversations,
+                                participants,
+                                parties,
+                                create=True,
                             ),
                         )
                     )
                     continue
                 mid = self._next_message
                 self._next_message = mid + 1
-                # The records of a source share one device object: its run is looked at once.
-                if device is not run_device:
+                # The records of a source share one device: its run is looked at once.
+                if device != run_device:
                     if not starts or starts[-1][1] != device:
                         starts.append((mid, device))
                     run_device = device
@@ -493,75 +495,54 @@ class MessagesAggregate:
                     seen_keys.add(key, mid)
                 if copy is not None and copies is _SEVERAL_DEVICES and kept is None:
                     seen_copies.add(copy, (mid, device))
-                conv = record.conversation
-                conv_id = conv_ids.get(conv.id)
+                conv_id = known[conv_at]
                 if conv_id is None:
-                    conv_id = conv_ids[conv.id] = len(conv_ids) + 1
-                    conversations.append(
-                        (conv_id, conv.id, record.platform, conv.title, int(conv.is_group))
+                    conv_id = known[conv_at] = self._conversation_id(
+                        objects[conv_at],
+                        values[_PLATFORM],
+                        conversations,
+                        participants,
+                        parties,
                     )
-                    participants.extend(
-                        (conv_id, n, party_id(p, parties)) for n, p in enumerate(conv.participants)
-                    )
-                    if self._conversations is not None:
-                        self._conversations = None
-                # Parties met before are found by identity here, as in _party_id, without a
-                # call per party (two or three per message).
-                sender = record.sender
-                sender_id = None
-                if sender is not None:
-                    hit = objects.get(id(sender))
-                    sender_id = (
-                        hit[1]
-                        if hit is not None and hit[0] is sender
-                        else party_id(sender, parties)
-                    )
-                source = record.source
-                # A parser's records share their file's path, digest and format objects: the
-                # file's id is looked up again only when they change.
-                if (
-                    source.file is not last_source[0]
-                    or source.sha256 is not last_source[1]
-                    or source.format is not last_source[2]
-                ):
-                    last_source = source
-                    source_file = file_id(source, files)
-                extra = record.extra
-                utc, local = times(record.timestamp_utc)
+                sender_id = known[sender_at]
+                if sender_id is None and (sender := objects[sender_at]) is not None:
+                    sender_id = known[sender_at] = party_id(sender, parties)
+                source_file = known[file_at]
+                if source_file is None:
+                    source_file = known[file_at] = self._file_key_id(objects[file_at], files)
+                utc, local = texts(when)
                 messages.append(
-                    scalars(
-                        record,
-                        utc,
+                    row(
                         mid,
                         source_id,
                         conv_id,
                         sender_id,
                         source_file,
-                        source.locator,
-                        dumps(extra) if extra else None,
+                        values[VALUE_LOCATOR],
+                        extra,
                         local,
+                        values,
+                        utc,
                     )
                 )
-                for n, p in enumerate(record.recipients):
-                    hit = objects.get(id(p))
-                    recipients.append(
-                        (
-                            mid,
-                            n,
-                            hit[1] if hit is not None and hit[0] is p else party_id(p, parties),
-                        )
-                    )
-                if record.attachments:
+                to = known[to_at]
+                if to is None:
+                    to = known[to_at] = [party_id(p, parties) for p in objects[to_at]]
+                for n, p in enumerate(to):
+                    recipients.append((mid, n, p))
+                if files_at is not None:
+                    files_of = objects[files_at]
                     attachments.extend(
                         (mid, a.name, a.path, a.sha256, a.mime, a.size, a.source_hash, a.note)
-                        for a in record.attachments
+                        for a in files_of
                     )
                     thumbs.extend(
                         (mid, n, a.thumbnail.data, a.thumbnail.path, a.thumbnail.locator)
-                        for n, a in enumerate(record.attachments)
+                        for n, a in enumerate(files_of)
                         if a.thumbnail is not None
                     )
-            elif isinstance(record, Call):
+                continue
+            if isinstance(record, Call):
                 self._collect_call(source_id, record, parties, files, calls)
             elif isinstance(record, ContactEntry):
                 contacts.append(
@@ -661,21 +642,19 @@ class MessagesAggregate:
 
     def _conversation_id(
         self,
-        record: Message,
+        conv: Conversation,
+        platform: str,
         conversations: list[tuple],
         participants: list[tuple],
         parties: list[tuple],
         create: bool = True,
     ) -> int | None:
-        """The store id of the record's conversation, registered when new (unless ``create`` is
+        """The store id of a message's conversation, registered when new (unless ``create`` is
         false: a copy of a message on the same device adds no conversation)."""
-        conv = record.conversation
         conv_id = self._conv_ids.get(conv.id)
         if conv_id is None and create:
             conv_id = self._conv_ids[conv.id] = len(self._conv_ids) + 1
-            conversations.append(
-                (conv_id, conv.id, record.platform, conv.title, int(conv.is_group))
-            )
+            conversations.append((conv_id, conv.id, platform, conv.title, int(conv.is_group)))
             participants.extend(
                 (conv_id, n, self._party_id(p, parties)) for n, p in enumerate(conv.participants)
             )
