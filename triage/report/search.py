@@ -41,6 +41,7 @@ _DIRECTION_FLAGS = {"outgoing": OUTGOING, "incoming": INCOMING}
 #: The tables the rows refer to by code, and where each row holds its code.
 TABLES = ("platforms", "statuses", "conversations", "parties")
 _CODE_AT = {"platforms": 6, "statuses": 7, "conversations": 9, "parties": 4}
+_MERGE_BLOCK = 50_000
 
 
 class Part(NamedTuple):
@@ -76,14 +77,16 @@ def merged(parts: list[Part]) -> tuple[list[tuple[Any, ...]], dict[str, dict[Any
                 own.append(table.setdefault(value, len(table)))
     rows: list[tuple[Any, ...]] = []
     for part, own in zip(parts, codes, strict=True):
-        if not part.rows:
-            continue
-        columns: list[Any] = list(zip(*part.rows, strict=True))
-        for t in TABLES:
-            # -1 (no status) stays -1: the last item of the list is what index -1 reads.
-            new = [*own[t], -1]
-            columns[_CODE_AT[t]] = [new[c] for c in columns[_CODE_AT[t]]]
-        rows.extend(zip(*columns, strict=True))
+        # -1 (no status) stays -1: the last item of each list is what index -1 reads.
+        new = {t: [*own[t], -1] for t in TABLES}
+        # A block at a time, each taken off the part's rows: the rows are never held twice
+        # (at 1,000,000 messages, about 150 MB).
+        while part.rows:
+            columns: list[Any] = list(zip(*part.rows[:_MERGE_BLOCK], strict=True))
+            del part.rows[:_MERGE_BLOCK]
+            for t in TABLES:
+                columns[_CODE_AT[t]] = list(map(new[t].__getitem__, columns[_CODE_AT[t]]))
+            rows.extend(zip(*columns, strict=True))
     return rows, tables
 
 
