@@ -98,10 +98,15 @@ class FindingsAggregate:
     # -- labels ----------------------------------------------------------------------------------
     def add_labels(self, analyser: str, rows: Iterable[tuple[int, str, Any]]) -> None:
         """Per-message facts an analyser worked out (duty status, matched case contact...)."""
+        self.add_encoded_labels(analyser, ((mid, label, dumps(v)) for mid, label, v in rows))
+
+    def add_encoded_labels(self, analyser: str, rows: Iterable[tuple[int, str, str]]) -> None:
+        """:meth:`add_labels` with each value given as its JSON text (``codec.dumps``): the
+        analysers stage's second process encodes the labels it sends."""
         with self.conn:
             self.conn.executemany(
                 "INSERT OR REPLACE INTO message_labels VALUES (?, ?, ?, ?)",
-                ((analyser, label, mid, dumps(value)) for mid, label, value in rows),
+                ((analyser, label, mid, value) for mid, label, value in rows),
             )
         if self.label_listener is not None:
             self.label_listener(analyser)
