@@ -533,7 +533,6 @@ class _Base:
 
     def message(
         self,
-        *,
         chat: _Chat,
         locator: str,
         rowid: int | None,
@@ -1134,20 +1133,22 @@ class _CurrentReader(_Base):
             edited = row.get("message_edit_info.present") is not None
             if edited:
                 extra["edited_timestamp"] = row.get("message_edit_info.edited_timestamp")
+        # By position: nearly every row of a large database comes this way, and thirteen
+        # keywords are matched to their parameters by name at each call.
         return self.message(
-            chat=chat,
-            locator=locator,
-            rowid=rowid,
-            order_key=sort_id,
-            from_me=from_me,
-            sender=sender,
-            timestamp_raw=stamp,
-            kind=kind,
-            body=body,
-            key_id=key_id,
-            extra=extra,
-            attachments=attachments,
-            edited=edited,
+            chat,
+            locator,
+            rowid,
+            sort_id,
+            from_me,
+            sender,
+            stamp,
+            kind,
+            body,
+            key_id,
+            extra,
+            attachments,
+            edited,
         )
 
     def _revoked_extra(self, row: dict[str, Any], extra: dict[str, Any]) -> None:

@@ -30,8 +30,19 @@ from zoneinfo import ZoneInfo
 from triage.model import Message, Record
 from triage.store.codec import MESSAGE_RAW_NAMES, _utc_text, dumps
 
-#: A prepared message's values, in this order: its locator, then its MESSAGE_RAW_NAMES fields.
-_values = operator.attrgetter("source.locator", *MESSAGE_RAW_NAMES)
+
+def _values_source() -> str:
+    """Source of a function giving the values of each of a list of messages: its locator, then
+    its MESSAGE_RAW_NAMES fields. Written out once: the interpreter's attribute loads of a
+    known slot cost about two thirds of what an attrgetter's lookups do (0.10 -> 0.07 s at
+    100,000 messages)."""
+    fields = ", ".join(f"r.{name}" for name in MESSAGE_RAW_NAMES)
+    return f"def values(messages):\n    return [(r.source.locator, {fields}) for r in messages]\n"
+
+
+_namespace: dict[str, Any] = {}
+exec(_values_source(), _namespace)  # noqa: S102 - our own generated code, no input
+_values = _namespace["values"]
 #: Where a field is in a prepared message's values.
 VALUE = {name: 1 + n for n, name in enumerate(MESSAGE_RAW_NAMES)}
 #: Where its locator is.
@@ -145,7 +156,7 @@ class MessageCells:
             for when in map(_time, messages)
         ]
         return (
-            list(map(_values, messages)),
+            _values(messages),
             [None if not extra else dumps(extra) for extra in map(_extra, messages)],
             instants,
             places.of(list(map(_conversation, messages))),
