@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from triage.parsers import whatsapp_txt_grammar as g
 from triage.parsers.whatsapp_txt_halves import split_second_pass
+from triage.parsers.whatsapp_txt_scan_halves import split_scan
 
 from triage.addressing import sender_and_recipients
 from triage.clock import local_to_utc
@@ -253,9 +254,12 @@ class WhatsAppTxt(Parser):
         # Two-digit years: last, as in every peer and every sample (Pustur normalizeDate).
         return shape, (2 if shape.year else None)
 
-    def _scan(self, file: EvidenceFile, ctx: ParseContext, by_line: bool = False) -> _Scan:
+    def _scan(
+        self, file: EvidenceFile, ctx: ParseContext, by_line: bool = False, split: bool = False
+    ) -> _Scan:
         """The first pass. ``by_line`` reads every line on its own (what the search over a run
-        must equal: a test compares the two)."""
+        must equal: a test compares the two). With ``split`` a large Android export's second
+        half is scanned by a fork meanwhile (:mod:`triage.parsers.whatsapp_txt_scan_halves`)."""
         scan = _Scan()
         chosen = self._choose_shape(file)
         if chosen is None:
@@ -263,25 +267,39 @@ class WhatsAppTxt(Parser):
         scan.shape, scan.year_pos = chosen
         if scan.year_pos == 2 and ctx.date_order == "YMD" and scan.shape.year:
             scan.year_pos = 0
-        regex = scan.regex = g.compile_shape(scan.shape)
-        match = regex.match
-        bracket = scan.shape.bracket
+        scan.regex = g.compile_shape(scan.shape)
+        scan.evidence.year_pos = scan.year_pos
         # iOS lines need their LRMs and the chat name read line by line; an Android run of
         # lines is read with one search over the run.
-        finditer = None if bracket or by_line else g.compile_shape(scan.shape, block=True).finditer
+        block = not scan.shape.bracket and not by_line
+        runs = numbered(TextLines(file).runs())
+        halves = split_scan(self, file, scan) if split and block else None
+        if halves is None:
+            self._scan_runs(scan, runs, block)
+            return scan
+        try:
+            self._scan_runs(scan, halves.first(runs, scan), block)
+            halves.join(scan)  # the child's facts merged, when the first half stopped for them
+        finally:
+            halves.close()
+        return scan
+
+    def _scan_runs(self, scan: _Scan, runs: Iterator[Run], block: bool) -> None:
+        """The first pass over runs of lines (numbered), into ``scan`` (set up by :meth:`_scan`;
+        its counts start from zero)."""
+        assert scan.shape is not None and scan.regex is not None
+        match = scan.regex.match
+        bracket = scan.shape.bracket
+        finditer = g.compile_shape(scan.shape, block=True).finditer if block else None
         evidence = scan.evidence
-        evidence.year_pos = scan.year_pos
         year_pos = scan.year_pos
         last_date: str | None = None
         same = 0  # headers since the last date change with that same date (counted in bulk)
         headers = 0
         authors = scan.authors
         starts = g.DELETED_STARTS
-        line_no = 0
-        for run, _ in TextLines(file).runs():
+        for run, _, base in runs:
             scan.run_headers.append(headers)
-            base = line_no  # the number of the line before the run
-            line_no += len(run)
             view = None
             if finditer is not None:
                 text = "\n" + "\n".join(run)
@@ -383,7 +401,6 @@ class WhatsAppTxt(Parser):
                     authors[author] = 1
         evidence.repeat(same)
         scan.headers = headers
-        return scan
 
     def _scan_rest(self, scan: _Scan, line_no: int, rest: str) -> str | None:
         """What the part of an Android header line after the time says: its author (stripped),
@@ -581,7 +598,7 @@ class WhatsAppTxt(Parser):
         per author, kind and attachment: :meth:`_State.message`), not yielded; the second pass
         over a large export is then split between two processes
         (:mod:`triage.parsers.whatsapp_txt_halves`)."""
-        scan = self._scan(file, ctx, by_line)
+        scan = self._scan(file, ctx, by_line, split=sink is not None)
         if scan.shape is None or scan.regex is None:
             ctx.warn(file.logical, "no header lines", "no line has a WhatsApp export header")
             return

@@ -269,23 +269,30 @@ class OrderEvidence:
     p_changes: int = 0
     q_changes: int = 0
     _prev: tuple[int, int, int] | None = field(default=None, repr=False)
+    _first: tuple[int, int, int] | None = field(default=None, repr=False)  # for merge()
 
     def add(self, p: int, q: int, year: int) -> None:
+        if self._first is None:
+            self._first = (p, q, year)
         self.headers += 1
         self.max_p = max(self.max_p, p)
         self.max_q = max(self.max_q, q)
         self.p_over_12 += p > 12
         self.q_over_12 += q > 12
         if self._prev is not None:
-            pp, pq, py = self._prev
-            if py == year:
-                if p < pp and q > pq:
-                    self.p_drops += 1
-                elif q < pq and p > pp:
-                    self.q_drops += 1
-                self.p_changes += p != pp
-                self.q_changes += q != pq
+            self._compare(self._prev, p, q, year)
         self._prev = (p, q, year)
+
+    def _compare(self, prev: tuple[int, int, int], p: int, q: int, year: int) -> None:
+        """A date against the one before it (within one year only)."""
+        pp, pq, py = prev
+        if py == year:
+            if p < pp and q > pq:
+                self.p_drops += 1
+            elif q < pq and p > pp:
+                self.q_drops += 1
+            self.p_changes += p != pp
+            self.q_changes += q != pq
 
     def repeat(self, times: int) -> None:
         """The date last added, seen ``times`` more times in a row: nothing new to compare."""
@@ -294,6 +301,28 @@ class OrderEvidence:
             self.headers += times
             self.p_over_12 += times * (p > 12)
             self.q_over_12 += times * (q > 12)
+
+    def merge(self, later: OrderEvidence) -> None:
+        """Add the evidence of the headers that follow this one's (gathered from scratch), as
+        if added here: ``later``'s first date compared with this one's last. (Its first
+        header, when it has this one's last date, was added there rather than repeated: the same
+        counts, and the comparison of a date with itself changes nothing.)"""
+        first = later._first
+        if first is not None and self._prev is not None:
+            self._compare(self._prev, *first)
+        self.headers += later.headers
+        self.max_p = max(self.max_p, later.max_p)
+        self.max_q = max(self.max_q, later.max_q)
+        self.p_over_12 += later.p_over_12
+        self.q_over_12 += later.q_over_12
+        self.p_drops += later.p_drops
+        self.q_drops += later.q_drops
+        self.p_changes += later.p_changes
+        self.q_changes += later.q_changes
+        if self._first is None:
+            self._first = first
+        if later._prev is not None:
+            self._prev = later._prev
 
     def as_dict(self) -> dict[str, Any]:
         return {

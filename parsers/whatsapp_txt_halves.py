@@ -36,12 +36,14 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING, Any
 
+from triage.evidence import FolderContainer
 from triage.jsonl import MAX_CONVERSATIONS, MAX_PARTIES
 from triage.text_lines import TextLines
 
 if TYPE_CHECKING:
     from triage.parsers.whatsapp_txt import Run, _Reading, _Scan, _State
 
+    from triage.evidence import EvidenceFile
     from triage.ingest import MessageSink
 
 #: From this size of export the second pass is split. Below it a fork and the copy of the
@@ -49,6 +51,13 @@ if TYPE_CHECKING:
 SPLIT_FROM = 4 * 2**20
 #: Set by tests: the child stops at once (the fallback is then what is read).
 CHILD_FAILS = False
+
+
+def readable_in_two(file: EvidenceFile) -> bool:
+    """Whether two processes can read ``file`` at once: a file in a folder is opened afresh at
+    each open. A member of an archive is read through the archive's one handle, whose offset a
+    fork shares (zipfile seeks it before each read: the two processes' reads would interleave)."""
+    return isinstance(file.container, FolderContainer)
 
 
 def split_second_pass(
@@ -62,6 +71,7 @@ def split_second_pass(
         not hasattr(os, "fork")
         or (os.cpu_count() or 1) < 2
         or state.file.size < SPLIT_FROM
+        or not readable_in_two(state.file)
         or middle < 1
         or len(writer._parties) + len(writer._party_ids) + 4 * len(scan.authors) + 64 >= MAX_PARTIES
         or len(writer._conversations) + 2 >= MAX_CONVERSATIONS
