@@ -183,3 +183,21 @@ def test_a_large_case_on_one_core_writes_the_same_file(
     one = _stage(before, tmp_path / "one.sqlite", parallel=None)
     assert one == beside
     assert (tmp_path / "one.sqlite").read_bytes() == (tmp_path / "beside.sqlite").read_bytes()
+
+
+def test_a_failure_in_the_stage_is_the_one_raised(
+    before: tuple[Path, Case, dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Even when the journal cannot be put back after it (the store stays in its log mode)."""
+
+    def boom(self, store, case, settings):  # noqa: ANN001, ANN202
+        raise RuntimeError("disk full while analysing")
+
+    monkeypatch.setattr(type(analysers()[1]), "run", boom)
+    monkeypatch.setattr(stage, "_rollback_journal", lambda store: 1 / 0)
+    source, case, values = before
+    shutil.copy(source, tmp_path / "s.sqlite")
+    store = Store(sqlite3.connect(tmp_path / "s.sqlite"), tmp_path / "s.sqlite")
+    with pytest.raises(RuntimeError, match="disk full"):
+        stage.run_analysers(store, case, Settings(copy.deepcopy(values)), parallel=True)
+    store.close()

@@ -103,11 +103,20 @@ def run_analysers(
                     helper.tell(f"recorded {analyser.name}\n".encode())
                 findings += len(produced)
                 settings.values.setdefault("analysers", {})[analyser.name] = analyser.version
-    finally:
+    except BaseException:
+        # The stage's own failure is the one to report: the journal is put back if it can be.
         if helper is not None:
             helper.close()
         if logged:
-            _rollback_journal(store)
+            try:
+                _rollback_journal(store)
+            except Exception:  # noqa: BLE001, S110 - the failure in flight says what went wrong
+                pass
+        raise
+    if helper is not None:
+        helper.close()
+    if logged:
+        _rollback_journal(store)
     return findings
 
 
