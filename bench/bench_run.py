@@ -251,6 +251,28 @@ The whole run at 314946b, all of the day's work (14:26-14:27, load 1.0-1.2): nai
 run 24.0 / 27.4 s wall, 33.7 / 38.6 s CPU; ratio 17.3 / 13.6 wall; peak RSS 358-359 MiB; 1,977
 bytes/message output, 638 in case.sqlite. On this machine the naive export alone varies by 45 %
 between runs a minute apart (1.36-2.11 s), so a single ratio says little. Target not met.
+
+Second session of 2 December 2026 (15:07-18:07 UTC, a faster machine; from here on ``triage`` runs
+from a compiled copy and ``--repeat 3`` takes the fastest of three alternating rounds). Start,
+main b36b74f (15:12, load 0.9): naive 1.16 s; run 16.15 s wall / 23.9 s CPU; ratio 13.9; peak
+RSS 360 MiB. In the main process then: detection 0.27 s, reading 4.6 s (the parse worker beside
+it), analysers 3.0 s with the second core idle, report 6.6-7.2 s with the exports' process
+beside it (3.5 s CPU). What was done: the analysers' gaps, lexicon and groups in a second
+process with the store in WAL mode for the stage (triage/analysers/stage.py), the correspondent
+counts per conversation and sender; a share of the conversation pages in a forked process
+(triage/report/conversation_share.py), each reading only its conversations; batches prepared
+for the store in the parse worker (triage/store/message_cells.py); the cyclic collector held
+off through the report (triage/collector.py); scipy imported only where pictures are hashed.
+End, main 1a8b60c (17:02-17:05, the machine otherwise idle): 300,000 rows: naive 1.49 / 1.21 /
+1.21 s; run 14.10 / 14.45 / 13.55 s wall, 23.6 s CPU; **ratio 11.2** (fastest of each; an
+earlier round at 17:00 gave 12.84 s against 1.18 s, 10.9); peak RSS 297 MiB; 1,977
+bytes/message, 638 in case.sqlite. In the main process (17:00): detection 0.18 s, reading 4.7 s
+wall / 3.2 s CPU (it waits for the parse worker, now the stage's critical path), analysers
+1.6 s / 1.4 s, report 6.0-6.2 s / 4.4-4.6 s (three processes on two cores). 1,000,000 rows
+(17:04): naive 3.99 s; run 44.5 s wall / 77.9 s CPU (was 86.9 / 118.9 s); ratio 11.2; **peak RSS
+771 MiB** (was 918). Two runs into two folders: every output identical but the manifest's times
+(case.sqlite ``cmp``-identical). Target (<= 10 at 300k) not met: the run's CPU time (23.6 s) on
+two cores puts its floor near 11.8 s, so what is left is CPU, not balance.
 """
 
 from __future__ import annotations
