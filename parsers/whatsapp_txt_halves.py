@@ -30,13 +30,13 @@ from __future__ import annotations
 import copy
 import os
 import pickle
-import signal
 import tempfile
 from collections import Counter
 from collections.abc import Iterator
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from triage.evidence import FolderContainer
+from triage.forking import fork_piped, stop_child
 from triage.jsonl import MAX_CONVERSATIONS, MAX_PARTIES
 from triage.text_lines import TextLines
 
@@ -83,6 +83,30 @@ def split_second_pass(
         return None
 
 
+class _Forked(Protocol):
+    pid: int | None
+    pipe: int | None
+
+
+def reap(half: _Forked) -> None:
+    """Let go of a half's pipe and collect its ended child (a half of this module or of
+    ``whatsapp_txt_scan_halves``)."""
+    if half.pipe is not None:
+        os.close(half.pipe)
+        half.pipe = None
+    if half.pid is not None:
+        os.waitpid(half.pid, 0)
+        half.pid = None
+
+
+def stop(half: _Forked) -> None:
+    """End a half's child if it still runs, and let go of its pipe."""
+    if half.pid is not None:
+        stop_child(half.pid)
+        half.pid = None
+    reap(half)
+
+
 class Halves:
     """A child process reading the runs of lines from ``middle`` on; this process reads the
     ones before (:meth:`first`), then takes the child's (:meth:`join`) or reads them too
@@ -98,22 +122,17 @@ class Halves:
         self._at: Run | None = None
         self._runs: Iterator[Run] = iter(())
         self.out: IO[bytes] = tempfile.TemporaryFile()
-        readable, writable = os.pipe()
         sink.writer.journal = []  # what this process defines from here
-        try:
-            pid = os.fork()
-        except OSError:
-            os.close(readable)
-            os.close(writable)
+        forked = fork_piped()
+        if forked is None:
             self.out.close()
             sink.writer.journal = None
-            raise
+            raise OSError("no second process")
+        pid, fd = forked
         if pid == 0:  # the child: never returns
-            os.close(readable)
-            self._child(writable)
-        os.close(writable)
+            self._child(fd)
         self.pid: int | None = pid
-        self.pipe: int | None = readable
+        self.pipe: int | None = fd
 
     # -- this process -----------------------------------------------------------------------------
     def first(self, lines: TextLines) -> Iterator[Run]:
@@ -229,21 +248,11 @@ class Halves:
         stream.flush()
 
     def _reap(self) -> None:
-        if self.pipe is not None:
-            os.close(self.pipe)
-            self.pipe = None
-        if self.pid is not None:
-            os.waitpid(self.pid, 0)
-            self.pid = None
+        reap(self)
 
     def close(self) -> None:
         """Stop the child if it still runs (this half stopped early), and let go of its files."""
-        if self.pid is not None:
-            try:
-                os.kill(self.pid, signal.SIGKILL)
-            except OSError:
-                pass
-        self._reap()
+        stop(self)
         self.sink.writer.journal = None
         self.out.close()
 

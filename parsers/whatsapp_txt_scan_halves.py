@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import os
 import pickle
-import signal
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from triage.parsers.whatsapp_txt_halves import readable_in_two
+from triage.parsers.whatsapp_txt_halves import readable_in_two, reap, stop
 
 from triage import text_lines
+from triage.forking import fork_piped
 
 if TYPE_CHECKING:
     from triage.parsers.whatsapp_txt import Run, WhatsAppTxt, _Scan
@@ -68,19 +68,14 @@ class ScanHalves:
     def __init__(self, parser: WhatsAppTxt, file: EvidenceFile, scan: _Scan, middle: int) -> None:
         self.middle = middle
         self.result: dict[str, Any] | None = None  # the child's facts, once taken
-        readable, writable = os.pipe()
-        try:
-            pid = os.fork()
-        except OSError:
-            os.close(readable)
-            os.close(writable)
-            raise
+        forked = fork_piped()
+        if forked is None:
+            raise OSError("no second process")
+        pid, fd = forked
         if pid == 0:  # the child: never returns
-            os.close(readable)
-            self._child(writable, parser, file, scan)
-        os.close(writable)
+            self._child(fd, parser, file, scan)
         self.pid: int | None = pid
-        self.pipe: int | None = readable
+        self.pipe: int | None = fd
 
     # -- this process -----------------------------------------------------------------------------
     def first(self, runs: Iterator[Run], scan: _Scan) -> Iterator[Run]:
@@ -116,21 +111,11 @@ class ScanHalves:
             return None
 
     def _reap(self) -> None:
-        if self.pipe is not None:
-            os.close(self.pipe)
-            self.pipe = None
-        if self.pid is not None:
-            os.waitpid(self.pid, 0)
-            self.pid = None
+        reap(self)
 
     def close(self) -> None:
         """Stop the child if it still runs (the first half ended before the middle, or failed)."""
-        if self.pid is not None:
-            try:
-                os.kill(self.pid, signal.SIGKILL)
-            except OSError:
-                pass
-        self._reap()
+        stop(self)
 
     # -- the child -----------------------------------------------------------------------------
     def _child(self, pipe: int, parser: WhatsAppTxt, file: EvidenceFile, scan: _Scan) -> None:

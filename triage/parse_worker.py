@@ -47,15 +47,14 @@ import itertools
 import operator
 import os
 import pickle
-import signal
 import struct
 import sys
-import warnings
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from triage import model
 from triage.forking import can_fork as _can_fork
+from triage.forking import fork_piped, stop_child
 from triage.forking import own_stream as _own_stream
 from triage.ingest import parse_detection
 from triage.registry import ParseContext
@@ -199,29 +198,13 @@ class _Worker:
         result: SourceResult,
         prepare: Callable[[list[Record]], Any] | None = None,
     ) -> _Worker | None:
-        try:
-            read, write = os.pipe()
-        except OSError:
+        forked = fork_piped(_widen)
+        if forked is None:
             return None
-        _widen(write)
-        for stream in (sys.stdout, sys.stderr):
-            if stream is not None:
-                stream.flush()  # else the child would hold a copy of what is pending
-        try:
-            with warnings.catch_warnings():
-                # Python 3.12 warns on forking with threads running (a progress display's): the
-                # child takes none of their locks (see the module's docstring).
-                warnings.simplefilter("ignore", DeprecationWarning)
-                pid = os.fork()
-        except OSError:
-            os.close(read)
-            os.close(write)
-            return None
+        pid, fd = forked
         if pid == 0:  # pragma: no cover - the child; measured by what the parent receives
-            os.close(read)
-            _child(detection, ctx, result, prepare, write)
-        os.close(write)
-        return cls(pid, open(read, "rb"))
+            _child(detection, ctx, result, prepare, fd)
+        return cls(pid, open(fd, "rb"))
 
     def frame(self) -> tuple | None:
         """The next batch (its records) or the end from the child; ``None`` when it failed."""
@@ -252,11 +235,7 @@ class _Worker:
 
     def stop(self) -> None:
         """End the child (if still running) and collect it."""
-        try:
-            os.kill(self.pid, signal.SIGKILL)  # a child that has ended is a zombie until waited
-        except ProcessLookupError:
-            pass
-        os.waitpid(self.pid, 0)
+        stop_child(self.pid)
         self.pipe.close()
 
 

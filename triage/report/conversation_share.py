@@ -26,13 +26,11 @@ from __future__ import annotations
 import gc
 import os
 import pickle
-import signal
 import sys
 import traceback
-import warnings
 from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 
-from triage.forking import can_fork, own_stream
+from triage.forking import can_fork, fork_piped, own_stream, stop_child
 from triage.report import search
 from triage.report.held import Held
 from triage.store import PageMessage
@@ -161,28 +159,13 @@ class _Child:
 
     @classmethod
     def start(cls, report: Report, positions: list[int]) -> _Child | None:
-        try:
-            read, write = os.pipe()
-        except OSError:
+        forked = fork_piped()
+        if forked is None:
             return None
-        for stream in (sys.stdout, sys.stderr):
-            if stream is not None:
-                stream.flush()  # else the child would hold a copy of what is pending
-        try:
-            with warnings.catch_warnings():
-                # Python 3.12 warns on forking with threads running (a progress display's): the
-                # child takes none of their locks (see the module's docstring).
-                warnings.simplefilter("ignore", DeprecationWarning)
-                pid = os.fork()
-        except OSError:
-            os.close(read)
-            os.close(write)
-            return None
+        pid, fd = forked
         if pid == 0:  # pragma: no cover - the child; measured by what the parent receives
-            os.close(read)
-            _child(report, positions, write)
-        os.close(write)
-        return cls(pid, open(read, "rb"))
+            _child(report, positions, fd)
+        return cls(pid, open(fd, "rb"))
 
     def result(self) -> Written | None:
         """What the child wrote, once it has ended; ``None`` when it failed."""
@@ -205,11 +188,7 @@ class _Child:
         if self.pipe.closed:
             return
         if not self.ended:
-            try:
-                os.kill(self.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            os.waitpid(self.pid, 0)
+            stop_child(self.pid)
             self.ended = True
         self.pipe.close()
 
