@@ -99,6 +99,20 @@ def reap(half: _Forked) -> None:
         half.pid = None
 
 
+def received(half: _Forked) -> Any:
+    """What a half's child sent through its pipe, once the child has ended and been collected
+    (``None`` when it sent nothing readable)."""
+    chunks = []
+    assert half.pipe is not None
+    while chunk := os.read(half.pipe, 1 << 16):
+        chunks.append(chunk)
+    reap(half)
+    try:
+        return pickle.loads(b"".join(chunks))  # noqa: S301 - our own child's
+    except Exception:
+        return None
+
+
 def stop(half: _Forked) -> None:
     """End a half's child if it still runs, and let go of its pipe."""
     if half.pid is not None:
@@ -219,15 +233,7 @@ class Halves:
 
     def _result(self) -> dict[str, Any] | None:
         """What the child sent, once it has ended (``None`` when it sent nothing readable)."""
-        chunks = []
-        assert self.pipe is not None
-        while chunk := os.read(self.pipe, 1 << 16):
-            chunks.append(chunk)
-        self._reap()
-        try:
-            return pickle.loads(b"".join(chunks))  # noqa: S301 - our own child's
-        except Exception:
-            return None
+        return received(self)
 
     def _copy(self, writer: Any, skip: list[tuple[int, int]]) -> None:
         """The child's lines after this process's, less the lines that defined keys defined

@@ -25,7 +25,7 @@ import pickle
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from triage.parsers.whatsapp_txt_halves import readable_in_two, reap, stop
+from triage.parsers.whatsapp_txt_halves import readable_in_two, reap, received, stop
 
 from triage import text_lines
 from triage.forking import fork_piped
@@ -100,15 +100,7 @@ class ScanHalves:
 
     def _result(self) -> dict[str, Any] | None:
         """What the child sent, once it has ended (``None`` when it sent nothing readable)."""
-        chunks = []
-        assert self.pipe is not None
-        while chunk := os.read(self.pipe, 1 << 16):
-            chunks.append(chunk)
-        self._reap()
-        try:
-            return pickle.loads(b"".join(chunks))  # noqa: S301 - our own child's
-        except Exception:
-            return None
+        return received(self)
 
     def _reap(self) -> None:
         reap(self)
