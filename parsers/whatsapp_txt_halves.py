@@ -32,8 +32,8 @@ import os
 import pickle
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
-from typing import IO, TYPE_CHECKING, Any, Protocol
+from collections.abc import Callable, Iterator
+from typing import IO, TYPE_CHECKING, Any, NoReturn, Protocol
 
 from triage.evidence import FolderContainer
 from triage.forking import fork_piped, stop_child
@@ -111,6 +111,22 @@ def received(half: _Forked) -> Any:
         return pickle.loads(b"".join(chunks))  # noqa: S301 - our own child's
     except Exception:
         return None
+
+
+def answer(pipe: int, work: Callable[[], dict[str, Any]]) -> NoReturn:
+    """In a half's child: send what ``work`` gives (or, when it fails in any way, that it
+    failed, so the parent reads the half itself) and end the child, which :func:`received`
+    reads."""
+    try:
+        result = work()
+    except BaseException as exc:
+        result = {"ok": False, "why": f"{type(exc).__name__}: {exc}"}
+    try:
+        data = pickle.dumps(result)
+        while data:
+            data = data[os.write(pipe, data) :]
+    finally:
+        os._exit(0)
 
 
 def stop(half: _Forked) -> None:
@@ -264,16 +280,7 @@ class Halves:
 
     # -- the child -----------------------------------------------------------------------------
     def _child(self, pipe: int) -> None:
-        try:
-            result = self._second_half()
-        except BaseException as exc:  # any failure: the parent reads the half itself
-            result = {"ok": False, "why": f"{type(exc).__name__}: {exc}"}
-        try:
-            data = pickle.dumps(result)
-            while data:
-                data = data[os.write(pipe, data) :]
-        finally:
-            os._exit(0)
+        answer(pipe, self._second_half)
 
     def _second_half(self) -> dict[str, Any]:
         if CHILD_FAILS:

@@ -21,11 +21,10 @@ against 0.51-0.66 s (load 3.3).
 from __future__ import annotations
 
 import os
-import pickle
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from triage.parsers.whatsapp_txt_halves import readable_in_two, reap, received, stop
+from triage.parsers.whatsapp_txt_halves import answer, readable_in_two, reap, received, stop
 
 from triage import text_lines
 from triage.forking import fork_piped
@@ -111,16 +110,7 @@ class ScanHalves:
 
     # -- the child -----------------------------------------------------------------------------
     def _child(self, pipe: int, parser: WhatsAppTxt, file: EvidenceFile, scan: _Scan) -> None:
-        try:
-            result = self._second_half(parser, file, scan)
-        except BaseException as exc:  # any failure: the parent scans the half itself
-            result = {"ok": False, "why": f"{type(exc).__name__}: {exc}"}
-        try:
-            data = pickle.dumps(result)
-            while data:
-                data = data[os.write(pipe, data) :]
-        finally:
-            os._exit(0)
+        answer(pipe, lambda: self._second_half(parser, file, scan))
 
     def _second_half(self, parser: WhatsAppTxt, file: EvidenceFile, scan: _Scan) -> dict[str, Any]:
         if CHILD_FAILS:
