@@ -6,8 +6,10 @@ A pure view of the ``chronology.timeline`` findings the chronology analyser wrot
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from pathlib import Path
 
+from triage.report.exports import analyser_findings
 from triage.store import Finding, Store
 
 COLUMNS = (
@@ -25,15 +27,19 @@ COLUMNS = (
 )
 
 
-def timelines(store: Store) -> list[Finding]:
-    return [f for f in store.findings("chronology") if f.rule == "chronology.timeline"]
+def timelines(store: Store, findings: Sequence[Finding] | None = None) -> list[Finding]:
+    """The timeline findings (of ``findings`` when the caller has read the store's)."""
+    chronologies = analyser_findings(store, "chronology", findings)
+    return [f for f in chronologies if f.rule == "chronology.timeline"]
 
 
-def write_chronology_csv(store: Store, path: Path) -> None:
+def write_chronology_csv(
+    store: Store, path: Path, findings: Sequence[Finding] | None = None
+) -> None:
     with open(path, "w", newline="", encoding="utf-8-sig") as handle:
         writer = csv.writer(handle)
         writer.writerow(COLUMNS)
-        for f in timelines(store):
+        for f in timelines(store, findings):
             for e in f.data["events"]:
                 s = e["source"]
                 ident = next(

@@ -45,17 +45,19 @@ class ExportsFailed(RuntimeError):
 
 def write_exports(store: Store, case: Case, out: Path) -> None:
     """Every export of the case store into ``out``, in this process."""
-    write_findings_json(store, out / "findings.json")
+    # The findings are read once for the eight exports and sheets made from them.
+    findings = store.findings()
+    write_findings_json(store, out / "findings.json", findings)
     # One read of the messages writes messages.csv and the workbook's messages sheet.
     book = Workbook(store, case, out / WORKBOOK_NAME)
     write_messages_csv(store, out / "messages.csv", case, sheet=book)
-    write_calls_csv(store, out / "calls.csv", case)
-    write_findings_csv(store, out / "findings.csv")
-    chronology.write_chronology_csv(store, out / "chronology.csv")
-    write_group_members_csv(store, out / "group_members.csv")
+    write_calls_csv(store, out / "calls.csv", case, findings)
+    write_findings_csv(store, out / "findings.csv", findings)
+    chronology.write_chronology_csv(store, out / "chronology.csv", findings)
+    write_group_members_csv(store, out / "group_members.csv", findings)
     write_lexicon_hits_csv(store, out / "lexicon_hits.csv")
     write_pictures_csv(store, out / "pictures.csv")
-    book.close()
+    book.close(findings)
 
 
 # The second process: a fresh interpreter (not a fork: this one holds an open SQLite connection)

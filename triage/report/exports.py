@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Protocol
@@ -22,7 +22,7 @@ import orjson
 from triage.casefile import Case
 from triage.model import iso_utc
 from triage.report.coverage_view import all_pictures
-from triage.store import Store
+from triage.store import Finding, Store
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _GUARDED = frozenset(FORMULA_START)
@@ -42,7 +42,7 @@ def _text(value: str | None) -> str:
     return "'" + value if value.startswith(FORMULA_START) else value
 
 
-def finding_devices(store: Store, findings: list[Any]) -> dict[int, list[dict[str, str]]]:
+def finding_devices(store: Store, findings: Sequence[Any]) -> dict[int, list[dict[str, str]]]:
     """finding id -> the devices (key and case-file label, in case-file order) holding the
     messages it rests on, their copies included, or the device it is about (``data.device``).
     With one device, every finding resting on messages is on it, and nothing is queried."""
@@ -62,8 +62,25 @@ def finding_devices(store: Store, findings: list[Any]) -> dict[int, list[dict[st
     return out
 
 
-def write_findings_json(store: Store, path: Path) -> None:
-    findings = store.findings()
+def read_findings(store: Store, findings: Sequence[Finding] | None) -> Sequence[Finding]:
+    """The store's findings: ``findings`` when the caller has read them already (the exports
+    process reads them once for its nine readers, about 0.04 s each at 300,000 messages)."""
+    return store.findings() if findings is None else findings
+
+
+def analyser_findings(
+    store: Store, analyser: str, findings: Sequence[Finding] | None
+) -> Sequence[Finding]:
+    """``store.findings(analyser)``, taken from ``findings`` when the caller has read them."""
+    if findings is None:
+        return store.findings(analyser)
+    return [f for f in findings if f.analyser == analyser]
+
+
+def write_findings_json(
+    store: Store, path: Path, findings: Sequence[Finding] | None = None
+) -> None:
+    findings = read_findings(store, findings)
     refs = store.provenance_of(r for f in findings for r in f.refs)
     devices = finding_devices(store, findings)
     data = {
@@ -441,12 +458,17 @@ CALL_COLUMNS = (
 )
 
 
-def write_calls_csv(store: Store, path: Path, case: Case | None = None) -> None:
+def write_calls_csv(
+    store: Store,
+    path: Path,
+    case: Case | None = None,
+    findings: Sequence[Finding] | None = None,
+) -> None:
     """One row per call in time order; the case contact, duty status and night come from the
     ``duty.contact-split`` findings (empty when no analyser placed the call)."""
     names = {c.key: c.name for c in case.contacts} if case else {}
     placed: dict[int, tuple[str, str, bool]] = {}
-    for f in store.findings():
+    for f in read_findings(store, findings):
         if f.rule != "duty.contact-split" or not f.subject:
             continue
         for ref in (f.data.get("calls") or {}).get("refs", []):
@@ -491,7 +513,7 @@ def write_calls_csv(store: Store, path: Path, case: Case | None = None) -> None:
             )
 
 
-def write_findings_csv(store: Store, path: Path) -> None:
+def write_findings_csv(store: Store, path: Path, findings: Sequence[Finding] | None = None) -> None:
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(
@@ -500,7 +522,7 @@ def write_findings_csv(store: Store, path: Path) -> None:
                 "message_ids", "devices",
             )
         )  # fmt: skip
-        findings = store.findings()
+        findings = read_findings(store, findings)
         devices = finding_devices(store, findings)
         for f in findings:
             writer.writerow(
@@ -521,7 +543,9 @@ def write_findings_csv(store: Store, path: Path) -> None:
             )
 
 
-def write_group_members_csv(store: Store, path: Path) -> None:
+def write_group_members_csv(
+    store: Store, path: Path, findings: Sequence[Finding] | None = None
+) -> None:
     """One row per group conversation and member, from the groups analyser's findings."""
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
@@ -533,7 +557,7 @@ def write_group_members_csv(store: Store, path: Path) -> None:
                 "last_read_utc", "events",
             )
         )  # fmt: skip
-        for f in store.findings("groups"):
+        for f in analyser_findings(store, "groups", findings):
             for m in f.data["members"]:
                 writer.writerow(
                     [

@@ -38,7 +38,7 @@ from xlsxwriter.utility import xl_col_to_name
 from triage.casefile import Case
 from triage.limits import limit
 from triage.model import parse_iso_utc
-from triage.report.exports import MESSAGE_COLUMNS, finding_devices, message_rows
+from triage.report.exports import MESSAGE_COLUMNS, finding_devices, message_rows, read_findings
 from triage.report.headlines import counterparty_text, roster_used
 from triage.store import Finding, Store
 
@@ -311,14 +311,17 @@ class Workbook:
              "message"]
         )  # fmt: skip
 
-    def close(self) -> None:
+    def close(self, findings: Sequence[Finding] | None = None) -> None:
+        """Write the other sheets (from ``findings`` when the caller has read the store's) and
+        the file."""
         self._closing_row()
         self.sheet.close()
         store, book, local = self.store, self.book, self.local
-        _table(book, "findings", *_findings(store))
-        _table(book, "contacts", *_contacts(store, self.case, local))
-        _table(book, "gaps", *_gaps(store, local))
-        _table(book, "exhibits", *_exhibits(store, self.case, local))
+        findings = read_findings(store, findings)
+        _table(book, "findings", *_findings(store, findings))
+        _table(book, "contacts", *_contacts(findings, self.case, local))
+        _table(book, "gaps", *_gaps(findings, local))
+        _table(book, "exhibits", *_exhibits(findings, self.case, local))
         book.wb.close()
 
 
@@ -358,8 +361,9 @@ class _Local:
         return when.astimezone(self.zone).replace(tzinfo=None)
 
 
-def _findings(store: Store) -> tuple[list[str], Iterator[list[Any]], str]:
-    findings = store.findings()
+def _findings(
+    store: Store, findings: Sequence[Finding]
+) -> tuple[list[str], Iterator[list[Any]], str]:
     devices = finding_devices(store, findings)
     header = [
         "finding_id", "analyser", "rule", "subject", "title", "why", "weight", "message_ids",
@@ -383,7 +387,7 @@ def _findings(store: Store) -> tuple[list[str], Iterator[list[Any]], str]:
 
 
 def _contacts(
-    store: Store, case: Case, local: _Local
+    findings: Sequence[Finding], case: Case, local: _Local
 ) -> tuple[list[str], Iterator[list[Any]], str]:
     header = [
         "contact_key",
@@ -401,7 +405,7 @@ def _contacts(
         "summary",
     ]
     by_subject: dict[tuple[str, str | None], Finding] = {}
-    for f in store.findings():
+    for f in findings:
         by_subject.setdefault((f.rule, f.subject), f)
 
     def rows() -> Iterator[list[Any]]:
@@ -432,7 +436,7 @@ def _contacts(
     return header, rows(), "summary"
 
 
-def _gaps(store: Store, local: _Local) -> tuple[list[str], Iterator[list[Any]], str]:
+def _gaps(findings: Sequence[Finding], local: _Local) -> tuple[list[str], Iterator[list[Any]], str]:
     header = [
         "finding_id",
         "conversation",
@@ -468,14 +472,14 @@ def _gaps(store: Store, local: _Local) -> tuple[list[str], Iterator[list[Any]], 
             f.data.get("window_end_utc"),
             f.why,
         ]
-        for f in store.findings()
+        for f in findings
         if f.rule == "gap.id"
     )
     return header, rows, "why"
 
 
 def _exhibits(
-    store: Store, case: Case, local: _Local
+    findings: Sequence[Finding], case: Case, local: _Local
 ) -> tuple[list[str], Iterator[list[Any]], str]:
     names = {c.key: c.name for c in case.contacts}
     header = [
@@ -499,7 +503,7 @@ def _exhibits(
     ]
 
     def rows() -> Iterator[list[Any]]:
-        for f in store.findings():
+        for f in findings:
             if f.rule != "exhibit.match":
                 continue
             d = f.data
