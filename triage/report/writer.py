@@ -15,6 +15,7 @@ messages at all.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import itertools
 import re
@@ -69,7 +70,11 @@ STATUS_COLOURS = {
 }
 
 
+@functools.cache
 def environment() -> Environment:
+    """The pages' template environment, one per process, so that each template is compiled once
+    in it (all fourteen: 0.17-0.26 s of CPU), when first rendered or ahead of the report by
+    :func:`compile_templates`; a forked process inherits what was compiled before the fork."""
     env = Environment(
         loader=PackageLoader("triage.report", "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
@@ -84,6 +89,14 @@ def environment() -> Environment:
     env.filters["per100"] = formats.per_100
     env.filters["flatten"] = flatten
     return env
+
+
+def compile_templates() -> None:
+    """Compile every page template into :func:`environment` now: ``triage run`` does it while
+    SQLite builds the store's indexes (triage.run), so the report does not."""
+    env = environment()
+    for name in env.list_templates(extensions=["j2"]):
+        env.get_template(name)
 
 
 def _shown(value: Any) -> Any:
