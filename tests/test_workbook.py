@@ -227,9 +227,9 @@ def _written(path: Path, rows: list[list], direct: bool, monkeypatch) -> tuple[b
     taken = 0
     write = workbook._Sheet._direct
 
-    def counted(self, row, values):
+    def counted(self, row, runs, kept):
         nonlocal taken
-        wrote = write(self, row, values)
+        wrote = write(self, row, runs, kept)
         taken += wrote and self.name == "messages"
         return wrote
 
@@ -289,3 +289,62 @@ def test_a_worksheet_without_the_internals_gets_no_direct_rows(tmp_path: Path, m
     book.wb.close()
     values = list(openpyxl.load_workbook(tmp_path / "book.xlsx")["messages"].values)
     assert values == [("a", "b"), (1, "one")]
+
+
+def test_kept_runs_are_the_bytes_of_their_cells(tmp_path: Path, monkeypatch) -> None:
+    """A row handed in runs, some kept (their XML made once per run object and joined with
+    each row's number), is written as the same cells handed one by one through xlsxwriter."""
+    kept = (False, True, False, True)
+    plain = ("whatsapp", 7, None, "Chat, with comma")
+    empty = ("", None)  # shorter: the runs after it move two columns to the left
+    dated = (dt.datetime(2024, 3, 31, 1, 59, 59, 250_000), "on duty")
+    awkward = ("a & b", 1)  # text xlsxwriter escapes: the row goes through it
+    rows = [
+        ((n, f"row {n}"), plain if n % 3 else empty, (f"body {n}",), dated if n % 5 else awkward)
+        for n in range(1, 250)
+    ]
+    rows.append(((250, "last"), empty, (None,), empty))
+
+    taken = 0
+    write = workbook._Sheet._direct
+
+    def counted(self, row, runs, kept):
+        nonlocal taken
+        wrote = write(self, row, runs, kept)
+        taken += wrote
+        return wrote
+
+    monkeypatch.setattr(workbook._Sheet, "_direct", counted)
+
+    def written(path: Path, direct: bool) -> bytes:
+        book = workbook._Book(path)
+        book.wb.set_properties({"created": workbook.CREATED})
+        sheet = workbook._Sheet(book, "messages", list("abcdefghi"), {})
+        sheet.direct = direct
+        for runs in rows:
+            if direct:
+                sheet.add_runs(runs, kept)
+            else:
+                sheet.add([value for run in runs for value in run])
+        sheet.close()
+        book.wb.close()
+        return path.read_bytes()
+
+    runs = written(tmp_path / "runs.xlsx", True)
+    # Every row but the fifths (with the awkward run) went direct.
+    assert taken == 249 - 49 + 1
+    assert runs == written(tmp_path / "cells.xlsx", False)
+    values = list(openpyxl.load_workbook(tmp_path / "runs.xlsx")["messages"].values)
+    assert values[1] == (1, "row 1", "whatsapp", 7, None, "Chat, with comma", "body 1", *dated)
+    # A kept run met again in other columns (after a shorter run) is written in those.
+    assert values[3] == (3, "row 3", None, None, "body 3", *dated, None, None)
+    assert values[5] == (5, "row 5", "whatsapp", 7, None, "Chat, with comma", "body 5", "a & b", 1)
+    assert values[-1] == (250, "last", None, None, None, None, None, None, None)
+
+
+def test_whole_numbers_are_written_as_xlsxwriter_formats_them() -> None:
+    """The digits of a whole number below 10**15 are its "%.16G" text (xlsxwriter's)."""
+    edge = workbook._DIGITS_EXACT
+    for value in (0, 1, -1, 255, 10**6, 2**31, edge - 1, -(edge - 1), 123_456_789_012_345):
+        assert f"{value}" == f"{value:.16G}", value
+    assert f"{edge * 10:.16G}" != f"{edge * 10}"  # beyond it, the exponent form

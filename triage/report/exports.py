@@ -187,13 +187,33 @@ MESSAGE_COLUMNS = (
 _CACHE_MOST = 100_000
 
 
+# A row of MESSAGE_COLUMNS as the runs of columns handed to a Sheet: (message_id, timestamp_utc,
+# timestamp_local); zone_assumed to edited; body and attachments; the source file's three;
+# source_locator; case_contact_key to device. The second, fourth and last repeat from row to row.
+MESSAGE_RUNS = (
+    slice(0, 3),
+    slice(3, 14),
+    slice(14, 16),
+    slice(16, 19),
+    slice(19, 20),
+    slice(20, 25),
+)
+
+
+def message_runs(row: tuple[Any, ...]) -> tuple[tuple[Any, ...], ...]:
+    """A :data:`MESSAGE_COLUMNS` row cut into its :data:`MESSAGE_RUNS`."""
+    return tuple(row[run] for run in MESSAGE_RUNS)
+
+
 class Sheet(Protocol):
     """Where the one pass over the messages hands the rows a second table lists (the
     workbook's messages sheet)."""
 
     def wants(self, case_contact_key: str) -> bool: ...
 
-    def message(self, row: tuple[Any, ...]) -> Any: ...
+    def message(self, runs: tuple[tuple[Any, ...], ...]) -> Any:
+        """A row in its :data:`MESSAGE_RUNS`; each repeating run is one tuple object for all
+        the rows it is the same in, while the export's caches hold it."""
 
 
 def _csv_cells(values: Iterable[Any]) -> str:
@@ -309,10 +329,8 @@ class _MessageExport:
             tail = tails.get((contact, status, night, device))
             if tail is None:
                 tail = self._tail((contact, status, night, device))
-            if sheet is not None and sheet.wants(tail[0][0]):
-                sheet.message(self.row(row))
             if utc is None:
-                utc = local = ""
+                local = ""
             else:
                 # local_iso's own fast path, inlined: the local minute and offset of the UTC one
                 minute = minutes.get(utc[:16]) if len(utc) == 20 and utc[19] == "Z" else None
@@ -321,6 +339,20 @@ class _MessageExport:
             head = heads.get(key)
             if head is None:
                 head = self._head(key)
+            source = sources.get(fid)
+            if source is None:
+                source = self._keep(sources, fid, self.files[fid])
+            if sheet is not None and sheet.wants(tail[0][0]):
+                sheet.message(
+                    (
+                        (mid, utc, local),
+                        head[0],
+                        (body, attachments),
+                        source[0],
+                        (locator,),
+                        tail[0],
+                    )
+                )
             # Text from the source: guarded and quoted only when it needs it (csv.writer quotes
             # a cell holding a comma, a double quote or a line break, and only then).
             if body is None:
@@ -345,11 +377,8 @@ class _MessageExport:
                 or '"' in locator or "," in locator or "\n" in locator or "\r" in locator
             ):  # fmt: skip
                 locator = _csv_cells((locator,))
-            source = sources.get(fid)
-            if source is None:
-                source = self._keep(sources, fid, self.files[fid])
             lines.append(
-                f"{mid},{utc},{local},{head[1]},{body},{attachments},"
+                f"{mid},{'' if utc is None else utc},{local},{head[1]},{body},{attachments},"
                 f"{source[1]},{locator},{tail[1]}\r\n"
             )
         return "".join(lines)

@@ -38,7 +38,13 @@ from xlsxwriter.utility import xl_col_to_name
 from triage.casefile import Case
 from triage.limits import limit
 from triage.model import parse_iso_utc
-from triage.report.exports import MESSAGE_COLUMNS, finding_devices, message_rows, read_findings
+from triage.report.exports import (
+    MESSAGE_COLUMNS,
+    finding_devices,
+    message_rows,
+    message_runs,
+    read_findings,
+)
 from triage.report.headlines import counterparty_text, roster_used
 from triage.store import Finding, Store
 
@@ -67,6 +73,11 @@ _PLAIN_MOST = 32_767 // 2
 # from row to row; bodies seldom), in at most this many entries at a time.
 _KEPT_TEXT = 200
 _KEPT_MOST = 100_000
+# Whole numbers whose "%.16G" text (xlsxwriter's) is their digits.
+_DIGITS_EXACT = 10**15
+_NONE_KEPT = (False,)
+# The runs of the messages sheet's row whose XML is kept (triage.report.exports.MESSAGE_RUNS).
+_MESSAGE_KEPT = (False, True, False, True, False, True)
 
 
 # The worksheet's internals the direct rows use: a release of xlsxwriter without any of them
@@ -122,13 +133,22 @@ class _Sheet:
         self.written: list[str] = []
         # Each cell's XML up to its row number.
         self.starts = [f'<c r="{xl_col_to_name(col)}' for col in range(len(self.header))]
+        # id of a run of cells -> (the run, its first column, the pieces of its XML between
+        # row numbers)
+        self.runs_kept: dict[int, tuple[Sequence[Any], int, list[str]]] = {}
 
     def add(self, values: Sequence[Any]) -> None:
+        self.add_runs((values,), _NONE_KEPT)
+
+    def add_runs(self, runs: Sequence[Sequence[Any]], kept: Sequence[bool]) -> None:
+        """Add a row given as runs of consecutive cells. The XML of a run marked ``kept`` is
+        made once per run object and joined with each row's number: the messages sheet hands
+        the same tuple for each row of the same conversation and sender, file and labels."""
         if self.row >= MAX_ROWS:
             self._finish()
             self._new()
         row = self.row
-        if self.direct and self._direct(row, values):
+        if self.direct and self._direct(row, runs, kept):
             self.row = row + 1
             return
         # xlsxwriter writes this row after those held, when a later row or the end comes.
@@ -138,24 +158,28 @@ class _Sheet:
         write_string, write_number = ws.write_string, ws.write_number
         # Most cells are text or whole numbers: those go straight to xlsxwriter's typed writers,
         # any other value through put.
-        for col, value in enumerate(values):
-            kind = type(value)
-            if kind is str:
-                if value:
-                    write_string(row, col, value)
-            elif kind is int:
-                write_number(row, col, value)
-            else:
-                put(ws, row, col, value)
+        col = 0
+        for run in runs:
+            for value in run:
+                kind = type(value)
+                if kind is str:
+                    if value:
+                        write_string(row, col, value)
+                elif kind is int:
+                    write_number(row, col, value)
+                else:
+                    put(ws, row, col, value)
+                col += 1
         self.row = row + 1
 
-    def _direct(self, row: int, values: Sequence[Any]) -> bool:
+    def _direct(self, row: int, runs: Sequence[Sequence[Any]], kept: Sequence[bool]) -> bool:
         """Write one row's XML as xlsxwriter's constant_memory mode writes it, when every cell is
         plain text, a whole number, a date cell or empty; False, writing nothing, for a row with
         any other cell, which the caller writes through xlsxwriter. xlsxwriter's calls per cell
         cost about 150 us a row of the messages sheet, this about a tenth of it; a test holds
         the two to the same bytes."""
-        if len(values) > len(self.starts):
+        starts = self.starts
+        if sum(map(len, runs)) > len(starts):
             return False
         ws = self.ws
         if self.pending:
@@ -164,43 +188,32 @@ class _Sheet:
             ws._write_single_row(row)
             self.pending = False
         number = f"{row + 1}"
-        starts, texts = self.starts, self.book.texts
+        end_of, runs_kept = self._end, self.runs_kept
         cells = []
-        for col, value in enumerate(values):
-            kind = type(value)
-            if kind is str:
-                if not value:
-                    continue
-                # The cell's XML after its row number, kept for text that repeats.
-                end = texts.get(value)
-                if end is None:
-                    # What xlsxwriter writes unchanged: no control character, markup character,
-                    # _xHHHH_ escape or edge whitespace, and under its 32,767-unit limit.
-                    if (
-                        len(value) > _PLAIN_MOST
-                        or value[0].isspace()
-                        or value[-1].isspace()
-                        or _MARKUP.search(value)
-                        or ("_x" in value and _ESCAPE.search(value))
-                    ):
+        col = 0
+        for run, keep in zip(runs, kept, strict=True):
+            if keep:
+                found = runs_kept.get(id(run))
+                # (the run itself is kept beside its XML, so its id is not another's meanwhile;
+                # its XML names its columns)
+                if found is None or found[0] is not run or found[1] != col:
+                    pieces = self._pieces(col, run)
+                    if pieces is None:
                         return False
-                    end = f'" t="inlineStr"><is><t>{value}</t></is></c>'
-                    if len(value) <= _KEPT_TEXT:
-                        if len(texts) > _KEPT_MOST:
-                            texts.clear()
-                        texts[value] = end
-                cells.append(f"{starts[col]}{number}{end}")
-            elif kind is int:
-                cells.append(f'{starts[col]}{number}"><v>{value:.16G}</v></c>')
-            elif value is None:
+                    if len(runs_kept) > _KEPT_MOST:
+                        runs_kept.clear()
+                    found = runs_kept[id(run)] = (run, col, pieces)
+                if found[2]:
+                    cells.append(number.join(found[2]))
+                col += len(run)
                 continue
-            elif kind is dt.datetime and value.year >= 1900:
-                cells.append(
-                    f'{starts[col]}{number}" s="{self.book.when._get_xf_index()}">'
-                    f"<v>{ws._convert_date_time(value):.16G}</v></c>"
-                )
-            else:
-                return False
+            for value in run:
+                end = end_of(value)
+                if end is None:
+                    return False
+                if end:
+                    cells.append(f"{starts[col]}{number}{end}")
+                col += 1
         if not cells:
             return True
         # xlsxwriter's _check_dimensions: the header row set the columns' (the row has no more
@@ -214,6 +227,63 @@ class _Sheet:
         if len(written) >= 100:
             self._flush()
         return True
+
+    def _pieces(self, col: int, run: Sequence[Any]) -> list[str] | None:
+        """The XML of the cells of ``run`` from column ``col`` as the pieces between their row
+        numbers (none for a run of empty cells); None when a cell goes through xlsxwriter."""
+        pieces: list[str] = []
+        before = ""
+        for at, value in enumerate(run, col):
+            end = self._end(value)
+            if end is None:
+                return None
+            if end:
+                pieces.append(before + self.starts[at])
+                before = end
+        if pieces:
+            pieces.append(before)
+        return pieces
+
+    def _end(self, value: Any) -> str | None:
+        """A cell's XML after its row number, as xlsxwriter writes it: "" for an empty cell,
+        None for a value xlsxwriter itself must write."""
+        kind = type(value)
+        if kind is str:
+            if not value:
+                return ""
+            # The cell's XML after its row number, kept for text that repeats.
+            texts = self.book.texts
+            end = texts.get(value)
+            if end is None:
+                # What xlsxwriter writes unchanged: no control character, markup character,
+                # _xHHHH_ escape or edge whitespace, and under its 32,767-unit limit.
+                if (
+                    len(value) > _PLAIN_MOST
+                    or value[0].isspace()
+                    or value[-1].isspace()
+                    or _MARKUP.search(value)
+                    or ("_x" in value and _ESCAPE.search(value))
+                ):
+                    return None
+                end = f'" t="inlineStr"><is><t>{value}</t></is></c>'
+                if len(value) <= _KEPT_TEXT:
+                    if len(texts) > _KEPT_MOST:
+                        texts.clear()
+                    texts[value] = end
+            return end
+        if kind is int:
+            # "%.16G" writes a whole number below 10**15 as its digits.
+            if -_DIGITS_EXACT < value < _DIGITS_EXACT:
+                return f'"><v>{value}</v></c>'
+            return f'"><v>{value:.16G}</v></c>'
+        if value is None:
+            return ""
+        if kind is dt.datetime and value.year >= 1900:
+            return (
+                f'" s="{self.book.when._get_xf_index()}">'
+                f"<v>{self.ws._convert_date_time(value):.16G}</v></c>"
+            )
+        return None
 
     def _flush(self) -> None:
         """Write out the rows :meth:`_direct` holds (a write per hundred rows, not per row)."""
@@ -294,9 +364,11 @@ class Workbook:
         self.unlisted += 1
         return False
 
-    def message(self, row: tuple[Any, ...]) -> None:
-        """Add the row of a message the sheet :meth:`wants`."""
-        self.sheet.add((*row[:2], self.local(row[1]), *row[3:]))
+    def message(self, runs: tuple[tuple[Any, ...], ...]) -> None:
+        """Add the row of a message the sheet :meth:`wants`, in its runs of columns
+        (:data:`triage.report.exports.MESSAGE_RUNS`; the repeating runs' XML is made once)."""
+        first = runs[0]
+        self.sheet.add_runs(((first[0], first[1], self.local(first[1])), *runs[1:]), _MESSAGE_KEPT)
         self.listed += 1
 
     def _closing_row(self) -> None:
@@ -330,7 +402,7 @@ def write_workbook(store: Store, case: Case, path: Path) -> None:
     book = Workbook(store, case, path)
     for row in message_rows(store, case):
         if book.wants(row[_CONTACT]):
-            book.message(row)
+            book.message(message_runs(row))
     book.close()
 
 
