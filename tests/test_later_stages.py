@@ -1,4 +1,4 @@
-"""The analysers' imports and the report's templates prepared by a thread while the store's indexes
+"""The picture stage's and the analysers' imports and the report's templates prepared by a thread while the store's indexes
 are built (triage.run._LaterStages): the report renders what that thread compiled, nothing is
 forked while it runs, and what fails there fails where the stage does it, as before."""
 
@@ -10,6 +10,7 @@ from pathlib import Path
 import jinja2
 import pytest
 
+import triage.media.stage as stage
 import triage.run as run
 from triage.casefile import load_case
 from triage.report import report_from_store
@@ -42,13 +43,13 @@ def test_nothing_is_forked_while_the_thread_runs(
 ) -> None:
     # The picture stage may start a pool of processes: by then the thread has ended.
     seen: list[int] = []
-    media = run.run_media
+    media = stage.run_media
 
     def counting(*args: object, **kwargs: object) -> object:
         seen.append(threading.active_count())
         return media(*args, **kwargs)
 
-    monkeypatch.setattr(run, "run_media", counting)
+    monkeypatch.setattr(stage, "run_media", counting)
     slow = compile_templates
 
     def slow_compile() -> None:

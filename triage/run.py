@@ -29,13 +29,13 @@ from triage.ingest import (
 )
 from triage.limits import limits_in_force
 from triage.manifest import write_manifest
-from triage.media.stage import picture_files, previous_cache, run_media
+from triage.media.inventory import picture_files
 from triage.model import Record
 from triage.output_dir import refuse_inside_sources
 from triage.parse_worker import read_batches
 from triage.registry import ParseContext
 from triage.roster import check_roster
-from triage.store import Store
+from triage.store import Store, media_records_at
 from triage.store.message_cells import Prepared
 
 STORE_NAME = "case.sqlite"
@@ -119,7 +119,7 @@ def _run(
     started = dt.datetime.now(dt.UTC)
     out.mkdir(parents=True, exist_ok=True)
     # Picture hashes of a previous run into the same directory: nothing is decoded twice.
-    cache = previous_cache(out / STORE_NAME)
+    previous = media_records_at(out / STORE_NAME)
     store = Store.create(out / STORE_NAME, case.timezone)
     opened.append(store)
     ctx = ParseContext(
@@ -218,7 +218,11 @@ def _run(
             settings.values["audit"] = audit
 
         progress.stage("Hashing pictures and comparing them with the exhibits")
-        media = run_media(evidence, store, case, out, cache, status=progress.stage)
+        from triage.media.stage import previous_cache, run_media  # see _LaterStages
+
+        media = run_media(
+            evidence, store, case, out, previous_cache(previous), status=progress.stage
+        )
         for file, reason in media.unreadable:
             ctx.warn(file, "unreadable picture", reason)
         for file, reason in media.damaged:
@@ -330,11 +334,13 @@ def _mark_failed(store: Store, out: Path, why: str) -> None:
 
 
 class _LaterStages:
-    """The analysers' modules imported and the report's templates compiled by a thread while
-    this one builds the store's indexes: SQLite lets go of the interpreter lock while it builds
-    them (0.46 s at 300,000 messages), so the thread has the other core, where only the
-    analysers' second process starting up runs then. Otherwise the analysers stage imports them
-    (0.02 s) and the report compiles its templates (0.17-0.26 s), on cores both busy then.
+    """The picture stage's libraries and the analysers' modules imported, and the report's
+    templates compiled, by a thread while this one builds the store's indexes: SQLite lets go
+    of the interpreter lock while it builds them (0.46 s at 300,000 messages), so the thread has
+    the other core, where only the analysers' second process starting up runs then. Before,
+    numpy, Pillow and imagehash (0.13-0.14 s of CPU) were imported at start-up, with one core
+    idle, by a run with no picture as by any; the analysers stage imported its modules (0.02 s)
+    and the report compiled its templates (0.17-0.26 s), on cores both busy then.
 
     The thread only fills caches: whatever fails there fails again, as before, where the stage
     does it. :meth:`ready` waits for it, before anything is forked (a fork while another thread
@@ -347,6 +353,8 @@ class _LaterStages:
     @staticmethod
     def _run(report: bool) -> None:
         try:
+            import triage.media.stage  # noqa: F401 - numpy, Pillow, imagehash
+
             analysers()
             if report:
                 from triage.report.writer import compile_templates

@@ -39,8 +39,6 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-import numpy as np
-
 DATA_MAGIC = b"\x10\x85\x24\xbd"  # 0xBD248510 written little-endian
 INDEX_MAGIC = b"\x30\x30\x27\xb3"  # 0xB3273030
 HEADER = 20
@@ -154,6 +152,8 @@ def _walk(data: bytes) -> Iterator[tuple[int, tuple[int, int, int] | None, str |
 def _next_header(data: bytes, start: int) -> int | None:
     """The first position at or after ``start`` holding a header whose offset field names that
     position and whose blob fits in the file."""
+    import numpy as np  # here, not at the top: a run finds its gallery caches before numpy loads
+
     buffer = np.frombuffer(data, dtype=np.uint8)
     end = len(data) - HEADER
     for chunk in range(start, end + 1, RESYNC_CHUNK):
@@ -222,6 +222,8 @@ class BlobIndex:
 
 def read_blob_index(data: bytes) -> BlobIndex | None:
     """The index file, or None when it is not one or is cut short."""
+    import numpy as np  # see _next_header
+
     if not is_blob_index(data) or len(data) < INDEX_HEADER:
         return None
     _, max_entries, _, active, _, _, version, _ = struct.unpack_from("<8I", data, 0)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from triage.evidence import Evidence, EvidenceFile, FolderContainer
+from triage.media.gallery import cache_kind
 
 SNIFF_BYTES = 32
 
@@ -120,3 +121,12 @@ def iter_images(evidence: Evidence) -> Iterator[MediaFile]:
             continue
         if item is not None:
             yield item
+
+
+def picture_files(evidence: Evidence) -> set[int]:
+    """ids of the evidence files the media step reads: pictures, and the gallery's thumbnail
+    caches (so coverage can say they were read). Found with the standard library alone: a run
+    asks before it reads its sources, and imports the picture libraries later
+    (triage.run._LaterStages)."""
+    found = inventory(evidence.files())
+    return {id(m.file) for m in found.images} | {id(f) for f in found.others if cache_kind(f)}

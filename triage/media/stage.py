@@ -32,7 +32,7 @@ from triage.media.exhibits import (
     exhibit_from_bytes,
     load_category_profile,
 )
-from triage.media.gallery import cache_kind, read_gallery_caches
+from triage.media.gallery import read_gallery_caches
 from triage.media.gallery_match import (
     cached_thumbnail_facts,
     hash_cached_thumbnails,
@@ -56,7 +56,7 @@ from triage.media.video_stage import (
     video_files,
     video_matches,
 )
-from triage.store import Store, media_records_at
+from triage.store import Store
 
 MEDIA_DIR = "media"
 # How a source-recorded digest match names its attachment row in ``match_source_hashes``.
@@ -105,10 +105,11 @@ class MediaResult:
         }
 
 
-def previous_cache(store_path: Path) -> MemoryHashCache:
-    """Hash records of an earlier run's store at ``store_path`` (empty when there is none)."""
+def previous_cache(stored: list[dict[str, Any]]) -> MemoryHashCache:
+    """The hash records of an earlier run's store (``media_records_at`` its path, read before
+    the new store replaces it; empty when there was none) made by this pipeline."""
     cache = MemoryHashCache()
-    records = [HashRecord.from_dict(data) for data in media_records_at(store_path)]
+    records = [HashRecord.from_dict(data) for data in stored]
     cache.put_many(r for r in records if r.pipeline == PIPELINE_VERSION)
     return cache
 
@@ -265,13 +266,6 @@ def run_media(
     store.add_media_matches(rows)
     result.matches = len(rows)
     return result
-
-
-def picture_files(evidence: Evidence) -> set[int]:
-    """ids of the evidence files the media step reads: pictures, and the gallery's thumbnail
-    caches (so coverage can say they were read)."""
-    found = inventory(evidence.files())
-    return {id(m.file) for m in found.images} | {id(f) for f in found.others if cache_kind(f)}
 
 
 def _error_for(
