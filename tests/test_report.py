@@ -491,6 +491,29 @@ def test_evidence_text_is_escaped(tmp_path: Path) -> None:
     assert bodies == [XSS_BODY, "'=1+2"]
 
 
+def test_bidi_controls_in_bodies_are_shown_and_escaped(tmp_path: Path) -> None:
+    # A page's chat is written into it as it is unless it holds a bidi control: then each is
+    # made visible, and the rest of the page (and its escaping) is unchanged.
+    hostile = "paid \u202egpj.exe <b>now</b>"
+    case_path = write_sms_case(
+        tmp_path,
+        [(1, "07700 900123", 1, hostile), (2, "07700 900123", 2, "plain & simple")],
+        "Female A",
+    )
+    out = tmp_path / "out"
+    run_case(load_case(case_path), out)
+    for page in pages(out):
+        html = page.read_text("utf-8")
+        assert "\u202e" not in html and "<b>now" not in html
+    conversation = next((out / "conversations").glob("*.html")).read_text("utf-8")
+    assert "paid [RLO U+202E]gpj.exe &lt;b&gt;now&lt;/b&gt;" in conversation
+    assert "plain &amp; simple" in conversation
+    # One legend, as markup, where the template puts it: before the messages.
+    legend = '<details class="prov"><summary>provenance of the messages on this page</summary>'
+    assert conversation.count("provenance of the messages on this page") == 1
+    assert conversation.index(legend) < conversation.index('<ol class="chat">')
+
+
 def test_record_locators_and_raw_times_are_escaped(tmp_path: Path) -> None:
     # A bubble escapes a locator once per run of messages whose locators differ only in their
     # trailing record number, and a raw time only when it is not all digits: hostile text in

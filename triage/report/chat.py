@@ -294,11 +294,12 @@ class MessageHtml:
     ) -> str:
         """One bubble; ``place`` links it to its conversation page, ``times`` are its
         ``Report._times`` when the caller has them already."""
-        return self.rows([{"type": "message", "s": m, "place": place, "times": times}])[0]
+        return self.rows([(m, times or self.r._times(m.utc), place)])[0]
 
-    def rows(self, rows: Iterable[dict[str, Any]]) -> list[str]:
+    def rows(self, rows: Iterable[Any]) -> list[str]:
         """The HTML of each row of ``Report.timeline_rows``: day headings, bubbles, calls and
-        deletion gaps.
+        deletion gaps (a message as the tuple ``(message, its Report._times[, the page of its
+        conversation])``, the other rows as dicts: a tuple is cheaper to build and read).
 
         A page holds up to a thousand bubbles and a report hundreds of thousands, so this is one
         loop with the report's tables looked up once, as locals. Each bubble is one format
@@ -325,14 +326,16 @@ class MessageHtml:
         rules = legend.rules
         sources = legend.sources
         address_refs = legend._address_refs
+        last_conv: Any = None
+        group: Any = None
         last_file: tuple[str, str, str] | None = None
         last_shape = source = ""
         plain_shape = True
         out: list[str] = []
         append = out.append
         for row in rows:
-            kind = row["type"]
-            if kind != "message":
+            if type(row) is not tuple:
+                kind = row["type"]
                 if kind == "day":
                     append(f'<li class="day"><span>{_e(row["day"])}</span></li>')
                 elif kind == "gap":
@@ -340,41 +343,35 @@ class MessageHtml:
                 else:
                     append(_call(row["c"], root, show_contact))
                 continue
-            m: PageMessage = row["s"]
-            mid = m.id
-            conv = m.conversation
-            who = who_of.get(
-                (
-                    m.direction,
-                    id(m.sender),
-                    id(m.recipients),
-                    m.status_update,
-                    conv.is_group and conv.id,
-                )
-            )
+            m: PageMessage = row[0]
+            # Unpacked once: a named tuple's field by name is a generic attribute lookup, and a
+            # bubble reads most of them.
+            (mid, conv, _, raw, platform_name, direction, message_kind, body, deleted, edited,
+             zone_assumed, status_update, device_key, sender, recipients, file, locator,
+             attachments, recovered) = m  # fmt: skip
+            if conv is not last_conv:
+                last_conv, group = conv, conv.is_group and conv.id
+            who = who_of.get((direction, id(sender), id(recipients), status_update, group))
             if who is None:
                 who = self._parties(m)
             start, head, addressing, _ = who
-            body = m.body
-            attachments = m.attachments
             if body:
                 if "&" in body or "<" in body or ">" in body or '"' in body or "'" in body:
                     body = _e(body)
                 text = f'<div class="body">{body}</div>'
             elif not attachments:
-                text = nobody.get((m.kind, m.deleted)) or self._no_text(m)
+                text = nobody.get((message_kind, deleted)) or self._no_text(m)
             else:
                 text = ""
-            _, short, full = row["times"] or r._times(m.utc)
+            _, short, full = row[1]
             status = status_labels.get(mid)
             badges = (status_of.get(status) or self._status_badge(status)) if status else ""
             if night_labels.get(mid):
                 badges += '<span class="badge night">night</span>'
-            if m.deleted:
+            if deleted:
                 badges += '<span class="badge flag">deleted/unsent</span>'
-            if m.edited:
+            if edited:
                 badges += '<span class="badge flag">edited</span>'
-            recovered = m.recovered
             if recovered:
                 what = (
                     "recovered: deleted row"
@@ -398,11 +395,11 @@ class MessageHtml:
                         f'<a class="badge exhibit" href="{root}exhibits.html#match-{n}">'
                         f"carried exhibit {_e(exhibit)}</a>"
                     )
-            place = row.get("place")
+            place = row[2] if len(row) > 2 else None
             if place:
                 badges += f'<a class="small" href="{root}{_e(place)}">in its conversation</a>'
             if device_labels:
-                device = device_labels.get(m.device or "")
+                device = device_labels.get(device_key or "")
                 if device:
                     badge = self._device.get(device)
                     if badge is None:
@@ -410,14 +407,12 @@ class MessageHtml:
                             f'<span class="badge device">{_e(device)}</span>'
                         )
                     badges += badge
-            platform = platforms.get(m.platform)
+            platform = platforms.get(platform_name)
             if platform is None:
-                platform = platforms[m.platform] = (
-                    f'<span class="muted">{_e(m.platform)}</span></div>'
+                platform = platforms[platform_name] = (
+                    f'<span class="muted">{_e(platform_name)}</span></div>'
                     '<details class="prov"><summary>provenance</summary><dl><dt>source</dt><dd>'
                 )
-            file = m.file
-            locator = m.locator
             # What a locator's digits follow is the same across many messages (its shape, the
             # digits of its record aside): checked in the legend and for escaping once per run
             # of messages from one source with one shape. The digits need no escaping.
@@ -430,7 +425,6 @@ class MessageHtml:
                 last_file, last_shape = file, shape
             if not plain_shape:
                 locator = _e(locator)
-            raw = m.timestamp_raw
             if type(raw) is not str or not raw.isdigit():
                 raw = _e(raw)
             addressed = address_refs.get(id(addressing)) or legend.address(addressing)
@@ -449,7 +443,7 @@ class MessageHtml:
                 f"{start}{ident}{head}{text}{_attachments(attachments) if attachments else ''}"
                 f'<div class="meta"><span class="no">No. {ident}</span>'
                 f"{shown_times.get(full) or self._time(short, full)}"
-                f"{zone_badge if m.zone_assumed else ''}{badges}"
+                f"{zone_badge if zone_assumed else ''}{badges}"
                 f'{platform}{source}</dd><dt>record</dt><dd class="mono">{locator}</dd>'
                 f"<dt>addressed</dt><dd>{addressed}</dd>{own}"
                 f'<dt>raw time</dt><dd class="mono">{raw}</dd>'
@@ -539,11 +533,14 @@ def _provenance_head(
     )
 
 
-def render_chat(
-    rows: Iterable[dict[str, Any]], root: str, show_contact: bool, message: MessageHtml
-) -> Markup:
+def render_chat(rows: Iterable[Any], root: str, show_contact: bool, message: MessageHtml) -> Markup:
     """``rows`` from ``Report.timeline_rows``: day headings, messages, calls and deletion gaps;
     ``message`` writes the message bubbles of this kind of page (into its ``legend``)."""
     out = message.rows(rows)
-    # Each row on a line of its own.
-    return Markup('<ol class="chat">' + "\n".join(out) + ("\n</ol>" if out else "</ol>"))
+    if not out:
+        return Markup('<ol class="chat"></ol>')
+    # Each row on a line of its own; the list's tags joined with its first and last rows, so
+    # the page's rows are copied once into it.
+    out[0] = '<ol class="chat">' + out[0]
+    out[-1] += "\n</ol>"
+    return Markup("\n".join(out))

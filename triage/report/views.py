@@ -254,14 +254,13 @@ class Views:
             pages = max(1, -(-len(messages) // PAGE_SIZE))
             for number in range(1, pages + 1):
                 chunk = messages[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
+                # Each message with the page of its conversation; no gaps (a view is not a
+                # run of one conversation).
                 rows = [
-                    row
+                    (*row, report.message_page.get(row[0].id)) if type(row) is tuple else row
                     for row in report.timeline_rows(chunk, calls if number == pages else [])
-                    if row["type"] != "gap"
+                    if type(row) is tuple or row["type"] != "gap"
                 ]
-                for row in rows:
-                    if row["type"] == "message":
-                        row["place"] = report.message_page.get(row["s"].id)
                 report.render(
                     "view.html.j2",
                     folder / _page(view.name, number),

@@ -18,6 +18,7 @@ import datetime as dt
 import functools
 import hashlib
 import itertools
+import operator
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -103,7 +104,10 @@ def _shown(value: Any) -> Any:
     """Every value written into a page: bidi controls from the evidence made visible, so a
     name cannot display as a different name (``Markup`` keeps its type: nothing is unescaped)."""
     if isinstance(value, Markup):
-        return Markup(bidi_visible(str(value)))
+        # Given back as it is when nothing changes: a conversation's chat is most of its page,
+        # and str() then Markup() copied all of it twice.
+        shown = bidi_visible(value)
+        return value if shown is value else Markup(shown)
     if isinstance(value, str):
         return bidi_visible(value)
     return value
@@ -337,23 +341,28 @@ class Report:
 
     def timeline_rows(
         self, messages: list[PageMessage], calls: list[StoredCall] | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[Any]:
         """Messages (and calls, at their time) with day headings and deletion gaps placed where
-        they fall."""
+        they fall: each message as the tuple ``(message, its Report._times)`` (:mod:`chat` reads
+        ``(message, times, place)`` too), each other row a dict by its ``"type"``."""
         # A gap is drawn beside a surviving neighbour in the conversation it is placed in (a gap
         # between conversations, beside either neighbour): the gaps page says the same.
-        conv_of = {m.id: m.conversation.id for m in messages} if self.gaps else {}
         after: dict[int, list[Finding]] = {}
         before: dict[int, list[Finding]] = {}
         beside = self._gaps_beside
-        near = sorted({n for mid in beside.keys() & conv_of.keys() for n in beside[mid]})
-        for gap, b, a in map(self._gap_ends.__getitem__, near):
-            placed = gap.subject != "unattributed"
-            if b in conv_of and (not placed or conv_of[b] == gap.subject):
-                after.setdefault(b, []).append(gap)
-            elif a in conv_of and (not placed or conv_of[a] == gap.subject):
-                before.setdefault(a, []).append(gap)
-        rows: list[dict[str, Any]] = []
+        # The messages beside a gap, by id: few, so found by C loops over the page (a dict of
+        # every message's conversation was about a third of this function's CPU).
+        ends = beside.keys() & map(_ID, messages) if beside else ()
+        if ends:
+            conv_of = {m.id: m.conversation.id for m in messages if m.id in ends}
+            near = sorted({n for mid in ends for n in beside[mid]})
+            for gap, b, a in map(self._gap_ends.__getitem__, near):
+                placed = gap.subject != "unattributed"
+                if b in conv_of and (not placed or conv_of[b] == gap.subject):
+                    after.setdefault(b, []).append(gap)
+                elif a in conv_of and (not placed or conv_of[a] == gap.subject):
+                    before.setdefault(a, []).append(gap)
+        rows: list[Any] = []
         append = rows.append
         day = None
         minutes = self._time_cache
@@ -377,15 +386,15 @@ class Report:
                 rows.extend(
                     {"type": "gap", "gap": self.gap_view(g)} for g in before.get(stored.id, [])
                 )
-                append({"type": "message", "s": stored, "times": times})
+                append((stored, times))
                 rows.extend(
                     {"type": "gap", "gap": self.gap_view(g)} for g in after.get(stored.id, [])
                 )
             else:
-                append({"type": "message", "s": stored, "times": times})
+                append((stored, times))
         return rows
 
-    def chat(self, rows: list[dict[str, Any]], root: str, show_contact: bool) -> Markup:
+    def chat(self, rows: list[Any], root: str, show_contact: bool) -> Markup:
         bubbles = self._bubbles.get((root, show_contact))
         if bubbles is None:
             bubbles = self._bubbles[(root, show_contact)] = MessageHtml(self, root, show_contact)
@@ -398,16 +407,29 @@ class Report:
         path.parent.mkdir(parents=True, exist_ok=True)
         # The page's messages are listed after its legend, which names what they share.
         self._legend = Legend(root, self.source_index)
-        html = self.env.get_template(template).render(
-            r=self,
-            root=root,
-            meta=self.meta,
-            case=self.case,
-            version=__version__,
-            legend=Markup(LEGEND_MARK),
-            **context,
+        pieces = list(
+            self.env.get_template(template).generate(
+                r=self,
+                root=root,
+                meta=self.meta,
+                case=self.case,
+                version=__version__,
+                legend=Markup(LEGEND_MARK),
+                **context,
+            )
         )
-        path.write_text(html.replace(LEGEND_MARK, self._legend.html(), 1), "utf-8")
+        # The page's pieces written as they are, the legend put in place of its mark (no
+        # escaped text can hold the mark, so the first piece holding it is where the template
+        # wrote it): joining a page of a thousand messages and replacing the mark in it were
+        # two more copies of the whole page.
+        legend = self._legend.html()
+        for n, piece in enumerate(pieces):
+            if LEGEND_MARK in piece:
+                # str's replace: Markup's would escape the legend.
+                pieces[n] = str.replace(piece, LEGEND_MARK, legend, 1)
+                break
+        with path.open("w", encoding="utf-8") as page:
+            page.writelines(pieces)
 
     def write(self) -> Path:
         self.out.mkdir(parents=True, exist_ok=True)
@@ -898,6 +920,9 @@ def _duration(seconds: float | None) -> str:
     whole = round(seconds)
     minutes, rest = divmod(whole, 60)
     return f"{minutes}:{rest:02d}" if minutes else f"{rest} s"
+
+
+_ID = operator.itemgetter(0)  # a PageMessage's id
 
 
 def _when(item: PageMessage | StoredCall) -> tuple[bool, str, bool, int]:

@@ -52,6 +52,9 @@ class PageMessage(NamedTuple):
     recovered: dict[str, Any] | None  # ``extra["recovered"]``
 
 
+_new = tuple.__new__
+
+
 def page_message_decoder(
     conversations: dict[int, Conversation],
     parties: dict[int, Party],
@@ -68,26 +71,31 @@ def page_message_decoder(
         shared = lists.get(recipients)
         if shared is None:
             shared = lists[recipients] = tuple(parties[int(p)] for p in recipients.split(","))
-        return PageMessage(
-            mid,
-            conversations[conv],
-            utc,
-            raw,
-            platform,
-            direction,
-            kind,
-            body,
-            deleted == 1,
-            edited == 1,
-            zone == 1,
-            status == 1,
-            device,
-            None if sender is None else parties[sender],
-            shared,
-            files[file_id],
-            locator,
-            attachments.get(mid, none),
-            (loads(extra) or {}).get("recovered") if extra else None,
+        # tuple.__new__ makes the named tuple in C: PageMessage(...) runs the generated
+        # Python __new__, a third of this function's cost (300,000 rows: 1.0 -> 0.7 s).
+        return _new(
+            PageMessage,
+            (
+                mid,
+                conversations[conv],
+                utc,
+                raw,
+                platform,
+                direction,
+                kind,
+                body,
+                deleted == 1,
+                edited == 1,
+                zone == 1,
+                status == 1,
+                device,
+                None if sender is None else parties[sender],
+                shared,
+                files[file_id],
+                locator,
+                attachments.get(mid, none),
+                (loads(extra) or {}).get("recovered") if extra else None,
+            ),
         )
 
     return decode
