@@ -42,7 +42,6 @@ pointers and receipts that name missing rows and for ``deleted_chat_job`` rows.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import math
 import sqlite3
@@ -92,7 +91,6 @@ from triage.model import (
 from triage.registry import Match, ParseContext, Parser, Probe
 from triage.sqlite_meta import is_autoincrement, table_columns
 from triage.sqlite_rows import ChildRows, RecordGuard
-from triage.table_halves import FIRST, SPLIT_FROM
 
 # --- schema declarations ---------------------------------------------------------------------
 
@@ -301,29 +299,6 @@ def _is_placeholder(chat: Any, key_id: Any) -> bool:
     return str(chat) == "-1" and (key_id is None or str(key_id) in ("", "-1"))
 
 
-def _integer_keys(conn: sqlite3.Connection, table: str, column: str) -> bool:
-    """Whether every value of ``column`` is an integer (a rowid alias always is)."""
-    return not conn.execute(
-        f"SELECT EXISTS(SELECT 1 FROM \"{table}\" WHERE typeof({column}) <> 'integer')"
-    ).fetchone()[0]
-
-
-def _middle_row(conn: sqlite3.Connection, ctx: ParseContext) -> int | None:
-    """Where ``message`` is split when the parse worker offers a second process
-    (:mod:`triage.table_halves`): the row id half its rows come before; ``None`` when there is
-    no offer, the table is small, or its ids are not all integers (the halves are ranges of
-    ``_id`` compared as SQLite compares them, which for integers is how they are ordered)."""
-    if ctx.halves is None:
-        return None
-    (rows,) = conn.execute("SELECT count(*) FROM message").fetchone()
-    if rows < SPLIT_FROM or rows < 2 or not _integer_keys(conn, "message", "_id"):
-        return None
-    (middle,) = conn.execute(
-        "SELECT _id FROM message ORDER BY _id LIMIT 1 OFFSET ?", (rows // 2,)
-    ).fetchone()
-    return middle
-
-
 def _placeholder_note(ids: list[int], column: str) -> str:
     if not ids:
         return ""
@@ -412,25 +387,15 @@ class WhatsAppAndroid(Parser):
                 conn.execute("SELECT EXISTS(SELECT 1 FROM message)").fetchone()[0]
             )
             if has_current and (current_rows or not has_legacy):
-                middle = _middle_row(conn, ctx)
                 # Deleted-row recovery reads the file's bytes: for a large database it runs in a
-                # second process while the live rows are read (triage.recovery.job); when the
-                # table is read in two processes, beside the one that reads to the end.
-                recovery = start_recovery(file) if middle is None else None
+                # second process while the live rows are read (triage.recovery.job).
+                recovery = start_recovery(file)
                 reader = _CurrentReader(self, file, ctx, conn, tables, names)
-                if middle is not None:
-                    if reader.split(middle):
-                        yield from reader.messages()
-                        return  # the rows from the middle on, and the rest, are the fork's
-                    recovery = start_recovery(file)
-                    reader.rows_before(middle)
                 yield from reader.messages()
                 yield from reader.calls()
                 yield reader.id_space()
                 if has_legacy:
-                    legacy = _LegacyReader(
-                        self, file, ctx, reader.conn, tables, names, skip_copies=True
-                    )
+                    legacy = _LegacyReader(self, file, ctx, conn, tables, names, skip_copies=True)
                     yield from legacy.messages()
                     yield legacy.id_space()
                     yield from legacy.traces()
@@ -768,10 +733,6 @@ class _CurrentReader(_Base):
         self.parties = PartyCache(self._build_party)
         self.senders: dict[int, tuple[Party | None, str | None]] = {}
         self.chats = self._load_chats()
-        # The message rows read (from, before): all of them unless the table is read in two
-        # processes (split); and the connection a fork opens for itself then.
-        self.bounds: tuple[int | None, int | None] = (None, None)
-        self._own = contextlib.ExitStack()
 
     def resolve(self, jid_row: int | None) -> tuple[str | None, str | None]:
         """(jid as stored, phone jid it maps to when it is an @lid in jid_map)."""
@@ -832,50 +793,14 @@ class _CurrentReader(_Base):
         return chats
 
     def _integer_keys(self, table: str, column: str) -> bool:
-        return _integer_keys(self.conn, table, column)
+        """Whether every value of ``column`` is an integer (a rowid alias always is)."""
+        return not self.conn.execute(
+            f"SELECT EXISTS(SELECT 1 FROM \"{table}\" WHERE typeof({column}) <> 'integer')"
+        ).fetchone()[0]
 
-    def split(self, middle: int) -> bool:
-        """Take the parse worker's offer (:mod:`triage.table_halves`): what the message rows
-        need that does not depend on them is worked out here (and its warnings recorded once),
-        then the worker forks. True in this process, which then reads the rows before
-        ``middle`` only; False in the fork, which reads from ``middle`` on (and when no fork
-        could be had, from the first row)."""
-        self._plan  # noqa: B018 - before the fork
-        halves = self.ctx.halves
-        assert halves is not None
-        side = halves.split()
-        if side == FIRST:
-            self.bounds = (None, middle)
-            return True
-        if side is not None:
-            # A connection of its own: one inherited across a fork is not to be used by two
-            # processes (SQLite's rule); the first part goes on reading through it.
-            self.conn = self._own.enter_context(self.file.sqlite())
-        return False
-
-    def rows_before(self, middle: int) -> None:
-        """In the fork that reads from ``middle`` on: the ids (and placeholders) of the rows
-        before it, which the first part reads, for this table's id space."""
-        if self.ctx.halves is None or self.ctx.halves.side is None:
-            return  # no fork: this process reads every row
-        before = "FROM message WHERE _id < ?"
-        self.ids.extend(
-            map(itemgetter(0), self.conn.execute(f"SELECT _id {before} ORDER BY _id", (middle,)))
-        )
-        # The rows whose chat is -1 in SQLite's eyes (every row the loop's test can take: an
-        # integer, a real or a text -1; 0.11 -> 0.04 s for 150,000 rows against testing each).
-        for rowid, chat_row, key_id in self.conn.execute(
-            f"SELECT _id, chat_row_id, key_id {before} AND chat_row_id IN (-1, '-1') ORDER BY _id",
-            (middle,),
-        ):
-            if (chat_row == -1 or chat_row == "-1") and _is_placeholder(chat_row, key_id):
-                self.placeholders.append(rowid)
-        self.bounds = (middle, None)
-
-    def _query(self) -> tuple[str, list[str], list[tuple[str, str, list[str]]]]:
-        """The message query (to be ordered by ``m._id``) with its column names, and the
-        side-table queries merged with it in ``_id`` order: (query, the message row id it is to
-        be ordered by, column names) each, its first column that row id.
+    def _query(self) -> tuple[str, list[str], list[tuple[str, list[str]]]]:
+        """The message query with its column names, and the side-table queries merged with it
+        in ``_id`` order: (query, column names) each, its first column the message row id.
 
         A side table keyed by ``message_row_id`` alone is read by a query of its own in key
         order and merged with the messages as they come, rather than joined: a join looks the
@@ -915,8 +840,8 @@ class _CurrentReader(_Base):
                         side_names.append(f"call_log.{col}")
                 merged.append(
                     (
-                        f"SELECT {', '.join(side_select)} FROM {table} {alias}{side_join}",
-                        f"{alias}.message_row_id",
+                        f"SELECT {', '.join(side_select)} FROM {table} {alias}{side_join}"
+                        f" ORDER BY {alias}.message_row_id",
                         side_names,
                     )
                 )
@@ -945,7 +870,7 @@ class _CurrentReader(_Base):
                 for col in CALL_LOG_COLUMNS:
                     select.append(f"cl.{col}" if col in call_columns else "NULL")
                     names.append(f"call_log.{col}")
-        query = f"SELECT {', '.join(select)} FROM message m {' '.join(joins)}"
+        query = f"SELECT {', '.join(select)} FROM message m {' '.join(joins)} ORDER BY m._id"
         return query, names, merged
 
     def _per_message(self, table: str, columns: tuple[str, ...]) -> dict[int, list[tuple]]:
@@ -1014,11 +939,10 @@ class _CurrentReader(_Base):
         p = self.parties.get(jid_row) if jid_row and jid_row > 0 else None
         return {"raw": p.raw, "id": p.id} if p is not None else None
 
-    @cached_property
-    def _plan(self) -> tuple[str, list[str], list[tuple[str, str, list[str]]], tuple[dict, ...]]:
-        """What reading the message rows takes that does not depend on them: the query, its
-        column names, the merged side-table queries, and the side tables read whole."""
+    def messages(self) -> Iterator[Message]:
         query, names, merged = self._query()
+        base, groups = _column_groups(names)
+        unknown_chat = self.make_chat(None, None, None, [])
         # Who a group notice is about (added, removed...: IPED reads the users from
         # message_system_chat_participant) and each member's delivery and read times of a
         # message (receipt_user; times in ms, 0 or -1 when not reached).
@@ -1026,12 +950,7 @@ class _CurrentReader(_Base):
         receipts = self._per_message(
             "receipt_user", ("receipt_user_jid_row_id", "receipt_timestamp", "read_timestamp")
         )
-        return query, names, merged, (affected, receipts, self._reactions())
-
-    def messages(self) -> Iterator[Message]:
-        query, names, merged, (affected, receipts, reactions) = self._plan
-        base, groups = _column_groups(names)
-        unknown_chat = self.make_chat(None, None, None, [])
+        reactions = self._reactions()
         # The message's own columns are read by position (the query lists them first, in this
         # order). Side-table columns go into ``row`` only for the rows that have a side-table
         # row: most messages have none, and one C-level look at the presence columns tells.
@@ -1041,25 +960,9 @@ class _CurrentReader(_Base):
         presence = itemgetter(*flags, *flags) if flags else None
         absent = presence((None,) * len(names)) if presence else None
         ids, chats, guard = self.ids, self.chats, self.guard
-        # The rows of this process's part (all of them but when read in two, see split).
-        low, high = self.bounds
-        where = [
-            f"{{key}} {op} {value:d}"
-            for op, value in ((">=", low), ("<", high))
-            if value is not None
-        ]
-        if where:
-            where = [" WHERE " + " AND ".join(where)]
-
-        def ranged(select: str, key: str) -> str:
-            return select + "".join(where).format(key=key) + f" ORDER BY {key}"
-
-        sides = [
-            (ChildRows(self.conn.execute(ranged(select, key))), side_names)
-            for select, key, side_names in merged
-        ]
+        sides = [(ChildRows(self.conn.execute(sql)), side_names) for sql, side_names in merged]
         next_side = _next_parent(sides)
-        for values in self.conn.execute(ranged(query, "m._id")):
+        for values in self.conn.execute(query):
             rowid, chat_row, raw_from_me, key_id, raw_sender, stamp, raw_type, text = values[:8]
             ids.append(rowid)
             row = _NO_SIDE_ROWS

@@ -6,7 +6,7 @@ the two halves of a large chat export's passes, ``triage.parsers.whatsapp_txt_ha
 ``whatsapp_txt_scan_halves``): the child inherits what this process has prepared instead of
 building it again. It must not take a lock another thread may have held at the fork, so it writes
 through streams of its own. How the child is forked with its pipe and how it is stopped have
-one home here (:func:`fork`, :func:`fork_piped`, :func:`stop_child`).
+one home here (:func:`fork_piped`, :func:`stop_child`).
 """
 
 from __future__ import annotations
@@ -45,21 +45,6 @@ def fork_piped(prepare: Callable[[int], None] | None = None) -> tuple[int, int] 
         return None
     if prepare is not None:
         prepare(write)
-    pid = fork()
-    if pid is None:
-        os.close(read)
-        os.close(write)
-        return None
-    if pid == 0:  # pragma: no cover - the child
-        os.close(read)
-        return 0, write
-    os.close(write)
-    return pid, read
-
-
-def fork() -> int | None:
-    """``os.fork`` (0 in the child), with this process's standard streams flushed first;
-    ``None`` when no process can be had."""
     for stream in (sys.stdout, sys.stderr):
         if stream is not None:
             stream.flush()  # else the child would hold a copy of what is pending
@@ -68,9 +53,16 @@ def fork() -> int | None:
             # Python 3.12 warns on forking with threads running (a progress display's): the
             # child takes none of their locks (it writes through streams of its own).
             warnings.simplefilter("ignore", DeprecationWarning)
-            return os.fork()
+            pid = os.fork()
     except OSError:
+        os.close(read)
+        os.close(write)
         return None
+    if pid == 0:  # pragma: no cover - the child
+        os.close(read)
+        return 0, write
+    os.close(write)
+    return pid, read
 
 
 def stop_child(pid: int) -> None:

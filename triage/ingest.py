@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -53,12 +53,6 @@ class SourceResult:
     error: str | None = None
 
 
-def records_read(counts: Mapping[str, int]) -> int:
-    """How many records a source's counts say were read (what a source that read none is
-    warned about, and a command that read none exits for)."""
-    return sum(counts.get(k, 0) for k in ("messages", "calls", "contacts"))
-
-
 @dataclass
 class ReadOutcome:
     """What a command read and did not read, to tell the examiner and choose the exit status."""
@@ -83,7 +77,7 @@ class ReadOutcome:
                 self.others.append((d.file.logical, d.reason))
 
     def records_read(self) -> int:
-        return sum(records_read(s.counts) for s in self.sources)
+        return sum(s.counts[k] for s in self.sources for k in ("messages", "calls", "contacts"))
 
     def status(self, ctx: ParseContext, other_reads: int = 0) -> int:
         """The exit status; ``other_reads`` counts what else was read (pictures hashed by
@@ -242,10 +236,9 @@ def parse_detection(
     messages += 0 if sink is None else sink.count
     if messages:
         counts["messages"] += messages
-    if ctx.halves is not None and ctx.halves.source_continues:
-        return  # the source ends in the second part of its table (triage.table_halves)
     _report_damage(detection.file, ctx)
-    if records_read(result.counts) == 0 and detection.file.size:
+    read = sum(result.counts[k] for k in ("messages", "calls", "contacts"))
+    if read == 0 and detection.file.size:
         ctx.warn(
             detection.file.logical,
             "no records from a non-empty source",

@@ -31,7 +31,6 @@ from triage.model import IdSpace, Party, Provenance, Record
 from triage.parsers import SNIFFS
 from triage.reasons import clean
 from triage.sqlite_meta import is_autoincrement, sequence_value
-from triage.table_halves import TableHalves
 
 #: The device owner when the case file gives no identifier for him.
 OWNER = Party(raw="(device owner)", id="owner", name=None, scheme="owner")
@@ -69,9 +68,6 @@ class ParseContext:
         self.counts: Counter[str] = Counter()
         # Files a parser was given (or found as part of its source) but could not read at all.
         self.unread_files: list[tuple[str, str]] = []
-        #: In a parse worker's child: its offer to read the source's main table in two processes
-        #: (:mod:`triage.table_halves`); ``None`` everywhere else.
-        self.halves: TableHalves | None = None
 
     def warn(self, file: str, category: str, example: str) -> None:
         """Record one problem (``category`` such as "unparsed line", ``example`` naming the place)."""

@@ -236,54 +236,6 @@ class Prepared:
             (objects[run],) if type(run) is int else zip(*run, strict=True) for run in self.runs
         )
 
-    def split(self, at: int) -> tuple[Prepared, Prepared]:
-        """Its first ``at`` records, and the rest: batches of their own, each naming its
-        objects by their places in this batch's ``objects`` (the store gives an object its id
-        where the first message that names it is, so an object no message of a part names is
-        never given one there)."""
-        head: list[Any] = []
-        tail: list[Any] = []
-        left = at
-        for run in self.runs:
-            size = 1 if type(run) is int else len(run[0])
-            if left >= size:
-                head.append(run)
-            elif left <= 0:
-                tail.append(run)
-            else:
-                head.append(tuple(column[:left] for column in run))
-                tail.append(tuple(column[left:] for column in run))
-            left -= size
-        first = min(max(at, 0), self.count)
-        return (
-            Prepared(self.objects, head, first),
-            Prepared(self.objects, tail, self.count - first),
-        )
-
-    def joined(self, other: Prepared) -> Prepared:
-        """Its records, then ``other``'s, in one batch (``other``'s places moved past this
-        batch's objects)."""
-        shift = len(self.objects)
-        runs = list(self.runs)
-        for run in other.runs:
-            if type(run) is int:
-                runs.append(run + shift)
-                continue
-            values, extras, instants, conv, sender, to, files, file = run
-            runs.append(
-                (
-                    values,
-                    extras,
-                    instants,
-                    [at + shift for at in conv],
-                    [at + shift for at in sender],
-                    [at + shift for at in to],
-                    [None if at is None else at + shift for at in files],
-                    [at + shift for at in file],
-                )
-            )
-        return Prepared(self.objects + other.objects, runs, self.count + other.count)
-
     def __eq__(self, other: object) -> bool:
         return (
             isinstance(other, Prepared)
