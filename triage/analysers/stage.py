@@ -137,7 +137,7 @@ class _Done:
 def is_large(store: Store) -> bool:
     """Whether ``store`` holds enough messages for the beside analysers to be worth a second
     process (on a machine with a second core)."""
-    return store.live_message_count() >= PARALLEL_FROM
+    return store.holds_live_messages(PARALLEL_FROM)
 
 
 def _second_core() -> bool:

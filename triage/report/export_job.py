@@ -96,7 +96,7 @@ class Exports:
                 (os.cpu_count() or 1) > 1
                 and not store.conn.in_transaction
                 and Path(store.path).is_file()
-                and store.live_message_count() >= PARALLEL_FROM
+                and store.holds_live_messages(PARALLEL_FROM)
             )
         self._child: subprocess.Popen[bytes] | None = None
         job = {"store": str(store.path), "case": case, "out": str(out), "path": sys.path}

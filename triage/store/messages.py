@@ -1175,9 +1175,15 @@ class MessagesAggregate:
             )
         return out
 
-    def live_message_count(self) -> int:
-        """How many live messages the store holds (those :meth:`message_export_rows` lists)."""
-        return self.conn.execute(f"SELECT COUNT(*) FROM messages m WHERE {LIVE}").fetchone()[0]
+    def holds_live_messages(self, at_least: int) -> bool:
+        """Whether the store holds ``at_least`` live messages (those :meth:`message_export_rows`
+        lists). The count stops there: the stages that ask only choose between one process
+        and two, and counting every row of a large store cost 0.09 s at 300,000 messages, with
+        one core idle, between reading and analysing."""
+        (n,) = self.conn.execute(
+            f"SELECT COUNT(*) FROM (SELECT 1 FROM messages m WHERE {LIVE} LIMIT ?)", (at_least,)
+        ).fetchone()
+        return n >= at_least
 
     def message_stats(self) -> dict[str, int]:
         """Whole-store counts the report's method section needs: undated, zone-assumed, deleted
