@@ -7,6 +7,7 @@ the workbook is read back with openpyxl, as Excel would open it.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 from pathlib import Path
@@ -348,3 +349,30 @@ def test_whole_numbers_are_written_as_xlsxwriter_formats_them() -> None:
     for value in (0, 1, -1, 255, 10**6, 2**31, edge - 1, -(edge - 1), 123_456_789_012_345):
         assert f"{value}" == f"{value:.16G}", value
     assert f"{edge * 10:.16G}" != f"{edge * 10}"  # beyond it, the exponent form
+
+
+def test_members_are_deflated_fast_with_xlsxwriters_own_bytes(tmp_path: Path, monkeypatch) -> None:
+    """The workbook's members are deflated at zlib's fastest level; what they hold is what
+    xlsxwriter writes at its default level, and its own ZipFile is put back afterwards."""
+    import zipfile
+
+    import xlsxwriter.workbook
+
+    case = _case(tmp_path)
+    r = run(case, tmp_path / "a")
+    from triage.casefile import load_case
+
+    fast = tmp_path / "fast.xlsx"
+    workbook.write_workbook(r.store, load_case(case), fast)
+    assert xlsxwriter.workbook.ZipFile is zipfile.ZipFile
+    monkeypatch.setattr(workbook, "_fast_deflate", contextlib.nullcontext)
+    default = tmp_path / "default.xlsx"
+    workbook.write_workbook(r.store, load_case(case), default)
+    with zipfile.ZipFile(fast) as a, zipfile.ZipFile(default) as b:
+        assert a.namelist() == b.namelist()
+        for name in a.namelist():
+            assert a.read(name) == b.read(name), name
+        sheet = a.getinfo("xl/worksheets/sheet1.xml")
+        assert sheet.compress_type == zipfile.ZIP_DEFLATED
+        # (level 1 packs no tighter than xlsxwriter's default 6)
+        assert sheet.compress_size >= b.getinfo("xl/worksheets/sheet1.xml").compress_size

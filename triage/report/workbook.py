@@ -20,19 +20,23 @@ xlsxwriter.
 
 The workbook is a zip; its members carry xlsxwriter's fixed 1980 timestamps and the document's
 "created" property is a fixed date, so two runs of the same case give the same bytes (the run's
-own times are in the manifest).
+own times are in the manifest). Its members are deflated at zlib's fastest level, not the
+default 6 (:func:`_fast_deflate`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
+import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import xlsxwriter
+import xlsxwriter.workbook
 from xlsxwriter.utility import xl_col_to_name
 
 from triage.casefile import Case
@@ -299,6 +303,36 @@ class _Sheet:
         self._finish()
 
 
+# zlib's level for the workbook's members: the messages sheet's XML (27 MB at 300,000 messages)
+# deflated at level 1 takes 0.08 s of CPU instead of 0.26 s at the default 6, for a file of
+# 2.9 MB instead of 2.3 MB.
+DEFLATE_LEVEL = 1
+
+
+class _FastZip(zipfile.ZipFile):
+    """The ZipFile xlsxwriter writes the workbook with, at :data:`DEFLATE_LEVEL` unless told."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("compresslevel", DEFLATE_LEVEL)
+        super().__init__(*args, **kwargs)
+
+
+@contextlib.contextmanager
+def _fast_deflate() -> Iterator[None]:
+    """xlsxwriter deflates the members at :data:`DEFLATE_LEVEL` while this holds: it takes no
+    level, so the ZipFile its workbook module names is the one replaced, and only when it is
+    the standard library's (a release that zips another way is left as it is)."""
+    module = xlsxwriter.workbook
+    if getattr(module, "ZipFile", None) is not zipfile.ZipFile:
+        yield
+        return
+    module.ZipFile = _FastZip  # type: ignore[attr-defined, misc]
+    try:
+        yield
+    finally:
+        module.ZipFile = zipfile.ZipFile  # type: ignore[attr-defined, misc]
+
+
 class _Book:
     def __init__(self, path: Path) -> None:
         self.wb = xlsxwriter.Workbook(str(path), _OPTIONS)
@@ -394,7 +428,8 @@ class Workbook:
         _table(book, "contacts", *_contacts(findings, self.case, local))
         _table(book, "gaps", *_gaps(findings, local))
         _table(book, "exhibits", *_exhibits(findings, self.case, local))
-        book.wb.close()
+        with _fast_deflate():
+            book.wb.close()
 
 
 def write_workbook(store: Store, case: Case, path: Path) -> None:
