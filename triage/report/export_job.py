@@ -23,6 +23,7 @@ from triage.casefile import Case
 from triage.collector import collector_paused
 from triage.report import chronology
 from triage.report.exports import (
+    finding_refs,
     write_calls_csv,
     write_findings_csv,
     write_findings_json,
@@ -47,10 +48,13 @@ def write_exports(store: Store, case: Case, out: Path) -> None:
     """Every export of the case store into ``out``, in this process."""
     # The findings are read once for the eight exports and sheets made from them.
     findings = store.findings()
-    write_findings_json(store, out / "findings.json", findings)
-    # One read of the messages writes messages.csv and the workbook's messages sheet.
+    # One read of the messages writes messages.csv and the workbook's messages sheet, and
+    # gives findings.json the time and source of each message the findings rest on.
     book = Workbook(store, case, out / WORKBOOK_NAME)
-    write_messages_csv(store, out / "messages.csv", case, sheet=book)
+    provenance = write_messages_csv(
+        store, out / "messages.csv", case, sheet=book, refs=finding_refs(findings)
+    )
+    write_findings_json(store, out / "findings.json", findings, provenance)
     write_calls_csv(store, out / "calls.csv", case, findings)
     write_findings_csv(store, out / "findings.csv", findings)
     chronology.write_chronology_csv(store, out / "chronology.csv", findings)

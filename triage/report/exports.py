@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Protocol
@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from triage.casefile import Case
-from triage.model import iso_utc
+from triage.model import Provenance, iso_utc
 from triage.report.coverage_view import all_pictures
 from triage.store import Finding, Store
 
@@ -77,11 +77,28 @@ def analyser_findings(
     return [f for f in findings if f.analyser == analyser]
 
 
+def finding_refs(findings: Sequence[Finding]) -> set[int]:
+    """The ids of the messages the findings rest on."""
+    return {r for f in findings for r in f.refs}
+
+
 def write_findings_json(
-    store: Store, path: Path, findings: Sequence[Finding] | None = None
+    store: Store,
+    path: Path,
+    findings: Sequence[Finding] | None = None,
+    provenance: dict[int, tuple[str | None, Provenance]] | None = None,
 ) -> None:
+    """``findings.json``; ``provenance`` holds what :func:`write_messages_csv` gave of the
+    messages it wrote among the findings' references (each reference's time and source), so
+    only the others (recovered messages) are read here."""
     findings = read_findings(store, findings)
-    refs = store.provenance_of(r for f in findings for r in f.refs)
+    if provenance is None:
+        refs = store.provenance_of(finding_refs(findings))
+    else:
+        refs = provenance
+        missing = finding_refs(findings).difference(provenance)
+        if missing:
+            refs = {**provenance, **store.provenance_of(missing)}
     devices = finding_devices(store, findings)
     data = {
         "schema": FINDINGS_SCHEMA,
@@ -234,8 +251,11 @@ class _MessageExport:
     locator and times are looked at. The UTC text is the store's own (``YYYY-MM-DDTHH:MM:SS[.fff]Z``), so
     it and the local time made from it need neither a formula guard nor quotes."""
 
-    def __init__(self, store: Store, case: Case | None) -> None:
+    def __init__(self, store: Store, case: Case | None, refs: Collection[int] = ()) -> None:
         self.store = store
+        # The messages whose (UTC time, file id, locator) are kept as the rows go by.
+        self.refs = refs
+        self.kept: dict[int, tuple[str | None, int, str | None]] = {}
         self.conversations, self.parties, self.files = store.export_lookups()
         self.names = {c.key: c.name for c in case.contacts} if case else {}
         self.devices = {d.key: d.label for d in case.devices} if case else {}
@@ -320,10 +340,13 @@ class _MessageExport:
         heads, sources, tails = self.heads, self.sources, self.tails
         minutes, local_iso = self.local_iso.minutes, self.local_iso
         contacts, statuses, nights = self.contact_labels, self.status_labels, self.night_labels
+        refs, kept = self.refs, self.kept
         lines = []
         for row in rows:
             (mid, utc, zone, platform, cid, direction, sender, recipients, kind, deleted, edited,
              body, attachments, fid, locator, device) = row  # fmt: skip
+            if mid in refs:
+                kept[mid] = (utc, fid, locator)
             contact = contacts.get(mid) or ""
             status, night = statuses.get(mid), nights.get(mid)
             tail = tails.get((contact, status, night, device))
@@ -395,18 +418,29 @@ def message_rows(store: Store, case: Case | None = None) -> Iterator[tuple[Any, 
 
 
 def write_messages_csv(
-    store: Store, path: Path, case: Case | None = None, sheet: Sheet | None = None
-) -> None:
+    store: Store,
+    path: Path,
+    case: Case | None = None,
+    sheet: Sheet | None = None,
+    refs: Collection[int] = (),
+) -> dict[int, tuple[str | None, Provenance]]:
     """``messages.csv``: :func:`message_rows`, every text cell guarded against formula use.
     The rows ``sheet`` wants (the workbook's messages sheet) are handed to it as they are
-    written, so the messages are read once for both."""
-    export = _MessageExport(store, case)
+    written, so the messages are read once for both. Returns the (UTC time, provenance) of
+    the messages written among ``refs``, as :meth:`Store.provenance_of` gives them (for
+    ``findings.json``: 34,500 messages at 300,000, read again there in 69 queries before)."""
+    export = _MessageExport(store, case, refs)
     # utf-8 with the byte-order mark written by hand: the same bytes as "utf-8-sig", encoded
     # without a Python-level encoder call per write.
     with open(path, "w", encoding="utf-8", newline="") as handle:
         handle.write("\ufeff" + _csv_cells(MESSAGE_COLUMNS) + "\r\n")
         for rows in export.batches():
             handle.write(export.csv_text(rows, sheet))
+    files = export.files
+    return {
+        mid: (utc, Provenance(*files[fid], locator))
+        for mid, (utc, fid, locator) in export.kept.items()
+    }
 
 
 class _LocalTime:
