@@ -38,18 +38,19 @@ def _report(demo_run: Path, out: Path) -> dict[str, bytes]:
 @pytest.fixture
 def in_process(demo_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
     """The report of the demo run written in one process; afterwards, a second process is
-    taken for its conversations whatever their size, with most of them for its share."""
+    taken for its conversations whatever their size, this process leaving it most of them."""
     with monkeypatch.context() as local:
         local.setattr(conversation_share, "PARALLEL_FROM", 10**12)
         files = _report(demo_run, tmp_path / "here")
     monkeypatch.setattr(conversation_share, "PARALLEL_FROM", 0)
-    monkeypatch.setattr(conversation_share, "SHARE", 0.9)
+    monkeypatch.setattr(conversation_share, "TAIL", 0.9)
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
     return files
 
 
 def _watch(monkeypatch: pytest.MonkeyPatch) -> dict[str, list]:
-    """What happened to the second process: its share, its result, shares written here."""
+    """What happened to the second process: the claims it was started with, its result, the
+    conversations written here for it."""
     seen: dict[str, list] = {"share": [], "result": [], "rows": [], "here": []}
     start, result, write_share = (
         conversation_share._Child.start.__func__,
@@ -57,9 +58,9 @@ def _watch(monkeypatch: pytest.MonkeyPatch) -> dict[str, list]:
         conversation_share.write_share,
     )
 
-    def watched_start(cls, report, positions):  # noqa: ANN001, ANN202
-        seen["share"].append(positions)
-        return start(cls, report, positions)
+    def watched_start(cls, report, claims):  # noqa: ANN001, ANN202
+        seen["share"].append(claims)
+        return start(cls, report, claims)
 
     def watched_result(self):  # noqa: ANN001, ANN202
         written = result(self)
@@ -70,8 +71,8 @@ def _watch(monkeypatch: pytest.MonkeyPatch) -> dict[str, list]:
 
     def watched_write_share(report, positions):  # noqa: ANN001, ANN202
         # Only the parent's calls are seen: the child's list is its own copy.
-        seen["here"].append(positions)
-        return write_share(report, positions)
+        seen["here"].append(list(positions))
+        return write_share(report, seen["here"][-1])
 
     monkeypatch.setattr(conversation_share._Child, "start", classmethod(watched_start))
     monkeypatch.setattr(conversation_share._Child, "result", watched_result)
@@ -84,10 +85,15 @@ def test_a_second_process_writes_the_same_files(
 ) -> None:
     seen = _watch(monkeypatch)
     files = _report(demo_run, tmp_path / "there")
-    (share,) = seen["share"]
-    assert share and len(share) < len(Store.open(demo_run / "case.sqlite").conversations())
+    (claims,) = seen["share"]
     (written,) = seen["result"]
     assert written is not None and seen["rows"][0]  # the child's share came back
+    total = len(Store.open(demo_run / "case.sqlite").conversations())
+    assert written.positions and len(written.positions) < total
+    # Each of the conversations handed out was written by one process: the child or this one.
+    handed = {n for group in claims.groups for n in group}
+    mine = {n for number in claims.taken for n in claims.groups[number]}
+    assert set(written.positions) == handed - mine and mine <= handed
     assert not seen["here"]
     assert files.keys() == in_process.keys()
     for name, data in in_process.items():
@@ -112,7 +118,9 @@ def test_a_failed_second_process_has_its_share_written_here(
     monkeypatch.setattr(Store, "reconnect", broken)
     files = _report(demo_run, tmp_path / "there")
     assert seen["result"] == [None]
-    assert seen["here"] == seen["share"] and seen["share"][0]
+    (claims,) = seen["share"]
+    theirs = [n for g, group in enumerate(claims.groups) if g not in claims.taken for n in group]
+    assert theirs and seen["here"] == [theirs]
     for name, data in in_process.items():
         assert files[name] == data, name
 
@@ -122,9 +130,10 @@ def test_the_share_holds_no_conversation_a_later_page_lists_a_message_of(
 ) -> None:
     seen = _watch(monkeypatch)
     _report(demo_run, tmp_path / "there")
-    (share,) = seen["share"]
+    (claims,) = seen["share"]
     (written,) = seen["result"]
     assert not written.kept and not written.quotes
+    share = [n for group in claims.groups for n in group]
     store = Store.open(demo_run / "case.sqlite")
     try:
         conversations = store.conversation_summaries()
@@ -182,8 +191,8 @@ def test_a_failure_here_ends_the_second_process(
     started: list[conversation_share._Child] = []
     start = conversation_share._Child.start.__func__
 
-    def watched_start(cls, report, positions):  # noqa: ANN001, ANN202
-        child = start(cls, report, positions)
+    def watched_start(cls, report, claims):  # noqa: ANN001, ANN202
+        child = start(cls, report, claims)
         started.append(child)
         return child
 
@@ -198,3 +207,82 @@ def test_a_failure_here_ends_the_second_process(
     assert child.pipe.closed
     with pytest.raises(ChildProcessError):
         os.waitpid(child.pid, os.WNOHANG)  # collected: no process left behind
+
+
+def test_conversations_a_second_process_took_and_did_not_write_are_written_here(
+    in_process: dict[str, bytes], demo_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = _watch(monkeypatch)
+    theirs = conversation_share.Claims.theirs
+
+    def dies_after_one(self: conversation_share.Claims):  # noqa: ANN202 - runs in the child only
+        group = self.take()
+        if group is not None:
+            yield group[0]
+        os._exit(0)  # the rest of that group, and the group itself, never sent
+
+    monkeypatch.setattr(conversation_share.Claims, "theirs", dies_after_one)
+    files = _report(demo_run, tmp_path / "there")
+    monkeypatch.setattr(conversation_share.Claims, "theirs", theirs)
+    assert seen["result"] == [None]
+    (claims,) = seen["share"]
+    theirs_here = [
+        n for g, group in enumerate(claims.groups) if g not in claims.taken for n in group
+    ]
+    assert seen["here"] == [theirs_here]
+    for name, data in in_process.items():
+        assert files[name] == data, name
+
+
+class _Conversations:
+    """A report as :class:`conversation_share.Claims` reads it: conversations with counts."""
+
+    def __init__(self, counts: list[int]) -> None:
+        self.conversations = [{"messages": n} for n in counts]
+
+
+def test_each_group_is_taken_once_by_one_process_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(conversation_share, "GROUP", 1 / 40)
+    counts = [3, 1, 7, 2, 9, 4, 4, 1, 6, 5] * 30
+    pool = list(range(len(counts)))
+    claims = conversation_share.Claims.of(_Conversations(counts), pool)
+    assert claims is not None and len(claims.groups) > 20
+    assert [n for group in claims.groups for n in group] == pool
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.close(read)
+        taken = list(claims.theirs())
+        os.write(write, ",".join(map(str, taken)).encode())
+        os._exit(0)
+    os.close(write)
+    mine = list(claims.theirs())
+    with os.fdopen(read, "rb") as pipe:
+        data = pipe.read().decode()
+    os.waitpid(pid, 0)
+    claims.close()
+    theirs = [int(n) for n in data.split(",")] if data else []
+    assert mine == sorted(mine) and theirs == sorted(theirs)
+    assert sorted(mine + theirs) == pool
+
+
+def test_this_process_takes_groups_until_the_tail_and_writes_its_own_in_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(conversation_share, "GROUP", 0.1)
+    monkeypatch.setattr(conversation_share, "TAIL", 0.25)
+    counts = [10] * 20
+    pool = [n for n in range(len(counts)) if n % 4]  # 0, 4, 8... only this process writes
+    claims = conversation_share.Claims.of(_Conversations(counts), pool)
+    assert claims is not None
+    order = list(claims.mine(set(pool), len(counts)))
+    claims.close()
+    assert order == sorted(order)
+    assert set(range(0, 20, 4)) <= set(order)
+    handed = [n for number in claims.taken for n in claims.groups[number]]
+    assert set(order) - set(range(0, 20, 4)) == set(handed)
+    left = sum(s for g, s in enumerate(claims.sizes) if g not in claims.taken)
+    # It stopped once a quarter or less of the messages handed out was left, not before.
+    assert 0 < left <= 0.25 * sum(claims.sizes)
+    assert left + claims.sizes[claims.taken[-1]] > 0.25 * sum(claims.sizes)
+    assert claims.unwritten([]) == sorted(set(pool) - set(handed))

@@ -20,7 +20,7 @@ import hashlib
 import itertools
 import operator
 import re
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from importlib import resources
 from pathlib import Path
@@ -708,18 +708,30 @@ class Report:
     def write_conversations(self, positions: Iterable[int]) -> None:
         """The pages of the conversations at these positions of ``self.conversations`` (in
         increasing order), with what they feed later: their search rows, the messages kept for
-        later pages and the pages of the linked messages."""
-        numbered = [(n, self.conversations[n]) for n in positions]
-        chosen = [conv for _, conv in numbered]
+        later pages and the pages of the linked messages.
+
+        ``positions`` is read as the pages go, one conversation with messages ahead of the one
+        being written (the store reads a conversation's messages once asked for its key): the
+        positions of a share taken as it is written (:mod:`triage.report.conversation_share`)."""
+        numbered: deque[tuple[int, dict[str, Any]]] = deque()
+
+        def keys() -> Iterator[str]:
+            for n in positions:
+                conv = self.conversations[n]
+                numbered.append((n, conv))
+                if conv["messages"]:
+                    yield conv["key"]
+
         # The store gives the messages grouped by conversation, in the order asked; a
-        # conversation with no message has no group.
+        # conversation with no message has no group. Taking a group takes the positions up to
+        # the conversation it is of, so ``numbered`` holds it (and any before it) by then.
         groups = itertools.groupby(
-            self.store.page_messages_by_conversation(c["key"] for c in chosen if c["messages"]),
-            key=lambda m: m.conversation.id,
+            self.store.page_messages_by_conversation(keys()), key=lambda m: m.conversation.id
         )
         group = next(groups, None)
         copies = self.conversation_copies
-        for position, conv in numbered:
+        while numbered:
+            position, conv = numbered.popleft()
             base = slug(conv["key"])
             pages = max(1, -(-conv["messages"] // PAGE_SIZE))
 
