@@ -454,6 +454,9 @@ class WhatsAppAndroid(Parser):
 
 
 class _Base:
+    #: The message table whose rows the reader reads: the id space of their record ids.
+    table: str
+
     def __init__(
         self,
         parser: WhatsAppAndroid,
@@ -605,7 +608,7 @@ class _Base:
             extra,
             duplicate,
             copy_key(sender, key_id, kind, deleted),
-            locator.split(".", 1)[0] if rowid is not None else None,
+            self.table if rowid is not None else None,
             chat.is_status,
         )
 
@@ -715,6 +718,8 @@ class _Base:
 
 class _CurrentReader(_Base):
     """The 2021+ schema: ``message`` with ``chat``/``jid``/``jid_map`` and side tables."""
+
+    table = "message"
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
@@ -1369,6 +1374,8 @@ class _CurrentReader(_Base):
 
 class _LegacyReader(_Base):
     """The pre-2021 ``messages`` table (also the left-over half of a transitional database)."""
+
+    table = "messages"
 
     def __init__(self, *args: Any, skip_copies: bool) -> None:
         super().__init__(*args)

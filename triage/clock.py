@@ -15,13 +15,37 @@ UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 APPLE_EPOCH = datetime(2001, 1, 1, tzinfo=UTC)
 
 
+# Whole minutes (ms // 60000) -> their aware datetime, and milliseconds into a minute -> their
+# timedelta, for from_unix_ms: building a timedelta from a number is most of the cost of a time
+# (about 4,900 of 5,400 instructions), adding a ready one to a ready minute about 750.
+_MINUTES: dict[int, datetime] = {}
+_INTO_MINUTE: dict[int, timedelta] = {}
+# Minutes kept before the cache is emptied (about 140 days of minutes, a few MiB).
+_CACHED_MINUTES = 200_000
+# Below this many ms (2**32 s, year 2106) a float of seconds holds every millisecond within a
+# quarter of a microsecond, so fromtimestamp rounds it to the exact instant.
+_EXACT_MS = 2**32 * 1000
+
+
 def from_unix_ms(value: int | float | None) -> datetime | None:
     if value is None or value == 0:
         return None
     if type(value) is int:
-        # The same instant as the float form below, in about half the time: every message of a
-        # large database comes through here.
-        return UNIX_EPOCH + timedelta(0, 0, 0, value)
+        # Every message of a large database comes through here: its minute is looked up (a
+        # phone's messages come in runs within minutes) and its milliseconds into it added.
+        minute, into = divmod(value, 60000)
+        base = _MINUTES.get(minute)
+        if base is not None:
+            step = _INTO_MINUTE.get(into)
+            if step is None:
+                step = _INTO_MINUTE[into] = timedelta(0, into // 1000, into % 1000 * 1000)
+            return base + step
+        if not 0 < value < _EXACT_MS:
+            return UNIX_EPOCH + timedelta(0, 0, 0, value)
+        if len(_MINUTES) >= _CACHED_MINUTES:
+            _MINUTES.clear()
+        _MINUTES[minute] = datetime.fromtimestamp(minute * 60, UTC)
+        return datetime.fromtimestamp(value / 1000, UTC)
     return UNIX_EPOCH + timedelta(milliseconds=float(value))
 
 
