@@ -41,6 +41,19 @@ def dumps(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
+def dumps_each(values: list[Any]) -> list[str | None]:
+    """:func:`dumps` of each of ``values``, ``None`` for an empty or missing one: the common
+    case by one comprehension of orjson calls (a call of :func:`dumps` per value cost a sixth
+    of what orjson itself does), the whole list by :func:`dumps` when orjson refuses one."""
+    try:
+        return [
+            None if not value else orjson.dumps(value, option=_SORTED, default=str).decode()
+            for value in values
+        ]
+    except TypeError:
+        return [None if not value else dumps(value) for value in values]
+
+
 def loads(text: str | None) -> Any:
     return None if text is None else orjson.loads(text)
 

@@ -28,7 +28,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from triage.model import Message, Record
-from triage.store.codec import MESSAGE_RAW_NAMES, _utc_text, dumps
+from triage.store.codec import MESSAGE_RAW_NAMES, _utc_text, dumps_each
 
 
 def _values_source() -> str:
@@ -157,7 +157,7 @@ class MessageCells:
         ]
         return (
             _values(messages),
-            [None if not extra else dumps(extra) for extra in map(_extra, messages)],
+            dumps_each(list(map(_extra, messages))),
             instants,
             places.of(list(map(_conversation, messages))),
             places.of(list(map(_sender, messages))),
@@ -186,10 +186,21 @@ class _Places:
         return self._placed(self._by_id, ids, column)
 
     def of_lists(self, column: list[list[Any]]) -> list[int]:
-        keys = list(map(tuple, map(map, itertools.repeat(id), column)))
+        # A list of one party (nearly every message's recipients) is known by that party's id,
+        # any other by the tuple of its parties' ids: half the cost of a tuple for each.
+        keys = [id(items[0]) if len(items) == 1 else tuple(map(id, items)) for items in column]
         return self._placed(self._by_key, keys, column)
 
     def of_values(self, column: list[Any]) -> list[int]:
+        distinct = dict.fromkeys(column)
+        if len(distinct) == 1:
+            # One value for the whole column (a batch's messages come from one file): placed
+            # without a second look-up per message.
+            (only,) = distinct
+            place = self._by_key.get(only)
+            if place is None:
+                place = self._by_key[only] = self.add(only)
+            return [place] * len(column)
         return self._placed(self._by_key, column, column)
 
     def _placed(self, places: dict[Any, int], keys: list[Any], column: list[Any]) -> list[int]:
