@@ -162,3 +162,29 @@ def test_findings_json_is_what_json_dumps_writes(demo_run: Path, tmp_path: Path)
     again = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
     assert written == again.encode("utf-8")
     assert written == (demo_run / "findings.json").read_bytes()
+
+
+def test_export_facts_read_back_as_the_store_holds_them(demo_run: Path, tmp_path: Path) -> None:
+    """The one text of repeating columns each export row carries reads back as the columns
+    themselves (on the demo: every parser); a text that does not read is read again from the
+    row."""
+    from triage.store.messages import _EXPORT_TABLES, _EXPORT_TYPED, ExportFacts
+
+    copy = tmp_path / "copy.sqlite"
+    shutil.copyfile(demo_run / "case.sqlite", copy)
+    store = Store.open(copy)
+    try:
+        typed = {
+            row[0]: ExportFacts(*row[1:])
+            for row in store.conn.execute(f"SELECT m.id, {_EXPORT_TYPED} FROM {_EXPORT_TABLES}")
+        }
+        rows = [row for rows in store.message_export_rows() for row in rows]
+        assert len(rows) > 50
+        assert {r[0] for r in rows} <= set(typed)
+        assert any(typed[r[0]].recipients and "," in typed[r[0]].recipients for r in rows)
+        for mid, _utc, facts, _body, _locator in rows:
+            assert store.export_facts(facts, mid) == typed[mid]
+            for unreadable in ("", "x", facts.replace(",", ";", 1), "x" + facts):
+                assert store.export_facts(unreadable, mid) == typed[mid]
+    finally:
+        store.close()

@@ -14,7 +14,7 @@ import json
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -23,6 +23,7 @@ from triage.casefile import Case
 from triage.model import Provenance, iso_utc
 from triage.report.coverage_view import all_pictures
 from triage.store import Finding, Store
+from triage.store.messages import ExportRow
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _GUARDED = frozenset(FORMULA_START)
@@ -257,39 +258,47 @@ class _MessageExport:
         self.refs = refs
         self.kept: dict[int, tuple[str | None, int, str | None]] = {}
         self.conversations, self.parties, self.files = store.export_lookups()
+        self.attachments = store.export_attachments()
         self.names = {c.key: c.name for c in case.contacts} if case else {}
         self.devices = {d.key: d.label for d in case.devices} if case else {}
         self.local_iso = _LocalTime(ZoneInfo(case.timezone) if case else None)
         self.contact_labels = store.labels("contacts", "contact")
         self.status_labels = store.labels("duty", "status")
         self.night_labels = store.labels("duty", "night")
-        # key -> (raw values, CSV text) for each group of columns that repeats
-        self.heads: dict[tuple, tuple[tuple, str]] = {}
-        self.sources: dict[int, tuple[tuple, str]] = {}
+        # facts text -> _Head; (contact, status, night, device) -> (raw values, CSV text)
+        self.heads: dict[str, _Head] = {}
         self.tails: dict[tuple, tuple[tuple, str]] = {}
 
-    def batches(self) -> Iterator[list[tuple]]:
+    def batches(self) -> Iterator[list[ExportRow]]:
         return self.store.message_export_rows()
 
-    def _head(self, key: tuple) -> tuple[tuple, str]:
-        """zone_assumed to edited: the columns from the conversation and sender to the flags."""
-        zone, platform, cid, direction, sender, recipients, kind, deleted, edited = key
-        conversation = self.conversations[cid]
-        party = self.parties.get(sender) if sender is not None else None
+    def _head(self, facts: str, message_id: int) -> _Head:
+        """What a facts text stands for: zone_assumed to edited (the columns from the
+        conversation and sender to the flags), the source file's three and the device."""
+        f = self.store.export_facts(facts, message_id)
+        conversation = self.conversations[f.conversation_id]
+        party = self.parties.get(f.sender_party) if f.sender_party is not None else None
         raw = (
-            zone,
-            platform,
+            f.zone_assumed,
+            f.platform,
             conversation.id,
             conversation.title,
-            direction,
+            f.direction,
             None if party is None else party.raw,
             None if party is None else party.id,
-            self.store.recipients_text(recipients),
-            kind,
-            deleted,
-            edited,
+            self.store.recipients_text(f.recipients),
+            f.kind,
+            f.deleted,
+            f.edited,
         )
-        return self._keep(self.heads, key, raw)
+        source = self.files[f.file_id]
+        heads = self.heads
+        if len(heads) > _CACHE_MOST:
+            heads.clear()
+        found = heads[facts] = _Head(
+            raw, _csv_cells(raw), source, _csv_cells(source), f.device, f.file_id
+        )
+        return found
 
     def _tail(self, key: tuple) -> tuple[tuple, str]:
         """case_contact_key to device: the labels and the device."""
@@ -301,77 +310,66 @@ class _MessageExport:
             "" if night is None else int(bool(night)),
             self.devices.get(device, device or ""),
         )
-        return self._keep(self.tails, key, raw)
-
-    @staticmethod
-    def _keep(cache: dict, key: Any, raw: tuple) -> tuple[tuple, str]:
-        if len(cache) > _CACHE_MOST:
-            cache.clear()
-        found = cache[key] = (raw, _csv_cells(raw))
+        tails = self.tails
+        if len(tails) > _CACHE_MOST:
+            tails.clear()
+        found = tails[key] = (raw, _csv_cells(raw))
         return found
 
-    def row(self, row: tuple) -> tuple[Any, ...]:
+    def row(self, row: ExportRow) -> tuple[Any, ...]:
         """The :data:`MESSAGE_COLUMNS` row of one export row."""
-        (mid, utc, zone, platform, cid, direction, sender, recipients, kind, deleted, edited,
-         body, attachments, fid, locator, device) = row  # fmt: skip
+        mid, utc, facts, body, locator = row
+        head = self.heads.get(facts) or self._head(facts, mid)
         contact = self.contact_labels.get(mid) or ""
         status, night = self.status_labels.get(mid), self.night_labels.get(mid)
-        key = (zone, platform, cid, direction, sender, recipients, kind, deleted, edited)
-        head = self.heads.get(key) or self._head(key)
-        tail = self.tails.get((contact, status, night, device))
-        if tail is None:
-            tail = self._tail((contact, status, night, device))
+        key = (contact, status, night, head.device)
+        tail = self.tails.get(key) or self._tail(key)
         return (
             mid,
             utc,
             self.local_iso(utc),
-            *head[0],
+            *head.raw,
             body,
-            attachments,
-            *self.files[fid],
+            self.attachments.get(mid),
+            *head.source,
             locator,
             *tail[0],
         )
 
-    def csv_text(self, rows: list[tuple], sheet: Sheet | None = None) -> str:
+    def csv_text(self, rows: list[ExportRow], sheet: Sheet | None = None) -> str:
         """The ``messages.csv`` lines of a batch of export rows; the rows ``sheet`` wants are
         handed to it on the way."""
         guard = _GUARDED
-        heads, sources, tails = self.heads, self.sources, self.tails
+        heads, tails = self.heads, self.tails
         minutes, local_iso = self.local_iso.minutes, self.local_iso
         contacts, statuses, nights = self.contact_labels, self.status_labels, self.night_labels
-        refs, kept = self.refs, self.kept
+        refs, kept, attached = self.refs, self.kept, self.attachments
         lines = []
-        for row in rows:
-            (mid, utc, zone, platform, cid, direction, sender, recipients, kind, deleted, edited,
-             body, attachments, fid, locator, device) = row  # fmt: skip
+        for mid, utc, facts, body, locator in rows:
+            head = heads.get(facts)
+            if head is None:
+                head = self._head(facts, mid)
             if mid in refs:
-                kept[mid] = (utc, fid, locator)
+                kept[mid] = (utc, head.file_id, locator)
             contact = contacts.get(mid) or ""
-            status, night = statuses.get(mid), nights.get(mid)
-            tail = tails.get((contact, status, night, device))
+            key = (contact, statuses.get(mid), nights.get(mid), head.device)
+            tail = tails.get(key)
             if tail is None:
-                tail = self._tail((contact, status, night, device))
+                tail = self._tail(key)
             if utc is None:
                 local = ""
             else:
                 # local_iso's own fast path, inlined: the local minute and offset of the UTC one
                 minute = minutes.get(utc[:16]) if len(utc) == 20 and utc[19] == "Z" else None
                 local = f"{minute[0]}{utc[16:19]}{minute[1]}" if minute else local_iso(utc)
-            key = (zone, platform, cid, direction, sender, recipients, kind, deleted, edited)
-            head = heads.get(key)
-            if head is None:
-                head = self._head(key)
-            source = sources.get(fid)
-            if source is None:
-                source = self._keep(sources, fid, self.files[fid])
-            if sheet is not None and sheet.wants(tail[0][0]):
+            attachments = attached.get(mid) if attached else None
+            if sheet is not None and sheet.wants(contact):
                 sheet.message(
                     (
                         (mid, utc, local),
-                        head[0],
+                        head.raw,
                         (body, attachments),
-                        source[0],
+                        head.source,
                         (locator,),
                         tail[0],
                     )
@@ -401,10 +399,22 @@ class _MessageExport:
             ):  # fmt: skip
                 locator = _csv_cells((locator,))
             lines.append(
-                f"{mid},{'' if utc is None else utc},{local},{head[1]},{body},{attachments},"
-                f"{source[1]},{locator},{tail[1]}\r\n"
+                f"{mid},{'' if utc is None else utc},{local},{head.text},{body},{attachments},"
+                f"{head.source_text},{locator},{tail[1]}\r\n"
             )
         return "".join(lines)
+
+
+class _Head(NamedTuple):
+    """What one facts text of the export rows stands for: the raw values and CSV text of
+    zone_assumed to edited and of the source file's three, the device and the file id."""
+
+    raw: tuple
+    text: str
+    source: tuple
+    source_text: str
+    device: str | None
+    file_id: int
 
 
 def message_rows(store: Store, case: Case | None = None) -> Iterator[tuple[Any, ...]]:
