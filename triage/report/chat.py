@@ -346,9 +346,9 @@ class MessageHtml:
             m: PageMessage = row[0]
             # Unpacked once: a named tuple's field by name is a generic attribute lookup, and a
             # bubble reads most of them.
-            (mid, conv, _, raw, platform_name, direction, message_kind, body, deleted, edited,
-             zone_assumed, status_update, device_key, sender, recipients, file, locator,
-             attachments, recovered) = m  # fmt: skip
+            (mid, _, raw, body, locator, attachments, recovered, conv, platform_name, direction,
+             message_kind, deleted, edited, zone_assumed, status_update, device_key, sender,
+             recipients, file) = m  # fmt: skip
             if conv is not last_conv:
                 last_conv, group = conv, conv.is_group and conv.id
             who = who_of.get((direction, id(sender), id(recipients), status_update, group))

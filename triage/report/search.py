@@ -146,8 +146,8 @@ class SearchIndex:
         conversation_code = self._code("conversations", (base, r.conversation_title(conversation)))
         # Each message unpacked once: a named tuple's field by name is a generic attribute
         # lookup, about as costly as this whole unpacking for two fields.
-        for (mid, _, utc, _, platform, direction, _, body, deleted, edited, _, _, _, sender,
-             recipients, _, _, attachments, recovered) in chunk:  # fmt: skip
+        for (mid, utc, _, body, _, attachments, recovered, _, platform, direction, _, deleted,
+             edited, _, _, _, sender, recipients, _) in chunk:  # fmt: skip
             # Parties and recipient lists are shared objects in a read: who wrote to whom is
             # worded once per sender, recipients and direction (the cache keeps them alive).
             key = (direction, id(sender), id(recipients))

@@ -17,28 +17,35 @@ from typing import Any, NamedTuple
 from triage.model import Attachment, Conversation, Party
 from triage.store.codec import loads
 
-#: The columns of one :class:`PageMessage` over ``messages m``, in field order (the recipients
-#: as "party id,party id"; ``extra`` only where it may hold ``recovered``).
+#: The columns of one :class:`PageMessage` row over ``messages m``: its own values (id, times,
+#: body, locator, ``extra`` only where it may hold ``recovered``), then as one JSON array what
+#: it shares with many other messages (:data:`_SHARED`: conversation, platform, direction, kind,
+#: flags, device, sender, recipients as "party id,party id", file).
 PAGE_COLUMNS = (
-    "m.id, m.conversation_id, m.timestamp_utc, m.timestamp_raw, m.platform, m.direction, m.kind,"
-    " m.body, m.deleted, m.edited, m.zone_assumed, m.status_update, m.device, m.sender_party,"
-    " (SELECT group_concat(party_id) FROM recipients r WHERE r.message_id = m.id),"
-    " m.file_id, m.locator,"
-    " CASE WHEN m.recovered = 1 OR instr(m.extra, '\"recovered\"') THEN m.extra END"
+    "m.id, m.timestamp_utc, m.timestamp_raw, m.body, m.locator,"
+    " CASE WHEN m.recovered = 1 OR instr(m.extra, '\"recovered\"') THEN m.extra END,"
+    " json_array(m.conversation_id, m.platform, m.direction, m.kind, m.deleted, m.edited,"
+    " m.zone_assumed, m.status_update, m.device, m.sender_party,"
+    " (SELECT group_concat(party_id) FROM recipients r WHERE r.message_id = m.id), m.file_id)"
 )
 
 
 class PageMessage(NamedTuple):
-    """One stored message as the report pages show it (``Message`` fields of the same names)."""
+    """One stored message as the report pages show it (``Message`` fields of the same names):
+    its own values, then those it shares with the other messages of the same conversation,
+    direction, parties and source (one tuple per read, added to each message's own)."""
 
     id: int
-    conversation: Conversation
     utc: str | None  # ``timestamp_utc`` as stored: ``YYYY-MM-DDTHH:MM:SS[.mmm]Z``
     timestamp_raw: str
+    body: str | None
+    locator: str
+    attachments: list[Attachment]
+    recovered: dict[str, Any] | None  # ``extra["recovered"]``
+    conversation: Conversation
     platform: str
     direction: str
     kind: str
-    body: str | None
     deleted: bool
     edited: bool
     zone_assumed: bool
@@ -47,9 +54,6 @@ class PageMessage(NamedTuple):
     sender: Party | None
     recipients: tuple[Party, ...]
     file: tuple[str, str, str]  # (file, SHA-256, parser format) of its source
-    locator: str
-    attachments: list[Attachment]
-    recovered: dict[str, Any] | None  # ``extra["recovered"]``
 
 
 _new = tuple.__new__
@@ -61,41 +65,55 @@ def page_message_decoder(
     files: dict[int, tuple[str, str, str]],
     attachments: dict[int, list[Attachment]],
 ) -> Callable[[tuple], PageMessage]:
-    """A function turning one row of :data:`PAGE_COLUMNS` into a :class:`PageMessage`."""
+    """A function turning one row of :data:`PAGE_COLUMNS` into a :class:`PageMessage`.
+
+    A phone's messages share a few hundred combinations of conversation, direction, kind,
+    flags, device, parties and source: SQLite writes each message's as one JSON text, decoded
+    here once per combination and kept. Eleven columns more per row cost more than the message's
+    bubble (Python's sqlite3 lets go of the interpreter lock and takes it again for each column
+    of each row: 300,000 rows, about 1 s of CPU more)."""
     lists: dict[str | None, tuple[Party, ...]] = {None: ()}
+    shared_of: dict[str, tuple[Any, ...]] = {}
     none: list[Attachment] = []
 
+    def shared(text: str) -> tuple[Any, ...]:
+        (conv, platform, direction, kind, deleted, edited, zone, status, device, sender,
+         recipients, file_id) = loads(text)  # fmt: skip
+        found = lists.get(recipients)
+        if found is None:
+            found = lists[recipients] = tuple(parties[int(p)] for p in recipients.split(","))
+        value = shared_of[text] = (
+            conversations[conv],
+            platform,
+            direction,
+            kind,
+            deleted == 1,
+            edited == 1,
+            zone == 1,
+            status == 1,
+            device,
+            None if sender is None else parties[sender],
+            found,
+            files[file_id],
+        )
+        return value
+
     def decode(row: tuple) -> PageMessage:
-        (mid, conv, utc, raw, platform, direction, kind, body, deleted, edited, zone, status,
-         device, sender, recipients, file_id, locator, extra) = row  # fmt: skip
-        shared = lists.get(recipients)
-        if shared is None:
-            shared = lists[recipients] = tuple(parties[int(p)] for p in recipients.split(","))
+        mid, utc, raw, body, locator, extra, common = row
         # tuple.__new__ makes the named tuple in C: PageMessage(...) runs the generated
         # Python __new__, a third of this function's cost (300,000 rows: 1.0 -> 0.7 s).
         return _new(
             PageMessage,
             (
                 mid,
-                conversations[conv],
                 utc,
                 raw,
-                platform,
-                direction,
-                kind,
                 body,
-                deleted == 1,
-                edited == 1,
-                zone == 1,
-                status == 1,
-                device,
-                None if sender is None else parties[sender],
-                shared,
-                files[file_id],
                 locator,
                 attachments.get(mid, none),
                 (loads(extra) or {}).get("recovered") if extra else None,
-            ),
+            )
+            + (shared_of.get(common) or shared(common)),
         )
 
     return decode
