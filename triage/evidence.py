@@ -247,7 +247,9 @@ class FolderContainer(Container):
                     size=path.stat().st_size,
                     container=self,
                 )
-                evidence.register_disk_file(path, label + suffix)
+                # The file is the evidence itself: the hash taken on intake is its hash (read
+                # once, not again when a parser asks; verify() reads it again at the end).
+                self.files[path.name]._sha256 = evidence.register_disk_file(path, label + suffix)
             return
         for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
             dirnames.sort()
@@ -264,7 +266,9 @@ class FolderContainer(Container):
 
     def add(self, member: str, size: int) -> None:
         super().add(member, size)
-        self.evidence.register_disk_file(self.root / member, self.files[member].logical)
+        file = self.files[member]
+        # The evidence itself on disk: its hash on intake is the file's (see above).
+        file._sha256 = self.evidence.register_disk_file(self.root / member, file.logical)
 
     def open_member(self, member: str) -> BinaryIO:
         return open(self.root / member, "rb")
@@ -472,14 +476,18 @@ class Evidence:
         self.close()
 
     # -- integrity -------------------------------------------------------------------------------
-    def register_disk_file(self, path: Path, logical: str) -> None:
+    def register_disk_file(self, path: Path, logical: str) -> str | None:
+        """Record an input file on disk with its size, time and SHA-256 (checked again by
+        :meth:`verify`); returns the SHA-256 (``None`` for a file of this run's own)."""
         path = path.resolve()
-        if path in self.disk or self.tmp in path.parents:
-            return
-        info = path.stat()
-        record = DiskRecord(path, logical, info.st_size, info.st_mtime_ns)
-        record.sha256 = sha256_file(path)
-        self.disk[path] = record
+        if self.tmp in path.parents:
+            return None
+        if path not in self.disk:
+            info = path.stat()
+            record = DiskRecord(path, logical, info.st_size, info.st_mtime_ns)
+            record.sha256 = sha256_file(path)
+            self.disk[path] = record
+        return self.disk[path].sha256
 
     def verify(self) -> list[str]:
         """Re-hash every input file on disk; returns a line per file that changed."""
