@@ -254,6 +254,11 @@ class _Chat:
     is_group: bool
     is_status: bool
     extra: dict[str, Any] = field(default_factory=dict)
+    #: How the duplicate_key of each message in the chat starts, received and sent.
+    duplicate_heads: tuple[str, str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.duplicate_heads = (f"{PLATFORM}:{self.jid}:0:", f"{PLATFORM}:{self.jid}:1:")
 
 
 _new_message = positional(
@@ -584,7 +589,7 @@ class _Base:
         duplicate = None
         if key_id:
             duplicate = (
-                f"{PLATFORM}:{chat.jid}:{1 if from_me else 0}:{key_id}"
+                f"{chat.duplicate_heads[1 if from_me else 0]}{key_id}"
                 f"{':deleted' if deleted else ''}"
             )
         self.read += 1
@@ -964,7 +969,7 @@ class _CurrentReader(_Base):
         flags = [p for p, _ in groups]
         presence = itemgetter(*flags, *flags) if flags else None
         absent = presence((None,) * len(names)) if presence else None
-        ids, chats, guard = self.ids, self.chats, self.guard
+        ids, chats, guard, senders = self.ids, self.chats, self.guard, self.senders
         sides = [(ChildRows(self.conn.execute(sql)), side_names) for sql, side_names in merged]
         next_side = _next_parent(sides)
         for values in self.conn.execute(query):
@@ -1033,7 +1038,7 @@ class _CurrentReader(_Base):
                 if not from_me and raw_sender:
                     sender_row = raw_sender if type(raw_sender) is int else _int(raw_sender)
                     if sender_row and sender_row > 0:
-                        sender, lid = self._sender(sender_row)
+                        sender, lid = senders.get(sender_row) or self._sender(sender_row)
                         if lid is not None:
                             extra["sender_lid"] = lid
                 if sided and row.get("message_system.present") is not None:

@@ -199,15 +199,20 @@ def check_message(msg: Message, checked: dict[int, tuple[Any, ...]] | None = Non
     sender = msg.sender
     if sender is not None and sender.scheme not in _SCHEME_SET:
         raise RecordError(f"{msg.source.locator}: unknown identifier scheme {sender.scheme!r}")
-    _check_schemes(msg.recipients, msg)
+    # The recipients here, not by _check_schemes: a call per message costs more than the loop.
+    for party in msg.recipients:
+        if party is not None and party.scheme not in _SCHEME_SET:
+            raise RecordError(f"{msg.source.locator}: unknown identifier scheme {party.scheme!r}")
     conversation = msg.conversation
     participants = conversation.participants
     if checked is None:
         _check_schemes(participants, msg)
         return
     # The conversation and its list are held, so their ids cannot be reused while kept.
-    state = (conversation, participants, len(participants))
     before = checked.get(id(conversation))
+    if before is not None and before[1] is participants and before[2] == len(participants):
+        return  # nearly every message: its conversation checked as it is
+    state = (conversation, participants, len(participants))
     if before is None or before[1] is not participants or before[2] > state[2]:
         _check_schemes(participants, msg)
     elif before[2] < state[2]:
