@@ -90,7 +90,7 @@ from triage.model import (
 )
 from triage.registry import Match, ParseContext, Parser, Probe
 from triage.sqlite_meta import is_autoincrement, table_columns
-from triage.sqlite_rows import ChildRows, RecordGuard
+from triage.sqlite_rows import ChildRows, RecordGuard, utf8_rows
 
 # --- schema declarations ---------------------------------------------------------------------
 
@@ -972,7 +972,7 @@ class _CurrentReader(_Base):
         ids, chats, guard, senders = self.ids, self.chats, self.guard, self.senders
         sides = [(ChildRows(self.conn.execute(sql)), side_names) for sql, side_names in merged]
         next_side = _next_parent(sides)
-        for values in self.conn.execute(query):
+        for values in utf8_rows(self.conn, query):
             rowid, chat_row, raw_from_me, key_id, raw_sender, stamp, raw_type, text = values[:8]
             ids.append(rowid)
             row = _NO_SIDE_ROWS

@@ -518,6 +518,35 @@ def test_revoked_by_message_type_alone(tmp_path: Path) -> None:
     assert msgs[1].extra["revoked"] == "message_type only (no message_revoked row)"
 
 
+def test_text_not_utf8_read_with_replacement(tmp_path: Path) -> None:
+    # The message table is read with strict UTF-8 while its text is UTF-8 (sqlite_rows.utf8_rows);
+    # a TEXT value that is not is read as every evidence connection reads it, bad bytes
+    # replaced, and so is every row after it.
+    make = _fixture_module()
+    db = tmp_path / "msgstore.db"
+    conn = sqlite3.connect(db)
+    conn.executescript(make.CURRENT_SCHEMA)
+    for rowid, user, server, jtype, raw in make.JIDS[:3]:
+        conn.execute(
+            "INSERT INTO jid VALUES (?, ?, ?, 0, 0, ?, ?)", (rowid, user, server, jtype, raw)
+        )
+    conn.execute("INSERT INTO chat(_id, jid_row_id, subject) VALUES (1, 3, 'Shift B')")
+    for rowid in range(1, 601):
+        make._msg(conn, rowid, 1, 0, 2, rowid, 0, f"text {rowid}")
+    bad = [3, 300, 301, 599]
+    for rowid in bad:
+        conn.execute(
+            "UPDATE message SET text_data = CAST(? AS TEXT) WHERE _id = ?",
+            (b"caf\xc3\xa9 \xff" + str(rowid).encode(), rowid),
+        )
+    conn.commit()
+    conn.close()
+    msgs = parse(db).by_id()
+    assert sorted(msgs) == list(range(1, 601))
+    for rowid, msg in msgs.items():
+        assert msg.body == (f"caf\u00e9 \ufffd{rowid}" if rowid in bad else f"text {rowid}")
+
+
 def test_side_tables_merged_read_as_joined(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Side tables keyed by message_row_id are merged with the messages in _id order instead of
     # joined; both ways must give the same records, side rows of missing messages included.

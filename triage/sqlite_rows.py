@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
+from collections.abc import Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -92,3 +94,38 @@ class ChildRows:
         while self.pending is not None:
             self.orphans += 1
             self.pending = next(self.cursor, None)
+
+
+def utf8_rows(conn: sqlite3.Connection, query: str, size: int = 256) -> Iterator[tuple[Any, ...]]:
+    """The rows of ``query`` as ``conn`` gives them, for a large table read once.
+
+    The evidence's connections decode text by a text factory that replaces bytes that are not
+    UTF-8 (:func:`triage.sqlite_salvage.lenient_text`): a Python call per value, about 3,200
+    instructions of a WhatsApp message row's two texts. Here rows are taken ``size`` at a time
+    with the sqlite3 module's own strict decoding, and the connection's factory is put back
+    before any is given, so whatever the caller reads meanwhile is read as before. From the
+    first run of rows with a text that is not UTF-8 (or any other error taking them), the rest
+    of the query is read again with the connection's factory from that run on (``OFFSET``):
+    the same rows, decoded as the factory decodes them."""
+    return itertools.chain.from_iterable(_utf8_runs(conn, query, size))
+
+
+def _utf8_runs(conn: sqlite3.Connection, query: str, size: int) -> Iterator[list[tuple[Any, ...]]]:
+    factory = conn.text_factory
+    cursor = conn.execute(query)
+    taken = 0
+    while True:
+        conn.text_factory = str
+        try:
+            rows = cursor.fetchmany(size)
+        except sqlite3.OperationalError:
+            break
+        finally:
+            conn.text_factory = factory
+        if not rows:
+            return
+        taken += len(rows)
+        yield rows
+    cursor = conn.execute(f"{query} LIMIT -1 OFFSET {taken}")
+    while rows := cursor.fetchmany(size):
+        yield rows

@@ -1,0 +1,28 @@
+"""triage.sqlite_rows.utf8_rows: the rows a connection's text factory gives, whatever the text."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from triage.sqlite_rows import utf8_rows
+from triage.sqlite_salvage import lenient_text
+
+
+@pytest.mark.parametrize("bad", [[], [0], [6], [7], [8], [13, 14], [49]])
+@pytest.mark.parametrize("size", [1, 7, 256])
+def test_utf8_rows_as_the_factory_gives_them(bad: list[int], size: int) -> None:
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE t(_id INTEGER PRIMARY KEY, a TEXT, b)")
+    conn.executemany(
+        "INSERT INTO t VALUES (?, CAST(? AS TEXT), ?)",
+        [(i, (b"bad\xff%d" if i in bad else b"ok %d") % i, i) for i in range(50)],
+    )
+    conn.text_factory = lenient_text
+    query = "SELECT _id, a, b FROM t ORDER BY _id"
+    rows = list(utf8_rows(conn, query, size))
+    assert rows == list(conn.execute(query))
+    assert [r[1] for r in rows if "\ufffd" in r[1]] == [f"bad\ufffd{i}" for i in bad]
+    # Whatever the caller reads between rows is read with the connection's own factory.
+    assert conn.text_factory is lenient_text
