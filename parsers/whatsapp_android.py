@@ -1073,6 +1073,24 @@ class _CurrentReader(_Base):
                     record = self._bubble_call(
                         row, stamp, sort_id, chat, locator, rowid, from_me, sender, label, extra
                     )
+                elif row is _NO_SIDE_ROWS and (text is None or type(text) is str):
+                    # Nearly every row: no media, preview or edit, its text as it is; what
+                    # _chat_message would hand on, without a call of thirteen arguments more.
+                    record = self.message(
+                        chat,
+                        locator,
+                        rowid,
+                        sort_id,
+                        from_me,
+                        sender,
+                        stamp,
+                        kind,
+                        text,
+                        key_id,
+                        extra,
+                        [],
+                        False,
+                    )
                 else:
                     record = self._chat_message(
                         row,
