@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -106,11 +106,14 @@ def utf8_rows(conn: sqlite3.Connection, query: str, size: int = 256) -> Iterator
     before any is given, so whatever the caller reads meanwhile is read as before. From the
     first run of rows with a text that is not UTF-8 (or any other error taking them), the rest
     of the query is read again with the connection's factory from that run on (``OFFSET``):
-    the same rows, decoded as the factory decodes them."""
+    the same rows, decoded as the factory decodes them, and an error that was not about the
+    text raised again after the rows before it, where the query would have raised it."""
     return itertools.chain.from_iterable(_utf8_runs(conn, query, size))
 
 
-def _utf8_runs(conn: sqlite3.Connection, query: str, size: int) -> Iterator[list[tuple[Any, ...]]]:
+def _utf8_runs(
+    conn: sqlite3.Connection, query: str, size: int
+) -> Iterator[Sequence[tuple[Any, ...]]]:
     factory = conn.text_factory
     cursor = conn.execute(query)
     taken = 0
@@ -118,7 +121,7 @@ def _utf8_runs(conn: sqlite3.Connection, query: str, size: int) -> Iterator[list
         conn.text_factory = str
         try:
             rows = cursor.fetchmany(size)
-        except sqlite3.OperationalError:
+        except (sqlite3.Error, UnicodeDecodeError):
             break
         finally:
             conn.text_factory = factory
@@ -126,6 +129,6 @@ def _utf8_runs(conn: sqlite3.Connection, query: str, size: int) -> Iterator[list
             return
         taken += len(rows)
         yield rows
-    cursor = conn.execute(f"{query} LIMIT -1 OFFSET {taken}")
-    while rows := cursor.fetchmany(size):
-        yield rows
+    # Row by row, as the query itself gives them: up to an error, every row before it.
+    for row in conn.execute(f"{query} LIMIT -1 OFFSET {taken}"):
+        yield (row,)
