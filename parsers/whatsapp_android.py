@@ -256,9 +256,12 @@ class _Chat:
     extra: dict[str, Any] = field(default_factory=dict)
     #: How the duplicate_key of each message in the chat starts, received and sent.
     duplicate_heads: tuple[str, str] = field(init=False)
+    #: Direction -> id of the counterpart -> (counterpart, sender, recipients): see message.
+    addressed: dict[str, dict[int, tuple[Any, Party | None, tuple]]] = field(init=False)
 
     def __post_init__(self) -> None:
         self.duplicate_heads = (f"{PLATFORM}:{self.jid}:0:", f"{PLATFORM}:{self.jid}:1:")
+        self.addressed = {"incoming": {}, "outgoing": {}, "system": {}}
 
 
 _new_message = positional(
@@ -483,8 +486,6 @@ class _Base:
         self.placeholders: list[int] = []
         self.read = 0
         self.guard = RecordGuard(ctx, file.logical)
-        # (chat, direction, counterpart) -> (chat, counterpart, sender, recipients): see message.
-        self.addressed: dict[tuple[int, str, int], tuple[Any, Any, Party | None, tuple]] = {}
 
     @cached_property
     def source_of(self) -> Callable[[str], Provenance]:
@@ -572,9 +573,9 @@ class _Base:
             counterpart = sender
         # The rule's answer depends only on the chat, the direction and the counterpart: worked
         # out once for each, a fresh recipients list per message.
-        key = (id(chat), direction, id(counterpart))
-        found = self.addressed.get(key)
-        if found is None or found[0] is not chat or found[1] is not counterpart:
+        addressed = chat.addressed[direction]
+        found = addressed.get(id(counterpart))
+        if found is None or found[0] is not counterpart:
             sender, recipients = sender_and_recipients(
                 direction,
                 self.owner,
@@ -582,9 +583,9 @@ class _Base:
                 chat.conversation.participants,
                 chat.is_group or chat.is_status,
             )
-            found = self.addressed[key] = (chat, counterpart, sender, tuple(recipients))
-        sender = found[2]
-        recipients = list(found[3])
+            found = addressed[id(counterpart)] = (counterpart, sender, tuple(recipients))
+        sender = found[1]
+        recipients = list(found[2])
         deleted = kind == "deleted"
         duplicate = None
         if key_id:
