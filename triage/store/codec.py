@@ -140,37 +140,29 @@ CALL_SCALAR_NAMES = tuple(name for name, *_ in CALL_SCALARS)
 MESSAGE_RAW_NAMES = tuple(name for name in MESSAGE_SCALAR_NAMES if name != "timestamp_utc")
 
 
-def message_row_encoder(lead: int, offset: int = 0) -> Callable[..., tuple]:
-    """A function ``(*leading, raw, utc) -> tuple`` of the ``lead`` leading values given, then
-    the message's scalar column values in :data:`MESSAGE_SCALAR_NAMES` order: ``utc`` for
-    ``timestamp_utc`` (the text of its time, worked out by the store with the local time, from
-    one cache), the others from ``raw``, a tuple holding the message's
-    :data:`MESSAGE_RAW_NAMES` fields from ``raw[offset]`` on. One tuple per row, written out
-    from the model's fields once, as the decoder is. A bool goes to SQLite as the int 1 or 0
-    (what SQLite stores for it either way): the sqlite3 module binds an exact int directly, but
-    looks a bool up as a value to adapt first, which cost a third of the insert at 300,000
-    messages; any other value goes as it is."""
-    values = []
-    at = {name: offset + n for n, name in enumerate(MESSAGE_RAW_NAMES)}
-    for name, _, encode, _ in MESSAGE_SCALARS:
-        if name == "timestamp_utc":
-            values.append("utc")
-        elif encode is _to_int:
-            values.append(f"(1 if (v := raw[{at[name]}]) is True else 0 if v is False else v)")
-        elif encode is _identity:
-            values.append(f"raw[{at[name]}]")
-        else:
-            values.append(f"_encode_{name}(raw[{at[name]}])")
-    leading = [f"a{n}" for n in range(lead)]
-    source = (
-        f"def row({', '.join([*leading, 'raw', 'utc'])}):\n"
-        f"    return ({', '.join([*leading, *values])},)\n"
-    )
-    namespace: dict[str, Any] = {
-        f"_encode_{name}": encode for name, _, encode, _ in MESSAGE_SCALARS
-    }
-    exec(source, namespace)  # noqa: S102 - our own generated code, no input
-    return namespace["row"]
+def raw_cell_source(name: str, value: str) -> str:
+    """Python source of the column value of the scalar field ``name`` of
+    :data:`MESSAGE_RAW_NAMES`, given the source ``value`` of the field's value: a bool goes to
+    SQLite as the int 1 or 0 (what SQLite stores for it either way): the sqlite3 module binds an
+    exact int directly, but looks a bool up as a value to adapt first, which cost a third of the
+    insert at 300,000 messages; a field with an encoder of its own through it; any other value
+    goes as it is. Used where a batch is prepared (:mod:`triage.store.message_cells`), so the
+    store's process takes the values as they are."""
+    encode = _RAW_ENCODE[name]
+    if encode is _to_int:
+        return f"(1 if (v := {value}) is True else 0 if v is False else v)"
+    if encode is _identity:
+        return value
+    return f"_encode_{name}({value})"
+
+
+_RAW_ENCODE = {name: encode for name, _, encode, _ in MESSAGE_SCALARS if name in MESSAGE_RAW_NAMES}
+#: The encoders :func:`raw_cell_source` names, by the names it gives them.
+RAW_CELL_ENCODERS = {
+    f"_encode_{name}": encode
+    for name, encode in _RAW_ENCODE.items()
+    if encode is not _to_int and encode is not _identity
+}
 
 
 def _decoder_source(offset: int) -> str:

@@ -38,14 +38,14 @@ from triage.model import (
     Record,
     iso_utc,
 )
-from triage.store.chunks import in_chunks
+from triage.store.chunks import in_chunks, insert_rows
 from triage.store.codec import (
+    MESSAGE_RAW_NAMES,
     MESSAGE_SCALAR_NAMES,
     MESSAGE_SCALARS,
     dumps,
     loads,
     message_decoder,
-    message_row_encoder,
 )
 from triage.store.message_cells import VALUE, VALUE_LOCATOR, MessageCells, Prepared
 from triage.store.page_rows import PAGE_COLUMNS, PageMessage, page_message_decoder
@@ -145,23 +145,26 @@ CREATE INDEX IF NOT EXISTS attachments_sha256 ON attachments (sha256);
 """
 
 _ATTACHMENT_FIELDS = ("name", "path", "sha256", "mime", "size", "source_hash", "note")
-# The whole messages row: the 8 columns before the scalars (5 store ids, locator, extra,
-# ts_local), then the scalars; made from a prepared message's values (triage.store.message_cells).
-_message_row = message_row_encoder(lead=8, offset=1)
-_ROW_COPY_KEY = 8 + MESSAGE_SCALAR_NAMES.index("copy_key")
-_ROW_DUPLICATE_KEY = 8 + MESSAGE_SCALAR_NAMES.index("duplicate_key")
-_ROW_DEVICE = 8 + MESSAGE_SCALAR_NAMES.index("device")
+# The whole messages row, in the order it is inserted: the 8 columns the store works out (5
+# store ids, extra, the UTC and local texts of the time), then a prepared message's values as
+# they are (its locator, then its MESSAGE_RAW_NAMES fields: triage.store.message_cells), joined
+# to them by one tuple concatenation.
+_ROW_LEAD = 8
+_ROW_COPY_KEY = _ROW_LEAD + VALUE["copy_key"]
+_ROW_DUPLICATE_KEY = _ROW_LEAD + VALUE["duplicate_key"]
+_ROW_DEVICE = _ROW_LEAD + VALUE["device"]
 _COPY_KEY, _DUPLICATE_KEY = VALUE["copy_key"], VALUE["duplicate_key"]
 _DEVICE, _PLATFORM = VALUE["device"], VALUE["platform"]
 _NO_DEVICE_YET = object()
 _SEVERAL_DEVICES = object()
 _MESSAGE_COLUMNS = (
-    "id, source_id, conversation_id, sender_party, file_id, locator, extra, ts_local, "
-    + ", ".join(MESSAGE_SCALAR_NAMES)
+    "id, source_id, conversation_id, sender_party, file_id, extra, timestamp_utc, ts_local, "
+    + "locator, "
+    + ", ".join(MESSAGE_RAW_NAMES)
 )
 _INSERT_MESSAGE = (
     f"INSERT INTO messages ({_MESSAGE_COLUMNS}) VALUES "
-    f"({','.join('?' * (8 + len(MESSAGE_SCALAR_NAMES)))})"
+    f"({','.join('?' * (_ROW_LEAD + 1 + len(MESSAGE_RAW_NAMES)))})"
 )
 _SELECT_MESSAGE = (
     "SELECT m.id, m.source_id, m.conversation_id, m.sender_party, m.file_id, m.locator, m.extra, "
@@ -434,7 +437,7 @@ class MessagesAggregate:
         participants: list[tuple] = []
         messages: list[tuple] = []
         self._pending_rows, self._pending_first = messages, self._next_message
-        recipients: list[tuple] = []
+        recipients: list[int] = []  # (message id, position, party id) of each, one after another
         attachments: list[tuple] = []
         thumbs: list[tuple] = []
         dups: list[tuple] = []
@@ -448,7 +451,6 @@ class MessagesAggregate:
         }
         party_id = self._party_id
         texts = self._cells.texts
-        row = _message_row
         seen_keys = self._seen_keys
         seen_copies = self._seen_copies
         starts = self._device_runs()
@@ -548,24 +550,13 @@ class MessagesAggregate:
                     source_file = known[file_at] = self._file_key_id(objects[file_at], files)
                 utc, local = texts(when)
                 messages.append(
-                    row(
-                        mid,
-                        source_id,
-                        conv_id,
-                        sender_id,
-                        source_file,
-                        values[VALUE_LOCATOR],
-                        extra,
-                        local,
-                        values,
-                        utc,
-                    )
+                    (mid, source_id, conv_id, sender_id, source_file, extra, utc, local) + values
                 )
                 to = known[to_at]
                 if to is None:
                     to = known[to_at] = [party_id(p, parties) for p in objects[to_at]]
                 for n, p in enumerate(to):
-                    recipients.append((mid, n, p))
+                    recipients += (mid, n, p)
                 if files_at is not None:
                     files_of = objects[files_at]
                     attachments.extend(
@@ -627,7 +618,7 @@ class MessagesAggregate:
             ("INSERT INTO conversations VALUES (?,?,?,?,?)", conversations),
             ("INSERT INTO participants VALUES (?,?,?)", participants),
             (_INSERT_MESSAGE, messages),
-            ("INSERT INTO recipients VALUES (?,?,?)", recipients),
+            *insert_rows("INSERT INTO recipients", 3, recipients),
             (
                 "INSERT INTO attachments (message_id, name, path, sha256, mime, size, source_hash,"
                 " note) VALUES (?,?,?,?,?,?,?,?)",
