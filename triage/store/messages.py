@@ -17,6 +17,7 @@ import datetime as dt
 import itertools
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
@@ -265,6 +266,18 @@ class _KeyIndex:
             self.add(key, value)
 
 
+@contextmanager
+def _larger_cache(conn: sqlite3.Connection) -> Iterator[None]:
+    """SQLite's page cache at 16 MiB inside the block (2 MiB by default), for a pass that would
+    otherwise read pages again or sort through temporary files; what is written is the same."""
+    (old,) = conn.execute("PRAGMA cache_size").fetchone()
+    conn.execute("PRAGMA cache_size = -16384")
+    try:
+        yield
+    finally:
+        conn.execute(f"PRAGMA cache_size = {int(old)}")
+
+
 def _party_key(p: Party) -> tuple[str, str | None, str | None, str]:
     return (p.raw, p.id, p.name, p.scheme)
 
@@ -407,8 +420,12 @@ class MessagesAggregate:
         self._cells.forget()
         self._party_objects = {}
         if not getattr(self, "_indexed", False):
+            # Each index is built from one sort of its keys, which SQLite keeps in memory up
+            # to its page cache's size and otherwise merges from temporary files: with 16 MiB
+            # (2 MiB by default) the six at 300,000 messages took 7.64 -> 7.06 G instructions.
             try:
-                self.conn.executescript(INDEXES)
+                with _larger_cache(self.conn):
+                    self.conn.executescript(INDEXES)
             except sqlite3.OperationalError:
                 pass  # a read-only store: it was indexed when it was written
             self._indexed = True
@@ -839,17 +856,13 @@ class MessagesAggregate:
         # The rows of one conversation are spread over the table's pages (a phone stores its
         # messages as they come): with SQLite's default 2 MiB cache each walk read its pages
         # again from the file, 0.6 s of system time at 300,000 messages; 16 MiB keeps them.
-        (old,) = execute("PRAGMA cache_size").fetchone()
-        execute("PRAGMA cache_size = -16384")
-        try:
+        with _larger_cache(self.conn):
             for key in keys:
                 cid = ids.get(key)
                 if cid is None:
                     continue
                 yield from map(decode, execute(dated, (cid,)))
                 yield from map(decode, execute(undated, (cid,)))
-        finally:
-            execute(f"PRAGMA cache_size = {int(old)}")
 
     def conversation_keys_of(self, ids: Iterable[int]) -> set[str]:
         """The keys of the conversations holding the messages with these ids."""
