@@ -188,3 +188,21 @@ def test_export_facts_read_back_as_the_store_holds_them(demo_run: Path, tmp_path
                 assert store.export_facts(unreadable, mid) == typed[mid]
     finally:
         store.close()
+
+
+def test_label_texts_decode_to_the_labels(demo_run: Path, tmp_path: Path) -> None:
+    """The exports read the duty labels as their JSON text and decode each text once: the
+    texts decode to what ``Store.labels`` gives, for the same messages in the same order."""
+    from triage.store.codec import loads
+
+    copy = tmp_path / "copy.sqlite"
+    shutil.copyfile(demo_run / "case.sqlite", copy)
+    store = Store.open(copy)
+    try:
+        for label in ("status", "night"):
+            texts = store.label_texts("duty", label)
+            assert len(texts) > 50
+            decoded = {mid: loads(text) for mid, text in texts.items()}
+            assert list(decoded.items()) == list(store.labels("duty", label).items())
+    finally:
+        store.close()

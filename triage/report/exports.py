@@ -23,6 +23,7 @@ from triage.casefile import Case
 from triage.model import Provenance, iso_utc
 from triage.report.coverage_view import all_pictures
 from triage.store import Finding, Store
+from triage.store.codec import loads
 from triage.store.messages import ExportRow
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -263,9 +264,10 @@ class _MessageExport:
         self.devices = {d.key: d.label for d in case.devices} if case else {}
         self.local_iso = _LocalTime(ZoneInfo(case.timezone) if case else None)
         self.contact_labels = store.labels("contacts", "contact")
-        self.status_labels = store.labels("duty", "status")
-        self.night_labels = store.labels("duty", "night")
-        # facts text -> _Head; (contact, status, night, device) -> (raw values, CSV text)
+        # The duty labels as their JSON text: a text is decoded once, for its tail.
+        self.status_labels = store.label_texts("duty", "status")
+        self.night_labels = store.label_texts("duty", "night")
+        # facts text -> _Head; (contact, status text, night text, device) -> (raw values, CSV)
         self.heads: dict[str, _Head] = {}
         self.tails: dict[tuple, tuple[tuple, str]] = {}
 
@@ -302,7 +304,9 @@ class _MessageExport:
 
     def _tail(self, key: tuple) -> tuple[tuple, str]:
         """case_contact_key to device: the labels and the device."""
-        contact, status, night, device = key
+        contact, status_text, night_text, device = key
+        status = None if status_text is None else loads(status_text)
+        night = None if night_text is None else loads(night_text)
         raw = (
             contact,
             self.names.get(contact, ""),

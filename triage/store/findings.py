@@ -138,6 +138,18 @@ class FindingsAggregate:
                 out[mid] = found
         return out
 
+    def label_texts(self, analyser: str, label: str) -> dict[int, str]:
+        """message id -> the JSON text of one label written by one analyser, not decoded: for
+        a caller that makes something of each of its few distinct texts once (the exports'
+        duty columns), so that no value is decoded per message."""
+        return dict(
+            self.conn.execute(
+                "SELECT message_id, value FROM message_labels WHERE analyser = ? AND label = ?"
+                " ORDER BY message_id",
+                (analyser, label),
+            )
+        )
+
     def label_counts(
         self, analyser: str, label: str, message_ids: Iterable[int] | None = None
     ) -> dict[Any, int]:
