@@ -234,7 +234,7 @@ class MessageHtml:
         self._who: dict[tuple[Any, ...], tuple[str, str, tuple[str, str], Any]] = {}
         self._nobody: dict[tuple[str, bool], str] = {}
         self._status: dict[str, str] = {}
-        self._contact: dict[str, str] = {}
+        self._marked: list[tuple[str, str] | None] = [None] * len(report.marks.kinds)
         self._device: dict[str, str] = {}
         self._platform: dict[str, str] = {}
         self._times: dict[str, str] = {}
@@ -311,13 +311,10 @@ class MessageHtml:
         show_contact = self.show_contact
         who_of = self._who
         nobody = self._nobody
-        status_of = self._status
         shown_times = self._times
         platforms = self._platform
-        status_labels = r.status_labels
-        night_labels = r.night_labels
-        contact_labels = r.contact_labels
-        names = r.names
+        marks, marks_end = r.marks.codes, r.marks.end
+        marked = self._marked
         exhibits = r.views.exhibits
         device_labels = r.device_labels
         copies_of = r.copies
@@ -364,10 +361,9 @@ class MessageHtml:
             else:
                 text = ""
             _, short, full = row[1]
-            status = status_labels.get(mid)
-            badges = (status_of.get(status) or self._status_badge(status)) if status else ""
-            if night_labels.get(mid):
-                badges += '<span class="badge night">night</span>'
+            # Its labels' badges (duty status and night; case contact), once per combination.
+            mark = marks[mid] if mid < marks_end else 0
+            badges, contact_badge = marked[mark] or self._mark_badges(mark)
             if deleted:
                 badges += '<span class="badge flag">deleted/unsent</span>'
             if edited:
@@ -382,13 +378,8 @@ class MessageHtml:
                     f'<span class="badge flag recovered" title="{_e(recovered["source"])}">'
                     f"{_e(what)}, {_e(recovered['confidence'])} confidence</span>"
                 )
-            if show_contact:
-                contact = names.get(contact_labels.get(mid, ""))
-                if contact:
-                    badge = self._contact.get(contact)
-                    if badge is None:
-                        badge = self._contact[contact] = f'<span class="badge">{_e(contact)}</span>'
-                    badges += badge
+            if contact_badge:
+                badges += contact_badge
             if mid in exhibits:
                 for exhibit, n in exhibits[mid]:
                     badges += (
@@ -450,6 +441,20 @@ class MessageHtml:
                 "</dl></details></div></li>"
             )
         return out
+
+    def _mark_badges(self, mark: int) -> tuple[str, str]:
+        """(duty status and night badges, case contact badge if this page shows it) of a
+        combination of labels."""
+        status, night, contact = self.r.marks.kinds[mark]
+        badges = self._status_badge(status) if status else ""
+        if night:
+            badges += '<span class="badge night">night</span>'
+        name = self.r.names.get(contact) if self.show_contact else None
+        found = self._marked[mark] = (
+            badges,
+            f'<span class="badge">{_e(name)}</span>' if name else "",
+        )
+        return found
 
     def _time(self, short: str, full: str) -> str:
         # The full time names the minute (and the zone), so it alone keys the time shown.

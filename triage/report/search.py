@@ -107,6 +107,7 @@ class SearchIndex:
         }
         self.contacts = {c.key: i for i, c in enumerate(report.case.contacts)}
         self._who_codes: dict[tuple[Any, ...], int] = {}
+        self._labelled: list[tuple[int, int, int] | None] = [None] * len(report.marks.kinds)
         self._kept: list[Any] = []
         self._minutes: dict[str, int] = {}
         self.marks: list[tuple[int, tuple[int, ...]]] = []
@@ -131,12 +132,9 @@ class SearchIndex:
             return
         r = self.report
         who_codes = self._who_codes
-        night_labels = r.night_labels
-        status_labels = r.status_labels
-        contact_labels = r.contact_labels
-        contacts = self.contacts
+        marks, marks_end = r.marks.codes, r.marks.end
+        labelled = self._labelled
         platform_codes = self.tables["platforms"]
-        status_codes = self.tables["statuses"]
         minutes = self._minutes
         seconds_of = _SECONDS
         append = self.rows.append
@@ -161,8 +159,10 @@ class SearchIndex:
                 flags |= RECOVERED
             if edited:
                 flags |= EDITED
-            if night_labels.get(mid):
-                flags |= NIGHT
+            # The codes of its labels (duty status, night, case contact): once per combination.
+            mark = marks[mid] if mid < marks_end else 0
+            status_code, night, contact = labelled[mark] or self._labels(mark)
+            flags |= night
             if attachments:
                 flags |= ATTACHMENTS
             if utc is None:
@@ -174,13 +174,6 @@ class SearchIndex:
                 second = -1 if minute is None or within is None else minute + within
                 if second < 0:
                     second = self._seconds(utc)
-            status = status_labels.get(mid)
-            if status:
-                status_code = status_codes.get(status, -1)
-                if status_code < 0:
-                    status_code = self._code("statuses", status)
-            else:
-                status_code = -1
             platform_code = platform_codes.get(platform)
             if platform_code is None:
                 platform_code = self._code("platforms", platform)
@@ -193,7 +186,7 @@ class SearchIndex:
                     mid,
                     body,
                     who_code,
-                    contacts.get(contact_labels.get(mid, ""), -1),
+                    contact,
                     platform_code,
                     status_code,
                     flags,
@@ -201,6 +194,17 @@ class SearchIndex:
                     page,
                 )
             )
+
+    def _labels(self, mark: int) -> tuple[int, int, int]:
+        """(status code, night flag, case contact) of a combination of labels (its duty status
+        coded where first met, as every table's values are)."""
+        status, night, contact = self.report.marks.kinds[mark]
+        found = self._labelled[mark] = (
+            self._code("statuses", status) if status else -1,
+            NIGHT if night else 0,
+            self.contacts.get(contact, -1),
+        )
+        return found
 
     def _who(self, direction: str, sender: Party | None, recipients: tuple[Party, ...]) -> int:
         """The code of who wrote to whom, as the index shows it."""

@@ -52,6 +52,7 @@ from triage.report.chat import LEGEND_MARK, STATUS_NAMES, Legend, MessageHtml, r
 from triage.report.copies_view import copies_held
 from triage.report.export_job import Exports
 from triage.report.held import Held
+from triage.report.marks import Marks
 from triage.report.naming import Namer, found_of
 from triage.store import Finding, PageMessage, Store, StoredCall
 from triage.terminal import bidi_visible
@@ -191,8 +192,10 @@ class Report:
         self.conv_by_key = {c["key"]: c for c in self.conversations}
         self._titles: dict[str, str] = {}
         self.contact_labels: dict[int, str] = store.labels("contacts", "contact")
-        self.status_labels: dict[int, str] = store.labels("duty", "status")
-        self.night_labels: dict[int, bool] = store.labels("duty", "night")
+        # What each message's bubble and search row show of the labels, by message id.
+        self.marks = Marks(
+            store.labels("duty", "status"), store.labels("duty", "night"), self.contact_labels
+        )
         self.names = {c.key: c.name for c in case.contacts}
         # Each message's device is shown when the case has several (case file ``devices:``),
         # with every other copy of it the sources hold.
