@@ -273,6 +273,33 @@ wall / 3.2 s CPU (it waits for the parse worker, now the stage's critical path),
 771 MiB** (was 918). Two runs into two folders: every output identical but the manifest's times
 (case.sqlite ``cmp``-identical). Target (<= 10 at 300k) not met: the run's CPU time (23.6 s) on
 two cores puts its floor near 11.8 s, so what is left is CPU, not balance.
+
+Session of 4 December 2026 (01:00-04:00 UTC, a new machine on which the same code took about a
+third more CPU: start, main 15c45c4, 01:06-01:08, load 1-2: naive 1.23 / 1.50 s; run 16.70 /
+16.29 s wall, 29.9 / 28.5 s CPU; ratio 13.5 with ``--repeat 3``, 10.8 with ``--repeat 2``; peak
+RSS 286 MiB). Per stage in the main process then (idle): detection 0.28 s, reading 7.0 s (the
+parse worker the critical path: the main process waited for it about a third of the time),
+analysers 2.0-2.1 s, report 6.4-6.9 s. What was done, each by instructions counted with
+cachegrind (load-independent) and outputs compared byte for byte: the parse worker 12 % fewer
+instructions (a minute's datetime cached with its milliseconds as a timedelta; the message table
+read 256 rows at a time with the sqlite3 module's own UTF-8 decoding, a lenient re-read only
+from a bad run; the addressing rule's result kept per chat; extra encoded by one orjson pass per
+batch); the store's ingest (recipients a hundred rows a statement), its indexes built with a
+16 MiB cache, recovery's pass over the live rows without their keys until a found record is
+compared (-28 %); the pages' read 7 columns instead of 18 (what a message shares with others as
+one JSON text decoded once per combination) and its labels from a compact table; the exports'
+repeating columns as one text, findings.json's provenance from the messages.csv pass, the
+workbook deflated at zlib level 1; the conversation pages handed out to the two processes as
+they are written (report/conversation_share.py); a source hashed once on intake, not again when
+read; "is the store large" asked with a LIMIT. End, main ec38639, the machine otherwise idle
+(its own load 1.8-2.1 on 2 cores), three runs within eight minutes: 02:44 (``--repeat 3``):
+naive 1.14 s, run 12.02 s wall / 21.2 s CPU, **ratio 10.5**; 02:48 (``--repeat 5``): naive 1.42
+s, run 12.99 s / 22.7 s, **ratio 9.1**; 02:51 (``--repeat 5``): naive 1.38 s, run 12.52 s / 21.8
+s, **ratio 9.1**. Peak RSS 300 MiB; 1,979 bytes/message output, 638 in case.sqlite. 1,000,000
+rows (02:50): naive 5.09 s; run 46.25 s wall / 81.0 s CPU; ratio 9.1; **peak RSS 606 MiB** (was
+771). The run's CPU fell 28.5-29.9 -> 21.2-22.7 s. Tried and not kept: the recovery process at a
+lower priority (os.nice; no gain seen at idle), the main process taking the conversations still
+waiting once it has written its other pages (no gain seen).
 """
 
 from __future__ import annotations

@@ -115,6 +115,11 @@ fastest of 3 runs each:
   ``whatstk-to-csv`` 3.72 / 3.60 s: ratio **2.11 (wall)**, 1.75 (CPU) at load 3.7; again at
   load 3.6-4.0 3.09 / 2.11 s against 5.59 / 3.69 s: 1.81 (wall), 1.75 (CPU). The wall target
   (>= 2) is met when the second core is free enough; the CPU ratio is 1.75.
+* 4 December 2026, a new machine, main ec38639 with nothing else running (02:52 UTC, load
+  1.8): ``triage parse --jsonl`` 1.18 s wall / 2.02 s CPU, 35 MiB, against ``whatstk-to-csv``
+  3.24 s / 3.44 s: ratio **2.75 (wall)**, 1.71 (CPU); in one process 0.85. At 01:12 (load 0.3
+  rising to 3.2 as other work started): 2.05 s / 3.21 s against 7.31 s / 6.05 s, 3.56 (wall),
+  1.88 (CPU).
 """
 
 from __future__ import annotations
