@@ -460,6 +460,19 @@ def _fixture_module():  # noqa: ANN202 - a module object
     return module
 
 
+def _group_chat_db(make, db: Path) -> sqlite3.Connection:  # noqa: ANN001 - the fixture module
+    """A current-schema msgstore.db with three jids and one group chat (_id 1), still open for
+    the test to add its messages."""
+    conn = sqlite3.connect(db)
+    conn.executescript(make.CURRENT_SCHEMA)
+    for rowid, user, server, jtype, raw in make.JIDS[:3]:
+        conn.execute(
+            "INSERT INTO jid VALUES (?, ?, ?, 0, 0, ?, ?)", (rowid, user, server, jtype, raw)
+        )
+    conn.execute("INSERT INTO chat(_id, jid_row_id, subject) VALUES (1, 3, 'Shift B')")
+    return conn
+
+
 def test_empty_current_table_falls_back_to_legacy(tmp_path: Path) -> None:
     make = _fixture_module()
     db = tmp_path / "msgstore.db"
@@ -490,13 +503,7 @@ def test_revoked_by_message_type_alone(tmp_path: Path) -> None:
     # (ALEAPP whatsAppExtended.py); 64 is "deleted by admin".
     make = _fixture_module()
     db = tmp_path / "msgstore.db"
-    conn = sqlite3.connect(db)
-    conn.executescript(make.CURRENT_SCHEMA)
-    for rowid, user, server, jtype, raw in make.JIDS[:3]:
-        conn.execute(
-            "INSERT INTO jid VALUES (?, ?, ?, 0, 0, ?, ?)", (rowid, user, server, jtype, raw)
-        )
-    conn.execute("INSERT INTO chat(_id, jid_row_id, subject) VALUES (1, 3, 'Shift B')")
+    conn = _group_chat_db(make, db)
     make._msg(conn, 1, 1, 0, 1, 0, 15, None)
     make._msg(conn, 2, 1, 0, 2, 1, 64, None)
     make._msg(conn, 3, 1, 0, 2, 2, 0, "still here")
@@ -524,13 +531,7 @@ def test_text_not_utf8_read_with_replacement(tmp_path: Path) -> None:
     # replaced, and so is every row after it.
     make = _fixture_module()
     db = tmp_path / "msgstore.db"
-    conn = sqlite3.connect(db)
-    conn.executescript(make.CURRENT_SCHEMA)
-    for rowid, user, server, jtype, raw in make.JIDS[:3]:
-        conn.execute(
-            "INSERT INTO jid VALUES (?, ?, ?, 0, 0, ?, ?)", (rowid, user, server, jtype, raw)
-        )
-    conn.execute("INSERT INTO chat(_id, jid_row_id, subject) VALUES (1, 3, 'Shift B')")
+    conn = _group_chat_db(make, db)
     for rowid in range(1, 601):
         make._msg(conn, rowid, 1, 0, 2, rowid, 0, f"text {rowid}")
     bad = [3, 300, 301, 599]
