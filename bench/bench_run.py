@@ -292,10 +292,11 @@ repeating columns as one text, findings.json's provenance from the messages.csv 
 workbook deflated at zlib level 1; the conversation pages handed out to the two processes as
 they are written (report/conversation_share.py); a source hashed once on intake, not again when
 read; "is the store large" asked with a LIMIT. End, main ec38639, the machine otherwise idle
-(its own load 1.8-2.1 on 2 cores), three runs within eight minutes: 02:44 (``--repeat 3``):
+(its own load 1.8-2.1 on 2 cores), four runs within fifteen minutes: 02:44 (``--repeat 3``):
 naive 1.14 s, run 12.02 s wall / 21.2 s CPU, **ratio 10.5**; 02:48 (``--repeat 5``): naive 1.42
 s, run 12.99 s / 22.7 s, **ratio 9.1**; 02:51 (``--repeat 5``): naive 1.38 s, run 12.52 s / 21.8
-s, **ratio 9.1**. Peak RSS 300 MiB; 1,979 bytes/message output, 638 in case.sqlite. 1,000,000
+s, **ratio 9.1**; 02:58 (``--repeat 5``): naive 1.20 s, run 12.08 s / 21.1 s, **ratio 10.1**: at
+the target within the noise (the naive export's rounds 1.14-2.15 s, ours 12.0-15.8 s). Peak RSS 300 MiB; 1,979 bytes/message output, 638 in case.sqlite. 1,000,000
 rows (02:50): naive 5.09 s; run 46.25 s wall / 81.0 s CPU; ratio 9.1; **peak RSS 606 MiB** (was
 771). The run's CPU fell 28.5-29.9 -> 21.2-22.7 s. Tried and not kept: the recovery process at a
 lower priority (os.nice; no gain seen at idle), the main process taking the conversations still
