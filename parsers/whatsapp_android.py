@@ -1162,8 +1162,8 @@ class _CurrentReader(_Base):
             edited = row.get("message_edit_info.present") is not None
             if edited:
                 extra["edited_timestamp"] = row.get("message_edit_info.edited_timestamp")
-        # By position: nearly every row of a large database comes this way, and thirteen
-        # keywords are matched to their parameters by name at each call.
+        # By position, as the rows with no side-table row are handed on in ``messages``:
+        # thirteen keywords would be matched to their parameters by name at each call.
         return self.message(
             chat,
             locator,

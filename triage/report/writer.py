@@ -472,7 +472,7 @@ class Report:
         pending = conversation_share.write_conversations(self)
         try:
             # What the second process's share does not feed first (none of its messages is
-            # listed again: see conversation_share.share), while it writes.
+            # listed again: see conversation_share.shared), while it writes.
             for contact, ctx in zip(self.case.contacts, contacts, strict=True):
                 self.write_contact(contact, ctx)
             self.write_groups()
