@@ -241,7 +241,9 @@ def _near_miss(probe: Probe, parsers: Iterable[Parser]) -> str | None:
 def not_read(evidence: Evidence, detections: list[Detection]) -> list[NotRead]:
     """Everything relevant that was not read, or read only in part, with the reason; also sets a
     precise ``reason`` on the detections concerned so every listing says the same."""
-    parsers = all_parsers()
+    # Every parser module imported only for a database no parser read (a run reading one
+    # database does not otherwise import the text, JSON and XML parsers: about 0.025 s).
+    parsers: list[Parser] | None = None
     index = AppIndex(detections)
     found: list[NotRead] = list(_encrypted_ufdrs(evidence))
     apps: dict[tuple[str, str], list[str]] = {}
@@ -271,6 +273,8 @@ def not_read(evidence: Evidence, detections: list[Detection]) -> list[NotRead]:
             continue
         probe = Probe(d.file)
         if probe.is_sqlite:
+            if parsers is None:
+                parsers = all_parsers()
             miss = _near_miss(probe, parsers)
             if miss:
                 d.reason = f"not read: looks like {miss}"

@@ -41,6 +41,9 @@ from triage.sqlite_salvage import Salvage, lenient_text, quick_check, salvage
 CHUNK = 1 << 20
 SQLITE_MAGIC = b"SQLite format 3\x00"
 SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
+#: How much of a private database copy ``PRAGMA quick_check`` reads through a memory map (SQLite
+#: maps no more than 2 GiB less 64 KiB, as built by default; the rest is read as before).
+_CHECK_MMAP = 0x7FFF0000
 # Errors a member stream can raise besides OSError: a truncated gzip/tar stream, a damaged zip
 # entry, an encrypted entry. They are turned into OSError so every reader contains them as it
 # contains an unreadable file.
@@ -605,6 +608,11 @@ class Evidence:
             # ours, so that write never touches the evidence.
             conn = sqlite3.connect(target)
             try:
+                # The check reads every page: mapped, SQLite reads them where the OS keeps the
+                # file instead of copying each into its own cache (at 41 MB, 0.12 s -> 0.085 s
+                # of the run's start, on one core). Only our copy is mapped, and only while this
+                # connection is open.
+                conn.execute(f"PRAGMA mmap_size={_CHECK_MMAP}")
                 conn.execute("PRAGMA schema_version").fetchone()
                 problem = quick_check(conn)
             finally:

@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import platform
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from triage import __version__
 from triage.casefile import Case
 from triage.coverage import source_facts
 from triage.ingest import SourceResult
-from triage.registry import all_parsers
+from triage.registry import Parser
 from triage.views import stored_as
 
 MANIFEST_NAME = "manifest.json"
@@ -44,8 +45,13 @@ def write_manifest(
     not_read: list[dict[str, Any]] | None = None,
     media_cache: dict[str, int] | None = None,
     devices: list[dict[str, Any]] | None = None,
+    parsers: Iterable[Parser],
 ) -> Path:
+    """Write ``manifest.json`` into ``out``; ``parsers`` are those detection chose for the
+    sources (the ones read are listed: taken from detection, not by importing every parser
+    module, which a run reading one database does not otherwise need)."""
     used = {s.parser for s in sources}
+    listed = {p.name: p for p in parsers if p.name in used}
     manifest = {
         "tool": {"name": "triage", "version": __version__},
         "python": sys.version.split()[0],
@@ -70,8 +76,7 @@ def write_manifest(
         "media_cache": media_cache or {},
         "parsers": [
             {"name": p.name, "version": p.version, "description": p.description}
-            for p in all_parsers()
-            if p.name in used
+            for _, p in sorted(listed.items())
         ],
         "inputs": inputs,
         # The devices examined (triage.devices.devices_examined): kind, identifiers, sources.

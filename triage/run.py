@@ -305,6 +305,7 @@ def _run(
         not_read=unread,
         media_cache=media.cache_use(),
         devices=examined,
+        parsers=[d.parser for d in readable if d.parser is not None],
     )
     if changed:
         raise EvidenceChanged("; ".join(changed))
