@@ -366,11 +366,14 @@ def test_correspondent_counts_equal_counting_message_by_message(rows: list[tuple
         index = ContactIndex(case)
         expected = _reference_others(store, index, night)
         parties = store.parties()
-        got = ContactsAnalyser._others(
-            store, index, parties, {pid: index.contacts_for(p) for pid, p in parties.items()}, case
+        contacts_of = {pid: index.contacts_for(p) for pid, p in parties.items()}
+        got, total = ContactsAnalyser._others(
+            store, index, parties, contacts_of, case, len(parties)
         )
+        assert total == len(got)
+        assert got == sorted(got, key=lambda c: (-c.count, c.id))
         assert {
-            k: {
+            c.id: {
                 "raw": c.raw,
                 "name": c.name,
                 "scheme": c.scheme,
@@ -379,8 +382,13 @@ def test_correspondent_counts_equal_counting_message_by_message(rows: list[tuple
                 "platforms": c.platforms,
                 **({"first": c.first, "last": c.last} if c.first is not None else {}),
             }
-            for k, c in got.items()
+            for c in got
         } == expected
+        # Only the correspondents shown are counted in full: the first of the whole ranking.
+        assert ContactsAnalyser._others(store, index, parties, contacts_of, case, 2) == (
+            got[:2],
+            total,
+        )
         store.close()
 
 

@@ -98,7 +98,7 @@ class ContactsAnalyser(Analyser):
         labels.sort()
         store.add_labels(self.name, labels)
 
-        others = self._others(store, index, parties, contacts_of, case)
+        others, total_others = self._others(store, index, parties, contacts_of, case, top_n)
         book = self._address_book(store, index)
         calls = calls_by_contact(store, index, case)
         findings: list[Finding] = []
@@ -109,7 +109,7 @@ class ContactsAnalyser(Analyser):
                 findings.extend(self._summary(tally, case, book.get(contact.key, []), mine))
             else:
                 findings.append(self._none_found(tally, book.get(contact.key, []), mine, case))
-        findings.append(self._top(others, store, index, top_n))
+        findings.append(self._top(others, total_others, store))
         findings.extend(self._shared(case, tallies))
         return findings
 
@@ -146,9 +146,12 @@ class ContactsAnalyser(Analyser):
         parties: dict[int, Party],
         contacts_of: dict[int, list[CaseContact]],
         case: Case,
-    ) -> dict[str, _Correspondent]:
-        """Everyone else the phone exchanged messages with (not the owner, not a group id, not
-        a case contact), counted from party ids in SQL order."""
+        top_n: int,
+    ) -> tuple[list[_Correspondent], int]:
+        """The ``top_n`` with the most messages of everyone else the phone exchanged messages
+        with (not the owner, not a group id, not a case contact), most first (then by id), and
+        how many there are: ranked by how many messages each has (``correspondent_totals``),
+        and only those ranked counted in full, from party ids in SQL."""
         excluded = {
             pid
             for pid, p in parties.items()
@@ -162,15 +165,23 @@ class ContactsAnalyser(Analyser):
             for pid, p in parties.items()
             if pid not in excluded
         }
+        # Every party of a key has the key's text as its id (or raw text): the ranking's id.
+        texts = {key_id: text for text, key_id in key_ids.items()}
+        totals = store.correspondent_totals(keys)
+        ranked = sorted(totals, key=lambda k: (-totals[k], texts[k]))[:top_n]
+        shown = set(ranked)
         night = (f"{case.night[0]:%H:%M:%S}", f"{case.night[1]:%H:%M:%S}")
         counts: dict[int, list[PartyCount]] = {}
-        for row in store.correspondent_counts(keys, night):
+        for row in store.correspondent_counts(
+            {pid: key for pid, key in keys.items() if key in shown}, night
+        ):
             counts.setdefault(row.key_id, []).append(row)
         # The party of a shared key met first in time gives its raw text and scheme. The name
         # is, as when counting message by message in time order (``name or party.name``), the
         # first party met with a name, or else the name (empty or none) of the one met last.
-        others: dict[str, _Correspondent] = {}
-        for rows in counts.values():
+        others: list[_Correspondent] = []
+        for key_id in ranked:
+            rows = counts[key_id]
             first = parties[min(rows, key=lambda r: r.first_seen).party_id]
             named = [r for r in rows if parties[r.party_id].name]
             name = (
@@ -178,8 +189,8 @@ class ContactsAnalyser(Analyser):
                 if named
                 else parties[max(rows, key=lambda r: r.last_seen).party_id].name
             )
-            key = first.id or first.raw
-            entry = others[key] = _Correspondent(key, first.raw, name, first.scheme)
+            entry = _Correspondent(first.id or first.raw, first.raw, name, first.scheme)
+            others.append(entry)
             for row in rows:
                 entry.count += row.messages
                 entry.night += row.night
@@ -193,7 +204,7 @@ class ContactsAnalyser(Analyser):
                     entry.last is None or row.last_utc[:-1] > entry.last[:-1]
                 ):
                     entry.last = row.last_utc
-        return others
+        return others, len(totals)
 
     # -- address book ----------------------------------------------------------------------------
     @staticmethod
@@ -432,15 +443,14 @@ class ContactsAnalyser(Analyser):
         )
 
     # -- everyone else ---------------------------------------------------------------------------
-    def _top(
-        self, others: dict[str, _Correspondent], store: Store, index: ContactIndex, top_n: int
-    ) -> Finding:
+    def _top(self, ranked: list[_Correspondent], total: int, store: Store) -> Finding:
+        """``correspondents.top``: the correspondents ``ranked`` of the ``total`` who are not
+        case contacts."""
         names: dict[str, str] = {}
         for _, entry in store.contact_entries():
             for p in entry.identifiers:
                 if p.id and entry.name:
                     names.setdefault(p.id, entry.name)
-        ranked = sorted(others.values(), key=lambda c: (-c.count, c.id))[:top_n]
         rows = [
             {
                 "id": c.id,
@@ -468,7 +478,7 @@ class ContactsAnalyser(Analyser):
             why=why,
             weight=0.2,
             subject=None,
-            data={"correspondents": rows, "total_other_correspondents": len(others)},
+            data={"correspondents": rows, "total_other_correspondents": total},
         )
 
 
