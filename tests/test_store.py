@@ -279,3 +279,28 @@ def test_page_messages_of_chosen_conversations_are_in_the_order_of_one_sorted_re
     ]
     assert store.conversation_keys_of([every[0], every[-1]]) == {of[every[0]], of[every[-1]]}
     store.close()
+
+
+def test_page_messages_read_recovered_facts_from_live_rows_extra(tmp_path: Path) -> None:
+    # A parser may keep an earlier version's facts on a live row (extra["recovered"]); the page
+    # query reads extra only where its text may hold that key, the decoder decides.
+    from dataclasses import replace
+
+    facts = {"status": "earlier", "source": "WAL frame 3", "confidence": "high"}
+    extras = [
+        {"recovered": facts},
+        {"note": "was recovered", "recoveredish": 1},
+        {"list": ["recovered"], "z": {"recovered": facts}},
+        {"chat_row_id": 2, "type": "text"},
+        {},
+    ]
+    store = Store.create(tmp_path / "s.sqlite")
+    source = store.add_source("a.db", "0" * 64, 1, "test", "1")
+    messages = [
+        replace(_msg(f"k{n}", f"sms._id={n}"), extra=extra) for n, extra in enumerate(extras)
+    ]
+    store.ingest(source, messages)
+    store.index()
+    read = list(store.page_messages_by_conversation(["sms:thread:1"]))
+    assert [m.recovered for m in read] == [facts, None, None, None, None]
+    store.close()
