@@ -805,3 +805,24 @@ def test_nested_settings_are_flattened_for_reading() -> None:
         ("bands / pdq / review needs", "none"),
         ("date order", "not set"),
     ]
+
+
+def test_search_index_parts_are_in_time_order_as_the_rows_sort(tmp_path: Path) -> None:
+    """The index's three sorts by one key each (search._TIME_ORDER) give the order the rows
+    themselves sort in: undated last, then by second (before 1970 too), then by id."""
+    from types import SimpleNamespace
+
+    from triage.report import search
+
+    index = search.SearchIndex.__new__(search.SearchIndex)
+    index.marks = []
+    index.tables = {t: {} for t in search.TABLES}
+    index.report = SimpleNamespace(case=SimpleNamespace(timezone="Europe/London", contacts=[]))
+    seconds = [-86_400, -1, 0, 0, 5, 5, 5, 1_700_000_000, 1_700_000_000, 2**31 + 7]
+    rows = [(False, s, (n * 7919) % 1009, "", 0, -1, 0, -1, 0, 0, 1) for n, s in enumerate(seconds)]
+    rows += [(True, 0, mid, "", 0, -1, 0, -1, 0, 0, 1) for mid in (1013, 3, 1011)]
+    index.rows = [rows[n] for n in (12, 3, 9, 0, 11, 5, 1, 7, 2, 10, 8, 4, 6)]
+    assert index.write(tmp_path) == 1
+    part = (tmp_path / "search" / "part-0001.js").read_text(encoding="utf-8")
+    data = json.loads(part.removeprefix("TriageSearch.part(1, ").removesuffix(");\n"))
+    assert data["i"] == [row[2] for row in sorted(rows)]

@@ -42,6 +42,12 @@ _DIRECTION_FLAGS = {"outgoing": OUTGOING, "incoming": INCOMING}
 TABLES = ("platforms", "statuses", "conversations", "parties")
 _CODE_AT = {"platforms": 6, "statuses": 7, "conversations": 9, "parties": 4}
 _MERGE_BLOCK = 50_000
+#: The rows in time order: undated last, then by second, then by id (the rows' first three
+#: items; no two rows share an id) is three stable sorts, by id, by second and by undated, each by
+#: one int. Sorting the rows themselves gives the same order, but each comparison of two tuples
+#: goes item by item through Python's generic comparison: at 300,000 rows 0.37 G instructions
+#: more, a fifth of writing the index, with only the report's process left running.
+_TIME_ORDER = (operator.itemgetter(2), operator.itemgetter(1), operator.itemgetter(0))
 #: A stored time's seconds ("00"-"60") as a number: a lookup costs a fifth of ``int()``.
 _SECONDS = {f"{n:02d}": n for n in range(61)}
 
@@ -79,15 +85,17 @@ def merged(parts: list[Part]) -> tuple[list[tuple[Any, ...]], dict[str, dict[Any
                 own.append(table.setdefault(value, len(table)))
     rows: list[tuple[Any, ...]] = []
     for part, own in zip(parts, codes, strict=True):
-        # -1 (no status) stays -1: the last item of each list is what index -1 reads.
-        new = {t: [*own[t], -1] for t in TABLES}
+        # -1 (no status) stays -1: the last item of each list is what index -1 reads. A table
+        # whose codes the part gave as one pass gives them (its few platforms and statuses, as
+        # a rule) keeps its column as it is.
+        new = {t: [*own[t], -1] for t in TABLES if own[t] != list(range(len(own[t])))}
         # A block at a time, each taken off the part's rows: the rows are never held twice
         # (at 1,000,000 messages, about 150 MB).
         while part.rows:
             columns: list[Any] = list(zip(*part.rows[:_MERGE_BLOCK], strict=True))
             del part.rows[:_MERGE_BLOCK]
-            for t in TABLES:
-                columns[_CODE_AT[t]] = list(map(new[t].__getitem__, columns[_CODE_AT[t]]))
+            for t, codes_of in new.items():
+                columns[_CODE_AT[t]] = list(map(codes_of.__getitem__, columns[_CODE_AT[t]]))
             rows.extend(zip(*columns, strict=True))
     return rows, tables
 
@@ -235,9 +243,8 @@ class SearchIndex:
         folder.mkdir(parents=True, exist_ok=True)
         for old in folder.glob("part-*.js"):
             old.unlink()
-        # Undated last, then by second, then by id: the rows' first three items, and no two
-        # rows share an id, so the tuples compare without a key.
-        rows.sort()
+        for key in _TIME_ORDER:
+            rows.sort(key=key)
         parts = 0
         for start in range(0, len(rows), PART_SIZE):
             block = rows[start : start + PART_SIZE]
@@ -297,7 +304,9 @@ class SearchIndex:
 def _script(path: Path, call: str, data: dict[str, Any]) -> None:
     """A script file that hands ``data`` to search.js. JSON is valid JavaScript; orjson writes
     every string escaped, so no body can end the call."""
-    path.write_bytes(call.encode() + orjson.dumps(data) + b");\n")
+    with open(path, "wb") as script:
+        # Written in three pieces, not joined first: a part is about 0.5 MB.
+        script.writelines((call.encode(), orjson.dumps(data), b");\n"))
 
 
 def offsets(timezone: str, first: int, last: int) -> list[list[Any]]:
