@@ -1197,14 +1197,20 @@ class MessagesAggregate:
         objects = self._conversation_objects()
         out = []
         for cid, key, platform, title, is_group, n, first, last, status in self.conn.execute(
-            # One scan of the table, not a walk of the conversation index with a row lookup
-            # per message (three times the time at 300,000 messages).
+            # The counts and times from the conversation index alone (it holds them in
+            # conversation order), the Status updates from one scan of the table that groups
+            # only them. At 300,000 messages a walk of the index with a row lookup per message
+            # took three times as long, and one scan grouping every row sorted them all (1.55 G
+            # instructions against 0.88 G).
             "SELECT c.id, c.key, c.platform, c.title, c.is_group, COALESCE(s.n, 0), s.first,"
-            " s.last, COALESCE(s.status, 0) FROM conversations c LEFT JOIN ("
+            " s.last, COALESCE(u.status, 0) FROM conversations c LEFT JOIN ("
             "SELECT conversation_id, COUNT(*) AS n, MIN(timestamp_utc) AS first,"
-            " MAX(timestamp_utc) AS last, SUM(status_update) AS status"
-            " FROM messages NOT INDEXED GROUP BY conversation_id"
-            ") s ON s.conversation_id = c.id ORDER BY c.key"
+            " MAX(timestamp_utc) AS last"
+            " FROM messages GROUP BY conversation_id"
+            ") s ON s.conversation_id = c.id LEFT JOIN ("
+            "SELECT conversation_id, SUM(status_update) AS status FROM messages NOT INDEXED"
+            " WHERE status_update GROUP BY conversation_id"
+            ") u ON u.conversation_id = c.id ORDER BY c.key"
         ):
             out.append(
                 {
