@@ -6,15 +6,22 @@ writes the store, then what the message says itself: its locator, ``extra`` as J
 time in the case zone and its scalar columns (:data:`triage.store.codec.MESSAGE_SCALARS`).
 
 :meth:`MessageCells.prepare` turns a batch of records into a :class:`Prepared`: the objects its
-messages share (conversations, parties, recipient lists, files) and its records other than
-messages, each once; and per record in order either a message's plain values (its locator, its
-scalar fields but its time, its ``extra`` as JSON, its time as a float) with the places of its
-objects, or the place of the other record. It needs nothing of the store, so the parse worker
-(:mod:`triage.parse_worker`) runs it in the process beside the store and sends the values as a
-:mod:`marshal` (text, numbers and containers of them), the objects as a pickle; a source read in
-the store's process is prepared there, by the same code. At 300,000 WhatsApp messages, sending
-the messages themselves (their datetimes, dicts and provenance tuples, a pickle memo entry for
-each value) and building them again took about 2.5 s of CPU time between the two processes.
+messages share by value (recipient lists, files) and its records other than messages, each
+once; and per record in order either a message's plain values (its locator, its scalar fields
+but its time, its ``extra`` as JSON, its time as a float) with the places of those objects and
+its conversation and sender themselves, or the place of the other record. It needs nothing of
+the store, so the parse worker (:mod:`triage.parse_worker`) runs it in the process beside the
+store and sends the values as a :mod:`marshal` (text, numbers and containers of them), the
+objects as a pickle; a source read in the store's process is prepared there, by the same code.
+At 300,000 WhatsApp messages, sending the messages themselves (their datetimes, dicts and
+provenance tuples, a pickle memo entry for each value) and building them again took about 2.5 s
+of CPU time between the two processes.
+
+A message's conversation and sender are objects the parser shares between its messages: they
+cross in that pickle as two columns of the objects themselves, which the pickle's memo writes
+once each and names by reference after (in C, at about a fifth of what placing them by identity
+in Python cost the parse worker); the store, which takes each one's id once per batch, finds it
+by identity there.
 """
 
 from __future__ import annotations
@@ -166,31 +173,26 @@ class MessageCells:
             _values(messages),
             dumps_each(list(map(_extra, messages))),
             instants,
-            places.of(list(map(_conversation, messages))),
-            places.of(list(map(_sender, messages))),
             places.of_lists(list(map(_recipients, messages))),
             [None if not files else places.add(files) for files in map(_attachments, messages)],
             places.of_values(list(map(_file, map(_source, messages)))),
+            list(map(_conversation, messages)),
+            list(map(_sender, messages)),
         )
 
 
 class _Places:
-    """Where the objects a batch's messages share are in its ``objects``, each put there once:
-    objects by identity (the messages keep them alive meanwhile), recipient lists by the
-    identity of their parties, provenance files by value."""
+    """Where the objects a batch's messages share by value are in its ``objects``, each put
+    there once: recipient lists by the identity of their parties (the messages keep them alive
+    meanwhile), provenance files by value."""
 
     def __init__(self, objects: list[Any]) -> None:
         self.objects = objects
-        self._by_id: dict[int, int] = {}
         self._by_key: dict[Any, int] = {}
 
     def add(self, obj: Any) -> int:
         self.objects.append(obj)
         return len(self.objects) - 1
-
-    def of(self, column: list[Any]) -> list[int]:
-        ids = list(map(id, column))
-        return self._placed(self._by_id, ids, column)
 
     def of_lists(self, column: list[list[Any]]) -> list[int]:
         # A list of one party (nearly every message's recipients) is known by that party's id,
@@ -232,10 +234,9 @@ class Prepared:
     """One batch prepared for the store: ``objects`` (shared by its messages, or records other
     than messages) and ``runs``, in order: the place in ``objects`` of a record other than a
     message, or the columns of a run of messages, each one value per message: values (see
-    :class:`MessageCells`), ``extra`` as JSON or ``None``, instant, and the places of its
-    conversation, its sender (of ``None`` when it has none), its recipient list, its
-    attachment list (or ``None`` when it has none) and the (file, sha256, format) of its
-    provenance."""
+    :class:`MessageCells`), ``extra`` as JSON or ``None``, instant, the places of its recipient
+    list, its attachment list (or ``None`` when it has none) and the (file, sha256, format) of
+    its provenance, then its conversation and its sender (or ``None``) themselves."""
 
     __slots__ = ("objects", "runs", "count")
 
@@ -265,14 +266,24 @@ class Prepared:
     __hash__ = None  # type: ignore[assignment]
 
     def __reduce__(self) -> tuple:
-        # The columns as a marshal where all they hold is text, numbers and containers of them
-        # (a pickle memoises each value, and writes and reads them at about a third of the
-        # speed).
+        # The plain columns as a marshal where all they hold is text, numbers and containers of
+        # them (a pickle memoises each value, and writes and reads them at about a third of the
+        # speed); the columns of objects in the pickle, with the objects.
+        plain = [run if type(run) is int else run[:_OBJECT_COLUMNS] for run in self.runs]
+        shared = [None if type(run) is int else run[_OBJECT_COLUMNS:] for run in self.runs]
         try:
-            return (_from_marshal, (self.objects, marshal.dumps(self.runs), self.count))
+            return (_from_marshal, (self.objects, marshal.dumps(plain), shared, self.count))
         except ValueError:
             return (Prepared, (self.objects, self.runs, self.count))
 
 
-def _from_marshal(objects: list[Any], runs: bytes, count: int) -> Prepared:
-    return Prepared(objects, marshal.loads(runs), count)
+#: Where a run's columns of objects (conversations, senders) start.
+_OBJECT_COLUMNS = 6
+
+
+def _from_marshal(objects: list[Any], plain: bytes, shared: list[Any], count: int) -> Prepared:
+    runs = [
+        run if columns is None else run + columns
+        for run, columns in zip(marshal.loads(plain), shared, strict=True)
+    ]
+    return Prepared(objects, runs, count)

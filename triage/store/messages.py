@@ -474,14 +474,17 @@ class MessagesAggregate:
         run_device: object = _NO_DEVICE_YET
         objects = batch.objects
         # The store id of each of the batch's objects, once one of its messages is stored (a
-        # conversation's, a party's, a recipient list's party ids, a file's): each is worked
-        # out where the first message that names it is, so ids are given in the same order.
+        # recipient list's party ids, a file's; a conversation's and a sender's by the object's
+        # identity, which the batch holds meanwhile): each is worked out where the first message
+        # that names it is, so ids are given in the same order.
         known: list[Any] = [None] * len(objects)
+        conversation_ids: dict[int, int | None] = {}
+        sender_ids: dict[int, int] = {}
         for item in batch.messages():
             if type(item) is not tuple:
                 record = item
             else:  # a message
-                values, extra, when, conv_at, sender_at, to_at, files_at, file_at = item
+                values, extra, when, to_at, files_at, file_at, conversation, sender = item
                 key = values[_DUPLICATE_KEY]
                 kept_id = None if key is None else seen_keys.get(key)
                 device = values[_DEVICE]
@@ -496,7 +499,7 @@ class MessagesAggregate:
                             objects[file_at][0],
                             values[VALUE_LOCATOR],
                             self._conversation_id(
-                                objects[conv_at],
+                                conversation,
                                 values[_PLATFORM],
                                 conversations,
                                 participants,
@@ -529,7 +532,7 @@ class MessagesAggregate:
                             objects[file_at][0],
                             values[VALUE_LOCATOR],
                             self._conversation_id(
-                                objects[conv_at],
+                                conversation,
                                 values[_PLATFORM],
                                 conversations,
                                 participants,
@@ -550,18 +553,20 @@ class MessagesAggregate:
                     seen_keys.add(key, mid)
                 if copy is not None and copies is _SEVERAL_DEVICES and kept is None:
                     seen_copies.add(copy, (mid, device))
-                conv_id = known[conv_at]
+                conv_id = conversation_ids.get(id(conversation))
                 if conv_id is None:
-                    conv_id = known[conv_at] = self._conversation_id(
-                        objects[conv_at],
+                    conv_id = conversation_ids[id(conversation)] = self._conversation_id(
+                        conversation,
                         values[_PLATFORM],
                         conversations,
                         participants,
                         parties,
                     )
-                sender_id = known[sender_at]
-                if sender_id is None and (sender := objects[sender_at]) is not None:
-                    sender_id = known[sender_at] = party_id(sender, parties)
+                sender_id = None
+                if sender is not None:
+                    sender_id = sender_ids.get(id(sender))
+                    if sender_id is None:
+                        sender_id = sender_ids[id(sender)] = party_id(sender, parties)
                 source_file = known[file_at]
                 if source_file is None:
                     source_file = known[file_at] = self._file_key_id(objects[file_at], files)
