@@ -584,7 +584,13 @@ def test_gap_scan_in_sql_equals_placing_each_message(drawn: tuple) -> None:
         scanned, per_space = _reference_gaps(store, id_spaces, labels, case)
         spaces = [_Space(sp, n) for n, sp in enumerate(id_spaces)]
         placed = Placed(store, spaces)
-        assert _scan(store, placed, labels, case) == scanned
+        conv_contacts, markers, placed_in, totals = scanned
+        assert _scan(store, placed, labels, case) == (conv_contacts, markers, totals)
+        assert placed.total() == sum(placed_in.values())
+        assert store.gap_conversation_counts(placed_in) == dict(placed_in)
+        assert store.gap_conversation_counts([*conv_contacts, "sms:none"]) == {
+            c: n for c, n in placed_in.items() if c in conv_contacts
+        }
         for sp, (count, mode, neighbours, steps) in zip(spaces, per_space, strict=True):
             assert placed.count(sp.n) == count
             assert placed.order_mode(sp.n) == mode

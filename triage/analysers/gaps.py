@@ -145,7 +145,7 @@ class GapsAnalyser(Analyser):
         names = {c.key: c.name for c in case.contacts}
         spaces = [_Space(sp, n) for n, sp in enumerate(store.id_spaces())]
         placed = Placed(store, spaces)
-        conv_contacts, markers, placed_in, totals = _scan(store, placed, contact_of_message, case)
+        conv_contacts, markers, totals = _scan(store, placed, contact_of_message, case)
 
         gaps: list[_Gap] = []
         for sp in spaces:
@@ -181,7 +181,12 @@ class GapsAnalyser(Analyser):
             findings.append(
                 self._trace_finding(trace, conv_contacts, names, gaps_of_trace.get(id(trace), []))
             )
-        findings.extend(self._rates(case, placed_in, gaps, markers, totals, conv_contacts, traces))
+        placed_in = Counter(store.gap_conversation_counts(conv_contacts))
+        findings.extend(
+            self._rates(
+                case, placed_in, placed.total(), gaps, markers, totals, conv_contacts, traces
+            )
+        )
         return findings
 
     # -- findings --------------------------------------------------------------------------------
@@ -441,6 +446,7 @@ class GapsAnalyser(Analyser):
         self,
         case: Case,
         placed_in: Counter[str],
+        all_placed: int,
         gaps: list[_Gap],
         markers: dict[str, list[_Row]],
         totals: dict[str, list[int]],
@@ -450,9 +456,9 @@ class GapsAnalyser(Analyser):
         """Per contact: id gaps placed in her conversations per 100 messages with row ids there,
         against the same for every other conversation. A gap counts once, for the conversation
         it is placed in (docs/FINDINGS.md); a gap placed in no single conversation is in neither
-        rate and is counted apart."""
+        rate and is counted apart. ``placed_in``: how many messages are placed in each of the
+        conversations in ``conv_contacts``; ``all_placed``: in all."""
         counted = [g for g in gaps if g.rule == "gap.id" and not g.discounted]
-        all_placed = sum(placed_in.values())
         out: list[Finding] = []
         for contact in case.contacts:
             convs = {c for c, keys in conv_contacts.items() if contact.key in keys}
@@ -536,7 +542,7 @@ class GapsAnalyser(Analyser):
         return out
 
 
-_Scan = tuple[dict[str, list[str]], dict[str, list[_Row]], Counter[str], dict[str, list[int]]]
+_Scan = tuple[dict[str, list[str]], dict[str, list[_Row]], dict[str, list[int]]]
 
 
 class Placed:
@@ -553,6 +559,10 @@ class Placed:
 
     def count(self, space: int) -> int:
         return self._counts.get(space, 0)
+
+    def total(self) -> int:
+        """How many messages are placed, in every space (each is in a conversation)."""
+        return sum(self._counts.values())
 
     def row(self, message_id: int | None) -> _Row | None:
         if message_id is None:
@@ -589,9 +599,8 @@ def _scan(
     store: Store, placed: Placed, contact_of_message: dict[int, list[str]], case: Case
 ) -> _Scan:
     """Per conversation the case contacts it is with (in the order their messages come in
-    time), its live messages marked deleted (in time order) and how many of its messages are
-    placed in an id space; per contact, its live messages and those placed (the rate's
-    denominators)."""
+    time) and its live messages marked deleted (in time order); per contact, its live
+    messages and those placed (the rate's denominators)."""
     labelled: list[tuple[tuple, str, list[str]]] = []
     # Per contact: [messages, messages with row ids] (the rate's denominators).
     totals: dict[str, list[int]] = {c.key: [0, 0] for c in case.contacts}
@@ -613,7 +622,7 @@ def _scan(
     markers: dict[str, list[_Row]] = {}
     for facts in store.deleted_gap_rows():
         markers.setdefault(facts.conversation, []).append(_Row.of(facts))
-    return conv_contacts, markers, Counter(store.gap_conversation_counts()), totals
+    return conv_contacts, markers, totals
 
 
 def _per_100(count: int, messages: int) -> float | None:

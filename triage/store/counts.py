@@ -9,6 +9,7 @@ keeps the exact rule of the Python it replaced: the docstrings name it.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
@@ -541,30 +542,30 @@ class CountsAggregate:
             " order_key INTEGER, conversation_id INTEGER, status_update INTEGER,"
             " PRIMARY KEY (space, record_id)) WITHOUT ROWID"
         )
-        c.executemany(
-            "INSERT OR IGNORE INTO gap_spaces VALUES (?, ?, ?)",
-            [(n, file, table) for n, (file, table) in enumerate(spaces)],
-        )
+        with c:
+            c.executemany(
+                "INSERT OR IGNORE INTO gap_spaces VALUES (?, ?, ?)",
+                [(n, file, table) for n, (file, table) in enumerate(spaces)],
+            )
         select = (
-            "INSERT OR IGNORE INTO gap_placed SELECT s.n, m.record_id, m.id, m.order_key,"
+            " INTO gap_placed SELECT s.n, m.record_id, m.id, m.order_key,"
             " m.conversation_id, m.status_update FROM messages m"
             " JOIN provenance_files f ON f.id = m.file_id"
             " JOIN gap_spaces s ON s.file = f.file AND s.tbl = m.id_space"
             f" WHERE {LIVE} AND m.record_id IS NOT NULL ORDER BY "
         )
-        with c:
-            c.execute(select + "m.id")
-        placed = c.execute("SELECT COUNT(*) FROM gap_placed").fetchone()[0]
-        eligible = c.execute(
-            "SELECT COUNT(*) FROM messages m JOIN provenance_files f ON f.id = m.file_id"
-            " JOIN gap_spaces s ON s.file = f.file AND s.tbl = m.id_space"
-            f" WHERE {LIVE} AND m.record_id IS NOT NULL"
-        ).fetchone()[0]
-        if placed != eligible:
-            # A record id met twice: placed again in time order, so the first in time stays.
+        # A record id met twice in a space fails the insert (none of its rows stays): the
+        # messages are then placed again in time order, so that the first in time stays. Told
+        # by the failure, not by counting the messages that could be placed (a second pass
+        # over them: 0.13 s of CPU at 300,000 messages).
+        try:
             with c:
-                c.execute("DELETE FROM gap_placed")
-                c.execute(select + "m.timestamp_utc IS NULL, m.timestamp_utc, m.id")
+                c.execute("INSERT" + select + "m.id")
+        except sqlite3.IntegrityError:
+            with c:
+                c.execute(
+                    "INSERT OR IGNORE" + select + "m.timestamp_utc IS NULL, m.timestamp_utc, m.id"
+                )
 
     def gap_space_counts(self) -> dict[int, int]:
         """space -> how many messages are placed in it."""
@@ -645,14 +646,22 @@ class CountsAggregate:
             (space,),
         ).fetchall()
 
-    def gap_conversation_counts(self) -> dict[str, int]:
-        """conversation key -> how many of its messages are placed in an id space."""
-        return dict(
-            self.conn.execute(
-                "SELECT c.key, COUNT(*) FROM gap_placed p"
-                " JOIN conversations c ON c.id = p.conversation_id GROUP BY c.key"
+    def gap_conversation_counts(self, keys: Iterable[str]) -> dict[str, int]:
+        """conversation key -> how many of its messages are placed in an id space, for the
+        conversations of ``keys`` with any (those a rate is worked out for: counting every
+        conversation's sorted 300,000 placed rows by key, 0.13 s of CPU)."""
+        out: dict[str, int] = {}
+        for chunk, marks in in_chunks(sorted(set(keys))):
+            out.update(
+                self.conn.execute(
+                    "SELECT c.key, p.n FROM (SELECT conversation_id, COUNT(*) AS n"
+                    " FROM gap_placed WHERE conversation_id IN"
+                    f" (SELECT id FROM conversations WHERE key IN ({marks}))"
+                    " GROUP BY conversation_id) p JOIN conversations c ON c.id = p.conversation_id",
+                    chunk,
+                )
             )
-        )
+        return out
 
     def gap_placed_of(self, ids: Iterable[int]) -> dict[int, tuple[str, str | None, bool]]:
         """message id -> (conversation key, UTC text, whether it is placed) of the live

@@ -788,9 +788,24 @@ class MessagesAggregate:
         and no count over live messages (facts, party messages) includes them."""
         return self._query_messages(f"WHERE {LIVE}")
 
-    def recovered_messages(self) -> Iterator[StoredMessage]:
-        """Messages recovered from deleted database content (``Message.recovered``)."""
-        return self._query_messages("WHERE m.recovered = 1")
+    def recovered_messages(self) -> list[StoredMessage]:
+        """Messages recovered from deleted database content (``Message.recovered``), in time
+        order. Their rows are read first and their attachments then by message id: read by
+        the rows' condition, as for the other reads, the attachments' query is a second pass
+        over every message (0.07 s of CPU at 300,000 messages, none of them recovered)."""
+        self.index()
+        rows = self.conn.execute(
+            f"{_SELECT_MESSAGE} WHERE m.recovered = 1 ORDER BY {TIME_ORDER}"
+        ).fetchall()
+        attachments: dict[int, list[Attachment]] = {}
+        for chunk, marks in in_chunks(sorted(row[0] for row in rows)):
+            attachments.update(
+                self._attachments_by_message(f"WHERE m.id IN ({marks})", tuple(chunk))
+            )
+        decode = message_decoder(
+            7, self._conversation_objects(), self._parties, self._files, attachments
+        )
+        return [StoredMessage(row[0], row[1], decode(row)) for row in rows]
 
     def messages_by_ids(self, ids: Iterable[int]) -> list[StoredMessage]:
         """The messages with these store ids, in time order."""
