@@ -28,6 +28,7 @@ unused, opens its own (read-only), writes through streams of its own and always 
 from __future__ import annotations
 
 import gc
+import io
 import os
 import pickle
 import struct
@@ -305,10 +306,10 @@ class _Child:
         if os.waitstatus_to_exitcode(status) != 0:
             return None
         try:
-            written = pickle.loads(data)
+            written = _loads(data)
         except Exception:  # noqa: BLE001 - anything unreadable: written again in-process
             return None
-        return written if isinstance(written, Written) else None
+        return written
 
     def stop(self) -> None:
         """End the child (if still running) and collect it."""
@@ -318,6 +319,29 @@ class _Child:
             stop_child(self.pid)
             self.ended = True
         self.pipe.close()
+
+
+def _dumps(share: Written) -> bytes:
+    """``share`` as the child sends it: its search rows first, pickled without pickle's memo
+    (plain values that nothing shares and nothing holds twice: at 160,800 rows 0.03 s to
+    pickle instead of 0.10 s, at the child's very end, which the report's process may be
+    waiting for), then the rest as usual (the messages kept share their parties)."""
+    buffer = io.BytesIO()
+    rows = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    rows.fast = True
+    rows.dump(share.search)
+    pickle.dump(tuple(share[1:]), buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    return buffer.getvalue()
+
+
+def _loads(data: bytes) -> Written | None:
+    """What :func:`_dumps` wrote (``None`` if it is not that)."""
+    stream = io.BytesIO(data)
+    part = pickle.load(stream)
+    rest = pickle.load(stream)
+    if not isinstance(part, search.Part) or not isinstance(rest, tuple) or stream.read(1):
+        return None
+    return Written(part, *rest)
 
 
 def _child(report: Report, claims: Claims, write: int) -> None:
@@ -331,8 +355,7 @@ def _child(report: Report, claims: Claims, write: int) -> None:
         report.store.reconnect()
         # Pickled whole before the first byte is sent: this process reads the pipe only once
         # it has written its own pages, and the child's work is then done.
-        share = write_share(report, claims.theirs())
-        data = pickle.dumps(share, protocol=pickle.HIGHEST_PROTOCOL)
+        data = _dumps(write_share(report, claims.theirs()))
         with open(write, "wb") as pipe:
             pipe.write(data)
         code = 0
