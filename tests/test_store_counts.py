@@ -147,7 +147,7 @@ def test_duty_labels_in_sql_equal_the_clock(drawn: tuple, own: bool, batch: int)
         store.ingest(
             src,
             [
-                _message(n, when, conv, her, device=device)
+                _message(n, when, conv, her, device=device, kind="system" if n % 4 == 3 else "text")
                 for n, (when, device) in enumerate(zip(whens, devices, strict=True))
             ],
         )
@@ -171,6 +171,14 @@ def test_duty_labels_in_sql_equal_the_clock(drawn: tuple, own: bool, batch: int)
             expected = (own_clock if own and device == "device-2" else clock)(ts)
             assert status[mid] == expected, (mid, ts, local)
             assert night[mid] == (None if ts is None else night_at(local[11:19], *NIGHT))
+        # The counted messages' statuses, counted by time (one roster) or from the labels.
+        assert store.duty_status_counts("duty", segments, devices_of) == dict(
+            sorted(
+                Counter(
+                    status[mid] for mid, _, _, counted in store.message_times() if counted
+                ).items()
+            )
+        )
         store.close()
 
 

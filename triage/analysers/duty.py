@@ -86,7 +86,7 @@ class DutyAnalyser(Analyser):
                 for start, st in minute_segments(clock.roster, low, high)
             ]
             store.write_duty_labels(self.name, segments, devices, (night_start, night_end))
-            overall: Counter[str] = Counter(store.duty_status_counts(self.name))
+            overall: Counter[str] = Counter(store.duty_status_counts(self.name, segments, devices))
             placed = store.duty_labels_of(
                 self.name, (mid for mid, keys in contact_labels.items() if wanted & set(keys))
             )

