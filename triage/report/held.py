@@ -8,9 +8,12 @@ hits the groups page quotes, only the body). The whole case is never held.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable
 
 from triage.store import PageMessage, Store
+
+_ID = operator.itemgetter(0)  # a PageMessage's id
 
 
 def _time_order(m: PageMessage) -> tuple[bool, str, int]:
@@ -27,13 +30,18 @@ class Held:
         self.kept: dict[int, PageMessage] = {}
         self.quotes: dict[int, str] = {}
 
-    def keep(self, chunk: Iterable[PageMessage]) -> None:
-        if not self.wanted and not self.quoted:
+    def keep(self, chunk: list[PageMessage]) -> None:
+        """Keep what later pages want of one page's messages. Most pages hold none of them, so
+        the page's ids are first looked up by C loops (``set.intersection``); a loop in Python
+        over every message was a twentieth of the conversation pages' CPU time."""
+        wanted = self.wanted.intersection(map(_ID, chunk)) if self.wanted else ()
+        quoted = self.quoted.intersection(map(_ID, chunk)) if self.quoted else ()
+        if not wanted and not quoted:
             return
         for stored in chunk:
-            if stored.id in self.wanted:
+            if stored.id in wanted:
                 self.kept[stored.id] = stored
-            if stored.id in self.quoted:
+            if stored.id in quoted:
                 self.quotes[stored.id] = stored.body or ""
 
     def messages(self, store: Store, ids: Iterable[int]) -> list[PageMessage]:

@@ -746,11 +746,9 @@ class Report:
                 page_calls = _calls_for_page(calls, chunk, number == pages)
                 self.search.add(chunk, base, number)
                 self.held.keep(chunk)
-                for stored in chunk:
-                    if stored.id in self.linked:
-                        self.message_page[stored.id] = (
-                            f"conversations/{page_name(base, number)}#m{stored.id}"
-                        )
+                # Few messages are linked to: the page's are found by a C loop over its ids.
+                for mid in self.linked.intersection(map(_ID, chunk)):
+                    self.message_page[mid] = f"conversations/{page_name(base, number)}#m{mid}"
                 self.render(
                     "conversation.html.j2",
                     self.out / "conversations" / page_name(base, number),
