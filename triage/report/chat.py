@@ -235,8 +235,8 @@ class MessageHtml:
         self._nobody: dict[tuple[str, bool], str] = {}
         self._status: dict[str, str] = {}
         self._marked: list[tuple[str, str] | None] = [None] * len(report.marks.kinds)
-        self._device: dict[str, str] = {}
-        self._platform: dict[str, str] = {}
+        self._by_shared: dict[int, tuple[str, str, tuple[str, str], str, str, str, str]] = {}
+        self._kept_shared: list[tuple[Any, ...]] = []
         self._times: dict[str, str] = {}
         self.legend = Legend(root, report.source_index)
 
@@ -309,22 +309,18 @@ class MessageHtml:
         r = self.r
         root = self.root
         show_contact = self.show_contact
-        who_of = self._who
+        by_shared = self._by_shared
         nobody = self._nobody
         shown_times = self._times
-        platforms = self._platform
         marks, marks_end = r.marks.codes, r.marks.end
         marked = self._marked
         exhibits = r.views.exhibits
         device_labels = r.device_labels
         copies_of = r.copies
-        zone_badge = self.zone_badge
         legend = self.legend
         rules = legend.rules
         sources = legend.sources
         address_refs = legend._address_refs
-        last_conv: Any = None
-        group: Any = None
         last_file: tuple[str, str, str] | None = None
         last_shape = source = ""
         plain_shape = True
@@ -343,15 +339,14 @@ class MessageHtml:
             m: PageMessage = row[0]
             # Unpacked once: a named tuple's field by name is a generic attribute lookup, and a
             # bubble reads most of them.
-            (mid, _, raw, body, locator, attachments, recovered, conv, platform_name, direction,
-             message_kind, deleted, edited, zone_assumed, status_update, device_key, sender,
-             recipients, file) = m  # fmt: skip
-            if conv is not last_conv:
-                last_conv, group = conv, conv.is_group and conv.id
-            who = who_of.get((direction, id(sender), id(recipients), status_update, group))
-            if who is None:
-                who = self._parties(m)
-            start, head, addressing, _ = who
+            (mid, _, raw, body, locator, attachments, recovered, _, _, _, message_kind, deleted,
+             _, _, _, _, _, _, file, shared) = m  # fmt: skip
+            # What it shares with other messages, written once per combination (found by the
+            # shared values' identity): its head, its flags' and device's badges, its platform.
+            found = by_shared.get(id(shared))
+            if found is None:
+                found = self._shared(m)
+            start, head, addressing, flag_badges, zone, device_badge, platform = found
             if body:
                 if "&" in body or "<" in body or ">" in body or '"' in body or "'" in body:
                     body = _e(body)
@@ -364,10 +359,8 @@ class MessageHtml:
             # Its labels' badges (duty status and night; case contact), once per combination.
             mark = marks[mid] if mid < marks_end else 0
             badges, contact_badge = marked[mark] or self._mark_badges(mark)
-            if deleted:
-                badges += '<span class="badge flag">deleted/unsent</span>'
-            if edited:
-                badges += '<span class="badge flag">edited</span>'
+            if flag_badges:
+                badges += flag_badges
             if recovered:
                 what = (
                     "recovered: deleted row"
@@ -389,21 +382,8 @@ class MessageHtml:
             place = row[2] if len(row) > 2 else None
             if place:
                 badges += f'<a class="small" href="{root}{_e(place)}">in its conversation</a>'
-            if device_labels:
-                device = device_labels.get(device_key or "")
-                if device:
-                    badge = self._device.get(device)
-                    if badge is None:
-                        badge = self._device[device] = (
-                            f'<span class="badge device">{_e(device)}</span>'
-                        )
-                    badges += badge
-            platform = platforms.get(platform_name)
-            if platform is None:
-                platform = platforms[platform_name] = (
-                    f'<span class="muted">{_e(platform_name)}</span></div>'
-                    '<details class="prov"><summary>provenance</summary><dl><dt>source</dt><dd>'
-                )
+            if device_badge:
+                badges += device_badge
             # What a locator's digits follow is the same across many messages (its shape, the
             # digits of its record aside): checked in the legend and for escaping once per run
             # of messages from one source with one shape. The digits need no escaping.
@@ -434,13 +414,36 @@ class MessageHtml:
                 f"{start}{ident}{head}{text}{_attachments(attachments) if attachments else ''}"
                 f'<div class="meta"><span class="no">No. {ident}</span>'
                 f"{shown_times.get(full) or self._time(short, full)}"
-                f"{zone_badge if zone_assumed else ''}{badges}"
+                f"{zone}{badges}"
                 f'{platform}{source}</dd><dt>record</dt><dd class="mono">{locator}</dd>'
                 f"<dt>addressed</dt><dd>{addressed}</dd>{own}"
                 f'<dt>raw time</dt><dd class="mono">{raw}</dd>'
                 "</dl></details></div></li>"
             )
         return out
+
+    def _shared(self, m: PageMessage) -> tuple[str, str, tuple[str, str], str, str, str, str]:
+        """(start of the bubble, the rest of its head, its way of addressing, its deleted and
+        edited badges, its zone badge, its device badge, its platform and the start of its
+        provenance) of what a message shares with others (:attr:`PageMessage.shared`, kept
+        alive by the cache so that its identity stays its own)."""
+        start, head, addressing, _ = self._parties(m)
+        flags = '<span class="badge flag">deleted/unsent</span>' if m.deleted else ""
+        if m.edited:
+            flags += '<span class="badge flag">edited</span>'
+        device = self.r.device_labels.get(m.device or "")
+        found = self._by_shared[id(m.shared)] = (
+            start,
+            head,
+            addressing,
+            flags,
+            self.zone_badge if m.zone_assumed else "",
+            f'<span class="badge device">{_e(device)}</span>' if device else "",
+            f'<span class="muted">{_e(m.platform)}</span></div>'
+            '<details class="prov"><summary>provenance</summary><dl><dt>source</dt><dd>',
+        )
+        self._kept_shared.append(m.shared)
+        return found
 
     def _mark_badges(self, mark: int) -> tuple[str, str]:
         """(duty status and night badges, case contact badge if this page shows it) of a

@@ -115,6 +115,7 @@ class SearchIndex:
         }
         self.contacts = {c.key: i for i, c in enumerate(report.case.contacts)}
         self._who_codes: dict[tuple[Any, ...], int] = {}
+        self._by_shared: dict[int, tuple[int, int, int]] = {}
         self._labelled: list[tuple[int, int, int] | None] = [None] * len(report.marks.kinds)
         self._kept: list[Any] = []
         self._minutes: dict[str, int] = {}
@@ -139,34 +140,27 @@ class SearchIndex:
         if not chunk:
             return
         r = self.report
-        who_codes = self._who_codes
+        by_shared = self._by_shared
         marks, marks_end = r.marks.codes, r.marks.end
         labelled = self._labelled
-        platform_codes = self.tables["platforms"]
         minutes = self._minutes
         seconds_of = _SECONDS
         append = self.rows.append
-        directions = _DIRECTION_FLAGS
         # A page is one conversation's.
         conversation = chunk[0].conversation.id
         conversation_code = self._code("conversations", (base, r.conversation_title(conversation)))
         # Each message unpacked once: a named tuple's field by name is a generic attribute
         # lookup, about as costly as this whole unpacking for two fields.
-        for (mid, utc, _, body, _, attachments, recovered, _, platform, direction, _, deleted,
-             edited, _, _, _, sender, recipients, _) in chunk:  # fmt: skip
-            # Parties and recipient lists are shared objects in a read: who wrote to whom is
-            # worded once per sender, recipients and direction (the cache keeps them alive).
-            key = (direction, id(sender), id(recipients))
-            who_code = who_codes.get(key)
-            if who_code is None:
-                who_code = who_codes[key] = self._who(direction, sender, recipients)
-            flags = directions.get(direction, 0)
-            if deleted:
-                flags |= DELETED
+        for (mid, utc, _, body, _, attachments, recovered, _, _, _, _, _, _, _, _, _, _, _, _,
+             shared) in chunk:  # fmt: skip
+            # What it shares with other messages (who wrote to whom, platform, direction,
+            # deleted, edited) coded once per combination, found by the shared values' identity.
+            found = by_shared.get(id(shared))
+            if found is None:
+                found = self._shared(shared)
+            who_code, platform_code, flags = found
             if recovered:
                 flags |= RECOVERED
-            if edited:
-                flags |= EDITED
             # The codes of its labels (duty status, night, case contact): once per combination.
             mark = marks[mid] if mid < marks_end else 0
             status_code, night, contact = labelled[mark] or self._labels(mark)
@@ -182,9 +176,6 @@ class SearchIndex:
                 second = -1 if minute is None or within is None else minute + within
                 if second < 0:
                     second = self._seconds(utc)
-            platform_code = platform_codes.get(platform)
-            if platform_code is None:
-                platform_code = self._code("platforms", platform)
             if not body:
                 body = ", ".join(a.name or "attachment" for a in attachments) if attachments else ""
             append(
@@ -202,6 +193,27 @@ class SearchIndex:
                     page,
                 )
             )
+
+    def _shared(self, shared: tuple[Any, ...]) -> tuple[int, int, int]:
+        """(who wrote to whom, platform, flags) of the values messages share (the shared values
+        of a :class:`PageMessage`, kept alive by the cache so that their identity stays theirs):
+        each coded where first met, as every table's values are."""
+        _, platform, direction, _, deleted, edited, _, _, _, sender, recipients, _ = shared
+        # Parties and recipient lists are shared objects in a read: who wrote to whom is worded
+        # once per sender, recipients and direction.
+        key = (direction, id(sender), id(recipients))
+        who_code = self._who_codes.get(key)
+        if who_code is None:
+            who_code = self._who_codes[key] = self._who(direction, sender, recipients)
+        platform_code = self._code("platforms", platform)
+        flags = _DIRECTION_FLAGS.get(direction, 0)
+        if deleted:
+            flags |= DELETED
+        if edited:
+            flags |= EDITED
+        found = self._by_shared[id(shared)] = (who_code, platform_code, flags)
+        self._kept.append(shared)
+        return found
 
     def _labels(self, mark: int) -> tuple[int, int, int]:
         """(status code, night flag, case contact) of a combination of labels (its duty status

@@ -60,6 +60,10 @@ class PageMessage(NamedTuple):
     sender: Party | None
     recipients: tuple[Party, ...]
     file: tuple[str, str, str]  # (file, SHA-256, parser format) of its source
+    #: The values above from ``conversation`` on, as one tuple: the same object for every
+    #: message of a read that shares them, so what a page makes of them (who wrote to whom,
+    #: the flags) is made once per combination and found by its identity.
+    shared: tuple[Any, ...]
 
 
 _new = tuple.__new__
@@ -88,7 +92,7 @@ def page_message_decoder(
         found = lists.get(recipients)
         if found is None:
             found = lists[recipients] = tuple(parties[int(p)] for p in recipients.split(","))
-        value = shared_of[text] = (
+        values = (
             conversations[conv],
             platform,
             direction,
@@ -102,6 +106,7 @@ def page_message_decoder(
             found,
             files[file_id],
         )
+        value = shared_of[text] = (*values, values)
         return value
 
     def decode(row: tuple) -> PageMessage:
