@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import gc
 import importlib
 import json
 import os
@@ -191,11 +193,22 @@ def report(case_dir: str) -> None:
     """
     from triage.report import NotACaseStore, rebuild_report
 
+    _frozen_at_exit()
     try:
         index = rebuild_report(Path(case_dir))
     except NotACaseStore as exc:
         raise UserError(str(exc)) from None
     Console(stderr=True, highlight=False).print(f"Report: {shown(str(index))}")
+
+
+def _frozen_at_exit() -> None:
+    """Let what a run leaves in memory go with the process: frozen once the interpreter is
+    exiting, the full collections it runs while shutting down skip every object instead of
+    walking them all (0.15-0.35 s on one core at 300,000 messages, after the last file is
+    written and closed). Only at exit (``atexit``), so a caller running commands in-process
+    (the tests) collects as before until it ends."""
+    atexit.unregister(gc.freeze)  # registered once however many runs this process makes
+    atexit.register(gc.freeze)
 
 
 def _run_case(case_file: Path, out: Path, date_order: str | None) -> None:
@@ -209,6 +222,7 @@ def _run_case(case_file: Path, out: Path, date_order: str | None) -> None:
     from triage.run import Progress as RunProgress
     from triage.run_summary import count, print_summary, started_line
 
+    _frozen_at_exit()
     try:
         case = load_case(case_file)
         load_lexicons(case.lexicons)  # a bad lexicon is named before anything is read
