@@ -206,3 +206,33 @@ def test_label_texts_decode_to_the_labels(demo_run: Path, tmp_path: Path) -> Non
             assert list(decoded.items()) == list(store.labels("duty", label).items())
     finally:
         store.close()
+
+
+def test_label_column_is_the_labels_by_id(demo_run: Path, tmp_path: Path) -> None:
+    """The report reads the duty labels as one column of values by id (one text split, when
+    every id in a run has the label; as Store.labels reads them otherwise): the same values."""
+    copy = tmp_path / "copy.sqlite"
+    shutil.copyfile(demo_run / "case.sqlite", copy)
+    store = Store.open(copy)
+    try:
+        for label in ("status", "night"):
+            labels = store.labels("duty", label)
+            first, values = store.label_column("duty", label)
+            assert len(values) > 50
+            assert (first, len(values)) == (min(labels), max(labels) - min(labels) + 1)
+            assert values == [labels.get(mid) for mid in range(first, first + len(values))]
+    finally:
+        store.close()
+    # Ids with gaps, a value holding the separator's escape, lists, none at all.
+    store = Store.create(tmp_path / "labels.sqlite")
+    try:
+        store.add_labels(
+            "test",
+            [(3, "gaps", "a"), (4, "gaps", None), (7, "gaps", [1]), (2, "run", "x\x1fy")]
+            + [(5, "run", [1, 2]), (6, "run", {"k": "v"}), (3, "run", None), (4, "run", "b")],
+        )
+        assert store.label_column("test", "gaps") == (3, ["a", None, None, None, [1]])
+        assert store.label_column("test", "run") == (2, ["x\x1fy", None, "b", [1, 2], {"k": "v"}])
+        assert store.label_column("test", "none") == (0, [])
+    finally:
+        store.close()

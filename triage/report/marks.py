@@ -23,11 +23,21 @@ class Marks:
     and its case contact's key (``""`` without one), as the labels hold them."""
 
     def __init__(
-        self, status: dict[int, Any], night: dict[int, Any], contact: dict[int, Any]
+        self,
+        status: tuple[int, list[Any]],
+        night: tuple[int, list[Any]],
+        contact: dict[int, Any],
     ) -> None:
-        self.end = 1 + max(max(status, default=0), max(night, default=0), max(contact, default=0))
-        ids = range(self.end)
-        statuses = [None, *sorted(set(status.values()) - {None}, key=repr)]
+        """``status`` and ``night`` as :meth:`triage.store.Store.label_column` gives them (the
+        value of each id from the first on), ``contact`` by message id."""
+        self.end = 1 + max(
+            status[0] + len(status[1]) - 1,
+            night[0] + len(night[1]) - 1,
+            max(contact, default=0),
+            0,
+        )
+        status_of, night_of = _by_id(status, self.end), _by_id(night, self.end)
+        statuses = [None, *sorted(set(status[1]) - {None}, key=repr)]
         contacts = ["", *sorted(set(contact.values()) - {""}, key=repr)]
         status_code = {value: n for n, value in enumerate(statuses)}
         contact_code = {value: n for n, value in enumerate(contacts)}
@@ -36,8 +46,8 @@ class Marks:
         codes = list(
             map(
                 add,
-                map(status_code.__getitem__, map(status.get, ids)),
-                map(mul, map(bool, map(night.get, ids)), repeat(step)),
+                map(status_code.__getitem__, status_of),
+                map(mul, map(bool, night_of), repeat(step)),
             )
         )
         for mid, value in contact.items():
@@ -47,3 +57,9 @@ class Marks:
             (statuses[code % step], bool(code // step % 2), contacts[code // (2 * step)])
             for code in range(2 * step * len(contacts))
         ]
+
+
+def _by_id(column: tuple[int, list[Any]], end: int) -> list[Any]:
+    """A label's values from id ``first`` on made the value of each id below ``end``."""
+    first, values = column
+    return [None] * first + values + [None] * (end - first - len(values))

@@ -194,7 +194,9 @@ class Report:
         self.contact_labels: dict[int, str] = store.labels("contacts", "contact")
         # What each message's bubble and search row show of the labels, by message id.
         self.marks = Marks(
-            store.labels("duty", "status"), store.labels("duty", "night"), self.contact_labels
+            store.label_column("duty", "status"),
+            store.label_column("duty", "night"),
+            self.contact_labels,
         )
         self.names = {c.key: c.name for c in case.contacts}
         # Each message's device is shown when the case has several (case file ``devices:``),

@@ -42,6 +42,9 @@ class Finding:
 
 
 _MISSING = object()
+#: What :meth:`FindingsAggregate.label_column` has SQLite put between the JSON texts of a label
+#: (a control character, which JSON writes escaped in any string).
+_APART = "\x1f"
 
 
 class FindingsAggregate:
@@ -137,6 +140,32 @@ class FindingsAggregate:
                         decoded[value] = found
                 out[mid] = found
         return out
+
+    def label_column(self, analyser: str, label: str) -> tuple[int, list[Any]]:
+        """``(first, values)``: the value of one label written by one analyser for each message
+        id from ``first`` on, in id order (``None`` for an id without one), for a caller that
+        looks the values up by id in a list. Each distinct JSON text is decoded once, so a list
+        or object value is one object for every message holding it.
+
+        A label every message carries (the duty analyser's) comes from SQLite as one text, its
+        values apart by a character no JSON text holds unescaped, and is split here: a row a
+        message cost twice as much (status and night of 300,000 messages with their
+        :class:`triage.report.marks.Marks`: 0.66 -> 0.30 s CPU). Ids with gaps between them
+        are read as :meth:`labels` reads them."""
+        count, first, last, text = self.conn.execute(
+            "SELECT COUNT(*), MIN(message_id), MAX(message_id), group_concat(value, char(31))"
+            " FROM (SELECT message_id, value FROM message_labels WHERE analyser = ? AND label = ?"
+            " ORDER BY message_id)",
+            (analyser, label),
+        ).fetchone()
+        if not count:
+            return 0, []
+        texts = text.split(_APART) if text is not None else []
+        if last - first + 1 != count or len(texts) != count:
+            values = self.labels(analyser, label)
+            return first, list(map(values.get, range(first, last + 1)))
+        decoded = {t: loads(t) for t in set(texts)}
+        return first, list(map(decoded.__getitem__, texts))
 
     def label_texts(self, analyser: str, label: str) -> dict[int, str]:
         """message id -> the JSON text of one label written by one analyser, not decoded: for
