@@ -8,7 +8,7 @@ time in the case zone and its scalar columns (:data:`triage.store.codec.MESSAGE_
 :meth:`MessageCells.prepare` turns a batch of records into a :class:`Prepared`: the objects its
 messages share by value (recipient lists, files) and its records other than messages, each
 once; and per record in order either a message's plain values (its locator, its scalar fields
-but its time, its ``extra`` as JSON, its time as a float) with the places of those objects and
+but its time, its ``extra`` as JSON, its time as bytes) with the places of those objects and
 its conversation and sender themselves, or the place of the other record. It needs nothing of
 the store, so the parse worker (:mod:`triage.parse_worker`) runs it in the process beside the
 store and sends the values as a :mod:`marshal` (text, numbers and containers of them), the
@@ -64,10 +64,14 @@ VALUE_LOCATOR = 0
 # The seconds of a time as its texts end, ":SS" and ":SSZ", made once rather than per message.
 _SECONDS = tuple(f":{n:02d}" for n in range(60))
 _SECONDS_Z = tuple(f"{text}Z" for text in _SECONDS)
-# Below 2**32 s (year 2106) a float POSIX time is within a microsecond, so its whole seconds
-# are exact (see MessageCells.instant).
-_EXACT_SECONDS = 2.0**32
-_MICRO = 1e6
+# A time in UTC crosses as its datetime's pickle state (see MessageCells.instant): year (two
+# bytes), month (its top bit the fold), day, hour, minute, second, microsecond (three bytes).
+# Its first six bytes name its minute; those from 1970 to 2106 take the cache of minutes, as
+# POSIX times of 0 to 2**32 s did when they crossed as floats (any other from its datetime).
+_MINUTE_BYTES = 6
+_FIRST_MINUTE, _END_MINUTE = 0, 2**32
+# The milliseconds of a time as its UTC text ends, ".mmmZ", made once rather than per message.
+_MILLIS_Z = tuple(f".{n:03d}Z" for n in range(1000))
 # Minutes kept in the cache of times before it is emptied (about 140 days of minutes).
 _CACHED_MINUTES = 200_000
 
@@ -79,48 +83,63 @@ class MessageCells:
     def __init__(self, zone: ZoneInfo) -> None:
         self.zone = zone
         self._minutes: dict[int, tuple[str, str]] = {}
+        # The same texts by the first bytes of a time's state; None for a minute out of range.
+        self._states: dict[bytes, tuple[str, str] | None] = {}
 
     def forget(self) -> None:
         """Let go of the cache of times (about 300,000 entries no later stage reads)."""
-        self._minutes = {}
+        self._minutes, self._states = {}, {}
 
     def times(self, when: dt.datetime | None) -> tuple[str | None, str | None]:
         """The UTC text (:func:`triage.model.iso_utc`) and the wall time in the case zone of one
         time."""
         return self.texts(self.instant(when))
 
-    def instant(self, when: dt.datetime | None) -> float | tuple[str | None, str | None] | None:
-        """A time as :meth:`texts` takes it: a UTC time from 1970 to 2106 as its POSIX time (a
-        float crosses to another process for a fraction of a datetime's cost, and holds its
-        microseconds exactly there: within 2**-22 s), any other as its texts; ``None`` for
-        none."""
+    def instant(self, when: dt.datetime | None) -> bytes | tuple[str | None, str | None] | None:
+        """A time as :meth:`texts` takes it: one in ``datetime.UTC`` as the bytes of its pickle
+        state (``__reduce__``: exact, crosses to another process as a marshal, and takes half
+        the instructions of its POSIX time, which ``timestamp`` works out in integers of any
+        size), any other as its texts; ``None`` for none."""
         if when is None:
             return None
-        posix = when.timestamp()
-        if when.tzinfo is dt.UTC and 0 <= posix < _EXACT_SECONDS:
-            return posix
-        stamp = int(posix)
-        second = stamp % 60
-        return _utc_text(when), self._minute(stamp - second)[1] + _SECONDS[second]
+        if when.tzinfo is dt.UTC:
+            return when.__reduce__()[1][0]
+        return self._texts_of(when)
 
     def texts(
-        self, instant: float | tuple[str | None, str | None] | None
+        self, instant: bytes | tuple[str | None, str | None] | None
     ) -> tuple[str | None, str | None]:
         """The UTC text and the local wall time of a time given by :meth:`instant`."""
-        if type(instant) is not float:
+        if type(instant) is not bytes:
             return (None, None) if instant is None else instant  # type: ignore[return-value]
-        stamp = int(instant)
-        micro = round((instant - stamp) * _MICRO)
-        second = stamp % 60
-        base = self._minutes.get(stamp - second)
+        key = instant[:_MINUTE_BYTES]
+        base = self._states.get(key, _UNSEEN)
+        if base is _UNSEEN:
+            base = self._state_minute(key)
         if base is None:
-            base = self._minute(stamp - second)
-        utc = (
-            f"{base[0]}{_SECONDS[second]}.{micro // 1000:03d}Z"
-            if micro
-            else base[0] + _SECONDS_Z[second]
+            return self._texts_of(_from_state(instant))
+        second = instant[6]
+        if instant[7] or instant[8] or instant[9]:
+            micro = instant[7] << 16 | instant[8] << 8 | instant[9]
+            return base[0] + _SECONDS[second] + _MILLIS_Z[micro // 1000], base[1] + _SECONDS[second]
+        return base[0] + _SECONDS_Z[second], base[1] + _SECONDS[second]
+
+    def _state_minute(self, key: bytes) -> tuple[str, str] | None:
+        """The texts of the minute a time's state starts with, cached; ``None`` out of range."""
+        if len(self._states) > _CACHED_MINUTES:
+            self._states.clear()
+        start = _from_state(key + bytes(4))
+        minute = int(start.timestamp())
+        base = self._states[key] = (
+            self._minute(minute) if _FIRST_MINUTE <= minute < _END_MINUTE else None
         )
-        return utc, base[1] + _SECONDS[second]
+        return base
+
+    def _texts_of(self, when: dt.datetime) -> tuple[str | None, str | None]:
+        """The texts of a time outside the cache of minutes, worked out from the time itself."""
+        stamp = int(when.timestamp())
+        second = stamp % 60
+        return _utc_text(when), self._minute(stamp - second)[1] + _SECONDS[second]
 
     def _minute(self, minute: int) -> tuple[str, str]:
         """The UTC and local texts of a whole minute ("YYYY-MM-DDTHH:MM"), cached."""
@@ -160,13 +179,9 @@ class MessageCells:
         """The columns of a run of messages (see :class:`Prepared`), each made by one loop over
         the run, most of them in C: a loop over the messages with the same work in Python took
         about three times as long."""
-        slow = self.instant
+        slow = self._texts_of
         instants = [
-            None
-            if when is None
-            else posix
-            if when.tzinfo is _UTC and 0.0 <= (posix := when.timestamp()) < _EXACT_SECONDS
-            else slow(when)
+            None if when is None else when.__reduce__()[1][0] if when.tzinfo is _UTC else slow(when)
             for when in map(_time, messages)
         ]
         return (
@@ -228,6 +243,22 @@ _attachments = operator.attrgetter("attachments")
 _source = operator.attrgetter("source")
 _file = operator.itemgetter(0, 1, 2)
 _UTC = dt.UTC
+_UNSEEN = object()
+
+
+def _from_state(state: bytes) -> dt.datetime:
+    """The UTC datetime of a state made by :meth:`MessageCells.instant`."""
+    return dt.datetime(
+        state[0] << 8 | state[1],
+        state[2] & 0x7F,
+        state[3],
+        state[4],
+        state[5],
+        state[6],
+        state[7] << 16 | state[8] << 8 | state[9],
+        dt.UTC,
+        fold=state[2] >> 7,
+    )
 
 
 class Prepared:
