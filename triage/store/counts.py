@@ -569,8 +569,12 @@ class CountsAggregate:
         c = self.conn
         c.execute("DROP TABLE IF EXISTS temp.gap_spaces")
         c.execute("DROP TABLE IF EXISTS temp.gap_placed")
+        # A space by the store's ids of the files of its name (one per hash and format), so
+        # that a message is placed by its own file id, not by joining its file's row for the
+        # name: the placing insert at 100,000 messages 547 M -> 502 M instructions.
         c.execute(
-            "CREATE TEMP TABLE gap_spaces (n INTEGER, file TEXT, tbl TEXT, UNIQUE (file, tbl))"
+            "CREATE TEMP TABLE gap_spaces (n INTEGER, file_id INTEGER, tbl TEXT,"
+            " PRIMARY KEY (file_id, tbl)) WITHOUT ROWID"
         )
         c.execute(
             "CREATE TEMP TABLE gap_placed (space INTEGER, record_id INTEGER, message_id INTEGER,"
@@ -579,14 +583,14 @@ class CountsAggregate:
         )
         with c:
             c.executemany(
-                "INSERT OR IGNORE INTO gap_spaces VALUES (?, ?, ?)",
-                [(n, file, table) for n, (file, table) in enumerate(spaces)],
+                "INSERT OR IGNORE INTO gap_spaces SELECT ?, id, ? FROM provenance_files"
+                " WHERE file = ?",
+                [(n, table, file) for n, (file, table) in enumerate(spaces)],
             )
         select = (
             " INTO gap_placed SELECT s.n, m.record_id, m.id, m.order_key,"
             " m.conversation_id, m.status_update FROM messages m"
-            " JOIN provenance_files f ON f.id = m.file_id"
-            " JOIN gap_spaces s ON s.file = f.file AND s.tbl = m.id_space"
+            " JOIN gap_spaces s ON s.file_id = m.file_id AND s.tbl = m.id_space"
             f" WHERE {LIVE} AND m.record_id IS NOT NULL ORDER BY "
         )
         # A record id met twice in a space fails the insert (none of its rows stays): the
@@ -707,8 +711,7 @@ class CountsAggregate:
             for mid, conv, ts, placed in self.conn.execute(
                 "SELECT m.id, c.key, m.timestamp_utc, p.message_id IS NOT NULL FROM messages m"
                 " JOIN conversations c ON c.id = m.conversation_id"
-                " LEFT JOIN provenance_files f ON f.id = m.file_id"
-                " LEFT JOIN gap_spaces s ON s.file = f.file AND s.tbl = m.id_space"
+                " LEFT JOIN gap_spaces s ON s.file_id = m.file_id AND s.tbl = m.id_space"
                 " LEFT JOIN gap_placed p ON p.space = s.n AND p.record_id = m.record_id"
                 " AND p.message_id = m.id"
                 f" WHERE {LIVE} AND m.id IN ({marks})",
