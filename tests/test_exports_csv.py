@@ -234,5 +234,13 @@ def test_label_column_is_the_labels_by_id(demo_run: Path, tmp_path: Path) -> Non
         assert store.label_column("test", "gaps") == (3, ["a", None, None, None, [1]])
         assert store.label_column("test", "run") == (2, ["x\x1fy", None, "b", [1, 2], {"k": "v"}])
         assert store.label_column("test", "none") == (0, [])
+        # The texts by id, in id order, as the rows hold them: with gaps, in a run, none.
+        for label in ("gaps", "run", "none"):
+            rows = store.conn.execute(
+                "SELECT message_id, value FROM message_labels WHERE analyser = 'test'"
+                " AND label = ? ORDER BY message_id",
+                (label,),
+            )
+            assert list(store.label_texts("test", label).items()) == list(rows)
     finally:
         store.close()

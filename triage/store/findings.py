@@ -42,7 +42,7 @@ class Finding:
 
 
 _MISSING = object()
-#: What :meth:`FindingsAggregate.label_column` has SQLite put between the JSON texts of a label
+#: What :meth:`FindingsAggregate._label_run` has SQLite put between the JSON texts of a label
 #: (a control character, which JSON writes escaped in any string).
 _APART = "\x1f"
 
@@ -149,32 +149,29 @@ class FindingsAggregate:
         """``(first, values)``: the value of one label written by one analyser for each message
         id from ``first`` on, in id order (``None`` for an id without one), for a caller that
         looks the values up by id in a list. Each distinct JSON text is decoded once, so a list
-        or object value is one object for every message holding it.
-
-        A label every message carries (the duty analyser's) comes from SQLite as one text, its
-        values apart by a character no JSON text holds unescaped, and is split here: a row a
-        message cost twice as much (status and night of 300,000 messages with their
-        :class:`triage.report.marks.Marks`: 0.66 -> 0.30 s CPU). Ids with gaps between them
-        are read as :meth:`labels` reads them."""
-        count, first, last, text = self.conn.execute(
-            "SELECT COUNT(*), MIN(message_id), MAX(message_id), group_concat(value, char(31))"
-            " FROM (SELECT message_id, value FROM message_labels WHERE analyser = ? AND label = ?"
-            " ORDER BY message_id)",
-            (analyser, label),
-        ).fetchone()
-        if not count:
-            return 0, []
-        texts = text.split(_APART) if text is not None else []
-        if last - first + 1 != count or len(texts) != count:
+        or object value is one object for every message holding it. Read as one text when it
+        can be (:meth:`_label_run`): status and night of 300,000 messages with their
+        :class:`triage.report.marks.Marks`, 0.66 -> 0.30 s CPU."""
+        run = self._label_run(analyser, label)
+        if run is None:
             values = self.labels(analyser, label)
-            return first, list(map(values.get, range(first, last + 1)))
+            if not values:
+                return 0, []
+            first = min(values)
+            return first, list(map(values.get, range(first, max(values) + 1)))
+        first, texts = run
         decoded = {t: loads(t) for t in set(texts)}
         return first, list(map(decoded.__getitem__, texts))
 
     def label_texts(self, analyser: str, label: str) -> dict[int, str]:
         """message id -> the JSON text of one label written by one analyser, not decoded: for
         a caller that makes something of each of its few distinct texts once (the exports'
-        duty columns), so that no value is decoded per message."""
+        duty columns), so that no value is decoded per message. Read as one text when it can
+        be (:meth:`_label_run`)."""
+        run = self._label_run(analyser, label)
+        if run is not None:
+            first, texts = run
+            return dict(zip(range(first, first + len(texts)), texts, strict=True))
         return dict(
             self.conn.execute(
                 "SELECT message_id, value FROM message_labels WHERE analyser = ? AND label = ?"
@@ -182,6 +179,23 @@ class FindingsAggregate:
                 (analyser, label),
             )
         )
+
+    def _label_run(self, analyser: str, label: str) -> tuple[int, list[str]] | None:
+        """``(first, texts)``: the JSON texts of one label of the message ids from ``first`` on,
+        when every id of that run has it (the duty analyser labels every message); ``None``
+        when the ids have gaps (or there are none). SQLite gives the texts as one text, apart
+        by a character no JSON text holds unescaped, split here: a row a message, each handed
+        to the interpreter apart, cost twice as much."""
+        count, first, last, text = self.conn.execute(
+            "SELECT COUNT(*), MIN(message_id), MAX(message_id), group_concat(value, ?)"
+            " FROM (SELECT message_id, value FROM message_labels WHERE analyser = ? AND label = ?"
+            " ORDER BY message_id)",
+            (_APART, analyser, label),
+        ).fetchone()
+        if not count or text is None or last - first + 1 != count:
+            return None
+        texts = text.split(_APART)
+        return (first, texts) if len(texts) == count else None
 
     def label_counts(
         self, analyser: str, label: str, message_ids: Iterable[int] | None = None
