@@ -273,3 +273,26 @@ def test_device_roster_places_that_devices_records(two_phones: Path, tmp_path: P
         ("device-2", 1),
     ]
     store.close()
+
+
+@pytest.mark.parametrize("qualify", [False, True])
+def test_a_batch_is_tagged_as_the_records_one_by_one(qualify: bool) -> None:
+    from triage.devices import DeviceTagger
+    from triage.model import Call, Conversation, DeletionTrace, Message, Party, Provenance
+
+    def records() -> list:
+        chat = Conversation("whatsapp:a", "A", False, [Party("a", "+1", None, "phone")])
+        source = Provenance("f", "0" * 64, "test", "row=1")
+        when = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+        message = Message(
+            "whatsapp", chat, when, "1", False, "incoming", None, [], "hi", "text", source
+        )
+        call = Call(when, "whatsapp", "incoming", None, [], None, "answered", source)
+        call.conversation_id = "whatsapp:a"
+        trace = DeletionTrace("kind", "detail", "weak", source, conversation_id="whatsapp:a")
+        return [message, call, trace]
+
+    one_by_one = list(DeviceTagger("device-2", qualify)(records()))
+    batch = DeviceTagger("device-2", qualify).batch(records())
+    assert batch == one_by_one
+    assert [getattr(r, "device", None) for r in batch] == ["device-2", "device-2", None]

@@ -378,7 +378,7 @@ class _Preparer:
     store: Store
 
     def __call__(self, batch: list[Record]) -> Prepared:
-        return self.store.prepare(list(self.tag(batch)))
+        return self.store.prepare(self.tag.batch(batch))
 
 
 def _counting(batches: Iterable[Prepared], progress: Progress) -> Iterator[Prepared]:
