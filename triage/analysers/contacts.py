@@ -167,11 +167,22 @@ class ContactsAnalyser(Analyser):
         }
         # Every party of a key has the key's text as its id (or raw text): the ranking's id.
         texts = {key_id: text for text, key_id in key_ids.items()}
-        totals = store.correspondent_totals(keys)
-        ranked = sorted(totals, key=lambda k: (-totals[k], texts[k]))[:top_n]
-        shown = set(ranked)
         night = (f"{case.night[0]:%H:%M:%S}", f"{case.night[1]:%H:%M:%S}")
+        # A key of several parties is counted in full at once: naming its messages' parties,
+        # the costly part, is the same for its total alone (at 300,000 messages, 0.39 G of the
+        # contacts analyser's 3.9 G instructions for one such key).
+        sizes = Counter(keys.values())
         counts: dict[int, list[PartyCount]] = {}
+        for row in store.correspondent_counts(
+            {pid: key for pid, key in keys.items() if sizes[key] > 1}, night
+        ):
+            counts.setdefault(row.key_id, []).append(row)
+        totals = store.correspondent_totals(
+            {pid: key for pid, key in keys.items() if sizes[key] == 1}
+        )
+        totals.update((key, sum(r.messages for r in rows)) for key, rows in counts.items())
+        ranked = sorted(totals, key=lambda k: (-totals[k], texts[k]))[:top_n]
+        shown = set(ranked) - set(counts)
         for row in store.correspondent_counts(
             {pid: key for pid, key in keys.items() if key in shown}, night
         ):
