@@ -301,6 +301,38 @@ rows (02:50): naive 5.09 s; run 46.25 s wall / 81.0 s CPU; ratio 9.1; **peak RSS
 771). The run's CPU fell 28.5-29.9 -> 21.2-22.7 s. Tried and not kept: the recovery process at a
 lower priority (os.nice; no gain seen at idle), the main process taking the conversations still
 waiting once it has written its other pages (no gain seen).
+
+Session of 4 December 2026, 03:19-06:18 UTC, the same machine. Its speed drifts: at 03:20 the
+session-start code (f56a333) took 15.47 s wall / 26.6 s CPU (ratio 11.1), at 05:01 the same
+code 11.38 s / 19.9 s (ratio 9.5), so only runs close together compare. What was done, each by
+cachegrind instruction counts with outputs compared byte for byte: the contacts analyser ranks
+correspondents by a plain count and counts only those shown in full (-34 %, then a shared key
+counted once); the gaps analyser tells a repeated id by the placing insert failing and keys id
+spaces by file id (-35 %); duty's overall counts come from the roster's segments over the time
+index (-14 %); labels are inserted a hundred rows a statement; the analysing stage in all
+-19 % (25.97 -> 21.09 G at 300k, its two processes within 0.2 G of each other). The parse
+worker -4.3 % (a conversation and a sender cross the pipe as objects the pickle memo writes
+once, a UTC time as its datetime's 10-byte state, device tagging one loop a batch). The pages:
+live rows' extra tested by GLOB, the conversation summaries from the conversation index, held
+and linked messages by set intersection, what messages share as one tuple, the duty and night
+labels read as one column (report setup 1.77 -> 1.32 G at 100k; the exports reuse it). Start-up:
+quick_check through a memory map, parsers imported only when detection chose them (-4.9 % to
+'Reading sources'); the search index ordered by three stable int sorts (-28 %); the page child's
+search rows pickled without a memo; objects frozen at exit (gc.freeze), so the interpreter's
+final collections no longer run (0.3-0.5 s -> 0.04-0.19 s from the last line to exit). Outputs
+of a 300k run identical to the session start's (cmp case.sqlite; diff -r, the manifest's times
+aside). Paired A/B at 300k (05:05-05:09, farm-bench, 6 pairs, load 2.1 from the runs
+themselves): this session's main against its start, median ratio 0.94 wall, 0.93 CPU (13.33 s /
+23.4 s against 14.21 s / 25.2 s). End, main 9ca15e8, nothing else running, ``--repeat 5``
+each: 04:57 naive 1.22 s, run 10.77 s / 19.4 s, **ratio 8.8**; 04:59 1.30 s, 11.90 s / 21.6 s,
+**9.2**; 05:00 1.25 s, 9.98 s / 18.2 s, **8.0**; 05:02 1.21 s, 10.88 s / 19.6 s, **9.0**; 05:11
+1.23 s, 9.98 s / 18.0 s, **8.1**; 05:12 1.28 s, 13.95 s / 25.0 s, **10.9** (the same code's CPU
+up by 38 % a minute later: the machine, not the run). Peak RSS 302-303 MiB; 1,979 bytes/message
+output, 638 in case.sqlite. 1,000,000 rows (05:09): naive 4.71 s; run 43.77 s / 77.0 s; ratio
+9.3; **peak RSS 604 MiB**. Tried and not kept (helpers' notes): other forms of the pages'
+recipients subquery (a temp table, a dict, group_concat: each about as dear), mmap for the page
+reads (RSS at 1M), the search index as columns, sending constant columns once per batch,
+batching the gap analyser's single-row reads.
 """
 
 from __future__ import annotations

@@ -120,6 +120,9 @@ fastest of 3 runs each:
   3.24 s / 3.44 s: ratio **2.75 (wall)**, 1.71 (CPU); in one process 0.85. At 01:12 (load 0.3
   rising to 3.2 as other work started): 2.05 s / 3.21 s against 7.31 s / 6.05 s, 3.56 (wall),
   1.88 (CPU).
+* 4 December 2026, 05:10 UTC, main 9ca15e8, nothing else running (load 1.6-2.0): 1.18 s wall /
+  2.04 s CPU, 34 MiB, against ``whatstk-to-csv`` 3.40 s / 3.60 s: ratio **2.89 (wall)**, 1.77
+  (CPU); in one process 0.94.
 """
 
 from __future__ import annotations
