@@ -194,7 +194,7 @@ def test_a_failure_in_the_stage_is_the_one_raised(
         raise RuntimeError("disk full while analysing")
 
     monkeypatch.setattr(type(analysers()[1]), "run", boom)
-    monkeypatch.setattr(stage, "_rollback_journal", lambda store: 1 / 0)
+    monkeypatch.setattr(Store, "rollback_journal", lambda self: 1 / 0)
     source, case, values = before
     shutil.copy(source, tmp_path / "s.sqlite")
     store = Store(sqlite3.connect(tmp_path / "s.sqlite"), tmp_path / "s.sqlite")

@@ -81,7 +81,7 @@ def run_analysers(
         parallel = large and _second_core()
     # A large case's store is in the log mode for the stage whether or not a second process
     # runs, so that its file does not depend on the machine's cores (see the module's notes).
-    logged = large and _write_ahead(store)
+    logged = large and store.write_ahead_log()
     helper = None
     if parallel and beside and logged:
         second = second or SecondProcess.start()
@@ -109,14 +109,14 @@ def run_analysers(
             helper.close()
         if logged:
             try:
-                _rollback_journal(store)
+                store.rollback_journal()
             except Exception:  # noqa: BLE001, S110 - the failure in flight says what went wrong
                 pass
         raise
     if helper is not None:
         helper.close()
     if logged:
-        _rollback_journal(store)
+        store.rollback_journal()
     return findings
 
 
@@ -287,22 +287,6 @@ class _Beside:
         self.reader.join()
         if self.child.stdout is not None:
             self.child.stdout.close()
-
-
-def _write_ahead(store: Store) -> bool:
-    """Put the store in write-ahead-log mode; whether it is (not where the file system cannot
-    share the log's index, nor inside a transaction)."""
-    if store.conn.in_transaction or not Path(store.path).is_file():
-        return False
-    return store.conn.execute("PRAGMA journal_mode=WAL").fetchone()[0] == "wal"
-
-
-def _rollback_journal(store: Store) -> None:
-    """The store back in its rollback journal, the log copied into it (with the second process
-    ended, nothing else has it open)."""
-    mode = store.conn.execute("PRAGMA journal_mode=DELETE").fetchone()[0]
-    if mode != "delete":
-        raise RuntimeError(f"{store.path}: the store stayed in {mode} journal mode")
 
 
 def _read_frame(pipe: IO[bytes]) -> bytes:

@@ -128,6 +128,20 @@ class Store(
         finally:
             self.conn.execute("PRAGMA mmap_size = 0")
 
+    def write_ahead_log(self) -> bool:
+        """Put the store in write-ahead-log mode; whether it is (not where the file system
+        cannot share the log's index, nor inside a transaction)."""
+        if self.conn.in_transaction or not Path(self.path).is_file():
+            return False
+        return self.conn.execute("PRAGMA journal_mode=WAL").fetchone()[0] == "wal"
+
+    def rollback_journal(self) -> None:
+        """The store back in its rollback journal, the log copied into it (with every other
+        connection closed, nothing else has it open)."""
+        mode = self.conn.execute("PRAGMA journal_mode=DELETE").fetchone()[0]
+        if mode != "delete":
+            raise RuntimeError(f"{self.path}: the store stayed in {mode} journal mode")
+
     def close(self) -> None:
         self.conn.commit()
         self.conn.close()
