@@ -15,9 +15,11 @@ import io
 import json
 import random
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -148,14 +150,22 @@ def test_orjson_is_not_used_for_the_floats_it_writes_differently() -> None:
     assert _same_in_orjson({"rate": [0.5, 1e-4, 0.0, 1e16], "n": 3, "t": ("a", None, True)})
 
 
-def test_findings_json_is_what_json_dumps_writes(demo_run: Path, tmp_path: Path) -> None:
+@pytest.fixture
+def demo_store(demo_run: Path, tmp_path: Path) -> Iterator[Store]:
+    """The demo run's store, opened from a copy (a test must not change the shared run)."""
     copy = tmp_path / "copy.sqlite"
     shutil.copyfile(demo_run / "case.sqlite", copy)
     store = Store.open(copy)
     try:
-        write_findings_json(store, tmp_path / "findings.json")
+        yield store
     finally:
         store.close()
+
+
+def test_findings_json_is_what_json_dumps_writes(
+    demo_run: Path, demo_store: Store, tmp_path: Path
+) -> None:
+    write_findings_json(demo_store, tmp_path / "findings.json")
     written = (tmp_path / "findings.json").read_bytes()
     data = json.loads(written)
     assert data["findings"]
@@ -164,65 +174,47 @@ def test_findings_json_is_what_json_dumps_writes(demo_run: Path, tmp_path: Path)
     assert written == (demo_run / "findings.json").read_bytes()
 
 
-def test_export_facts_read_back_as_the_store_holds_them(demo_run: Path, tmp_path: Path) -> None:
+def test_export_facts_read_back_as_the_store_holds_them(demo_store: Store) -> None:
     """The one text of repeating columns each export row carries reads back as the columns
     themselves (on the demo: every parser); a text that does not read is read again from the
     row."""
     from triage.store.messages import _EXPORT_TABLES, _EXPORT_TYPED, ExportFacts
 
-    copy = tmp_path / "copy.sqlite"
-    shutil.copyfile(demo_run / "case.sqlite", copy)
-    store = Store.open(copy)
-    try:
-        typed = {
-            row[0]: ExportFacts(*row[1:])
-            for row in store.conn.execute(f"SELECT m.id, {_EXPORT_TYPED} FROM {_EXPORT_TABLES}")
-        }
-        rows = [row for rows in store.message_export_rows() for row in rows]
-        assert len(rows) > 50
-        assert {r[0] for r in rows} <= set(typed)
-        assert any(typed[r[0]].recipients and "," in typed[r[0]].recipients for r in rows)
-        for mid, _utc, facts, _body, _locator in rows:
-            assert store.export_facts(facts, mid) == typed[mid]
-            for unreadable in ("", "x", facts.replace(",", ";", 1), "x" + facts):
-                assert store.export_facts(unreadable, mid) == typed[mid]
-    finally:
-        store.close()
+    typed = {
+        row[0]: ExportFacts(*row[1:])
+        for row in demo_store.conn.execute(f"SELECT m.id, {_EXPORT_TYPED} FROM {_EXPORT_TABLES}")
+    }
+    rows = [row for rows in demo_store.message_export_rows() for row in rows]
+    assert len(rows) > 50
+    assert {r[0] for r in rows} <= set(typed)
+    assert any(typed[r[0]].recipients and "," in typed[r[0]].recipients for r in rows)
+    for mid, _utc, facts, _body, _locator in rows:
+        assert demo_store.export_facts(facts, mid) == typed[mid]
+        for unreadable in ("", "x", facts.replace(",", ";", 1), "x" + facts):
+            assert demo_store.export_facts(unreadable, mid) == typed[mid]
 
 
-def test_label_texts_decode_to_the_labels(demo_run: Path, tmp_path: Path) -> None:
+def test_label_texts_decode_to_the_labels(demo_store: Store) -> None:
     """The exports read the duty labels as their JSON text and decode each text once: the
     texts decode to what ``Store.labels`` gives, for the same messages in the same order."""
     from triage.store.codec import loads
 
-    copy = tmp_path / "copy.sqlite"
-    shutil.copyfile(demo_run / "case.sqlite", copy)
-    store = Store.open(copy)
-    try:
-        for label in ("status", "night"):
-            texts = store.label_texts("duty", label)
-            assert len(texts) > 50
-            decoded = {mid: loads(text) for mid, text in texts.items()}
-            assert list(decoded.items()) == list(store.labels("duty", label).items())
-    finally:
-        store.close()
+    for label in ("status", "night"):
+        texts = demo_store.label_texts("duty", label)
+        assert len(texts) > 50
+        decoded = {mid: loads(text) for mid, text in texts.items()}
+        assert list(decoded.items()) == list(demo_store.labels("duty", label).items())
 
 
-def test_label_column_is_the_labels_by_id(demo_run: Path, tmp_path: Path) -> None:
+def test_label_column_is_the_labels_by_id(demo_store: Store, tmp_path: Path) -> None:
     """The report reads the duty labels as one column of values by id (one text split, when
     every id in a run has the label; as Store.labels reads them otherwise): the same values."""
-    copy = tmp_path / "copy.sqlite"
-    shutil.copyfile(demo_run / "case.sqlite", copy)
-    store = Store.open(copy)
-    try:
-        for label in ("status", "night"):
-            labels = store.labels("duty", label)
-            first, values = store.label_column("duty", label)
-            assert len(values) > 50
-            assert (first, len(values)) == (min(labels), max(labels) - min(labels) + 1)
-            assert values == [labels.get(mid) for mid in range(first, first + len(values))]
-    finally:
-        store.close()
+    for label in ("status", "night"):
+        labels = demo_store.labels("duty", label)
+        first, values = demo_store.label_column("duty", label)
+        assert len(values) > 50
+        assert (first, len(values)) == (min(labels), max(labels) - min(labels) + 1)
+        assert values == [labels.get(mid) for mid in range(first, first + len(values))]
     # Ids with gaps, a value holding the separator's escape, lists, none at all.
     store = Store.create(tmp_path / "labels.sqlite")
     try:
