@@ -333,6 +333,14 @@ output, 638 in case.sqlite. 1,000,000 rows (05:09): naive 4.71 s; run 43.77 s / 
 recipients subquery (a temp table, a dict, group_concat: each about as dear), mmap for the page
 reads (RSS at 1M), the search index as columns, sending constant columns once per batch,
 batching the gap analyser's single-row reads.
+
+4 December 2026, evening (a new machine, up 2-6 minutes, nothing else running; load 1.6-2.0 is
+the runs' own two processes), main 96f3c26, ``--repeat 5`` each: 18:26 naive 1.16 s, run
+9.92 s / 17.9 s, **ratio 8.6**; 18:28 1.18 s, 9.91 s / 18.0 s, **8.4**; 18:29 1.19 s, 9.92 s /
+17.9 s, **8.3** (every round of ours 9.9-10.9 s, of the naive export 1.16-1.28 s). Peak RSS
+302-303 MiB; 1,979 bytes/message output, 638 in case.sqlite. 1,000,000 rows (18:31, load
+0.9-1.5): naive 4.06 s; run 35.07 s / 63.0 s; ratio 8.6; **peak RSS 608 MiB**; 1,975 / 639
+bytes/message.
 """
 
 from __future__ import annotations

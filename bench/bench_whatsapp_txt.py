@@ -123,6 +123,11 @@ fastest of 3 runs each:
 * 4 December 2026, 05:10 UTC, main 9ca15e8, nothing else running (load 1.6-2.0): 1.18 s wall /
   2.04 s CPU, 34 MiB, against ``whatstk-to-csv`` 3.40 s / 3.60 s: ratio **2.89 (wall)**, 1.77
   (CPU); in one process 0.94.
+* 4 December 2026, 18:31 UTC, a new machine, main 96f3c26, nothing else running (load
+  0.85-0.96): 1.09 s wall / 1.90 s CPU, 34 MiB, against ``whatstk-to-csv`` 3.03 s / 3.22 s:
+  ratio **2.77 (wall)**, 1.70 (CPU); in one process 0.93. The file is read by two processes,
+  a half each (cProfile: 87,371 of its 175,323 messages in the parent), so the wall ratio is
+  what the second core buys; per message, in one process, the two parsers are about level.
 """
 
 from __future__ import annotations
