@@ -50,6 +50,28 @@ def test_triage_report_refuses_a_folder_without_a_store(tmp_path: Path) -> None:
     assert result.exit_code != 0 and "no case.sqlite" in result.output
 
 
+@pytest.mark.parametrize("content", ["garbage", "other sqlite"])
+def test_triage_report_refuses_a_file_that_is_not_a_case_store(
+    tmp_path: Path, content: str
+) -> None:
+    """Random bytes, or an SQLite file without the store's tables, named case.sqlite: a one-line
+    error naming the file, exit status 2, not an internal error."""
+    path = tmp_path / "case.sqlite"
+    if content == "garbage":
+        path.write_bytes(bytes(range(256)) * 16)
+    else:
+        conn = sqlite3.connect(path)
+        conn.execute("CREATE TABLE t (x)")
+        conn.commit()
+        conn.close()
+    result = CliRunner().invoke(main, ["report", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    assert "not a case store written by 'triage run'" in result.output
+    assert f"error: {path}: not a case store" in result.output
+    assert "internal error" not in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["case.sqlite"]
+
+
 def test_triage_report_refuses_a_store_of_another_schema(demo_case: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     run_case(load_case(demo_case), out)

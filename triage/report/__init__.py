@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,18 @@ def rebuild_report(case_dir: Path) -> Path:
     path = case_dir / "case.sqlite"
     if not path.is_file():
         raise NotACaseStore(f"{case_dir}: no case.sqlite (give the --out folder of a triage run)")
-    store = Store.open(path)
+    store = None
+    try:
+        store = Store.open(path)
+        store.meta()
+    except sqlite3.DatabaseError as exc:
+        if store is not None:
+            store.close()
+        # Not an SQLite file, or one without the store's tables: not a run's store.
+        raise NotACaseStore(
+            f"{path}: not a case store written by 'triage run' ({exc}); give the --out folder"
+            " of a triage run"
+        ) from None
     try:
         return report_from_store(store, case_dir)
     finally:
