@@ -89,6 +89,31 @@ def test_work_phone_contact_lists_contacts_reached_from_the_work_phone(two_phone
     ]
 
 
+def test_messages_naming_several_are_those_whose_rows_name_two_identifiers(
+    two_phones: Store,
+) -> None:
+    """The own-devices rule's candidates, counted in SQL, are the messages whose
+    ``party_messages`` rows name two or more different identifiers among the parties asked
+    for: for his identifiers, every party, each half of the parties and none."""
+    parties = two_phones.parties()
+    owner_ids = {"+447700900001", "+447700900002"}
+
+    def naming_two(asked: list[int]) -> list[int]:
+        named: dict[int, set[str | None]] = {}
+        for mid, _role, _position, pid in two_phones.party_messages(asked):
+            named.setdefault(mid, set()).add(parties[pid].id)
+        return sorted(mid for mid, ids in named.items() if len(ids - {None}) > 1)
+
+    his = [pid for pid, p in parties.items() if p.id in owner_ids]
+    assert len(his) >= 2
+    everyone = sorted(parties)
+    for asked in (his, everyone, everyone[::2], everyone[1::2], []):
+        assert two_phones.messages_naming_several(asked) == naming_two(asked)
+    own = finding(two_phones, "device.own-devices")
+    assert set(own.refs) <= set(two_phones.messages_naming_several(his))
+    assert len(two_phones.messages_naming_several(everyone)) > 50
+
+
 def test_message_between_his_own_numbers_is_labelled_and_never_contact(two_phones: Store) -> None:
     own = finding(two_phones, "device.own-devices")
     assert own.data == {"count": 1, "devices": ["device-1", "device-2"]}

@@ -197,8 +197,15 @@ class DevicesAnalyser(Analyser):
     @staticmethod
     def _own_devices(store: Store, index: ContactIndex, case: Case) -> set[int]:
         """One-to-one messages every party of which is the subject (any of his identifiers)."""
-        mine = [pid for pid, p in store.parties().items() if p.id and index.is_owner(p)]
-        candidates = {mid for mid, *_ in store.party_messages(mine)}
+        # Such a message names two of his identifiers at least (the rule below): SQL finds those
+        # few, where every message names one (the owner's party is in each). The placeholder
+        # owner party is no identifier of his.
+        mine = [
+            pid
+            for pid, p in store.parties().items()
+            if p.id and p.scheme != "owner" and index.is_owner(p)
+        ]
+        candidates = store.messages_naming_several(mine)
         own: set[int] = set()
         for stored in store.messages_by_ids(candidates):
             m = stored.message

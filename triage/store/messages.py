@@ -55,6 +55,24 @@ BATCH = 5000
 #: Live rows only: messages recovered from deleted content are shown, never counted.
 LIVE = "m.recovered = 0"
 
+#: (mid, role, position, pid): each live message naming one of the temp table
+#: ``wanted_parties``' parties, in the roles of ``triage.analysers.parties.message_parties``.
+_NAMING = """
+    SELECT m.id AS mid, 0 AS role, 0 AS position, m.sender_party AS pid FROM messages m
+      WHERE m.sender_party IN (SELECT id FROM wanted_parties) AND {LIVE}
+    UNION ALL
+    SELECT r.message_id, 1, r.position, r.party_id FROM recipients r
+      JOIN messages m ON m.id = r.message_id AND {LIVE}
+      JOIN conversations c ON c.id = m.conversation_id
+      WHERE r.party_id IN (SELECT id FROM wanted_parties)
+        AND (c.is_group = 0 OR m.direction <> 'incoming')
+    UNION ALL
+    SELECT m.id, 2, p.position, p.party_id FROM participants p
+      JOIN conversations c ON c.id = p.conversation_id AND c.is_group = 0
+      JOIN messages m ON m.conversation_id = p.conversation_id AND {LIVE}
+      WHERE p.party_id IN (SELECT id FROM wanted_parties)
+""".replace("{LIVE}", LIVE)
+
 # What repeats from one exported message to the next (MessagesAggregate.export_facts): the
 # columns as the store holds them, and as one text of them. Integers, words of the model's
 # vocabularies and recipient party ids ("3,4") hold no comma; the device follows a \x1f.
@@ -1012,6 +1030,21 @@ class MessagesAggregate:
         a received group message is with its sender), or, in a one-to-one chat, as a
         participant. Role order: sender 0, recipient 1, participant 2 (the order
         ``triage.analysers.parties.message_parties`` gives)."""
+        return self._naming(party_ids, f"SELECT * FROM ({_NAMING}) ORDER BY 1, 2, 3")
+
+    def messages_naming_several(self, party_ids: Iterable[int]) -> list[int]:
+        """The ids, in order, of the messages that name two or more different identifiers
+        (``Party.id``) among ``party_ids``, in the roles :meth:`party_messages` reads. Counted
+        in SQL: the parties of every message are not read into Python to find the few."""
+        rows = self._naming(
+            party_ids,
+            f"SELECT n.mid FROM ({_NAMING}) n JOIN parties p ON p.id = n.pid"
+            " GROUP BY n.mid HAVING COUNT(DISTINCT p.pid) > 1 ORDER BY n.mid",
+        )
+        return [mid for (mid,) in rows]
+
+    def _naming(self, party_ids: Iterable[int], sql: str) -> list[tuple[Any, ...]]:
+        """``sql`` run over :data:`_NAMING` with ``party_ids`` as the wanted parties."""
         self.index()
         ids = sorted(set(party_ids))
         if not ids:
@@ -1019,24 +1052,7 @@ class MessagesAggregate:
         self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS wanted_parties (id INTEGER PRIMARY KEY)")
         self.conn.execute("DELETE FROM wanted_parties")
         self.conn.executemany("INSERT INTO wanted_parties VALUES (?)", [(i,) for i in ids])
-        rows = self.conn.execute(
-            """
-            SELECT m.id, 0, 0, m.sender_party FROM messages m
-              WHERE m.sender_party IN (SELECT id FROM wanted_parties) AND {LIVE}
-            UNION ALL
-            SELECT r.message_id, 1, r.position, r.party_id FROM recipients r
-              JOIN messages m ON m.id = r.message_id AND {LIVE}
-              JOIN conversations c ON c.id = m.conversation_id
-              WHERE r.party_id IN (SELECT id FROM wanted_parties)
-                AND (c.is_group = 0 OR m.direction <> 'incoming')
-            UNION ALL
-            SELECT m.id, 2, p.position, p.party_id FROM participants p
-              JOIN conversations c ON c.id = p.conversation_id AND c.is_group = 0
-              JOIN messages m ON m.conversation_id = p.conversation_id AND {LIVE}
-              WHERE p.party_id IN (SELECT id FROM wanted_parties)
-            ORDER BY 1, 2, 3
-            """.replace("{LIVE}", LIVE)
-        ).fetchall()
+        rows = self.conn.execute(sql).fetchall()
         self.conn.execute("DELETE FROM wanted_parties")
         return rows
 
