@@ -1,6 +1,7 @@
 """Benchmark: ``triage run`` end to end on a large WhatsApp msgstore.db, against a naive export.
 
     python bench/bench_run.py [--rows 300000 1000000] [--keep DIR] [--no-report] [--repeat N]
+                              [--phones 2]
 
 For each size, builds a current-schema ``msgstore.db`` (the generator of bench_whatsapp_db.py:
 500 chats, a group, 2 % media, 1 % revoked, 1 % system rows, deleted-row holes), a case file with
@@ -17,6 +18,12 @@ period, then measures in the same run:
 with ``--repeat N``, N rounds of the two alternating, the fastest of each taken (as
 ``bench_whatsapp_txt.py`` does: single runs on a shared machine are noisy, the naive export's
 especially: 1.36-2.11 s at idle on one machine, a minute apart),
+
+with ``--phones 2``, a case of two devices (``devices:`` in the case file): a work phone with the
+generated database and a personal phone with a copy in which every one-to-one message is another
+(a new key id, an hour later) and the group's are the same messages, held on both; the naive
+export reads both databases (a case can hold several phones: per-device rules must scale with
+the messages, not with each device's share of them),
 
 and prints the ratio of the two times, the peak RSS and the output bytes per message (the whole
 output directory, and ``case.sqlite`` alone). Targets (issue 11): ratio <= 10 at 300,000 rows,
@@ -341,6 +348,17 @@ the runs' own two processes), main 96f3c26, ``--repeat 5`` each: 18:26 naive 1.1
 302-303 MiB; 1,979 bytes/message output, 638 in case.sqlite. 1,000,000 rows (18:31, load
 0.9-1.5): naive 4.06 s; run 35.07 s / 63.0 s; ratio 8.6; **peak RSS 608 MiB**; 1,975 / 639
 bytes/message.
+
+Two phones (``--phones 2``, added 4 December 2026 evening; 300,000 rows each, 569,701 messages
+stored, the group's 29,970 held on both counted once), 18:50-18:54, load 1.2-1.8: before
+a8780ee (ed58c9a) naive 2.50 s, run 39.68 s / 58.2 s CPU, ratio 15.9, **peak RSS 1,523 MiB**
+(the devices analyser decoded every message naming the owner, that is every message, to find
+those between his own numbers); after (main) naive 2.67 s, run 23.19 s / 41.4 s, ratio 8.7, peak
+RSS 461 MiB; 2,013 / 644 bytes/message. One phone at the same time (``--repeat 3``): naive
+1.21 s, run 10.58 s / 19.1 s, ratio 8.7. Until then the child ran from the folder the benchmark
+was started in, and ``python -c`` puts that folder first on sys.path: started from a checkout,
+it timed the checkout's sources (compiled at each start under ``PYTHONDONTWRITEBYTECODE``), not
+the compiled copy; it now runs in the copy's folder.
 """
 
 from __future__ import annotations
@@ -379,9 +397,11 @@ def _bench_db_module():  # noqa: ANN202 - a module object
     return module
 
 
-def write_case(folder: Path, rows: int) -> Path:
+def write_case(folder: Path, rows: int, phones: int = 1) -> Path:
     """Owner, two case contacts (chats 7 and 42 of the generator) and a roster: day shifts
-    07:00-17:00 every day but the weekend, over the whole span of the generated messages."""
+    07:00-17:00 every day but the weekend, over the whole span of the generated messages. With
+    two phones, the case file's ``devices:`` names a work phone (``msgstore.db``) and a personal
+    one (``personal/msgstore.db``)."""
     start = dt.datetime(2024, 3, 12)  # the generator's first timestamp, 1710230400000 ms
     days = rows // 86_400 + 2
     lines = ["start,end,type"]
@@ -399,11 +419,36 @@ def write_case(folder: Path, rows: int) -> Path:
         '      - phone: "+44 7700 900007"\n'
         "  - name: Contact B\n    role: witness\n    identifiers:\n"
         '      - phone: "+44 7700 900042"\n'
-        "roster:\n  csv: roster.csv\n"
-        "sources:\n  - path: msgstore.db\n    label: msgstore.db\n",
+        "roster:\n  csv: roster.csv\n" + (_DEVICES if phones == 2 else _SOURCES),
         "utf-8",
     )
     return case
+
+
+_SOURCES = "sources:\n  - path: msgstore.db\n    label: msgstore.db\n"
+_DEVICES = (
+    "devices:\n"
+    "  - label: Work phone\n    kind: work\n    sources:\n"
+    "      - path: msgstore.db\n        label: work msgstore.db\n"
+    "  - label: Personal phone\n    kind: personal\n    sources:\n"
+    "      - path: personal/msgstore.db\n        label: personal msgstore.db\n"
+)
+
+
+def build_second_phone(first: Path, second: Path, chats: int = 500) -> None:
+    """The personal phone's database from the work phone's: the same group (the generator's
+    last chat) with the same messages, held on both phones; every one-to-one message another
+    (a new key id, an hour later), as if he wrote to the same people from both phones."""
+    second.parent.mkdir(parents=True, exist_ok=True)
+    second.write_bytes(first.read_bytes())
+    conn = sqlite3.connect(second)
+    conn.execute(
+        "UPDATE message SET key_id = key_id || 'P', timestamp = timestamp + 3600000,"
+        " received_timestamp = received_timestamp + 3600000 WHERE chat_row_id <> ?",
+        (chats + 1,),
+    )
+    conn.commit()
+    conn.close()
 
 
 def naive_export(db: Path, out: Path) -> int:
@@ -456,9 +501,12 @@ def run_triage(
         code = NO_RECOVERY + code
     env = {**os.environ, "PYTHONPATH": str(code_root)}
     started = time.perf_counter()
+    # Run in code_root: ``python -c`` puts the working directory first on sys.path, so from a
+    # checkout's folder the child would import that checkout, not the code asked for.
     proc = subprocess.Popen(
-        [sys.executable, "-c", code, "run", str(case), "--out", str(out)],
+        [sys.executable, "-c", code, "run", str(case.resolve()), "--out", str(out.resolve())],
         env=env,
+        cwd=code_root,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -475,23 +523,36 @@ def tree_bytes(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
-def bench(rows: int, folder: Path, report: bool, recovery: bool = True, repeat: int = 1) -> None:
+def bench(
+    rows: int,
+    folder: Path,
+    report: bool,
+    recovery: bool = True,
+    repeat: int = 1,
+    phones: int = 1,
+) -> None:
     """Build the case (once), then ``repeat`` rounds of the naive export and ``triage run``
-    alternating; the fastest of each is the figure (shared machines make single runs noisy)."""
+    alternating; the fastest of each is the figure (shared machines make single runs noisy).
+    With two phones, each holds ``rows`` rows and the naive export reads both."""
     folder.mkdir(parents=True, exist_ok=True)
     db = folder / "msgstore.db"
     if not db.exists():
         started = time.perf_counter()
         _bench_db_module().build(db, rows)
         print(f"built {db.name} with {rows:,} rows in {time.perf_counter() - started:.1f}s")
-    case = write_case(folder, rows)
+    dbs = [db]
+    if phones == 2:
+        dbs.append(folder / "personal" / "msgstore.db")
+        if not dbs[1].exists():
+            build_second_phone(db, dbs[1])
+    case = write_case(folder, rows, phones)
     code_root = compiled_copy(folder)
-    out = folder / ("out" if recovery else "out-no-recovery")
+    out = folder / (("out" if recovery else "out-no-recovery") + ("-2" if phones == 2 else ""))
     naives: list[tuple[float, float]] = []
     runs: list[tuple[float, float, int, float]] = []
     for _ in range(repeat):
         started, cpu_started = time.perf_counter(), time.process_time()
-        exported = naive_export(db, folder / "naive.jsonl")
+        exported = sum(naive_export(d, folder / f"naive-{n}.jsonl") for n, d in enumerate(dbs))
         naives.append((time.perf_counter() - started, time.process_time() - cpu_started))
         runs.append(run_triage(case, out, report, recovery, code_root))
     naive, naive_cpu = min(naives)
@@ -505,7 +566,8 @@ def bench(rows: int, folder: Path, report: bool, recovery: bool = True, repeat: 
     total = tree_bytes(out)
     store_bytes = store.stat().st_size if store.exists() else 0
     per = max(messages, 1)
-    print(f"== {rows:,} rows (msgstore.db {db.stat().st_size / 1e6:.0f} MB)")
+    phoned = f" on each of {phones} phones" if phones > 1 else ""
+    print(f"== {rows:,} rows{phoned} (msgstore.db {db.stat().st_size / 1e6:.0f} MB)")
     fastest = f", fastest of {repeat}" if repeat > 1 else ""
     print(f"naive export:      {naive:.2f}s, CPU {naive_cpu:.2f}s ({exported:,} lines{fastest})")
     what = ("" if report else " (no report)") + ("" if recovery else " (no deleted-row recovery)")
@@ -540,13 +602,23 @@ def main() -> None:
         default=1,
         help="rounds of the naive export and the run, alternating; the fastest of each is used",
     )
+    parser.add_argument(
+        "--phones",
+        type=int,
+        choices=[1, 2],
+        default=1,
+        help="2: a case of two devices, a work and a personal phone of --rows rows each, sharing"
+        " one group's messages",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = args.keep or Path(tmp)
         for rows in args.rows:
-            bench(rows, base / f"rows-{rows}", not args.no_report, repeat=args.repeat)
+            folder = base / f"rows-{rows}"
+            report = not args.no_report
+            bench(rows, folder, report, repeat=args.repeat, phones=args.phones)
             if args.also_without_recovery:
-                bench(rows, base / f"rows-{rows}", not args.no_report, False, args.repeat)
+                bench(rows, folder, report, False, args.repeat, args.phones)
 
 
 if __name__ == "__main__":
