@@ -114,6 +114,24 @@ def test_messages_naming_several_are_those_whose_rows_name_two_identifiers(
     assert len(two_phones.messages_naming_several(everyone)) > 50
 
 
+def test_coverage_lists_the_first_copies_and_counts_them_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The coverage page reads only the copies it lists, and says how many there are."""
+    monkeypatch.setattr("triage.report.writer.DUPLICATES_LISTED", 2)
+    result = run_case(load_case(DEMO / "case-two-phones.yaml"), tmp_path / "out")
+    store = Store.open(result.store_path)
+    every, count = store.duplicates(), store.duplicate_count()
+    store.close()
+    assert count == len(every) > 2
+    page = (tmp_path / "out" / "coverage.html").read_text("utf-8")
+    section = page.split("<h2>Duplicate copies</h2>")[1].split("<h2>")[0]
+    assert f"<p>{count} messages were found more than once" in section
+    assert section.count('<tr><td class="path">') == 2
+    assert "The first 2 are listed" in section
+    assert every[0]["locator"] in section and every[2]["locator"] not in section
+
+
 def test_message_between_his_own_numbers_is_labelled_and_never_contact(two_phones: Store) -> None:
     own = finding(two_phones, "device.own-devices")
     assert own.data == {"count": 1, "devices": ["device-1", "device-2"]}

@@ -213,6 +213,28 @@ def test_a_copy_on_another_device_meets_the_first_copy_kept(
         store.close()
 
 
+def test_every_copy_read_at_once_is_every_copy_read_by_id(tmp_path: Path) -> None:
+    """``copies_of()`` (the report's one read of the table) equals ``copies_of`` the kept
+    ids, copy for copy in the order read; ``duplicates(limit)`` is the first of
+    ``duplicates()`` and ``duplicate_count`` their number."""
+    store = Store.create(tmp_path / "s.sqlite")
+    source = store.add_source("a.db", "0" * 64, 1, "test", "1")
+    records = [_copy(f"c{n % 7}", "device-1", f"a{n}") for n in range(7)]
+    records += [_copy(f"c{n % 7}", f"device-{2 + n % 3}", f"b{n}") for n in range(40)]
+    store.ingest(source, records)
+    store.index()
+    every = store.duplicates()
+    assert len(every) == 40 == store.duplicate_count()
+    assert store.duplicates(limit=5) == every[:5]
+    kept = sorted({d["kept_message_id"] for d in every})
+    assert len(kept) == 7
+    assert store.copies_of() == store.copies_of(kept)
+    assert store.copies_of(kept[:2]) == {k: store.copies_of()[k] for k in kept[:2]}
+    assert [c["locator"] for c in store.copies_of()[kept[0]]] == [f"b{n}" for n in range(0, 40, 7)]
+    assert store.copies_of([]) == {}
+    store.close()
+
+
 def _in_conversation(msg, key: str, device: str):  # noqa: ANN001, ANN202 - Messages
     from dataclasses import replace
 

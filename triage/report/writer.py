@@ -59,6 +59,8 @@ from triage.terminal import bidi_visible
 
 PAGE_SIZE = 1000
 LIST_PAGE_SIZE = 2000
+#: Copies not counted that the coverage page lists, in the order read (all are in the store).
+DUPLICATES_LISTED = 500
 ASSETS = ("report.css", "report.js", "browse.css", "browse.js", "search.js")
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp"}
 STATUS_COLOURS = {
@@ -202,7 +204,7 @@ class Report:
         # Each message's device is shown when the case has several (case file ``devices:``),
         # with every other copy of it the sources hold.
         self.device_labels = {d.key: d.label for d in case.devices} if case.several_devices else {}
-        self.copies = store.copies_of(d["kept_message_id"] for d in store.duplicates())
+        self.copies = store.copies_of()
         self.namer = Namer(case)
         self.glossary = plain.GLOSSARY
         self.plain = plain
@@ -527,7 +529,9 @@ class Report:
             },
             problems=self.problems_by_file(),
             warnings=self.store.warnings(),
-            duplicates=self.store.duplicates(),
+            duplicates=self.store.duplicates(limit=DUPLICATES_LISTED),
+            duplicate_count=self.store.duplicate_count(),
+            duplicates_listed=DUPLICATES_LISTED,
             counts=self.store.counts(),
             **self.coverage_context(),
         )

@@ -16,7 +16,7 @@ import bisect
 import datetime as dt
 import itertools
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -161,6 +161,7 @@ CREATE INDEX IF NOT EXISTS messages_sender ON messages (sender_party);
 CREATE INDEX IF NOT EXISTS recipients_party ON recipients (party_id);
 CREATE INDEX IF NOT EXISTS attachments_message ON attachments (message_id);
 CREATE INDEX IF NOT EXISTS attachments_sha256 ON attachments (sha256);
+CREATE INDEX IF NOT EXISTS duplicates_kept ON duplicates (kept_message_id);
 """
 
 _ATTACHMENT_FIELDS = ("name", "path", "sha256", "mime", "size", "source_hash", "note")
@@ -1108,7 +1109,8 @@ class MessagesAggregate:
             )
         ]
 
-    def duplicates(self) -> list[dict[str, Any]]:
+    def duplicates(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """The copies not counted, in the order read (the first ``limit`` when given)."""
         return [
             {
                 "duplicate_key": k,
@@ -1119,9 +1121,14 @@ class MessagesAggregate:
             }
             for k, kept, sid, f, loc in self.conn.execute(
                 "SELECT duplicate_key, kept_message_id, source_id, src_file, src_locator"
-                " FROM duplicates ORDER BY id"
+                " FROM duplicates ORDER BY id LIMIT ?",
+                (-1 if limit is None else limit,),
             )
         ]
+
+    def duplicate_count(self) -> int:
+        """How many copies were not counted (:meth:`duplicates`, all of them)."""
+        return self.conn.execute("SELECT COUNT(*) FROM duplicates").fetchone()[0]
 
     def message_devices(self, devices: Iterable[str]) -> dict[int, str]:
         """message id -> device of every message held on one of ``devices``."""
@@ -1150,20 +1157,26 @@ class MessagesAggregate:
                 out.setdefault(mid, set()).add(device)
         return out
 
-    def copies_of(self, ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
+    def copies_of(self, ids: Iterable[int] | None = None) -> dict[int, list[dict[str, Any]]]:
         """Kept message id -> every other copy of it (``duplicates``): the device of the source
         it was read from, its file and locator, in the order read, and ``attachments`` (name,
         path, SHA-256 of each file) for a copy met with its attachments. Messages with no other
-        copy are left out."""
-        wanted = sorted(set(ids))
+        copy are left out. Without ``ids``, every kept message's copies (one read of the
+        table)."""
+        select = (
+            "SELECT d.kept_message_id, s.device, d.src_file, d.src_locator, d.attachments"
+            " FROM duplicates d JOIN sources s ON s.id = d.source_id"
+        )
+        if ids is None:
+            queries: Iterable[tuple[str, Sequence[int]]] = [(f"{select} ORDER BY d.id", ())]
+        else:
+            queries = (
+                (f"{select} WHERE d.kept_message_id IN ({marks}) ORDER BY d.id", chunk)
+                for chunk, marks in in_chunks(sorted(set(ids)))
+            )
         out: dict[int, list[dict[str, Any]]] = {}
-        for chunk, marks in in_chunks(wanted):
-            for kept, device, file, locator, files in self.conn.execute(
-                "SELECT d.kept_message_id, s.device, d.src_file, d.src_locator, d.attachments"
-                " FROM duplicates d JOIN sources s ON s.id = d.source_id"
-                f" WHERE d.kept_message_id IN ({marks}) ORDER BY d.id",
-                chunk,
-            ):
+        for sql, params in queries:
+            for kept, device, file, locator, files in self.conn.execute(sql, params):
                 copy = {"device": device, "file": file, "locator": locator}
                 if files:
                     copy["attachments"] = loads(files)
