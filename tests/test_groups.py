@@ -24,7 +24,10 @@ Lexicon (default): Hollis "slag" -> derogatory 1; his "Fancy a drink" -> meet 1.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+
+import pytest
 
 from triage.casefile import load_case
 from triage.run import run_case
@@ -149,3 +152,28 @@ def test_demo_group_member_table(demo_case: Path, tmp_path: Path) -> None:
     assert len(hits) == 1 + 12
     assert sum(",derogatory,slag," in h for h in hits) == 1
     store.close()
+
+
+def test_group_page_lists_each_members_first_rows_up_to_the_cap(
+    demo_case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A busy group's page lists the first rows of each member (the conversation pages hold
+    them all) and says so; groups.html keeps the member table and links to the page."""
+    monkeypatch.setattr("triage.report.writer.GROUP_ROWS_PER_MEMBER", 1)
+    run = run_case(load_case(demo_case), tmp_path / "out")
+    store = Store.open(run.store_path)
+    (finding,) = [f for f in store.findings("groups") if f.subject == GROUP]
+    member = store.labels("groups", "member")
+    theirs = [mid for mid in finding.refs if member[mid] == "subject"]
+    store.close()
+    assert len(theirs) == 3  # the notice adding Hollis and Carter, his reply, his video
+    summary = (tmp_path / "out" / "groups.html").read_text("utf-8")
+    pages = re.findall(r'<a href="(groups/g\d+\.html)">Messages by member</a>', summary)
+    (page,) = [p for p in pages if "Team 4</a></h1>" in (tmp_path / "out" / p).read_text("utf-8")]
+    assert f'<a href="{page}#g' in summary  # the member table's names link to the page
+    html = (tmp_path / "out" / page).read_text("utf-8")
+    section = html.split('data-member="subject">')[1].split("</section>")[0]
+    assert re.findall(r'<li class="msg [a-z]+" id="m(\d+)"', section) == [str(theirs[0])]
+    assert "The first 1 of 3 rows by this member" in section
+    assert f"of the group's {len(finding.refs)} rows listed on its own page" in summary
+    assert 'href="../conversations/' in section and 'href="../groups.html#g' in html

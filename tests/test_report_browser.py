@@ -234,11 +234,17 @@ def test_report_of_the_real_pipeline_loads_cleanly(
 
 
 def test_group_messages_filter_by_member(browser: Browser, demo_report: Path) -> None:
-    """Team 4 on groups.html: the control is hidden in the HTML (no script: every member's
-    section is listed) and report.js shows it; choosing Hollis hides the other members' rows."""
-    html = (demo_report / "groups.html").read_text("utf-8")
+    """Team 4's page of messages by member (groups/gN.html): the control is hidden in the HTML
+    (no script: every member's section is listed) and report.js shows it; choosing Hollis
+    hides the other members' rows."""
+    (page,) = [
+        p
+        for p in sorted((demo_report / "groups").glob("g*.html"))
+        if ">PC 3307 Mark Hollis</option>" in p.read_text("utf-8")
+    ]
+    html = page.read_text("utf-8")
     assert re.search(r'<p class="member-filter" data-group="g\d+" hidden>', html)
-    load(browser, demo_report / "groups.html")
+    load(browser, page)
     team = (
         "[...document.querySelectorAll('select.member-filter')]"
         ".find(s => [...s.options].some(o => o.textContent === 'PC 3307 Mark Hollis'))"

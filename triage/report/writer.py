@@ -61,6 +61,8 @@ PAGE_SIZE = 1000
 LIST_PAGE_SIZE = 2000
 #: Copies not counted that the coverage page lists, in the order read (all are in the store).
 DUPLICATES_LISTED = 500
+#: Rows of each member a group's page lists (the first in time; the conversation pages hold all).
+GROUP_ROWS_PER_MEMBER = 200
 ASSETS = ("report.css", "report.js", "browse.css", "browse.js", "search.js")
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp"}
 STATUS_COLOURS = {
@@ -193,6 +195,9 @@ class Report:
         self.conversations = store.conversation_summaries()
         self.conv_by_key = {c["key"]: c for c in self.conversations}
         self._titles: dict[str, str] = {}
+        self._group_listings: list[tuple[Finding, dict[str, list[int]], dict[str, int]]] | None
+        self._group_listings = None
+        self._group_member: dict[int, Any] = {}
         self.contact_labels: dict[int, str] = store.labels("contacts", "contact")
         # What each message's bubble and search row show of the labels, by message id.
         self.marks = Marks(
@@ -441,7 +446,7 @@ class Report:
     def write(self) -> Path:
         self.out.mkdir(parents=True, exist_ok=True)
         # Pages of an earlier run into the same folder must not survive next to this run's pages.
-        for folder in ("contacts", "conversations", "chronology"):
+        for folder in ("contacts", "conversations", "chronology", "groups"):
             for old in (self.out / folder).glob("*.html"):
                 old.unlink()
         for old in self.out.glob("correspondents-p*.html"):
@@ -597,14 +602,34 @@ class Report:
         return self.held.messages(self.store, ids)
 
     def _later_ids(self) -> set[int]:
-        """The ids of the messages the contact pages, the views and the groups page list."""
+        """The ids of the messages the contact pages, the views and the group pages list."""
         # A phone's group chats can hold a tenth of its messages. Kept as full ``Message``
         # objects they cost about 250 MB at 1,000,000 messages; as page rows, a fraction of
         # that, and less CPU than reading them again.
         ids = set(self.contact_labels) | self.views.message_ids()
-        for f in self.store.findings("groups"):
-            ids.update(f.refs)
+        for _, listed, _ in self.group_listings():
+            for member_ids in listed.values():
+                ids.update(member_ids)
         return ids
+
+    def group_listings(self) -> list[tuple[Finding, dict[str, list[int]], dict[str, int]]]:
+        """Per group finding: the ids its page lists by member (each member's first
+        :data:`GROUP_ROWS_PER_MEMBER` rows, in the finding's time order) and how many rows
+        each member has in all. A busy group can hold tens of thousands of messages: listed in
+        full, 200 groups made a page of 100 MB."""
+        if self._group_listings is None:
+            self._group_member = member_of = self.store.labels("groups", "member")
+            self._group_listings = []
+            for f in self.store.findings("groups"):
+                listed: dict[str, list[int]] = {}
+                written: dict[str, int] = {}
+                for mid in f.refs:
+                    member = member_of.get(mid, "unknown")
+                    written[member] = written.get(member, 0) + 1
+                    if written[member] <= GROUP_ROWS_PER_MEMBER:
+                        listed.setdefault(member, []).append(mid)
+                self._group_listings.append((f, listed, written))
+        return self._group_listings
 
     def _lexicon_ids(self) -> set[int]:
         return {
@@ -690,15 +715,31 @@ class Report:
 
     # -- groups and lexicon hits -------------------------------------------------------------------
     def write_groups(self) -> None:
+        """groups.html (each group's member table and media, the lexicon hits) and, per group,
+        groups/gN.html: its messages by member, up to :data:`GROUP_ROWS_PER_MEMBER` each."""
         groups = []
-        member_of = self.store.labels("groups", "member")
-        for f in self.store.findings("groups"):
-            names = {m["member"]: m["name"] for m in f.data["members"]}
+        for gi, (f, listed, written) in enumerate(self.group_listings(), 1):
             by_member: dict[str, list[PageMessage]] = {}
-            for stored in self.messages_by_ids(f.refs):
-                by_member.setdefault(member_of.get(stored.id, "unknown"), []).append(stored)
-            rows = {k: self.timeline_rows(v) for k, v in by_member.items()}
-            groups.append({"f": f, "names": names, "by_member": rows})
+            for stored in self.messages_by_ids(i for ids in listed.values() for i in ids):
+                by_member.setdefault(self._group_member.get(stored.id, "unknown"), []).append(
+                    stored
+                )
+            group = {
+                "f": f,
+                "gi": gi,
+                "names": {m["member"]: m["name"] for m in f.data["members"]},
+                "page": f"groups/g{gi}.html",
+                "listed": sum(len(ids) for ids in listed.values()),
+                "total": len(f.refs),
+                "written": written,
+                "per_member": GROUP_ROWS_PER_MEMBER,
+            }
+            self.render(
+                "group.html.j2",
+                self.out / group["page"],
+                g={**group, "by_member": {k: self.timeline_rows(v) for k, v in by_member.items()}},
+            )
+            groups.append(group)
         lexicon = [f for f in self.store.findings("lexicon")]
         summary = next((f for f in lexicon if f.rule == "lexicon.summary"), None)
         hits = [f for f in lexicon if f.rule != "lexicon.summary"]
