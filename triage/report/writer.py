@@ -246,7 +246,8 @@ class Report:
             for ref in (f.data.get("calls") or {}).get("refs", [])
         }
         self.calls_by_conversation: dict[str, list[StoredCall]] = {}
-        for stored_call in store.calls():
+        # Only calls held in a conversation (an app's calls); a call log's are never placed in one.
+        for stored_call in store.calls("WHERE c.conversation_id <> ''"):
             if stored_call.call.conversation_id:
                 self.calls_by_conversation.setdefault(stored_call.call.conversation_id, []).append(
                     stored_call
