@@ -359,6 +359,15 @@ RSS 461 MiB; 2,013 / 644 bytes/message. One phone at the same time (``--repeat 3
 was started in, and ``python -c`` puts that folder first on sys.path: started from a checkout,
 it timed the checkout's sources (compiled at each start under ``PYTHONDONTWRITEBYTECODE``), not
 the compiled copy; it now runs in the copy's folder.
+
+End of that session, main b01cedb (groups' pages capped per member, calls and copies read once),
+nothing else running (load 1.0-2.1, the runs' own): 19:19 ``--repeat 5`` naive 1.19 s, run
+10.73 s / 19.5 s, **ratio 9.0**; 19:20 1.19 s, 10.38 s / 18.8 s, **8.7**; peak RSS 302 MiB;
+1,909 bytes/message output (572 MB: the 30,000-message group's page lists 200 rows a member),
+638 in case.sqlite. Two phones (19:21): 2.39 s, 24.80 s / 43.8 s, 10.4 (26.59 s in the other
+round), 458 MiB. 1,000,000 rows (19:22): naive 3.84 s, run 34.83 s / 60.8 s, ratio 9.1, **peak
+RSS 538 MiB** (608 before the group pages kept fewer rows), 1,904 / 639 bytes/message. The same
+code's run took 9.9 s at 18:26 and 10.4-12.9 s here: the machine slowed through the hour.
 """
 
 from __future__ import annotations
