@@ -62,7 +62,7 @@ from triage.model import (
 )
 from triage.registry import ParseContext, Parser
 from triage.sqlite_meta import table_columns
-from triage.sqlite_rows import RecordGuard
+from triage.sqlite_rows import RecordGuard, utf8_rows
 
 IOS_TYPES: dict[int, tuple[str, str]] = {
     0: ("text", "text"),
@@ -283,7 +283,8 @@ class _Reader:
             names += ["media.Z_PK", *(f"media.{c}" for c in MEDIA_COLUMNS)]
         query = f"SELECT {', '.join(select)} FROM ZWAMESSAGE m{join} ORDER BY m.Z_PK"
         guard = RecordGuard(self.ctx, self.file.logical)
-        for values in self.conn.execute(query):
+        # The message table is the one large read: strict UTF-8 a run of rows at a time.
+        for values in utf8_rows(self.conn, query):
             row = dict(zip(names, values, strict=True))
             self.ids.append(row["Z_PK"])
             with guard(f"ZWAMESSAGE.Z_PK={row['Z_PK']}"):
