@@ -343,6 +343,26 @@ def test_ios_messages(ios: Parsed) -> None:
     assert msgs[6].body == "the van" and "latitude" not in msgs[6].extra
 
 
+def test_ios_text_that_is_not_utf8_is_read_with_replacement(tmp_path: Path) -> None:
+    """The message table is read in runs with strict UTF-8; a ZTEXT whose bytes are not UTF-8
+    makes the rest be read through the evidence's lenient factory: that message's text with
+    U+FFFD where the bytes were, every other message as in the shipped copy."""
+    copy = tmp_path / "ios"
+    shutil.copytree(IOS, copy)
+    db = copy / IOS_DIR / "ChatStorage.sqlite"
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE ZWAMESSAGE SET ZTEXT = CAST(x'4f6b20ff21' AS TEXT) WHERE Z_PK = 2")
+    conn.commit()
+    conn.close()
+    before = parse(IOS).by_id()
+    after = parse(copy).by_id()
+    assert sorted(after) == sorted(before)
+    assert after[2].body == "Ok \ufffd!"
+    for pk in sorted(before):
+        if pk != 2:
+            assert (after[pk].body, after[pk].kind) == (before[pk].body, before[pk].kind), pk
+
+
 def test_ios_id_space_and_traces(ios: Parsed) -> None:
     (space,) = ios.spaces
     assert (space.table, space.id_column, space.high_water, space.order_key) == (
