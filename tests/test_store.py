@@ -235,6 +235,55 @@ def test_every_copy_read_at_once_is_every_copy_read_by_id(tmp_path: Path) -> Non
     store.close()
 
 
+def test_each_recipient_list_is_stored_once_and_reads_back_in_order(tmp_path: Path) -> None:
+    """Messages with the same recipients (in the same order) share one stored list, across
+    batches, ingests and a reopened store; every message reads back its own recipients in
+    order, and the ``recipients`` view gives a row per recipient per message."""
+    from dataclasses import replace
+
+    from triage.model import Party
+    from triage.store.messages import _party_key
+
+    owner = Party("(device owner)", "owner", scheme="owner")
+    members = [
+        Party(f"+4477009001{n:02d}", f"+4477009001{n:02d}", scheme="phone") for n in range(6)
+    ]
+    lists = [[owner], [owner, *members[:3]], [owner, *members[:3][::-1]], [], [owner, *members]]
+
+    def batch(start: int, n: int) -> list:
+        return [
+            replace(_msg(None, f"r{i}"), recipients=list(lists[i % len(lists)]))
+            for i in range(start, start + n)
+        ]
+
+    at = tmp_path / "s.sqlite"
+    store = Store.create(at)
+    source = store.add_source("a.db", "0" * 64, 1, "test", "1")
+    store.ingest(source, batch(0, 12))
+    store.ingest(source, batch(12, 13))
+    store.index()
+    store.close()
+    store = Store(sqlite3.connect(at), at)
+    store.ingest(store.add_source("b.db", "1" * 64, 1, "test", "1"), batch(25, 10))
+    stored = list(store.messages())
+    assert len(stored) == 35
+    for m in stored:
+        n = int(m.message.source.locator[1:])
+        assert [p.raw for p in m.message.recipients] == [p.raw for p in lists[n % len(lists)]]
+    # Four distinct non-empty lists, whatever the number of messages.
+    assert store.conn.execute("SELECT COUNT(*) FROM recipient_lists").fetchone()[0] == 4
+    view = store.conn.execute(
+        "SELECT message_id, position, party_id FROM recipients ORDER BY 1, 2"
+    ).fetchall()
+    expected = [
+        (m.id, position, store._party_ids[_party_key(p)])
+        for m in sorted(stored, key=lambda m: m.id)
+        for position, p in enumerate(m.message.recipients)
+    ]
+    assert view == expected
+    store.close()
+
+
 def _in_conversation(msg, key: str, device: str):  # noqa: ANN001, ANN202 - Messages
     from dataclasses import replace
 

@@ -35,7 +35,8 @@ from triage.store.meta import MetaAggregate
 from triage.store.page_rows import PageMessage
 
 # 8: duplicates.attachments (the files of a copy met by the picture-MMS rule).
-SCHEMA_VERSION = 8
+# 9: recipient lists stored once (messages.recipient_list; recipients is a view).
+SCHEMA_VERSION = 9
 DEFAULT_ZONE = "Europe/London"
 #: How much of the store :meth:`Store.mapped` maps: all of it at 300,000 messages; at 1,000,000
 #: (640 MB) a map of the whole file held 585 MiB more resident in the analysers stage, so the map

@@ -112,7 +112,6 @@ class CopiesAggregate:
                         f"SELECT DISTINCT source_id FROM messages WHERE id IN ({marks})", copies
                     )
                 )
-                self.conn.execute(f"DELETE FROM recipients WHERE message_id IN ({marks})", copies)
                 self.conn.execute(f"DELETE FROM attachments WHERE message_id IN ({marks})", copies)
                 self.conn.execute(f"DELETE FROM messages WHERE id IN ({marks})", copies)
                 moved += len(copies)

@@ -50,6 +50,7 @@ from triage.store.codec import (
 )
 from triage.store.message_cells import VALUE, VALUE_LOCATOR, MessageCells, Prepared
 from triage.store.page_rows import PAGE_COLUMNS, PageMessage, page_message_decoder
+from triage.store.recipient_lists import RECIPIENT_IDS
 
 BATCH = 5000
 #: Live rows only: messages recovered from deleted content are shown, never counted.
@@ -79,7 +80,7 @@ _NAMING = """
 _EXPORT_TABLES = """messages m
   JOIN conversations c ON c.id = m.conversation_id
   JOIN provenance_files f ON f.id = m.file_id"""
-_EXPORT_RECIPIENTS = "(SELECT group_concat(r.party_id) FROM recipients r WHERE r.message_id = m.id)"
+_EXPORT_RECIPIENTS = RECIPIENT_IDS
 _EXPORT_TYPED = (
     "m.zone_assumed, m.platform, c.id, m.direction, m.sender_party, m.kind, m.deleted,"
     f" m.edited, f.id, m.device, {_EXPORT_RECIPIENTS}"
@@ -129,10 +130,15 @@ CREATE INDEX participants_party ON participants (party_id);
 CREATE TABLE messages (
   id INTEGER PRIMARY KEY, source_id INTEGER NOT NULL, conversation_id INTEGER,
   sender_party INTEGER, file_id INTEGER, locator TEXT, extra TEXT, ts_local TEXT,
-  {_SCALAR_COLUMNS});
-CREATE TABLE recipients (
-  message_id INTEGER, position INTEGER, party_id INTEGER,
-  PRIMARY KEY (message_id, position)) WITHOUT ROWID;
+  recipient_list INTEGER, {_SCALAR_COLUMNS});
+CREATE TABLE recipient_lists (id INTEGER PRIMARY KEY, parties TEXT NOT NULL);
+CREATE TABLE recipient_list_parties (
+  list_id INTEGER, position INTEGER, party_id INTEGER,
+  PRIMARY KEY (list_id, position)) WITHOUT ROWID;
+CREATE INDEX recipient_list_parties_party ON recipient_list_parties (party_id);
+CREATE VIEW recipients (message_id, position, party_id) AS
+  SELECT m.id, e.position, e.party_id FROM messages m
+  JOIN recipient_list_parties e ON e.list_id = m.recipient_list;
 CREATE TABLE attachments (
   id INTEGER PRIMARY KEY, message_id INTEGER NOT NULL, name TEXT, path TEXT, sha256 TEXT,
   mime TEXT, size INTEGER, source_hash TEXT, note TEXT);
@@ -158,7 +164,7 @@ INDEXES = """
 CREATE INDEX IF NOT EXISTS messages_ts ON messages (timestamp_utc, id);
 CREATE INDEX IF NOT EXISTS messages_conversation ON messages (conversation_id, timestamp_utc);
 CREATE INDEX IF NOT EXISTS messages_sender ON messages (sender_party);
-CREATE INDEX IF NOT EXISTS recipients_party ON recipients (party_id);
+CREATE INDEX IF NOT EXISTS messages_recipient_list ON messages (recipient_list);
 CREATE INDEX IF NOT EXISTS attachments_message ON attachments (message_id);
 CREATE INDEX IF NOT EXISTS attachments_sha256 ON attachments (sha256);
 CREATE INDEX IF NOT EXISTS duplicates_kept ON duplicates (kept_message_id);
@@ -169,7 +175,7 @@ _ATTACHMENT_FIELDS = ("name", "path", "sha256", "mime", "size", "source_hash", "
 # store ids, extra, the UTC and local texts of the time), then a prepared message's values as
 # they are (its locator, then its MESSAGE_RAW_NAMES fields: triage.store.message_cells), joined
 # to them by one tuple concatenation.
-_ROW_LEAD = 8
+_ROW_LEAD = 9
 _ROW_COPY_KEY = _ROW_LEAD + VALUE["copy_key"]
 _ROW_DUPLICATE_KEY = _ROW_LEAD + VALUE["duplicate_key"]
 _ROW_DEVICE = _ROW_LEAD + VALUE["device"]
@@ -179,7 +185,7 @@ _NO_DEVICE_YET = object()
 _SEVERAL_DEVICES = object()
 _MESSAGE_COLUMNS = (
     "id, source_id, conversation_id, sender_party, file_id, extra, timestamp_utc, ts_local, "
-    + "locator, "
+    + "recipient_list, locator, "
     + ", ".join(MESSAGE_RAW_NAMES)
 )
 _INSERT_MESSAGE = (
@@ -189,7 +195,7 @@ _INSERT_MESSAGE = (
 _SELECT_MESSAGE = (
     "SELECT m.id, m.source_id, m.conversation_id, m.sender_party, m.file_id, m.locator, m.extra, "
     + ", ".join(f"m.{n}" for n in MESSAGE_SCALAR_NAMES)
-    + ", (SELECT group_concat(party_id) FROM recipients r WHERE r.message_id = m.id)"
+    + f", {RECIPIENT_IDS}"
     + " FROM messages m"
 )
 TIME_ORDER = "m.timestamp_utc IS NULL, m.timestamp_utc, m.id"
@@ -336,6 +342,9 @@ class MessagesAggregate:
             party = Party(raw=raw, id=ident, name=name, scheme=scheme)
             self._parties[pid] = party
             self._party_ids[_party_key(party)] = pid
+        # Read when a batch first stores a list: opening a store (of this or another schema
+        # version) reads none.
+        self._recipient_lists: dict[tuple[int, ...], int] | None = None
         self._file_ids: dict[tuple[str, str, str], int] = {
             (f, s, fmt): i
             for i, f, s, fmt in c.execute("SELECT id, file, sha256, format FROM provenance_files")
@@ -363,6 +372,28 @@ class MessagesAggregate:
         if len(self._party_objects) > 100_000:
             self._party_objects.clear()
         self._party_objects[id(p)] = (p, found)
+        return found
+
+    def _recipient_list(
+        self, ids: list[int], lists: list[tuple[int, str]], list_parties: list[int]
+    ) -> int | None:
+        """The id of this recipient list (party ids in position order), stored once; ``None``
+        for no recipients."""
+        if not ids:
+            return None
+        known = self._recipient_lists
+        if known is None:
+            known = self._recipient_lists = {
+                tuple(int(p) for p in text.split(",")): i
+                for i, text in self.conn.execute("SELECT id, parties FROM recipient_lists")
+            }
+        key = tuple(ids)
+        found = known.get(key)
+        if found is None:
+            found = known[key] = len(known) + 1
+            lists.append((found, ",".join(map(str, ids))))
+            for n, p in enumerate(ids):
+                list_parties += (found, n, p)
         return found
 
     def _file_id(self, s: Provenance, rows: list[tuple]) -> int:
@@ -473,7 +504,8 @@ class MessagesAggregate:
         participants: list[tuple] = []
         messages: list[tuple] = []
         self._pending_rows, self._pending_first = messages, self._next_message
-        recipients: list[int] = []  # (message id, position, party id) of each, one after another
+        lists: list[tuple[int, str]] = []  # (id, "id,id") of each recipient list first met
+        list_parties: list[int] = []  # (list id, position, party id) of each, one after another
         attachments: list[tuple] = []
         thumbs: list[tuple] = []
         dups: list[tuple] = []
@@ -590,14 +622,15 @@ class MessagesAggregate:
                 if source_file is None:
                     source_file = known[file_at] = self._file_key_id(objects[file_at], files)
                 utc, local = texts(when)
-                messages.append(
-                    (mid, source_id, conv_id, sender_id, source_file, extra, utc, local) + values
-                )
                 to = known[to_at]
                 if to is None:
-                    to = known[to_at] = [party_id(p, parties) for p in objects[to_at]]
-                for n, p in enumerate(to):
-                    recipients += (mid, n, p)
+                    to = known[to_at] = self._recipient_list(
+                        [party_id(p, parties) for p in objects[to_at]], lists, list_parties
+                    )
+                messages.append(
+                    (mid, source_id, conv_id, sender_id, source_file, extra, utc, local, to)
+                    + values
+                )
                 if files_at is not None:
                     files_of = objects[files_at]
                     attachments.extend(
@@ -659,7 +692,8 @@ class MessagesAggregate:
             ("INSERT INTO conversations VALUES (?,?,?,?,?)", conversations),
             ("INSERT INTO participants VALUES (?,?,?)", participants),
             (_INSERT_MESSAGE, messages),
-            *insert_rows("INSERT INTO recipients", 3, recipients),
+            ("INSERT INTO recipient_lists VALUES (?,?)", lists),
+            *insert_rows("INSERT INTO recipient_list_parties", 3, list_parties),
             (
                 "INSERT INTO attachments (message_id, name, path, sha256, mime, size, source_hash,"
                 " note) VALUES (?,?,?,?,?,?,?,?)",

@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 
 from triage.model import Attachment, Conversation, Party
 from triage.store.codec import loads
+from triage.store.recipient_lists import RECIPIENT_IDS
 
 #: The columns of one :class:`PageMessage` row over ``messages m``: its own values (id, times,
 #: body, locator, ``extra`` only where it may hold ``recovered``), then as one JSON array what
@@ -32,7 +33,7 @@ PAGE_COLUMNS = (
     " CASE WHEN m.recovered = 1 OR m.extra GLOB '*vered\"*' THEN m.extra END,"
     " json_array(m.conversation_id, m.platform, m.direction, m.kind, m.deleted, m.edited,"
     " m.zone_assumed, m.status_update, m.device, m.sender_party,"
-    " (SELECT group_concat(party_id) FROM recipients r WHERE r.message_id = m.id), m.file_id)"
+    f" {RECIPIENT_IDS}, m.file_id)"
 )
 
 
