@@ -368,6 +368,10 @@ nothing else running (load 1.0-2.1, the runs' own): 19:19 ``--repeat 5`` naive 1
 round), 458 MiB. 1,000,000 rows (19:22): naive 3.84 s, run 34.83 s / 60.8 s, ratio 9.1, **peak
 RSS 538 MiB** (608 before the group pages kept fewer rows), 1,904 / 639 bytes/message. The same
 code's run took 9.9 s at 18:26 and 10.4-12.9 s here: the machine slowed through the hour.
+Then main fab7246 (recipient lists stored once), 19:52 ``--repeat 5`` naive 1.17 s, run 9.43 s /
+16.8 s, **ratio 8.1**; 19:52 1.15 s, 10.18 s / 17.9 s, **8.8**; peak RSS 300 MiB; 1,894 bytes/
+message output, 623 in case.sqlite. 1,000,000 rows (19:54, load 2.0): naive 4.14 s, run 35.69 s
+/ 62.8 s, ratio 8.6, **peak RSS 534 MiB**, 1,888 / 624 bytes/message.
 """
 
 from __future__ import annotations
