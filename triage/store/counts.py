@@ -312,7 +312,7 @@ class CountsAggregate:
         of, and those it is a recipient of (in a group, only as a recipient of what the owner
         sent): one pass over the live messages, grouped by conversation and sender, gives the
         first two (each group to its sender and, in a one-to-one chat, to each participant:
-        once each); the recipients' rows add the messages that name the party only as a
+        once each); its recipient lists add the messages that name the party only as a
         recipient. ``every``: the pass reads every live message (for most of the parties);
         else only those the parties sent or of their chats, off the sender and conversation
         indexes (for a few)."""
