@@ -371,7 +371,11 @@ code's run took 9.9 s at 18:26 and 10.4-12.9 s here: the machine slowed through 
 Then main fab7246 (recipient lists stored once), 19:52 ``--repeat 5`` naive 1.17 s, run 9.43 s /
 16.8 s, **ratio 8.1**; 19:52 1.15 s, 10.18 s / 17.9 s, **8.8**; peak RSS 300 MiB; 1,894 bytes/
 message output, 623 in case.sqlite. 1,000,000 rows (19:54, load 2.0): naive 4.14 s, run 35.69 s
-/ 62.8 s, ratio 8.6, **peak RSS 534 MiB**, 1,888 / 624 bytes/message.
+/ 62.8 s, ratio 8.6, **peak RSS 534 MiB**, 1,888 / 624 bytes/message. Last, main 0cec417 (single
+parties' recipient messages counted by list), load 1.2-2.0: 20:13 naive 1.18 s, run 8.98 s /
+15.9 s, **ratio 7.6**; 20:14 1.18 s, 9.35 s / 16.6 s, **7.9**; 1,000,000 rows (20:15) naive
+3.86 s, run 32.10 s / 55.8 s, ratio 8.3, **peak RSS 541 MiB**; two phones (20:16) 2.30 s,
+20.85 s / 37.2 s, ratio 9.1, 461 MiB, 1,954 / 629 bytes/message.
 """
 
 from __future__ import annotations

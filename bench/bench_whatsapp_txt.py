@@ -132,7 +132,9 @@ fastest of 3 runs each:
   (before, ``python -c`` started from a checkout imported that checkout's sources; load 1.7-2.0):
   1.05 s wall / 1.86 s CPU, 34 MiB, against ``whatstk-to-csv`` 3.22 s / 3.43 s: ratio **3.06
   (wall)**, 1.85 (CPU); in one process 0.89. At 19:54 (fab7246, load 1.8-2.0): 1.14 s / 1.95 s
-  against 3.28 s / 3.49 s: **2.88 (wall)**, 1.79 (CPU); in one process 0.92.
+  against 3.28 s / 3.49 s: **2.88 (wall)**, 1.79 (CPU); in one process 0.92. At 20:16 (0cec417,
+  load 1.8-2.0): 1.08 s / 1.87 s against 3.43 s / 3.62 s: **3.17 (wall)**, 1.93 (CPU); in one
+  process 0.93.
 """
 
 from __future__ import annotations
