@@ -197,7 +197,6 @@ class Report:
         self._titles: dict[str, str] = {}
         self._group_listings: list[tuple[Finding, dict[str, list[int]], dict[str, int]]] | None
         self._group_listings = None
-        self._group_member: dict[int, Any] = {}
         self.contact_labels: dict[int, str] = store.labels("contacts", "contact")
         # What each message's bubble and search row show of the labels, by message id.
         self.marks = Marks(
@@ -619,7 +618,7 @@ class Report:
         each member has in all. A busy group can hold tens of thousands of messages: listed in
         full, 200 groups made a page of 100 MB."""
         if self._group_listings is None:
-            self._group_member = member_of = self.store.labels("groups", "member")
+            member_of = self.store.labels("groups", "member")
             self._group_listings = []
             for f in self.store.findings("groups"):
                 listed: dict[str, list[int]] = {}
@@ -720,11 +719,10 @@ class Report:
         groups/gN.html: its messages by member, up to :data:`GROUP_ROWS_PER_MEMBER` each."""
         groups = []
         for gi, (f, listed, written) in enumerate(self.group_listings(), 1):
+            member_of = {mid: member for member, ids in listed.items() for mid in ids}
             by_member: dict[str, list[PageMessage]] = {}
-            for stored in self.messages_by_ids(i for ids in listed.values() for i in ids):
-                by_member.setdefault(self._group_member.get(stored.id, "unknown"), []).append(
-                    stored
-                )
+            for stored in self.messages_by_ids(member_of):
+                by_member.setdefault(member_of[stored.id], []).append(stored)
             group = {
                 "f": f,
                 "gi": gi,

@@ -80,15 +80,14 @@ _NAMING = """
 _EXPORT_TABLES = """messages m
   JOIN conversations c ON c.id = m.conversation_id
   JOIN provenance_files f ON f.id = m.file_id"""
-_EXPORT_RECIPIENTS = RECIPIENT_IDS
 _EXPORT_TYPED = (
     "m.zone_assumed, m.platform, c.id, m.direction, m.sender_party, m.kind, m.deleted,"
-    f" m.edited, f.id, m.device, {_EXPORT_RECIPIENTS}"
+    f" m.edited, f.id, m.device, {RECIPIENT_IDS}"
 )
 _FACTS_DEVICE = "\x1f"
 _EXPORT_FACTS = (
     "printf('%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\x1f%s', m.zone_assumed, m.platform, c.id,"
-    f" m.direction, m.sender_party, m.kind, m.deleted, m.edited, f.id, {_EXPORT_RECIPIENTS},"
+    f" m.direction, m.sender_party, m.kind, m.deleted, m.edited, f.id, {RECIPIENT_IDS},"
     " m.device)"
 )
 
